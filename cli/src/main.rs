@@ -1,0 +1,49 @@
+//! `enumera`: drives the whole system from a terminal, for people and tests.
+//!
+//! Contract (docs/ARCHITECTURE.md): JSON for programs on stdout with `--json`,
+//! progress and messages on stderr; exit 0 success, 1 a user error with a clear
+//! message, 2 a usage error (clap's own exit code).
+
+mod form;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "enumera", version, about = "Offline-first field-survey engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, convert and try survey instruments (XLSForm or Enumera JSON).
+    #[command(subcommand)]
+    Form(form::FormCommand),
+}
+
+/// A failure to report to the user: printed on stderr, exit code 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl<E: std::error::Error> From<E> for UserError {
+    fn from(e: E) -> Self {
+        UserError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Form(cmd) => form::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UserError(msg)) => {
+            eprintln!("enumera: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

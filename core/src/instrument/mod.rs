@@ -1,0 +1,9 @@
+//! Survey instruments: the model, XLSForm import, validation, and output as
+//! canonical JSON and ODK XForm.
+
+pub mod canonical;
+pub mod diagnostic;
+pub mod model;
+
+pub use diagnostic::{Diagnostic, Location, Severity};
+pub use model::*;
