@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod diagnostic;
 pub mod model;
+pub mod paths;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use model::*;
