@@ -140,3 +140,54 @@ impl Document for SessionDoc<'_> {
         None
     }
 }
+
+/// The session's environment as expressions see it: the injected clock,
+/// random and uuid source, plus the current language for
+/// `jr:choice-name()`.
+pub struct SessionEnv<'a> {
+    pub inner: &'a dyn crate::expr::Env,
+    pub form: &'a Form,
+    pub tree: &'a Tree,
+    pub language: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SessionEnv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionEnv").field("language", &self.language).finish_non_exhaustive()
+    }
+}
+
+impl crate::expr::Env for SessionEnv<'_> {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.now()
+    }
+
+    fn utc_offset(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::FixedOffset {
+        self.inner.utc_offset(at)
+    }
+
+    fn random(&self) -> f64 {
+        self.inner.random()
+    }
+
+    fn uuid(&self) -> String {
+        self.inner.uuid()
+    }
+
+    fn language(&self) -> Option<&str> {
+        self.language
+    }
+
+    fn choice_label(&self, _doc: &dyn Document, node: XId, value: &str) -> Option<String> {
+        let n = tree_node(node)?;
+        let tpl = self.form.template(self.tree.node(n).tpl);
+        let list = match &tpl.node.as_ref()?.kind {
+            crate::instrument::NodeKind::Question(q) => q.list.as_ref()?,
+            _ => return None,
+        };
+        let choice =
+            self.form.instrument.choices.get(list)?.choices.iter().find(|c| c.name == value)?;
+        let default = self.form.instrument.default_language.as_deref();
+        choice.label.get(self.language, default).map(str::to_string)
+    }
+}

@@ -55,11 +55,7 @@ fn collect(templates: &[Template], ctx: TplId, e: &Expr, out: &mut BTreeSet<TplI
         Expr::Num(_) | Expr::Str(_) => {}
         Expr::Ref(_) => {}
         Expr::Path(p) => {
-            let start = if p.absolute {
-                vec![Start::Document]
-            } else {
-                vec![Start::Tpl(ctx)]
-            };
+            let start = if p.absolute { vec![Start::Document] } else { vec![Start::Tpl(ctx)] };
             resolve_steps(templates, ctx, start, &p.steps, out);
         }
         Expr::Filter(f) => {
@@ -71,11 +67,8 @@ fn collect(templates: &[Template], ctx: TplId, e: &Expr, out: &mut BTreeSet<TplI
                 }
                 Expr::Path(p) => {
                     let mut tmp = BTreeSet::new();
-                    let start = if p.absolute {
-                        vec![Start::Document]
-                    } else {
-                        vec![Start::Tpl(ctx)]
-                    };
+                    let start =
+                        if p.absolute { vec![Start::Document] } else { vec![Start::Tpl(ctx)] };
                     let ends = resolve_steps(templates, ctx, start, &p.steps, &mut tmp);
                     out.extend(tmp);
                     Some(ends.into_iter().map(Start::Tpl).collect())
@@ -315,10 +308,7 @@ fn calculate_cycle(templates: &[Template], deps: &[Vec<TplId>], start: TplId) ->
         return None;
     }
     let cycle = dfs(start, deps, &is_calc, &mut path, &mut on_path, &mut done)?;
-    let names: Vec<String> = cycle
-        .iter()
-        .map(|&t| format!("${{{}}}", templates[t].name))
-        .collect();
+    let names: Vec<String> = cycle.iter().map(|&t| format!("${{{}}}", templates[t].name)).collect();
     Some(format!("calculation cycle: {}", names.join(" -> ")))
 }
 
@@ -331,17 +321,10 @@ pub fn structural(templates: &[Template]) -> Vec<TplId> {
         .filter(|(_, t)| t.kind != TplKind::Root)
         .filter(|(_, t)| {
             let l = &t.logic;
-            [
-                &l.relevant,
-                &l.required,
-                &l.readonly,
-                &l.constraint,
-                &l.calculate,
-                &l.repeat_count,
-            ]
-            .into_iter()
-            .flatten()
-            .any(positional)
+            [&l.relevant, &l.required, &l.readonly, &l.constraint, &l.calculate, &l.repeat_count]
+                .into_iter()
+                .flatten()
+                .any(positional)
         })
         .map(|(i, _)| i)
         .collect()

@@ -114,10 +114,7 @@ impl Tree {
         let pos = match after {
             Some(a) => {
                 let siblings = &self.nodes[parent].children;
-                siblings
-                    .iter()
-                    .position(|&c| c == a)
-                    .map_or(siblings.len(), |p| p + 1)
+                siblings.iter().position(|&c| c == a).map_or(siblings.len(), |p| p + 1)
             }
             None => self.insert_position(form, parent, tpl),
         };
@@ -133,11 +130,7 @@ impl Tree {
         let order = &form.template(self.nodes[parent].tpl).children;
         let rank = |t: TplId| order.iter().position(|&x| x == t).unwrap_or(usize::MAX);
         let mine = rank(tpl);
-        self.nodes[parent]
-            .children
-            .iter()
-            .take_while(|&&c| rank(self.nodes[c].tpl) <= mine)
-            .count()
+        self.nodes[parent].children.iter().take_while(|&&c| rank(self.nodes[c].tpl) <= mine).count()
     }
 
     /// Detaches `id` (a repeat instance) from its parent; the subtree is dead.
@@ -164,12 +157,7 @@ impl Tree {
 
     /// Live instances of `tpl` directly under `parent`, in order.
     pub fn instances(&self, parent: NodeId, tpl: TplId) -> Vec<NodeId> {
-        self.nodes[parent]
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| self.nodes[c].tpl == tpl)
-            .collect()
+        self.nodes[parent].children.iter().copied().filter(|&c| self.nodes[c].tpl == tpl).collect()
     }
 
     /// 1-based position among siblings of the same template.
@@ -266,11 +254,7 @@ impl Tree {
             let mut next = Vec::new();
             for n in level {
                 next.extend(
-                    self.nodes[n]
-                        .children
-                        .iter()
-                        .copied()
-                        .filter(|&c| self.nodes[c].tpl == step),
+                    self.nodes[n].children.iter().copied().filter(|&c| self.nodes[c].tpl == step),
                 );
             }
             level = next;
