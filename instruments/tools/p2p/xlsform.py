@@ -294,4 +294,8 @@ def _normalize_zip(data: bytes, path: str) -> None:
             fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 11, 29, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps `modified` with the wall clock on save.
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-11-29T00:00:00Z", data)
+            dst.writestr(fixed, data)
