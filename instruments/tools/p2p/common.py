@@ -46,7 +46,7 @@ ROLES = choices(
                   "পরিকল্পনাবিদ (নগর বা স্যানিটেশন পরিকল্পনা)")),
     ("finance", T("Finance or budget officer", "Técnico/a de finanças ou orçamento", "অর্থ বা বাজেট কর্মকর্তা")),
     ("elected", T("Elected official (mayor, councillor)",
-                  "Eleito/a municipal (presidente do conselho municipal, vereador/a, membro da assembleia municipal)",
+                  "Eleito/a ou dirigente municipal (presidente do conselho municipal, vereador/a, membro da assembleia municipal)",
                   "নির্বাচিত জনপ্রতিনিধি (মেয়র, কাউন্সিলর)")),
     ("manager", T("Manager or head of department", "Gestor/a ou chefe de departamento",
                   "ব্যবস্থাপক বা বিভাগীয় প্রধান")),

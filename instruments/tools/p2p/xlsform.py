@@ -193,6 +193,9 @@ def check(form: Form) -> None:
     for ref in _REF.findall(form.instance_name):
         if ref not in names:
             problems.append(f"{form.file_name} settings: instance_name names unknown ${{{ref}}}")
+    used = {r.type.split()[1] for r in form.rows if r.type.split()[0] in ("select_one", "select_multiple")}
+    for lst in sorted(set(form.choices) - used):
+        problems.append(f"{form.file_name} choices: list {lst!r} is used by no question")
     for lst, items in form.choices.items():
         seen = set()
         for c in items:
