@@ -57,6 +57,17 @@ ROLES = choices(
     ("other", OTHER),
 )
 
+# The team replaces these with the real events of each case before fieldwork.
+EVENTS = choices(
+    ("mz_event1", T("Mozambique: municipal P2P exchange, event 1", "Moçambique: intercâmbio P2P entre municípios, evento 1",
+                    "মোজাম্বিক: পৌর P2P বিনিময়, অনুষ্ঠান ১")),
+    ("mz_event2", T("Mozambique: municipal P2P exchange, event 2", "Moçambique: intercâmbio P2P entre municípios, evento 2",
+                    "মোজাম্বিক: পৌর P2P বিনিময়, অনুষ্ঠান ২")),
+    ("bd_event1", T("Bangladesh: pourashava P2P exchange visit", "Bangladesh: visita de intercâmbio P2P entre pourashavas",
+                    "বাংলাদেশ: পৌরসভাগুলোর মধ্যে P2P বিনিময় সফর")),
+    ("other", T("Other event (specify)", "Outro evento (especifique)", "অন্য অনুষ্ঠান (উল্লেখ করুন)")),
+)
+
 # Sanitation topics: prior training, intended application, areas of change.
 TOPICS = choices(
     ("planning", T("Sanitation planning", "Planeamento do saneamento", "স্যানিটেশন পরিকল্পনা")),
@@ -263,7 +274,7 @@ def end_gate(group: str = "interview") -> Row:
 
 
 __all__ = [
-    "VERSION", "choices", "OTHER", "YES_NO", "YES_NO_UNSURE", "ROUNDS", "ROLES", "TOPICS", "BARRIERS",
+    "VERSION", "EVENTS", "choices", "OTHER", "YES_NO", "YES_NO_UNSURE", "ROUNDS", "ROLES", "TOPICS", "BARRIERS",
     "ENABLERS", "metadata", "linkage", "consent_gate", "place", "role", "other_text", "exclusive_none",
     "DATE_NOT_FUTURE", "DATE_NOT_FUTURE_MSG", "closing", "place_choices", "end_gate", "calc", "PRELOAD_HINT",
 ]

@@ -20,17 +20,6 @@ CONSENT_INFO = T(
 CONSENT_Q = T("Does the participant agree to give feedback?", "O/a participante aceita dar a sua opinião?",
               "অংশগ্রহণকারী কি মতামত দিতে সম্মত?")
 
-# The team replaces these with the real events of each case before fieldwork.
-EVENTS = c.choices(
-    ("mz_event1", T("Mozambique: municipal P2P exchange, event 1", "Moçambique: intercâmbio P2P entre municípios, evento 1",
-                    "মোজাম্বিক: পৌর P2P বিনিময়, অনুষ্ঠান ১")),
-    ("mz_event2", T("Mozambique: municipal P2P exchange, event 2", "Moçambique: intercâmbio P2P entre municípios, evento 2",
-                    "মোজাম্বিক: পৌর P2P বিনিময়, অনুষ্ঠান ২")),
-    ("bd_event1", T("Bangladesh: pourashava P2P exchange visit", "Bangladesh: visita de intercâmbio P2P entre pourashavas",
-                    "বাংলাদেশ: পৌরসভাগুলোর মধ্যে P2P বিনিময় সফর")),
-    ("other", T("Other event (specify)", "Outro evento (especifique)", "অন্য অনুষ্ঠান (উল্লেখ করুন)")),
-)
-
 EVENT_ROLES = c.choices(
     ("host", T("Host: from the local government that received the visit",
                "Anfitrião: do município que recebeu a visita",
@@ -210,7 +199,7 @@ def form() -> Form:
             "yes_no_unsure": c.YES_NO_UNSURE,
             "round": c.ROUNDS,
             **c.place_choices(),
-            "event": EVENTS,
+            "event": c.EVENTS,
             "event_role": EVENT_ROLES,
             "activities": ACTIVITIES,
             "relevance5": RELEVANCE5,

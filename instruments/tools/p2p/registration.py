@@ -168,6 +168,9 @@ def form() -> Form:
                  "Os anfitriões receberam a visita; os visitantes deslocaram-se ao município anfitrião.",
                  "আয়োজকেরা সফরকারীদের গ্রহণ করেছেন; অতিথিরা আয়োজক স্থানীয় সরকারে গিয়েছেন।"),
           required=True),
+        q("select_one event", "p2p_event", T("Which P2P event?", "Que evento P2P?", "কোন P2P অনুষ্ঠান?"),
+          required=True, relevant="${p2p_role} = 'host' or ${p2p_role} = 'visitor'"),
+        c.other_text("p2p_event_other", "p2p_event", multiple=False),
         end_group("profile"),
 
         begin_group("contact", T("Contact details (personal data)", "Contactos (dados pessoais)",
@@ -224,6 +227,7 @@ def form() -> Form:
             "education": EDUCATION,
             "topics": c.TOPICS,
             "p2p_role": P2P_ROLES,
+            "event": c.EVENTS,
             "channel": CHANNELS,
         },
     )
