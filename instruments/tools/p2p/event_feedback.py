@@ -2,7 +2,7 @@
 
 from . import common as c
 from . import places
-from .xlsform import Form, T, begin_group, calc, end_group, note, q
+from .xlsform import Form, T, begin_group, calc, end_group, q
 
 CONSENT_INFO = T(
     "Read aloud: We would like your views on the P2P learning event you just took part in: what was useful, "

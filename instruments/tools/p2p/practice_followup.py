@@ -2,7 +2,7 @@
 last round (a repeat), continued peer contact, barriers, enablers, plans."""
 
 from . import common as c
-from .xlsform import Form, T, begin_group, begin_repeat, calc, end_group, end_repeat, note, q
+from .xlsform import Form, T, begin_group, begin_repeat, calc, end_group, end_repeat, q
 
 CONSENT_INFO = T(
     "Read aloud: Thank you for taking part in this study again. Today we ask about changes in sanitation in your "

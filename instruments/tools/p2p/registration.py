@@ -1,7 +1,7 @@
 """Instrument 1: participant registration (once per participant)."""
 
 from . import common as c
-from .xlsform import Choice, Form, T, begin_group, calc, end_group, note, q
+from .xlsform import Form, T, begin_group, calc, end_group, note, q
 
 CONSENT_INFO = T(
     "INFORMED CONSENT — read aloud. My name is [enumerator's name]. We are researchers studying how staff of "
