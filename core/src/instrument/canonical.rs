@@ -14,7 +14,9 @@ use super::model::{Instrument, MODEL_VERSION};
 pub enum CanonicalError {
     #[error("not an Enumera instrument JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("instrument JSON has model version {found}; this build reads version {MODEL_VERSION} (upgrade Enumera)")]
+    #[error(
+        "instrument JSON has model version {found}; this build reads version {MODEL_VERSION} (upgrade Enumera)"
+    )]
     Version { found: u32 },
 }
 
@@ -38,7 +40,9 @@ impl Instrument {
         }
         let probe: Probe = serde_json::from_slice(bytes)?;
         if probe.model_version != MODEL_VERSION {
-            return Err(CanonicalError::Version { found: probe.model_version });
+            return Err(CanonicalError::Version {
+                found: probe.model_version,
+            });
         }
         Ok(serde_json::from_slice(bytes)?)
     }

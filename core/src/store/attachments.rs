@@ -1,0 +1,313 @@
+//! Attachments (photos, audio, files): content-addressed files in a folder
+//! beside the database (`<db>-attachments/ab/abcdef...`), each recorded with
+//! its SHA-256 and size. A missing or altered file is reported, never
+//! silently dropped.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, StoreError};
+use super::responses::{not_draft, touch_draft};
+use super::{Store, now, sha256_hex};
+
+/// One attachment of a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    /// The file name the answer refers to (`photo-1.jpg`).
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// An attachment whose file is not what was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentProblem {
+    pub instance_id: String,
+    pub attachment: AttachmentInfo,
+    pub kind: AttachmentProblemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttachmentProblemKind {
+    Missing {
+        path: PathBuf,
+    },
+    Mismatch {
+        found_sha256: String,
+        found_size: u64,
+    },
+}
+
+fn file_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(&sha256[..2]).join(sha256)
+}
+
+pub(crate) fn rows(conn: &Connection, instance_id: &str) -> rusqlite::Result<Vec<AttachmentInfo>> {
+    conn.prepare_cached(
+        "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 ORDER BY name",
+    )?
+    .query_map([instance_id], |r| {
+        Ok(AttachmentInfo {
+            name: r.get(0)?,
+            sha256: r.get(1)?,
+            size: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// Reads and checks one attachment file against its record.
+fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
+    let path = file_path(dir, &a.sha256);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::AttachmentMissing {
+                instance_id: instance_id.to_string(),
+                name: a.name.clone(),
+                path,
+            });
+        }
+        Err(source) => {
+            return Err(StoreError::Io {
+                path,
+                context: format!("reading attachment {:?} of {instance_id}", a.name),
+                source,
+            });
+        }
+    };
+    let found = sha256_hex(&bytes);
+    if found != a.sha256 || bytes.len() as u64 != a.size {
+        return Err(StoreError::AttachmentMismatch {
+            instance_id: instance_id.to_string(),
+            name: a.name.clone(),
+            expected: a.sha256.clone(),
+            size: a.size,
+            found,
+            found_size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn check_file(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<()> {
+    read_checked(dir, instance_id, a).map(drop)
+}
+
+fn check_name(instance_id: &str, name: &str) -> Result<()> {
+    let reason = if name.is_empty() || name == "." || name == ".." {
+        Some("must be a file name")
+    } else if name.len() > 255 {
+        Some("longer than 255 bytes")
+    } else if name.contains(['/', '\\', '\0']) {
+        Some("must not contain / \\ or NUL")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StoreError::BadAttachmentName {
+            instance_id: instance_id.to_string(),
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Writes `bytes` durably under its hash (temp file, fsync, rename, fsync
+/// of the folder) unless an intact copy is there already.
+fn write_content(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let target = file_path(dir, sha256);
+    if fs::read(&target).is_ok_and(|b| sha256_hex(&b) == sha256) {
+        return Ok(());
+    }
+    let folder = target.parent().unwrap_or(dir);
+    fs::create_dir_all(folder)?;
+    let tmp = folder.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &target)?;
+        fs::File::open(folder)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl Store {
+    /// Stores an attachment of a draft under `name` (replacing an earlier
+    /// file of that name), and returns its hash and size.
+    pub fn put_attachment(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        check_name(instance_id, name)?;
+        // Refuse before writing a file for a response that cannot take it.
+        let state = super::responses::state_of(&self.conn, instance_id)
+            .map_err(self.err(format!("reading response {instance_id}")))?;
+        match state {
+            None => {
+                return Err(StoreError::UnknownResponse {
+                    instance_id: instance_id.to_string(),
+                });
+            }
+            Some(super::ResponseState::Draft) => {}
+            Some(state) => {
+                return Err(StoreError::NotDraft {
+                    instance_id: instance_id.to_string(),
+                    state,
+                    action: "given attachments",
+                });
+            }
+        }
+        let info = AttachmentInfo {
+            name: name.to_string(),
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as u64,
+        };
+        write_content(&self.files, &info.sha256, bytes).map_err(|source| StoreError::Io {
+            path: file_path(&self.files, &info.sha256),
+            context: format!("saving attachment {name:?} of {instance_id}"),
+            source,
+        })?;
+        let Store { conn, path, .. } = self;
+        let map = |e| {
+            StoreError::sql(
+                path,
+                format!("saving attachment {name:?} of {instance_id}"),
+                e,
+            )
+        };
+        let tx = super::write_tx(conn, path, "saving an attachment")?;
+        if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
+            return Err(not_draft(path, &tx, instance_id, "given attachments"));
+        }
+        tx.execute(
+            "INSERT INTO attachments (instance_id, name, sha256, size) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (instance_id, name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size",
+            params![instance_id, info.name, info.sha256, info.size],
+        )
+        .map_err(map)?;
+        tx.commit().map_err(map)?;
+        Ok(info)
+    }
+
+    /// The attachments recorded for a response, by name.
+    pub fn attachments(&self, instance_id: &str) -> Result<Vec<AttachmentInfo>> {
+        rows(&self.conn, instance_id)
+            .map_err(self.err(format!("listing attachments of {instance_id}")))
+    }
+
+    /// An attachment's bytes, checked against its recorded hash and size.
+    pub fn read_attachment(&self, instance_id: &str, name: &str) -> Result<Vec<u8>> {
+        let info: Option<AttachmentInfo> = self
+            .conn
+            .prepare_cached(
+                "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 AND name = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name], |r| {
+                    Ok(AttachmentInfo {
+                        name: r.get(0)?,
+                        sha256: r.get(1)?,
+                        size: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err(format!("reading attachment {name:?} of {instance_id}")))?;
+        let info = info.ok_or_else(|| StoreError::UnknownAttachment {
+            instance_id: instance_id.to_string(),
+            name: name.to_string(),
+        })?;
+        read_checked(&self.files, instance_id, &info)
+    }
+
+    /// Checks every recorded attachment file; lists each one missing or
+    /// altered (empty when all are intact).
+    pub fn verify_attachments(&self) -> Result<Vec<AttachmentProblem>> {
+        let all: Vec<(String, AttachmentInfo)> = self
+            .conn
+            .prepare("SELECT instance_id, name, sha256, size FROM attachments ORDER BY instance_id, name")
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok((r.get(0)?, AttachmentInfo { name: r.get(1)?, sha256: r.get(2)?, size: r.get(3)? }))
+                })?
+                .collect()
+            })
+            .map_err(self.err("listing attachments"))?;
+        let mut problems = Vec::new();
+        for (instance_id, a) in all {
+            let kind = match read_checked(&self.files, &instance_id, &a) {
+                Ok(_) => continue,
+                Err(StoreError::AttachmentMissing { path, .. }) => {
+                    AttachmentProblemKind::Missing { path }
+                }
+                Err(StoreError::AttachmentMismatch {
+                    found, found_size, ..
+                }) => AttachmentProblemKind::Mismatch {
+                    found_sha256: found,
+                    found_size,
+                },
+                Err(e) => return Err(e),
+            };
+            problems.push(AttachmentProblem {
+                instance_id,
+                attachment: a,
+                kind,
+            });
+        }
+        Ok(problems)
+    }
+
+    /// Removes attachment files no response refers to any more (after a
+    /// purge, a sealed finalize, or an interrupted write). Returns how many.
+    pub fn collect_garbage(&self) -> Result<usize> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io {
+                path,
+                context: "cleaning the attachment folder".into(),
+                source,
+            }
+        };
+        let Ok(folders) = fs::read_dir(&self.files) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for folder in folders {
+            let folder = folder.map_err(io(&self.files))?.path();
+            if !folder.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&folder).map_err(io(&folder))? {
+                let file = file.map_err(io(&folder))?.path();
+                let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let keep = !name.starts_with(".tmp-")
+                    && self
+                        .conn
+                        .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
+                        .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
+                        .map_err(self.err("cleaning the attachment folder"))?
+                        .is_some();
+                if !keep {
+                    fs::remove_file(&file).map_err(io(&file))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
