@@ -311,3 +311,114 @@ impl Store {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::ready_store;
+    use crate::store::{NewResponse, Payload};
+
+    fn plain() -> Payload {
+        Payload::Plain {
+            xml: "<data/>".into(),
+            json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn attachments_are_content_addressed_and_checked() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key.clone()))
+            .unwrap()
+            .instance_id;
+        let info = store.put_attachment(&id, "p.jpg", b"jpeg bytes").unwrap();
+        assert_eq!(info.sha256, sha256_hex(b"jpeg bytes"));
+        assert_eq!(info.size, 10);
+        assert_eq!(store.read_attachment(&id, "p.jpg").unwrap(), b"jpeg bytes");
+        assert_eq!(store.attachments(&id).unwrap(), vec![info.clone()]);
+        // A second response with the same content shares the file.
+        let other = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        store
+            .put_attachment(&other, "q.jpg", b"jpeg bytes")
+            .unwrap();
+        assert!(store.verify_attachments().unwrap().is_empty());
+        assert!(matches!(
+            store.put_attachment(&id, "../x", b""),
+            Err(StoreError::BadAttachmentName { .. })
+        ));
+        assert!(matches!(
+            store.read_attachment(&id, "nope"),
+            Err(StoreError::UnknownAttachment { .. })
+        ));
+        let entry = store.finalize(&id, plain()).unwrap();
+        assert!(entry.content.contains(&info.sha256));
+        assert!(matches!(
+            store.put_attachment(&id, "late.jpg", b"x"),
+            Err(StoreError::NotDraft { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_or_altered_files_are_reported_and_stop_finalize() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        let a = store.put_attachment(&id, "a.jpg", b"first").unwrap();
+        let b = store.put_attachment(&id, "b.wav", b"second").unwrap();
+        let path = |i: &AttachmentInfo| file_path(store.attachments_dir(), &i.sha256);
+        fs::remove_file(path(&a)).unwrap();
+        fs::write(path(&b), b"changed").unwrap();
+        let problems = store.verify_attachments().unwrap();
+        assert_eq!(problems.len(), 2);
+        assert!(matches!(
+            problems[0].kind,
+            AttachmentProblemKind::Missing { .. }
+        ));
+        assert_eq!(problems[0].attachment.name, "a.jpg");
+        assert!(matches!(
+            &problems[1].kind,
+            AttachmentProblemKind::Mismatch { found_size: 7, .. }
+        ));
+        let err = store.finalize(&id, plain()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::AttachmentMissing { name, .. } if name == "a.jpg"),
+            "{err}"
+        );
+        assert_eq!(
+            store.response(&id).unwrap().state,
+            crate::store::ResponseState::Draft
+        );
+        assert!(store.outbox(0, false).unwrap().is_empty());
+        // Putting the file back (re-attaching) lets it through.
+        store.put_attachment(&id, "a.jpg", b"first").unwrap();
+        let err = store.finalize(&id, plain()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::AttachmentMismatch { name, .. } if name == "b.wav"),
+            "{err}"
+        );
+        store.put_attachment(&id, "b.wav", b"second").unwrap();
+        store.finalize(&id, plain()).unwrap();
+    }
+
+    #[test]
+    fn garbage_collection_keeps_referenced_files() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        store.put_attachment(&id, "a.jpg", b"v1").unwrap();
+        store.put_attachment(&id, "a.jpg", b"v2").unwrap();
+        assert_eq!(store.collect_garbage().unwrap(), 1);
+        assert_eq!(store.read_attachment(&id, "a.jpg").unwrap(), b"v2");
+        store.discard(&id).unwrap();
+        let report = store.purge(&id).unwrap();
+        assert_eq!(report.files_removed, 1);
+    }
+}

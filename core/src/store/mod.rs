@@ -160,7 +160,7 @@ pub(crate) mod test_support {
                 Some(n) => (n, true),
                 None => (name, false),
             };
-            serde_json::json!({"name": name, "kind": "question", "type": "text", "row": 2, "preload": preload})
+            serde_json::json!({"name": name, "kind": {"kind": "question", "type": "text"}, "row": 2, "preload": preload})
         };
         let mut children = Vec::new();
         let mut repeats: std::collections::BTreeMap<&str, Vec<serde_json::Value>> =
@@ -173,7 +173,7 @@ pub(crate) mod test_support {
         }
         for (rep, kids) in repeats {
             children.push(
-                serde_json::json!({"name": rep, "kind": "repeat", "row": 3, "children": kids}),
+                serde_json::json!({"name": rep, "kind": {"kind": "repeat"}, "row": 3, "children": kids}),
             );
         }
         let json = serde_json::json!({

@@ -63,7 +63,10 @@ pub(super) fn open_connection(path: &Path, migrations: &[Migration]) -> Result<C
         });
     }
     conn.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+        // secure_delete: deleted answers (a sealed response's plaintext, a
+        // purge) are overwritten rather than left in free pages.
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;",
     )
     .map_err(|e| StoreError::sql(path, "applying connection settings", e))?;
     migrate::migrate(&mut conn, path, migrations)?;

@@ -280,6 +280,8 @@ impl Store {
             // Committed already; a file left behind is removed by the next
             // collection, so a failure here must not report the finalize failed.
             let _ = self.collect_garbage();
+            // Old WAL frames still hold the plaintext until checkpointed.
+            let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         }
         Ok(entry)
     }
@@ -457,5 +459,222 @@ impl Store {
         }
         tx.commit().map_err(map)?;
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewResponse;
+    use crate::store::test_support::ready_store;
+
+    fn plain(n: usize) -> Payload {
+        Payload::Plain {
+            xml: format!("<data><n>{n}</n></data>"),
+            json: format!("{{\"n\":{n}}}"),
+        }
+    }
+
+    #[test]
+    fn finalize_appends_a_chain_without_gaps() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let mut entries = Vec::new();
+        for n in 0..5 {
+            let id = store
+                .create_draft(&NewResponse::new(key.clone()))
+                .unwrap()
+                .instance_id;
+            store.set_answer(&id, "/data/a", &n.to_string()).unwrap();
+            entries.push(store.finalize(&id, plain(n)).unwrap());
+        }
+        assert_eq!(
+            entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(entries[0].prev_hash, GENESIS_HASH);
+        for w in entries.windows(2) {
+            assert_eq!(w[1].prev_hash, w[0].entry_hash);
+        }
+        assert_eq!(store.outbox(0, false).unwrap(), entries);
+        assert_eq!(store.outbox(3, true).unwrap(), entries[3..]);
+        assert!(store.verify_outbox().unwrap().is_empty());
+        let content: EntryContent = serde_json::from_str(&entries[2].content).unwrap();
+        assert_eq!(content.instance_id, entries[2].instance_id);
+        assert_eq!(content.device_id, store.device().unwrap().device_id);
+        assert_eq!(
+            content.xml_sha256,
+            Some(sha256_hex(b"<data><n>2</n></data>"))
+        );
+        let sub = store.submission(&entries[2].instance_id).unwrap();
+        assert_eq!(sub.payload, plain(2));
+    }
+
+    #[test]
+    fn verify_detects_tampering_behind_the_triggers() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let id = store
+                .create_draft(&NewResponse::new(key.clone()))
+                .unwrap()
+                .instance_id;
+            store.finalize(&id, plain(n)).unwrap();
+            ids.push(id);
+        }
+        store
+            .conn
+            .execute_batch("DROP TRIGGER outbox_frozen; DROP TRIGGER outbox_kept; DROP TRIGGER submissions_frozen;")
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE submissions SET xml = '<evil/>' WHERE instance_id = ?1",
+                [&ids[0]],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute("DELETE FROM outbox WHERE seq = 2", [])
+            .unwrap();
+        let problems = store.verify_outbox().unwrap();
+        assert!(problems.contains(&ChainProblem::SubmissionMismatch {
+            seq: 1,
+            instance_id: ids[0].clone()
+        }));
+        assert!(problems.contains(&ChainProblem::Gap {
+            expected: 2,
+            found: 3
+        }));
+        assert!(problems.contains(&ChainProblem::BrokenLink { seq: 3 }));
+        assert!(problems.contains(&ChainProblem::HalfFinalized {
+            instance_id: ids[1].clone()
+        }));
+    }
+
+    #[test]
+    fn finalize_needs_an_initialized_device() {
+        let (_d, mut store) = crate::store::test_support::temp_store();
+        let key = store
+            .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
+            .unwrap();
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        assert!(matches!(
+            store.finalize(&id, plain(0)),
+            Err(StoreError::NotInitialized)
+        ));
+        assert_eq!(store.response(&id).unwrap().state, ResponseState::Draft);
+    }
+
+    #[test]
+    fn mark_sent_marks_only_what_the_receipt_covers() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let mut entries = Vec::new();
+        for n in 0..4 {
+            let id = store
+                .create_draft(&NewResponse::new(key.clone()))
+                .unwrap()
+                .instance_id;
+            entries.push(store.finalize(&id, plain(n)).unwrap());
+        }
+        let pair = |e: &OutboxEntry| (e.seq, e.instance_id.clone());
+        let report = store
+            .mark_sent(&[
+                pair(&entries[0]),
+                pair(&entries[2]),
+                (2, entries[3].instance_id.clone()),
+                (9, "uuid:x".into()),
+            ])
+            .unwrap();
+        assert_eq!(report.marked, vec![1, 3]);
+        assert_eq!(
+            report.unknown,
+            vec![(2, entries[3].instance_id.clone()), (9, "uuid:x".into())]
+        );
+        let states: Vec<ResponseState> = entries
+            .iter()
+            .map(|e| store.response(&e.instance_id).unwrap().state)
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ResponseState::Sent,
+                ResponseState::Finalized,
+                ResponseState::Sent,
+                ResponseState::Finalized
+            ]
+        );
+        assert_eq!(
+            store
+                .outbox(0, true)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            [2, 4]
+        );
+        let again = store.mark_sent(&[pair(&entries[0])]).unwrap();
+        assert_eq!(again.already_sent, vec![1]);
+        assert!(again.marked.is_empty());
+        // Unsent responses cannot be purged; sent ones can, keeping the chain whole.
+        assert!(matches!(
+            store.purge(&entries[1].instance_id),
+            Err(StoreError::InvalidState { .. })
+        ));
+        store.purge(&entries[0].instance_id).unwrap();
+        assert_eq!(store.outbox(0, false).unwrap().len(), 4);
+        assert!(store.verify_outbox().unwrap().is_empty());
+        let next = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        assert_eq!(store.finalize(&next, plain(9)).unwrap().seq, 5);
+    }
+
+    #[test]
+    fn sealed_finalize_keeps_no_plaintext() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        store.set_answer(&id, "/data/a", "secret answer").unwrap();
+        let photo = store
+            .put_attachment(&id, "photo.jpg", b"secret photo")
+            .unwrap();
+        let file = store
+            .attachments_dir()
+            .join(&photo.sha256[..2])
+            .join(&photo.sha256);
+        assert!(file.exists());
+        let entry = store
+            .finalize(
+                &id,
+                Payload::Sealed {
+                    ciphertext: b"age-encrypted".to_vec(),
+                },
+            )
+            .unwrap();
+        assert!(store.answers(&id).unwrap().is_empty());
+        assert!(store.attachments(&id).unwrap().is_empty());
+        assert!(!file.exists());
+        let content: EntryContent = serde_json::from_str(&entry.content).unwrap();
+        assert_eq!(content.sealed_sha256, Some(sha256_hex(b"age-encrypted")));
+        assert_eq!(content.xml_sha256, None);
+        assert!(matches!(
+            store.edit(&id),
+            Err(StoreError::InvalidState { .. })
+        ));
+        assert!(store.verify_outbox().unwrap().is_empty());
+        // Not in the database file or its WAL either.
+        for file in ["device.db", "device.db-wal"] {
+            let bytes = std::fs::read(store.path().with_file_name(file)).unwrap_or_default();
+            assert!(
+                !bytes.windows(13).any(|w| w == b"secret answer"),
+                "plaintext left in {file}"
+            );
+        }
     }
 }

@@ -310,3 +310,133 @@ fn collect_preload(nodes: &[Node], prefix: &str, inherited: bool, out: &mut BTre
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::{instrument, ready_store};
+    use crate::store::{NewResponse, Payload};
+
+    fn plain() -> Payload {
+        Payload::Plain {
+            xml: "<data/>".into(),
+            json: "{}".into(),
+        }
+    }
+
+    const ROSTER: &str = r#"{"participants": [
+        {"id": "MZ-001", "display": {"municipality": "Maputo", "role": "planner"}, "personal": {"name": "Ana"}},
+        {"id": "MZ-002", "display": {"municipality": "Beira"}}
+    ]}"#;
+
+    #[test]
+    fn roster_import_adds_updates_and_never_deletes() {
+        let (_d, mut store, _key) = ready_store(&["a"]);
+        let local = store
+            .add_participant(None, BTreeMap::new(), BTreeMap::new())
+            .unwrap();
+        assert!(local.id.starts_with("p-"));
+        assert_eq!(
+            store.import_roster(ROSTER.as_bytes()).unwrap(),
+            RosterImport {
+                added: 2,
+                updated: 0,
+                unchanged: 0
+            }
+        );
+        let ana = store.participant("MZ-001").unwrap();
+        assert_eq!(ana.personal.get("name").map(String::as_str), Some("Ana"));
+        assert_eq!(ana.display.get("role").map(String::as_str), Some("planner"));
+        assert_eq!(ana.source, ParticipantSource::Roster);
+        let changed = r#"[{"id": "MZ-001", "display": {"municipality": "Maputo", "role": "manager"}},
+                          {"id": "MZ-002", "display": {"municipality": "Beira"}}]"#;
+        assert_eq!(
+            store.import_roster(changed.as_bytes()).unwrap(),
+            RosterImport {
+                added: 0,
+                updated: 1,
+                unchanged: 1
+            }
+        );
+        assert_eq!(store.participants().unwrap().len(), 3);
+        assert!(matches!(
+            store.add_participant(Some("MZ-001"), BTreeMap::new(), BTreeMap::new()),
+            Err(StoreError::Roster { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bad_roster_entry_imports_nothing() {
+        let (_d, mut store, _key) = ready_store(&["a"]);
+        let bad = r#"[{"id": "A"}, {"id": "B", "display": {"age": 34}}]"#;
+        let err = store.import_roster(bad.as_bytes()).unwrap_err();
+        assert!(matches!(err, StoreError::Roster { index: 2, .. }), "{err}");
+        let dup = r#"[{"id": "A"}, {"id": "A"}]"#;
+        assert!(matches!(
+            store.import_roster(dup.as_bytes()),
+            Err(StoreError::Roster { index: 2, .. })
+        ));
+        assert!(matches!(
+            store.import_roster(b"not json"),
+            Err(StoreError::RosterJson(_))
+        ));
+        assert!(store.participants().unwrap().is_empty());
+    }
+
+    #[test]
+    fn preload_takes_marked_answers_of_the_latest_earlier_round() {
+        let (_d, mut store, key) = ready_store(&["role*", "lg*", "score", "m/name*"]);
+        let form = store.instrument(&key).unwrap();
+        store.import_roster(ROSTER.as_bytes()).unwrap();
+        let fill = |store: &mut Store, round: i64, role: &str| {
+            let mut new = NewResponse::new(key.clone());
+            new.participant_id = Some("MZ-001".into());
+            new.round = Some(round);
+            let id = store.create_draft(&new).unwrap().instance_id;
+            store.set_answer(&id, "/data/role", role).unwrap();
+            store.set_answer(&id, "/data/score", "5").unwrap();
+            store.set_answer(&id, "/data/m[2]/name", "peer").unwrap();
+            id
+        };
+        let r1 = fill(&mut store, 1, "planner");
+        store.finalize(&r1, plain()).unwrap();
+        let r2 = fill(&mut store, 2, "manager");
+        store.finalize(&r2, plain()).unwrap();
+        // A draft of round 2 does not count.
+        fill(&mut store, 2, "drafted");
+
+        let got = store.preload("MZ-001", &form, Some(3)).unwrap();
+        let refs: Vec<(&str, &str)> = got
+            .iter()
+            .map(|a| (a.reference.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            refs,
+            [("/data/m[2]/name", "peer"), ("/data/role", "manager")]
+        );
+        let got = store.preload("MZ-001", &form, Some(2)).unwrap();
+        assert!(got.iter().any(|a| a.value == "planner"));
+        assert!(store.preload("MZ-001", &form, Some(1)).unwrap().is_empty());
+        assert!(store.preload("MZ-002", &form, None).unwrap().is_empty());
+        assert!(matches!(
+            store.preload("ghost", &form, None),
+            Err(StoreError::UnknownParticipant { .. })
+        ));
+
+        // An edit replaces the response it deprecates.
+        let e = store.edit(&r2).unwrap().instance_id;
+        store.set_answer(&e, "/data/role", "director").unwrap();
+        store.finalize(&e, plain()).unwrap();
+        let got = store.preload("MZ-001", &form, Some(3)).unwrap();
+        assert!(got.iter().any(|a| a.value == "director"), "{got:?}");
+
+        // A form with nothing marked preloads nothing.
+        let unmarked = instrument("f", "1", &["role"]);
+        assert!(
+            store
+                .preload("MZ-001", &unmarked, Some(3))
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -624,3 +624,287 @@ fn insert_response(conn: &Connection, r: &Response) -> rusqlite::Result<()> {
     ])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Payload;
+    use crate::store::test_support::ready_store;
+
+    fn plain() -> Payload {
+        Payload::Plain {
+            xml: "<data/>".into(),
+            json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn answers_are_saved_and_overwritten() {
+        let (_d, mut store, key) = ready_store(&["a", "b"]);
+        let r = store.create_draft(&NewResponse::new(key.clone())).unwrap();
+        assert!(r.instance_id.starts_with("uuid:"));
+        assert_eq!(r.enumerator.as_deref(), Some("enum-1"));
+        store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
+        store.set_answer(&r.instance_id, "/data/b", "x").unwrap();
+        store.set_answer(&r.instance_id, "/data/a", "2").unwrap();
+        assert_eq!(
+            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
+            Some("2")
+        );
+        store.clear_answer(&r.instance_id, "/data/b").unwrap();
+        let all = store.answers(&r.instance_id).unwrap();
+        assert_eq!(
+            all,
+            vec![Answer {
+                reference: "/data/a".into(),
+                value: "2".into()
+            }]
+        );
+        assert!(store.response(&r.instance_id).unwrap().updated_at >= r.updated_at);
+    }
+
+    #[test]
+    fn finalized_response_refuses_answers_with_a_typed_error() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let r = store.create_draft(&NewResponse::new(key)).unwrap();
+        store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
+        store.finalize(&r.instance_id, plain()).unwrap();
+        let err = store
+            .set_answer(&r.instance_id, "/data/a", "2")
+            .unwrap_err();
+        match &err {
+            StoreError::NotDraft {
+                instance_id, state, ..
+            } => {
+                assert_eq!(instance_id, &r.instance_id);
+                assert_eq!(*state, ResponseState::Finalized);
+            }
+            other => panic!("unexpected {other}"),
+        }
+        assert!(err.to_string().contains(&r.instance_id));
+        assert_eq!(
+            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
+            Some("1")
+        );
+        assert!(matches!(
+            store.discard(&r.instance_id),
+            Err(StoreError::NotDraft { .. })
+        ));
+        assert!(matches!(
+            store.finalize(&r.instance_id, plain()),
+            Err(StoreError::NotDraft { .. })
+        ));
+    }
+
+    #[test]
+    fn triggers_guard_finalized_rows_even_against_raw_sql() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let r = store.create_draft(&NewResponse::new(key)).unwrap();
+        store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
+        store.finalize(&r.instance_id, plain()).unwrap();
+        let id = &r.instance_id;
+        for sql in [
+            "UPDATE answers SET value = 'x' WHERE instance_id = ?1",
+            "INSERT INTO answers (instance_id, ref, value) VALUES (?1, '/data/z', 'x')",
+            "DELETE FROM answers WHERE instance_id = ?1",
+            "UPDATE responses SET state = 'draft' WHERE instance_id = ?1",
+            "UPDATE responses SET participant_id = 'p' WHERE instance_id = ?1",
+            "DELETE FROM responses WHERE instance_id = ?1",
+            "UPDATE submissions SET xml = '<x/>' WHERE instance_id = ?1",
+            "DELETE FROM outbox WHERE instance_id = ?1",
+            "UPDATE outbox SET content_hash = 'x' WHERE instance_id = ?1",
+        ] {
+            let err = store.conn.execute(sql, [id]).unwrap_err();
+            assert!(err.to_string().contains("enumera:"), "{sql}: {err}");
+        }
+        assert!(store.verify_outbox().unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_response_and_bad_refs_are_typed_errors() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let err = store.set_answer("uuid:nope", "/data/a", "1").unwrap_err();
+        assert!(
+            matches!(&err, StoreError::UnknownResponse { instance_id } if instance_id == "uuid:nope")
+        );
+        let r = store.create_draft(&NewResponse::new(key)).unwrap();
+        let err = store.set_answer(&r.instance_id, "data/a", "1").unwrap_err();
+        assert!(matches!(err, StoreError::BadRef { .. }), "{err}");
+        let missing = InstrumentKey {
+            form_id: "g".into(),
+            version: "1".into(),
+            hash: "0".into(),
+        };
+        let err = store.create_draft(&NewResponse::new(missing)).unwrap_err();
+        assert!(matches!(err, StoreError::UnknownInstrument { .. }), "{err}");
+        let mut with_p = NewResponse::new(r.instrument.clone());
+        with_p.participant_id = Some("ghost".into());
+        assert!(matches!(
+            store.create_draft(&with_p),
+            Err(StoreError::UnknownParticipant { .. })
+        ));
+    }
+
+    #[test]
+    fn discard_keeps_the_response_until_purged() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let r = store.create_draft(&NewResponse::new(key)).unwrap();
+        store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
+        store.discard(&r.instance_id).unwrap();
+        let back = store.response(&r.instance_id).unwrap();
+        assert_eq!(back.state, ResponseState::Discarded);
+        assert!(back.discarded_at.is_some());
+        assert_eq!(store.answers(&r.instance_id).unwrap().len(), 1);
+        assert!(matches!(
+            store.set_answer(&r.instance_id, "/data/a", "2"),
+            Err(StoreError::NotDraft { .. })
+        ));
+        assert_eq!(store.state_counts().unwrap().discarded, 1);
+        store.purge(&r.instance_id).unwrap();
+        assert!(matches!(
+            store.response(&r.instance_id),
+            Err(StoreError::UnknownResponse { .. })
+        ));
+    }
+
+    #[test]
+    fn edit_makes_a_new_draft_naming_the_old_one() {
+        let (_d, mut store, key) = ready_store(&["a", "m/x"]);
+        let r = store.create_draft(&NewResponse::new(key)).unwrap();
+        store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
+        store
+            .set_repeat_count(&r.instance_id, "/data/m", 1)
+            .unwrap();
+        store
+            .set_answer(&r.instance_id, "/data/m[1]/x", "y")
+            .unwrap();
+        // Only finalized responses can be edited.
+        assert!(matches!(
+            store.edit(&r.instance_id),
+            Err(StoreError::InvalidState { .. })
+        ));
+        store.finalize(&r.instance_id, plain()).unwrap();
+        let e = store.edit(&r.instance_id).unwrap();
+        assert_eq!(e.deprecated_id.as_deref(), Some(r.instance_id.as_str()));
+        assert_eq!(e.state, ResponseState::Draft);
+        assert_eq!(e.instrument, r.instrument);
+        assert_eq!(
+            store.answers(&e.instance_id).unwrap(),
+            store.answers(&r.instance_id).unwrap()
+        );
+        assert_eq!(
+            store.repeat_counts(&e.instance_id).unwrap(),
+            vec![("/data/m".to_string(), 1)]
+        );
+        let err = store.edit(&r.instance_id).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::EditInProgress { draft_id, .. } if *draft_id == e.instance_id)
+        );
+        store.set_answer(&e.instance_id, "/data/a", "2").unwrap();
+        assert_eq!(
+            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
+            Some("1")
+        );
+        let entry = store.finalize(&e.instance_id, plain()).unwrap();
+        assert!(
+            entry
+                .content
+                .contains(&format!("\"deprecated_id\":\"{}\"", r.instance_id))
+        );
+    }
+
+    #[test]
+    fn removing_a_repeat_instance_renumbers_the_rest() {
+        let (_d, mut store, key) = ready_store(&["m/x"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        store.set_repeat_count(&id, "/data/m", 3).unwrap();
+        for i in 1..=3 {
+            store
+                .set_answer(&id, &format!("/data/m[{i}]/x"), &format!("v{i}"))
+                .unwrap();
+            store
+                .set_repeat_count(&id, &format!("/data/m[{i}]/kids"), i)
+                .unwrap();
+        }
+        store
+            .set_answer(&id, "/data/m[3]/kids[2]/name", "k")
+            .unwrap();
+        store
+            .set_answer(&id, "/data/mm[1]/x", "other repeat")
+            .unwrap();
+        store.remove_repeat_instance(&id, "/data/m[2]").unwrap();
+        let answers: Vec<(String, String)> = store
+            .answers(&id)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.reference, a.value))
+            .collect();
+        assert_eq!(
+            answers,
+            vec![
+                ("/data/m[1]/x".into(), "v1".into()),
+                ("/data/m[2]/kids[2]/name".into(), "k".into()),
+                ("/data/m[2]/x".into(), "v3".into()),
+                ("/data/mm[1]/x".into(), "other repeat".into()),
+            ]
+        );
+        assert_eq!(
+            store.repeat_counts(&id).unwrap(),
+            vec![
+                ("/data/m".into(), 2),
+                ("/data/m[1]/kids".into(), 1),
+                ("/data/m[2]/kids".into(), 3)
+            ]
+        );
+        assert!(matches!(
+            store.remove_repeat_instance(&id, "/data/m"),
+            Err(StoreError::BadRef { .. })
+        ));
+    }
+
+    #[test]
+    fn list_and_counts_cover_every_state() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            ids.push(
+                store
+                    .create_draft(&NewResponse::new(key.clone()))
+                    .unwrap()
+                    .instance_id,
+            );
+        }
+        store.discard(&ids[0]).unwrap();
+        store.finalize(&ids[1], plain()).unwrap();
+        let e = store.finalize(&ids[2], plain()).unwrap();
+        store.mark_sent(&[(e.seq, ids[2].clone())]).unwrap();
+        let list = store.list_responses().unwrap();
+        assert_eq!(
+            list.iter()
+                .map(|r| r.instance_id.clone())
+                .collect::<Vec<_>>(),
+            ids
+        );
+        assert_eq!(
+            list.iter().map(|r| r.state).collect::<Vec<_>>(),
+            [
+                ResponseState::Discarded,
+                ResponseState::Finalized,
+                ResponseState::Sent,
+                ResponseState::Draft
+            ]
+        );
+        assert_eq!(
+            store.state_counts().unwrap(),
+            StateCounts {
+                draft: 1,
+                finalized: 1,
+                sent: 1,
+                discarded: 1
+            }
+        );
+    }
+}

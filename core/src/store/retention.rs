@@ -117,3 +117,63 @@ impl Store {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::ready_store;
+    use crate::store::{NewResponse, Payload};
+
+    #[test]
+    fn retention_purges_only_old_sent_and_discarded() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            ids.push(
+                store
+                    .create_draft(&NewResponse::new(key.clone()))
+                    .unwrap()
+                    .instance_id,
+            );
+        }
+        let plain = || Payload::Plain {
+            xml: "<data/>".into(),
+            json: "{}".into(),
+        };
+        let sent = store.finalize(&ids[0], plain()).unwrap();
+        store.mark_sent(&[(sent.seq, ids[0].clone())]).unwrap();
+        store.finalize(&ids[1], plain()).unwrap();
+        store.discard(&ids[2]).unwrap();
+        assert_eq!(store.retention().unwrap(), Retention::default());
+        // Without a setting nothing goes.
+        let later = Utc::now() + chrono::Duration::days(100);
+        assert!(store.apply_retention(later).unwrap().purged.is_empty());
+        store
+            .set_retention(&Retention {
+                sent_days: Some(30),
+                discarded_days: None,
+            })
+            .unwrap();
+        assert!(store.apply_retention(Utc::now()).unwrap().purged.is_empty());
+        let report = store.apply_retention(later).unwrap();
+        assert_eq!(report.purged, vec![ids[0].clone()]);
+        store
+            .set_retention(&Retention {
+                sent_days: Some(30),
+                discarded_days: Some(1),
+            })
+            .unwrap();
+        assert_eq!(
+            store.apply_retention(later).unwrap().purged,
+            vec![ids[2].clone()]
+        );
+        let left: Vec<String> = store
+            .list_responses()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.instance_id)
+            .collect();
+        assert_eq!(left, vec![ids[1].clone(), ids[3].clone()]);
+        assert!(store.verify_outbox().unwrap().is_empty());
+    }
+}
