@@ -130,3 +130,224 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     }
     Ok(target)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::store::test_support::ready_store;
+    use crate::store::{NewResponse, Store};
+
+    #[test]
+    fn newer_version_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE future (x); INSERT INTO future VALUES (1); PRAGMA user_version = 99;",
+            )
+            .unwrap();
+        }
+        let before = fs::read(&path).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        match &err {
+            StoreError::NewerVersion {
+                found: 99,
+                supported,
+                ..
+            } => {
+                assert_eq!(*supported, crate::store::SCHEMA_VERSION)
+            }
+            other => panic!("unexpected {other}"),
+        }
+        assert!(err.to_string().contains("update Enumera"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), before);
+        assert!(!dir.path().join("d.db-wal").exists());
+    }
+
+    fn corrupt_case(bytes: impl FnOnce(&Path) -> Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let content = bytes(&path);
+        fs::write(&path, &content).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        let StoreError::Corrupt { moved_to, .. } = &err else {
+            panic!("unexpected {err}")
+        };
+        assert!(!path.exists());
+        assert_eq!(
+            fs::read(moved_to).unwrap(),
+            content,
+            "moved aside byte for byte"
+        );
+        assert!(moved_to.to_string_lossy().contains("d.db.corrupt-"));
+        // The place is free for a new database; the old file stays.
+        let store = Store::open(&path).unwrap();
+        assert!(store.integrity_check().unwrap().is_empty());
+        assert!(moved_to.exists());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_moved_aside() {
+        corrupt_case(|_| b"these are field notes, not a database\n".repeat(200));
+    }
+
+    #[test]
+    fn a_database_with_a_damaged_schema_page_is_moved_aside() {
+        corrupt_case(|path| {
+            let (_d, mut store, key) = ready_store(&["a"]);
+            let id = store
+                .create_draft(&NewResponse::new(key))
+                .unwrap()
+                .instance_id;
+            store.set_answer(&id, "/data/a", "1").unwrap();
+            store
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+            let mut bytes = fs::read(store.path()).unwrap();
+            drop(store);
+            let _ = path;
+            for b in &mut bytes[100..1000] {
+                *b = 0xA5;
+            }
+            bytes
+        });
+    }
+
+    #[test]
+    fn disk_full_loses_nothing_committed() {
+        let (dir, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        let pages: u64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store.set_max_page_count(pages + 3).unwrap();
+        let big = "x".repeat(1500);
+        let mut acked = Vec::new();
+        let err = loop {
+            let reference = format!("/data/a{}", acked.len());
+            match store.set_answer(&id, &reference, &big) {
+                Ok(()) => acked.push(reference),
+                Err(e) => break e,
+            }
+            assert!(acked.len() < 1000, "the cap never bit");
+        };
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(err.to_string().contains("full"), "{err}");
+        assert!(!acked.is_empty());
+        // Still usable for reading, and writing once there is room again.
+        assert_eq!(store.answers(&id).unwrap().len(), acked.len());
+        store.set_max_page_count(1_000_000).unwrap();
+        store.set_answer(&id, "/data/after", "1").unwrap();
+        drop(store);
+        let store = Store::open(dir.path().join("device.db")).unwrap();
+        for r in &acked {
+            assert_eq!(
+                store.answer(&id, r).unwrap().as_deref(),
+                Some(big.as_str()),
+                "{r}"
+            );
+        }
+        assert!(store.integrity_check().unwrap().is_empty());
+    }
+
+    /// Makes `path` unwritable even for root (`chattr +i`), undone on drop.
+    struct ReadOnlyFile<'a>(&'a Path, bool);
+
+    impl Drop for ReadOnlyFile<'_> {
+        fn drop(&mut self) {
+            if self.1 {
+                let _ = std::process::Command::new("chattr")
+                    .arg("-i")
+                    .arg(self.0)
+                    .status();
+            }
+            if let Ok(meta) = fs::metadata(self.0) {
+                let mut perms = meta.permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                perms.set_readonly(false);
+                let _ = fs::set_permissions(self.0, perms);
+            }
+        }
+    }
+
+    fn writable(path: &Path) -> bool {
+        fs::OpenOptions::new().write(true).open(path).is_ok()
+    }
+
+    #[test]
+    fn read_only_file_is_a_clear_error_and_keeps_data() {
+        let (dir, mut store, key) = ready_store(&["a"]);
+        let path = dir.path().join("device.db");
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        store.set_answer(&id, "/data/a", "kept").unwrap();
+        drop(store);
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(&path, perms).unwrap();
+        let mut guard = ReadOnlyFile(&path, false);
+        if writable(&path) {
+            // Root ignores permission bits; the immutable flag binds root too.
+            guard.1 = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(&path)
+                .status()
+                .is_ok_and(|s| s.success());
+        }
+        if writable(&path) {
+            eprintln!("skipped: cannot make a file read-only here (root without chattr)");
+            return;
+        }
+        let before = fs::read(&path).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), before);
+        drop(guard);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.answer(&id, "/data/a").unwrap().as_deref(),
+            Some("kept")
+        );
+    }
+
+    #[test]
+    fn open_existing_refuses_a_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Store::open_existing(dir.path().join("none.db")).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+        assert!(!dir.path().join("none.db").exists());
+    }
+
+    #[test]
+    fn settings_are_applied() {
+        let (_d, store, _) = ready_store(&["a"]);
+        let get = |p: &str| -> String {
+            store
+                .conn
+                .query_row(&format!("PRAGMA {p}"), [], |r| {
+                    r.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|v| format!("{v:?}"))
+                .unwrap()
+        };
+        assert_eq!(get("journal_mode"), "Text(\"wal\")");
+        assert_eq!(get("synchronous"), "Integer(2)");
+        assert_eq!(get("foreign_keys"), "Integer(1)");
+        assert_eq!(get("temp_store"), "Integer(2)");
+        assert_eq!(
+            get("user_version"),
+            format!("Integer({})", crate::store::SCHEMA_VERSION)
+        );
+    }
+}
