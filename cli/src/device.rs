@@ -226,3 +226,138 @@ fn table(responses: &[Response]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use enumera_core::store::{NewResponse, Payload, ResponseState};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        device: DeviceArgs,
+    }
+
+    fn run_args(args: &[&str]) -> Result<ExitCode, UserError> {
+        let mut full = vec!["device"];
+        full.extend_from_slice(args);
+        run(Cmd::try_parse_from(full).expect("valid arguments").device)
+    }
+
+    const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
+        "root_name":"data","settings":{},
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"preload":true}]}"#;
+
+    #[test]
+    fn init_install_list_show_discard_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("d.db");
+        let db = db.to_str().unwrap();
+        let form = dir.path().join("capacity.json");
+        std::fs::write(&form, FORM).unwrap();
+        let form = form.to_str().unwrap();
+
+        let err = run_args(&["--db", db, "list"]).unwrap_err();
+        assert!(err.0.contains("init"), "{}", err.0);
+        run_args(&[
+            "--db",
+            db,
+            "init",
+            "--name",
+            "Tablet 1",
+            "--enumerator",
+            "E7",
+        ])
+        .unwrap();
+        assert!(
+            run_args(&["--db", db, "init", "--name", "again"])
+                .unwrap_err()
+                .0
+                .contains("already")
+        );
+        run_args(&["--db", db, "install", form]).unwrap();
+        let err = run_args(&["--db", db, "install", "form.xlsx"]).unwrap_err();
+        assert!(err.0.contains("XLSForm"), "{}", err.0);
+
+        let (draft, done) = {
+            let mut store = Store::open_existing(db).unwrap();
+            assert_eq!(store.device().unwrap().enumerator_id.as_deref(), Some("E7"));
+            let key = store.latest_instrument("capacity").unwrap();
+            let draft = store
+                .create_draft(&NewResponse::new(key.clone()))
+                .unwrap()
+                .instance_id;
+            let done = store
+                .create_draft(&NewResponse::new(key))
+                .unwrap()
+                .instance_id;
+            store.set_answer(&done, "/data/role", "planner").unwrap();
+            store
+                .finalize(
+                    &done,
+                    Payload::Plain {
+                        xml: "<data/>".into(),
+                        json: "{}".into(),
+                    },
+                )
+                .unwrap();
+            (draft, done)
+        };
+        run_args(&["--db", db, "list"]).unwrap();
+        run_args(&["--db", db, "list", "--json"]).unwrap();
+        run_args(&["--db", db, "show", &done]).unwrap();
+        assert!(
+            run_args(&["--db", db, "show", "uuid:none"])
+                .unwrap_err()
+                .0
+                .contains("uuid:none")
+        );
+        run_args(&["--db", db, "discard", &draft]).unwrap();
+        let err = run_args(&["--db", db, "discard", &done]).unwrap_err();
+        assert!(err.0.contains("finalized"), "{}", err.0);
+        run_args(&["--db", db, "edit", &done]).unwrap();
+        run_args(&["--db", db, "verify"]).unwrap();
+
+        let roster = dir.path().join("roster.json");
+        std::fs::write(
+            &roster,
+            r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#,
+        )
+        .unwrap();
+        run_args(&["--db", db, "roster", "import", roster.to_str().unwrap()]).unwrap();
+
+        let store = Store::open_existing(db).unwrap();
+        assert_eq!(
+            store.response(&draft).unwrap().state,
+            ResponseState::Discarded
+        );
+        let counts = store.state_counts().unwrap();
+        assert_eq!(
+            (counts.draft, counts.finalized, counts.discarded),
+            (1, 1, 1)
+        );
+        assert_eq!(store.participant("MZ-001").unwrap().personal["name"], "Ana");
+    }
+
+    #[test]
+    fn load_form_reports_unreadable_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "{").unwrap();
+        assert!(load_form(&bad).unwrap_err().0.contains("bad.json"));
+        assert!(
+            load_form(Path::new("form.txt"))
+                .unwrap_err()
+                .0
+                .contains("unknown form file type")
+        );
+        assert!(
+            load_form(&dir.path().join("missing.json"))
+                .unwrap_err()
+                .0
+                .contains("cannot read")
+        );
+    }
+}

@@ -258,6 +258,79 @@ mod tests {
         assert!(store.integrity_check().unwrap().is_empty());
     }
 
+    /// Unmounts the small file system on drop.
+    struct Mounted(std::path::PathBuf);
+
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_full_file_system_loses_nothing_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mnt = dir.path().join("small");
+        fs::create_dir(&mnt).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "enumera-test"])
+            .arg(&mnt)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!(
+                "skipped: cannot mount a small tmpfs here (needs root); max_page_count test covers it"
+            );
+            return;
+        }
+        let _guard = Mounted(mnt.clone());
+        let path = mnt.join("device.db");
+        let mut store = Store::open(&path).unwrap();
+        store.init_device("t", None).unwrap();
+        let key = store
+            .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
+            .unwrap();
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        // Fill the file system, then free a little room for some answers.
+        let filler = mnt.join("filler");
+        {
+            let mut f = fs::File::create(&filler).unwrap();
+            let chunk = vec![0u8; 64 * 1024];
+            while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+            let len = f.metadata().unwrap().len();
+            f.set_len(len.saturating_sub(48 * 1024)).unwrap();
+        }
+        let value = "y".repeat(1000);
+        let mut acked = Vec::new();
+        let err = loop {
+            let reference = format!("/data/a{}", acked.len());
+            match store.set_answer(&id, &reference, &value) {
+                Ok(()) => acked.push(reference),
+                Err(e) => break e,
+            }
+            assert!(acked.len() < 2000, "the file system never filled");
+        };
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        drop(store);
+        fs::remove_file(&filler).unwrap();
+        let store = Store::open(&path).unwrap();
+        assert!(store.integrity_check().unwrap().is_empty());
+        for r in &acked {
+            assert_eq!(
+                store.answer(&id, r).unwrap().as_deref(),
+                Some(value.as_str()),
+                "{r}"
+            );
+        }
+    }
+
     /// Makes `path` unwritable even for root (`chattr +i`), undone on drop.
     struct ReadOnlyFile<'a>(&'a Path, bool);
 
