@@ -288,7 +288,8 @@ impl Store {
 
     /// The frozen submission of a finalized (or sent) response.
     pub fn submission(&self, instance_id: &str) -> Result<Submission> {
-        let row: Option<(Option<String>, Option<String>, Option<Vec<u8>>)> = self
+        type Row = (Option<String>, Option<String>, Option<Vec<u8>>);
+        let row: Option<Row> = self
             .conn
             .prepare_cached("SELECT xml, json, sealed FROM submissions WHERE instance_id = ?1")
             .and_then(|mut s| {
@@ -364,16 +365,16 @@ impl Store {
             }
             prev = e.entry_hash.clone();
             match state_of(&self.conn, &e.instance_id).map_err(self.err("verifying the outbox"))? {
-                Some(ResponseState::Finalized | ResponseState::Sent) => {
-                    if !self.submission_matches(e)? {
-                        problems.push(ChainProblem::SubmissionMismatch {
-                            seq: e.seq,
-                            instance_id: e.instance_id.clone(),
-                        });
-                    }
+                Some(ResponseState::Finalized | ResponseState::Sent)
+                    if !self.submission_matches(e)? =>
+                {
+                    problems.push(ChainProblem::SubmissionMismatch {
+                        seq: e.seq,
+                        instance_id: e.instance_id.clone(),
+                    });
                 }
                 // Purged after its receipt: only the entry remains, by design.
-                None => {}
+                Some(ResponseState::Finalized | ResponseState::Sent) | None => {}
                 Some(_) => problems.push(ChainProblem::NotFinalized {
                     seq: e.seq,
                     instance_id: e.instance_id.clone(),
