@@ -122,6 +122,26 @@ impl Store {
         })
     }
 
+    /// Changes who carries the device (a tablet handed to another enumerator);
+    /// new responses are recorded with the new enumerator.
+    pub fn set_enumerator(
+        &mut self,
+        name: Option<&str>,
+        enumerator_id: Option<&str>,
+    ) -> Result<DeviceIdentity> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE device SET name = coalesce(?1, name), enumerator_id = ?2",
+                params![name, enumerator_id],
+            )
+            .map_err(self.err("changing the enumerator"))?;
+        if n == 0 {
+            return Err(StoreError::NotInitialized);
+        }
+        self.device()
+    }
+
     /// The device's Ed25519 public key.
     pub fn public_key(&self) -> Result<[u8; 32]> {
         Ok(self.device()?.public_key)
@@ -162,6 +182,12 @@ mod tests {
             matches!(err, StoreError::AlreadyInitialized { .. }),
             "{err}"
         );
+        let changed = store.set_enumerator(None, Some("enum-8")).unwrap();
+        assert_eq!(
+            (changed.name.as_str(), changed.enumerator_id.as_deref()),
+            ("Tablet 3", Some("enum-8"))
+        );
+        assert_eq!(changed.public_key, id.public_key);
         // The identity survives reopening.
         drop(store);
         let store = Store::open(dir.path().join("d.db")).unwrap();

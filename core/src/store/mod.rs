@@ -15,6 +15,8 @@ mod migrate;
 mod open;
 mod outbox;
 mod participants;
+#[cfg(test)]
+mod proptests;
 mod refs;
 mod responses;
 mod retention;
