@@ -4,7 +4,7 @@
 //! silently dropped.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
 use super::responses::{not_draft, touch_draft};
-use super::{Store, now, sha256_hex};
+use super::{Store, now};
+use crate::instrument::canonical::hex;
+use sha2::{Digest, Sha256};
 
 /// One attachment of a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,11 +63,43 @@ pub(crate) fn rows(conn: &Connection, instance_id: &str) -> rusqlite::Result<Vec
     .collect()
 }
 
-/// Reads and checks one attachment file against its record.
-fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
+/// Streams `r` through SHA-256 (and into `keep`, when given).
+fn hash_reader(mut r: impl Read, mut keep: Option<&mut Vec<u8>>) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        if let Some(v) = keep.as_deref_mut() {
+            v.extend_from_slice(&buf[..n]);
+        }
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Checks one attachment file against its record without loading it whole
+/// (videos can be large), keeping the bytes when asked.
+fn checked(
+    dir: &Path,
+    instance_id: &str,
+    a: &AttachmentInfo,
+    keep: Option<&mut Vec<u8>>,
+) -> Result<()> {
     let path = file_path(dir, &a.sha256);
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        context: format!("reading attachment {:?} of {instance_id}", a.name),
+        source,
+    };
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(StoreError::AttachmentMissing {
                 instance_id: instance_id.to_string(),
@@ -73,30 +107,30 @@ fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec
                 path,
             });
         }
-        Err(source) => {
-            return Err(StoreError::Io {
-                path,
-                context: format!("reading attachment {:?} of {instance_id}", a.name),
-                source,
-            });
-        }
+        Err(e) => return Err(io(e)),
     };
-    let found = sha256_hex(&bytes);
-    if found != a.sha256 || bytes.len() as u64 != a.size {
+    let (found, found_size) = hash_reader(file, keep).map_err(io)?;
+    if found != a.sha256 || found_size != a.size {
         return Err(StoreError::AttachmentMismatch {
             instance_id: instance_id.to_string(),
             name: a.name.clone(),
             expected: a.sha256.clone(),
             size: a.size,
             found,
-            found_size: bytes.len() as u64,
+            found_size,
         });
     }
+    Ok(())
+}
+
+fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0).min(1 << 26));
+    checked(dir, instance_id, a, Some(&mut bytes))?;
     Ok(bytes)
 }
 
 pub(crate) fn check_file(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<()> {
-    read_checked(dir, instance_id, a).map(drop)
+    checked(dir, instance_id, a, None)
 }
 
 fn check_name(instance_id: &str, name: &str) -> Result<()> {
@@ -119,27 +153,45 @@ fn check_name(instance_id: &str, name: &str) -> Result<()> {
     }
 }
 
-/// Writes `bytes` durably under its hash (temp file, fsync, rename, fsync
-/// of the folder) unless an intact copy is there already.
-fn write_content(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let target = file_path(dir, sha256);
-    if fs::read(&target).is_ok_and(|b| sha256_hex(&b) == sha256) {
-        return Ok(());
-    }
-    let folder = target.parent().unwrap_or(dir);
-    fs::create_dir_all(folder)?;
-    let tmp = folder.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+/// Copies `src` durably into the folder under its hash (temp file, fsync,
+/// rename, fsync of the folder), hashing as it goes; an intact copy already
+/// there is kept. Returns the hash and size.
+fn store_content(dir: &Path, src: impl Read) -> std::io::Result<(String, u64)> {
+    let tmp_dir = dir.join("tmp");
+    fs::create_dir_all(&tmp_dir)?;
+    let tmp = tmp_dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let (sha256, size) = hash_reader(Tee(src, &mut f), None)?;
         f.sync_all()?;
-        fs::rename(&tmp, &target)?;
-        fs::File::open(folder)?.sync_all()
+        drop(f);
+        let target = file_path(dir, &sha256);
+        let folder = target.parent().unwrap_or(dir);
+        fs::create_dir_all(folder)?;
+        if target.exists() && hash_reader(fs::File::open(&target)?, None)? == (sha256.clone(), size)
+        {
+            fs::remove_file(&tmp)?;
+        } else {
+            fs::rename(&tmp, &target)?;
+            fs::File::open(folder)?.sync_all()?;
+        }
+        Ok((sha256, size))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A reader that writes what it reads to `W`.
+struct Tee<R, W>(R, W);
+
+impl<R: Read, W: Write> Read for Tee<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1.write_all(&buf[..n])?;
+        Ok(n)
+    }
 }
 
 impl Store {
@@ -150,6 +202,32 @@ impl Store {
         instance_id: &str,
         name: &str,
         bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        self.put_attachment_from(instance_id, name, bytes, None)
+    }
+
+    /// Like [`Store::put_attachment`], streaming the content from a file
+    /// (a photo or recording the app saved), which is copied, not moved.
+    pub fn put_attachment_file(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        src: &Path,
+    ) -> Result<AttachmentInfo> {
+        let file = fs::File::open(src).map_err(|source| StoreError::Io {
+            path: src.to_path_buf(),
+            context: format!("reading the file for attachment {name:?} of {instance_id}"),
+            source,
+        })?;
+        self.put_attachment_from(instance_id, name, file, Some(src))
+    }
+
+    fn put_attachment_from(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        content: impl Read,
+        src: Option<&Path>,
     ) -> Result<AttachmentInfo> {
         check_name(instance_id, name)?;
         // Refuse before writing a file for a response that cannot take it.
@@ -170,16 +248,17 @@ impl Store {
                 });
             }
         }
+        let (sha256, size) =
+            store_content(&self.files, content).map_err(|source| StoreError::Io {
+                path: src.map_or_else(|| self.files.clone(), Path::to_path_buf),
+                context: format!("saving attachment {name:?} of {instance_id}"),
+                source,
+            })?;
         let info = AttachmentInfo {
             name: name.to_string(),
-            sha256: sha256_hex(bytes),
-            size: bytes.len() as u64,
+            sha256,
+            size,
         };
-        write_content(&self.files, &info.sha256, bytes).map_err(|source| StoreError::Io {
-            path: file_path(&self.files, &info.sha256),
-            context: format!("saving attachment {name:?} of {instance_id}"),
-            source,
-        })?;
         let Store { conn, path, .. } = self;
         let map = |e| {
             StoreError::sql(
@@ -248,7 +327,7 @@ impl Store {
             .map_err(self.err("listing attachments"))?;
         let mut problems = Vec::new();
         for (instance_id, a) in all {
-            let kind = match read_checked(&self.files, &instance_id, &a) {
+            let kind = match check_file(&self.files, &instance_id, &a) {
                 Ok(_) => continue,
                 Err(StoreError::AttachmentMissing { path, .. }) => {
                     AttachmentProblemKind::Missing { path }
@@ -316,7 +395,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::test_support::ready_store;
-    use crate::store::{NewResponse, Payload};
+    use crate::store::{NewResponse, Payload, sha256_hex};
 
     fn plain() -> Payload {
         Payload::Plain {
@@ -404,6 +483,42 @@ mod tests {
         );
         store.put_attachment(&id, "b.wav", b"second").unwrap();
         store.finalize(&id, plain()).unwrap();
+    }
+
+    #[test]
+    fn attachments_stream_from_files() {
+        let (dir, mut store, key) = ready_store(&["a"]);
+        let id = store
+            .create_draft(&NewResponse::new(key))
+            .unwrap()
+            .instance_id;
+        let src = dir.path().join("recording.wav");
+        let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&src, &content).unwrap();
+        let info = store
+            .put_attachment_file(&id, "recording.wav", &src)
+            .unwrap();
+        assert_eq!(
+            (info.sha256.as_str(), info.size),
+            (sha256_hex(&content).as_str(), 300_000)
+        );
+        assert_eq!(
+            store.read_attachment(&id, "recording.wav").unwrap(),
+            content
+        );
+        assert!(src.exists(), "the source is copied, not moved");
+        let err = store
+            .put_attachment_file(&id, "x.wav", &dir.path().join("gone.wav"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("gone.wav"), "{err}");
+        // No temp files are left behind.
+        assert_eq!(
+            fs::read_dir(store.attachments_dir().join("tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]
