@@ -116,10 +116,10 @@ proptest! {
                     prop_assert_eq!(store.mark_sent(&[(seq, id.clone())]).unwrap().marked, vec![seq]);
                     sent.push(id);
                 },
-                _ => if let Some(id) = sent.first().cloned() {
-                    if store.response(&id).is_ok() {
-                        store.purge(&id).unwrap();
-                    }
+                _ => if let Some(id) = sent.first().cloned()
+                    && store.response(&id).is_ok()
+                {
+                    store.purge(&id).unwrap();
                 },
             }
             prop_assert!(store.verify_outbox().unwrap().is_empty());
