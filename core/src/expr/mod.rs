@@ -32,6 +32,8 @@ mod memdoc;
 mod parser;
 mod print;
 pub mod refs;
+#[cfg(any(test, feature = "testdata"))]
+pub mod testdata;
 mod value;
 
 pub use ast::{Axis, BinOp, Call, Expr, Filter, NodeTest, Path, Step};

@@ -1,7 +1,6 @@
 //! Number functions, including the node-set aggregates `sum`, `max`, `min`
 //! and `count-non-empty`.
 
-
 use super::Func;
 use super::strings::js_round;
 use crate::expr::ast::Expr;
@@ -51,8 +50,8 @@ impl<'a> Evaluator<'a> {
             Func::Sum => {
                 let nodes = self.arg_nodes(args, 0, ctx, "sum")?;
                 if nodes.is_empty() {
-                    // XPath 1.0: the sum of no nodes is 0.
-                    0.0
+                    // ODK Web Forms: the sum of no nodes is NaN (XPath 1.0 says 0).
+                    f64::NAN
                 } else {
                     nodes
                         .iter()
@@ -176,7 +175,9 @@ impl<'a> Evaluator<'a> {
     /// Forms' node boolean), or a true value.
     fn item_bool(&self, v: &Value<'_>) -> bool {
         match v {
-            Value::Nodes(ns) => ns.first().is_some_and(|&k| !self.doc.string_value(k).trim().is_empty()),
+            Value::Nodes(ns) => ns
+                .first()
+                .is_some_and(|&k| !self.doc.string_value(k).trim().is_empty()),
             other => other.to_bool(),
         }
     }
@@ -185,10 +186,7 @@ impl<'a> Evaluator<'a> {
     /// the value itself.
     fn items(&self, e: &'a Expr, ctx: &Context) -> EvalResult<Vec<Value<'a>>> {
         Ok(match self.eval(e, ctx)? {
-            Value::Nodes(ns) => ns
-                .into_iter()
-                .map(|k| Value::Nodes(vec![k]))
-                .collect(),
+            Value::Nodes(ns) => ns.into_iter().map(|k| Value::Nodes(vec![k])).collect(),
             v => vec![v],
         })
     }
