@@ -31,6 +31,8 @@ mod lexer;
 mod memdoc;
 mod parser;
 mod print;
+#[cfg(test)]
+mod proptests;
 pub mod refs;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;

@@ -172,7 +172,7 @@ fn split_offset(s: &str) -> Option<(&str, Option<FixedOffset>)> {
     if let Some(t) = s.strip_suffix('Z') {
         return Some((t, FixedOffset::east_opt(0)));
     }
-    if s.len() > 6 {
+    if s.len() > 6 && s.is_char_boundary(s.len() - 6) {
         let (t, o) = s.split_at(s.len() - 6);
         let ob = o.as_bytes();
         if (ob[0] == b'+' || ob[0] == b'-') && ob[3] == b':' {
