@@ -319,6 +319,10 @@ impl<'a> Evaluator<'a> {
         let el = NodeKind::Element;
         match step.axis {
             Axis::Child => {
+                if let NodeTest::Name(name) = t {
+                    doc.children_named(n, name, out);
+                    return;
+                }
                 let mut c = doc.first_child(n);
                 while let Some(k) = c {
                     if self.test(k, t, el) {

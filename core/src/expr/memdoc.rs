@@ -42,6 +42,8 @@ pub struct MemDoc {
     nodes: Vec<Node>,
     main: u32,
     instances: HashMap<String, u32>,
+    /// parent -> name -> element children, so `/data/x` does not scan.
+    by_name: HashMap<u32, HashMap<Box<str>, Vec<u32>>>,
 }
 
 impl Default for MemDoc {
@@ -57,6 +59,7 @@ impl MemDoc {
             nodes: Vec::new(),
             main: 0,
             instances: HashMap::new(),
+            by_name: HashMap::new(),
         };
         d.main = d.push(NodeKind::Root, "", "", None);
         d
@@ -105,6 +108,12 @@ impl MemDoc {
             None => self.nodes[p as usize].first_child = Some(id),
         }
         self.nodes[p as usize].last_child = Some(id);
+        self.by_name
+            .entry(p)
+            .or_default()
+            .entry(name.into())
+            .or_default()
+            .push(id);
         NodeId(u64::from(id))
     }
 
@@ -225,6 +234,12 @@ impl Document for MemDoc {
 
     fn value(&self, node: NodeId) -> &str {
         self.node(node).map_or("", |n| &n.value)
+    }
+
+    fn children_named(&self, node: NodeId, name: &str, out: &mut Vec<NodeId>) {
+        if let Some(kids) = self.by_name.get(&(node.0 as u32)).and_then(|m| m.get(name)) {
+            out.extend(kids.iter().map(|&k| NodeId(u64::from(k))));
+        }
     }
 
     fn compare_order(&self, a: NodeId, b: NodeId) -> std::cmp::Ordering {

@@ -358,23 +358,26 @@ fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
     Ok(out)
 }
 
-/// Compiles an ODK `regex()` pattern, cached per thread. Like ODK Web Forms
+/// Whether `text` matches an ODK `regex()` pattern (compiled once per thread). Like ODK Web Forms
 /// (JavaScript `RegExp.test`), the pattern is not anchored: authors write
 /// `^...$` to match the whole value.
-pub(crate) fn compile_regex(pattern: &str) -> EvalResult<regex::Regex> {
-    if let Some(r) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
-        return Ok(r);
+pub(crate) fn regex_is_match(pattern: &str, text: &str) -> EvalResult<bool> {
+    // Matching through the cached Regex (no clone: a clone makes a new
+    // scratch pool, which costs more than the match).
+    if let Some(m) = REGEX_CACHE.with(|c| c.borrow().get(pattern).map(|r| r.is_match(text))) {
+        return Ok(m);
     }
     let re = regex::RegexBuilder::new(&js_pattern_to_rust(pattern)?)
         .size_limit(1 << 20)
         .build()
         .map_err(|e| EvalError::new(format!("bad regular expression '{pattern}': {e}")))?;
+    let m = re.is_match(text);
     REGEX_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 256 {
             c.clear();
         }
-        c.insert(pattern.to_string(), re.clone());
+        c.insert(pattern.to_string(), re);
     });
-    Ok(re)
+    Ok(m)
 }

@@ -148,8 +148,7 @@ impl<'a> Evaluator<'a> {
             Func::Uuid => Value::Str(Cow::Owned(self.fn_uuid(args, ctx)?)),
             Func::Regex => {
                 let (v, p) = (s(0)?, s(1)?);
-                let re = super::compile_regex(&p)?;
-                Value::Bool(re.is_match(&v))
+                Value::Bool(super::regex_is_match(&p, &v)?)
             }
             Func::Base64Decode => Value::Str(Cow::Owned(super::digest::base64_decode_utf8(&s(0)?))),
             _ => {
