@@ -1,0 +1,543 @@
+//! Checks on a whole instrument, each problem pinned to its cell: names
+//! (empty, not XML, duplicated in a scope), choice lists (missing,
+//! duplicates), labels, `${name}` references and calculation cycles.
+//!
+//! It works on the model, so an instrument read back from JSON is checked
+//! the same way as one just imported; [`SourceColumns`] maps field keys to
+//! the columns they came from so messages name cells, not only rows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::diagnostic::{Diagnostic, Location};
+use super::model::{Instrument, Node, NodeKind, QuestionType, Text};
+use super::paths::{PathIndex, RefError, references};
+
+/// Where each field's column is on the survey and choices sheets (0-based),
+/// by field key: `relevant`, `type`, `name`, `label`, `label::English (en)`.
+/// Empty for an instrument that did not come from a workbook.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceColumns {
+    pub survey: BTreeMap<String, usize>,
+    pub choices: BTreeMap<String, usize>,
+}
+
+impl SourceColumns {
+    pub fn survey_cell(&self, row: u32, key: &str) -> Location {
+        cell("survey", &self.survey, row, key)
+    }
+
+    pub fn choices_cell(&self, row: u32, key: &str) -> Location {
+        cell("choices", &self.choices, row, key)
+    }
+}
+
+fn cell(sheet: &str, map: &BTreeMap<String, usize>, row: u32, key: &str) -> Location {
+    match map.get(key) {
+        Some(&c) => Location::cell(sheet, row, c),
+        None => Location::row(sheet, row),
+    }
+}
+
+/// Every problem in `instrument`, in no particular order.
+pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnostic> {
+    let mut v = Validator {
+        instrument,
+        columns,
+        index: PathIndex::new(instrument),
+        out: Vec::new(),
+    };
+    v.root();
+    v.names(&instrument.children, "the survey", &mut HashMap::new());
+    let mut all = Vec::new();
+    flatten(&instrument.children, &mut all);
+    v.repeats(&all);
+    for node in &all {
+        v.node(node);
+    }
+    v.cycles(&all);
+    v.choices();
+    v.out
+}
+
+fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
+    for n in nodes {
+        out.push(n);
+        flatten(&n.children, out);
+    }
+}
+
+/// An XML element name as pyxform accepts it (an NCName, optionally with
+/// one `prefix:`).
+pub fn is_xml_name(name: &str) -> bool {
+    fn start(c: char) -> bool {
+        c.is_ascii_alphabetic()
+            || c == '_'
+            || matches!(c as u32,
+                0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x2FF | 0x370..=0x37D | 0x37F..=0x1FFF
+                | 0x200C..=0x200D | 0x2070..=0x218F | 0x2C00..=0x2FEF | 0x3001..=0xD7FF
+                | 0xF900..=0xFDCF | 0xFDF0..=0xFFFD | 0x10000..=0xEFFFF)
+    }
+    fn rest(c: char) -> bool {
+        start(c)
+            || c.is_ascii_digit()
+            || matches!(c, '-' | '.' | '\u{b7}')
+            || matches!(c as u32, 0x300..=0x36F | 0x203F..=0x2040)
+    }
+    fn ncname(s: &str) -> bool {
+        let mut chars = s.chars();
+        chars.next().is_some_and(start) && chars.all(rest)
+    }
+    match name.split_once(':') {
+        Some((prefix, local)) => ncname(prefix) && ncname(local),
+        None => ncname(name),
+    }
+}
+
+struct Validator<'a> {
+    instrument: &'a Instrument,
+    columns: &'a SourceColumns,
+    index: PathIndex,
+    out: Vec<Diagnostic>,
+}
+
+fn kind_word(node: &Node) -> &'static str {
+    match node.kind {
+        NodeKind::Group => "group",
+        NodeKind::Repeat { .. } => "repeat",
+        NodeKind::Question(_) => "question",
+    }
+}
+
+impl Validator<'_> {
+    fn error(&mut self, at: Location, msg: impl Into<String>) {
+        self.out.push(Diagnostic::error(at, msg));
+    }
+
+    fn warning(&mut self, at: Location, msg: impl Into<String>) {
+        self.out.push(Diagnostic::warning(at, msg));
+    }
+
+    fn root(&mut self) {
+        let i = self.instrument;
+        if !is_xml_name(&i.root_name) {
+            self.error(
+                Location::sheet("settings"),
+                format!("settings name '{}' is not a valid XML name", i.root_name),
+            );
+        }
+        if i.form_id.trim().is_empty() {
+            self.error(Location::sheet("settings"), "form_id is empty");
+        }
+    }
+
+    /// Names within one scope (the children of one group or repeat).
+    fn names(&mut self, nodes: &[Node], scope: &str, seen_lower: &mut HashMap<String, (String, u32)>) {
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        for node in nodes {
+            let at = self.columns.survey_cell(node.row, "name");
+            if node.name.is_empty() {
+                self.error(at, format!("{} has no name", kind_word(node)));
+            } else if !is_xml_name(&node.name) {
+                self.error(
+                    at,
+                    format!(
+                        "name '{}' is not a valid XML name: start with a letter or '_', then use only letters, digits, '_', '-' and '.'",
+                        node.name
+                    ),
+                );
+            } else if let Some(first) = seen.get(node.name.as_str()) {
+                self.error(
+                    at,
+                    format!("name '{}' is already used in {scope} (row {first})", node.name),
+                );
+            } else if scope == "the survey" && node.name == "meta" {
+                self.error(at, "name 'meta' is reserved for the form's metadata group");
+            } else {
+                seen.insert(&node.name, node.row);
+                let lower = node.name.to_lowercase();
+                match seen_lower.get(&lower) {
+                    Some((other, row)) => {
+                        let msg = format!(
+                            "name '{}' differs only in case from '{other}' (row {row}) in {scope}; some tools treat them as the same",
+                            node.name
+                        );
+                        self.warning(at, msg);
+                    }
+                    None => {
+                        seen_lower.insert(lower, (node.name.clone(), node.row));
+                    }
+                }
+            }
+            if node.is_container() {
+                let inner = format!("{} '{}'", kind_word(node), node.name);
+                self.names(&node.children, &inner, &mut HashMap::new());
+            }
+        }
+    }
+
+    /// Repeat names must be unique in the whole form and differ from the root.
+    fn repeats(&mut self, all: &[&Node]) {
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        for node in all.iter().filter(|n| matches!(n.kind, NodeKind::Repeat { .. })) {
+            if node.name.is_empty() {
+                continue;
+            }
+            let at = self.columns.survey_cell(node.row, "name");
+            if node.name == self.instrument.root_name {
+                self.error(
+                    at,
+                    format!("repeat name '{}' is the same as the form's root element", node.name),
+                );
+            } else if let Some(first) = seen.get(node.name.as_str()) {
+                let msg = format!(
+                    "repeat name '{}' is already used by the repeat on row {first}; repeat names must be unique in the form",
+                    node.name
+                );
+                self.error(at, msg);
+            } else {
+                seen.insert(&node.name, node.row);
+            }
+        }
+    }
+
+    fn node(&mut self, node: &Node) {
+        if let NodeKind::Question(q) = &node.kind {
+            if let Some(list) = &q.list {
+                self.select_list(node, list, q.qtype);
+            }
+            let shown = !q.qtype.is_metadata()
+                && !matches!(q.qtype, QuestionType::Calculate | QuestionType::Hidden);
+            if shown && node.label.is_empty() && node.hint.is_empty() && node.media.is_empty() {
+                let at = self.label_cell(node.row);
+                self.error(at, format!("question '{}' has no label or hint", node.name));
+            }
+        }
+        for (key, src) in super::xlsform::expressions(node) {
+            let at = self.columns.survey_cell(node.row, key);
+            self.refs(src, at, key.to_string());
+        }
+        for (key, text) in [
+            ("label", &node.label),
+            ("hint", &node.hint),
+            ("guidance_hint", &node.guidance_hint),
+            ("required_message", &node.bind.required_message),
+            ("constraint_message", &node.bind.constraint_message),
+        ] {
+            self.text_refs(node.row, key, text, false);
+        }
+    }
+
+    fn label_cell(&self, row: u32) -> Location {
+        let first_label = self
+            .columns
+            .survey
+            .iter()
+            .filter(|(k, _)| *k == "label" || k.starts_with("label::"))
+            .map(|(_, &c)| c)
+            .min();
+        match first_label {
+            Some(c) => Location::cell("survey", row, c),
+            None => Location::row("survey", row),
+        }
+    }
+
+    fn text_refs(&mut self, row: u32, key: &str, text: &Text, choices: bool) {
+        for (lang, src) in &text.0 {
+            let col_key = if lang.is_empty() {
+                key.to_string()
+            } else {
+                format!("{key}::{lang}")
+            };
+            let at = if choices {
+                self.columns.choices_cell(row, &col_key)
+            } else {
+                self.columns.survey_cell(row, &col_key)
+            };
+            let what = if lang.is_empty() {
+                key.to_string()
+            } else {
+                format!("{key} ({lang})")
+            };
+            self.refs(src, at, what);
+        }
+    }
+
+    fn refs(&mut self, src: &str, at: Location, what: String) {
+        let names = match references(src) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(at, format!("{e} in {what}"));
+                return;
+            }
+        };
+        let mut reported = HashSet::new();
+        for name in names {
+            if !reported.insert(name) {
+                continue;
+            }
+            match self.index.get(name) {
+                Ok(_) => {}
+                Err(RefError::Unknown { .. }) if self.implicit(name) => {}
+                Err(RefError::Unknown { .. }) => {
+                    let hint = self
+                        .suggest_name(name)
+                        .map(|s| format!("; did you mean ${{{s}}}?"))
+                        .unwrap_or_default();
+                    self.error(at.clone(), format!("unknown reference ${{{name}}} in {what}{hint}"));
+                }
+                Err(e) => self.error(at.clone(), format!("{e} in {what}")),
+            }
+        }
+    }
+
+    /// Names that exist without a row of their own: `NAME_other` of an
+    /// `or_other` select, and the metadata pyxform adds.
+    fn implicit(&self, name: &str) -> bool {
+        if matches!(name, "instanceID" | "instanceName") {
+            return true;
+        }
+        name.strip_suffix("_other").is_some_and(|base| {
+            let mut all = Vec::new();
+            flatten(&self.instrument.children, &mut all);
+            all.iter().any(|n| {
+                n.name == base && matches!(&n.kind, NodeKind::Question(q) if q.or_other)
+            })
+        })
+    }
+
+    fn suggest_name(&self, name: &str) -> Option<String> {
+        let mut all = Vec::new();
+        flatten(&self.instrument.children, &mut all);
+        super::xlsform::suggest(name, all.iter().map(|n| n.name.as_str()))
+    }
+
+    fn select_list(&mut self, node: &Node, list: &str, qtype: QuestionType) {
+        if list.contains("${") {
+            return; // select from the answers of a repeat
+        }
+        let at = self.columns.survey_cell(node.row, "type");
+        let Some(found) = self.instrument.choices.get(list) else {
+            let msg = if self.instrument.choices.is_empty() {
+                format!("choice list '{list}' is not defined: the form has no choices sheet")
+            } else {
+                let hint = super::xlsform::suggest(
+                    list,
+                    self.instrument.choices.keys().map(String::as_str),
+                )
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+                format!("choice list '{list}' is not on the choices sheet{hint}")
+            };
+            self.error(at, msg);
+            return;
+        };
+        if qtype.is_multi() {
+            for c in found.choices.iter().filter(|c| c.name.contains(' ')) {
+                let at = self.columns.choices_cell(c.row, "name");
+                self.error(
+                    at,
+                    format!(
+                        "choice name '{}' in list '{list}' has a space, which {} cannot store (answers are separated by spaces)",
+                        c.name,
+                        if qtype == QuestionType::Rank { "rank" } else { "select_multiple" }
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Cycles among calculations: `${a}` computed from `${b}` computed from `${a}`.
+    fn cycles(&mut self, all: &[&Node]) {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in all.iter().enumerate() {
+            by_name.entry(n.name.as_str()).or_default().push(i);
+        }
+        let edges: Vec<Vec<usize>> = all
+            .iter()
+            .map(|n| {
+                let Some(calc) = &n.bind.calculation else {
+                    return vec![];
+                };
+                let mut targets: Vec<usize> = references(calc)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|name| match by_name.get(name).map(Vec::as_slice) {
+                        Some([one]) if all[*one].bind.calculation.is_some() => Some(*one),
+                        _ => None,
+                    })
+                    .collect();
+                targets.dedup();
+                targets
+            })
+            .collect();
+        for scc in strongly_connected(&edges) {
+            let start = *scc.iter().min().unwrap_or(&0);
+            let self_loop = edges[start].contains(&start);
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            let path = cycle_path(&edges, &scc, start);
+            let names: Vec<String> = path.iter().map(|&i| format!("${{{}}}", all[i].name)).collect();
+            let at = self.columns.survey_cell(all[start].row, "calculation");
+            self.error(at, format!("calculation cycle: {}", names.join(" -> ")));
+        }
+    }
+
+    fn choices(&mut self) {
+        let allow_dupes = self.instrument.settings.allow_choice_duplicates;
+        for (list, cl) in &self.instrument.choices {
+            let mut seen: HashMap<&str, u32> = HashMap::new();
+            for c in &cl.choices {
+                let at = self.columns.choices_cell(c.row, "name");
+                if c.name.is_empty() {
+                    self.error(at, format!("choice in list '{list}' has no name"));
+                    continue;
+                }
+                if let Some(first) = seen.get(c.name.as_str()) {
+                    if !allow_dupes {
+                        self.error(
+                            at,
+                            format!(
+                                "choice name '{}' is already used in list '{list}' (row {first}); use allow_choice_duplicates in settings if this is meant",
+                                c.name
+                            ),
+                        );
+                    }
+                } else {
+                    seen.insert(&c.name, c.row);
+                }
+                if c.label.is_empty() && c.media.is_empty() {
+                    let at = self.columns.choices_cell(c.row, "label");
+                    self.warning(at, format!("choice '{}' in list '{list}' has no label", c.name));
+                }
+                self.text_refs(c.row, "label", &c.label, true);
+            }
+        }
+    }
+}
+
+/// Tarjan's strongly connected components, iteratively (deep forms must
+/// not overflow the stack).
+fn strongly_connected(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX || edges[root].is_empty() {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut ei)) = work.last_mut() {
+            if let Some(&w) = edges[v].get(*ei) {
+                *ei += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| c.iter().min().copied());
+    out
+}
+
+/// A shortest cycle through `start` inside one component, start repeated at
+/// the end: [a, b, a].
+fn cycle_path(edges: &[Vec<usize>], scc: &[usize], start: usize) -> Vec<usize> {
+    if edges[start].contains(&start) {
+        return vec![start, start];
+    }
+    let inside: HashSet<usize> = scc.iter().copied().collect();
+    let mut prev: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for &w in &edges[v] {
+            if !inside.contains(&w) {
+                continue;
+            }
+            if w == start {
+                let mut back = Vec::new();
+                let mut cur = v;
+                while cur != start {
+                    back.push(cur);
+                    match prev.get(&cur) {
+                        Some(&p) => cur = p,
+                        None => break,
+                    }
+                }
+                back.reverse();
+                let mut path = vec![start];
+                path.extend(back);
+                path.push(start);
+                return path;
+            }
+            if w != start && !prev.contains_key(&w) {
+                prev.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_names() {
+        assert!(is_xml_name("age"));
+        assert!(is_xml_name("_a.b-c1"));
+        assert!(is_xml_name("nome_do_município"));
+        assert!(is_xml_name("odk:tag"));
+        assert!(!is_xml_name("1st"));
+        assert!(!is_xml_name("my name"));
+        assert!(!is_xml_name("a/b"));
+        assert!(!is_xml_name(""));
+        assert!(!is_xml_name("a:b:c"));
+    }
+
+    #[test]
+    fn cycles_are_found_and_named_in_order() {
+        // 0 -> 1 -> 2 -> 0, and 3 -> 3, and 4 -> 0 (not in a cycle).
+        let edges = vec![vec![1], vec![2], vec![0], vec![3], vec![0]];
+        let sccs: Vec<Vec<usize>> = strongly_connected(&edges)
+            .into_iter()
+            .filter(|c| c.len() > 1 || edges[c[0]].contains(&c[0]))
+            .collect();
+        assert_eq!(sccs.len(), 2);
+        assert_eq!(cycle_path(&edges, &sccs[0], 0), [0, 1, 2, 0]);
+        assert_eq!(cycle_path(&edges, &sccs[1], 3), [3, 3]);
+    }
+}
