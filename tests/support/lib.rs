@@ -24,7 +24,11 @@ pub enum Cell {
     Number(f64),
     Bool(bool),
     /// A date cell (formatted as a date, so readers see a date).
-    Date { year: u16, month: u8, day: u8 },
+    Date {
+        year: u16,
+        month: u8,
+        day: u8,
+    },
 }
 
 impl From<&str> for Cell {
@@ -99,7 +103,8 @@ impl XlsForm {
 
     /// A file written beside the form (a CSV for `select_one_from_file`).
     pub fn file(mut self, name: &str, contents: &str) -> Self {
-        self.files.push((name.to_string(), contents.as_bytes().to_vec()));
+        self.files
+            .push((name.to_string(), contents.as_bytes().to_vec()));
         self
     }
 

@@ -42,8 +42,16 @@ fn every_question_type() {
         ("decimal", "q_decimal", QuestionType::Decimal),
         ("range", "q_range", QuestionType::Range),
         ("select_one yn", "q_select_one", QuestionType::SelectOne),
-        ("select_multiple crops", "q_select_multiple", QuestionType::SelectMultiple),
-        ("select_one_from_file places.csv", "q_sof", QuestionType::SelectOneFromFile),
+        (
+            "select_multiple crops",
+            "q_select_multiple",
+            QuestionType::SelectMultiple,
+        ),
+        (
+            "select_one_from_file places.csv",
+            "q_sof",
+            QuestionType::SelectOneFromFile,
+        ),
         (
             "select_multiple_from_file places.csv",
             "q_smf",
@@ -97,16 +105,23 @@ fn every_question_type() {
         assert_eq!(node.question_type(), Some(*qtype), "{name}");
     }
     let sof = find(&i.children, "q_sof").unwrap();
-    let NodeKind::Question(q) = &sof.kind else { panic!() };
+    let NodeKind::Question(q) = &sof.kind else {
+        panic!()
+    };
     assert_eq!(q.file.as_deref(), Some("places.csv"));
     let places = &i.files["places.csv"];
     assert_eq!(places.columns, ["name", "label"]);
     assert_eq!(places.rows[1], ["beira", "Beira"]);
     let sel = find(&i.children, "q_select_one").unwrap();
-    let NodeKind::Question(q) = &sel.kind else { panic!() };
+    let NodeKind::Question(q) = &sel.kind else {
+        panic!()
+    };
     assert_eq!(q.list.as_deref(), Some("yn"));
     assert_eq!(i.choices["crops"].choices[1].name, "beans");
-    assert_eq!(i.form_id, "all_types", "form id falls back to the file stem");
+    assert_eq!(
+        i.form_id, "all_types",
+        "form id falls back to the file stem"
+    );
     assert_eq!(i.root_name, "data");
 }
 
@@ -156,7 +171,10 @@ fn every_column_multilingual() {
     let row = |cells: &[(&str, &str)]| -> Vec<String> {
         let mut r = vec![String::new(); width];
         for (h, v) in cells {
-            let i = header.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h}"));
+            let i = header
+                .iter()
+                .position(|x| x == h)
+                .unwrap_or_else(|| panic!("{h}"));
             r[i] = v.to_string();
         }
         r
@@ -241,20 +259,48 @@ fn every_column_multilingual() {
         ]),
         row(&[("type", "end repeat")]),
     ];
-    let refs: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+    let refs: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
     let survey: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
     let form = XlsForm::new()
         .survey(&survey)
         .choices(&[
-            &["list_name", "name", "label::English (en)", "label::Português (pt)", "state", "image::English (en)"],
+            &[
+                "list_name",
+                "name",
+                "label::English (en)",
+                "label::Português (pt)",
+                "state",
+                "image::English (en)",
+            ],
             &["state", "gaza", "Gaza", "Gaza", "", ""],
             &["state", "sofala", "Sofala", "Sofala", "", "sofala.png"],
             &["city", "xai", "Xai-Xai", "Xai-Xai", "gaza", ""],
             &["city", "beira", "Beira", "Beira", "sofala", ""],
         ])
         .settings(&[
-            &["form_title", "form_id", "version", "default_language", "instance_name", "public_key", "style", "name"],
-            &["Everything", "everything", "", "English (en)", "concat(${age})", "age1xyz age1abc", "pages", "household"],
+            &[
+                "form_title",
+                "form_id",
+                "version",
+                "default_language",
+                "instance_name",
+                "public_key",
+                "style",
+                "name",
+            ],
+            &[
+                "Everything",
+                "everything",
+                "",
+                "English (en)",
+                "concat(${age})",
+                "age1xyz age1abc",
+                "pages",
+                "household",
+            ],
         ])
         .cell("settings", 1, 2, Cell::Number(2026112901.0));
     let (_dir, imported) = import(&form, "every_column");
@@ -262,7 +308,10 @@ fn every_column_multilingual() {
     let i = &imported.instrument;
     assert_eq!(i.title, "Everything");
     assert_eq!(i.form_id, "everything");
-    assert_eq!(i.version, "2026112901", "a number cell is read as pyxform reads it");
+    assert_eq!(
+        i.version, "2026112901",
+        "a number cell is read as pyxform reads it"
+    );
     assert_eq!(i.default_language.as_deref(), Some(EN));
     assert_eq!(i.languages, [EN, PT]);
     assert_eq!(i.root_name, "household");
@@ -297,13 +346,18 @@ fn every_column_multilingual() {
     assert!(phone.pii);
 
     let decade = find(&i.children, "decade").unwrap();
-    assert_eq!(decade.bind.calculation.as_deref(), Some("int(${age} div 10)"));
+    assert_eq!(
+        decade.bind.calculation.as_deref(),
+        Some("int(${age} div 10)")
+    );
     assert!(decade.pii, "bind::enumera:pii means pii");
 
     let members = find(&i.children, "members").unwrap();
     assert_eq!(
         members.kind,
-        NodeKind::Repeat { count: Some("${age} div 10".into()) }
+        NodeKind::Repeat {
+            count: Some("${age} div 10".into())
+        }
     );
     assert_eq!(members.children.len(), 3);
     let state = find(&i.children, "state").unwrap();
@@ -318,7 +372,10 @@ fn every_column_multilingual() {
     assert_eq!(cities[1].extra["state"], "sofala");
     assert_eq!(cities[1].label.0[PT], "Beira");
     assert_eq!(cities[1].row, 5);
-    assert_eq!(i.choices["state"].choices[1].media["image"].0[EN], "sofala.png");
+    assert_eq!(
+        i.choices["state"].choices[1].media["image"].0[EN],
+        "sofala.png"
+    );
 }
 
 #[test]
@@ -353,17 +410,32 @@ fn nested_groups_and_repeats() {
     assert_eq!(visits.name, "visits");
     assert_eq!(visits.row, 7);
     assert_eq!(
-        visits.children.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+        visits
+            .children
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>(),
         ["vdate", "vcost"]
     );
-    assert_eq!(i.children[1].name, "generated_note_name_14", "notes get pyxform's generated name");
+    assert_eq!(
+        i.children[1].name, "generated_note_name_14",
+        "notes get pyxform's generated name"
+    );
 }
 
 #[test]
 fn or_other_and_aliases_and_cells_that_are_not_text() {
     let form = XlsForm::new()
         .survey(&[
-            &["Type", "Name", "Label", "Required", "Calculation", "Read Only", "PII"],
+            &[
+                "Type",
+                "Name",
+                "Label",
+                "Required",
+                "Calculation",
+                "Read Only",
+                "PII",
+            ],
             &["select_one yn or_other", "q", "Q", "TRUE", "", "", ""],
             &["text", "why", "Why", "", "", "yes", "yes"],
             &["integer", "n", "N", "", "", "", ""],
@@ -371,23 +443,48 @@ fn or_other_and_aliases_and_cells_that_are_not_text() {
         ])
         .cell("survey", 2, 3, Cell::Bool(true))
         .cell("survey", 3, 2, Cell::Number(12.0))
-        .choices(&[&["list name", "name", "label"], &["yn", "1", "Yes"], &["yn", "2.5", "No"]])
+        .choices(&[
+            &["list name", "name", "label"],
+            &["yn", "1", "Yes"],
+            &["yn", "2.5", "No"],
+        ])
         .cell("choices", 1, 1, Cell::Number(1.0))
         .cell("choices", 2, 1, Cell::Number(2.5))
         .settings(&[&["form_id", "version"], &["f", ""]])
-        .cell("settings", 1, 1, Cell::Date { year: 2026, month: 11, day: 29 });
+        .cell(
+            "settings",
+            1,
+            1,
+            Cell::Date {
+                year: 2026,
+                month: 11,
+                day: 29,
+            },
+        );
     let (_dir, imported) = import(&form, "aliases");
     no_errors(&imported);
     let i = &imported.instrument;
-    let NodeKind::Question(q) = &i.children[0].kind else { panic!() };
+    let NodeKind::Question(q) = &i.children[0].kind else {
+        panic!()
+    };
     assert!(q.or_other);
-    assert_eq!(i.children[1].bind.required.as_deref(), Some("true()"), "a TRUE boolean cell");
+    assert_eq!(
+        i.children[1].bind.required.as_deref(),
+        Some("true()"),
+        "a TRUE boolean cell"
+    );
     assert_eq!(i.children[1].bind.readonly.as_deref(), Some("true()"));
     assert!(i.children[1].pii && !i.children[0].pii);
-    assert_eq!(i.children[2].label.0[""], "12", "a number label reads as text");
+    assert_eq!(
+        i.children[2].label.0[""], "12",
+        "a number label reads as text"
+    );
     assert_eq!(i.choices["yn"].choices[0].name, "1");
     assert_eq!(i.choices["yn"].choices[1].name, "2.5");
-    assert_eq!(i.version, "2026-11-29 00:00:00", "a date cell reads as pyxform's str(datetime)");
+    assert_eq!(
+        i.version, "2026-11-29 00:00:00",
+        "a date cell reads as pyxform's str(datetime)"
+    );
     assert!(i.languages.is_empty());
 }
 
@@ -399,7 +496,12 @@ fn pulldata_csv_is_shipped_and_empty_rows_are_skipped() {
             &["", "", "", ""],
             &["text", "code", "Code", ""],
             &["", "", "", ""],
-            &["calculate", "price", "", "pulldata('prices', 'price', 'code', ${code})"],
+            &[
+                "calculate",
+                "price",
+                "",
+                "pulldata('prices', 'price', 'code', ${code})",
+            ],
         ])
         .file("prices.csv", "code,price\nA,10\n");
     let (_dir, imported) = import(&form, "pull");
@@ -417,7 +519,15 @@ fn json_round_trip_keeps_instrument_and_hash() {
             &["type", "name", "label::English (en)", "label::Bengali (bn)"],
             &["select_one yn", "q", "Q", "প্রশ্ন"],
         ])
-        .choices(&[&["list_name", "name", "label::English (en)", "label::Bengali (bn)"], &["yn", "y", "Yes", "হ্যাঁ"]]);
+        .choices(&[
+            &[
+                "list_name",
+                "name",
+                "label::English (en)",
+                "label::Bengali (bn)",
+            ],
+            &["yn", "y", "Yes", "হ্যাঁ"],
+        ]);
     let (dir, imported) = import(&form, "rt");
     no_errors(&imported);
     let json_path = dir.path().join("rt.json");
@@ -436,7 +546,10 @@ fn import_from_bytes_uses_the_given_name_and_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("p.csv"), "name,label\na,A\n").unwrap();
     let bytes = XlsForm::new()
-        .survey(&[&["type", "name", "label"], &["select_one_from_file p.csv", "p", "P"]])
+        .survey(&[
+            &["type", "name", "label"],
+            &["select_one_from_file p.csv", "p", "P"],
+        ])
         .to_bytes();
     let i = import_xlsform_bytes(&bytes, "from_bytes.xlsx", Some(dir.path())).unwrap();
     no_errors(&i);

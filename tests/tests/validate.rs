@@ -24,7 +24,10 @@ fn survey(rows: &[&[&str]]) -> XlsForm {
 #[test]
 fn unknown_type_suggests_a_close_one() {
     assert_eq!(
-        errors(survey(&[&["type", "name", "label"], &["intger", "age", "Age"]])),
+        errors(survey(&[
+            &["type", "name", "label"],
+            &["intger", "age", "Age"]
+        ])),
         ["survey!A2: unknown question type 'intger'; did you mean 'integer'?"]
     );
     assert_eq!(
@@ -51,8 +54,13 @@ fn select_command_misspelt() {
 #[test]
 fn select_without_list_name() {
     assert_eq!(
-        errors(survey(&[&["type", "name", "label"], &["select_one", "q", "Q"]])),
-        ["survey!A2: 'select_one' needs the name of a choice list after it, like 'select_one yes_no'"]
+        errors(survey(&[
+            &["type", "name", "label"],
+            &["select_one", "q", "Q"]
+        ])),
+        [
+            "survey!A2: 'select_one' needs the name of a choice list after it, like 'select_one yes_no'"
+        ]
     );
 }
 
@@ -88,15 +96,23 @@ fn same_name_in_different_groups_is_allowed_but_ambiguous_to_reference() {
             &["end group", "", "", ""],
             &["text", "y", "Y", "${x} = 'a'"],
         ])),
-        ["survey!D8: reference ${x} is ambiguous: more than one element is named x (/data/g1/x, /data/g2/x) in relevant"]
+        [
+            "survey!D8: reference ${x} is ambiguous: more than one element is named x (/data/g1/x, /data/g2/x) in relevant"
+        ]
     );
 }
 
 #[test]
 fn names_differing_only_in_case_warn() {
     assert_eq!(
-        warnings(survey(&[&["type", "name", "label"], &["text", "Age", "A"], &["text", "age", "a"]])),
-        ["survey!B3: name 'age' differs only in case from 'Age' (row 2) in the survey; some tools treat them as the same"]
+        warnings(survey(&[
+            &["type", "name", "label"],
+            &["text", "Age", "A"],
+            &["text", "age", "a"]
+        ])),
+        [
+            "survey!B3: name 'age' differs only in case from 'Age' (row 2) in the survey; some tools treat them as the same"
+        ]
     );
 }
 
@@ -110,7 +126,10 @@ fn missing_choice_list() {
         ["survey!A2: choice list 'yesno' is not on the choices sheet; did you mean 'yes_no'?"]
     );
     assert_eq!(
-        errors(survey(&[&["type", "name", "label"], &["select_multiple crops", "q", "Q"]])),
+        errors(survey(&[
+            &["type", "name", "label"],
+            &["select_multiple crops", "q", "Q"]
+        ])),
         ["survey!A2: choice list 'crops' is not defined: the form has no choices sheet"]
     );
 }
@@ -151,9 +170,21 @@ fn end_without_begin_and_mismatched_end() {
 fn unknown_references_in_expressions_and_labels() {
     assert_eq!(
         errors(survey(&[
-            &["type", "name", "label::English (en)", "relevant", "constraint"],
+            &[
+                "type",
+                "name",
+                "label::English (en)",
+                "relevant",
+                "constraint"
+            ],
             &["integer", "age", "Age", "", ""],
-            &["text", "name", "Name of ${person}", "${agee} > 18", ". != ${nme}"],
+            &[
+                "text",
+                "name",
+                "Name of ${person}",
+                "${agee} > 18",
+                ". != ${nme}"
+            ],
         ])),
         [
             "survey!C3: unknown reference ${person} in label (English (en))",
@@ -217,7 +248,9 @@ fn language_without_code_warns_at_its_header() {
             &["type", "name", "label::English", "label::Português (pt)"],
             &["text", "q", "Q", "P"],
         ])),
-        ["survey!C1: language 'English' has no language code; write it as 'Name (code)', like 'English (en)'"]
+        [
+            "survey!C1: language 'English' has no language code; write it as 'Name (code)', like 'English (en)'"
+        ]
     );
 }
 
@@ -225,10 +258,18 @@ fn language_without_code_warns_at_its_header() {
 fn language_missing_a_column_warns() {
     assert_eq!(
         warnings(survey(&[
-            &["type", "name", "label::English (en)", "label::Português (pt)", "hint::English (en)"],
+            &[
+                "type",
+                "name",
+                "label::English (en)",
+                "label::Português (pt)",
+                "hint::English (en)"
+            ],
             &["text", "q", "Q", "P", "H"],
         ])),
-        ["survey!1:1: language 'Português (pt)' is missing the survey column hint that other languages have"]
+        [
+            "survey!1:1: language 'Português (pt)' is missing the survey column hint that other languages have"
+        ]
     );
 }
 
@@ -246,7 +287,9 @@ fn duplicate_choice_names_unless_allowed() {
     };
     assert_eq!(
         errors(form("no")),
-        ["choices!B4: choice name 'y' is already used in list 'yn' (row 2); use allow_choice_duplicates in settings if this is meant"]
+        [
+            "choices!B4: choice name 'y' is already used in list 'yn' (row 2); use allow_choice_duplicates in settings if this is meant"
+        ]
     );
     assert!(errors(form("yes")).is_empty());
 }
@@ -277,7 +320,9 @@ fn select_multiple_choice_with_a_space() {
             survey(&[&["type", "name", "label"], &["select_multiple c", "q", "Q"]])
                 .choices(&[&["list_name", "name", "label"], &["c", "a b", "AB"]])
         ),
-        ["choices!B2: choice name 'a b' in list 'c' has a space, which select_multiple cannot store (answers are separated by spaces)"]
+        [
+            "choices!B2: choice name 'a b' in list 'c' has a space, which select_multiple cannot store (answers are separated by spaces)"
+        ]
     );
 }
 
@@ -330,13 +375,18 @@ fn no_survey_sheet() {
                 .sheet("servey", &[&["type", "name", "label"], &["text", "q", "Q"]])
                 .choices(&[&["list_name", "name", "label"], &["yn", "y", "Y"]])
         ),
-        ["survey: the workbook has no sheet named 'survey' (is 'servey' meant to be 'survey'?); its sheets are: servey, choices"]
+        [
+            "survey: the workbook has no sheet named 'survey' (is 'servey' meant to be 'survey'?); its sheets are: servey, choices"
+        ]
     );
 }
 
 #[test]
 fn a_lone_sheet_of_any_name_is_the_survey() {
-    assert!(errors(XlsForm::new().sheet("Sheet1", &[&["type", "name", "label"], &["text", "q", "Q"]])).is_empty());
+    assert!(
+        errors(XlsForm::new().sheet("Sheet1", &[&["type", "name", "label"], &["text", "q", "Q"]]))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -392,7 +442,10 @@ fn select_from_file_csv_missing_or_wrong() {
     assert_eq!(
         got,
         [
-            format!("survey!A2: nowhere.csv is not in the form's folder ({})", dir.path().display()),
+            format!(
+                "survey!A2: nowhere.csv is not in the form's folder ({})",
+                dir.path().display()
+            ),
             "survey!A3: p.csv has no 'code' column (its columns: name, label)".to_string(),
         ]
     );
@@ -414,7 +467,9 @@ fn repeat_names_unique_in_the_form() {
             &["end repeat", "", ""],
             &["end group", "", ""],
         ])),
-        ["survey!B8: repeat name 'r' is already used by the repeat on row 3; repeat names must be unique in the form"]
+        [
+            "survey!B8: repeat name 'r' is already used by the repeat on row 3; repeat names must be unique in the form"
+        ]
     );
 }
 
@@ -435,7 +490,10 @@ fn or_other_with_choice_filter() {
 #[test]
 fn unsupported_type() {
     assert_eq!(
-        errors(survey(&[&["type", "name", "label"], &["osm", "map", "Map"]])),
+        errors(survey(&[
+            &["type", "name", "label"],
+            &["osm", "map", "Map"]
+        ])),
         ["survey!A2: question type 'osm' is not supported by Enumera"]
     );
 }
@@ -450,7 +508,11 @@ fn every_problem_at_once_sorted_by_position() {
             &["select_one nolist", "b", "B", "${zz}"],
             &["text", "b", "B", ""],
         ])
-        .choices(&[&["list_name", "name", "label"], &["yn", "y", "Y"], &["yn", "y", "Y"]]),
+        .choices(&[
+            &["list_name", "name", "label"],
+            &["yn", "y", "Y"],
+            &["yn", "y", "Y"],
+        ]),
     );
     assert_eq!(
         got,
@@ -484,7 +546,8 @@ fn files_that_are_not_workbooks() {
     for cut in [10, good.len() / 2, good.len() - 10] {
         let m = msg(&good[..cut]);
         assert!(
-            m.starts_with("x.xlsx is damaged or incomplete") || m.starts_with("x.xlsx cannot be read"),
+            m.starts_with("x.xlsx is damaged or incomplete")
+                || m.starts_with("x.xlsx cannot be read"),
             "cut at {cut}: {m}"
         );
     }
@@ -524,4 +587,54 @@ fn mangled_workbooks_never_panic() {
         }
         let _ = import_xlsform_bytes(&bytes, "m.xlsx", None);
     }
+}
+
+#[test]
+fn expressions_that_do_not_parse_point_at_the_character() {
+    assert_eq!(
+        errors(survey(&[
+            &[
+                "type",
+                "name",
+                "label",
+                "relevant",
+                "constraint",
+                "calculation",
+                "default"
+            ],
+            &["integer", "a", "A", "${a} > (1 + 2))", ". >", "", ""],
+            &["calculate", "c", "", "", "", "1 +* 2", ""], // `*` is a name test here
+            &["date", "d", "D", "", "", "", "2026-01-01"],
+            &["integer", "e", "E", "", "", "", "${a} +"],
+        ])),
+        [
+            "survey!D2: unexpected ')' at column 15 in relevant",
+            "survey!E2: unexpected end of expression at column 4 in constraint",
+            "survey!F3: unexpected number 2 at column 6 in calculation",
+            "survey!G5: unexpected end of expression at column 7 in default",
+        ]
+    );
+}
+
+#[test]
+fn unknown_functions_and_wrong_argument_counts() {
+    assert_eq!(
+        errors(
+            survey(&[
+                &["type", "name", "label", "relevant", "calculation"],
+                &["text", "a", "A", "selected(${a})", ""],
+                &["calculate", "c", "", "", "concatt(${a}, 'x')"],
+                &["calculate", "d", "", "", "if(${a} = '', 1)"],
+                &["calculate", "e", "", "", "frobnicate(1)"],
+            ])
+            .settings(&[&["instance_name"], &["concat(${a}, ${zz})"]])
+        ),
+        [
+            "settings: unknown reference ${zz} in instance_name",
+            "survey!D2: selected() takes 2 arguments, not 1, in relevant",
+            "survey!E3: unknown function concatt() in calculation; did you mean concat()?",
+            "survey!E4: if() takes 3 arguments, not 2, in calculation",
+            "survey!E5: unknown function frobnicate() in calculation",
+        ]
+    );
 }

@@ -119,6 +119,10 @@ impl Validator<'_> {
 
     fn root(&mut self) {
         let i = self.instrument;
+        if let Some(name) = &i.settings.instance_name {
+            self.refs(name, Location::sheet("settings"), "instance_name".into());
+            self.expression(name, Location::sheet("settings"), "instance_name");
+        }
         if !is_xml_name(&i.root_name) {
             self.error(
                 Location::sheet("settings"),
@@ -131,7 +135,12 @@ impl Validator<'_> {
     }
 
     /// Names within one scope (the children of one group or repeat).
-    fn names(&mut self, nodes: &[Node], scope: &str, seen_lower: &mut HashMap<String, (String, u32)>) {
+    fn names(
+        &mut self,
+        nodes: &[Node],
+        scope: &str,
+        seen_lower: &mut HashMap<String, (String, u32)>,
+    ) {
         let mut seen: HashMap<&str, u32> = HashMap::new();
         for node in nodes {
             let at = self.columns.survey_cell(node.row, "name");
@@ -148,7 +157,10 @@ impl Validator<'_> {
             } else if let Some(first) = seen.get(node.name.as_str()) {
                 self.error(
                     at,
-                    format!("name '{}' is already used in {scope} (row {first})", node.name),
+                    format!(
+                        "name '{}' is already used in {scope} (row {first})",
+                        node.name
+                    ),
                 );
             } else if scope == "the survey" && node.name == "meta" {
                 self.error(at, "name 'meta' is reserved for the form's metadata group");
@@ -178,7 +190,10 @@ impl Validator<'_> {
     /// Repeat names must be unique in the whole form and differ from the root.
     fn repeats(&mut self, all: &[&Node]) {
         let mut seen: HashMap<&str, u32> = HashMap::new();
-        for node in all.iter().filter(|n| matches!(n.kind, NodeKind::Repeat { .. })) {
+        for node in all
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Repeat { .. }))
+        {
             if node.name.is_empty() {
                 continue;
             }
@@ -186,7 +201,10 @@ impl Validator<'_> {
             if node.name == self.instrument.root_name {
                 self.error(
                     at,
-                    format!("repeat name '{}' is the same as the form's root element", node.name),
+                    format!(
+                        "repeat name '{}' is the same as the form's root element",
+                        node.name
+                    ),
                 );
             } else if let Some(first) = seen.get(node.name.as_str()) {
                 let msg = format!(
@@ -214,7 +232,19 @@ impl Validator<'_> {
         }
         for (key, src) in super::xlsform::expressions(node) {
             let at = self.columns.survey_cell(node.row, key);
-            self.refs(src, at, key.to_string());
+            self.refs(src, at.clone(), key.to_string());
+            // A trigger is a list of references, not an expression; a
+            // default is one only when it computes something (pyxform's rule).
+            let is_expr = match key {
+                // Already reported as an unclosed `${`.
+                _ if references(src).is_err() => false,
+                "trigger" => false,
+                "default" => is_dynamic_default(src),
+                _ => true,
+            };
+            if is_expr {
+                self.expression(src, at, key);
+            }
         }
         for (key, text) in [
             ("label", &node.label),
@@ -224,6 +254,56 @@ impl Validator<'_> {
             ("constraint_message", &node.bind.constraint_message),
         ] {
             self.text_refs(node.row, key, text, false);
+        }
+    }
+
+    /// Parses an expression column and checks the functions it calls.
+    fn expression(&mut self, src: &str, at: Location, what: &str) {
+        let expr = match crate::expr::parse(src) {
+            Ok(e) => e,
+            Err(e) => {
+                self.error(
+                    at,
+                    format!("{} at column {} in {what}", e.message, e.column),
+                );
+                return;
+            }
+        };
+        let mut problems = Vec::new();
+        expr.walk(&mut |x| {
+            let crate::expr::Expr::Call(call) = x else {
+                return;
+            };
+            match call.func {
+                None => {
+                    let hint = super::xlsform::suggest(
+                        &call.name,
+                        crate::expr::Func::ALL.iter().map(|f| f.name()),
+                    )
+                    .map(|s| format!("; did you mean {s}()?"))
+                    .unwrap_or_default();
+                    problems.push(format!("unknown function {}() in {what}{hint}", call.name));
+                }
+                Some(f) => {
+                    let (min, max) = f.arity();
+                    let n = call.args.len();
+                    if n < min || max.is_some_and(|m| n > m) {
+                        let wanted = match max {
+                            Some(m) if m == min => format!("{min}"),
+                            Some(m) => format!("{min} to {m}"),
+                            None => format!("at least {min}"),
+                        };
+                        let s = if wanted == "1" { "" } else { "s" };
+                        problems.push(format!(
+                            "{}() takes {wanted} argument{s}, not {n}, in {what}",
+                            call.name
+                        ));
+                    }
+                }
+            }
+        });
+        for p in problems {
+            self.error(at.clone(), p);
         }
     }
 
@@ -283,7 +363,10 @@ impl Validator<'_> {
                         .suggest_name(name)
                         .map(|s| format!("; did you mean ${{{s}}}?"))
                         .unwrap_or_default();
-                    self.error(at.clone(), format!("unknown reference ${{{name}}} in {what}{hint}"));
+                    self.error(
+                        at.clone(),
+                        format!("unknown reference ${{{name}}} in {what}{hint}"),
+                    );
                 }
                 Err(e) => self.error(at.clone(), format!("{e} in {what}")),
             }
@@ -299,9 +382,8 @@ impl Validator<'_> {
         name.strip_suffix("_other").is_some_and(|base| {
             let mut all = Vec::new();
             flatten(&self.instrument.children, &mut all);
-            all.iter().any(|n| {
-                n.name == base && matches!(&n.kind, NodeKind::Question(q) if q.or_other)
-            })
+            all.iter()
+                .any(|n| n.name == base && matches!(&n.kind, NodeKind::Question(q) if q.or_other))
         })
     }
 
@@ -377,7 +459,10 @@ impl Validator<'_> {
                 continue;
             }
             let path = cycle_path(&edges, &scc, start);
-            let names: Vec<String> = path.iter().map(|&i| format!("${{{}}}", all[i].name)).collect();
+            let names: Vec<String> = path
+                .iter()
+                .map(|&i| format!("${{{}}}", all[i].name))
+                .collect();
             let at = self.columns.survey_cell(all[start].row, "calculation");
             self.error(at, format!("calculation cycle: {}", names.join(" -> ")));
         }
@@ -408,12 +493,27 @@ impl Validator<'_> {
                 }
                 if c.label.is_empty() && c.media.is_empty() {
                     let at = self.columns.choices_cell(c.row, "label");
-                    self.warning(at, format!("choice '{}' in list '{list}' has no label", c.name));
+                    self.warning(
+                        at,
+                        format!("choice '{}' in list '{list}' has no label", c.name),
+                    );
                 }
                 self.text_refs(c.row, "label", &c.label, true);
             }
         }
     }
+}
+
+/// pyxform treats a default as an expression, evaluated when the form
+/// opens, when it references, calls, filters or computes; a plain value such
+/// as `2026-01-01` or `yes` is a literal.
+fn is_dynamic_default(src: &str) -> bool {
+    src.contains("${")
+        || src.contains('(')
+        || src.contains('[')
+        || src
+            .split_whitespace()
+            .any(|w| matches!(w, "+" | "*" | "div" | "mod"))
 }
 
 /// Tarjan's strongly connected components, iteratively (deep forms must

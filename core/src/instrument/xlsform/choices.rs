@@ -28,7 +28,13 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
         out.columns
             .insert(column_key(&c.field, c.lang.as_deref()), c.index);
     }
-    check_languages(&columns, sheet.header_row, SHEET, &mut out.languages, diagnostics);
+    check_languages(
+        &columns,
+        sheet.header_row,
+        SHEET,
+        &mut out.languages,
+        diagnostics,
+    );
     if sheet.rows.is_empty() {
         return out;
     }
@@ -51,7 +57,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
             row: row.number,
         };
         for c in &columns {
-            let Some(raw) = row.get(c.index) else { continue };
+            let Some(raw) = row.get(c.index) else {
+                continue;
+            };
             let value = plain_quotes(raw);
             let lang = c.lang.clone().unwrap_or_default();
             match &c.field {

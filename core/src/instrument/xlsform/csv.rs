@@ -95,8 +95,10 @@ mod tests {
 
     #[test]
     fn plain_quoted_and_bom() {
-        let f = parse("\u{feff}name,label\r\na,\"A, the first\"\r\nb,\"say \"\"hi\"\"\"\n\n".as_bytes())
-            .unwrap();
+        let f = parse(
+            "\u{feff}name,label\r\na,\"A, the first\"\r\nb,\"say \"\"hi\"\"\"\n\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(f.columns, ["name", "label"]);
         assert_eq!(f.rows, [["a", "A, the first"], ["b", "say \"hi\""]]);
     }

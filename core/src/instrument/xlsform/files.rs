@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::csv;
+use crate::instrument::Diagnostic;
 use crate::instrument::model::{DataFile, Instrument, Node, NodeKind};
 use crate::instrument::validate::SourceColumns;
-use crate::instrument::Diagnostic;
 
 pub(crate) fn load(
     instrument: &Instrument,
@@ -19,7 +19,9 @@ pub(crate) fn load(
     let mut nodes = Vec::new();
     collect(&instrument.children, &mut nodes);
     for node in &nodes {
-        let NodeKind::Question(q) = &node.kind else { continue };
+        let NodeKind::Question(q) = &node.kind else {
+            continue;
+        };
         let Some(file) = &q.file else { continue };
         let here = columns.survey_cell(node.row, "type");
         if !file.to_ascii_lowercase().ends_with(".csv") {
@@ -40,7 +42,10 @@ pub(crate) fn load(
                     if data.column(column).is_none() {
                         diagnostics.push(Diagnostic::error(
                             here.clone(),
-                            format!("{file} has no '{column}' column (its columns: {})", data.columns.join(", ")),
+                            format!(
+                                "{file} has no '{column}' column (its columns: {})",
+                                data.columns.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -77,7 +82,9 @@ fn read(dir: Option<&Path>, file: &str) -> Result<DataFile, String> {
     };
     // Only plain file names: a form must not reach outside its folder.
     if file.contains(['/', '\\']) || file.starts_with('.') {
-        return Err(format!("'{file}' must be a plain file name beside the form"));
+        return Err(format!(
+            "'{file}' must be a plain file name beside the form"
+        ));
     }
     let path = dir.join(file);
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
@@ -127,7 +134,9 @@ fn pulldata_files(src: &str) -> Vec<String> {
     while let Some(i) = rest.find("pulldata") {
         rest = &rest[i + "pulldata".len()..];
         let after = rest.trim_start();
-        let Some(args) = after.strip_prefix('(') else { continue };
+        let Some(args) = after.strip_prefix('(') else {
+            continue;
+        };
         let args = args.trim_start();
         let Some(q) = args.chars().next().filter(|c| *c == '\'' || *c == '"') else {
             continue;
@@ -149,7 +158,9 @@ mod tests {
     #[test]
     fn finds_pulldata_files() {
         assert_eq!(
-            pulldata_files("pulldata('fruits', 'name', 'key', ${k}) + pulldata ( \"veg\",'a','b',1)"),
+            pulldata_files(
+                "pulldata('fruits', 'name', 'key', ${k}) + pulldata ( \"veg\",'a','b',1)"
+            ),
             ["fruits", "veg"]
         );
         assert!(pulldata_files("concat('pulldata')").is_empty());
@@ -158,7 +169,11 @@ mod tests {
     #[test]
     fn refuses_paths_outside_the_folder() {
         let dir = Path::new("/tmp");
-        assert!(read(Some(dir), "../etc/passwd.csv").unwrap_err().contains("plain file name"));
+        assert!(
+            read(Some(dir), "../etc/passwd.csv")
+                .unwrap_err()
+                .contains("plain file name")
+        );
         assert!(read(None, "a.csv").unwrap_err().contains("not given"));
     }
 }

@@ -186,7 +186,11 @@ fn survey_field(header: &str, first: &str, rest: &[String]) -> (Field, Option<St
         },
         _ => Field::Extra(header.to_string()),
     };
-    let lang = if field.translatable() { lang(rest) } else { None };
+    let lang = if field.translatable() {
+        lang(rest)
+    } else {
+        None
+    };
     (field, lang)
 }
 
@@ -222,7 +226,11 @@ fn choices_field(header: &str, first: &str, rest: &[String]) -> (Field, Option<S
         // expressions name them.
         _ => Field::Extra(header.to_string()),
     };
-    let lang = if field.translatable() { lang(rest) } else { None };
+    let lang = if field.translatable() {
+        lang(rest)
+    } else {
+        None
+    };
     (field, lang)
 }
 
@@ -253,6 +261,50 @@ pub(crate) fn has_language_code(lang: &str) -> bool {
         && primary.chars().all(|c| c.is_ascii_lowercase())
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
         && open > 0
+}
+
+/// Interprets every header of a sheet, reporting headers that repeat (the
+/// same text twice, or two spellings of one column such as `calculate` and
+/// `calculation`).
+pub(crate) fn columns(
+    sheet: &super::workbook::Sheet,
+    sheet_label: &str,
+    kind: SheetKind,
+    diagnostics: &mut Vec<crate::instrument::Diagnostic>,
+) -> Vec<Column> {
+    use crate::instrument::{Diagnostic, Location};
+    let double_colon = sheet.headers.iter().flatten().any(|h| h.contains("::"));
+    let mut out: Vec<Column> = Vec::new();
+    for (index, header) in sheet.headers.iter().enumerate() {
+        let Some(header) = header else { continue };
+        let (field, lang) = parse(kind, header, double_colon);
+        let here = Location::cell(sheet_label, sheet.header_row, index);
+        if let Some(prev) = out.iter().find(|c| c.field == field && c.lang == lang) {
+            let what = if &prev.header == header {
+                format!("column header '{header}' appears twice")
+            } else {
+                format!(
+                    "column '{header}' means the same as column '{}'",
+                    prev.header
+                )
+            };
+            diagnostics.push(Diagnostic::error(
+                here,
+                format!(
+                    "{what} (first in column {}); keep one of them",
+                    crate::instrument::diagnostic::column_letters(prev.index)
+                ),
+            ));
+            continue;
+        }
+        out.push(Column {
+            index,
+            header: header.clone(),
+            field,
+            lang,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -291,7 +343,10 @@ mod tests {
         );
         assert_eq!(
             survey("big-image::English (en)"),
-            (Field::Media("big-image".into()), Some("English (en)".into()))
+            (
+                Field::Media("big-image".into()),
+                Some("English (en)".into())
+            )
         );
         assert_eq!(survey("repeat_count"), (Field::RepeatCount, None));
         assert_eq!(survey("Type"), (Field::Type, None));
@@ -314,13 +369,22 @@ mod tests {
 
     #[test]
     fn choices_and_settings() {
-        assert_eq!(parse(SheetKind::Choices, "list name", false).0, Field::ListName);
-        assert_eq!(parse(SheetKind::Choices, "list_name", false).0, Field::ListName);
+        assert_eq!(
+            parse(SheetKind::Choices, "list name", false).0,
+            Field::ListName
+        );
+        assert_eq!(
+            parse(SheetKind::Choices, "list_name", false).0,
+            Field::ListName
+        );
         assert_eq!(
             parse(SheetKind::Choices, "State", false).0,
             Field::Extra("State".into())
         );
-        assert_eq!(parse(SheetKind::Settings, "form_title", false).0, Field::Label);
+        assert_eq!(
+            parse(SheetKind::Settings, "form_title", false).0,
+            Field::Label
+        );
         assert_eq!(
             parse(SheetKind::Settings, "Default Language", false).0,
             Field::Extra("default_language".into())
@@ -336,55 +400,4 @@ mod tests {
         assert!(!has_language_code("English (english)"));
         assert!(!has_language_code("(en)"));
     }
-}
-
-/// Interprets every header of a sheet, reporting headers that repeat (the
-/// same text twice, or two spellings of one column such as `calculate` and
-/// `calculation`).
-pub(crate) fn columns(
-    sheet: &super::workbook::Sheet,
-    sheet_label: &str,
-    kind: SheetKind,
-    diagnostics: &mut Vec<crate::instrument::Diagnostic>,
-) -> Vec<Column> {
-    use crate::instrument::{Diagnostic, Location};
-    let double_colon = sheet
-        .headers
-        .iter()
-        .flatten()
-        .any(|h| h.contains("::"));
-    let mut out: Vec<Column> = Vec::new();
-    for (index, header) in sheet.headers.iter().enumerate() {
-        let Some(header) = header else { continue };
-        let (field, lang) = parse(kind, header, double_colon);
-        let here = Location::cell(sheet_label, sheet.header_row, index);
-        if let Some(prev) = out
-            .iter()
-            .find(|c| c.field == field && c.lang == lang)
-        {
-            let what = if &prev.header == header {
-                format!("column header '{header}' appears twice")
-            } else {
-                format!(
-                    "column '{header}' means the same as column '{}'",
-                    prev.header
-                )
-            };
-            diagnostics.push(Diagnostic::error(
-                here,
-                format!(
-                    "{what} (first in column {}); keep one of them",
-                    crate::instrument::diagnostic::column_letters(prev.index)
-                ),
-            ));
-            continue;
-        }
-        out.push(Column {
-            index,
-            header: header.clone(),
-            field,
-            lang,
-        });
-    }
-    out
 }

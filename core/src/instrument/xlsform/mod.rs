@@ -163,11 +163,10 @@ pub fn load_form(path: &Path) -> Result<Imported, ImportError> {
                 path: path.to_path_buf(),
                 source,
             })?;
-            let instrument =
-                Instrument::from_json(&bytes).map_err(|source| ImportError::Json {
-                    name: file_name(path),
-                    source,
-                })?;
+            let instrument = Instrument::from_json(&bytes).map_err(|source| ImportError::Json {
+                name: file_name(path),
+                source,
+            })?;
             let mut diagnostics = validate::validate(&instrument, &SourceColumns::default());
             sort(&mut diagnostics);
             Ok(Imported {

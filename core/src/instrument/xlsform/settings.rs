@@ -143,16 +143,25 @@ mod tests {
         assert_eq!(s.settings.style.as_deref(), Some("pages"));
         assert_eq!(s.default_language.as_deref(), Some("English (en)"));
         assert_eq!(s.settings.instance_name.as_deref(), Some("concat(${a})"));
-        assert_eq!(s.settings.other.get("auto_send").map(String::as_str), Some("true"));
+        assert_eq!(
+            s.settings.other.get("auto_send").map(String::as_str),
+            Some("true")
+        );
     }
 
     #[test]
     fn defaults_follow_pyxform() {
         let s = read(&Workbook::default(), "my_form", &mut vec![]);
-        assert_eq!((s.form_id.as_str(), s.title.as_str(), s.root_name.as_str()), ("my_form", "my_form", "data"));
+        assert_eq!(
+            (s.form_id.as_str(), s.title.as_str(), s.root_name.as_str()),
+            ("my_form", "my_form", "data")
+        );
         let b = book(&["allow_choice_duplicates"], &["maybe"]);
         let mut d = vec![];
         read(&b, "f", &mut d);
-        assert_eq!(d[0].to_string(), "settings!A2: allow_choice_duplicates must be yes or no, not 'maybe'");
+        assert_eq!(
+            d[0].to_string(),
+            "settings!A2: allow_choice_duplicates must be yes or no, not 'maybe'"
+        );
     }
 }

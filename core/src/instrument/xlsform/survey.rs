@@ -76,8 +76,17 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
         out.columns
             .insert(column_key(&c.field, c.lang.as_deref()), c.index);
     }
-    check_languages(&columns, sheet.header_row, SHEET, &mut out.languages, diagnostics);
-    let type_col = columns.iter().find(|c| c.field == Field::Type).map(|c| c.index);
+    check_languages(
+        &columns,
+        sheet.header_row,
+        SHEET,
+        &mut out.languages,
+        diagnostics,
+    );
+    let type_col = columns
+        .iter()
+        .find(|c| c.field == Field::Type)
+        .map(|c| c.index);
     if type_col.is_none() && !sheet.rows.is_empty() {
         diagnostics.push(Diagnostic::error(
             Location::row(SHEET, sheet.header_row),
@@ -191,7 +200,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                 if node.name.is_empty() {
                     // pyxform names what needs no name of its own.
                     match qtype {
-                        QuestionType::Note => node.name = format!("generated_note_name_{}", row.number),
+                        QuestionType::Note => {
+                            node.name = format!("generated_note_name_{}", row.number)
+                        }
                         QuestionType::Audit => node.name = "audit".into(),
                         _ => {}
                     }
@@ -275,7 +286,9 @@ fn build(row: &Row, columns: &[Column], kind: NodeKind, diagnostics: &mut Vec<Di
         children: vec![],
     };
     for c in columns {
-        let Some(raw) = row.get(c.index) else { continue };
+        let Some(raw) = row.get(c.index) else {
+            continue;
+        };
         let value = plain_quotes(&collapse_spaces(raw));
         let lang = c.lang.clone().unwrap_or_default();
         let here = || Location::cell(SHEET, row.number, c.index);
@@ -361,7 +374,11 @@ pub(crate) fn parse_parameters(s: &str) -> Result<BTreeMap<String, String>, ()> 
             joined = joined.trim_end_matches(is_sep).to_string();
             joined.push('=');
         }
-        joined.push_str(if joined.is_empty() { part } else { part.trim_start_matches(is_sep) });
+        joined.push_str(if joined.is_empty() {
+            part
+        } else {
+            part.trim_start_matches(is_sep)
+        });
     }
     for token in joined.split(is_sep).filter(|t| !t.is_empty()) {
         let Some((k, v)) = token.split_once('=') else {
@@ -395,17 +412,17 @@ pub(crate) fn check_languages(
     let mut all_fields: Vec<String> = Vec::new();
     for c in columns.iter().filter(|c| c.field.translatable()) {
         let lang = c.lang.clone().unwrap_or_default();
-        if let Some(l) = &c.lang {
-            if !languages.contains(l) {
-                languages.push(l.clone());
-                if !headers::has_language_code(l) {
-                    diagnostics.push(Diagnostic::warning(
-                        Location::cell(sheet, header_row, c.index),
-                        format!(
-                            "language '{l}' has no language code; write it as 'Name (code)', like 'English (en)'"
-                        ),
-                    ));
-                }
+        if let Some(l) = &c.lang
+            && !languages.contains(l)
+        {
+            languages.push(l.clone());
+            if !headers::has_language_code(l) {
+                diagnostics.push(Diagnostic::warning(
+                    Location::cell(sheet, header_row, c.index),
+                    format!(
+                        "language '{l}' has no language code; write it as 'Name (code)', like 'English (en)'"
+                    ),
+                ));
             }
         }
         let key = c.field.key();
@@ -437,7 +454,9 @@ pub(crate) fn check_languages(
         };
         diagnostics.push(Diagnostic::warning(
             Location::row(sheet, header_row),
-            format!("language '{name}' is missing the {sheet} {noun} {list} that other languages have"),
+            format!(
+                "language '{name}' is missing the {sheet} {noun} {list} that other languages have"
+            ),
         ));
     }
 }
@@ -460,7 +479,10 @@ mod tests {
 
     #[test]
     fn quotes_and_booleans() {
-        assert_eq!(plain_quotes("\u{2018}a\u{2019} = \u{201c}b\u{201d}"), "'a' = \"b\"");
+        assert_eq!(
+            plain_quotes("\u{2018}a\u{2019} = \u{201c}b\u{201d}"),
+            "'a' = \"b\""
+        );
         assert_eq!(boolean_expr("yes".into()), "true()");
         assert_eq!(boolean_expr("TRUE".into()), "true()");
         assert_eq!(boolean_expr("true()".into()), "true()");

@@ -8,15 +8,21 @@ use crate::instrument::model::{Question, QuestionType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TypeCell {
     Question(Question),
-    Begin { repeat: bool },
-    End { repeat: bool },
+    Begin {
+        repeat: bool,
+    },
+    End {
+        repeat: bool,
+    },
     /// A settings column written as a survey row (`form_title`, `form_id`).
     Setting(&'static str),
     /// A type pyxform knows that Enumera does not carry out.
     Unsupported(String),
     /// A select without its list name (`select_one`).
     MissingList(String),
-    Unknown { suggestion: Option<String> },
+    Unknown {
+        suggestion: Option<String>,
+    },
 }
 
 /// Plain (non-select) type names pyxform accepts, with what they mean.
@@ -125,9 +131,11 @@ pub(crate) fn parse(cell: &str) -> TypeCell {
     }
     // `select_onee list`: suggest the command and keep the list name.
     let suggestion = match cell.split_once(' ') {
-        Some((head, rest)) if !SELECTS.iter().any(|(n, _)| *n == head) => suggest(head, SELECTS.iter().map(|(n, _)| *n))
-            .map(|s| format!("{s} {rest}"))
-            .or_else(|| suggest(cell, vocabulary())),
+        Some((head, rest)) if !SELECTS.iter().any(|(n, _)| *n == head) => {
+            suggest(head, SELECTS.iter().map(|(n, _)| *n))
+                .map(|s| format!("{s} {rest}"))
+                .or_else(|| suggest(cell, vocabulary()))
+        }
         _ => suggest(cell, vocabulary()),
     };
     TypeCell::Unknown { suggestion }
@@ -218,10 +226,7 @@ fn select(cell: &str) -> Option<TypeCell> {
 
 /// The closest word in `candidates`, if close enough to be a likely typo
 /// (case differences count as nearly nothing).
-pub(crate) fn suggest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<String> {
+pub(crate) fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let lower = word.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
@@ -238,7 +243,8 @@ pub(crate) fn suggest<'a>(
         }
     }
     let limit = 1 + word.chars().count() / 3;
-    best.filter(|(d, _)| *d <= limit).map(|(_, c)| c.to_string())
+    best.filter(|(d, _)| *d <= limit)
+        .map(|(_, c)| c.to_string())
 }
 
 /// Levenshtein distance.
@@ -281,14 +287,26 @@ mod tests {
     #[test]
     fn selects() {
         let s = q("select_one yes_no");
-        assert_eq!((s.qtype, s.list.as_deref(), s.or_other), (SelectOne, Some("yes_no"), false));
+        assert_eq!(
+            (s.qtype, s.list.as_deref(), s.or_other),
+            (SelectOne, Some("yes_no"), false)
+        );
         let s = q("select_multiple crops or_other");
-        assert_eq!((s.qtype, s.list.as_deref(), s.or_other), (SelectMultiple, Some("crops"), true));
+        assert_eq!(
+            (s.qtype, s.list.as_deref(), s.or_other),
+            (SelectMultiple, Some("crops"), true)
+        );
         let s = q("select_one_from_file places.csv");
-        assert_eq!((s.qtype, s.file.as_deref(), s.list), (SelectOneFromFile, Some("places.csv"), None));
+        assert_eq!(
+            (s.qtype, s.file.as_deref(), s.list),
+            (SelectOneFromFile, Some("places.csv"), None)
+        );
         assert_eq!(q("rank prio").qtype, Rank);
         assert_eq!(q("select one yn").list.as_deref(), Some("yn"));
-        assert_eq!(parse("select_one"), TypeCell::MissingList("select_one".into()));
+        assert_eq!(
+            parse("select_one"),
+            TypeCell::MissingList("select_one".into())
+        );
     }
 
     #[test]
@@ -304,18 +322,27 @@ mod tests {
     fn unknown_types_get_a_suggestion() {
         assert_eq!(
             parse("intger"),
-            TypeCell::Unknown { suggestion: Some("integer".into()) }
+            TypeCell::Unknown {
+                suggestion: Some("integer".into())
+            }
         );
         assert_eq!(
             parse("Integer"),
-            TypeCell::Unknown { suggestion: Some("integer".into()) }
+            TypeCell::Unknown {
+                suggestion: Some("integer".into())
+            }
         );
         assert_eq!(
             parse("select_onee yn"),
-            TypeCell::Unknown { suggestion: Some("select_one yn".into()) }
+            TypeCell::Unknown {
+                suggestion: Some("select_one yn".into())
+            }
         );
         assert_eq!(parse("zzzzzzzz"), TypeCell::Unknown { suggestion: None });
         assert_eq!(parse("osm"), TypeCell::Unsupported("osm".into()));
-        assert_eq!(parse("select_one yn extra"), TypeCell::Unknown { suggestion: None });
+        assert_eq!(
+            parse("select_one yn extra"),
+            TypeCell::Unknown { suggestion: None }
+        );
     }
 }

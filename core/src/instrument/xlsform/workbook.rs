@@ -215,7 +215,9 @@ fn datetime_text(dt: &calamine::ExcelDateTime) -> String {
 
 fn contains_utf16(bytes: &[u8], needle: &str) -> bool {
     let pattern: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    bytes.windows(pattern.len()).any(|w| w == pattern.as_slice())
+    bytes
+        .windows(pattern.len())
+        .any(|w| w == pattern.as_slice())
 }
 
 #[cfg(test)]
@@ -225,11 +227,17 @@ mod tests {
 
     #[test]
     fn cells_read_as_pyxform_sees_them() {
-        assert_eq!(cell_text(&Data::Float(2026112901.0)).as_deref(), Some("2026112901"));
+        assert_eq!(
+            cell_text(&Data::Float(2026112901.0)).as_deref(),
+            Some("2026112901")
+        );
         assert_eq!(cell_text(&Data::Float(1.5)).as_deref(), Some("1.5"));
         assert_eq!(cell_text(&Data::Int(7)).as_deref(), Some("7"));
         assert_eq!(cell_text(&Data::Bool(true)).as_deref(), Some("TRUE"));
-        assert_eq!(cell_text(&Data::String("  a\u{a0}b ".into())).as_deref(), Some("a b"));
+        assert_eq!(
+            cell_text(&Data::String("  a\u{a0}b ".into())).as_deref(),
+            Some("a b")
+        );
         assert_eq!(cell_text(&Data::String("   ".into())), None);
         assert_eq!(cell_text(&Data::Empty), None);
         let date = ExcelDateTime::new(46355.0, ExcelDateTimeType::DateTime, false);
@@ -238,17 +246,26 @@ mod tests {
             Some("2026-11-29 00:00:00")
         );
         let time = ExcelDateTime::new(0.5, ExcelDateTimeType::DateTime, false);
-        assert_eq!(cell_text(&Data::DateTime(time)).as_deref(), Some("12:00:00"));
+        assert_eq!(
+            cell_text(&Data::DateTime(time)).as_deref(),
+            Some("12:00:00")
+        );
     }
 
     #[test]
     fn spaces_collapse() {
-        assert_eq!(collapse_spaces("  label::English   (en) "), "label::English (en)");
+        assert_eq!(
+            collapse_spaces("  label::English   (en) "),
+            "label::English (en)"
+        );
     }
 
     #[test]
     fn not_workbooks_are_refused_clearly() {
-        assert!(matches!(read(b"", "f.xlsx"), Err(ImportError::Empty { .. })));
+        assert!(matches!(
+            read(b"", "f.xlsx"),
+            Err(ImportError::Empty { .. })
+        ));
         assert!(matches!(
             read(b"type,name\ntext,q", "f.xlsx"),
             Err(ImportError::NotAWorkbook { .. })
@@ -260,6 +277,9 @@ mod tests {
         let mut ole = OLE_MAGIC.to_vec();
         ole.extend(vec![0u8; 64]);
         ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
-        assert!(matches!(read(&ole, "f.xlsx"), Err(ImportError::Encrypted { .. })));
+        assert!(matches!(
+            read(&ole, "f.xlsx"),
+            Err(ImportError::Encrypted { .. })
+        ));
     }
 }
