@@ -74,7 +74,11 @@ fn main() {
     }
     println!(
         "  target: total p50 under 50 ms: {}",
-        if total.quantile(0.5).as_millis() < 50 { "met" } else { "NOT met" }
+        if total.quantile(0.5).as_millis() < 50 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     println!("  peak RSS {:.1} MiB", peak_rss_bytes() as f64 / 1048576.0);
 
@@ -101,14 +105,21 @@ for _ in range(5):
 times.sort()
 print(f"{times[len(times) // 2] * 1000:.1f}")
 "#;
-    match Command::new(&python).args(["-c", script]).arg(path).output() {
+    match Command::new(&python)
+        .args(["-c", script])
+        .arg(path)
+        .output()
+    {
         Ok(o) if o.status.success() => {
             let ms = String::from_utf8_lossy(&o.stdout).trim().to_string();
             println!("  pyxform convert (same file, median of 5): {ms} ms");
         }
         Ok(o) => println!(
             "  pyxform: failed: {}",
-            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         ),
         Err(e) => println!("  pyxform: could not run: {e}"),
     }

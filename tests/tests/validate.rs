@@ -638,3 +638,37 @@ fn unknown_functions_and_wrong_argument_counts() {
         ]
     );
 }
+
+#[test]
+fn misspelt_and_unsupported_sheets_warn() {
+    let w = warnings(
+        survey(&[&["type", "name", "label"], &["select_one yn", "q", "Q"]])
+            .sheet(
+                "choises",
+                &[&["list_name", "name", "label"], &["yn", "y", "Y"]],
+            )
+            .sheet("entities", &[&["list_name", "label"], &["e", "E"]]),
+    );
+    assert_eq!(
+        w,
+        [
+            "choises: sheet 'choises' is not read; is it meant to be 'choices'?",
+            "entities: the 'entities' sheet is not supported by Enumera and is ignored",
+        ]
+    );
+}
+
+#[test]
+fn select_from_repeat_answers_checks_its_reference() {
+    assert_eq!(
+        errors(survey(&[
+            &["type", "name", "label"],
+            &["begin repeat", "people", "People"],
+            &["text", "pname", "Name"],
+            &["end repeat", "", ""],
+            &["select_one ${pname}", "chosen", "Who?"],
+            &["select_one ${pnme}", "other", "Who else?"],
+        ])),
+        ["survey!A6: unknown reference ${pnme} in type; did you mean ${pname}?"]
+    );
+}

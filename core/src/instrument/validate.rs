@@ -394,10 +394,12 @@ impl Validator<'_> {
     }
 
     fn select_list(&mut self, node: &Node, list: &str, qtype: QuestionType) {
-        if list.contains("${") {
-            return; // select from the answers of a repeat
-        }
         let at = self.columns.survey_cell(node.row, "type");
+        if list.contains("${") {
+            // Choices from the answers of a repeat: the reference must exist.
+            self.refs(list, at, "type".into());
+            return;
+        }
         let Some(found) = self.instrument.choices.get(list) else {
             let msg = if self.instrument.choices.is_empty() {
                 format!("choice list '{list}' is not defined: the form has no choices sheet")

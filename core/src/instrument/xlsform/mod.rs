@@ -113,6 +113,7 @@ pub fn import_xlsform_bytes(
         .and_then(|s| s.to_str())
         .unwrap_or(name);
 
+    check_sheet_names(&book, &mut diagnostics);
     let settings = settings::read(&book, stem, &mut diagnostics);
     let choices = choices::read(&book, &mut diagnostics);
     let survey = survey::read(&book, &mut diagnostics);
@@ -177,6 +178,42 @@ pub fn load_form(path: &Path) -> Result<Imported, ImportError> {
         _ => Err(ImportError::UnknownFormat {
             name: file_name(path),
         }),
+    }
+}
+
+/// Sheets Enumera does not read: a likely misspelling of one it does, or an
+/// XLSForm sheet it does not carry out (so the author is not surprised).
+fn check_sheet_names(book: &workbook::Workbook, diagnostics: &mut Vec<Diagnostic>) {
+    use super::diagnostic::Location;
+    const READ: [&str; 3] = ["survey", "choices", "settings"];
+    if book.sheets.len() < 2 {
+        return; // a lone sheet is read as the survey
+    }
+    for sheet in &book.sheets {
+        let lower = sheet.name.trim().to_lowercase();
+        if READ.contains(&lower.as_str()) {
+            continue;
+        }
+        let message = if matches!(lower.as_str(), "entities" | "external_choices" | "osm") {
+            format!(
+                "the '{}' sheet is not supported by Enumera and is ignored",
+                sheet.name
+            )
+        } else if let Some(s) = types::suggest(&lower, READ.into_iter()) {
+            format!(
+                "sheet '{}' is not read; is it meant to be '{s}'?",
+                sheet.name
+            )
+        } else {
+            continue;
+        };
+        if lower != "survey"
+            && book.sheet("survey").is_none()
+            && types::suggest(&lower, ["survey"].into_iter()).is_some()
+        {
+            continue; // reported as the missing survey sheet
+        }
+        diagnostics.push(Diagnostic::warning(Location::sheet(&sheet.name), message));
     }
 }
 
