@@ -11,6 +11,8 @@
 //!     .write_to(dir.path().join("f.xlsx"));
 //! ```
 
+pub mod fixtures;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

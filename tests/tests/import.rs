@@ -4,6 +4,7 @@
 use enumera_core::instrument::{
     Imported, NodeKind, QuestionType, import_xlsform, import_xlsform_bytes, load_form,
 };
+use enumera_tests::fixtures::{self, QUESTION_TYPES};
 use enumera_tests::{Cell, XlsForm};
 
 const EN: &str = "English (en)";
@@ -36,66 +37,46 @@ fn find<'a>(
 /// Every question type DESIGN.md lists, one row each.
 #[test]
 fn every_question_type() {
-    let types: &[(&str, &str, QuestionType)] = &[
-        ("text", "q_text", QuestionType::Text),
-        ("integer", "q_integer", QuestionType::Integer),
-        ("decimal", "q_decimal", QuestionType::Decimal),
-        ("range", "q_range", QuestionType::Range),
-        ("select_one yn", "q_select_one", QuestionType::SelectOne),
-        (
-            "select_multiple crops",
-            "q_select_multiple",
+    // Zipped with QUESTION_TYPES; the length check below catches a list
+    // that grows on one side only.
+    let types: Vec<(&str, &str, QuestionType)> = QUESTION_TYPES
+        .iter()
+        .zip([
+            QuestionType::Text,
+            QuestionType::Integer,
+            QuestionType::Decimal,
+            QuestionType::Range,
+            QuestionType::SelectOne,
             QuestionType::SelectMultiple,
-        ),
-        (
-            "select_one_from_file places.csv",
-            "q_sof",
             QuestionType::SelectOneFromFile,
-        ),
-        (
-            "select_multiple_from_file places.csv",
-            "q_smf",
             QuestionType::SelectMultipleFromFile,
-        ),
-        ("rank crops", "q_rank", QuestionType::Rank),
-        ("note", "q_note", QuestionType::Note),
-        ("acknowledge", "q_ack", QuestionType::Acknowledge),
-        ("date", "q_date", QuestionType::Date),
-        ("time", "q_time", QuestionType::Time),
-        ("dateTime", "q_datetime", QuestionType::DateTime),
-        ("geopoint", "q_geopoint", QuestionType::Geopoint),
-        ("geotrace", "q_geotrace", QuestionType::Geotrace),
-        ("geoshape", "q_geoshape", QuestionType::Geoshape),
-        ("image", "q_image", QuestionType::Image),
-        ("audio", "q_audio", QuestionType::Audio),
-        ("video", "q_video", QuestionType::Video),
-        ("file", "q_file", QuestionType::File),
-        ("barcode", "q_barcode", QuestionType::Barcode),
-        ("calculate", "q_calc", QuestionType::Calculate),
-        ("hidden", "q_hidden", QuestionType::Hidden),
-        ("start", "q_start", QuestionType::Start),
-        ("end", "q_end", QuestionType::End),
-        ("today", "q_today", QuestionType::Today),
-        ("deviceid", "q_deviceid", QuestionType::DeviceId),
-        ("username", "q_username", QuestionType::Username),
-        ("audit", "audit", QuestionType::Audit),
-    ];
-    let mut survey: Vec<Vec<&str>> = vec![vec!["type", "name", "label", "calculation"]];
-    for (t, n, _) in types {
-        let calc = if *t == "calculate" { "1 + 1" } else { "" };
-        survey.push(vec![t, n, "A label", calc]);
-    }
-    let survey: Vec<&[&str]> = survey.iter().map(Vec::as_slice).collect();
-    let form = XlsForm::new()
-        .survey(&survey)
-        .choices(&[
-            &["list_name", "name", "label"],
-            &["yn", "yes", "Yes"],
-            &["yn", "no", "No"],
-            &["crops", "maize", "Maize"],
-            &["crops", "beans", "Beans"],
+            QuestionType::Rank,
+            QuestionType::Note,
+            QuestionType::Acknowledge,
+            QuestionType::Date,
+            QuestionType::Time,
+            QuestionType::DateTime,
+            QuestionType::Geopoint,
+            QuestionType::Geotrace,
+            QuestionType::Geoshape,
+            QuestionType::Image,
+            QuestionType::Audio,
+            QuestionType::Video,
+            QuestionType::File,
+            QuestionType::Barcode,
+            QuestionType::Calculate,
+            QuestionType::Hidden,
+            QuestionType::Start,
+            QuestionType::End,
+            QuestionType::Today,
+            QuestionType::DeviceId,
+            QuestionType::Username,
+            QuestionType::Audit,
         ])
-        .file("places.csv", "name,label\nmaputo,Maputo\nbeira,Beira\n");
+        .map(|((t, n), q)| (*t, *n, q))
+        .collect();
+    assert_eq!(types.len(), QUESTION_TYPES.len());
+    let form = fixtures::all_question_types();
     let (_dir, imported) = import(&form, "all_types");
     no_errors(&imported);
     let i = &imported.instrument;
@@ -128,181 +109,7 @@ fn every_question_type() {
 /// Every column, in two languages, with aliases pyxform accepts.
 #[test]
 fn every_column_multilingual() {
-    let header: &[&str] = &[
-        "type",
-        "name",
-        "label::English (en)",
-        "label::Português (pt)",
-        "hint::English (en)",
-        "hint::Português (pt)",
-        "guidance_hint::English (en)",
-        "guidance_hint::Português (pt)",
-        "required",
-        "required_message::English (en)",
-        "required_message::Português (pt)",
-        "constraint",
-        "jr:constraintMsg::English (en)",
-        "jr:constraintMsg::Português (pt)",
-        "relevant",
-        "calculate",
-        "default",
-        "readonly",
-        "appearance",
-        "choice_filter",
-        "repeat_count",
-        "parameters",
-        "image::English (en)",
-        "media::image::Português (pt)",
-        "audio::English (en)",
-        "audio::Português (pt)",
-        "video::English (en)",
-        "video::Português (pt)",
-        "big-image::English (en)",
-        "big-image::Português (pt)",
-        "trigger",
-        "bind::odk:length",
-        "body::accuracyThreshold",
-        "instance::odk:tag",
-        "preload",
-        "bind::enumera:pii",
-        "notes to self",
-    ];
-    let width = header.len();
-    let row = |cells: &[(&str, &str)]| -> Vec<String> {
-        let mut r = vec![String::new(); width];
-        for (h, v) in cells {
-            let i = header
-                .iter()
-                .position(|x| x == h)
-                .unwrap_or_else(|| panic!("{h}"));
-            r[i] = v.to_string();
-        }
-        r
-    };
-    let rows: Vec<Vec<String>> = vec![
-        header.iter().map(|s| s.to_string()).collect(),
-        row(&[
-            ("type", "integer"),
-            ("name", "age"),
-            ("label::English (en)", "Age"),
-            ("label::Português (pt)", "Idade"),
-            ("hint::English (en)", "In years"),
-            ("hint::Português (pt)", "Em anos"),
-            ("guidance_hint::English (en)", "Ask gently"),
-            ("guidance_hint::Português (pt)", "Pergunte com cuidado"),
-            ("required", "yes"),
-            ("required_message::English (en)", "Needed"),
-            ("required_message::Português (pt)", "Necessário"),
-            ("constraint", ". >= 18 and . < 120"),
-            ("jr:constraintMsg::English (en)", "Adults only"),
-            ("jr:constraintMsg::Português (pt)", "Só adultos"),
-            ("default", "30"),
-            ("appearance", "numbers"),
-            ("image::English (en)", "age-en.png"),
-            ("media::image::Português (pt)", "age-pt.png"),
-            ("audio::English (en)", "age-en.mp3"),
-            ("audio::Português (pt)", "age-pt.mp3"),
-            ("video::English (en)", "age-en.mp4"),
-            ("video::Português (pt)", "age-pt.mp4"),
-            ("big-image::English (en)", "age-en-big.png"),
-            ("big-image::Português (pt)", "age-pt-big.png"),
-            ("bind::odk:length", "1 3"),
-            ("preload", "yes"),
-            ("notes to self", "ignored"),
-        ]),
-        row(&[
-            ("type", "text"),
-            ("name", "phone"),
-            ("label::English (en)", "Phone"),
-            ("label::Português (pt)", "Telefone"),
-            ("hint::English (en)", "h"),
-            ("hint::Português (pt)", "h"),
-            ("relevant", "${age} > 20"),
-            ("readonly", "TRUE"),
-            ("bind::enumera:pii", "yes"),
-            ("instance::odk:tag", "contact"),
-            ("trigger", "${age}"),
-        ]),
-        row(&[
-            ("type", "calculate"),
-            ("name", "decade"),
-            ("calculate", "int(${age} div 10)"),
-            ("bind::enumera:pii", "true"),
-        ]),
-        row(&[
-            ("type", "begin repeat"),
-            ("name", "members"),
-            ("label::English (en)", "Members"),
-            ("label::Português (pt)", "Membros"),
-            ("repeat_count", "${age} div 10"),
-        ]),
-        row(&[
-            ("type", "select_one state"),
-            ("name", "state"),
-            ("label::English (en)", "State"),
-            ("label::Português (pt)", "Estado"),
-            ("parameters", "randomize=true seed=42"),
-        ]),
-        row(&[
-            ("type", "select_one city"),
-            ("name", "city"),
-            ("label::English (en)", "City"),
-            ("label::Português (pt)", "Cidade"),
-            ("choice_filter", "state = ${state}"),
-        ]),
-        row(&[
-            ("type", "geopoint"),
-            ("name", "where"),
-            ("label::English (en)", "Where"),
-            ("label::Português (pt)", "Onde"),
-            ("body::accuracyThreshold", "5"),
-        ]),
-        row(&[("type", "end repeat")]),
-    ];
-    let refs: Vec<Vec<&str>> = rows
-        .iter()
-        .map(|r| r.iter().map(String::as_str).collect())
-        .collect();
-    let survey: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
-    let form = XlsForm::new()
-        .survey(&survey)
-        .choices(&[
-            &[
-                "list_name",
-                "name",
-                "label::English (en)",
-                "label::Português (pt)",
-                "state",
-                "image::English (en)",
-            ],
-            &["state", "gaza", "Gaza", "Gaza", "", ""],
-            &["state", "sofala", "Sofala", "Sofala", "", "sofala.png"],
-            &["city", "xai", "Xai-Xai", "Xai-Xai", "gaza", ""],
-            &["city", "beira", "Beira", "Beira", "sofala", ""],
-        ])
-        .settings(&[
-            &[
-                "form_title",
-                "form_id",
-                "version",
-                "default_language",
-                "instance_name",
-                "public_key",
-                "style",
-                "name",
-            ],
-            &[
-                "Everything",
-                "everything",
-                "",
-                "English (en)",
-                "concat(${age})",
-                "age1xyz age1abc",
-                "pages",
-                "household",
-            ],
-        ])
-        .cell("settings", 1, 2, Cell::Number(2026112901.0));
+    let form = fixtures::every_column();
     let (_dir, imported) = import(&form, "every_column");
     no_errors(&imported);
     let i = &imported.instrument;
@@ -380,22 +187,7 @@ fn every_column_multilingual() {
 
 #[test]
 fn nested_groups_and_repeats() {
-    let form = XlsForm::new().survey(&[
-        &["type", "name", "label"],
-        &["begin group", "hh", "Household"],
-        &["text", "head", "Head"],
-        &["begin repeat", "members", "Members"],
-        &["text", "mname", "Name"],
-        &["begin_group", "health", "Health"],
-        &["begin repeat", "visits", "Visits"],
-        &["date", "vdate", "When"],
-        &["integer", "vcost", "Cost"],
-        &["end repeat", "", ""],
-        &["end_group", "", ""],
-        &["end repeat", "", ""],
-        &["end group", "", ""],
-        &["note", "", "Thanks"],
-    ]);
+    let form = fixtures::nested_repeats();
     let (_dir, imported) = import(&form, "nested");
     no_errors(&imported);
     let i = &imported.instrument;
