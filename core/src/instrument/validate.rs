@@ -630,6 +630,99 @@ mod tests {
         assert!(!is_xml_name("a:b:c"));
     }
 
+    fn question(name: &str, row: u32, qtype: QuestionType) -> Node {
+        Node {
+            name: name.into(),
+            kind: NodeKind::Question(super::super::model::Question {
+                qtype,
+                list: None,
+                file: None,
+                or_other: false,
+            }),
+            row,
+            label: Text::plain(name),
+            hint: Text::default(),
+            guidance_hint: Text::default(),
+            media: BTreeMap::new(),
+            bind: Default::default(),
+            appearance: None,
+            parameters: BTreeMap::new(),
+            pii: false,
+            preload: false,
+            extra: BTreeMap::new(),
+            children: vec![],
+        }
+    }
+
+    fn instrument(children: Vec<Node>) -> Instrument {
+        Instrument {
+            model_version: super::super::model::MODEL_VERSION,
+            form_id: "f".into(),
+            version: String::new(),
+            title: "f".into(),
+            root_name: "data".into(),
+            default_language: None,
+            languages: vec![],
+            settings: Default::default(),
+            children,
+            choices: BTreeMap::new(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn without_columns_problems_name_the_row() {
+        let mut a = question("a", 2, QuestionType::Integer);
+        a.bind.relevant = Some("${b} > 1".into());
+        let mut c = question("c", 3, QuestionType::Calculate);
+        c.bind.calculation = Some("${c} + 1".into());
+        let got: Vec<String> = validate(&instrument(vec![a, c]), &SourceColumns::default())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "survey!2:2: unknown reference ${b} in relevant",
+                "survey!3:3: calculation cycle: ${c} -> ${c}",
+            ]
+        );
+    }
+
+    #[test]
+    fn or_other_names_and_instance_id_are_known() {
+        let mut q = question("q", 2, QuestionType::SelectOne);
+        if let NodeKind::Question(qq) = &mut q.kind {
+            qq.list = Some("l".into());
+            qq.or_other = true;
+        }
+        let mut t = question("t", 3, QuestionType::Text);
+        t.bind.relevant = Some("${q_other} != '' and ${instanceID} != ''".into());
+        let mut i = instrument(vec![q, t]);
+        i.choices.insert(
+            "l".into(),
+            super::super::model::ChoiceList {
+                choices: vec![super::super::model::Choice {
+                    name: "x".into(),
+                    label: Text::plain("X"),
+                    media: BTreeMap::new(),
+                    extra: BTreeMap::new(),
+                    row: 2,
+                }],
+            },
+        );
+        assert_eq!(validate(&i, &SourceColumns::default()), vec![]);
+    }
+
+    #[test]
+    fn dynamic_defaults() {
+        assert!(is_dynamic_default("${a} + 1"));
+        assert!(is_dynamic_default("today()"));
+        assert!(is_dynamic_default("3 * 4"));
+        assert!(!is_dynamic_default("2026-01-01"));
+        assert!(!is_dynamic_default("yes"));
+    }
+
     #[test]
     fn cycles_are_found_and_named_in_order() {
         // 0 -> 1 -> 2 -> 0, and 3 -> 3, and 4 -> 0 (not in a cycle).

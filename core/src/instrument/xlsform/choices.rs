@@ -99,3 +99,73 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::xlsform::workbook::{Row, Sheet};
+
+    fn sheet(rows: &[&[&str]]) -> Workbook {
+        let cells = |r: &[&str]| -> Vec<Option<String>> {
+            r.iter()
+                .map(|v| (!v.is_empty()).then(|| v.to_string()))
+                .collect()
+        };
+        Workbook {
+            sheets: vec![Sheet {
+                name: "Choices".into(),
+                headers: cells(rows[0]),
+                header_row: 1,
+                rows: rows[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Row {
+                        number: i as u32 + 2,
+                        cells: cells(r),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn lists_labels_media_and_extra_columns() {
+        let mut d = vec![];
+        let out = read(
+            &sheet(&[
+                &[
+                    "list name",
+                    "name",
+                    "label::English (en)",
+                    "media::image::English (en)",
+                    "State",
+                ],
+                &["city", "beira", "Beira", "beira.png", "sofala"],
+                &["yn", "y", "Yes", "", ""],
+                &["", "orphan", "Lost", "", ""],
+            ]),
+            &mut d,
+        );
+        assert_eq!(out.languages, ["English (en)"]);
+        let beira = &out.lists["city"].choices[0];
+        assert_eq!(beira.label.0["English (en)"], "Beira");
+        assert_eq!(beira.media["image"].0["English (en)"], "beira.png");
+        assert_eq!(beira.extra["State"], "sofala");
+        assert_eq!(beira.row, 2);
+        assert_eq!(out.columns["State"], 4);
+        assert_eq!(
+            d.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["choices!4:4: choice has no list_name and is ignored"]
+        );
+    }
+
+    #[test]
+    fn required_columns() {
+        let mut d = vec![];
+        read(&sheet(&[&["list_name", "label"], &["yn", "Yes"]]), &mut d);
+        assert_eq!(
+            d[0].to_string(),
+            "choices!1:1: the choices sheet has no 'name' column"
+        );
+    }
+}

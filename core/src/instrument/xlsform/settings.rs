@@ -15,11 +15,13 @@ pub(crate) struct SettingsOut {
     pub settings: Settings,
 }
 
-/// `yes`/`true` in any of the spellings pyxform accepts.
+/// `yes`/`true`/`true()` and `no`/`false`/`false()`, in any case (pyxform
+/// takes the common casings; spreadsheets also produce `TRUE()`).
 pub(crate) fn yes(value: &str) -> Option<bool> {
-    match value {
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "true()" => Some(true),
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "false()" => Some(false),
+    let v = value.trim().to_ascii_lowercase();
+    match v.as_str() {
+        "yes" | "true" | "true()" => Some(true),
+        "no" | "false" | "false()" => Some(false),
         _ => None,
     }
 }
@@ -147,6 +149,17 @@ mod tests {
             s.settings.other.get("auto_send").map(String::as_str),
             Some("true")
         );
+    }
+
+    #[test]
+    fn yes_and_no() {
+        for y in ["yes", "Yes", "TRUE", "true()", "TRUE()"] {
+            assert_eq!(yes(y), Some(true), "{y}");
+        }
+        for n in ["no", "NO", "False", "false()"] {
+            assert_eq!(yes(n), Some(false), "{n}");
+        }
+        assert_eq!(yes("${a} = 1"), None);
     }
 
     #[test]
