@@ -672,3 +672,11 @@ fn select_from_repeat_answers_checks_its_reference() {
         ["survey!A6: unknown reference ${pnme} in type; did you mean ${pname}?"]
     );
 }
+
+#[test]
+fn empty_survey_sheet() {
+    assert_eq!(
+        errors(XlsForm::new().survey(&[]).choices(&[&["list_name", "name", "label"]])),
+        ["survey: the survey sheet is empty; its first row names the columns (type, name, label, ...)"]
+    );
+}

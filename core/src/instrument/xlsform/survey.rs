@@ -71,6 +71,13 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
             return out;
         }
     };
+    if sheet.headers.is_empty() {
+        diagnostics.push(Diagnostic::error(
+            Location::sheet(SHEET),
+            "the survey sheet is empty; its first row names the columns (type, name, label, ...)",
+        ));
+        return out;
+    }
     let columns = headers::columns(sheet, SHEET, SheetKind::Survey, diagnostics);
     for c in &columns {
         out.columns
