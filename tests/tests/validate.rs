@@ -676,7 +676,40 @@ fn select_from_repeat_answers_checks_its_reference() {
 #[test]
 fn empty_survey_sheet() {
     assert_eq!(
-        errors(XlsForm::new().survey(&[]).choices(&[&["list_name", "name", "label"]])),
-        ["survey: the survey sheet is empty; its first row names the columns (type, name, label, ...)"]
+        errors(
+            XlsForm::new()
+                .survey(&[])
+                .choices(&[&["list_name", "name", "label"]])
+        ),
+        [
+            "survey: the survey sheet is empty; its first row names the columns (type, name, label, ...)"
+        ]
+    );
+}
+
+#[test]
+fn a_text_missing_in_one_language_warns_at_its_cell() {
+    assert_eq!(
+        warnings(
+            survey(&[
+                &["type", "name", "label::English (en)", "label::Bengali (bn)"],
+                &["select_one yn", "q", "Consent?", ""],
+                &["text", "t", "Name", "নাম"],
+            ])
+            .choices(&[
+                &[
+                    "list_name",
+                    "name",
+                    "label::English (en)",
+                    "label::Bengali (bn)"
+                ],
+                &["yn", "y", "Yes", "হ্যাঁ"],
+                &["yn", "n", "No", ""],
+            ])
+        ),
+        [
+            "survey!D2: question 'q' has no label in Bengali (bn)",
+            "choices!D3: choice 'n' in list 'yn' has no label in Bengali (bn)",
+        ]
     );
 }

@@ -56,6 +56,7 @@ pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnos
     }
     v.cycles(&all);
     v.choices();
+    v.translations(&all);
     v.out
 }
 
@@ -470,6 +471,70 @@ impl Validator<'_> {
         }
     }
 
+    /// A text given in some languages but not in others that the form uses
+    /// for the same column: the enumerator working in that language would
+    /// see nothing (or another language) there.
+    fn translations(&mut self, all: &[&Node]) {
+        let mut used: HashMap<&str, Vec<&str>> = HashMap::new();
+        for node in all {
+            for (key, text) in texts(node) {
+                let langs = used.entry(key).or_default();
+                for l in text.0.keys().filter(|l| !l.is_empty()) {
+                    if !langs.contains(&l.as_str()) {
+                        langs.push(l);
+                    }
+                }
+            }
+        }
+        let choice_langs: Vec<&str> = {
+            let mut v: Vec<&str> = Vec::new();
+            for c in self.instrument.choices.values().flat_map(|l| &l.choices) {
+                for l in c.label.0.keys().filter(|l| !l.is_empty()) {
+                    if !v.contains(&l.as_str()) {
+                        v.push(l);
+                    }
+                }
+            }
+            v
+        };
+        for node in all {
+            for (key, text) in texts(node) {
+                if !text.0.keys().any(|l| !l.is_empty()) {
+                    continue;
+                }
+                for lang in used.get(key).map(Vec::as_slice).unwrap_or_default() {
+                    if !text.0.contains_key(*lang) {
+                        let at = self
+                            .columns
+                            .survey_cell(node.row, &format!("{key}::{lang}"));
+                        let msg =
+                            format!("{} '{}' has no {key} in {lang}", kind_word(node), node.name);
+                        self.warning(at, msg);
+                    }
+                }
+            }
+        }
+        for (list, cl) in &self.instrument.choices {
+            for c in &cl.choices {
+                if !c.label.0.keys().any(|l| !l.is_empty()) {
+                    continue;
+                }
+                for lang in &choice_langs {
+                    if !c.label.0.contains_key(*lang) {
+                        let at = self.columns.choices_cell(c.row, &format!("label::{lang}"));
+                        self.warning(
+                            at,
+                            format!(
+                                "choice '{}' in list '{list}' has no label in {lang}",
+                                c.name
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn choices(&mut self) {
         let allow_dupes = self.instrument.settings.allow_choice_duplicates;
         for (list, cl) in &self.instrument.choices {
@@ -504,6 +569,17 @@ impl Validator<'_> {
             }
         }
     }
+}
+
+/// The texts of a node that are translated, with their field keys.
+fn texts(node: &Node) -> [(&'static str, &Text); 5] {
+    [
+        ("label", &node.label),
+        ("hint", &node.hint),
+        ("guidance_hint", &node.guidance_hint),
+        ("required_message", &node.bind.required_message),
+        ("constraint_message", &node.bind.constraint_message),
+    ]
 }
 
 /// pyxform treats a default as an expression, evaluated when the form
