@@ -30,10 +30,7 @@ pub fn function_names(e: &Expr) -> Vec<&str> {
 
 /// Every function call the evaluator does not know.
 pub fn unknown_functions(e: &Expr) -> Vec<&str> {
-    function_names(e)
-        .into_iter()
-        .filter(|n| Func::lookup(n).is_none())
-        .collect()
+    function_names(e).into_iter().filter(|n| Func::lookup(n).is_none()).collect()
 }
 
 /// Whether the value can change with nothing else changing: `now()`,
@@ -72,10 +69,7 @@ pub struct PathRef<'a> {
 fn collect_paths<'a>(e: &'a Expr, in_pred: bool, out: &mut Vec<PathRef<'a>>) {
     match e {
         Expr::Path(p) => {
-            out.push(PathRef {
-                path: p,
-                in_predicate: in_pred,
-            });
+            out.push(PathRef { path: p, in_predicate: in_pred });
             for s in &p.steps {
                 for pr in &s.predicates {
                     collect_paths(pr, true, out);

@@ -12,9 +12,6 @@ impl<'a> Evaluator<'a> {
         _args: &'a [Expr],
         _ctx: &Context,
     ) -> EvalResult<Value<'a>> {
-        Err(EvalError::new(format!(
-            "{}() is not implemented yet",
-            f.name()
-        )))
+        Err(EvalError::new(format!("{}() is not implemented yet", f.name())))
     }
 }

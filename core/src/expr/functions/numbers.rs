@@ -55,18 +55,12 @@ impl<'a> Evaluator<'a> {
                     // XPath 1.0: the sum of no nodes is 0.
                     0.0
                 } else {
-                    nodes
-                        .iter()
-                        .map(|&k| self.num(&Value::Nodes(vec![k])))
-                        .sum()
+                    nodes.iter().map(|&k| self.num(&Value::Nodes(vec![k]))).sum()
                 }
             }
             Func::CountNonEmpty => {
                 let nodes = self.arg_nodes(args, 0, ctx, "count-non-empty")?;
-                nodes
-                    .iter()
-                    .filter(|&&k| !self.doc.string_value(k).is_empty())
-                    .count() as f64
+                nodes.iter().filter(|&&k| !self.doc.string_value(k).is_empty()).count() as f64
             }
             Func::Floor => n(0)?.floor(),
             Func::Ceiling => n(0)?.ceil(),
@@ -109,10 +103,7 @@ impl<'a> Evaluator<'a> {
             Func::Exp10 => 10f64.powf(n(0)?),
             Func::Pi => std::f64::consts::PI,
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a number function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a number function", f.name())));
             }
         };
         Ok(Value::Num(x))
@@ -140,15 +131,9 @@ impl<'a> Evaluator<'a> {
             values.iter().filter(|v| self.truthy(v)).count() as f64
         } else {
             if !values.len().is_multiple_of(2) {
-                return Err(EvalError::new(
-                    "weighted-checklist() needs value and weight pairs",
-                ));
+                return Err(EvalError::new("weighted-checklist() needs value and weight pairs"));
             }
-            values
-                .chunks(2)
-                .filter(|p| self.truthy(&p[0]))
-                .map(|p| self.num(&p[1]))
-                .sum()
+            values.chunks(2).filter(|p| self.truthy(&p[0])).map(|p| self.num(&p[1])).sum()
         };
         let ok = (min < 0.0 || total >= min) && (max < 0.0 || total <= max);
         Ok(Value::Bool(ok))
@@ -159,9 +144,9 @@ impl<'a> Evaluator<'a> {
         match v {
             Value::Nodes(_) | Value::Str(_) => {
                 let s: Cow<'_, str> = match v {
-                    Value::Nodes(ns) => ns
-                        .first()
-                        .map_or(Cow::Borrowed(""), |&k| self.doc.string_value(k)),
+                    Value::Nodes(ns) => {
+                        ns.first().map_or(Cow::Borrowed(""), |&k| self.doc.string_value(k))
+                    }
                     Value::Str(s) => Cow::Borrowed(s.as_ref()),
                     _ => Cow::Borrowed(""),
                 };
