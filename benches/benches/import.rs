@@ -15,10 +15,8 @@ use enumera_benches::{Samples, fmt_duration, generated_xlsform, peak_rss_bytes};
 use enumera_core::instrument::import_xlsform_bytes;
 
 fn main() {
-    let n: usize = std::env::var("ENUMERA_BENCH_QUESTIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let n: usize =
+        std::env::var("ENUMERA_BENCH_QUESTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let bytes = match generated_xlsform(n) {
         Ok(b) => b,
         Err(e) => {
@@ -56,10 +54,7 @@ fn main() {
             total.0.push(all);
         }
     }
-    println!(
-        "XLSForm import, {n} questions, {} KiB .xlsx, {runs} runs",
-        bytes.len() / 1024
-    );
+    println!("XLSForm import, {n} questions, {} KiB .xlsx, {runs} runs", bytes.len() / 1024);
     for (what, s) in [
         ("read + import + validate", &import),
         ("canonical JSON + hash", &output),
@@ -74,11 +69,7 @@ fn main() {
     }
     println!(
         "  target: total p50 under 50 ms: {}",
-        if total.quantile(0.5).as_millis() < 50 {
-            "met"
-        } else {
-            "NOT met"
-        }
+        if total.quantile(0.5).as_millis() < 50 { "met" } else { "NOT met" }
     );
     println!("  peak RSS {:.1} MiB", peak_rss_bytes() as f64 / 1048576.0);
 
@@ -105,21 +96,14 @@ for _ in range(5):
 times.sort()
 print(f"{times[len(times) // 2] * 1000:.1f}")
 "#;
-    match Command::new(&python)
-        .args(["-c", script])
-        .arg(path)
-        .output()
-    {
+    match Command::new(&python).args(["-c", script]).arg(path).output() {
         Ok(o) if o.status.success() => {
             let ms = String::from_utf8_lossy(&o.stdout).trim().to_string();
             println!("  pyxform convert (same file, median of 5): {ms} ms");
         }
         Ok(o) => println!(
             "  pyxform: failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
+            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
         ),
         Err(e) => println!("  pyxform: could not run: {e}"),
     }

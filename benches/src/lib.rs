@@ -89,21 +89,11 @@ pub fn generated_xlsform(questions: usize) -> Result<Vec<u8>, rust_xlsxwriter::X
         if i % 20 == 0 {
             if block > 0 {
                 let mut end = blank();
-                end[0] = if (block - 1) % 5 == 4 {
-                    "end repeat"
-                } else {
-                    "end group"
-                }
-                .into();
+                end[0] = if (block - 1) % 5 == 4 { "end repeat" } else { "end group" }.into();
                 rows.push(end);
             }
             let mut begin = blank();
-            begin[0] = if block % 5 == 4 {
-                "begin repeat"
-            } else {
-                "begin group"
-            }
-            .into();
+            begin[0] = if block % 5 == 4 { "begin repeat" } else { "begin group" }.into();
             begin[1] = format!("section_{block}");
             begin[2] = format!("Section {block}");
             begin[3] = format!("Secção {block}");
@@ -154,12 +144,7 @@ pub fn generated_xlsform(questions: usize) -> Result<Vec<u8>, rust_xlsxwriter::X
     }
     if questions > 0 {
         let mut end = blank();
-        end[0] = if ((questions - 1) / 20) % 5 == 4 {
-            "end repeat"
-        } else {
-            "end group"
-        }
-        .into();
+        end[0] = if ((questions - 1) / 20) % 5 == 4 { "end repeat" } else { "end group" }.into();
         rows.push(end);
     }
 
@@ -179,13 +164,7 @@ pub fn generated_xlsform(questions: usize) -> Result<Vec<u8>, rust_xlsxwriter::X
     let choices = book.add_worksheet();
     choices.set_name("choices")?;
     let choice_rows: &[[&str; 5]] = &[
-        [
-            "list_name",
-            "name",
-            "label::English (en)",
-            "label::Português (pt)",
-            "state",
-        ],
+        ["list_name", "name", "label::English (en)", "label::Português (pt)", "state"],
         ["yes_no", "yes", "Yes", "Sim", ""],
         ["yes_no", "no", "No", "Não", ""],
         ["crops", "maize", "Maize", "Milho", ""],
@@ -204,13 +183,8 @@ pub fn generated_xlsform(questions: usize) -> Result<Vec<u8>, rust_xlsxwriter::X
     }
     let settings = book.add_worksheet();
     settings.set_name("settings")?;
-    for (c, (h, v)) in [
-        ("form_title", "Generated"),
-        ("form_id", "generated"),
-        ("version", "1"),
-    ]
-    .iter()
-    .enumerate()
+    for (c, (h, v)) in
+        [("form_title", "Generated"), ("form_id", "generated"), ("version", "1")].iter().enumerate()
     {
         settings.write_string(0, c as u16, *h)?;
         settings.write_string(1, c as u16, *v)?;

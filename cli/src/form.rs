@@ -87,10 +87,7 @@ fn check(form: &Path, as_json: bool) -> Result<ExitCode, UserError> {
 }
 
 fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
-    let ext = output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let write: fn(&Instrument) -> Result<Vec<u8>, UserError> = match ext.as_deref() {
         Some("json") => |i| Ok(i.canonical_json()),
         Some("xml") => |_| {
@@ -108,10 +105,7 @@ fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
     let imported = load(form)?;
     report(form, &imported);
     if imported.has_errors() {
-        eprintln!(
-            "{}: not converted: fix the errors above first",
-            form.display()
-        );
+        eprintln!("{}: not converted: fix the errors above first", form.display());
         return Ok(ExitCode::from(1));
     }
     let bytes = write(&imported.instrument)?;

@@ -7,10 +7,7 @@ use enumera_tests::XlsForm;
 use serde_json::Value;
 
 fn enumera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_enumera"))
-        .args(args)
-        .output()
-        .expect("enumera runs")
+    Command::new(env!("CARGO_BIN_EXE_enumera")).args(args).output().expect("enumera runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -20,13 +17,7 @@ fn stderr(o: &Output) -> String {
 fn good_form() -> XlsForm {
     XlsForm::new()
         .survey(&[
-            &[
-                "type",
-                "name",
-                "label::English (en)",
-                "label::Português (pt)",
-                "relevant",
-            ],
+            &["type", "name", "label::English (en)", "label::Português (pt)", "relevant"],
             &["integer", "age", "Age", "Idade", ""],
             &["begin group", "g", "G", "G", ""],
             &["select_one yn", "ok", "OK?", "OK?", "${age} > 1"],
@@ -36,18 +27,10 @@ fn good_form() -> XlsForm {
             &["end group", "", "", "", ""],
         ])
         .choices(&[
-            &[
-                "list_name",
-                "name",
-                "label::English (en)",
-                "label::Português (pt)",
-            ],
+            &["list_name", "name", "label::English (en)", "label::Português (pt)"],
             &["yn", "y", "Yes", "Sim"],
         ])
-        .settings(&[
-            &["form_title", "form_id", "version"],
-            &["Good form", "good", "3"],
-        ])
+        .settings(&[&["form_title", "form_id", "version"], &["Good form", "good", "3"]])
 }
 
 fn bad_form() -> XlsForm {
@@ -98,16 +81,9 @@ fn check_json_summary() {
     assert_eq!(v["form_id"], "good");
     assert_eq!(v["version"], "3");
     assert_eq!(v["title"], "Good form");
+    assert_eq!(v["languages"], serde_json::json!(["English (en)", "Português (pt)"]));
     assert_eq!(
-        v["languages"],
-        serde_json::json!(["English (en)", "Português (pt)"])
-    );
-    assert_eq!(
-        (
-            v["questions"].as_u64(),
-            v["groups"].as_u64(),
-            v["repeats"].as_u64()
-        ),
+        (v["questions"].as_u64(), v["groups"].as_u64(), v["repeats"].as_u64()),
         (Some(3), Some(1), Some(1))
     );
     assert_eq!(v["hash"].as_str().map(str::len), Some(64));
@@ -145,13 +121,8 @@ fn warnings_do_not_fail_the_check() {
 fn convert_to_json_and_back_gives_the_same_hash() {
     let (dir, path) = good_form().write_temp("good");
     let json_path = dir.path().join("good.json");
-    let out = enumera(&[
-        "form",
-        "convert",
-        path.to_str().unwrap(),
-        "-o",
-        json_path.to_str().unwrap(),
-    ]);
+    let out =
+        enumera(&["form", "convert", path.to_str().unwrap(), "-o", json_path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = std::fs::read(&json_path).unwrap();
     let v: Value = serde_json::from_slice(&written).unwrap();
@@ -167,13 +138,8 @@ fn convert_to_json_and_back_gives_the_same_hash() {
 
     // Converting the JSON again writes the same bytes.
     let again = dir.path().join("again.json");
-    let out = enumera(&[
-        "form",
-        "convert",
-        json_path.to_str().unwrap(),
-        "-o",
-        again.to_str().unwrap(),
-    ]);
+    let out =
+        enumera(&["form", "convert", json_path.to_str().unwrap(), "-o", again.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&again).unwrap(), written);
 }
@@ -182,13 +148,8 @@ fn convert_to_json_and_back_gives_the_same_hash() {
 fn convert_refuses_invalid_forms_and_unknown_outputs() {
     let (dir, path) = bad_form().write_temp("bad");
     let out_path = dir.path().join("bad.json");
-    let out = enumera(&[
-        "form",
-        "convert",
-        path.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out =
+        enumera(&["form", "convert", path.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(!out_path.exists());
 
@@ -201,11 +162,7 @@ fn convert_refuses_invalid_forms_and_unknown_outputs() {
         dir.path().join("x.txt").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("must end in .json"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("must end in .json"), "{}", stderr(&out));
 
     let out = enumera(&[
         "form",
@@ -237,20 +194,12 @@ fn unreadable_files_are_user_errors() {
     std::fs::write(&txt, b"hello").unwrap();
     let out = enumera(&["form", "check", txt.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("unknown form file type"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("unknown form file type"), "{}", stderr(&out));
     let bad_json = dir.path().join("f.json");
     std::fs::write(&bad_json, b"{\"model_version\": 1}").unwrap();
     let out = enumera(&["form", "check", bad_json.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("f.json: not an Enumera instrument JSON"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("f.json: not an Enumera instrument JSON"), "{}", stderr(&out));
     // Usage errors are clap's: exit 2.
     let out = enumera(&["form", "check"]);
     assert_eq!(out.status.code(), Some(2));

@@ -107,10 +107,7 @@ pub fn every_column() -> XlsForm {
     let row = |cells: &[(&str, &str)]| -> Vec<String> {
         let mut r = vec![String::new(); width];
         for (h, v) in cells {
-            let i = header
-                .iter()
-                .position(|x| x == h)
-                .unwrap_or_else(|| panic!("{h}"));
+            let i = header.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h}"));
             r[i] = v.to_string();
         }
         r
@@ -195,10 +192,8 @@ pub fn every_column() -> XlsForm {
         ]),
         row(&[("type", "end repeat")]),
     ];
-    let refs: Vec<Vec<&str>> = rows
-        .iter()
-        .map(|r| r.iter().map(String::as_str).collect())
-        .collect();
+    let refs: Vec<Vec<&str>> =
+        rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
     let survey: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
     XlsForm::new()
         .survey(&survey)

@@ -54,9 +54,7 @@ pub struct XlsForm {
 }
 
 fn rows(rows: &[&[&str]]) -> Vec<Vec<Cell>> {
-    rows.iter()
-        .map(|r| r.iter().map(|c| Cell::from(*c)).collect())
-        .collect()
+    rows.iter().map(|r| r.iter().map(|c| Cell::from(*c)).collect()).collect()
 }
 
 impl XlsForm {
@@ -80,10 +78,7 @@ impl XlsForm {
     /// Any sheet, by name (replaces one of the same name).
     pub fn sheet(mut self, name: &str, r: &[&[&str]]) -> Self {
         self.sheets.retain(|s| s.name != name);
-        self.sheets.push(SheetSpec {
-            name: name.to_string(),
-            rows: rows(r),
-        });
+        self.sheets.push(SheetSpec { name: name.to_string(), rows: rows(r) });
         self
     }
 
@@ -105,8 +100,7 @@ impl XlsForm {
 
     /// A file written beside the form (a CSV for `select_one_from_file`).
     pub fn file(mut self, name: &str, contents: &str) -> Self {
-        self.files
-            .push((name.to_string(), contents.as_bytes().to_vec()));
+        self.files.push((name.to_string(), contents.as_bytes().to_vec()));
         self
     }
 
@@ -133,8 +127,7 @@ impl XlsForm {
                         }
                         Cell::Date { year, month, day } => {
                             let d = ExcelDateTime::from_ymd(*year, *month, *day).expect("date");
-                            ws.write_datetime_with_format(r, c, d, &date)
-                                .expect("cell written");
+                            ws.write_datetime_with_format(r, c, d, &date).expect("cell written");
                         }
                     }
                 }
@@ -203,10 +196,7 @@ pub fn pyxform_python() -> Option<PathBuf> {
     let venv = cache_dir().join("pyxform-venv");
     let python = venv.join("bin").join("python");
     let has_pyxform = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import pyxform"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        Command::new(py).args(["-c", "import pyxform"]).output().is_ok_and(|o| o.status.success())
     };
     if python.exists() && has_pyxform(&python) {
         return Some(python);
@@ -215,15 +205,12 @@ pub fn pyxform_python() -> Option<PathBuf> {
         eprintln!("SKIP: python3 is not installed, so pyxform cannot be run");
         return None;
     }
-    let ok = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "pyxform"])
-            .status()
-            .is_ok_and(|s| s.success());
+    let ok =
+        Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+            && Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "pyxform"])
+                .status()
+                .is_ok_and(|s| s.success());
     if ok && has_pyxform(&python) {
         Some(python)
     } else {

@@ -23,17 +23,8 @@ for p in sys.argv[1:]:
         msg = " ".join(str(e).split()) or type(e).__name__
         print("ERR " + msg)
 "#;
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(python).arg("-c").arg(script).args(files).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| match l.strip_prefix("ERR ") {
@@ -47,17 +38,10 @@ fn invalid_forms() -> Vec<(&'static str, XlsForm)> {
     let s = |rows: &[&[&str]]| XlsForm::new().survey(rows);
     let yn = [&["list_name", "name", "label"][..], &["yn", "y", "Y"]];
     vec![
-        (
-            "unknown_type",
-            s(&[&["type", "name", "label"], &["intger", "a", "A"]]),
-        ),
+        ("unknown_type", s(&[&["type", "name", "label"], &["intger", "a", "A"]])),
         (
             "duplicate_name",
-            s(&[
-                &["type", "name", "label"],
-                &["text", "a", "A"],
-                &["text", "a", "A"],
-            ]),
+            s(&[&["type", "name", "label"], &["text", "a", "A"], &["text", "a", "A"]]),
         ),
         (
             "missing_list",
@@ -65,35 +49,18 @@ fn invalid_forms() -> Vec<(&'static str, XlsForm)> {
         ),
         (
             "unclosed_group",
-            s(&[
-                &["type", "name", "label"],
-                &["begin group", "g", "G"],
-                &["text", "a", "A"],
-            ]),
+            s(&[&["type", "name", "label"], &["begin group", "g", "G"], &["text", "a", "A"]]),
         ),
         (
             "end_without_begin",
-            s(&[
-                &["type", "name", "label"],
-                &["text", "a", "A"],
-                &["end group", "", ""],
-            ]),
+            s(&[&["type", "name", "label"], &["text", "a", "A"], &["end group", "", ""]]),
         ),
         (
             "unknown_reference",
-            s(&[
-                &["type", "name", "label", "relevant"],
-                &["text", "a", "A", "${b} = 1"],
-            ]),
+            s(&[&["type", "name", "label", "relevant"], &["text", "a", "A", "${b} = 1"]]),
         ),
-        (
-            "invalid_name",
-            s(&[&["type", "name", "label"], &["text", "1a", "A"]]),
-        ),
-        (
-            "no_name",
-            s(&[&["type", "name", "label"], &["text", "", "A"]]),
-        ),
+        ("invalid_name", s(&[&["type", "name", "label"], &["text", "1a", "A"]])),
+        ("no_name", s(&[&["type", "name", "label"], &["text", "", "A"]])),
         (
             "duplicate_choice",
             s(&[&["type", "name", "label"], &["select_one yn", "a", "A"]]).choices(&[
@@ -106,14 +73,8 @@ fn invalid_forms() -> Vec<(&'static str, XlsForm)> {
             "calculate_without_calculation",
             s(&[&["type", "name", "label"], &["calculate", "c", ""]]),
         ),
-        (
-            "no_label",
-            s(&[&["type", "name", "label"], &["text", "a", ""]]),
-        ),
-        (
-            "no_type_column",
-            s(&[&["kind", "name", "label"], &["text", "a", "A"]]),
-        ),
+        ("no_label", s(&[&["type", "name", "label"], &["text", "a", ""]])),
+        ("no_type_column", s(&[&["kind", "name", "label"], &["text", "a", "A"]])),
     ]
 }
 
@@ -144,18 +105,10 @@ fn pyxform_and_enumera_agree_on_validity() {
             assert_eq!(verdicts[i], Ok(()), "pyxform refuses valid fixture {name}");
             assert!(our_errors.is_empty(), "{name}: {our_errors:#?}");
         } else {
-            assert!(
-                verdicts[i].is_err(),
-                "pyxform accepts invalid fixture {name}"
-            );
+            assert!(verdicts[i].is_err(), "pyxform accepts invalid fixture {name}");
             // Where pyxform names a row, we must name the same one.
             let theirs = verdicts[i].as_ref().err().and_then(|m| {
-                m.strip_prefix("[row : ")?
-                    .split(']')
-                    .next()?
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
+                m.strip_prefix("[row : ")?.split(']').next()?.trim().parse::<u32>().ok()
             });
             if let Some(row) = theirs {
                 assert!(

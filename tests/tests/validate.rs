@@ -24,10 +24,7 @@ fn survey(rows: &[&[&str]]) -> XlsForm {
 #[test]
 fn unknown_type_suggests_a_close_one() {
     assert_eq!(
-        errors(survey(&[
-            &["type", "name", "label"],
-            &["intger", "age", "Age"]
-        ])),
+        errors(survey(&[&["type", "name", "label"], &["intger", "age", "Age"]])),
         ["survey!A2: unknown question type 'intger'; did you mean 'integer'?"]
     );
     assert_eq!(
@@ -54,10 +51,7 @@ fn select_command_misspelt() {
 #[test]
 fn select_without_list_name() {
     assert_eq!(
-        errors(survey(&[
-            &["type", "name", "label"],
-            &["select_one", "q", "Q"]
-        ])),
+        errors(survey(&[&["type", "name", "label"], &["select_one", "q", "Q"]])),
         [
             "survey!A2: 'select_one' needs the name of a choice list after it, like 'select_one yes_no'"
         ]
@@ -126,10 +120,7 @@ fn missing_choice_list() {
         ["survey!A2: choice list 'yesno' is not on the choices sheet; did you mean 'yes_no'?"]
     );
     assert_eq!(
-        errors(survey(&[
-            &["type", "name", "label"],
-            &["select_multiple crops", "q", "Q"]
-        ])),
+        errors(survey(&[&["type", "name", "label"], &["select_multiple crops", "q", "Q"]])),
         ["survey!A2: choice list 'crops' is not defined: the form has no choices sheet"]
     );
 }
@@ -170,21 +161,9 @@ fn end_without_begin_and_mismatched_end() {
 fn unknown_references_in_expressions_and_labels() {
     assert_eq!(
         errors(survey(&[
-            &[
-                "type",
-                "name",
-                "label::English (en)",
-                "relevant",
-                "constraint"
-            ],
+            &["type", "name", "label::English (en)", "relevant", "constraint"],
             &["integer", "age", "Age", "", ""],
-            &[
-                "text",
-                "name",
-                "Name of ${person}",
-                "${agee} > 18",
-                ". != ${nme}"
-            ],
+            &["text", "name", "Name of ${person}", "${agee} > 18", ". != ${nme}"],
         ])),
         [
             "survey!C3: unknown reference ${person} in label (English (en))",
@@ -258,13 +237,7 @@ fn language_without_code_warns_at_its_header() {
 fn language_missing_a_column_warns() {
     assert_eq!(
         warnings(survey(&[
-            &[
-                "type",
-                "name",
-                "label::English (en)",
-                "label::Português (pt)",
-                "hint::English (en)"
-            ],
+            &["type", "name", "label::English (en)", "label::Português (pt)", "hint::English (en)"],
             &["text", "q", "Q", "P", "H"],
         ])),
         [
@@ -296,13 +269,11 @@ fn duplicate_choice_names_unless_allowed() {
 
 #[test]
 fn choice_without_name_or_label() {
-    let i = check(
-        survey(&[&["type", "name", "label"], &["select_one yn", "q", "Q"]]).choices(&[
-            &["list_name", "name", "label"],
-            &["yn", "", "Yes"],
-            &["yn", "n", ""],
-        ]),
-    );
+    let i = check(survey(&[&["type", "name", "label"], &["select_one yn", "q", "Q"]]).choices(&[
+        &["list_name", "name", "label"],
+        &["yn", "", "Yes"],
+        &["yn", "n", ""],
+    ]));
     assert_eq!(
         i.errors().map(|d| d.to_string()).collect::<Vec<_>>(),
         ["choices!B2: choice in list 'yn' has no name"]
@@ -434,11 +405,7 @@ fn select_from_file_csv_missing_or_wrong() {
     ])
     .file("p.csv", "name,label\nx,X\n")
     .write_temp("files");
-    let got: Vec<String> = import_xlsform(&path)
-        .unwrap()
-        .errors()
-        .map(|d| d.to_string())
-        .collect();
+    let got: Vec<String> = import_xlsform(&path).unwrap().errors().map(|d| d.to_string()).collect();
     assert_eq!(
         got,
         [
@@ -490,10 +457,7 @@ fn or_other_with_choice_filter() {
 #[test]
 fn unsupported_type() {
     assert_eq!(
-        errors(survey(&[
-            &["type", "name", "label"],
-            &["osm", "map", "Map"]
-        ])),
+        errors(survey(&[&["type", "name", "label"], &["osm", "map", "Map"]])),
         ["survey!A2: question type 'osm' is not supported by Enumera"]
     );
 }
@@ -508,11 +472,7 @@ fn every_problem_at_once_sorted_by_position() {
             &["select_one nolist", "b", "B", "${zz}"],
             &["text", "b", "B", ""],
         ])
-        .choices(&[
-            &["list_name", "name", "label"],
-            &["yn", "y", "Y"],
-            &["yn", "y", "Y"],
-        ]),
+        .choices(&[&["list_name", "name", "label"], &["yn", "y", "Y"], &["yn", "y", "Y"]]),
     );
     assert_eq!(
         got,
@@ -555,10 +515,7 @@ fn files_that_are_not_workbooks() {
     let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     ole.resize(512, 0);
     ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
-    assert!(matches!(
-        import_xlsform_bytes(&ole, name, None),
-        Err(ImportError::Encrypted { .. })
-    ));
+    assert!(matches!(import_xlsform_bytes(&ole, name, None), Err(ImportError::Encrypted { .. })));
     assert_eq!(
         msg(&ole),
         "x.xlsx is password-protected (encrypted); remove the password in your spreadsheet program and save it again"
@@ -593,15 +550,7 @@ fn mangled_workbooks_never_panic() {
 fn expressions_that_do_not_parse_point_at_the_character() {
     assert_eq!(
         errors(survey(&[
-            &[
-                "type",
-                "name",
-                "label",
-                "relevant",
-                "constraint",
-                "calculation",
-                "default"
-            ],
+            &["type", "name", "label", "relevant", "constraint", "calculation", "default"],
             &["integer", "a", "A", "${a} > (1 + 2))", ". >", "", ""],
             &["calculate", "c", "", "", "", "1 +* 2", ""], // `*` is a name test here
             &["date", "d", "D", "", "", "", "2026-01-01"],
@@ -643,10 +592,7 @@ fn unknown_functions_and_wrong_argument_counts() {
 fn misspelt_and_unsupported_sheets_warn() {
     let w = warnings(
         survey(&[&["type", "name", "label"], &["select_one yn", "q", "Q"]])
-            .sheet(
-                "choises",
-                &[&["list_name", "name", "label"], &["yn", "y", "Y"]],
-            )
+            .sheet("choises", &[&["list_name", "name", "label"], &["yn", "y", "Y"]])
             .sheet("entities", &[&["list_name", "label"], &["e", "E"]]),
     );
     assert_eq!(
@@ -676,11 +622,7 @@ fn select_from_repeat_answers_checks_its_reference() {
 #[test]
 fn empty_survey_sheet() {
     assert_eq!(
-        errors(
-            XlsForm::new()
-                .survey(&[])
-                .choices(&[&["list_name", "name", "label"]])
-        ),
+        errors(XlsForm::new().survey(&[]).choices(&[&["list_name", "name", "label"]])),
         [
             "survey: the survey sheet is empty; its first row names the columns (type, name, label, ...)"
         ]
@@ -697,12 +639,7 @@ fn a_text_missing_in_one_language_warns_at_its_cell() {
                 &["text", "t", "Name", "নাম"],
             ])
             .choices(&[
-                &[
-                    "list_name",
-                    "name",
-                    "label::English (en)",
-                    "label::Bengali (bn)"
-                ],
+                &["list_name", "name", "label::English (en)", "label::Bengali (bn)"],
                 &["yn", "y", "Yes", "হ্যাঁ"],
                 &["yn", "n", "No", ""],
             ])

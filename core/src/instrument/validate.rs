@@ -40,12 +40,8 @@ fn cell(sheet: &str, map: &BTreeMap<String, usize>, row: u32, key: &str) -> Loca
 
 /// Every problem in `instrument`, in no particular order.
 pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnostic> {
-    let mut v = Validator {
-        instrument,
-        columns,
-        index: PathIndex::new(instrument),
-        out: Vec::new(),
-    };
+    let mut v =
+        Validator { instrument, columns, index: PathIndex::new(instrument), out: Vec::new() };
     v.root();
     v.names(&instrument.children, "the survey", &mut HashMap::new());
     let mut all = Vec::new();
@@ -158,10 +154,7 @@ impl Validator<'_> {
             } else if let Some(first) = seen.get(node.name.as_str()) {
                 self.error(
                     at,
-                    format!(
-                        "name '{}' is already used in {scope} (row {first})",
-                        node.name
-                    ),
+                    format!("name '{}' is already used in {scope} (row {first})", node.name),
                 );
             } else if scope == "the survey" && node.name == "meta" {
                 self.error(at, "name 'meta' is reserved for the form's metadata group");
@@ -191,10 +184,7 @@ impl Validator<'_> {
     /// Repeat names must be unique in the whole form and differ from the root.
     fn repeats(&mut self, all: &[&Node]) {
         let mut seen: HashMap<&str, u32> = HashMap::new();
-        for node in all
-            .iter()
-            .filter(|n| matches!(n.kind, NodeKind::Repeat { .. }))
-        {
+        for node in all.iter().filter(|n| matches!(n.kind, NodeKind::Repeat { .. })) {
             if node.name.is_empty() {
                 continue;
             }
@@ -202,10 +192,7 @@ impl Validator<'_> {
             if node.name == self.instrument.root_name {
                 self.error(
                     at,
-                    format!(
-                        "repeat name '{}' is the same as the form's root element",
-                        node.name
-                    ),
+                    format!("repeat name '{}' is the same as the form's root element", node.name),
                 );
             } else if let Some(first) = seen.get(node.name.as_str()) {
                 let msg = format!(
@@ -263,10 +250,7 @@ impl Validator<'_> {
         let expr = match crate::expr::parse(src) {
             Ok(e) => e,
             Err(e) => {
-                self.error(
-                    at,
-                    format!("{} at column {} in {what}", e.message, e.column),
-                );
+                self.error(at, format!("{} at column {} in {what}", e.message, e.column));
                 return;
             }
         };
@@ -324,21 +308,13 @@ impl Validator<'_> {
 
     fn text_refs(&mut self, row: u32, key: &str, text: &Text, choices: bool) {
         for (lang, src) in &text.0 {
-            let col_key = if lang.is_empty() {
-                key.to_string()
-            } else {
-                format!("{key}::{lang}")
-            };
+            let col_key = if lang.is_empty() { key.to_string() } else { format!("{key}::{lang}") };
             let at = if choices {
                 self.columns.choices_cell(row, &col_key)
             } else {
                 self.columns.survey_cell(row, &col_key)
             };
-            let what = if lang.is_empty() {
-                key.to_string()
-            } else {
-                format!("{key} ({lang})")
-            };
+            let what = if lang.is_empty() { key.to_string() } else { format!("{key} ({lang})") };
             self.refs(src, at, what);
         }
     }
@@ -462,10 +438,8 @@ impl Validator<'_> {
                 continue;
             }
             let path = cycle_path(&edges, &scc, start);
-            let names: Vec<String> = path
-                .iter()
-                .map(|&i| format!("${{{}}}", all[i].name))
-                .collect();
+            let names: Vec<String> =
+                path.iter().map(|&i| format!("${{{}}}", all[i].name)).collect();
             let at = self.columns.survey_cell(all[start].row, "calculation");
             self.error(at, format!("calculation cycle: {}", names.join(" -> ")));
         }
@@ -504,9 +478,7 @@ impl Validator<'_> {
                 }
                 for lang in used.get(key).map(Vec::as_slice).unwrap_or_default() {
                     if !text.0.contains_key(*lang) {
-                        let at = self
-                            .columns
-                            .survey_cell(node.row, &format!("{key}::{lang}"));
+                        let at = self.columns.survey_cell(node.row, &format!("{key}::{lang}"));
                         let msg =
                             format!("{} '{}' has no {key} in {lang}", kind_word(node), node.name);
                         self.warning(at, msg);
@@ -524,10 +496,7 @@ impl Validator<'_> {
                         let at = self.columns.choices_cell(c.row, &format!("label::{lang}"));
                         self.warning(
                             at,
-                            format!(
-                                "choice '{}' in list '{list}' has no label in {lang}",
-                                c.name
-                            ),
+                            format!("choice '{}' in list '{list}' has no label in {lang}", c.name),
                         );
                     }
                 }
@@ -560,10 +529,7 @@ impl Validator<'_> {
                 }
                 if c.label.is_empty() && c.media.is_empty() {
                     let at = self.columns.choices_cell(c.row, "label");
-                    self.warning(
-                        at,
-                        format!("choice '{}' in list '{list}' has no label", c.name),
-                    );
+                    self.warning(at, format!("choice '{}' in list '{list}' has no label", c.name));
                 }
                 self.text_refs(c.row, "label", &c.label, true);
             }
@@ -589,9 +555,7 @@ fn is_dynamic_default(src: &str) -> bool {
     src.contains("${")
         || src.contains('(')
         || src.contains('[')
-        || src
-            .split_whitespace()
-            .any(|w| matches!(w, "+" | "*" | "div" | "mod"))
+        || src.split_whitespace().any(|w| matches!(w, "+" | "*" | "div" | "mod"))
 }
 
 /// Tarjan's strongly connected components, iteratively (deep forms must

@@ -25,16 +25,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
     };
     let columns = headers::columns(sheet, SHEET, SheetKind::Choices, diagnostics);
     for c in &columns {
-        out.columns
-            .insert(column_key(&c.field, c.lang.as_deref()), c.index);
+        out.columns.insert(column_key(&c.field, c.lang.as_deref()), c.index);
     }
-    check_languages(
-        &columns,
-        sheet.header_row,
-        SHEET,
-        &mut out.languages,
-        diagnostics,
-    );
+    check_languages(&columns, sheet.header_row, SHEET, &mut out.languages, diagnostics);
     if sheet.rows.is_empty() {
         return out;
     }
@@ -69,12 +62,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
                     choice.label.0.insert(lang, value);
                 }
                 Field::Media(kind) => {
-                    choice
-                        .media
-                        .entry(kind.clone())
-                        .or_default()
-                        .0
-                        .insert(lang, value);
+                    choice.media.entry(kind.clone()).or_default().0.insert(lang, value);
                 }
                 Field::Extra(header) => {
                     choice.extra.insert(header.clone(), value);
@@ -107,9 +95,7 @@ mod tests {
 
     fn sheet(rows: &[&[&str]]) -> Workbook {
         let cells = |r: &[&str]| -> Vec<Option<String>> {
-            r.iter()
-                .map(|v| (!v.is_empty()).then(|| v.to_string()))
-                .collect()
+            r.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect()
         };
         Workbook {
             sheets: vec![Sheet {
@@ -119,10 +105,7 @@ mod tests {
                 rows: rows[1..]
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| Row {
-                        number: i as u32 + 2,
-                        cells: cells(r),
-                    })
+                    .map(|(i, r)| Row { number: i as u32 + 2, cells: cells(r) })
                     .collect(),
             }],
         }
@@ -163,9 +146,6 @@ mod tests {
     fn required_columns() {
         let mut d = vec![];
         read(&sheet(&[&["list_name", "label"], &["yn", "Yes"]]), &mut d);
-        assert_eq!(
-            d[0].to_string(),
-            "choices!1:1: the choices sheet has no 'name' column"
-        );
+        assert_eq!(d[0].to_string(), "choices!1:1: the choices sheet has no 'name' column");
     }
 }

@@ -120,9 +120,6 @@ mod tests {
         assert_eq!(parse(b""), Err(CsvError::Empty));
         assert_eq!(parse(b"\n\n"), Err(CsvError::Empty));
         assert_eq!(parse(&[0xff, 0xfe, 0x00]), Err(CsvError::NotUtf8));
-        assert_eq!(
-            parse(b"name\n\"open\nstill"),
-            Err(CsvError::UnclosedQuote { line: 2 })
-        );
+        assert_eq!(parse(b"name\n\"open\nstill"), Err(CsvError::UnclosedQuote { line: 2 }));
     }
 }

@@ -82,9 +82,7 @@ fn read(dir: Option<&Path>, file: &str) -> Result<DataFile, String> {
     };
     // Only plain file names: a form must not reach outside its folder.
     if file.contains(['/', '\\']) || file.starts_with('.') {
-        return Err(format!(
-            "'{file}' must be a plain file name beside the form"
-        ));
+        return Err(format!("'{file}' must be a plain file name beside the form"));
     }
     let path = dir.join(file);
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
@@ -169,11 +167,7 @@ mod tests {
     #[test]
     fn refuses_paths_outside_the_folder() {
         let dir = Path::new("/tmp");
-        assert!(
-            read(Some(dir), "../etc/passwd.csv")
-                .unwrap_err()
-                .contains("plain file name")
-        );
+        assert!(read(Some(dir), "../etc/passwd.csv").unwrap_err().contains("plain file name"));
         assert!(read(None, "a.csv").unwrap_err().contains("not given"));
     }
 }

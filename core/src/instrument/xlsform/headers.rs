@@ -136,10 +136,7 @@ fn split(header: &str, double_colon: bool) -> Vec<String> {
 
 /// `Required Message` -> `required_message`, as pyxform normalises.
 pub(crate) fn snake(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join("_")
-        .to_lowercase()
+    s.split_whitespace().collect::<Vec<_>>().join("_").to_lowercase()
 }
 
 fn lang(rest: &[String]) -> Option<String> {
@@ -186,11 +183,7 @@ fn survey_field(header: &str, first: &str, rest: &[String]) -> (Field, Option<St
         },
         _ => Field::Extra(header.to_string()),
     };
-    let lang = if field.translatable() {
-        lang(rest)
-    } else {
-        None
-    };
+    let lang = if field.translatable() { lang(rest) } else { None };
     (field, lang)
 }
 
@@ -226,11 +219,7 @@ fn choices_field(header: &str, first: &str, rest: &[String]) -> (Field, Option<S
         // expressions name them.
         _ => Field::Extra(header.to_string()),
     };
-    let lang = if field.translatable() {
-        lang(rest)
-    } else {
-        None
-    };
+    let lang = if field.translatable() { lang(rest) } else { None };
     (field, lang)
 }
 
@@ -283,10 +272,7 @@ pub(crate) fn columns(
             let what = if &prev.header == header {
                 format!("column header '{header}' appears twice")
             } else {
-                format!(
-                    "column '{header}' means the same as column '{}'",
-                    prev.header
-                )
+                format!("column '{header}' means the same as column '{}'", prev.header)
             };
             diagnostics.push(Diagnostic::error(
                 here,
@@ -297,12 +283,7 @@ pub(crate) fn columns(
             ));
             continue;
         }
-        out.push(Column {
-            index,
-            header: header.clone(),
-            field,
-            lang,
-        });
+        out.push(Column { index, header: header.clone(), field, lang });
     }
     out
 }
@@ -328,10 +309,7 @@ mod tests {
             parse(SheetKind::Survey, "jr:requiredMsg::Bengali (bn)", true),
             (Field::RequiredMessage, Some("Bengali (bn)".into()))
         );
-        assert_eq!(
-            survey("label::English (en)"),
-            (Field::Label, Some("English (en)".into()))
-        );
+        assert_eq!(survey("label::English (en)"), (Field::Label, Some("English (en)".into())));
         assert_eq!(
             parse(SheetKind::Survey, "label:English (en)", false),
             (Field::Label, Some("English (en)".into()))
@@ -343,10 +321,7 @@ mod tests {
         );
         assert_eq!(
             survey("big-image::English (en)"),
-            (
-                Field::Media("big-image".into()),
-                Some("English (en)".into())
-            )
+            (Field::Media("big-image".into()), Some("English (en)".into()))
         );
         assert_eq!(survey("repeat_count"), (Field::RepeatCount, None));
         assert_eq!(survey("Type"), (Field::Type, None));
@@ -356,35 +331,17 @@ mod tests {
     fn bind_body_instance() {
         assert_eq!(survey("bind::enumera:pii"), (Field::Pii, None));
         assert_eq!(survey("bind::relevant"), (Field::Relevant, None));
-        assert_eq!(
-            survey("bind::odk:length"),
-            (Field::Extra("bind::odk:length".into()), None)
-        );
+        assert_eq!(survey("bind::odk:length"), (Field::Extra("bind::odk:length".into()), None));
         assert_eq!(survey("body::appearance"), (Field::Appearance, None));
-        assert_eq!(
-            survey("instance::odk:tag"),
-            (Field::Extra("instance::odk:tag".into()), None)
-        );
+        assert_eq!(survey("instance::odk:tag"), (Field::Extra("instance::odk:tag".into()), None));
     }
 
     #[test]
     fn choices_and_settings() {
-        assert_eq!(
-            parse(SheetKind::Choices, "list name", false).0,
-            Field::ListName
-        );
-        assert_eq!(
-            parse(SheetKind::Choices, "list_name", false).0,
-            Field::ListName
-        );
-        assert_eq!(
-            parse(SheetKind::Choices, "State", false).0,
-            Field::Extra("State".into())
-        );
-        assert_eq!(
-            parse(SheetKind::Settings, "form_title", false).0,
-            Field::Label
-        );
+        assert_eq!(parse(SheetKind::Choices, "list name", false).0, Field::ListName);
+        assert_eq!(parse(SheetKind::Choices, "list_name", false).0, Field::ListName);
+        assert_eq!(parse(SheetKind::Choices, "State", false).0, Field::Extra("State".into()));
+        assert_eq!(parse(SheetKind::Settings, "form_title", false).0, Field::Label);
         assert_eq!(
             parse(SheetKind::Settings, "Default Language", false).0,
             Field::Extra("default_language".into())

@@ -37,15 +37,11 @@ pub struct Imported {
 
 impl Imported {
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning)
     }
 
     pub fn has_errors(&self) -> bool {
@@ -57,10 +53,7 @@ impl Imported {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{name} is empty (0 bytes); an XLSForm is an .xlsx workbook with a survey sheet")]
     Empty { name: String },
     #[error(
@@ -78,10 +71,7 @@ pub enum ImportError {
     #[error("{name} cannot be read as a workbook: {reason}")]
     Unreadable { name: String, reason: String },
     #[error("{name}: {source}")]
-    Json {
-        name: String,
-        source: CanonicalError,
-    },
+    Json { name: String, source: CanonicalError },
     #[error(
         "{name}: unknown form file type; give an XLSForm (.xlsx, .xls) or an Enumera instrument (.json)"
     )]
@@ -91,10 +81,8 @@ pub enum ImportError {
 /// Imports the XLSForm at `path`. CSV files it names (`select_one_from_file`,
 /// `pulldata`) are read from the same folder.
 pub fn import_xlsform(path: &Path) -> Result<Imported, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|source| ImportError::Io { path: path.to_path_buf(), source })?;
     let name = file_name(path);
     import_xlsform_bytes(&bytes, &name, path.parent())
 }
@@ -108,10 +96,7 @@ pub fn import_xlsform_bytes(
 ) -> Result<Imported, ImportError> {
     let book = workbook::read(bytes, name)?;
     let mut diagnostics = Vec::new();
-    let stem = Path::new(name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(name);
+    let stem = Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name);
 
     check_sheet_names(&book, &mut diagnostics);
     let settings = settings::read(&book, stem, &mut diagnostics);
@@ -137,47 +122,29 @@ pub fn import_xlsform_bytes(
         choices: choices.lists,
         files: Default::default(),
     };
-    let columns = SourceColumns {
-        survey: survey.columns,
-        choices: choices.columns,
-    };
+    let columns = SourceColumns { survey: survey.columns, choices: choices.columns };
     instrument.files = files::load(&instrument, &columns, media_dir, &mut diagnostics);
     diagnostics.extend(validate::validate(&instrument, &columns));
     sort(&mut diagnostics);
-    Ok(Imported {
-        instrument,
-        diagnostics,
-    })
+    Ok(Imported { instrument, diagnostics })
 }
 
 /// Loads a form for use: an XLSForm (.xlsx/.xls) is imported, an Enumera
 /// instrument JSON is read back and validated again.
 pub fn load_form(path: &Path) -> Result<Imported, ImportError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("xlsx" | "xlsm" | "xls") => import_xlsform(path),
         Some("json") => {
-            let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let instrument = Instrument::from_json(&bytes).map_err(|source| ImportError::Json {
-                name: file_name(path),
-                source,
-            })?;
+            let bytes = std::fs::read(path)
+                .map_err(|source| ImportError::Io { path: path.to_path_buf(), source })?;
+            let instrument = Instrument::from_json(&bytes)
+                .map_err(|source| ImportError::Json { name: file_name(path), source })?;
             let mut diagnostics = validate::validate(&instrument, &SourceColumns::default());
             sort(&mut diagnostics);
-            Ok(Imported {
-                instrument,
-                diagnostics,
-            })
+            Ok(Imported { instrument, diagnostics })
         }
-        _ => Err(ImportError::UnknownFormat {
-            name: file_name(path),
-        }),
+        _ => Err(ImportError::UnknownFormat { name: file_name(path) }),
     }
 }
 
@@ -195,15 +162,9 @@ fn check_sheet_names(book: &workbook::Workbook, diagnostics: &mut Vec<Diagnostic
             continue;
         }
         let message = if matches!(lower.as_str(), "entities" | "external_choices" | "osm") {
-            format!(
-                "the '{}' sheet is not supported by Enumera and is ignored",
-                sheet.name
-            )
+            format!("the '{}' sheet is not supported by Enumera and is ignored", sheet.name)
         } else if let Some(s) = types::suggest(&lower, READ.into_iter()) {
-            format!(
-                "sheet '{}' is not read; is it meant to be '{s}'?",
-                sheet.name
-            )
+            format!("sheet '{}' is not read; is it meant to be '{s}'?", sheet.name)
         } else {
             continue;
         };

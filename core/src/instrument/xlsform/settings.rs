@@ -96,10 +96,7 @@ mod tests {
                 header_row: 1,
                 rows: vec![Row {
                     number: 2,
-                    cells: values
-                        .iter()
-                        .map(|v| (!v.is_empty()).then(|| v.to_string()))
-                        .collect(),
+                    cells: values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect(),
                 }],
             }],
         }
@@ -145,10 +142,7 @@ mod tests {
         assert_eq!(s.settings.style.as_deref(), Some("pages"));
         assert_eq!(s.default_language.as_deref(), Some("English (en)"));
         assert_eq!(s.settings.instance_name.as_deref(), Some("concat(${a})"));
-        assert_eq!(
-            s.settings.other.get("auto_send").map(String::as_str),
-            Some("true")
-        );
+        assert_eq!(s.settings.other.get("auto_send").map(String::as_str), Some("true"));
     }
 
     #[test]

@@ -32,8 +32,7 @@ pub(crate) fn column_key(field: &Field, lang: Option<&str>) -> String {
 /// Replaces typographic quotes with plain ones, as pyxform does, so that
 /// expressions typed in a word processor still parse.
 pub(crate) fn plain_quotes(s: &str) -> String {
-    s.replace(['\u{2018}', '\u{2019}'], "'")
-        .replace(['\u{201c}', '\u{201d}'], "\"")
+    s.replace(['\u{2018}', '\u{2019}'], "'").replace(['\u{201c}', '\u{201d}'], "\"")
 }
 
 /// An open group or repeat.
@@ -80,20 +79,10 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
     }
     let columns = headers::columns(sheet, SHEET, SheetKind::Survey, diagnostics);
     for c in &columns {
-        out.columns
-            .insert(column_key(&c.field, c.lang.as_deref()), c.index);
+        out.columns.insert(column_key(&c.field, c.lang.as_deref()), c.index);
     }
-    check_languages(
-        &columns,
-        sheet.header_row,
-        SHEET,
-        &mut out.languages,
-        diagnostics,
-    );
-    let type_col = columns
-        .iter()
-        .find(|c| c.field == Field::Type)
-        .map(|c| c.index);
+    check_languages(&columns, sheet.header_row, SHEET, &mut out.languages, diagnostics);
+    let type_col = columns.iter().find(|c| c.field == Field::Type).map(|c| c.index);
     if type_col.is_none() && !sheet.rows.is_empty() {
         diagnostics.push(Diagnostic::error(
             Location::row(SHEET, sheet.header_row),
@@ -116,9 +105,8 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
         }
         let Some(type_text) = cell(&Field::Type) else {
             let has_name = cell(&Field::Name).is_some();
-            let has_label = columns
-                .iter()
-                .any(|c| c.field == Field::Label && row.get(c.index).is_some());
+            let has_label =
+                columns.iter().any(|c| c.field == Field::Label && row.get(c.index).is_some());
             if has_name || has_label {
                 diagnostics.push(Diagnostic::error(
                     loc(row.number, type_col),
@@ -136,9 +124,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
         match types::parse(&type_text) {
             TypeCell::Setting(_) => continue,
             TypeCell::Unknown { suggestion } => {
-                let hint = suggestion
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = suggestion.map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
                 diagnostics.push(Diagnostic::error(
                     here_type,
                     format!("unknown question type '{type_text}'{hint}"),
@@ -182,11 +168,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                         "repeat_count is ignored on a group",
                     ));
                 }
-                let kind = if repeat {
-                    NodeKind::Repeat { count }
-                } else {
-                    NodeKind::Group
-                };
+                let kind = if repeat { NodeKind::Repeat { count } } else { NodeKind::Group };
                 let node = build(row, &columns, kind, diagnostics);
                 if repeat && node.label.is_empty() && node.media.is_empty() {
                     diagnostics.push(Diagnostic::warning(
@@ -194,11 +176,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                         format!("repeat '{}' has no label", node.name),
                     ));
                 }
-                stack.push(Open {
-                    node,
-                    repeat,
-                    type_col,
-                });
+                stack.push(Open { node, repeat, type_col });
             }
             TypeCell::Question(q) => {
                 let qtype = q.qtype;
@@ -261,10 +239,7 @@ fn loc(row: u32, col: Option<usize>) -> Location {
 }
 
 fn col(columns: &[Column], field: &Field) -> Option<usize> {
-    columns
-        .iter()
-        .find(|c| &c.field == field && c.lang.is_none())
-        .map(|c| c.index)
+    columns.iter().find(|c| &c.field == field && c.lang.is_none()).map(|c| c.index)
 }
 
 fn attach(stack: &mut [Open], root: &mut Vec<Node>, node: Node) {
@@ -381,11 +356,7 @@ pub(crate) fn parse_parameters(s: &str) -> Result<BTreeMap<String, String>, ()> 
             joined = joined.trim_end_matches(is_sep).to_string();
             joined.push('=');
         }
-        joined.push_str(if joined.is_empty() {
-            part
-        } else {
-            part.trim_start_matches(is_sep)
-        });
+        joined.push_str(if joined.is_empty() { part } else { part.trim_start_matches(is_sep) });
     }
     for token in joined.split(is_sep).filter(|t| !t.is_empty()) {
         let Some((k, v)) = token.split_once('=') else {
@@ -395,11 +366,7 @@ pub(crate) fn parse_parameters(s: &str) -> Result<BTreeMap<String, String>, ()> 
             return Err(());
         }
         let k = k.to_lowercase();
-        let v = if k == "label" || k == "value" {
-            v.to_string()
-        } else {
-            v.to_lowercase()
-        };
+        let v = if k == "label" || k == "value" { v.to_string() } else { v.to_lowercase() };
         out.insert(k, v);
     }
     Ok(out)
@@ -445,11 +412,8 @@ pub(crate) fn check_languages(
         return;
     }
     for (lang, fields) in &seen {
-        let missing: Vec<&str> = all_fields
-            .iter()
-            .filter(|f| !fields.contains(f))
-            .map(String::as_str)
-            .collect();
+        let missing: Vec<&str> =
+            all_fields.iter().filter(|f| !fields.contains(f)).map(String::as_str).collect();
         if missing.is_empty() {
             continue;
         }
@@ -486,10 +450,7 @@ mod tests {
 
     #[test]
     fn quotes_and_booleans() {
-        assert_eq!(
-            plain_quotes("\u{2018}a\u{2019} = \u{201c}b\u{201d}"),
-            "'a' = \"b\""
-        );
+        assert_eq!(plain_quotes("\u{2018}a\u{2019} = \u{201c}b\u{201d}"), "'a' = \"b\"");
         assert_eq!(boolean_expr("yes".into()), "true()");
         assert_eq!(boolean_expr("TRUE".into()), "true()");
         assert_eq!(boolean_expr("true()".into()), "true()");

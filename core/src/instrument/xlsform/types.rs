@@ -96,20 +96,17 @@ const SELECTS: &[(&str, QuestionType)] = {
     ]
 };
 
-const CONTAINERS: &[(&str, bool)] = &[
-    ("group", false),
-    ("repeat", true),
-    ("looped group", true),
-    ("lgroup", true),
-];
+const CONTAINERS: &[(&str, bool)] =
+    &[("group", false), ("repeat", true), ("looped group", true), ("lgroup", true)];
 
 /// Every type name a person may write, for suggestions.
 fn vocabulary() -> impl Iterator<Item = &'static str> {
-    PLAIN
-        .iter()
-        .map(|(n, _)| *n)
-        .chain(SELECTS.iter().map(|(n, _)| *n))
-        .chain(["begin group", "end group", "begin repeat", "end repeat"])
+    PLAIN.iter().map(|(n, _)| *n).chain(SELECTS.iter().map(|(n, _)| *n)).chain([
+        "begin group",
+        "end group",
+        "begin repeat",
+        "end repeat",
+    ])
 }
 
 /// Interprets a type cell (already trimmed, spaces collapsed).
@@ -147,30 +144,20 @@ fn question(
     file: Option<String>,
     or_other: bool,
 ) -> Question {
-    Question {
-        qtype,
-        list,
-        file,
-        or_other,
-    }
+    Question { qtype, list, file, or_other }
 }
 
 /// `begin group`, `begin_group`, `end repeat`, `begin repeat over list`...
 fn container(cell: &str) -> Option<TypeCell> {
     let lower = cell.to_lowercase();
-    let (begin, rest) = if let Some(r) = lower
-        .strip_prefix("begin ")
-        .or_else(|| lower.strip_prefix("begin_"))
-    {
-        (true, r)
-    } else if let Some(r) = lower
-        .strip_prefix("end ")
-        .or_else(|| lower.strip_prefix("end_"))
-    {
-        (false, r)
-    } else {
-        return None;
-    };
+    let (begin, rest) =
+        if let Some(r) = lower.strip_prefix("begin ").or_else(|| lower.strip_prefix("begin_")) {
+            (true, r)
+        } else if let Some(r) = lower.strip_prefix("end ").or_else(|| lower.strip_prefix("end_")) {
+            (false, r)
+        } else {
+            return None;
+        };
     CONTAINERS.iter().find_map(|(name, repeat)| {
         let matches = rest == *name || (begin && rest.starts_with(&format!("{name} ")));
         matches.then_some(if begin {
@@ -210,15 +197,9 @@ fn select(cell: &str) -> Option<TypeCell> {
             "or_other" | "or other" | "or specify other" => true,
             _ => return None,
         };
-        let from_file = matches!(
-            qtype,
-            QuestionType::SelectOneFromFile | QuestionType::SelectMultipleFromFile
-        );
-        let (list, file) = if from_file {
-            (None, Some(list))
-        } else {
-            (Some(list), None)
-        };
+        let from_file =
+            matches!(qtype, QuestionType::SelectOneFromFile | QuestionType::SelectMultipleFromFile);
+        let (list, file) = if from_file { (None, Some(list)) } else { (Some(list), None) };
         return Some(TypeCell::Question(question(*qtype, list, file, or_other)));
     }
     None
@@ -233,18 +214,13 @@ pub(crate) fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>)
         if c == word {
             continue;
         }
-        let d = if c.to_lowercase() == lower {
-            0
-        } else {
-            distance(&lower, &c.to_lowercase()) + 1
-        };
+        let d = if c.to_lowercase() == lower { 0 } else { distance(&lower, &c.to_lowercase()) + 1 };
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     let limit = 1 + word.chars().count() / 3;
-    best.filter(|(d, _)| *d <= limit)
-        .map(|(_, c)| c.to_string())
+    best.filter(|(d, _)| *d <= limit).map(|(_, c)| c.to_string())
 }
 
 /// Levenshtein distance.
@@ -287,15 +263,9 @@ mod tests {
     #[test]
     fn selects() {
         let s = q("select_one yes_no");
-        assert_eq!(
-            (s.qtype, s.list.as_deref(), s.or_other),
-            (SelectOne, Some("yes_no"), false)
-        );
+        assert_eq!((s.qtype, s.list.as_deref(), s.or_other), (SelectOne, Some("yes_no"), false));
         let s = q("select_multiple crops or_other");
-        assert_eq!(
-            (s.qtype, s.list.as_deref(), s.or_other),
-            (SelectMultiple, Some("crops"), true)
-        );
+        assert_eq!((s.qtype, s.list.as_deref(), s.or_other), (SelectMultiple, Some("crops"), true));
         let s = q("select_one_from_file places.csv");
         assert_eq!(
             (s.qtype, s.file.as_deref(), s.list),
@@ -303,10 +273,7 @@ mod tests {
         );
         assert_eq!(q("rank prio").qtype, Rank);
         assert_eq!(q("select one yn").list.as_deref(), Some("yn"));
-        assert_eq!(
-            parse("select_one"),
-            TypeCell::MissingList("select_one".into())
-        );
+        assert_eq!(parse("select_one"), TypeCell::MissingList("select_one".into()));
     }
 
     #[test]
@@ -320,29 +287,14 @@ mod tests {
 
     #[test]
     fn unknown_types_get_a_suggestion() {
-        assert_eq!(
-            parse("intger"),
-            TypeCell::Unknown {
-                suggestion: Some("integer".into())
-            }
-        );
-        assert_eq!(
-            parse("Integer"),
-            TypeCell::Unknown {
-                suggestion: Some("integer".into())
-            }
-        );
+        assert_eq!(parse("intger"), TypeCell::Unknown { suggestion: Some("integer".into()) });
+        assert_eq!(parse("Integer"), TypeCell::Unknown { suggestion: Some("integer".into()) });
         assert_eq!(
             parse("select_onee yn"),
-            TypeCell::Unknown {
-                suggestion: Some("select_one yn".into())
-            }
+            TypeCell::Unknown { suggestion: Some("select_one yn".into()) }
         );
         assert_eq!(parse("zzzzzzzz"), TypeCell::Unknown { suggestion: None });
         assert_eq!(parse("osm"), TypeCell::Unsupported("osm".into()));
-        assert_eq!(
-            parse("select_one yn extra"),
-            TypeCell::Unknown { suggestion: None }
-        );
+        assert_eq!(parse("select_one yn extra"), TypeCell::Unknown { suggestion: None });
     }
 }

@@ -46,9 +46,7 @@ pub(crate) struct Workbook {
 impl Workbook {
     /// The sheet whose name is `name`, ignoring case (as pyxform does).
     pub fn sheet(&self, name: &str) -> Option<&Sheet> {
-        self.sheets
-            .iter()
-            .find(|s| s.name.trim().eq_ignore_ascii_case(name))
+        self.sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(name))
     }
 }
 
@@ -69,10 +67,7 @@ pub(crate) fn read(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
         }
         let mut xls = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
             calamine::XlsError::Password => ImportError::Encrypted { name: name.clone() },
-            other => ImportError::Unreadable {
-                name: name.clone(),
-                reason: other.to_string(),
-            },
+            other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
         })?;
         return collect(&mut xls, &name);
     }
@@ -83,10 +78,7 @@ pub(crate) fn read(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
         calamine::XlsxError::Zip(_) | calamine::XlsxError::Io(_) => {
             ImportError::Damaged { name: name.clone() }
         }
-        other => ImportError::Unreadable {
-            name: name.clone(),
-            reason: other.to_string(),
-        },
+        other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
     })?;
     collect(&mut xlsx, &name)
 }
@@ -99,22 +91,17 @@ where
 {
     let mut book = Workbook::default();
     for sheet_name in reader.sheet_names() {
-        let range = reader
-            .worksheet_range(&sheet_name)
-            .map_err(|e| ImportError::Unreadable {
-                name: name.to_string(),
-                reason: format!("sheet '{sheet_name}': {e}"),
-            })?;
+        let range = reader.worksheet_range(&sheet_name).map_err(|e| ImportError::Unreadable {
+            name: name.to_string(),
+            reason: format!("sheet '{sheet_name}': {e}"),
+        })?;
         book.sheets.push(sheet_from_range(sheet_name, &range));
     }
     Ok(book)
 }
 
 fn sheet_from_range(name: String, range: &calamine::Range<Data>) -> Sheet {
-    let mut sheet = Sheet {
-        name,
-        ..Sheet::default()
-    };
+    let mut sheet = Sheet { name, ..Sheet::default() };
     let Some((row0, col0)) = range.start() else {
         return sheet;
     };
@@ -126,20 +113,14 @@ fn sheet_from_range(name: String, range: &calamine::Range<Data>) -> Sheet {
         let texts = row_texts(cells, col0);
         if texts.iter().any(Option::is_some) {
             sheet.header_row = row0 + i as u32 + 1;
-            sheet.headers = texts
-                .into_iter()
-                .map(|h| h.map(|h| collapse_spaces(&h)))
-                .collect();
+            sheet.headers = texts.into_iter().map(|h| h.map(|h| collapse_spaces(&h))).collect();
             break;
         }
     }
     for (i, cells) in rows {
         let texts = row_texts(cells, col0);
         if texts.iter().any(Option::is_some) {
-            sheet.rows.push(Row {
-                number: row0 + i as u32 + 1,
-                cells: texts,
-            });
+            sheet.rows.push(Row { number: row0 + i as u32 + 1, cells: texts });
         }
     }
     sheet
@@ -201,11 +182,7 @@ fn float_text(f: f64) -> String {
 /// Python's `str()` of a `datetime` (or a `time` for values under one day).
 fn datetime_text(dt: &calamine::ExcelDateTime) -> String {
     let (y, mo, d, h, mi, s, ms) = dt.to_ymd_hms_milli();
-    let frac = if ms > 0 {
-        format!(".{:06}", u32::from(ms) * 1000)
-    } else {
-        String::new()
-    };
+    let frac = if ms > 0 { format!(".{:06}", u32::from(ms) * 1000) } else { String::new() };
     if dt.is_duration() || dt.as_f64() < 1.0 {
         format!("{h:02}:{mi:02}:{s:02}{frac}")
     } else {
@@ -215,9 +192,7 @@ fn datetime_text(dt: &calamine::ExcelDateTime) -> String {
 
 fn contains_utf16(bytes: &[u8], needle: &str) -> bool {
     let pattern: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    bytes
-        .windows(pattern.len())
-        .any(|w| w == pattern.as_slice())
+    bytes.windows(pattern.len()).any(|w| w == pattern.as_slice())
 }
 
 #[cfg(test)]
@@ -227,45 +202,27 @@ mod tests {
 
     #[test]
     fn cells_read_as_pyxform_sees_them() {
-        assert_eq!(
-            cell_text(&Data::Float(2026112901.0)).as_deref(),
-            Some("2026112901")
-        );
+        assert_eq!(cell_text(&Data::Float(2026112901.0)).as_deref(), Some("2026112901"));
         assert_eq!(cell_text(&Data::Float(1.5)).as_deref(), Some("1.5"));
         assert_eq!(cell_text(&Data::Int(7)).as_deref(), Some("7"));
         assert_eq!(cell_text(&Data::Bool(true)).as_deref(), Some("TRUE"));
-        assert_eq!(
-            cell_text(&Data::String("  a\u{a0}b ".into())).as_deref(),
-            Some("a b")
-        );
+        assert_eq!(cell_text(&Data::String("  a\u{a0}b ".into())).as_deref(), Some("a b"));
         assert_eq!(cell_text(&Data::String("   ".into())), None);
         assert_eq!(cell_text(&Data::Empty), None);
         let date = ExcelDateTime::new(46355.0, ExcelDateTimeType::DateTime, false);
-        assert_eq!(
-            cell_text(&Data::DateTime(date)).as_deref(),
-            Some("2026-11-29 00:00:00")
-        );
+        assert_eq!(cell_text(&Data::DateTime(date)).as_deref(), Some("2026-11-29 00:00:00"));
         let time = ExcelDateTime::new(0.5, ExcelDateTimeType::DateTime, false);
-        assert_eq!(
-            cell_text(&Data::DateTime(time)).as_deref(),
-            Some("12:00:00")
-        );
+        assert_eq!(cell_text(&Data::DateTime(time)).as_deref(), Some("12:00:00"));
     }
 
     #[test]
     fn spaces_collapse() {
-        assert_eq!(
-            collapse_spaces("  label::English   (en) "),
-            "label::English (en)"
-        );
+        assert_eq!(collapse_spaces("  label::English   (en) "), "label::English (en)");
     }
 
     #[test]
     fn not_workbooks_are_refused_clearly() {
-        assert!(matches!(
-            read(b"", "f.xlsx"),
-            Err(ImportError::Empty { .. })
-        ));
+        assert!(matches!(read(b"", "f.xlsx"), Err(ImportError::Empty { .. })));
         assert!(matches!(
             read(b"type,name\ntext,q", "f.xlsx"),
             Err(ImportError::NotAWorkbook { .. })
@@ -277,9 +234,6 @@ mod tests {
         let mut ole = OLE_MAGIC.to_vec();
         ole.extend(vec![0u8; 64]);
         ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
-        assert!(matches!(
-            read(&ole, "f.xlsx"),
-            Err(ImportError::Encrypted { .. })
-        ));
+        assert!(matches!(read(&ole, "f.xlsx"), Err(ImportError::Encrypted { .. })));
     }
 }
