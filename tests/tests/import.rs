@@ -273,3 +273,32 @@ fn import_from_bytes_uses_the_given_name_and_folder() {
         ["survey!A2: p.csv was not given with the form"]
     );
 }
+
+/// Every XLSForm shipped under instruments/ imports with no error and no
+/// warning: they are what the study's enumerators will carry.
+#[test]
+fn shipped_instruments_import_cleanly() {
+    fn xlsx_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                xlsx_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "xlsx") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    xlsx_files(&enumera_tests::repo_root().join("instruments"), &mut files);
+    if files.is_empty() {
+        eprintln!("SKIP shipped_instruments_import_cleanly: no instruments/**/*.xlsx in this tree");
+        return;
+    }
+    for f in &files {
+        let i = import_xlsform(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let all: Vec<String> = i.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(all.is_empty(), "{}: {all:#?}", f.display());
+        assert!(!i.instrument.children.is_empty(), "{}", f.display());
+    }
+}
