@@ -16,7 +16,7 @@ pub mod fixtures;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
 /// One cell value of a fixture; rows given as `&[&str]` are all text, and
 /// [`XlsForm::cell`] puts a typed value where a test needs one.
@@ -30,6 +30,12 @@ pub enum Cell {
         year: u16,
         month: u8,
         day: u8,
+    },
+    /// A formula with the result a spreadsheet program would have cached
+    /// (readers, pyxform included, see the cached result).
+    Formula {
+        formula: String,
+        result: String,
     },
 }
 
@@ -124,6 +130,10 @@ impl XlsForm {
                         }
                         Cell::Bool(b) => {
                             ws.write_boolean(r, c, *b).expect("cell written");
+                        }
+                        Cell::Formula { formula, result } => {
+                            let f = Formula::new(formula).set_result(result);
+                            ws.write_formula(r, c, f).expect("cell written");
                         }
                         Cell::Date { year, month, day } => {
                             let d = ExcelDateTime::from_ymd(*year, *month, *day).expect("date");

@@ -214,6 +214,19 @@ fn or_other_and_aliases_and_cells_that_are_not_text() {
 }
 
 #[test]
+fn formula_cells_read_as_their_cached_result() {
+    let form = XlsForm::new().survey(&[&["type", "name", "label"], &["text", "q", ""]]).cell(
+        "survey",
+        1,
+        2,
+        Cell::Formula { formula: "=\"Name of \"&\"head\"".into(), result: "Name of head".into() },
+    );
+    let (_dir, imported) = import(&form, "formula");
+    no_errors(&imported);
+    assert_eq!(imported.instrument.children[0].label.0[""], "Name of head");
+}
+
+#[test]
 fn pulldata_csv_is_shipped_and_empty_rows_are_skipped() {
     let form = XlsForm::new()
         .survey(&[
