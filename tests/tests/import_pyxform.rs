@@ -74,6 +74,34 @@ fn invalid_forms() -> Vec<(&'static str, XlsForm)> {
             s(&[&["type", "name", "label"], &["calculate", "c", ""]]),
         ),
         ("no_label", s(&[&["type", "name", "label"], &["text", "a", ""]])),
+        (
+            "range_step_zero",
+            s(&[
+                &["type", "name", "label", "parameters"],
+                &["range", "r", "R", "start=1 end=5 step=0"],
+            ]),
+        ),
+        (
+            "range_not_a_number",
+            s(&[&["type", "name", "label", "parameters"], &["range", "r", "R", "start=x"]]),
+        ),
+        (
+            "or_other_with_choice_filter",
+            s(&[
+                &["type", "name", "label", "choice_filter"],
+                &["select_one yn or_other", "a", "A", "name = 'y'"],
+            ])
+            .choices(&yn),
+        ),
+        (
+            "mismatched_end",
+            s(&[
+                &["type", "name", "label"],
+                &["begin group", "g", "G"],
+                &["text", "a", "A"],
+                &["end repeat", "", ""],
+            ]),
+        ),
         ("no_type_column", s(&[&["kind", "name", "label"], &["text", "a", "A"]])),
     ]
 }

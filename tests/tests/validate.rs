@@ -650,3 +650,37 @@ fn a_text_missing_in_one_language_warns_at_its_cell() {
         ]
     );
 }
+
+#[test]
+fn range_parameters() {
+    assert_eq!(
+        errors(survey(&[
+            &["type", "name", "label", "parameters"],
+            &["range", "a", "A", "start=1 end=5 step=0"],
+            &["range", "b", "B", "start=x end=5"],
+            &["range", "c", "C", "start=0 end=5 step=10"],
+            &["range", "d", "D", "start=0 end=100 step=5"],
+        ])),
+        [
+            "survey!D2: range parameter step must not be 0",
+            "survey!D3: range parameter start must be a number, not 'x'",
+            "survey!D4: range parameter step (10) must not be larger than the range from start to end (0 to 5)",
+        ]
+    );
+}
+
+#[test]
+fn type_specific_warnings() {
+    assert_eq!(
+        warnings(survey(&[
+            &["type", "name", "label", "parameters"],
+            &["image", "photo", "Photo", ""],
+            &["image", "small", "Small", "max-pixels=1024"],
+            &["simserial", "sim", "", ""],
+        ])),
+        [
+            "survey!D2: image 'photo' has no max-pixels parameter; add one (e.g. max-pixels=1024) to keep photos small to store and send",
+            "survey!A4: this metadata is no longer given by most devices (only Android before 11)",
+        ]
+    );
+}

@@ -206,6 +206,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                         format!("calculate '{}' has no calculation", node.name),
                     ));
                 }
+                check_question(&node, qtype, &columns, type_col, diagnostics);
                 if or_other && node.bind.choice_filter.is_some() {
                     diagnostics.push(Diagnostic::error(
                         loc(row.number, col(&columns, &Field::ChoiceFilter)),
@@ -229,6 +230,69 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
         attach(&mut stack, &mut out.children, open.node);
     }
     out
+}
+
+/// Checks that belong to one question type, as pyxform makes them.
+fn check_question(
+    node: &Node,
+    qtype: QuestionType,
+    columns: &[Column],
+    type_col: Option<usize>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let params_at = || loc(node.row, col(columns, &Field::Parameters).or(type_col));
+    match qtype {
+        QuestionType::Range => {
+            let mut bad = false;
+            let mut num = |key: &str, default: f64| -> f64 {
+                match node.parameters.get(key) {
+                    None => default,
+                    Some(v) => match v.parse::<f64>() {
+                        Ok(n) if n.is_finite() => n,
+                        _ => {
+                            bad = true;
+                            diagnostics.push(Diagnostic::error(
+                                params_at(),
+                                format!("range parameter {key} must be a number, not '{v}'"),
+                            ));
+                            default
+                        }
+                    },
+                }
+            };
+            let (start, end, step) = (num("start", 1.0), num("end", 10.0), num("step", 1.0));
+            if bad {
+                return; // already reported
+            }
+            if step == 0.0 {
+                diagnostics
+                    .push(Diagnostic::error(params_at(), "range parameter step must not be 0"));
+            } else if step.abs() > (end - start).abs() {
+                diagnostics.push(Diagnostic::error(
+                    params_at(),
+                    format!(
+                        "range parameter step ({step}) must not be larger than the range from start to end ({start} to {end})"
+                    ),
+                ));
+            }
+        }
+        QuestionType::Image if !node.parameters.contains_key("max-pixels") => {
+            diagnostics.push(Diagnostic::warning(
+                params_at(),
+                format!(
+                    "image '{}' has no max-pixels parameter; add one (e.g. max-pixels=1024) to keep photos small to store and send",
+                    node.name
+                ),
+            ));
+        }
+        QuestionType::SimSerial | QuestionType::SubscriberId => {
+            diagnostics.push(Diagnostic::warning(
+                loc(node.row, type_col),
+                "this metadata is no longer given by most devices (only Android before 11)",
+            ));
+        }
+        _ => {}
+    }
 }
 
 fn loc(row: u32, col: Option<usize>) -> Location {
