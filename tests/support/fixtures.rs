@@ -256,3 +256,45 @@ pub fn nested_repeats() -> XlsForm {
         &["note", "", "Thanks"],
     ])
 }
+
+/// Valid in pyxform, though a strict reader might refuse it: header case and
+/// aliases, `begin_group`, typographic quotes, the same name in two groups,
+/// a question with only a hint, a note without a name, a select from the
+/// answers of a repeat, `indexed-repeat`, `jr:choice-name` and a language
+/// without a code (a warning, not an error).
+pub fn tricky_valid() -> XlsForm {
+    XlsForm::new()
+        .survey(&[
+            &[
+                "Type",
+                "Name",
+                "Label::English",
+                "Hint::English",
+                "Relevant",
+                "Calculate",
+                "ReadOnly",
+                "Required",
+            ],
+            &["select one yn", "a", "A?", "", "", "", "", "TRUE"],
+            &["begin_group", "g1", "G1", "", "${a} = \u{2018}y\u{2019}", "", "", ""],
+            &["text", "x", "X", "", "", "", "", ""],
+            &["end_group", "", "", "", "", "", "", ""],
+            &["begin group", "g2", "G2", "", "", "", "", ""],
+            &["text", "x", "", "Only a hint", "", "", "", ""],
+            &["end group", "", "", "", "", "", "", ""],
+            &["note", "", "A note without a name", "", "", "", "", ""],
+            &["begin repeat", "people", "People", "", "", "", "", ""],
+            &["text", "pname", "Name", "", "", "", "", ""],
+            &["end repeat", "", "", "", "", "", "", ""],
+            &["select_one ${pname}", "chosen", "Who?", "", "", "", "", ""],
+            &["calculate", "first", "", "", "", "indexed-repeat(${pname}, ${people}, 1)", "", ""],
+            &["calculate", "aname", "", "", "", "jr:choice-name(${a}, '${a}')", "", ""],
+            &["integer", "fixed", "Fixed", "", "", "", "yes", ""],
+            &["range", "r", "R", "", "", "", "", ""],
+        ])
+        .choices(&[
+            &["List Name", "Name", "Label::English"],
+            &["yn", "y", "Yes"],
+            &["yn", "n", "No"],
+        ])
+}

@@ -227,6 +227,27 @@ fn formula_cells_read_as_their_cached_result() {
 }
 
 #[test]
+fn tricky_but_valid_forms_import() {
+    let (_dir, imported) = import(&fixtures::tricky_valid(), "tricky");
+    no_errors(&imported);
+    let i = &imported.instrument;
+    let g1 = find(&i.children, "g1").unwrap();
+    assert_eq!(g1.bind.relevant.as_deref(), Some("${a} = 'y'"), "typographic quotes made plain");
+    let chosen = find(&i.children, "chosen").unwrap();
+    let NodeKind::Question(q) = &chosen.kind else { panic!() };
+    assert_eq!(q.list.as_deref(), Some("${pname}"));
+    assert_eq!(find(&i.children, "fixed").unwrap().bind.readonly.as_deref(), Some("true()"));
+    assert_eq!(i.languages, ["English"]);
+    assert_eq!(
+        imported.warnings().map(|d| d.to_string()).collect::<Vec<_>>(),
+        [
+            "survey!C1: language 'English' has no language code; write it as 'Name (code)', like 'English (en)'",
+            "choices!C1: language 'English' has no language code; write it as 'Name (code)', like 'English (en)'",
+        ]
+    );
+}
+
+#[test]
 fn pulldata_csv_is_shipped_and_empty_rows_are_skipped() {
     let form = XlsForm::new()
         .survey(&[

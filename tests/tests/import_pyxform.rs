@@ -117,6 +117,7 @@ fn pyxform_and_enumera_agree_on_validity() {
         ("all_question_types", fixtures::all_question_types()),
         ("every_column", fixtures::every_column()),
         ("nested_repeats", fixtures::nested_repeats()),
+        ("tricky_valid", fixtures::tricky_valid()),
     ];
     let invalid = invalid_forms();
     let mut files = Vec::new();
