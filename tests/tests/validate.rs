@@ -579,7 +579,7 @@ fn unknown_functions_and_wrong_argument_counts() {
             .settings(&[&["instance_name"], &["concat(${a}, ${zz})"]])
         ),
         [
-            "settings: unknown reference ${zz} in instance_name",
+            "settings!A2: unknown reference ${zz} in instance_name",
             "survey!D2: selected() takes 2 arguments, not 1, in relevant",
             "survey!E3: unknown function concatt() in calculation; did you mean concat()?",
             "survey!E4: if() takes 3 arguments, not 2, in calculation",
@@ -681,6 +681,22 @@ fn type_specific_warnings() {
         [
             "survey!D2: image 'photo' has no max-pixels parameter; add one (e.g. max-pixels=1024) to keep photos small to store and send",
             "survey!A4: this metadata is no longer given by most devices (only Android before 11)",
+        ]
+    );
+}
+
+#[test]
+fn settings_problems_name_their_cell() {
+    assert_eq!(
+        errors(
+            survey(&[&["type", "name", "label"], &["text", "q", "Q"]]).settings(&[
+                &["form_id", "name", "instance_name"],
+                &["f", "my root", "concat(${q}"]
+            ])
+        ),
+        [
+            "settings!B2: settings name 'my root' is not a valid XML name",
+            "settings!C2: expected ')' at end of expression at column 12 in instance_name",
         ]
     );
 }

@@ -19,6 +19,10 @@ use super::paths::{PathIndex, RefError, references};
 pub struct SourceColumns {
     pub survey: BTreeMap<String, usize>,
     pub choices: BTreeMap<String, usize>,
+    /// Settings columns by key (`instance_name`, `name`, `form_id`), and the
+    /// row that holds their values.
+    pub settings: BTreeMap<String, usize>,
+    pub settings_row: Option<u32>,
 }
 
 impl SourceColumns {
@@ -28,6 +32,13 @@ impl SourceColumns {
 
     pub fn choices_cell(&self, row: u32, key: &str) -> Location {
         cell("choices", &self.choices, row, key)
+    }
+
+    pub fn settings_cell(&self, key: &str) -> Location {
+        match self.settings_row {
+            Some(row) => cell("settings", &self.settings, row, key),
+            None => Location::sheet("settings"),
+        }
     }
 }
 
@@ -117,17 +128,19 @@ impl Validator<'_> {
     fn root(&mut self) {
         let i = self.instrument;
         if let Some(name) = &i.settings.instance_name {
-            self.refs(name, Location::sheet("settings"), "instance_name".into());
-            self.expression(name, Location::sheet("settings"), "instance_name");
+            let at = self.columns.settings_cell("instance_name");
+            self.refs(name, at.clone(), "instance_name".into());
+            self.expression(name, at, "instance_name");
         }
         if !is_xml_name(&i.root_name) {
             self.error(
-                Location::sheet("settings"),
+                self.columns.settings_cell("name"),
                 format!("settings name '{}' is not a valid XML name", i.root_name),
             );
         }
         if i.form_id.trim().is_empty() {
-            self.error(Location::sheet("settings"), "form_id is empty");
+            let at = self.columns.settings_cell("form_id");
+            self.error(at, "form_id is empty");
         }
     }
 

@@ -109,6 +109,7 @@ pub fn import_xlsform_bytes(
             languages.push(l.clone());
         }
     }
+    let (settings_columns, settings_row) = (settings.columns, settings.row);
     let mut instrument = Instrument {
         model_version: MODEL_VERSION,
         form_id: settings.form_id,
@@ -122,7 +123,12 @@ pub fn import_xlsform_bytes(
         choices: choices.lists,
         files: Default::default(),
     };
-    let columns = SourceColumns { survey: survey.columns, choices: choices.columns };
+    let columns = SourceColumns {
+        survey: survey.columns,
+        choices: choices.columns,
+        settings: settings_columns,
+        settings_row,
+    };
     instrument.files = files::load(&instrument, &columns, media_dir, &mut diagnostics);
     diagnostics.extend(validate::validate(&instrument, &columns));
     sort(&mut diagnostics);

@@ -13,6 +13,10 @@ pub(crate) struct SettingsOut {
     pub root_name: String,
     pub default_language: Option<String>,
     pub settings: Settings,
+    /// Column index by key (`form_id`, `version`, `instance_name`, ...).
+    pub columns: std::collections::BTreeMap<String, usize>,
+    /// The row holding the values.
+    pub row: Option<u32>,
 }
 
 /// `yes`/`true`/`true()` and `no`/`false`/`false()`, in any case (pyxform
@@ -34,10 +38,21 @@ pub(crate) fn read(book: &Workbook, stem: &str, diagnostics: &mut Vec<Diagnostic
         root_name: "data".to_string(),
         default_language: None,
         settings: Settings::default(),
+        columns: Default::default(),
+        row: None,
     };
     let mut title = None;
     if let Some(sheet) = book.sheet("settings") {
         let columns = headers::columns(sheet, "settings", SheetKind::Settings, diagnostics);
+        for c in &columns {
+            let key = match &c.field {
+                Field::Label => "form_title".to_string(),
+                Field::Name => "form_id".to_string(),
+                other => other.key(),
+            };
+            out.columns.insert(key, c.index);
+        }
+        out.row = sheet.rows.first().map(|r| r.number);
         // pyxform reads the first row under the headers only.
         if let Some(row) = sheet.rows.first() {
             for col in &columns {
