@@ -5,6 +5,7 @@ pub mod canonical;
 pub mod diagnostic;
 pub mod model;
 pub mod paths;
+pub mod xform;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use model::*;

@@ -54,7 +54,9 @@ impl ElementPath {
             .count();
         // Only proper ancestors of both count: an element is not its own
         // ancestor, and neither is the context.
-        let lca = common.min(self.segments.len() - 1).min(context.segments.len() - 1);
+        let lca = common
+            .min(self.segments.len() - 1)
+            .min(context.segments.len() - 1);
         let shared_repeat = (1..=lca).any(|depth| self.repeat[depth - 1]);
         if !shared_repeat {
             return None;
@@ -149,11 +151,7 @@ impl PathIndex {
     /// Like [`PathIndex::expand`], for an expression that is itself a
     /// predicate on a secondary instance (a `choice_filter`): relative
     /// references get `current()/`.
-    pub fn expand_predicate(
-        &self,
-        src: &str,
-        context: &ElementPath,
-    ) -> Result<String, RefError> {
+    pub fn expand_predicate(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
         self.expand_with(src, context, true)
     }
 
