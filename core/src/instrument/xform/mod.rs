@@ -204,7 +204,7 @@ impl<'a> Writer<'a> {
         if !rest.is_empty() {
             out.push(Content::Text(rest.to_string()));
         }
-        Ok(out)
+        Ok(pad_outputs(out))
     }
 
     /// The language a text's key stands for in itext.
@@ -275,7 +275,7 @@ impl<'a> Writer<'a> {
         if !rest.is_empty() {
             out.push(Content::Text(rest.to_string()));
         }
-        out
+        pad_outputs(out)
     }
 
     /// Adds `text` in every language it has (the unsuffixed form in the
@@ -870,6 +870,24 @@ impl<'a> Writer<'a> {
             .child(Element::new("value").attr("ref", value_ref))
             .child(Element::new("label").attr("ref", label_ref)))
     }
+}
+
+/// pyxform writes text that holds `<output>`s with a space before and after
+/// (` Age of <output value="/data/name"/> `); ODK shows labels as written,
+/// so we do the same.
+fn pad_outputs(mut content: Vec<Content>) -> Vec<Content> {
+    if !content.iter().any(|c| matches!(c, Content::El(_))) {
+        return content;
+    }
+    match content.first_mut() {
+        Some(Content::Text(t)) => t.insert(0, ' '),
+        _ => content.insert(0, Content::Text(" ".into())),
+    }
+    match content.last_mut() {
+        Some(Content::Text(t)) => t.push(' '),
+        _ => content.push(Content::Text(" ".into())),
+    }
+    content
 }
 
 fn ref_error(node: &Node, column: &str, source: RefError) -> XformError {

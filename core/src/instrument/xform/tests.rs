@@ -312,7 +312,7 @@ fn multilingual_itext_with_default_and_dashes() {
         Some("/data/name")
     );
     assert!(
-        xml.contains("<label>Plain <output value=\"/data/name\"/></label>"),
+        xml.contains("<label> Plain <output value=\"/data/name\"/> </label>"),
         "{xml}"
     );
 }

@@ -1,0 +1,146 @@
+//! Conformance with pyxform 4.5: each fixture XLSForm is converted by
+//! pyxform (`xls2xform`, installed into "$ENUMERA_CACHE/pyxform-venv" by
+//! tests/tools/pyxform.sh) and by Enumera (import, then `to_xform`), and the
+//! two XForms are compared on what ODK tools act on:
+//! - the primary instance tree (names, nesting, root attributes, repeat
+//!   templates, default values);
+//! - every bind: nodeset, type, relevant, required, constraint, calculate,
+//!   readonly, preloads and messages;
+//! - setvalue actions (dynamic defaults, triggers);
+//! - itext: every text per language, id and form;
+//! - body controls: tag, ref, appearance and other attributes, labels,
+//!   hints and itemsets.
+//!
+//! Expressions are compared after whitespace normalization only (pyxform pads
+//! the paths it writes with spaces; Enumera does not).
+//!
+//! Skips, saying so, only when the machine has no python3.
+
+#[path = "conformance_pyxform/compare.rs"]
+mod compare;
+#[path = "conformance_pyxform/fixtures.rs"]
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use compare::Summary;
+use fixtures::Fixture;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lies in the repository")
+        .to_path_buf()
+}
+
+fn has_python3() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Installs pyxform when missing; the path of its xls2xform.
+fn xls2xform() -> PathBuf {
+    let script = repo_root().join("tests/tools/pyxform.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("run tests/tools/pyxform.sh");
+    assert!(
+        out.status.success(),
+        "installing pyxform failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// pyxform's XForm for `xlsx`, or its error message.
+fn pyxform(tool: &Path, xlsx: &Path) -> Result<String, String> {
+    let xml_path = xlsx.with_extension("pyxform.xml");
+    let out = Command::new(tool)
+        .arg("--skip_validate")
+        .arg("--json")
+        .arg(xlsx)
+        .arg(&xml_path)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+    // xls2xform exits 0 even on failure; the status is JSON on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status: serde_json::Value = stderr
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| format!("no status from xls2xform: {stderr}"))?;
+    match status["code"].as_i64() {
+        Some(100 | 101) => std::fs::read_to_string(&xml_path).map_err(|e| e.to_string()),
+        _ => Err(format!("pyxform refused the form: {}", status["message"])),
+    }
+}
+
+/// Enumera's XForm for `xlsx`, or the errors that stopped it.
+fn enumera(xlsx: &Path) -> Result<String, String> {
+    let imported = enumera_core::instrument::import_xlsform(xlsx).map_err(|e| e.to_string())?;
+    if imported.has_errors() {
+        let errors: Vec<String> = imported.errors().map(|d| d.to_string()).collect();
+        return Err(format!("Enumera refused the form:\n  {}", errors.join("\n  ")));
+    }
+    imported.instrument.to_xform().map_err(|e| e.to_string())
+}
+
+fn check(tool: &Path, dir: &Path, fixture: &Fixture) -> Result<(), String> {
+    let xlsx = fixture.write(dir).map_err(|e| format!("writing the fixture: {e}"))?;
+    let theirs = pyxform(tool, &xlsx)?;
+    let ours = enumera(&xlsx)?;
+    std::fs::write(xlsx.with_extension("enumera.xml"), &ours).map_err(|e| e.to_string())?;
+    let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
+    let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
+    let diff = compare::diff(&theirs, &ours);
+    if diff.is_empty() {
+        Ok(())
+    } else {
+        Err(diff.join("\n"))
+    }
+}
+
+#[test]
+fn enumera_xforms_match_pyxform() {
+    if !has_python3() {
+        println!("SKIPPED: pyxform conformance needs python3, and this machine has none");
+        return;
+    }
+    let tool = xls2xform();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // ENUMERA_CONFORMANCE_DIR keeps the fixtures and both XForms there.
+    let out_dir = std::env::var_os("ENUMERA_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&out_dir).expect("output dir");
+    let all = fixtures::all();
+    let mut failures = Vec::new();
+    for fixture in &all {
+        match check(&tool, &out_dir, fixture) {
+            Ok(()) => println!("conforms: {}", fixture.name),
+            Err(why) => {
+                println!("DIFFERS: {}\n{why}\n", fixture.name);
+                failures.push(fixture.name);
+            }
+        }
+    }
+    println!(
+        "{} of {} fixtures conform to pyxform 4.5",
+        all.len() - failures.len(),
+        all.len()
+    );
+    if !failures.is_empty() {
+        // Keep both XForms of each fixture for a look.
+        let kept = dir.keep();
+        panic!(
+            "not conforming: {} (XForms kept in {})",
+            failures.join(", "),
+            kept.display()
+        );
+    }
+}
