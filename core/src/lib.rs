@@ -8,3 +8,4 @@
 
 pub mod expr;
 pub mod instrument;
+pub mod session;

@@ -46,17 +46,11 @@ impl ElementPath {
     /// the path then climbs from the context node to the lowest common
     /// ancestor (of any kind) and walks down to the target.
     pub fn relative_from(&self, context: &ElementPath) -> Option<String> {
-        let common = self
-            .segments
-            .iter()
-            .zip(&context.segments)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let common =
+            self.segments.iter().zip(&context.segments).take_while(|(a, b)| a == b).count();
         // Only proper ancestors of both count: an element is not its own
         // ancestor, and neither is the context.
-        let lca = common
-            .min(self.segments.len() - 1)
-            .min(context.segments.len() - 1);
+        let lca = common.min(self.segments.len() - 1).min(context.segments.len() - 1);
         let shared_repeat = (1..=lca).any(|depth| self.repeat[depth - 1]);
         if !shared_repeat {
             return None;
@@ -104,10 +98,8 @@ pub struct PathIndex {
 impl PathIndex {
     pub fn new(instrument: &Instrument) -> Self {
         let mut index = PathIndex::default();
-        let root = ElementPath {
-            segments: vec![instrument.root_name.clone()],
-            repeat: vec![false],
-        };
+        let root =
+            ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
         for child in &instrument.children {
             index.add(child, &root);
         }
@@ -117,23 +109,17 @@ impl PathIndex {
     fn add(&mut self, node: &Node, parent: &ElementPath) {
         let mut path = parent.clone();
         path.segments.push(node.name.clone());
-        path.repeat
-            .push(matches!(node.kind, NodeKind::Repeat { .. }));
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
         for child in &node.children {
             self.add(child, &path);
         }
-        self.by_name
-            .entry(node.name.clone())
-            .or_default()
-            .push(path);
+        self.by_name.entry(node.name.clone()).or_default().push(path);
     }
 
     /// The element named `name`, if exactly one is.
     pub fn get(&self, name: &str) -> Result<&ElementPath, RefError> {
         match self.by_name.get(name).map(Vec::as_slice) {
-            None | Some([]) => Err(RefError::Unknown {
-                name: name.to_string(),
-            }),
+            None | Some([]) => Err(RefError::Unknown { name: name.to_string() }),
             Some([one]) => Ok(one),
             Some(many) => Err(RefError::Ambiguous {
                 name: name.to_string(),
@@ -165,17 +151,9 @@ impl PathIndex {
         for piece in scan(src) {
             match piece? {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Ref {
-                    name,
-                    in_predicate,
-                    absolute_only,
-                } => {
+                Piece::Ref { name, in_predicate, absolute_only } => {
                     let target = self.get(name)?;
-                    let relative = if absolute_only {
-                        None
-                    } else {
-                        target.relative_from(context)
-                    };
+                    let relative = if absolute_only { None } else { target.relative_from(context) };
                     match relative {
                         Some(rel) if in_predicate || use_current => {
                             out.push_str("current()/");
@@ -335,10 +313,7 @@ mod tests {
         let name = path(&[("data", false), ("m", true), ("name", false)]);
         let age = path(&[("data", false), ("m", true), ("g", false), ("age", false)]);
         let idx = index(&[("name", name.clone()), ("age", age.clone())]);
-        assert_eq!(
-            idx.expand("${name} != ''", &age).unwrap(),
-            "../../name != ''"
-        );
+        assert_eq!(idx.expand("${name} != ''", &age).unwrap(), "../../name != ''");
         assert_eq!(idx.expand("${age}", &name).unwrap(), "../g/age");
     }
 
@@ -347,10 +322,7 @@ mod tests {
         let age = path(&[("data", false), ("m", true), ("age", false)]);
         let total = path(&[("data", false), ("total", false)]);
         let idx = index(&[("age", age)]);
-        assert_eq!(
-            idx.expand("sum(${age})", &total).unwrap(),
-            "sum(/data/m/age)"
-        );
+        assert_eq!(idx.expand("sum(${age})", &total).unwrap(), "sum(/data/m/age)");
     }
 
     #[test]
@@ -372,13 +344,11 @@ mod tests {
             "outside a predicate, plain relative"
         );
         assert_eq!(
-            idx.expand("instance('c')/root/item[state = ${state}]", &city)
-                .unwrap(),
+            idx.expand("instance('c')/root/item[state = ${state}]", &city).unwrap(),
             "instance('c')/root/item[state = current()/../state]"
         );
         assert_eq!(
-            idx.expand("indexed-repeat(${state}, /data/m, 1)", &city)
-                .unwrap(),
+            idx.expand("indexed-repeat(${state}, /data/m, 1)", &city).unwrap(),
             "indexed-repeat(/data/m/state, /data/m, 1)"
         );
     }
@@ -391,29 +361,19 @@ mod tests {
         let r = path(&[("data", false), ("r", true)]);
         let i = path(&[("data", false), ("r", true), ("i", false)]);
         let g = |n: &str| path(&[("data", false), ("r", true), ("g", false), (n, false)]);
-        let idx = index(&[
-            ("top", top),
-            ("r", r),
-            ("i", i),
-            ("a", g("a")),
-            ("b", g("b")),
-        ]);
+        let idx = index(&[("top", top), ("r", r), ("i", i), ("a", g("a")), ("b", g("b"))]);
         let b = g("b");
         // Climb only to the group both share, not to the repeat.
         assert_eq!(idx.expand("${b} < ${a}", &b).unwrap(), "../b < ../a");
         // The repeat itself is named from outside.
-        assert_eq!(
-            idx.expand("count(${r}) + ${a}", &b).unwrap(),
-            "count(/data/r) + ../a"
-        );
+        assert_eq!(idx.expand("count(${r}) + ${a}", &b).unwrap(), "count(/data/r) + ../a");
         // A predicate on the main instance gets no current().
         assert_eq!(
             idx.expand("${r}[position() = ${i}]", &b).unwrap(),
             "/data/r[position() = ../../i]"
         );
         assert_eq!(
-            idx.expand("instance('yn')/root/item[name = ${i}]/label", &b)
-                .unwrap(),
+            idx.expand("instance('yn')/root/item[name = ${i}]/label", &b).unwrap(),
             "instance('yn')/root/item[name = current()/../../i]/label"
         );
         // indexed-repeat: value and repeat absolute, index relative.
@@ -423,8 +383,7 @@ mod tests {
         );
         // A choice filter is a predicate: current() on relative paths only.
         assert_eq!(
-            idx.expand_predicate("name = ${a} or ${top} = 1", &b)
-                .unwrap(),
+            idx.expand_predicate("name = ${a} or ${top} = 1", &b).unwrap(),
             "name = current()/../a or /data/top = 1"
         );
     }
@@ -438,14 +397,8 @@ mod tests {
             idx.expand("${nope} = 1", &q).unwrap_err().to_string(),
             "unknown reference ${nope}"
         );
-        assert_eq!(
-            idx.expand("1 + ${q", &q).unwrap_err(),
-            RefError::Unterminated { column: 5 }
-        );
-        assert_eq!(
-            references("${a} + ${ b } * ${a}").unwrap(),
-            vec!["a", "b", "a"]
-        );
+        assert_eq!(idx.expand("1 + ${q", &q).unwrap_err(), RefError::Unterminated { column: 5 });
+        assert_eq!(references("${a} + ${ b } * ${a}").unwrap(), vec!["a", "b", "a"]);
     }
 
     #[test]
@@ -454,9 +407,6 @@ mod tests {
         let b = path(&[("data", false), ("g2", false), ("x", false)]);
         let idx = index(&[("x", a.clone()), ("x", b)]);
         let err = idx.expand("${x}", &a).unwrap_err().to_string();
-        assert!(
-            err.contains("/data/g1/x") && err.contains("/data/g2/x"),
-            "{err}"
-        );
+        assert!(err.contains("/data/g1/x") && err.contains("/data/g2/x"), "{err}");
     }
 }

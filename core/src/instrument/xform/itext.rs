@@ -36,10 +36,7 @@ impl Itext {
         let idx = match self.by_id.get(id) {
             Some(&i) => i,
             None => {
-                self.entries.push(Entry {
-                    id: id.to_string(),
-                    forms: Vec::new(),
-                });
+                self.entries.push(Entry { id: id.to_string(), forms: Vec::new() });
                 self.by_id.insert(id.to_string(), self.entries.len() - 1);
                 self.entries.len() - 1
             }

@@ -23,12 +23,7 @@ use xml::{Content, Element, is_ncname};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XformError {
     #[error("survey row {row}, question {name}, {column}: {source}")]
-    Reference {
-        name: String,
-        row: u32,
-        column: String,
-        source: RefError,
-    },
+    Reference { name: String, row: u32, column: String, source: RefError },
 }
 
 impl Instrument {
@@ -69,10 +64,7 @@ type Result<T> = std::result::Result<T, XformError>;
 
 impl<'a> Writer<'a> {
     fn new(inst: &'a Instrument) -> Self {
-        let default_lang = inst
-            .default_language
-            .clone()
-            .unwrap_or_else(|| "default".to_string());
+        let default_lang = inst.default_language.clone().unwrap_or_else(|| "default".to_string());
         let mut lang_order: Vec<String> = Vec::new();
         for l in &inst.languages {
             if !lang_order.contains(l) {
@@ -105,10 +97,7 @@ impl<'a> Writer<'a> {
     }
 
     fn write(mut self) -> Result<String> {
-        let root = ElementPath {
-            segments: vec![self.inst.root_name.clone()],
-            repeat: vec![false],
-        };
+        let root = ElementPath { segments: vec![self.inst.root_name.clone()], repeat: vec![false] };
         let inst = self.inst;
         self.choice_itext();
         let mut model_items = Vec::new();
@@ -165,9 +154,7 @@ impl<'a> Writer<'a> {
     // ---- paths and expressions -------------------------------------------
 
     fn expand(&self, src: &str, ctx: &ElementPath, node: &Node, column: &str) -> Result<String> {
-        self.index
-            .expand(src, ctx)
-            .map_err(|e| ref_error(node, column, e))
+        self.index.expand(src, ctx).map_err(|e| ref_error(node, column, e))
     }
 
     /// Text with `${name}` turned into `<output value="path"/>`, as labels
@@ -189,11 +176,7 @@ impl<'a> Writer<'a> {
             let name = rest[start + 2..start + 2 + len].trim();
             let path = match ctx {
                 Some(ctx) => self.expand(&format!("${{{name}}}"), ctx, node, column)?,
-                None => self
-                    .index
-                    .get(name)
-                    .map_err(|e| ref_error(node, column, e))?
-                    .absolute(),
+                None => self.index.get(name).map_err(|e| ref_error(node, column, e))?.absolute(),
             };
             if start > 0 {
                 out.push(Content::Text(rest[..start].to_string()));
@@ -209,11 +192,7 @@ impl<'a> Writer<'a> {
 
     /// The language a text's key stands for in itext.
     fn lang<'k>(&'k self, key: &'k str) -> &'k str {
-        if key.is_empty() {
-            &self.default_lang
-        } else {
-            key
-        }
+        if key.is_empty() { &self.default_lang } else { key }
     }
 
     // ---- itext -----------------------------------------------------------
@@ -267,9 +246,7 @@ impl<'a> Writer<'a> {
             if start > 0 {
                 out.push(Content::Text(rest[..start].to_string()));
             }
-            out.push(Content::El(
-                Element::new("output").attr("value", target.absolute()),
-            ));
+            out.push(Content::El(Element::new("output").attr("value", target.absolute())));
             rest = &rest[start + 2 + len + 1..];
         }
         if !rest.is_empty() {
@@ -303,25 +280,11 @@ impl<'a> Writer<'a> {
         let path = ctx.absolute();
         let has_media = node.media.values().any(|t| !t.is_empty());
         if is_translated(&node.label) || (has_media && !node.label.is_empty()) {
-            self.add_itext(
-                &format!("{path}:label"),
-                "long",
-                &node.label,
-                ctx,
-                node,
-                "label",
-            )?;
+            self.add_itext(&format!("{path}:label"), "long", &node.label, ctx, node, "label")?;
         }
         let has_guidance = !node.guidance_hint.is_empty();
         if is_translated(&node.hint) || (has_guidance && !node.hint.is_empty()) {
-            self.add_itext(
-                &format!("{path}:hint"),
-                "long",
-                &node.hint,
-                ctx,
-                node,
-                "hint",
-            )?;
+            self.add_itext(&format!("{path}:hint"), "long", &node.hint, ctx, node, "hint")?;
         }
         if has_guidance {
             self.add_itext(
@@ -476,11 +439,7 @@ impl<'a> Writer<'a> {
                 }
                 root.push(item);
             }
-            out.push(
-                Element::new("instance")
-                    .attr("id", list_name.as_str())
-                    .child(root),
-            );
+            out.push(Element::new("instance").attr("id", list_name.as_str()).child(root));
         }
         out
     }
@@ -502,11 +461,7 @@ impl<'a> Writer<'a> {
                 && default_is_dynamic(d, node.question_type())
             {
                 let value = self.expand(d, &ctx, node, "default")?;
-                out.push(setvalue(
-                    &ctx.absolute(),
-                    "odk-instance-first-load",
-                    Some(value),
-                ));
+                out.push(setvalue(&ctx.absolute(), "odk-instance-first-load", Some(value)));
             }
             self.binds(&node.children, &ctx, out)?;
             if node.name == META && std::ptr::eq(node, self.meta()) {
@@ -579,13 +534,9 @@ impl<'a> Writer<'a> {
         )? {
             el.set("jr:constraintMsg", msg);
         }
-        if let Some(msg) = self.message(
-            &b.required_message,
-            "jr:requiredMsg",
-            ctx,
-            node,
-            "required_message",
-        )? {
+        if let Some(msg) =
+            self.message(&b.required_message, "jr:requiredMsg", ctx, node, "required_message")?
+        {
             el.set("jr:requiredMsg", msg);
         }
         if let Some(t) = qtype {
@@ -660,10 +611,7 @@ impl<'a> Writer<'a> {
         } else {
             self.label(node, ctx)?
         };
-        Ok(Element::new("group")
-            .attr("ref", path)
-            .child(label)
-            .child(repeat))
+        Ok(Element::new("group").attr("ref", path).child(label).child(repeat))
     }
 
     fn new_repeat_setvalues(
@@ -759,11 +707,8 @@ impl<'a> Writer<'a> {
         }
         if let Some(triggered) = self.triggers.get(&node.name) {
             for (target, value) in triggered.clone() {
-                let target_path = self
-                    .index
-                    .get(&target)
-                    .map_err(|e| ref_error(node, "trigger", e))?
-                    .absolute();
+                let target_path =
+                    self.index.get(&target).map_err(|e| ref_error(node, "trigger", e))?.absolute();
                 let value = if value.trim().is_empty() {
                     None
                 } else {
@@ -820,43 +765,23 @@ impl<'a> Writer<'a> {
                 let stem = file_stem(file);
                 let value = node.parameters.get("value").map_or("name", String::as_str);
                 let label = node.parameters.get("label").map_or("label", String::as_str);
-                (
-                    format!("instance('{stem}')/root/item"),
-                    value.to_string(),
-                    label.to_string(),
-                )
+                (format!("instance('{stem}')/root/item"), value.to_string(), label.to_string())
             }
             (None, list) => {
                 let list = list.as_deref().unwrap_or_default();
-                let label = if self.itext_lists.contains(list) {
-                    "jr:itext(itextId)"
-                } else {
-                    "label"
-                };
-                (
-                    format!("instance('{list}')/root/item"),
-                    "name".to_string(),
-                    label.to_string(),
-                )
+                let label =
+                    if self.itext_lists.contains(list) { "jr:itext(itextId)" } else { "label" };
+                (format!("instance('{list}')/root/item"), "name".to_string(), label.to_string())
             }
         };
-        if let Some(filter) = node
-            .bind
-            .choice_filter
-            .as_deref()
-            .filter(|f| !f.trim().is_empty())
-        {
+        if let Some(filter) = node.bind.choice_filter.as_deref().filter(|f| !f.trim().is_empty()) {
             let filter = self
                 .index
                 .expand_predicate(filter, ctx)
                 .map_err(|e| ref_error(node, "choice_filter", e))?;
             nodeset = format!("{nodeset}[{filter}]");
         }
-        if node
-            .parameters
-            .get("randomize")
-            .is_some_and(|v| v == "true")
-        {
+        if node.parameters.get("randomize").is_some_and(|v| v == "true") {
             nodeset = match node.parameters.get("seed") {
                 Some(seed) => {
                     let seed = self.expand(seed, ctx, node, "parameters")?;
@@ -907,9 +832,7 @@ fn child_path(parent: &ElementPath, node: &Node) -> ElementPath {
 }
 
 fn setvalue(reference: &str, event: &str, value: Option<String>) -> Element {
-    let mut el = Element::new("setvalue")
-        .attr("ref", reference)
-        .attr("event", event);
+    let mut el = Element::new("setvalue").attr("ref", reference).attr("event", event);
     if let Some(v) = value {
         el.set("value", v);
     }
@@ -922,10 +845,9 @@ fn collect_triggers(nodes: &[Node], out: &mut HashMap<String, Vec<(String, Strin
             && let Ok(names) = references(trigger)
         {
             for name in names {
-                out.entry(name.to_string()).or_default().push((
-                    node.name.clone(),
-                    node.bind.calculation.clone().unwrap_or_default(),
-                ));
+                out.entry(name.to_string())
+                    .or_default()
+                    .push((node.name.clone(), node.bind.calculation.clone().unwrap_or_default()));
             }
         }
         collect_triggers(&node.children, out);
@@ -937,13 +859,7 @@ fn collect_triggers(nodes: &[Node], out: &mut HashMap<String, Vec<(String, Strin
 fn collect_external(nodes: &[Node], out: &mut Vec<(String, String)>) {
     for node in nodes {
         let b = &node.bind;
-        for expr in [
-            &b.calculation,
-            &b.constraint,
-            &b.readonly,
-            &b.required,
-            &b.relevant,
-        ] {
+        for expr in [&b.calculation, &b.constraint, &b.readonly, &b.required, &b.relevant] {
             if let Some(e) = expr {
                 for file in pulldata_files(e) {
                     out.push((file.clone(), format!("jr://file-csv/{file}.csv")));
@@ -1052,10 +968,7 @@ fn bind_parameters(t: QuestionType) -> &'static [(&'static str, &'static str)] {
 /// number, and dates and geo values may hold hyphens.
 fn default_is_dynamic(default: &str, qtype: Option<QuestionType>) -> bool {
     use QuestionType::*;
-    let hyphens_ok = matches!(
-        qtype,
-        Some(Date | DateTime | Geopoint | Geotrace | Geoshape)
-    );
+    let hyphens_ok = matches!(qtype, Some(Date | DateTime | Geopoint | Geotrace | Geoshape));
     let chars: Vec<char> = default.chars().collect();
     let name_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
     let mut quote = None;

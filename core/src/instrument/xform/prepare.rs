@@ -74,10 +74,7 @@ fn prepare_nodes(
             let other_name = format!("{name}_other");
             // The importer may have added the question already.
             if nodes.get(i + 1).map(|n| n.name.as_str()) != Some(other_name.as_str()) {
-                let mut q = new_node(
-                    &other_name,
-                    NodeKind::Question(question(QuestionType::Text)),
-                );
+                let mut q = new_node(&other_name, NodeKind::Question(question(QuestionType::Text)));
                 q.row = row;
                 q.label = Text::plain("Specify other.");
                 // pyxform writes this relative path literally, wherever the
@@ -108,12 +105,7 @@ fn add_other_choice(choices: &mut BTreeMap<String, ChoiceList>, list: &str) {
     let label = if langs.is_empty() {
         Text::plain("Other")
     } else {
-        Text(
-            langs
-                .into_iter()
-                .map(|l| (l.clone(), "Other".to_string()))
-                .collect(),
-        )
+        Text(langs.into_iter().map(|l| (l.clone(), "Other".to_string())).collect())
     };
     let row = list.choices.last().map_or(0, |c| c.row + 1);
     list.choices.push(Choice {
@@ -140,12 +132,7 @@ pub fn is_single_reference(src: &str) -> bool {
 }
 
 fn question(qtype: QuestionType) -> Question {
-    Question {
-        qtype,
-        list: None,
-        file: None,
-        or_other: false,
-    }
+    Question { qtype, list: None, file: None, or_other: false }
 }
 
 fn new_node(name: &str, kind: NodeKind) -> Node {
@@ -185,24 +172,14 @@ pub(crate) mod tests {
     }
 
     pub fn group(name: &str, repeat: bool, children: Vec<Node>) -> Node {
-        let kind = if repeat {
-            NodeKind::Repeat { count: None }
-        } else {
-            NodeKind::Group
-        };
+        let kind = if repeat { NodeKind::Repeat { count: None } } else { NodeKind::Group };
         let mut n = new_node(name, kind);
         n.children = children;
         n
     }
 
     pub fn choice(name: &str, label: Text) -> Choice {
-        Choice {
-            name: name.into(),
-            label,
-            media: BTreeMap::new(),
-            extra: BTreeMap::new(),
-            row: 2,
-        }
+        Choice { name: name.into(), label, media: BTreeMap::new(), extra: BTreeMap::new(), row: 2 }
     }
 
     pub fn instrument(children: Vec<Node>) -> Instrument {
@@ -235,27 +212,16 @@ pub(crate) mod tests {
         let mut yes = Text::default();
         yes.0.insert("English (en)".into(), "Yes".into());
         yes.0.insert("Português (pt)".into(), "Sim".into());
-        inst.choices.insert(
-            "yn".into(),
-            ChoiceList {
-                choices: vec![choice("yes", yes)],
-            },
-        );
+        inst.choices.insert("yn".into(), ChoiceList { choices: vec![choice("yes", yes)] });
         let out = prepare(&inst);
         assert_eq!(names(&out.children), ["fav", "fav_other", "meta"]);
-        assert_eq!(
-            out.children[1].bind.relevant.as_deref(),
-            Some("selected(../fav, 'other')")
-        );
+        assert_eq!(out.children[1].bind.relevant.as_deref(), Some("selected(../fav, 'other')"));
         let other = &out.choices["yn"].choices[1];
         assert_eq!(other.name, "other");
         assert_eq!(other.label.0.len(), 2);
         assert!(other.label.0.values().all(|v| v == "Other"));
         // Idempotent: a second pass adds nothing.
-        let again = prepare(&Instrument {
-            children: out.children[..2].to_vec(),
-            ..out.clone()
-        });
+        let again = prepare(&Instrument { children: out.children[..2].to_vec(), ..out.clone() });
         assert_eq!(names(&again.children), ["fav", "fav_other", "meta"]);
         assert_eq!(again.choices["yn"].choices.len(), 2);
     }
@@ -263,13 +229,9 @@ pub(crate) mod tests {
     #[test]
     fn repeat_count_expression_gets_a_calculate_and_audit_moves_to_meta() {
         let mut rep = group("hh", true, vec![q("n", QuestionType::Text)]);
-        rep.kind = NodeKind::Repeat {
-            count: Some("${a} + 1".into()),
-        };
+        rep.kind = NodeKind::Repeat { count: Some("${a} + 1".into()) };
         let mut simple = group("kids", true, vec![]);
-        simple.kind = NodeKind::Repeat {
-            count: Some(" ${a} ".into()),
-        };
+        simple.kind = NodeKind::Repeat { count: Some(" ${a} ".into()) };
         let inst = instrument(vec![
             q("audit", QuestionType::Audit),
             q("a", QuestionType::Integer),
@@ -277,26 +239,10 @@ pub(crate) mod tests {
             simple,
         ]);
         let out = prepare(&inst);
-        assert_eq!(
-            names(&out.children),
-            ["a", "hh_count", "hh", "kids", "meta"]
-        );
-        assert_eq!(
-            out.children[1].bind.calculation.as_deref(),
-            Some("${a} + 1")
-        );
-        assert_eq!(
-            out.children[2].kind,
-            NodeKind::Repeat {
-                count: Some("${hh_count}".into())
-            }
-        );
-        assert_eq!(
-            out.children[3].kind,
-            NodeKind::Repeat {
-                count: Some(" ${a} ".into())
-            }
-        );
+        assert_eq!(names(&out.children), ["a", "hh_count", "hh", "kids", "meta"]);
+        assert_eq!(out.children[1].bind.calculation.as_deref(), Some("${a} + 1"));
+        assert_eq!(out.children[2].kind, NodeKind::Repeat { count: Some("${hh_count}".into()) });
+        assert_eq!(out.children[3].kind, NodeKind::Repeat { count: Some(" ${a} ".into()) });
         assert_eq!(names(&out.children[4].children), ["audit"]);
     }
 }

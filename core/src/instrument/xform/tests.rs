@@ -28,9 +28,7 @@ fn outline(doc: &roxmltree::Document) -> String {
         for c in n.children().filter(|c| c.is_element()) {
             out.push_str(&"  ".repeat(depth));
             out.push_str(c.tag_name().name());
-            if c.attribute(("http://openrosa.org/javarosa", "template"))
-                .is_some()
-            {
+            if c.attribute(("http://openrosa.org/javarosa", "template")).is_some() {
                 out.push('*');
             }
             if let Some(t) = c.text().filter(|t| !t.trim().is_empty()) {
@@ -64,46 +62,28 @@ fn text2(en: &str, pt: &str) -> Text {
 
 #[test]
 fn minimal_form_has_pyxform_shape() {
-    let mut inst = instrument(vec![labelled(
-        q("age", QuestionType::Integer),
-        "Age & <years>",
-    )]);
+    let mut inst = instrument(vec![labelled(q("age", QuestionType::Integer), "Age & <years>")]);
     inst.version = "2024".into();
     inst.title = "Survey \"one\"".into();
     let xml = inst.to_xform().unwrap();
     let doc = parse(&xml);
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "html");
-    assert_eq!(
-        root.tag_name().namespace(),
-        Some("http://www.w3.org/1999/xhtml")
-    );
+    assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/1999/xhtml"));
     for prefix in ["h", "ev", "xsd", "jr", "odk", "orx"] {
-        assert!(
-            root.lookup_namespace_uri(Some(prefix)).is_some(),
-            "xmlns:{prefix}"
-        );
+        assert!(root.lookup_namespace_uri(Some(prefix)).is_some(), "xmlns:{prefix}");
     }
-    let title = doc
-        .descendants()
-        .find(|n| n.tag_name().name() == "title")
-        .unwrap();
+    let title = doc.descendants().find(|n| n.tag_name().name() == "title").unwrap();
     assert_eq!(title.text(), Some("Survey \"one\""));
     let data = find(&doc, "data", "id", "f");
     assert_eq!(data.attribute("version"), Some("2024"));
     assert_eq!(outline(&doc), "data\n  age\n  meta\n    instanceID\n");
     assert_eq!(bind(&doc, "/data/age").attribute("type"), Some("int"));
     let id = bind(&doc, "/data/meta/instanceID");
-    assert_eq!(
-        id.attribute(("http://openrosa.org/javarosa", "preload")),
-        Some("uid")
-    );
+    assert_eq!(id.attribute(("http://openrosa.org/javarosa", "preload")), Some("uid"));
     assert_eq!(id.attribute("readonly"), Some("true()"));
     let input = find(&doc, "input", "ref", "/data/age");
-    assert_eq!(
-        input.first_element_child().unwrap().text(),
-        Some("Age & <years>")
-    );
+    assert_eq!(input.first_element_child().unwrap().text(), Some("Age & <years>"));
     // No itext for a single-language form without media.
     assert!(!xml.contains("<itext>"), "{xml}");
     assert!(!xml.contains("instanceName"));
@@ -115,17 +95,9 @@ fn repeats_get_template_and_first_instance_as_pyxform_writes_them() {
     let g = group(
         "g",
         false,
-        vec![group(
-            "deep",
-            true,
-            vec![labelled(q("d", QuestionType::Text), "D")],
-        )],
+        vec![group("deep", true, vec![labelled(q("d", QuestionType::Text), "D")])],
     );
-    let mut hh = group(
-        "hh",
-        true,
-        vec![labelled(q("n", QuestionType::Text), "N"), inner, g],
-    );
+    let mut hh = group("hh", true, vec![labelled(q("n", QuestionType::Text), "N"), inner, g]);
     hh.label = Text::plain("Household");
     let inst = instrument(vec![hh]);
     let doc_xml = inst.to_xform().unwrap();
@@ -140,16 +112,10 @@ fn repeats_get_template_and_first_instance_as_pyxform_writes_them() {
     let group_el = find(&doc, "group", "ref", "/data/hh");
     let repeat = find(&doc, "repeat", "nodeset", "/data/hh");
     assert_eq!(repeat.parent(), Some(group_el));
-    assert_eq!(
-        group_el.first_element_child().unwrap().text(),
-        Some("Household")
-    );
+    assert_eq!(group_el.first_element_child().unwrap().text(), Some("Household"));
     // A repeat without a label still gets an (empty) label, as in pyxform.
     let kid_group = find(&doc, "group", "ref", "/data/hh/kid");
-    assert_eq!(
-        kid_group.first_element_child().unwrap().tag_name().name(),
-        "label"
-    );
+    assert_eq!(kid_group.first_element_child().unwrap().tag_name().name(), "label");
 }
 
 #[test]
@@ -173,49 +139,32 @@ fn expressions_are_expanded_and_yes_no_converted() {
     let ba = bind(&doc, "/data/a");
     assert_eq!(ba.attribute("required"), Some("true()"));
     assert_eq!(ba.attribute("constraint"), Some(". >= 0 and . < /data/b"));
-    assert_eq!(
-        ba.attribute(("http://openrosa.org/javarosa", "constraintMsg")),
-        Some("Too big")
-    );
+    assert_eq!(ba.attribute(("http://openrosa.org/javarosa", "constraintMsg")), Some("Too big"));
     // A message with a reference goes through itext.
     assert_eq!(
         ba.attribute(("http://openrosa.org/javarosa", "requiredMsg")),
         Some("jr:itext('/data/a:jr:requiredMsg')")
     );
     let msg = find(&doc, "text", "id", "/data/a:jr:requiredMsg");
-    let out = msg
-        .descendants()
-        .find(|n| n.tag_name().name() == "output")
-        .unwrap();
+    let out = msg.descendants().find(|n| n.tag_name().name() == "output").unwrap();
     assert_eq!(out.attribute("value"), Some("/data/b"));
     let bb = bind(&doc, "/data/b");
     assert_eq!(bb.attribute("required"), Some("false()"));
     assert_eq!(bb.attribute("readonly"), Some("true()"));
-    assert_eq!(
-        bind(&doc, "/data/r/x").attribute("relevant"),
-        Some("/data/a > 1 and ../y != ''")
-    );
-    assert_eq!(
-        bind(&doc, "/data/c").attribute("calculate"),
-        Some("sum(/data/r/x)")
-    );
+    assert_eq!(bind(&doc, "/data/r/x").attribute("relevant"), Some("/data/a > 1 and ../y != ''"));
+    assert_eq!(bind(&doc, "/data/c").attribute("calculate"), Some("sum(/data/r/x)"));
     assert!(find(&doc, "input", "ref", "/data/r/x").parent().is_some());
     // Calculates have no control.
     assert!(!xml.contains("ref=\"/data/c\""));
     // Escaped in the attribute, read back exactly.
-    assert!(
-        xml.contains("constraint=\". &gt;= 0 and . &lt; /data/b\""),
-        "{xml}"
-    );
+    assert!(xml.contains("constraint=\". &gt;= 0 and . &lt; /data/b\""), "{xml}");
 }
 
 #[test]
 fn multilingual_itext_with_default_and_dashes() {
     let mut name = q("name", QuestionType::Text);
     name.label = text2("Name", "Nome");
-    name.hint
-        .0
-        .insert("English (en)".into(), "Full name".into());
+    name.hint.0.insert("English (en)".into(), "Full name".into());
     name.guidance_hint = Text::plain("Ask for the ID card");
     name.media.insert("image".into(), Text::plain("id.png"));
     let mut s = select("yn", QuestionType::SelectOne, "yesno");
@@ -227,22 +176,14 @@ fn multilingual_itext_with_default_and_dashes() {
     inst.choices.insert(
         "yesno".into(),
         ChoiceList {
-            choices: vec![
-                choice("yes", text2("Yes", "Sim")),
-                choice("no", text2("No", "Não")),
-            ],
+            choices: vec![choice("yes", text2("Yes", "Sim")), choice("no", text2("No", "Não"))],
         },
     );
     let xml = inst.to_xform().unwrap();
     let doc = parse(&xml);
-    let translations: Vec<_> = doc
-        .descendants()
-        .filter(|n| n.tag_name().name() == "translation")
-        .collect();
-    let langs: Vec<_> = translations
-        .iter()
-        .map(|t| t.attribute("lang").unwrap())
-        .collect();
+    let translations: Vec<_> =
+        doc.descendants().filter(|n| n.tag_name().name() == "translation").collect();
+    let langs: Vec<_> = translations.iter().map(|t| t.attribute("lang").unwrap()).collect();
     assert_eq!(langs, ["English (en)", "Português (pt)"]);
     assert_eq!(translations[0].attribute("default"), None);
     assert_eq!(translations[1].attribute("default"), Some("true()"));
@@ -254,10 +195,7 @@ fn multilingual_itext_with_default_and_dashes() {
             .children()
             .filter(|n| n.is_element())
             .map(|v| {
-                (
-                    v.attribute("form").map(String::from),
-                    v.text().unwrap_or_default().to_string(),
-                )
+                (v.attribute("form").map(String::from), v.text().unwrap_or_default().to_string())
             })
             .collect()
     };
@@ -265,24 +203,15 @@ fn multilingual_itext_with_default_and_dashes() {
     assert_eq!(text(0, "/data/name:label"), [(None, "Name".into())]);
     assert_eq!(
         text(1, "/data/name:label"),
-        [
-            (None, "Nome".into()),
-            (Some("image".into()), "jr://images/id.png".into())
-        ]
+        [(None, "Nome".into()), (Some("image".into()), "jr://images/id.png".into())]
     );
     assert_eq!(
         text(0, "/data/name:hint"),
-        [
-            (None, "Full name".into()),
-            (Some("guidance".into()), "-".into())
-        ]
+        [(None, "Full name".into()), (Some("guidance".into()), "-".into())]
     );
     assert_eq!(
         text(1, "/data/name:hint"),
-        [
-            (None, "-".into()),
-            (Some("guidance".into()), "Ask for the ID card".into())
-        ]
+        [(None, "-".into()), (Some("guidance".into()), "Ask for the ID card".into())]
     );
     assert_eq!(text(1, "yesno-1"), [(None, "Não".into())]);
     let items: Vec<_> = find(&doc, "instance", "id", "yesno")
@@ -295,26 +224,14 @@ fn multilingual_itext_with_default_and_dashes() {
         .children()
         .find(|n| n.tag_name().name() == "itemset")
         .unwrap();
-    assert_eq!(
-        itemset.attribute("nodeset"),
-        Some("instance('yesno')/root/item")
-    );
-    assert_eq!(
-        itemset.last_element_child().unwrap().attribute("ref"),
-        Some("jr:itext(itextId)")
-    );
+    assert_eq!(itemset.attribute("nodeset"), Some("instance('yesno')/root/item"));
+    assert_eq!(itemset.last_element_child().unwrap().attribute("ref"), Some("jr:itext(itextId)"));
     // A plain label stays inline, with its output.
     let plain = find(&doc, "input", "ref", "/data/plain");
     let label = plain.first_element_child().unwrap();
     assert_eq!(label.attribute("ref"), None);
-    assert_eq!(
-        label.last_element_child().unwrap().attribute("value"),
-        Some("/data/name")
-    );
-    assert!(
-        xml.contains("<label> Plain <output value=\"/data/name\"/> </label>"),
-        "{xml}"
-    );
+    assert_eq!(label.last_element_child().unwrap().attribute("value"), Some("/data/name"));
+    assert!(xml.contains("<label> Plain <output value=\"/data/name\"/> </label>"), "{xml}");
 }
 
 #[test]
@@ -347,10 +264,7 @@ fn defaults_static_and_dynamic_and_triggers() {
         .collect();
     assert_eq!(load, [("/data/t", "today()"), ("/data/r/m", "/data/w + 1")]);
     let repeat = find(&doc, "repeat", "nodeset", "/data/r");
-    let new = repeat
-        .children()
-        .find(|n| n.tag_name().name() == "setvalue")
-        .unwrap();
+    let new = repeat.children().find(|n| n.tag_name().name() == "setvalue").unwrap();
     assert_eq!(new.attribute("event"), Some("odk-new-repeat"));
     assert_eq!(new.attribute("ref"), Some("/data/r/m"));
     // The triggered calculation runs when w changes, not in the bind.
@@ -431,16 +345,11 @@ fn controls_for_every_question_type() {
     ]);
     inst.choices.insert(
         "l".into(),
-        ChoiceList {
-            choices: vec![choice("a", crate::instrument::model::Text::plain("A"))],
-        },
+        ChoiceList { choices: vec![choice("a", crate::instrument::model::Text::plain("A"))] },
     );
     inst.files.insert(
         "towns.csv".into(),
-        DataFile {
-            columns: vec!["name".into(), "label".into()],
-            rows: vec![],
-        },
+        DataFile { columns: vec!["name".into(), "label".into()], rows: vec![] },
     );
     inst.settings.style = Some("pages".into());
     let xml = inst.to_xform().unwrap();
@@ -450,40 +359,21 @@ fn controls_for_every_question_type() {
     assert_eq!(start.attribute((jr, "preload")), Some("timestamp"));
     assert_eq!(start.attribute((jr, "preloadParams")), Some("start"));
     assert_eq!(start.attribute("type"), Some("dateTime"));
-    assert_eq!(
-        bind(&doc, "/data/today").attribute((jr, "preload")),
-        Some("date")
-    );
-    assert_eq!(
-        bind(&doc, "/data/deviceid").attribute((jr, "preloadParams")),
-        Some("deviceid")
-    );
+    assert_eq!(bind(&doc, "/data/today").attribute((jr, "preload")), Some("date"));
+    assert_eq!(bind(&doc, "/data/deviceid").attribute((jr, "preloadParams")), Some("deviceid"));
     let range = find(&doc, "range", "ref", "/data/rng");
     assert_eq!(
-        (
-            range.attribute("start"),
-            range.attribute("end"),
-            range.attribute("step")
-        ),
+        (range.attribute("start"), range.attribute("end"), range.attribute("step")),
         (Some("0"), Some("1"), Some("0.1"))
     );
     assert_eq!(bind(&doc, "/data/rng").attribute("type"), Some("decimal"));
-    assert_eq!(
-        find(&doc, "input", "ref", "/data/gp").attribute("accuracyThreshold"),
-        Some("5")
-    );
-    assert_eq!(
-        find(&doc, "upload", "ref", "/data/img").attribute("mediatype"),
-        Some("image/*")
-    );
+    assert_eq!(find(&doc, "input", "ref", "/data/gp").attribute("accuracyThreshold"), Some("5"));
+    assert_eq!(find(&doc, "upload", "ref", "/data/img").attribute("mediatype"), Some("image/*"));
     assert_eq!(
         bind(&doc, "/data/img").attribute(("http://openrosa.org/xforms", "max-pixels")),
         Some("1024")
     );
-    assert_eq!(
-        find(&doc, "upload", "ref", "/data/au").attribute("mediatype"),
-        Some("audio/*")
-    );
+    assert_eq!(find(&doc, "upload", "ref", "/data/au").attribute("mediatype"), Some("audio/*"));
     assert_eq!(
         find(&doc, "upload", "ref", "/data/fi").attribute("mediatype"),
         Some("application/*")
@@ -493,52 +383,28 @@ fn controls_for_every_question_type() {
     let ext_src = find(&doc, "instance", "id", "towns");
     assert_eq!(ext_src.attribute("src"), Some("jr://file-csv/towns.csv"));
     let town = find(&doc, "select1", "ref", "/data/town");
-    let itemset = town
-        .children()
-        .find(|n| n.tag_name().name() == "itemset")
-        .unwrap();
+    let itemset = town.children().find(|n| n.tag_name().name() == "itemset").unwrap();
     assert_eq!(
         itemset.attribute("nodeset"),
         Some("instance('towns')/root/item[region = /data/reg]")
     );
     let fl = find(&doc, "group", "ref", "/data/fl");
     assert_eq!(fl.attribute("appearance"), Some("field-list"));
-    assert_eq!(
-        bind(&doc, "/data/fl").attribute("relevant"),
-        Some("/data/reg != ''")
-    );
+    assert_eq!(bind(&doc, "/data/fl").attribute("relevant"), Some("/data/reg != ''"));
     assert_eq!(bind(&doc, "/data/fl").attribute("type"), None);
-    assert_eq!(
-        bind(&doc, "/data/fl/note").attribute("readonly"),
-        Some("true()")
-    );
+    assert_eq!(bind(&doc, "/data/fl/note").attribute("readonly"), Some("true()"));
     assert_eq!(
         bind(&doc, "/data/ext").attribute(("http://www.opendatakit.org/xforms", "length")),
         Some("5")
     );
-    assert_eq!(
-        find(&doc, "input", "ref", "/data/ext").attribute("rows"),
-        Some("3")
-    );
+    assert_eq!(find(&doc, "input", "ref", "/data/ext").attribute("rows"), Some("3"));
     let rank = find(&doc, "rank", "ref", "/data/rk");
-    assert_eq!(
-        rank.tag_name().namespace(),
-        Some("http://www.opendatakit.org/xforms")
-    );
+    assert_eq!(rank.tag_name().namespace(), Some("http://www.opendatakit.org/xforms"));
     assert_eq!(bind(&doc, "/data/rk").attribute("type"), Some("odk:rank"));
-    assert_eq!(
-        bind(&doc, "/data/meta/audit").attribute("type"),
-        Some("binary")
-    );
+    assert_eq!(bind(&doc, "/data/meta/audit").attribute("type"), Some("binary"));
     assert!(!xml.contains("ref=\"/data/h\""), "hidden has no control");
-    assert!(
-        !xml.contains("ref=\"/data/start\""),
-        "metadata has no control"
-    );
-    let body = doc
-        .descendants()
-        .find(|n| n.tag_name().name() == "body")
-        .unwrap();
+    assert!(!xml.contains("ref=\"/data/start\""), "metadata has no control");
+    let body = doc.descendants().find(|n| n.tag_name().name() == "body").unwrap();
     assert_eq!(body.attribute("class"), Some("pages"));
     // A group with no label has none.
     assert_eq!(fl.first_element_child().unwrap().tag_name().name(), "input");
@@ -551,18 +417,12 @@ fn instance_name_and_submission() {
     inst.settings.submission_url = Some("https://example.org/submit".into());
     let xml = inst.to_xform().unwrap();
     let doc = parse(&xml);
-    assert_eq!(
-        outline(&doc),
-        "data\n  n\n  meta\n    instanceID\n    instanceName\n"
-    );
+    assert_eq!(outline(&doc), "data\n  n\n  meta\n    instanceID\n    instanceName\n");
     assert_eq!(
         bind(&doc, "/data/meta/instanceName").attribute("calculate"),
         Some("concat('hh-', /data/n)")
     );
-    let sub = doc
-        .descendants()
-        .find(|n| n.tag_name().name() == "submission")
-        .unwrap();
+    let sub = doc.descendants().find(|n| n.tag_name().name() == "submission").unwrap();
     assert_eq!(sub.attribute("action"), Some("https://example.org/submit"));
     assert_eq!(sub.attribute("method"), Some("post"));
 }
@@ -573,8 +433,5 @@ fn unknown_reference_is_an_error_not_a_panic() {
     a.row = 7;
     a.bind.relevant = Some("${nope} = 1".into());
     let err = instrument(vec![a]).to_xform().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "survey row 7, question a, relevant: unknown reference ${nope}"
-    );
+    assert_eq!(err.to_string(), "survey row 7, question a, relevant: unknown reference ${nope}");
 }

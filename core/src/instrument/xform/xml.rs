@@ -20,11 +20,7 @@ pub struct Element {
 
 impl Element {
     pub fn new(name: impl Into<String>) -> Self {
-        Element {
-            name: name.into(),
-            attrs: Vec::new(),
-            children: Vec::new(),
-        }
+        Element { name: name.into(), attrs: Vec::new(), children: Vec::new() }
     }
 
     /// Adds an attribute (builder style).
@@ -156,9 +152,7 @@ mod tests {
 
     #[test]
     fn escapes_text_and_attributes() {
-        let el = Element::new("label")
-            .attr("ref", "a < \"b\" & c\nd")
-            .text("x < y & z > 'w'");
+        let el = Element::new("label").attr("ref", "a < \"b\" & c\nd").text("x < y & z > 'w'");
         let mut out = String::new();
         el.write(&mut out, 0);
         assert_eq!(
