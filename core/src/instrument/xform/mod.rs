@@ -115,7 +115,7 @@ impl<'a> Writer<'a> {
         if !self.itext.is_empty() {
             model.push(self.itext.to_element(&self.lang_order, &self.default_lang));
         }
-        model.push(Element::new("instance").child(self.primary_instance()));
+        model.push(Element::new("instance").child(self.primary_instance(&root)));
         for instance in self.secondary_instances() {
             model.push(instance);
         }
@@ -137,7 +137,11 @@ impl<'a> Writer<'a> {
 
     fn submission(&self) -> Option<Element> {
         let s = &self.inst.settings;
-        if s.submission_url.is_none() && s.public_keys.is_empty() {
+        let flags = ["auto_send", "auto_delete"];
+        if s.submission_url.is_none()
+            && s.public_keys.is_empty()
+            && !flags.iter().any(|k| s.other.contains_key(*k))
+        {
             return None;
         }
         let mut el = Element::new("submission");
@@ -147,6 +151,11 @@ impl<'a> Writer<'a> {
         }
         if !s.public_keys.is_empty() {
             el.set("base64RsaPublicKey", s.public_keys.join(" "));
+        }
+        for (key, attr) in [("auto_send", "orx:auto-send"), ("auto_delete", "orx:auto-delete")] {
+            if let Some(v) = s.other.get(key) {
+                el.set(attr, v.as_str());
+            }
         }
         Some(el)
     }
@@ -333,13 +342,13 @@ impl<'a> Writer<'a> {
 
     // ---- the primary instance -----------------------------------------------
 
-    fn primary_instance(&self) -> Element {
+    fn primary_instance(&self, root: &ElementPath) -> Element {
         let mut el =
             Element::new(self.inst.root_name.as_str()).attr("id", self.inst.form_id.as_str());
         if !self.inst.version.is_empty() {
             el.set("version", self.inst.version.as_str());
         }
-        for child in self.instance_nodes(&self.inst.children, false) {
+        for child in self.instance_nodes(&self.inst.children, root, false) {
             el.push(child);
         }
         el
@@ -348,26 +357,32 @@ impl<'a> Writer<'a> {
     /// pyxform writes each repeat as its template (`jr:template=""`) followed
     /// by one instance, except inside a repeat instance, where nested
     /// repeats get only the instance.
-    fn instance_nodes(&self, nodes: &[Node], in_repeat_instance: bool) -> Vec<Element> {
+    fn instance_nodes(
+        &self,
+        nodes: &[Node],
+        parent: &ElementPath,
+        in_repeat_instance: bool,
+    ) -> Vec<Element> {
         let mut out = Vec::new();
         for node in nodes {
+            let ctx = child_path(parent, node);
             match &node.kind {
                 NodeKind::Repeat { .. } => {
                     if !in_repeat_instance {
-                        out.push(self.template(node));
+                        out.push(self.template(node, &ctx));
                     }
-                    out.push(self.section(node, true));
+                    out.push(self.section(node, &ctx, true));
                 }
-                NodeKind::Group => out.push(self.section(node, in_repeat_instance)),
-                NodeKind::Question(_) => out.push(self.leaf(node)),
+                NodeKind::Group => out.push(self.section(node, &ctx, in_repeat_instance)),
+                NodeKind::Question(_) => out.push(self.leaf(node, &ctx)),
             }
         }
         out
     }
 
-    fn section(&self, node: &Node, in_repeat_instance: bool) -> Element {
-        let mut el = Element::new(node.name.as_str());
-        for child in self.instance_nodes(&node.children, in_repeat_instance) {
+    fn section(&self, node: &Node, ctx: &ElementPath, in_repeat_instance: bool) -> Element {
+        let mut el = self.instance_element(node, ctx);
+        for child in self.instance_nodes(&node.children, ctx, in_repeat_instance) {
             el.push(child);
         }
         if node.name == META && std::ptr::eq(node, self.meta()) {
@@ -379,24 +394,38 @@ impl<'a> Writer<'a> {
         el
     }
 
-    fn template(&self, node: &Node) -> Element {
-        let mut el = Element::new(node.name.as_str()).attr("jr:template", "");
+    fn template(&self, node: &Node, ctx: &ElementPath) -> Element {
+        let mut el = self.instance_element(node, ctx).attr("jr:template", "");
         for child in &node.children {
+            let child_ctx = child_path(ctx, child);
             el.push(match &child.kind {
-                NodeKind::Repeat { .. } => self.template(child),
-                NodeKind::Group => self.section(child, false),
-                NodeKind::Question(_) => self.leaf(child),
+                NodeKind::Repeat { .. } => self.template(child, &child_ctx),
+                NodeKind::Group => self.section(child, &child_ctx, false),
+                NodeKind::Question(_) => self.leaf(child, &child_ctx),
             });
         }
         el
     }
 
-    fn leaf(&self, node: &Node) -> Element {
-        let el = Element::new(node.name.as_str());
+    fn leaf(&self, node: &Node, ctx: &ElementPath) -> Element {
+        let el = self.instance_element(node, ctx);
         match &node.bind.default {
             Some(d) if !default_is_dynamic(d, node.question_type()) => el.text(d.as_str()),
             _ => el,
         }
+    }
+
+    /// The element with its `instance::X` attributes. A reference that does
+    /// not resolve is left as written (validation reports it).
+    fn instance_element(&self, node: &Node, ctx: &ElementPath) -> Element {
+        let mut el = Element::new(node.name.as_str());
+        for (column, value) in &node.extra {
+            if let Some(attr) = column.strip_prefix("instance::") {
+                let value = self.index.expand(value, ctx).unwrap_or_else(|_| value.clone());
+                el.set(attr, value);
+            }
+        }
+        el
     }
 
     /// The `meta` group [`prepare::prepare`] appended.
@@ -763,8 +792,10 @@ impl<'a> Writer<'a> {
         let (mut nodeset, value_ref, label_ref) = match (&q.file, &q.list) {
             (Some(file), _) => {
                 let stem = file_stem(file);
-                let value = node.parameters.get("value").map_or("name", String::as_str);
-                let label = node.parameters.get("label").map_or("label", String::as_str);
+                let (value, label) =
+                    if file.ends_with(".geojson") { ("id", "title") } else { ("name", "label") };
+                let value = node.parameters.get("value").map_or(value, String::as_str);
+                let label = node.parameters.get("label").map_or(label, String::as_str);
                 (format!("instance('{stem}')/root/item"), value.to_string(), label.to_string())
             }
             (None, list) => {

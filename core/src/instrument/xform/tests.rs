@@ -435,3 +435,34 @@ fn unknown_reference_is_an_error_not_a_panic() {
     let err = instrument(vec![a]).to_xform().unwrap_err();
     assert_eq!(err.to_string(), "survey row 7, question a, relevant: unknown reference ${nope}");
 }
+
+#[test]
+fn instance_attributes_geojson_and_submission_flags() {
+    let mut a = labelled(q("a", QuestionType::Text), "A");
+    a.extra.insert("instance::odk:tag".into(), "x".into());
+    let mut place = select("place", QuestionType::SelectOneFromFile, "");
+    place.label = Text::plain("Place");
+    if let NodeKind::Question(qq) = &mut place.kind {
+        qq.list = None;
+        qq.file = Some("places.geojson".into());
+    }
+    let mut inst = instrument(vec![a, place]);
+    inst.settings.other.insert("auto_send".into(), "true".into());
+    let xml = inst.to_xform().unwrap();
+    let doc = parse(&xml);
+    let a = doc.descendants().find(|n| n.tag_name().name() == "a").unwrap();
+    assert_eq!(a.attribute(("http://www.opendatakit.org/xforms", "tag")), Some("x"));
+    assert_eq!(
+        find(&doc, "instance", "id", "places").attribute("src"),
+        Some("jr://file/places.geojson")
+    );
+    let itemset = find(&doc, "select1", "ref", "/data/place")
+        .children()
+        .find(|n| n.tag_name().name() == "itemset")
+        .unwrap();
+    let refs: Vec<_> = itemset.children().filter_map(|n| n.attribute("ref")).collect();
+    assert_eq!(refs, ["id", "title"]);
+    let sub = doc.descendants().find(|n| n.tag_name().name() == "submission").unwrap();
+    assert_eq!(sub.attribute(("http://openrosa.org/xforms", "auto-send")), Some("true"));
+    assert_eq!(sub.attribute("action"), None);
+}
