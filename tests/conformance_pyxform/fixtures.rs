@@ -359,5 +359,22 @@ pub fn all() -> Vec<Fixture> {
             settings: "",
             files: &[("prices.csv", "code,price\na,10\nb,20\n")],
         },
+        Fixture {
+            name: "table_list",
+            survey: "
+                type | name | label | hint | appearance
+                begin_group | tbl | Which services? | Tick one per row | table-list
+                select_one yn | water | Water
+                select_one yn | sanitation | Sanitation
+                end_group
+            ",
+            choices: "
+                list_name | name | label
+                yn | yes | Yes
+                yn | no | No
+            ",
+            settings: "",
+            files: &[],
+        },
     ]
 }

@@ -40,6 +40,9 @@ fn prepare_nodes(
         }
         let mut node = node.clone();
         node.children = prepare_nodes(&node.children, choices, audits);
+        if node.kind == NodeKind::Group {
+            table_list(&mut node);
+        }
 
         if let NodeKind::Repeat { count: Some(count) } = &mut node.kind
             && !is_single_reference(count)
@@ -85,6 +88,58 @@ fn prepare_nodes(
         }
     }
     out
+}
+
+/// A group with the `table-list` appearance becomes, as in pyxform, a
+/// `field-list` whose label and hint move to a generated note, with a
+/// generated select showing the choice labels once as a header row before
+/// the first select, and every select shown without its choice labels.
+fn table_list(group: &mut Node) {
+    let Some(appearance) = &group.appearance else {
+        return;
+    };
+    let tokens: Vec<&str> = appearance.split_whitespace().collect();
+    if !tokens.contains(&"table-list") {
+        return;
+    }
+    let rest: Vec<&str> = tokens.into_iter().filter(|t| *t != "table-list").collect();
+    group.appearance =
+        Some(std::iter::once("field-list").chain(rest).collect::<Vec<_>>().join(" "));
+    let mut children = Vec::with_capacity(group.children.len() + 2);
+    if !group.label.is_empty() || !group.hint.is_empty() {
+        let name = format!("generated_table_list_label_{}", group.row);
+        let mut note = new_node(&name, NodeKind::Question(question(QuestionType::Note)));
+        note.row = group.row;
+        note.label = std::mem::take(&mut group.label);
+        note.hint = std::mem::take(&mut group.hint);
+        children.push(note);
+    }
+    let mut header_done = false;
+    for mut child in std::mem::take(&mut group.children) {
+        let select = match &child.kind {
+            NodeKind::Question(q)
+                if matches!(q.qtype, QuestionType::SelectOne | QuestionType::SelectMultiple) =>
+            {
+                Some(q.clone())
+            }
+            _ => None,
+        };
+        if let Some(q) = select {
+            if !header_done {
+                header_done = true;
+                let name = format!("reserved_name_for_field_list_labels_{}", child.row);
+                let mut header =
+                    new_node(&name, NodeKind::Question(Question { or_other: false, ..q }));
+                header.row = child.row;
+                header.label = Text::plain(" ");
+                header.appearance = Some("label".into());
+                children.push(header);
+            }
+            child.appearance = Some("list-nolabel".into());
+        }
+        children.push(child);
+    }
+    group.children = children;
 }
 
 /// Adds the `other` choice pyxform adds: labelled "Other" in every language
@@ -224,6 +279,29 @@ pub(crate) mod tests {
         let again = prepare(&Instrument { children: out.children[..2].to_vec(), ..out.clone() });
         assert_eq!(names(&again.children), ["fav", "fav_other", "meta"]);
         assert_eq!(again.choices["yn"].choices.len(), 2);
+    }
+
+    #[test]
+    fn table_list_groups_are_rewritten_as_pyxform_does() {
+        let mut a = select("a", QuestionType::SelectOne, "yn");
+        a.row = 3;
+        let mut b = select("b", QuestionType::SelectOne, "yn");
+        b.row = 4;
+        let mut g = group("tbl", false, vec![a, b]);
+        g.row = 2;
+        g.label = Text::plain("Table");
+        g.appearance = Some("table-list compact".into());
+        let out = prepare(&instrument(vec![g]));
+        let g = &out.children[0];
+        assert_eq!(g.appearance.as_deref(), Some("field-list compact"));
+        assert!(g.label.is_empty());
+        assert_eq!(
+            names(&g.children),
+            ["generated_table_list_label_2", "reserved_name_for_field_list_labels_3", "a", "b"]
+        );
+        assert_eq!(g.children[0].label, Text::plain("Table"));
+        assert_eq!(g.children[1].appearance.as_deref(), Some("label"));
+        assert_eq!(g.children[2].appearance.as_deref(), Some("list-nolabel"));
     }
 
     #[test]
