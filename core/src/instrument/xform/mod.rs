@@ -385,7 +385,7 @@ impl<'a> Writer<'a> {
         for child in self.instance_nodes(&node.children, ctx, in_repeat_instance) {
             el.push(child);
         }
-        if node.name == META && std::ptr::eq(node, self.meta()) {
+        if self.is_meta(node) {
             el.push(Element::new("instanceID"));
             if self.inst.settings.instance_name.is_some() {
                 el.push(Element::new("instanceName"));
@@ -428,10 +428,10 @@ impl<'a> Writer<'a> {
         el
     }
 
-    /// The `meta` group [`prepare::prepare`] appended.
-    fn meta(&self) -> &Node {
-        // prepare() always appends it, so the list is never empty.
-        &self.inst.children[self.inst.children.len() - 1]
+    /// Whether `node` is the `meta` group [`prepare::prepare`] appended
+    /// (always the last top-level child).
+    fn is_meta(&self, node: &Node) -> bool {
+        node.name == META && self.inst.children.last().is_some_and(|m| std::ptr::eq(m, node))
     }
 
     // ---- secondary instances ----------------------------------------------
@@ -493,7 +493,7 @@ impl<'a> Writer<'a> {
                 out.push(setvalue(&ctx.absolute(), "odk-instance-first-load", Some(value)));
             }
             self.binds(&node.children, &ctx, out)?;
-            if node.name == META && std::ptr::eq(node, self.meta()) {
+            if self.is_meta(node) {
                 out.push(
                     Element::new("bind")
                         .attr("nodeset", format!("{}/instanceID", ctx.absolute()))
@@ -593,7 +593,7 @@ impl<'a> Writer<'a> {
         for node in nodes {
             let ctx = child_path(parent, node);
             let el = match &node.kind {
-                NodeKind::Group if node.name == META && std::ptr::eq(node, self.meta()) => None,
+                NodeKind::Group if self.is_meta(node) => None,
                 NodeKind::Group => Some(self.group(node, &ctx)?),
                 NodeKind::Repeat { count } => Some(self.repeat(node, count.as_deref(), &ctx)?),
                 NodeKind::Question(_) => self.control(node, &ctx)?,
@@ -890,18 +890,20 @@ fn collect_triggers(nodes: &[Node], out: &mut HashMap<String, Vec<(String, Strin
 fn collect_external(nodes: &[Node], out: &mut Vec<(String, String)>) {
     for node in nodes {
         let b = &node.bind;
-        for expr in [&b.calculation, &b.constraint, &b.readonly, &b.required, &b.relevant] {
-            if let Some(e) = expr {
-                for file in pulldata_files(e) {
-                    out.push((file.clone(), format!("jr://file-csv/{file}.csv")));
-                }
-            }
-        }
-        for expr in [&b.choice_filter, &b.default] {
-            if let Some(e) = expr {
-                for file in pulldata_files(e) {
-                    out.push((file.clone(), format!("jr://file-csv/{file}.csv")));
-                }
+        // pyxform reads these columns (and the choice filter and default) for
+        // pulldata() calls.
+        let exprs = [
+            &b.calculation,
+            &b.constraint,
+            &b.readonly,
+            &b.required,
+            &b.relevant,
+            &b.choice_filter,
+            &b.default,
+        ];
+        for e in exprs.into_iter().flatten() {
+            for file in pulldata_files(e) {
+                out.push((file.clone(), format!("jr://file-csv/{file}.csv")));
             }
         }
         if let NodeKind::Question(q) = &node.kind
