@@ -27,9 +27,13 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/pyxform-venv.lock"
 flock 9
 if [ ! -f "$MARK" ]; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" >&2
-  "$VENV/bin/pip" install -q --disable-pip-version-check \
+  # Other tests share this venv: pin the version into it rather than
+  # starting over.
+  if [ ! -x "$VENV/bin/python" ]; then
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" >&2
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     "pyxform==$PYXFORM_VERSION" "openpyxl==$OPENPYXL_VERSION" >&2
   touch "$MARK"
 fi
