@@ -58,6 +58,8 @@ struct Writer<'a> {
     itext_lists: HashSet<String>,
     /// Triggering question name -> (triggered question, value expression).
     triggers: HashMap<String, Vec<(String, String)>>,
+    /// Extra namespaces from settings `namespaces` (`esri=http://...`).
+    namespaces: Vec<(String, String)>,
 }
 
 type Result<T> = std::result::Result<T, XformError>;
@@ -93,6 +95,7 @@ impl<'a> Writer<'a> {
             itext: Itext::default(),
             itext_lists,
             triggers,
+            namespaces: extra_namespaces(inst.settings.other.get("namespaces")),
         }
     }
 
@@ -107,6 +110,9 @@ impl<'a> Writer<'a> {
         let mut html = Element::new("h:html");
         for (k, v) in NS {
             html.set(k, v);
+        }
+        for (prefix, uri) in &self.namespaces {
+            html.set(format!("xmlns:{prefix}"), uri.as_str());
         }
         let mut model = Element::new("model").attr("odk:xforms-version", "1.0.0");
         if let Some(submission) = self.submission() {
@@ -420,12 +426,26 @@ impl<'a> Writer<'a> {
     fn instance_element(&self, node: &Node, ctx: &ElementPath) -> Element {
         let mut el = Element::new(node.name.as_str());
         for (column, value) in &node.extra {
-            if let Some(attr) = column.strip_prefix("instance::") {
+            if let Some(attr) = column.strip_prefix("instance::").filter(|a| self.declared(a)) {
                 let value = self.index.expand(value, ctx).unwrap_or_else(|_| value.clone());
                 el.set(attr, value);
             }
         }
         el
+    }
+
+    /// Whether an attribute name from a `bind::`, `body::` or `instance::`
+    /// column can be written: unprefixed, or with a declared prefix (an
+    /// undeclared one would make the XML unreadable; validation warns).
+    fn declared(&self, attr: &str) -> bool {
+        match attr.split_once(':') {
+            None => is_ncname(attr),
+            Some((prefix, local)) => {
+                is_ncname(local)
+                    && (NS.iter().any(|(k, _)| k.strip_prefix("xmlns:") == Some(prefix))
+                        || self.namespaces.iter().any(|(p, _)| p == prefix))
+            }
+        }
     }
 
     /// Whether `node` is the `meta` group [`prepare::prepare`] appended
@@ -576,7 +596,7 @@ impl<'a> Writer<'a> {
             }
         }
         for (column, value) in &node.extra {
-            if let Some(attr) = column.strip_prefix("bind::") {
+            if let Some(attr) = column.strip_prefix("bind::").filter(|a| self.declared(a)) {
                 let value = self.expand(value, ctx, node, column)?;
                 el.set(attr, value);
             }
@@ -752,7 +772,7 @@ impl<'a> Writer<'a> {
     /// `body::X` columns.
     fn body_attributes(&self, node: &Node, ctx: &ElementPath, el: &mut Element) -> Result<()> {
         for (column, value) in &node.extra {
-            if let Some(attr) = column.strip_prefix("body::") {
+            if let Some(attr) = column.strip_prefix("body::").filter(|a| self.declared(a)) {
                 let value = self.expand(value, ctx, node, column)?;
                 el.set(attr, value);
             }
@@ -826,6 +846,20 @@ impl<'a> Writer<'a> {
             .child(Element::new("value").attr("ref", value_ref))
             .child(Element::new("label").attr("ref", label_ref)))
     }
+}
+
+/// Settings `namespaces`: space-separated `prefix=uri` pairs, quotes
+/// allowed around the uri, as pyxform reads them.
+fn extra_namespaces(setting: Option<&String>) -> Vec<(String, String)> {
+    let Some(setting) = setting else {
+        return Vec::new();
+    };
+    setting
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(prefix, _)| is_ncname(prefix) && !NS.iter().any(|(k, _)| k.ends_with(prefix)))
+        .map(|(prefix, uri)| (prefix.to_string(), uri.trim_matches(['"', '\'']).to_string()))
+        .collect()
 }
 
 /// pyxform writes text that holds `<output>`s with a space before and after

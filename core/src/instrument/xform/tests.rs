@@ -466,3 +466,19 @@ fn instance_attributes_geojson_and_submission_flags() {
     assert_eq!(sub.attribute(("http://openrosa.org/xforms", "auto-send")), Some("true"));
     assert_eq!(sub.attribute("action"), None);
 }
+
+#[test]
+fn extra_attributes_need_a_declared_namespace() {
+    let mut a = labelled(q("a", QuestionType::Text), "A");
+    a.extra.insert("bind::esri:fieldType".into(), "esriFieldTypeString".into());
+    a.extra.insert("bind::nope:x".into(), "1".into());
+    a.extra.insert("body::bad name".into(), "1".into());
+    let mut inst = instrument(vec![a]);
+    inst.settings.other.insert("namespaces".into(), "esri=\"http://esri.com/xforms\"".into());
+    let xml = inst.to_xform().unwrap();
+    let doc = parse(&xml);
+    let b = bind(&doc, "/data/a");
+    assert_eq!(b.attribute(("http://esri.com/xforms", "fieldType")), Some("esriFieldTypeString"));
+    assert!(!xml.contains("nope:x"), "undeclared prefix left out: {xml}");
+    assert!(!xml.contains("bad name"));
+}
