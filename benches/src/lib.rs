@@ -5,6 +5,8 @@
 //! tail latencies of one answer and peak memory of a whole run, which a
 //! mean-of-iterations harness does not show.
 
+pub mod forms;
+
 use std::time::{Duration, Instant};
 
 /// Durations of repeated runs of one operation.

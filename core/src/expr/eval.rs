@@ -288,6 +288,11 @@ impl<'a> Evaluator<'a> {
         let t = &step.test;
         let el = NodeKind::Element;
         match step.axis {
+            Axis::Child if matches!(t, NodeTest::Name(_)) => {
+                if let NodeTest::Name(name) = t {
+                    doc.children_named(n, name, out);
+                }
+            }
             Axis::Child => {
                 let mut c = doc.first_child(n);
                 while let Some(k) = c {

@@ -116,19 +116,40 @@ impl Document for SessionDoc<'_> {
         }
     }
 
+    fn children_named(&self, node: XId, name: &str, out: &mut Vec<XId>) {
+        let Some(n) = tree_node(node) else {
+            // The document root and secondary instances are small: scan.
+            let mut c = self.first_child(node);
+            while let Some(x) = c {
+                if self.name(x) == name {
+                    out.push(x);
+                }
+                c = self.next_sibling(x);
+            }
+            return;
+        };
+        let parent_tpl = self.tree.node(n).tpl;
+        let Some(&tpl) = self.form.child_by_name[parent_tpl].get(name) else { return };
+        // Instances of one template are contiguous siblings.
+        let mut c = self.tree.first_of(n, tpl);
+        while let Some(x) = c {
+            if self.tree.node(x).tpl != tpl {
+                break;
+            }
+            out.push(xid(x));
+            c = self.tree.node(x).next;
+        }
+    }
+
     fn child_named(&self, node: XId, name: &str) -> Option<XId> {
         if node == DOC_ROOT {
             let root = self.tree.root();
             return (self.form.template(self.tree.node(root).tpl).name == name).then(|| xid(root));
         }
         if let Some(n) = tree_node(node) {
-            return self
-                .tree
-                .node(n)
-                .children
-                .iter()
-                .find(|&&c| self.form.template(self.tree.node(c).tpl).name == name)
-                .map(|&c| xid(c));
+            let parent_tpl = self.tree.node(n).tpl;
+            let tpl = self.form.child_by_name[parent_tpl].get(name)?;
+            return self.tree.first_of(n, *tpl).map(xid);
         }
         let mut c = self.first_child(node);
         while let Some(x) = c {

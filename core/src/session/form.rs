@@ -110,6 +110,10 @@ pub struct Form {
     pub hash: String,
     pub templates: Vec<Template>,
     pub by_path: HashMap<String, TplId>,
+    /// For each template, the templates whose `trigger` names it.
+    pub triggered_by: Vec<Vec<TplId>>,
+    /// Child templates by name, for each template.
+    pub child_by_name: Vec<HashMap<String, TplId>>,
     /// For each template, the templates whose expressions read it.
     pub dependents: Vec<Vec<TplId>>,
     /// Templates whose expressions are volatile (now(), random()) or that
@@ -148,16 +152,24 @@ impl Form {
             return Err(CompileError { problems: errors });
         }
         let by_path = templates.iter().enumerate().map(|(i, t)| (t.path.clone(), i)).collect();
+        let mut child_by_name = vec![HashMap::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            if let Some(p) = t.parent {
+                child_by_name[p].insert(t.name.clone(), i);
+            }
+        }
         let mut form = Form {
             secondary: Secondary::new(&instrument),
             instrument,
             hash,
             templates: Vec::new(),
             by_path,
+            child_by_name,
+            triggered_by: Vec::new(),
             dependents: Vec::new(),
             structural: Vec::new(),
         };
-        let deps = super::graph::dependencies(&templates, &form.by_path);
+        let deps = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
         let order = super::graph::order(&templates, &deps)
             .map_err(|cycle| CompileError { problems: vec![cycle] })?;
         for (pos, &t) in order.iter().enumerate() {
@@ -165,6 +177,14 @@ impl Form {
         }
         form.dependents = super::graph::invert(&deps, templates.len());
         form.structural = super::graph::structural(&templates);
+        form.triggered_by = vec![Vec::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            for p in &t.logic.trigger {
+                if let Some(&src) = form.by_path.get(p) {
+                    form.triggered_by[src].push(i);
+                }
+            }
+        }
         form.templates = templates;
         Ok(form)
     }

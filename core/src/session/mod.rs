@@ -188,14 +188,8 @@ impl Session {
     /// names this one as its trigger.
     fn fire_triggers(&mut self, node: NodeId) {
         let form = self.form.clone();
-        let path = &form.template(self.tree.node(node).tpl).path;
-        for (tpl, t) in form.templates.iter().enumerate() {
-            if !t.logic.trigger.iter().any(|p| p == path) {
-                continue;
-            }
-            let Some(calc) = &t.logic.calculate else {
-                continue;
-            };
+        for &tpl in &form.triggered_by[self.tree.node(node).tpl] {
+            let Some(calc) = &form.template(tpl).logic.calculate else { continue };
             for inst in self.tree.instances_under(&form, self.tree.root(), tpl) {
                 let v = self.eval_string(calc, inst);
                 self.tree.node_mut(inst).value = v;
