@@ -14,6 +14,9 @@
 //! Expressions are compared after whitespace normalization only (pyxform pads
 //! the paths it writes with spaces; Enumera does not).
 //!
+//! The fixtures are written by the test (fixtures.rs); the study instruments
+//! shipped in instruments/ are checked as well.
+//!
 //! Skips, saying so, only when the machine has no python3.
 
 #[path = "conformance_pyxform/compare.rs"]
@@ -59,7 +62,8 @@ fn xls2xform() -> PathBuf {
 
 /// pyxform's XForm for `xlsx`, or its error message.
 fn pyxform(tool: &Path, xlsx: &Path) -> Result<String, String> {
-    let xml_path = xlsx.with_extension("pyxform.xml");
+    let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let xml_path = out_dir.path().join("pyxform.xml");
     let out = Command::new(tool)
         .arg("--skip_validate")
         .arg("--json")
@@ -90,11 +94,32 @@ fn enumera(xlsx: &Path) -> Result<String, String> {
     imported.instrument.to_xform().map_err(|e| e.to_string())
 }
 
-fn check(tool: &Path, dir: &Path, fixture: &Fixture) -> Result<(), String> {
-    let xlsx = fixture.write(dir).map_err(|e| format!("writing the fixture: {e}"))?;
-    let theirs = pyxform(tool, &xlsx)?;
-    let ours = enumera(&xlsx)?;
-    std::fs::write(xlsx.with_extension("enumera.xml"), &ours).map_err(|e| e.to_string())?;
+/// The study's instruments shipped in instruments/, checked as they are.
+fn shipped_instruments() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(repo_root().join("instruments")) else {
+        return out;
+    };
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if f.path().extension().is_some_and(|e| e == "xlsx") {
+                out.push(f.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn check(tool: &Path, xlsx: &Path, out_dir: &Path) -> Result<(), String> {
+    let theirs = pyxform(tool, xlsx)?;
+    let ours = enumera(xlsx)?;
+    let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let _ = std::fs::write(out_dir.join(format!("{stem}.pyxform.xml")), &theirs);
+    let _ = std::fs::write(out_dir.join(format!("{stem}.enumera.xml")), &ours);
     let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
     let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
     let diff = compare::diff(&theirs, &ours);
@@ -118,21 +143,31 @@ fn enumera_xforms_match_pyxform() {
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.path().to_path_buf());
     std::fs::create_dir_all(&out_dir).expect("output dir");
-    let all = fixtures::all();
+    let mut forms: Vec<(String, Result<PathBuf, String>)> = fixtures::all()
+        .iter()
+        .map(|f: &Fixture| {
+            let path = f.write(&out_dir).map_err(|e| format!("writing the fixture: {e}"));
+            (f.name.to_string(), path)
+        })
+        .collect();
+    forms.extend(shipped_instruments().into_iter().map(|p| {
+        let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
+        (name, Ok(p))
+    }));
     let mut failures = Vec::new();
-    for fixture in &all {
-        match check(&tool, &out_dir, fixture) {
-            Ok(()) => println!("conforms: {}", fixture.name),
+    for (name, path) in &forms {
+        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, p, &out_dir)) {
+            Ok(()) => println!("conforms: {name}"),
             Err(why) => {
-                println!("DIFFERS: {}\n{why}\n", fixture.name);
-                failures.push(fixture.name);
+                println!("DIFFERS: {name}\n{why}\n");
+                failures.push(name.as_str());
             }
         }
     }
     println!(
         "{} of {} fixtures conform to pyxform 4.5",
-        all.len() - failures.len(),
-        all.len()
+        forms.len() - failures.len(),
+        forms.len()
     );
     if !failures.is_empty() {
         // Keep both XForms of each fixture for a look.
