@@ -482,3 +482,43 @@ fn extra_attributes_need_a_declared_namespace() {
     assert!(!xml.contains("nope:x"), "undeclared prefix left out: {xml}");
     assert!(!xml.contains("bad name"));
 }
+
+mod prop {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever text a spreadsheet holds, the XForm stays well-formed and
+        /// gives the text back (less what XML cannot hold).
+        #[test]
+        fn any_text_gives_well_formed_xml(
+            label in any::<String>(),
+            hint in any::<String>(),
+            default in any::<String>(),
+            choice_label in any::<String>(),
+            title in any::<String>(),
+        ) {
+            let mut a = labelled(q("a", QuestionType::Text), &label);
+            a.hint = Text::plain(hint.clone());
+            a.bind.default = Some(default);
+            let mut s = select("s", QuestionType::SelectOne, "l");
+            s.label = Text::plain("S");
+            let mut inst = instrument(vec![a, s]);
+            inst.title = title;
+            inst.choices.insert("l".into(), ChoiceList { choices: vec![choice("c", Text::plain(choice_label))] });
+            // `${` in free text is a reference; unknown names are errors, not panics.
+            let Ok(xml) = inst.to_xform() else { return Ok(()) };
+            let doc = roxmltree::Document::parse(&xml);
+            prop_assert!(doc.is_ok(), "{:?}\n{xml}", doc.err());
+            if !label.contains("${") {
+                let doc = doc.unwrap();
+                let input = find(&doc, "input", "ref", "/data/a");
+                let shown = input.first_element_child().unwrap().text().unwrap_or_default().to_string();
+                let kept: String = label.chars().filter(|c| !matches!(*c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')).collect();
+                // XML parsers normalize line ends.
+                prop_assert_eq!(shown, kept.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+        }
+    }
+}

@@ -103,9 +103,16 @@ impl Element {
     }
 }
 
+/// Characters XML 1.0 cannot hold at all, even as references: most C0
+/// controls and U+FFFE/U+FFFF. A spreadsheet cell may still contain them;
+/// they are dropped.
+fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in s.chars().filter(|c| is_xml_char(*c)) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -118,7 +125,7 @@ pub fn escape_text(s: &str) -> String {
 
 pub fn escape_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in s.chars().filter(|c| is_xml_char(*c)) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -176,6 +183,12 @@ mod tests {
             doc,
             "<?xml version=\"1.0\"?>\n<a>\n  <b/>\n  <c> Hi <output value=\"/d/n\"/>!</c>\n</a>\n"
         );
+    }
+
+    #[test]
+    fn characters_xml_cannot_hold_are_dropped() {
+        assert_eq!(escape_text("a\u{1}b\tc\u{FFFF}"), "ab\tc");
+        assert_eq!(escape_attr("a\u{1F}b"), "ab");
     }
 
     #[test]
