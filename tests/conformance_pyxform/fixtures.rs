@@ -376,5 +376,25 @@ pub fn all() -> Vec<Fixture> {
             settings: "",
             files: &[],
         },
+        Fixture {
+            name: "odd_labels",
+            survey: "
+                type | name | label | hint | media::image | media::audio | guidance_hint
+                text | hint_only | | Only a hint
+                text | media_only | | | photo.jpg
+                text | both_media | Both | | a.png | a.mp3 | Ask twice
+                select_one pics | pic | Pick a picture
+                begin_group | g | | A group hint
+                text | in_g | In G
+                end_group
+            ",
+            choices: "
+                list_name | name | label | media::image
+                pics | cat | | cat.png
+                pics | dog | Dog | dog.png
+            ",
+            settings: "",
+            files: &[],
+        },
     ]
 }
