@@ -143,6 +143,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     crate::instrument::canonical::hex(&sha2::Sha256::digest(bytes))
 }
 
+// The bindings hand the store to a worker thread (behind a mutex).
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
