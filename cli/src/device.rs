@@ -43,6 +43,8 @@ pub enum DeviceCommand {
     Show { instance_id: String },
     /// Give up a draft (kept until purged).
     Discard { instance_id: String },
+    /// Remove a sent or discarded response from the device (its outbox entry stays).
+    Purge { instance_id: String },
     /// Start an edit of a finalized response; prints the new draft's instance id.
     Edit { instance_id: String },
     /// Participant roster.
@@ -147,6 +149,13 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         DeviceCommand::Discard { instance_id } => {
             Store::open_existing(db)?.discard(&instance_id)?;
             eprintln!("discarded {instance_id} (kept until purged)");
+        }
+        DeviceCommand::Purge { instance_id } => {
+            let report = Store::open_existing(db)?.purge(&instance_id)?;
+            eprintln!(
+                "purged {instance_id} ({} attachment files removed)",
+                report.files_removed
+            );
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -314,6 +323,8 @@ mod tests {
                 .0
                 .contains("uuid:none")
         );
+        let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
+        assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();
         let err = run_args(&["--db", db, "discard", &done]).unwrap_err();
         assert!(err.0.contains("finalized"), "{}", err.0);
