@@ -63,30 +63,9 @@ pub enum RosterCommand {
     Import { file: PathBuf },
 }
 
-/// MERGE POINT (XLSForm importer): the one place a form file becomes an
-/// instrument for `device install`. `.json` is Enumera's compiled JSON;
-/// `.xlsx` is to be routed to the XLSForm importer when it lands in core.
+/// A form file (XLSForm or Enumera JSON) as an instrument for `device install`.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "json" => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| UserError(format!("cannot read {}: {e}", path.display())))?;
-            Instrument::from_json(&bytes).map_err(|e| UserError(format!("{}: {e}", path.display())))
-        }
-        "xlsx" | "xls" => Err(UserError(format!(
-            "{}: XLSForm import is not wired into `device install` in this build; convert it to JSON first",
-            path.display()
-        ))),
-        _ => Err(UserError(format!(
-            "{}: unknown form file type (expected .xlsx or .json)",
-            path.display()
-        ))),
-    }
+    crate::load::instrument(path)
 }
 
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
