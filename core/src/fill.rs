@@ -117,13 +117,11 @@ impl Fill {
         if let Some(r) = start.round {
             fill.prefill_named("round", &round_value(&fill.session, r));
         }
-        if start.preload {
-            if let Some(p) = &start.participant_id {
-                for a in store.preload(p, &instrument, start.round)? {
-                    // A preloaded answer that no longer fits is left for the
-                    // enumerator to give again, not an error.
-                    let _ = fill.session.set(&a.reference, &a.value);
-                }
+        if let (true, Some(p)) = (start.preload, &start.participant_id) {
+            for a in store.preload(p, &instrument, start.round)? {
+                // A preloaded answer that no longer fits is left for the
+                // enumerator to give again, not an error.
+                let _ = fill.session.set(&a.reference, &a.value);
             }
         }
         fill.saver.save(store, &fill.session)?;
