@@ -223,18 +223,18 @@ impl<'a> Evaluator<'a> {
         for step in steps {
             next.clear();
             for &n in &nodes {
+                if step.predicates.is_empty() {
+                    self.axis_nodes(n, step, &mut next);
+                    continue;
+                }
                 buf.clear();
                 self.axis_nodes(n, step, &mut buf);
-                if step.predicates.is_empty() {
-                    next.extend_from_slice(&buf);
-                } else {
-                    let mut sel = std::mem::take(&mut buf);
-                    for p in &step.predicates {
-                        sel = self.filter(sel, p)?;
-                    }
-                    next.extend_from_slice(&sel);
-                    buf = sel;
+                let mut sel = std::mem::take(&mut buf);
+                for p in &step.predicates {
+                    sel = self.filter(sel, p)?;
                 }
+                next.extend_from_slice(&sel);
+                buf = sel;
             }
             let single_ordered = nodes.len() <= 1
                 && !step.axis.is_reverse()
@@ -242,8 +242,6 @@ impl<'a> Evaluator<'a> {
             std::mem::swap(&mut nodes, &mut next);
             if !single_ordered {
                 self.sort_unique(&mut nodes);
-            } else if step.axis.is_reverse() {
-                nodes.reverse();
             }
         }
         Ok(nodes)
@@ -571,7 +569,7 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-fn arity_text(min: usize, max: Option<usize>) -> String {
+pub(crate) fn arity_text(min: usize, max: Option<usize>) -> String {
     let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
     match max {
         Some(m) if m == min => format!("{min} {}", plural(min)),
