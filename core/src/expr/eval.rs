@@ -457,11 +457,38 @@ impl<'a> Evaluator<'a> {
         b: &'a Expr,
         ctx: &Context,
     ) -> EvalResult<Value<'a>> {
+        if !matches!(a, Expr::Binary(..)) {
+            let x = self.eval(a, ctx)?;
+            return self.apply_binary(op, x, b, ctx);
+        }
+        // A long chain (`a + b + c + ...`) leans left; walking its spine in a
+        // loop keeps the stack flat however long the chain is.
+        let mut spine: Vec<(BinOp, &'a Expr)> = vec![(op, b)];
+        let mut leftmost = a;
+        while let Expr::Binary(o, l, r) = leftmost {
+            spine.push((*o, r));
+            leftmost = l;
+        }
+        let mut acc = self.eval(leftmost, ctx)?;
+        for (o, r) in spine.into_iter().rev() {
+            acc = self.apply_binary(o, acc, r, ctx)?;
+        }
+        Ok(acc)
+    }
+
+    /// `x op b`, with `b` evaluated only when needed (`and`, `or`).
+    fn apply_binary(
+        &self,
+        op: BinOp,
+        x: Value<'a>,
+        b: &'a Expr,
+        ctx: &Context,
+    ) -> EvalResult<Value<'a>> {
         Ok(match op {
-            BinOp::Or => Value::Bool(self.eval_bool(a, ctx)? || self.eval_bool(b, ctx)?),
-            BinOp::And => Value::Bool(self.eval_bool(a, ctx)? && self.eval_bool(b, ctx)?),
+            BinOp::Or => Value::Bool(x.to_bool() || self.eval_bool(b, ctx)?),
+            BinOp::And => Value::Bool(x.to_bool() && self.eval_bool(b, ctx)?),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
-                let x = self.eval_num(a, ctx)?;
+                let x = self.num(&x);
                 let y = self.eval_num(b, ctx)?;
                 Value::Num(match op {
                     BinOp::Add => x + y,
@@ -472,13 +499,17 @@ impl<'a> Evaluator<'a> {
                 })
             }
             BinOp::Union => {
-                let mut x = self.eval_nodes(a, ctx)?;
+                let Value::Nodes(mut x) = x else {
+                    return Err(EvalError::new(format!(
+                        "expected nodes but got a {}",
+                        type_name(&x)
+                    )));
+                };
                 x.extend(self.eval_nodes(b, ctx)?);
                 self.sort_unique(&mut x);
                 Value::Nodes(x)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let x = self.eval(a, ctx)?;
                 let y = self.eval(b, ctx)?;
                 Value::Bool(self.compare(op, &x, &y))
             }
