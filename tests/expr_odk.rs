@@ -273,6 +273,12 @@ fn expressions_agree_with_odk_web_forms() {
     let doc = fixture_doc().unwrap_or_else(|e| panic!("fixture: {e}"));
     let work = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
 
+    for (expr, _) in KNOWN_DIFFERENCES {
+        assert!(
+            cases.iter().any(|c| c.expr == *expr),
+            "KNOWN_DIFFERENCES names {expr:?}, which is not a case"
+        );
+    }
     let mut by_tz: BTreeMap<i32, Vec<&Case>> = BTreeMap::new();
     for c in cases.iter().filter(|c| !c.rust_only) {
         by_tz.entry(c.tz_seconds).or_default().push(c);
