@@ -75,10 +75,6 @@ impl std::fmt::Debug for Evaluator<'_> {
     }
 }
 
-/// Guards against stack exhaustion from deep nesting built at run time
-/// (parse depth is already limited).
-const MAX_DEPTH: usize = 400;
-
 impl<'a> Evaluator<'a> {
     pub fn new(doc: &'a dyn Document, env: &'a dyn Env, current: NodeId) -> Evaluator<'a> {
         Evaluator { doc, env, current }
@@ -586,12 +582,6 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-    }
-
-    /// Guard for recursion through user-controlled data (e.g. indexed-repeat).
-    #[allow(dead_code)]
-    pub(crate) const fn max_depth() -> usize {
-        MAX_DEPTH
     }
 
     /// Dispatches a call of a known function (arity already checked).
