@@ -194,19 +194,14 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval_path(&self, p: &'a Path, ctx: &Context) -> EvalResult<Vec<NodeId>> {
+        // `/` is always the main instance, also inside a predicate over
+        // `instance('x')` (as in ODK).
         let start = if p.absolute {
-            self.root_of(ctx.node)
+            self.doc.root()
         } else {
             ctx.node
         };
         self.eval_steps(vec![start], &p.steps)
-    }
-
-    /// The root of the instance `node` is in: an absolute path inside a
-    /// predicate over `instance('x')` stays in the main instance in ODK, so
-    /// this is always the main root.
-    fn root_of(&self, _node: NodeId) -> NodeId {
-        self.doc.root()
     }
 
     pub(crate) fn eval_steps(

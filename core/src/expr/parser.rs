@@ -208,7 +208,7 @@ impl Parser {
         }
         let mut steps = Vec::new();
         if matches!(self.peek(), Some(Tok::Slash | Tok::DoubleSlash)) {
-            self.relative_steps(&mut steps, true)?;
+            self.relative_steps(&mut steps)?;
         }
         if predicates.is_empty() && steps.is_empty() {
             return Ok(base);
@@ -271,7 +271,7 @@ impl Parser {
                 // `/` alone is the root; a step follows only if one can start here.
                 if self.step_can_start() {
                     self.step_into(&mut steps)?;
-                    self.relative_steps(&mut steps, false)?;
+                    self.relative_steps(&mut steps)?;
                 }
                 Ok(Path {
                     absolute: true,
@@ -279,7 +279,7 @@ impl Parser {
                 })
             }
             Some(Tok::DoubleSlash) => {
-                self.relative_steps(&mut steps, true)?;
+                self.relative_steps(&mut steps)?;
                 Ok(Path {
                     absolute: true,
                     steps,
@@ -290,7 +290,7 @@ impl Parser {
                     return Err(self.unexpected());
                 }
                 self.step_into(&mut steps)?;
-                self.relative_steps(&mut steps, false)?;
+                self.relative_steps(&mut steps)?;
                 Ok(Path {
                     absolute: false,
                     steps,
@@ -306,13 +306,8 @@ impl Parser {
         )
     }
 
-    /// Consumes `(/ step | // step)*`; with `need_sep_first`, at least the
-    /// first separator is expected to be present already at the cursor.
-    fn relative_steps(
-        &mut self,
-        steps: &mut Vec<Step>,
-        _need_sep_first: bool,
-    ) -> Result<(), ParseError> {
+    /// Consumes `(/ step | // step)*`.
+    fn relative_steps(&mut self, steps: &mut Vec<Step>) -> Result<(), ParseError> {
         loop {
             match self.peek() {
                 Some(Tok::Slash) => {
