@@ -10,6 +10,7 @@ mod selects;
 mod strings;
 
 pub(crate) use dates::DateParts;
+pub use dates::{now_string, today_string};
 pub use nodes::ParkMiller;
 
 macro_rules! functions {
