@@ -59,6 +59,28 @@ pub fn evaluate<'a>(
     Evaluator::new(doc, env, context).eval(expr, &Context::new(context))
 }
 
+/// Evaluates `expr` as a condition (relevant, required, constraint,
+/// read_only): XPath `boolean()` of the result.
+pub fn evaluate_bool(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<bool> {
+    Ok(evaluate(expr, doc, env, context)?.to_bool())
+}
+
+/// Evaluates `expr` to the text a calculate stores: ODK's string
+/// conversion (NaN is "", booleans are `true`/`false`).
+pub fn evaluate_string(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<String> {
+    Ok(evaluate(expr, doc, env, context)?.to_str(doc).into_owned())
+}
+
 /// One evaluation: the document, the environment and the node `current()`
 /// refers to. Cheap to make; make one per evaluation.
 pub struct Evaluator<'a> {
@@ -627,6 +649,23 @@ mod tests {
             Ok(v) => v.to_str(&d).into_owned(),
             Err(err) => format!("error: {err}"),
         }
+    }
+
+    #[test]
+    fn convenience_entry_points() {
+        use crate::expr::{evaluate_bool, evaluate_string};
+        let d = doc();
+        let env = FixedEnv::default();
+        let cond = parse("/data/age > 30").ok();
+        let calc = parse("/data/age div 0 - /data/age div 0").ok();
+        let (Some(cond), Some(calc)) = (cond, calc) else {
+            panic!("parse")
+        };
+        assert_eq!(evaluate_bool(&cond, &d, &env, d.root()), Ok(true));
+        assert_eq!(
+            evaluate_string(&calc, &d, &env, d.root()),
+            Ok(String::new())
+        );
     }
 
     #[test]
