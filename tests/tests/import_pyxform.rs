@@ -238,7 +238,14 @@ def choices(d):
 result = []
 for p in sys.argv[1:]:
     d = parse_file_to_json(p)
-    result.append({"survey": nodes(d["children"]), "choices": choices(d)})
+    settings = {
+        "form_id": d["id_string"],
+        "title": d["title"],
+        "version": str(d.get("version", "")),
+        "root": d["name"],
+        "default_language": d.get("default_language", "default"),
+    }
+    result.append({"survey": nodes(d["children"]), "choices": choices(d), "settings": settings})
 print(json.dumps(result, ensure_ascii=False))
 "#;
 
@@ -431,6 +438,13 @@ fn import_means_what_pyxform_reads() {
         let mine = json!({
             "survey": ours(&imported.instrument.children),
             "choices": choices_json(&imported.instrument),
+            "settings": {
+                "form_id": imported.instrument.form_id,
+                "title": imported.instrument.title,
+                "version": imported.instrument.version,
+                "root": imported.instrument.root_name,
+                "default_language": imported.instrument.default_language.as_deref().unwrap_or("default"),
+            },
         });
         assert_eq!(
             mine,
