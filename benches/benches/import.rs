@@ -1,7 +1,8 @@
 //! XLSForm import benchmark: a generated 2,000-question form (two languages,
 //! groups and repeats, relevance, constraints, calculations, choice filters)
 //! read from .xlsx bytes, validated (every expression parsed, every
-//! reference resolved) and written as canonical JSON with its hash.
+//! reference resolved), written as canonical JSON with its hash, and
+//! compiled for filling (`session::Form::compile`: the dependency graph).
 //! Target: under 50 ms. pyxform converting the same file is timed beside it
 //! when python3 is there (installed into the cache on first run).
 //!
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 use enumera_benches::{Samples, fmt_duration, generated_xlsform, peak_rss_bytes};
 use enumera_core::instrument::import_xlsform_bytes;
+use enumera_core::session::Form;
 
 fn main() {
     let n: usize =
@@ -32,6 +34,7 @@ fn main() {
 
     let mut import = Samples::default();
     let mut output = Samples::default();
+    let mut compile = Samples::default();
     let mut total = Samples::default();
     let runs = 30;
     for i in 0..runs + 3 {
@@ -45,12 +48,19 @@ fn main() {
         };
         let after_import = t.elapsed();
         let hash = imported.instrument.hash();
-        let all = t.elapsed();
+        let after_hash = t.elapsed();
         assert!(!imported.has_errors(), "the generated form must be valid");
         assert_eq!(hash.len(), 64);
+        let form = Form::compile(imported.instrument);
+        let all = t.elapsed();
+        if let Err(e) = form {
+            eprintln!("compile failed: {e}");
+            std::process::exit(1);
+        }
         if i >= 3 {
             import.0.push(after_import);
-            output.0.push(all - after_import);
+            output.0.push(after_hash - after_import);
+            compile.0.push(all - after_hash);
             total.0.push(all);
         }
     }
@@ -58,6 +68,7 @@ fn main() {
     for (what, s) in [
         ("read + import + validate", &import),
         ("canonical JSON + hash", &output),
+        ("compile (session::Form)", &compile),
         ("total", &total),
     ] {
         println!(
