@@ -70,7 +70,6 @@ struct Graph<'a> {
 impl Graph<'_> {
     /// Adds to `out` the templates `e` reads when evaluated at template `ctx`.
     fn collect(&self, ctx: TplId, e: &Expr, out: &mut BTreeSet<TplId>) {
-        let templates = self.templates;
         match e {
             Expr::Num(_) | Expr::Str(_) => {}
             Expr::Ref(_) => {}
