@@ -116,11 +116,9 @@ fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
     let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let write: fn(&Instrument) -> Result<Vec<u8>, UserError> = match ext.as_deref() {
         Some("json") => |i| Ok(i.canonical_json()),
-        Some("xml") => |_| {
-            Err(UserError(
-                "XForm output (-o OUT.xml) is not built yet; use -o OUT.json for now".into(),
-            ))
-        },
+        Some("xml") => {
+            |i| i.to_xform().map(String::into_bytes).map_err(|e| UserError(e.to_string()))
+        }
         _ => {
             return Err(UserError(format!(
                 "{}: the output must end in .json (Enumera instrument) or .xml (ODK XForm)",

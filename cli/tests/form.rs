@@ -163,16 +163,27 @@ fn convert_refuses_invalid_forms_and_unknown_outputs() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("must end in .json"), "{}", stderr(&out));
+}
 
-    let out = enumera(&[
-        "form",
-        "convert",
-        path.to_str().unwrap(),
-        "-o",
-        dir.path().join("x.xml").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("XForm output"), "{}", stderr(&out));
+#[test]
+fn convert_to_xform() {
+    let (dir, path) = good_form().write_temp("good");
+    let xml = dir.path().join("good.xml");
+    let out = enumera(&["form", "convert", path.to_str().unwrap(), "-o", xml.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains("<h:html"), "{text}");
+    assert!(text.contains("nodeset=\"/data/g/ok\""), "{text}");
+    assert!(text.contains("relevant=\"/data/age &gt; 1\""), "{text}");
+    assert!(text.contains("<translation lang=\"Português (pt)\""), "{text}");
+    // The JSON form gives the same XForm.
+    let json = dir.path().join("good.json");
+    let out = enumera(&["form", "convert", path.to_str().unwrap(), "-o", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let xml2 = dir.path().join("again.xml");
+    let out = enumera(&["form", "convert", json.to_str().unwrap(), "-o", xml2.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&xml2).unwrap(), text);
 }
 
 #[test]
