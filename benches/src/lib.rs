@@ -6,6 +6,9 @@
 //! mean-of-iterations harness does not show.
 
 pub mod forms;
+pub mod xlsform;
+
+pub use xlsform::generated_xlsform;
 
 use std::time::{Duration, Instant};
 

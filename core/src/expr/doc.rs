@@ -81,20 +81,19 @@ pub trait Document {
         default_compare_order(self, a, b)
     }
 
-    /// Appends every element child named `name`, in document order: the hot
-    /// path of `/data/x`. Override where children can be found by name
-    /// without scanning (a session's instance tree has thousands).
+    /// Appends the element children named `name`, in document order: the
+    /// hot path of `/data/x`. Override with an index for wide groups.
     fn children_named(&self, node: NodeId, name: &str, out: &mut Vec<NodeId>) {
         let mut c = self.first_child(node);
         while let Some(n) = c {
-            if self.kind(n) == NodeKind::Element && self.name(n) == name {
+            if self.name(n) == name {
                 out.push(n);
             }
             c = self.next_sibling(n);
         }
     }
 
-    /// The first element child named `name`: the hot path of `/data/x`.
+    /// The first element child named `name`.
     fn child_named(&self, node: NodeId, name: &str) -> Option<NodeId> {
         let mut c = self.first_child(node);
         while let Some(n) = c {

@@ -294,6 +294,10 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Axis::Child => {
+                if let NodeTest::Name(name) = t {
+                    doc.children_named(n, name, out);
+                    return;
+                }
                 let mut c = doc.first_child(n);
                 while let Some(k) = c {
                     if self.test(k, t, el) {

@@ -106,7 +106,7 @@ fn is_js_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{feff}'
 }
 
-fn js_number(s: &str) -> f64 {
+pub(crate) fn js_number(s: &str) -> f64 {
     let t = s.trim_matches(is_js_space);
     if t.is_empty() {
         return 0.0;

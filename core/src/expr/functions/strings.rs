@@ -141,8 +141,7 @@ impl<'a> Evaluator<'a> {
             Func::Uuid => Value::Str(Cow::Owned(self.fn_uuid(args, ctx)?)),
             Func::Regex => {
                 let (v, p) = (s(0)?, s(1)?);
-                let re = super::compile_regex(&p)?;
-                Value::Bool(re.is_match(&v))
+                Value::Bool(super::regex_is_match(&p, &v)?)
             }
             Func::Base64Decode => Value::Str(Cow::Owned(super::digest::base64_decode_utf8(&s(0)?))),
             _ => {
@@ -191,9 +190,11 @@ impl<'a> Evaluator<'a> {
         if end < 0.0 {
             end += len;
         }
-        // NaN acts as 0, like JavaScript's substring.
-        let clamp = |x: f64| if x.is_nan() { 0.0 } else { x.clamp(0.0, len) };
-        let (start, end) = (clamp(start), clamp(end));
+        // A NaN bound (no digits) gives "", as in ODK Web Forms.
+        if start.is_nan() || end.is_nan() {
+            return Ok(String::new());
+        }
+        let (start, end) = (start.clamp(0.0, len), end.clamp(0.0, len));
         if start > end {
             return Ok(String::new());
         }
