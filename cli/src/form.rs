@@ -90,10 +90,9 @@ fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
     let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let write: fn(&Instrument) -> Result<Vec<u8>, UserError> = match ext.as_deref() {
         Some("json") => |i| Ok(i.canonical_json()),
-        Some("xml") => |_| {
-            Err(UserError(
-                "XForm output (-o OUT.xml) is not built yet; use -o OUT.json for now".into(),
-            ))
+        Some("xml") => |i| match i.to_xform() {
+            Ok(xml) => Ok(xml.into_bytes()),
+            Err(e) => Err(UserError(format!("cannot write the XForm: {e}"))),
         },
         _ => {
             return Err(UserError(format!(
