@@ -113,6 +113,29 @@ fn shipped_instruments() -> Vec<PathBuf> {
     out
 }
 
+/// The answer files shipped for an instrument: `steps/STEM.*.json` beside
+/// it (not the `.expect.json` results).
+fn answer_files(xlsx: &Path, stem: &str) -> Vec<PathBuf> {
+    let Some(dir) = xlsx.parent().map(|d| d.join("steps")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.starts_with(&format!("{stem}."))
+                && name.ends_with(".json")
+                && !name.ends_with(".expect.json")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Converts `xlsx` both ways and compares; on success, where the two
 /// XForms were written (for the engine check).
 fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pair, String> {
@@ -123,6 +146,7 @@ fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pa
         name: name.to_string(),
         pyxform: out_dir.join(format!("{stem}.pyxform.xml")),
         enumera: out_dir.join(format!("{stem}.enumera.xml")),
+        steps: answer_files(xlsx, &stem),
     };
     std::fs::write(&pair.pyxform, &theirs).map_err(|e| e.to_string())?;
     std::fs::write(&pair.enumera, &ours).map_err(|e| e.to_string())?;

@@ -13,6 +13,8 @@ pub struct Pair {
     pub name: String,
     pub pyxform: PathBuf,
     pub enumera: PathBuf,
+    /// Answer files to play on both, besides none at all.
+    pub steps: Vec<PathBuf>,
 }
 
 pub fn have_node() -> bool {
@@ -48,10 +50,18 @@ pub struct Outcome {
 
 pub fn compare(repo: &Path, pairs: &[Pair], work: &Path) -> Result<Vec<Outcome>, String> {
     let engine = engine_dir(repo)?;
+    // Jobs in pairs (pyxform's, then Enumera's); `owner` maps each pair of
+    // jobs back to its fixture.
     let mut jobs = Vec::new();
-    for p in pairs {
-        jobs.push(serde_json::json!({ "form": p.pyxform, "steps": [] }));
-        jobs.push(serde_json::json!({ "form": p.enumera, "steps": [] }));
+    let mut owner = Vec::new();
+    for (i, p) in pairs.iter().enumerate() {
+        let runs = std::iter::once(Value::Null)
+            .chain(p.steps.iter().map(|s| Value::from(s.display().to_string())));
+        for steps in runs {
+            jobs.push(serde_json::json!({ "form": p.pyxform, "steps": steps }));
+            jobs.push(serde_json::json!({ "form": p.enumera, "steps": steps }));
+            owner.push(i);
+        }
     }
     let jobs_path = work.join("odk-jobs.json");
     std::fs::write(&jobs_path, Value::Array(jobs).to_string()).map_err(|e| e.to_string())?;
@@ -66,20 +76,31 @@ pub fn compare(repo: &Path, pairs: &[Pair], work: &Path) -> Result<Vec<Outcome>,
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
         format!("run.mjs printed no result list ({e}): {}", String::from_utf8_lossy(&out.stderr))
     })?;
-    if results.len() != pairs.len() * 2 {
-        return Err(format!("run.mjs gave {} results for {} jobs", results.len(), pairs.len() * 2));
+    if results.len() != owner.len() * 2 {
+        return Err(format!("run.mjs gave {} results for {} jobs", results.len(), owner.len() * 2));
     }
-    Ok(results
-        .chunks(2)
-        .map(|r| Outcome {
-            difference: differs(&r[0], &r[1]),
-            loaded: r[0]["load"]["status"] != "failure",
-        })
-        .collect())
+    let mut outcomes: Vec<Outcome> =
+        pairs.iter().map(|_| Outcome { difference: None, loaded: true }).collect();
+    for (r, &i) in results.chunks(2).zip(&owner) {
+        let o = &mut outcomes[i];
+        o.loaded &= r[0]["load"]["status"] != "failure";
+        if let Some(d) = differs(&r[0], &r[1]) {
+            let run = o.difference.get_or_insert_with(String::new);
+            run.push_str(&d);
+            run.push('\n');
+        }
+    }
+    Ok(outcomes)
 }
 
 fn differs(pyxform: &Value, enumera: &Value) -> Option<String> {
     let mut out = Vec::new();
+    if pyxform["steps"] != enumera["steps"] {
+        out.push(format!(
+            "  engine steps: pyxform {} / enumera {}",
+            pyxform["steps"], enumera["steps"]
+        ));
+    }
     if pyxform["load"] != enumera["load"] {
         out.push(format!(
             "  engine load: pyxform {} / enumera {}",
