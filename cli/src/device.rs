@@ -43,6 +43,8 @@ pub enum DeviceCommand {
     Show { instance_id: String },
     /// Give up a draft (kept until purged).
     Discard { instance_id: String },
+    /// Remove a sent or discarded response from the device (its outbox entry stays).
+    Purge { instance_id: String },
     /// Start an edit of a finalized response; prints the new draft's instance id.
     Edit { instance_id: String },
     /// Participant roster.
@@ -61,46 +63,40 @@ pub enum RosterCommand {
     Import { file: PathBuf },
 }
 
-/// MERGE POINT (XLSForm importer): the one place a form file becomes an
-/// instrument for `device install`. `.json` is Enumera's compiled JSON;
-/// `.xlsx` is to be routed to the XLSForm importer when it lands in core.
+/// A form file (XLSForm or Enumera JSON) as an instrument for `device install`.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "json" => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| UserError(format!("cannot read {}: {e}", path.display())))?;
-            Instrument::from_json(&bytes).map_err(|e| UserError(format!("{}: {e}", path.display())))
-        }
-        "xlsx" | "xls" => Err(UserError(format!(
-            "{}: XLSForm import is not wired into `device install` in this build; convert it to JSON first",
-            path.display()
-        ))),
-        _ => Err(UserError(format!(
-            "{}: unknown form file type (expected .xlsx or .json)",
-            path.display()
-        ))),
-    }
+    crate::load::instrument(path)
 }
 
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
     let db = args.db.as_path();
     match args.command {
-        DeviceCommand::Init { name, enumerator, json } => {
+        DeviceCommand::Init {
+            name,
+            enumerator,
+            json,
+        } => {
             let mut store = Store::open(db)?;
             let id = store.init_device(&name, enumerator.as_deref())?;
             if json {
                 println!("{}", to_json(&id));
             } else {
                 println!("{}", id.device_id);
-                eprintln!("device {} initialized; public key {}", id.name, id.public_key_hex());
+                eprintln!(
+                    "device {} initialized; public key {}",
+                    id.name,
+                    id.public_key_hex()
+                );
             }
         }
         DeviceCommand::Install { form } => {
             let instrument = load_form(&form)?;
             let mut store = Store::open_existing(db)?;
             let key = store.install_instrument(&instrument)?;
-            eprintln!("installed {} version {:?} ({})", key.form_id, key.version, key.hash);
+            eprintln!(
+                "installed {} version {:?} ({})",
+                key.form_id, key.version, key.hash
+            );
         }
         DeviceCommand::List { json } => {
             let store = Store::open_existing(db)?;
@@ -132,6 +128,13 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         DeviceCommand::Discard { instance_id } => {
             Store::open_existing(db)?.discard(&instance_id)?;
             eprintln!("discarded {instance_id} (kept until purged)");
+        }
+        DeviceCommand::Purge { instance_id } => {
+            let report = Store::open_existing(db)?.purge(&instance_id)?;
+            eprintln!(
+                "purged {instance_id} ({} attachment files removed)",
+                report.files_removed
+            );
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -168,11 +171,17 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                     println!("outbox: {p}");
                 }
                 for p in &attachments {
-                    println!("attachment {} of {}: {:?}", p.attachment.name, p.instance_id, p.kind);
+                    println!(
+                        "attachment {} of {}: {:?}",
+                        p.attachment.name, p.instance_id, p.kind
+                    );
                 }
             }
             if !ok {
-                return Err(UserError(format!("{} has problems (listed above)", db.display())));
+                return Err(UserError(format!(
+                    "{} has problems (listed above)",
+                    db.display()
+                )));
             }
             eprintln!("{}: ok", db.display());
         }
@@ -240,9 +249,21 @@ mod tests {
 
         let err = run_args(&["--db", db, "list"]).unwrap_err();
         assert!(err.0.contains("init"), "{}", err.0);
-        run_args(&["--db", db, "init", "--name", "Tablet 1", "--enumerator", "E7"]).unwrap();
+        run_args(&[
+            "--db",
+            db,
+            "init",
+            "--name",
+            "Tablet 1",
+            "--enumerator",
+            "E7",
+        ])
+        .unwrap();
         assert!(
-            run_args(&["--db", db, "init", "--name", "again"]).unwrap_err().0.contains("already")
+            run_args(&["--db", db, "init", "--name", "again"])
+                .unwrap_err()
+                .0
+                .contains("already")
         );
         run_args(&["--db", db, "install", form]).unwrap();
         let err = run_args(&["--db", db, "install", "form.xlsx"]).unwrap_err();
@@ -252,18 +273,37 @@ mod tests {
             let mut store = Store::open_existing(db).unwrap();
             assert_eq!(store.device().unwrap().enumerator_id.as_deref(), Some("E7"));
             let key = store.latest_instrument("capacity").unwrap();
-            let draft = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
-            let done = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+            let draft = store
+                .create_draft(&NewResponse::new(key.clone()))
+                .unwrap()
+                .instance_id;
+            let done = store
+                .create_draft(&NewResponse::new(key))
+                .unwrap()
+                .instance_id;
             store.set_answer(&done, "/data/role", "planner").unwrap();
             store
-                .finalize(&done, Payload::Plain { xml: "<data/>".into(), json: "{}".into() })
+                .finalize(
+                    &done,
+                    Payload::Plain {
+                        xml: "<data/>".into(),
+                        json: "{}".into(),
+                    },
+                )
                 .unwrap();
             (draft, done)
         };
         run_args(&["--db", db, "list"]).unwrap();
         run_args(&["--db", db, "list", "--json"]).unwrap();
         run_args(&["--db", db, "show", &done]).unwrap();
-        assert!(run_args(&["--db", db, "show", "uuid:none"]).unwrap_err().0.contains("uuid:none"));
+        assert!(
+            run_args(&["--db", db, "show", "uuid:none"])
+                .unwrap_err()
+                .0
+                .contains("uuid:none")
+        );
+        let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
+        assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();
         let err = run_args(&["--db", db, "discard", &done]).unwrap_err();
         assert!(err.0.contains("finalized"), "{}", err.0);
@@ -271,13 +311,23 @@ mod tests {
         run_args(&["--db", db, "verify"]).unwrap();
 
         let roster = dir.path().join("roster.json");
-        std::fs::write(&roster, r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#).unwrap();
+        std::fs::write(
+            &roster,
+            r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#,
+        )
+        .unwrap();
         run_args(&["--db", db, "roster", "import", roster.to_str().unwrap()]).unwrap();
 
         let store = Store::open_existing(db).unwrap();
-        assert_eq!(store.response(&draft).unwrap().state, ResponseState::Discarded);
+        assert_eq!(
+            store.response(&draft).unwrap().state,
+            ResponseState::Discarded
+        );
         let counts = store.state_counts().unwrap();
-        assert_eq!((counts.draft, counts.finalized, counts.discarded), (1, 1, 1));
+        assert_eq!(
+            (counts.draft, counts.finalized, counts.discarded),
+            (1, 1, 1)
+        );
         assert_eq!(store.participant("MZ-001").unwrap().personal["name"], "Ana");
     }
 
@@ -287,7 +337,17 @@ mod tests {
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, "{").unwrap();
         assert!(load_form(&bad).unwrap_err().0.contains("bad.json"));
-        assert!(load_form(Path::new("form.txt")).unwrap_err().0.contains("unknown form file type"));
-        assert!(load_form(&dir.path().join("missing.json")).unwrap_err().0.contains("cannot read"));
+        assert!(
+            load_form(Path::new("form.txt"))
+                .unwrap_err()
+                .0
+                .contains("unknown form file type")
+        );
+        assert!(
+            load_form(&dir.path().join("missing.json"))
+                .unwrap_err()
+                .0
+                .contains("cannot read")
+        );
     }
 }

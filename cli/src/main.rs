@@ -6,6 +6,8 @@
 
 mod device;
 mod form;
+mod load;
+mod run;
 
 use std::process::ExitCode;
 

@@ -7,6 +7,7 @@
 //! `bundle` (what travels to central).
 
 pub mod expr;
+pub mod fill;
 pub mod instrument;
 pub mod session;
 pub mod store;
