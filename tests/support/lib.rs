@@ -12,6 +12,7 @@
 //! ```
 
 pub mod fixtures;
+pub mod odk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
