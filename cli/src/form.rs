@@ -116,9 +116,10 @@ fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
     let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let write: fn(&Instrument) -> Result<Vec<u8>, UserError> = match ext.as_deref() {
         Some("json") => |i| Ok(i.canonical_json()),
-        Some("xml") => {
-            |i| i.to_xform().map(String::into_bytes).map_err(|e| UserError(e.to_string()))
-        }
+        Some("xml") => |i| match i.to_xform() {
+            Ok(xml) => Ok(xml.into_bytes()),
+            Err(e) => Err(UserError(format!("cannot write the XForm: {e}"))),
+        },
         _ => {
             return Err(UserError(format!(
                 "{}: the output must end in .json (Enumera instrument) or .xml (ODK XForm)",
