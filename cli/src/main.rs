@@ -5,6 +5,7 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod form;
+mod interview;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,9 @@ enum Command {
     /// Check, convert and try survey instruments (XLSForm or Enumera JSON).
     #[command(subcommand)]
     Form(form::FormCommand),
+    /// Try a form interactively at the terminal, without a device (to
+    /// become `enumera form preview` once `form` has its subcommands).
+    Preview(interview::PreviewArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Form(cmd) => form::run(cmd),
+        Command::Preview(args) => interview::preview(args),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,8 @@
 //! Front ends (the terminal interview, the apps) read these instead of
 //! walking templates themselves.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::instrument::QuestionType;
@@ -31,6 +33,9 @@ pub struct Prompt {
     pub hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appearance: Option<String>,
+    /// The `parameters` column (`start`, `end`, `step` of a range, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
     /// The current choices of a select (choice_filter applied); empty otherwise.
     pub choices: Vec<ChoiceOption>,
     /// The stored answer, as ODK's string value.
@@ -110,6 +115,7 @@ impl Session {
                 .unwrap_or_else(|| t.name.clone()),
             hint,
             appearance: node.and_then(|x| x.appearance.clone()),
+            parameters: node.map(|x| x.parameters.clone()).unwrap_or_default(),
             choices: if qtype.is_select() {
                 self.options_of(n)
             } else {
