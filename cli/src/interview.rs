@@ -24,6 +24,8 @@ mod answer;
 mod command;
 mod runner;
 mod style;
+#[cfg(test)]
+mod tests;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};

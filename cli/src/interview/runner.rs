@@ -92,12 +92,13 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         self.screens = self.session.screens();
         self.intro()?;
         let start = if resume {
-            let answered = self.session.answers().len();
+            let (answered, asked) = self.counts();
             writeln!(
                 self.out,
                 "{}",
-                self.style
-                    .ok(&format!("Resuming a draft with {answered} answers."))
+                self.style.ok(&format!(
+                    "Resuming a draft: {answered} of {asked} questions answered."
+                ))
             )?;
             self.first_unanswered()
         } else {
@@ -653,7 +654,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         Ok(())
     }
 
-    fn progress(&self) -> String {
+    /// (answered, asked) over the questions shown now.
+    fn counts(&self) -> (usize, usize) {
         let mut asked = 0;
         let mut answered = 0;
         let mut count = |n: &NodeId| {
@@ -674,6 +676,11 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 Screen::AddRepeat { .. } => {}
             }
         }
+        (answered, asked)
+    }
+
+    fn progress(&self) -> String {
+        let (answered, asked) = self.counts();
         let at = if self.index < self.screens.len() {
             format!("[{}/{}]", self.index + 1, self.screens.len())
         } else {
