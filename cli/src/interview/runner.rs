@@ -9,6 +9,7 @@ use std::io::{BufRead, Write};
 
 use enumera_core::instrument::QuestionType;
 use enumera_core::session::navigation::Screen;
+use enumera_core::session::state::ChoiceOption;
 use enumera_core::session::{Blocker, NodeId, Prompt, Session, SessionError, TplId};
 
 use super::answer;
@@ -232,11 +233,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
 
     /// The first screen that still has an unanswered question (resuming).
     fn first_unanswered(&self) -> usize {
-        let open = |n: &NodeId| {
-            self.session
-                .prompt(*n)
-                .is_some_and(|p| p.value.is_empty() && !p.readonly && p.qtype != QuestionType::Note)
-        };
+        let open =
+            |n: &NodeId| self.session.is_answerable(*n) && self.session.value_of(*n).is_empty();
         self.screens
             .iter()
             .position(|s| match s {
@@ -656,27 +654,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
 
     /// (answered, asked) over the questions shown now.
     fn counts(&self) -> (usize, usize) {
-        let mut asked = 0;
-        let mut answered = 0;
-        let mut count = |n: &NodeId| {
-            if let Some(p) = self.session.prompt(*n)
-                && p.qtype != QuestionType::Note
-                && !p.readonly
-            {
-                asked += 1;
-                if !p.value.is_empty() {
-                    answered += 1;
-                }
-            }
-        };
-        for s in &self.screens {
-            match s {
-                Screen::Question { node } => count(node),
-                Screen::FieldList { questions, .. } => questions.iter().for_each(&mut count),
-                Screen::AddRepeat { .. } => {}
-            }
-        }
-        (answered, asked)
+        let p = self.session.progress(&self.screens);
+        (p.answered, p.asked)
     }
 
     fn progress(&self) -> String {
@@ -785,29 +764,16 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             writeln!(self.out, "  {}", s.dim(&format!("({expects})")))?;
         }
         if !p.value.is_empty() && p.qtype != QuestionType::Note {
-            writeln!(self.out, "  Answer: {}", s.ok(&self.shown_value(p)))?;
+            writeln!(
+                self.out,
+                "  Answer: {}",
+                s.ok(&shown_value(&p.value, &p.choices))
+            )?;
         }
         if let Some(m) = &p.constraint_violation {
             writeln!(self.out, "{}", s.error(&format!("! {m}")))?;
         }
         Ok(())
-    }
-
-    /// The answer as the enumerator reads it: choice labels, not values.
-    fn shown_value(&self, p: &Prompt) -> String {
-        if p.choices.is_empty() {
-            return p.value.clone();
-        }
-        p.value
-            .split_whitespace()
-            .map(|v| {
-                p.choices
-                    .iter()
-                    .find(|c| c.value == v)
-                    .map_or(v.to_string(), |c| c.label.clone())
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 
     fn draw_end(&mut self) -> Result<(), InterviewError> {
@@ -875,12 +841,22 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                     s.accent(&format!("{} {}", item.label, last_index(&item.reference)))
                 ),
                 _ => {
-                    let prompt = node.and_then(|n| self.session.prompt(n));
-                    let value = prompt
-                        .as_ref()
-                        .map(|p| self.shown_value(p))
-                        .unwrap_or_default();
-                    let mark = if item.answered { "[x]" } else { "[ ]" };
+                    // Built from the stored value, not a whole prompt: this
+                    // runs for every question of the form.
+                    let value = node.map_or(String::new(), |n| {
+                        let v = self.session.value_of(n);
+                        if v.is_empty() || !(item.kind.starts_with("select") || item.kind == "rank")
+                        {
+                            v.to_string()
+                        } else {
+                            shown_value(v, &self.session.options_of(n))
+                        }
+                    });
+                    let mark = match item.kind.as_str() {
+                        "note" => "   ",
+                        _ if item.answered => "[x]",
+                        _ => "[ ]",
+                    };
                     let mut l = format!("{indent}{mark} {}", item.label);
                     if !value.is_empty() {
                         l.push_str(&format!(": {}", s.ok(&truncate(&value, 40))));
@@ -947,6 +923,23 @@ fn last_index(reference: &str) -> &str {
     reference
         .rsplit_once('[')
         .map_or("", |(_, i)| i.trim_end_matches(']'))
+}
+
+/// An answer as the enumerator reads it: choice labels, not values.
+fn shown_value(value: &str, choices: &[ChoiceOption]) -> String {
+    if choices.is_empty() {
+        return value.to_string();
+    }
+    value
+        .split_whitespace()
+        .map(|v| {
+            choices
+                .iter()
+                .find(|c| c.value == v)
+                .map_or(v.to_string(), |c| c.label.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn truncate(s: &str, max: usize) -> String {

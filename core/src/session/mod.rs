@@ -35,7 +35,7 @@ use crate::instrument::QuestionType;
 
 pub use error::{CompileError, SessionError};
 pub use form::{Form, TplId, TplKind};
-pub use prompt::{Prompt, RepeatInstance, RepeatPrompt};
+pub use prompt::{Progress, Prompt, RepeatInstance, RepeatPrompt};
 pub use state::{Blocker, ContainerState, LeafState};
 pub use tree::NodeId;
 

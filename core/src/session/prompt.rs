@@ -12,6 +12,7 @@ use crate::instrument::QuestionType;
 
 use super::Session;
 use super::form::{TplId, TplKind};
+use super::navigation::Screen;
 use super::state::ChoiceOption;
 use super::tree::NodeId;
 
@@ -60,6 +61,14 @@ pub struct RepeatPrompt {
     pub label: String,
     /// Instances there are now.
     pub count: usize,
+}
+
+/// Questions shown now that the enumerator can answer, and how many of
+/// them hold an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub answered: usize,
+    pub asked: usize,
 }
 
 /// A repeat instance that holds some node.
@@ -207,6 +216,46 @@ impl Session {
             cur = self.tree.node(c).parent;
         }
         false
+    }
+
+    /// How far the response is over `screens` (from [`Session::screens`]):
+    /// questions the enumerator can answer, and how many hold an answer.
+    /// Cheap: no label is rendered, so a progress line can be drawn for
+    /// every screen of a large form.
+    pub fn progress(&self, screens: &[Screen]) -> Progress {
+        let mut p = Progress::default();
+        let mut count = |n: NodeId| {
+            if self.is_answerable(n) {
+                p.asked += 1;
+                if !self.tree.node(n).value.is_empty() {
+                    p.answered += 1;
+                }
+            }
+        };
+        for s in screens {
+            match s {
+                Screen::Question { node } => count(*node),
+                Screen::FieldList { questions, .. } => {
+                    questions.iter().copied().for_each(&mut count)
+                }
+                Screen::AddRepeat { .. } => {}
+            }
+        }
+        p
+    }
+
+    /// Whether the enumerator can answer `n` now: a question, neither a
+    /// note nor read-only.
+    pub fn is_answerable(&self, n: NodeId) -> bool {
+        let node = self.tree.node(n);
+        let t = self.form.template(node.tpl);
+        matches!(t.kind, TplKind::Leaf(q) if q != QuestionType::Note) && !node.readonly
+    }
+
+    /// The stored answer of a question (kept while non-relevant), without
+    /// building a whole prompt.
+    pub fn value_of(&self, n: NodeId) -> &str {
+        &self.tree.node(n).value
     }
 
     /// ODK's reference for a node (`/data/members[2]/name`).
