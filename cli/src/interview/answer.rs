@@ -54,6 +54,23 @@ fn resolve_one<'a>(choices: &'a [ChoiceOption], token: &str) -> Result<&'a str, 
     }
 }
 
+/// The choices whose label or value contains `typed` (ignoring case), by
+/// index: what "type part of a name" finds in a long list.
+pub fn search(choices: &[ChoiceOption], typed: &str) -> Vec<usize> {
+    let needle = typed.trim().to_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    choices
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.label.to_lowercase().contains(&needle) || c.value.to_lowercase().contains(&needle)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The value to give the session for `typed` on this prompt.
 pub fn value_for(prompt: &Prompt, typed: &str) -> Result<String, String> {
     let q = prompt.qtype;
@@ -181,6 +198,16 @@ mod tests {
         assert_eq!(value_for(&p, "1 3"), Ok("apple ns".into()));
         assert_eq!(value_for(&p, "mango,1, mango"), Ok("mango apple".into()));
         assert!(value_for(&p, "1 9").is_err());
+    }
+
+    #[test]
+    fn search_finds_parts_of_labels_and_values() {
+        let p = prompt(QuestionType::SelectOne, FRUIT);
+        assert_eq!(search(&p.choices, "AN"), [1]);
+        assert_eq!(search(&p.choices, "p"), [0]);
+        assert_eq!(search(&p.choices, "s"), [2]);
+        assert!(search(&p.choices, "kiwi").is_empty());
+        assert!(search(&p.choices, " ").is_empty());
     }
 
     #[test]

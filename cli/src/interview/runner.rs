@@ -17,6 +17,9 @@ use super::command::{self, Command, HELP, Input};
 use super::style::Style;
 use super::{Change, InterviewError, InterviewHooks, InterviewOptions, Outcome};
 
+/// Choices listed under a question before the rest are left to search.
+const MAX_CHOICES_SHOWN: usize = 30;
+
 /// A screen's identity, stable while answers change the screen list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -349,7 +352,21 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         let value = match answer::value_for(&prompt, &text) {
             Ok(v) => v,
             Err(m) => {
-                self.say_error(&m)?;
+                let found = answer::search(&prompt.choices, &text);
+                if found.is_empty() {
+                    self.say_error(&m)?;
+                } else {
+                    let more = found.len().saturating_sub(MAX_CHOICES_SHOWN);
+                    writeln!(self.out, "{}", self.style.warn("Choices that match:"))?;
+                    self.draw_choices(&prompt, &found[..found.len() - more])?;
+                    if more > 0 {
+                        writeln!(
+                            self.out,
+                            "  {}",
+                            self.style.dim(&format!("... and {more} more"))
+                        )?;
+                    }
+                }
                 return Ok(Flow::Stay);
             }
         };
@@ -739,21 +756,18 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         if let Some(h) = &p.hint {
             writeln!(self.out, "  {}", s.dim(h))?;
         }
-        let chosen: Vec<&str> = p.value.split_whitespace().collect();
-        for (i, c) in p.choices.iter().enumerate() {
-            let key = answer::choice_key(&p.choices, i);
-            let picked = chosen.contains(&c.value.as_str());
-            let mark = match (p.qtype.is_multi(), picked) {
-                (true, true) => s.ok("[x]"),
-                (true, false) => "[ ]".to_string(),
-                (false, true) => s.ok("(x)"),
-                (false, false) => "( )".to_string(),
-            };
+        let all: Vec<usize> = (0..p.choices.len()).collect();
+        // A long list (districts, schools) is cut; typing part of a name
+        // lists the matches.
+        self.draw_choices(p, &all[..all.len().min(MAX_CHOICES_SHOWN)])?;
+        if p.choices.len() > MAX_CHOICES_SHOWN {
             writeln!(
                 self.out,
-                " {mark} {} {}",
-                s.accent(&format!("{key:>3})")),
-                c.label
+                "  {}",
+                s.dim(&format!(
+                    "... and {} more: type part of a name to find it",
+                    p.choices.len() - MAX_CHOICES_SHOWN
+                ))
             )?;
         }
         let mut expects = answer::expects(p);
@@ -772,6 +786,30 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         }
         if let Some(m) = &p.constraint_violation {
             writeln!(self.out, "{}", s.error(&format!("! {m}")))?;
+        }
+        Ok(())
+    }
+
+    /// Choices by index, with their keys and whether they are picked.
+    fn draw_choices(&mut self, p: &Prompt, which: &[usize]) -> Result<(), InterviewError> {
+        let s = self.style;
+        let chosen: Vec<&str> = p.value.split_whitespace().collect();
+        for &i in which {
+            let Some(c) = p.choices.get(i) else { continue };
+            let key = answer::choice_key(&p.choices, i);
+            let picked = chosen.contains(&c.value.as_str());
+            let mark = match (p.qtype.is_multi(), picked) {
+                (true, true) => s.ok("[x]"),
+                (true, false) => "[ ]".to_string(),
+                (false, true) => s.ok("(x)"),
+                (false, false) => "( )".to_string(),
+            };
+            writeln!(
+                self.out,
+                " {mark} {} {}",
+                s.accent(&format!("{key:>3})")),
+                c.label
+            )?;
         }
         Ok(())
     }

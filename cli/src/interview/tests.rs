@@ -414,3 +414,30 @@ fn unknown_commands_and_help() {
         "{out}"
     );
 }
+
+#[test]
+fn long_choice_lists_are_cut_and_searched() {
+    let choices: Vec<Value> = (1..=50)
+        .map(|i| json!({"name": format!("d{i}"), "label": {"": format!("District {i}")}, "row": i + 1}))
+        .collect();
+    let v = json!({
+        "model_version": 1, "form_id": "t", "title": "T", "root_name": "data", "settings": {},
+        "children": [{"name": "district", "kind": {"kind": "question", "type": "select_one", "list": "d"},
+                      "row": 2, "label": {"": "District?"}}],
+        "choices": {"d": {"choices": choices}},
+    });
+    let i = Instrument::from_json(v.to_string().as_bytes()).unwrap();
+    let mut s = Session::with_env(
+        Arc::new(Form::compile(i).unwrap()),
+        SessionOptions::default(),
+        Box::new(FixedEnv::default()),
+    );
+    let (_, out, _) = run(&mut s, "trict 4\n45\n:q\n");
+    assert!(out.contains(" 30) District 30\n"), "{out}");
+    assert!(!out.contains(" 31) District 31\n"), "{out}");
+    assert!(out.contains("... and 20 more: type part of a name"), "{out}");
+    let matches = out.split("Choices that match:").nth(1).unwrap_or_default();
+    assert!(matches.contains("  4) District 4\n") && matches.contains(" 49) District 49\n"), "{out}");
+    assert!(!matches.contains("District 5\n"), "{out}");
+    assert_eq!(value(&s, "/data/district"), "d45");
+}
