@@ -7,17 +7,21 @@
 //! every answer through [`InterviewHooks`]:
 //!
 //! ```ignore
-//! struct StoreHooks<'a> { store: &'a Store, draft: DraftId }
+//! // In `device fill`, with names from the store (illustrative):
+//! struct StoreHooks<'a> { store: &'a mut Store, draft: DraftId }
 //! impl InterviewHooks for StoreHooks<'_> {
-//!     fn changed(&mut self, s: &Session, change: &Change) -> Result<(), HookError> {
-//!         Ok(self.store.save_answers(self.draft, &s.answers())?)
+//!     fn changed(&mut self, s: &Session, _change: &Change) -> Result<(), HookError> {
+//!         Ok(self.store.save_draft(self.draft, &s.answers(), s.language())?)
 //!     }
 //!     fn finalize(&mut self, s: &Session) -> Result<(), HookError> {
-//!         Ok(self.store.finalize(self.draft, s)?)
+//!         Ok(self.store.finalize(self.draft, &s.submission_xml())?)
 //!     }
+//!     // save(): every answer is already committed, so the default (nothing) is right.
 //! }
-//! let outcome = run_interview(&mut session, stdin.lock(), stdout.lock(),
-//!                             &mut hooks, &InterviewOptions::for_terminal().resuming())?;
+//! let options = InterviewOptions::for_terminal().resuming();
+//! match run_interview(&mut session, stdin().lock(), stdout().lock(), &mut hooks, &options)? {
+//!     Outcome::Finalized => ..., Outcome::Saved | Outcome::Quit | Outcome::EndOfInput => ...,
+//! }
 //! ```
 
 mod answer;
@@ -43,6 +47,11 @@ pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One accepted change to the response, reported as soon as it is made so
 /// that a store can commit it (a draft must survive the process dying).
+///
+/// A change can move other values too (a `trigger` recalculation, the
+/// defaults of a new repeat instance, the indices of later instances after a
+/// removal), so a store keeping a draft should save `session.answers()` (the
+/// whole restorable state) rather than only the value at `reference`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A question was answered or cleared (`/data/members[2]/age`).

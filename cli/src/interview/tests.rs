@@ -435,9 +435,15 @@ fn long_choice_lists_are_cut_and_searched() {
     let (_, out, _) = run(&mut s, "trict 4\n45\n:q\n");
     assert!(out.contains(" 30) District 30\n"), "{out}");
     assert!(!out.contains(" 31) District 31\n"), "{out}");
-    assert!(out.contains("... and 20 more: type part of a name"), "{out}");
+    assert!(
+        out.contains("... and 20 more: type part of a name"),
+        "{out}"
+    );
     let matches = out.split("Choices that match:").nth(1).unwrap_or_default();
-    assert!(matches.contains("  4) District 4\n") && matches.contains(" 49) District 49\n"), "{out}");
+    assert!(
+        matches.contains("  4) District 4\n") && matches.contains(" 49) District 49\n"),
+        "{out}"
+    );
     assert!(!matches.contains("District 5\n"), "{out}");
     assert_eq!(value(&s, "/data/district"), "d45");
 }
