@@ -5,6 +5,11 @@
 //! tail latencies of one answer and peak memory of a whole run, which a
 //! mean-of-iterations harness does not show.
 
+pub mod forms;
+pub mod xlsform;
+
+pub use xlsform::generated_xlsform;
+
 use std::time::{Duration, Instant};
 
 /// Durations of repeated runs of one operation.
@@ -48,24 +53,14 @@ pub fn peak_rss_bytes() -> u64 {
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
 
 /// Formats a duration for a results table: µs below 1 ms, ms above.
 pub fn fmt_duration(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.1} µs")
-    } else {
-        format!("{:.2} ms", us / 1000.0)
-    }
+    if us < 1000.0 { format!("{us:.1} µs") } else { format!("{:.2} ms", us / 1000.0) }
 }
 
 #[cfg(test)]

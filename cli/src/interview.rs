@@ -184,8 +184,7 @@ pub fn run_interview<R: BufRead, W: Write>(
 /// `enumera form preview FORM [--lang L]`.
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    /// The form file (Enumera instrument .json; XLSForm .xlsx once the
-    /// importer is in).
+    /// The form file (XLSForm .xlsx or Enumera instrument .json).
     pub form: PathBuf,
     /// Start in this language (its name, `Português (pt)`, or its code, `pt`).
     #[arg(long)]
@@ -232,27 +231,19 @@ pub fn preview(args: PreviewArgs) -> Result<ExitCode, UserError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a form file into an instrument.
-///
-/// MERGE: switch to the XLSForm importer from branch `import`
-/// (`enumera_core::instrument::load_form(path)`, refusing a form whose
-/// `Imported` has errors) so that .xlsx works too.
+/// Reads a form (XLSForm or instrument JSON) with the importer; a form
+/// with errors is refused, its errors on stderr as `form check` prints them.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| UserError(format!("cannot read {}: {e}", path.display())))?;
-    let is_xlsx = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    if is_xlsx {
+    let imported = enumera_core::instrument::load_form(path)?;
+    if imported.has_errors() {
+        let file = path.display();
+        for d in imported.errors() {
+            eprintln!("{file}: {d}");
+        }
         return Err(UserError(format!(
-            "{}: XLSForm files need the importer, not in this build yet; give an instrument .json",
-            path.display()
+            "{file} has {} error(s) and cannot be filled; fix them first",
+            imported.errors().count()
         )));
     }
-    Instrument::from_json(&bytes).map_err(|e| {
-        UserError(format!(
-            "{} is not an instrument JSON file: {e}",
-            path.display()
-        ))
-    })
+    Ok(imported.instrument)
 }

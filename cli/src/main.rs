@@ -4,6 +4,7 @@
 //! progress and messages on stderr; exit 0 success, 1 a user error with a clear
 //! message, 2 a usage error (clap's own exit code).
 
+mod device;
 mod form;
 mod interview;
 
@@ -23,9 +24,8 @@ enum Command {
     /// Check, convert and try survey instruments (XLSForm or Enumera JSON).
     #[command(subcommand)]
     Form(form::FormCommand),
-    /// Try a form interactively at the terminal, without a device (to
-    /// become `enumera form preview` once `form` has its subcommands).
-    Preview(interview::PreviewArgs),
+    /// The device database: init, install instruments, list and inspect responses.
+    Device(device::DeviceArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Form(cmd) => form::run(cmd),
-        Command::Preview(args) => interview::preview(args),
+        Command::Device(args) => device::run(args),
     };
     match result {
         Ok(code) => code,

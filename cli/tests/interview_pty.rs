@@ -16,7 +16,7 @@ fn spawn(args: &[&str], color: bool) -> (tempfile::TempDir, PtySession) {
     let dir = tempfile::tempdir().expect("temp dir");
     let form = common::form_file(&dir);
     let mut cmd = Command::new(common::enumera());
-    cmd.arg("preview").arg(&form).args(args);
+    cmd.args(["form", "preview"]).arg(&form).args(args);
     if color {
         cmd.env_remove("NO_COLOR");
     } else {
@@ -89,8 +89,7 @@ fn colours_on_a_terminal_unless_no_color() {
     let (_dir, mut p) = spawn(&[], true);
     p.exp_string("\x1b[1mHow old are you?\x1b[0m").unwrap();
     p.send_line("x").unwrap();
-    p.exp_string("\x1b[1;31m! \"x\" is not a valid whole number.\x1b[0m")
-        .unwrap();
+    p.exp_string("\x1b[1;31m! \"x\" is not a valid whole number.\x1b[0m").unwrap();
     p.send_line(":q").unwrap();
     p.exp_eof().unwrap();
 
@@ -98,8 +97,5 @@ fn colours_on_a_terminal_unless_no_color() {
     let before = p.exp_string("How old are you?").unwrap();
     p.send_line(":q").unwrap();
     let rest = p.exp_eof().unwrap();
-    assert!(
-        !before.contains('\x1b') && !rest.contains('\x1b'),
-        "NO_COLOR: {before:?} {rest:?}"
-    );
+    assert!(!before.contains('\x1b') && !rest.contains('\x1b'), "NO_COLOR: {before:?} {rest:?}");
 }

@@ -9,3 +9,4 @@
 pub mod expr;
 pub mod instrument;
 pub mod session;
+pub mod store;

@@ -11,19 +11,14 @@ use enumera_core::session::state::ChoiceOption;
 /// so only values are offered and the ambiguity never arises).
 pub fn choice_key(choices: &[ChoiceOption], index: usize) -> String {
     if keys_are_values(choices) {
-        choices
-            .get(index)
-            .map(|c| c.value.clone())
-            .unwrap_or_default()
+        choices.get(index).map(|c| c.value.clone()).unwrap_or_default()
     } else {
         (index + 1).to_string()
     }
 }
 
 fn keys_are_values(choices: &[ChoiceOption]) -> bool {
-    choices
-        .iter()
-        .any(|c| c.value.trim().parse::<i64>().is_ok())
+    choices.iter().any(|c| c.value.trim().parse::<i64>().is_ok())
 }
 
 /// One typed token to a choice value: exact value, then number (when keys
@@ -37,10 +32,7 @@ fn resolve_one<'a>(choices: &'a [ChoiceOption], token: &str) -> Result<&'a str, 
     {
         return match n.checked_sub(1).and_then(|i| choices.get(i)) {
             Some(c) => Ok(&c.value),
-            None => Err(format!(
-                "there is no choice {n}: pick 1 to {}",
-                choices.len()
-            )),
+            None => Err(format!("there is no choice {n}: pick 1 to {}", choices.len())),
         };
     }
     let folded = token.to_lowercase();
@@ -152,10 +144,7 @@ mod tests {
             parameters: Default::default(),
             choices: choices
                 .iter()
-                .map(|(v, l)| ChoiceOption {
-                    value: (*v).into(),
-                    label: (*l).into(),
-                })
+                .map(|(v, l)| ChoiceOption { value: (*v).into(), label: (*l).into() })
                 .collect(),
             value: String::new(),
             required: false,
@@ -181,11 +170,7 @@ mod tests {
     fn numeric_values_are_their_own_keys() {
         let p = prompt(QuestionType::SelectOne, &[("0", "No"), ("1", "Yes")]);
         assert_eq!(choice_key(&p.choices, 1), "1");
-        assert_eq!(
-            value_for(&p, "1"),
-            Ok("1".into()),
-            "1 is Yes, not the first choice"
-        );
+        assert_eq!(value_for(&p, "1"), Ok("1".into()), "1 is Yes, not the first choice");
         assert_eq!(value_for(&p, "0"), Ok("0".into()));
         assert!(value_for(&p, "2").is_err());
         let q = prompt(QuestionType::SelectOne, FRUIT);

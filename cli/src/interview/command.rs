@@ -107,10 +107,7 @@ mod tests {
     #[test]
     fn answers_are_kept_as_typed() {
         assert_eq!(parse("34\n"), Ok(Input::Answer("34".into())));
-        assert_eq!(
-            parse(" Ana Maria "),
-            Ok(Input::Answer(" Ana Maria ".into()))
-        );
+        assert_eq!(parse(" Ana Maria "), Ok(Input::Answer(" Ana Maria ".into())));
         assert_eq!(parse("::colon"), Ok(Input::Answer(":colon".into())));
     }
 
@@ -136,10 +133,7 @@ mod tests {
             Command::Jump(Some("/data/members[2]/age".into()))
         );
         assert_eq!(cmd(":j"), Command::Jump(None));
-        assert_eq!(
-            cmd(":l Português (pt)"),
-            Command::Language(Some("Português (pt)".into()))
-        );
+        assert_eq!(cmd(":l Português (pt)"), Command::Language(Some("Português (pt)".into())));
         assert_eq!(cmd(":l"), Command::Language(None));
     }
 

@@ -79,9 +79,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             input,
             out,
             hooks,
-            style: Style {
-                color: options.color,
-            },
+            style: Style { color: options.color },
             echo: options.echo,
             screens: Vec::new(),
             index: 0,
@@ -100,9 +98,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             writeln!(
                 self.out,
                 "{}",
-                self.style.ok(&format!(
-                    "Resuming a draft: {answered} of {asked} questions answered."
-                ))
+                self.style
+                    .ok(&format!("Resuming a draft: {answered} of {asked} questions answered."))
             )?;
             self.first_unanswered()
         } else {
@@ -156,9 +153,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
     /// Recomputes the screens and finds the current one again.
     fn refresh(&mut self) {
         self.screens = self.session.screens();
-        let found = self
-            .key
-            .and_then(|k| self.screens.iter().position(|s| key_of(s) == k));
+        let found = self.key.and_then(|k| self.screens.iter().position(|s| key_of(s) == k));
         match found {
             Some(i) => self.index = i,
             None => {
@@ -173,10 +168,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             }
         }
         if let Some(Screen::FieldList { questions, .. }) = self.screens.get(self.index) {
-            match self
-                .sub_node
-                .and_then(|n| questions.iter().position(|&q| q == n))
-            {
+            match self.sub_node.and_then(|n| questions.iter().position(|&q| q == n)) {
                 Some(p) => self.sub = p,
                 None => self.sub = self.sub.min(questions.len().saturating_sub(1)),
             }
@@ -290,9 +282,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         if self.input.read_until(b'\n', &mut buf)? == 0 {
             return Ok(None);
         }
-        let line = String::from_utf8_lossy(&buf)
-            .trim_end_matches(['\n', '\r'])
-            .to_string();
+        let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
         if self.echo {
             writeln!(self.out, "{line}")?;
         }
@@ -301,17 +291,10 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
 
     /// A yes/no question; anything but yes (or the end of input) is no.
     fn confirm(&mut self, question: &str) -> Result<bool, InterviewError> {
-        write!(
-            self.out,
-            "{} ",
-            self.style.warn(&format!("{question} [y/N]"))
-        )?;
+        write!(self.out, "{} ", self.style.warn(&format!("{question} [y/N]")))?;
         self.out.flush()?;
         let line = self.read_line()?.unwrap_or_default();
-        Ok(matches!(
-            line.trim().to_lowercase().as_str(),
-            "y" | "yes" | "s" | "sim"
-        ))
+        Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes" | "s" | "sim"))
     }
 
     fn on_input(&mut self, input: Input) -> Result<Flow, InterviewError> {
@@ -374,14 +357,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             self.say_error(&describe(&e))?;
             return Ok(Flow::Stay);
         }
-        self.changed(Change::Answer {
-            reference: prompt.reference,
-        })?;
-        match self
-            .session
-            .prompt(node)
-            .and_then(|p| p.constraint_violation)
-        {
+        self.changed(Change::Answer { reference: prompt.reference })?;
+        match self.session.prompt(node).and_then(|p| p.constraint_violation) {
             Some(m) => {
                 self.say_error(&m)?;
                 Ok(Flow::Stay)
@@ -440,8 +417,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 write!(
                     self.out,
                     "{} ",
-                    self.style
-                        .warn("Jump to (screen number, reference or name; Enter to stay):")
+                    self.style.warn("Jump to (screen number, reference or name; Enter to stay):")
                 )?;
                 self.out.flush()?;
                 match self.read_line()? {
@@ -521,10 +497,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             return if (1..=n + 1).contains(&k) {
                 Ok(k - 1)
             } else {
-                Err(format!(
-                    "There is no screen {k}: screens are 1 to {n} ({} is the end).",
-                    n + 1
-                ))
+                Err(format!("There is no screen {k}: screens are 1 to {n} ({} is the end).", n + 1))
             };
         }
         let node = if target.starts_with('/') {
@@ -536,9 +509,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 .into_iter()
                 .find(|h| h.relevant && last_name(&h.reference) == target)
                 .ok_or_else(|| format!("No question named {target:?} is shown now."))?;
-            self.session
-                .resolve(&item.reference)
-                .map_err(|e| e.to_string())?
+            self.session.resolve(&item.reference).map_err(|e| e.to_string())?
         };
         self.screen_within(node)
             .ok_or_else(|| format!("{target} is not shown now (it is not relevant)."))
@@ -548,9 +519,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         if let Some(Screen::AddRepeat { parent, repeat }) = self.screens.get(self.index).cloned() {
             return self.add_repeat(parent, repeat);
         }
-        let instance = self
-            .current_node()
-            .and_then(|n| self.session.repeat_instance_of(n));
+        let instance = self.current_node().and_then(|n| self.session.repeat_instance_of(n));
         match instance {
             None => {
                 self.say_error(
@@ -576,14 +545,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             }
         };
         let reference = self.session.reference_of(id);
-        self.changed(Change::RepeatAdded {
-            reference: reference.clone(),
-        })?;
-        writeln!(
-            self.out,
-            "{}",
-            self.style.ok(&format!("Added {reference}."))
-        )?;
+        self.changed(Change::RepeatAdded { reference: reference.clone() })?;
+        writeln!(self.out, "{}", self.style.ok(&format!("Added {reference}.")))?;
         self.screens = self.session.screens();
         Ok(match self.screen_within(id) {
             Some(i) => Flow::Goto(i),
@@ -592,9 +555,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
     }
 
     fn remove_command(&mut self) -> Result<Flow, InterviewError> {
-        let instance = self
-            .current_node()
-            .and_then(|n| self.session.repeat_instance_of(n));
+        let instance = self.current_node().and_then(|n| self.session.repeat_instance_of(n));
         let Some(r) = instance else {
             self.say_error("Go to a question inside the repeat instance to remove (:j).")?;
             return Ok(Flow::Stay);
@@ -616,14 +577,8 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             self.say_error(&describe(&e))?;
             return Ok(Flow::Stay);
         }
-        self.changed(Change::RepeatRemoved {
-            reference: r.reference.clone(),
-        })?;
-        writeln!(
-            self.out,
-            "{}",
-            self.style.ok(&format!("Removed {}.", r.reference))
-        )?;
+        self.changed(Change::RepeatRemoved { reference: r.reference.clone() })?;
+        writeln!(self.out, "{}", self.style.ok(&format!("Removed {}.", r.reference)))?;
         self.screens = self.session.screens();
         Ok(Flow::Goto(start))
     }
@@ -660,10 +615,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         let mut line = format!("{} screens. Type :h for help.", self.screens.len());
         let languages = &self.session.form().instrument.languages;
         if languages.len() > 1 {
-            line.push_str(&format!(
-                " Languages: {} (:l LANG to switch).",
-                languages.join(", ")
-            ));
+            line.push_str(&format!(" Languages: {} (:l LANG to switch).", languages.join(", ")));
         }
         writeln!(self.out, "{}", self.style.dim(&line))?;
         Ok(())
@@ -712,11 +664,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                     format!("Add another {}? ({} so far)", p.label, p.count)
                 };
                 writeln!(self.out, "{}", self.style.bold(&question))?;
-                writeln!(
-                    self.out,
-                    "{}",
-                    self.style.dim("  y to add, n or Enter to go on")
-                )?;
+                writeln!(self.out, "{}", self.style.dim("  y to add, n or Enter to go on"))?;
                 Ok(())
             }
             Some(screen) => {
@@ -778,11 +726,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             writeln!(self.out, "  {}", s.dim(&format!("({expects})")))?;
         }
         if !p.value.is_empty() && p.qtype != QuestionType::Note {
-            writeln!(
-                self.out,
-                "  Answer: {}",
-                s.ok(&shown_value(&p.value, &p.choices))
-            )?;
+            writeln!(self.out, "  Answer: {}", s.ok(&shown_value(&p.value, &p.choices)))?;
         }
         if let Some(m) = &p.constraint_violation {
             writeln!(self.out, "{}", s.error(&format!("! {m}")))?;
@@ -804,12 +748,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 (false, true) => s.ok("(x)"),
                 (false, false) => "( )".to_string(),
             };
-            writeln!(
-                self.out,
-                " {mark} {} {}",
-                s.accent(&format!("{key:>3})")),
-                c.label
-            )?;
+            writeln!(self.out, " {mark} {} {}", s.accent(&format!("{key:>3})")), c.label)?;
         }
         Ok(())
     }
@@ -922,18 +861,10 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         }
         let current = self.session.language().map(str::to_string);
         for l in languages {
-            let mark = if current.as_deref() == Some(l.as_str()) {
-                "*"
-            } else {
-                " "
-            };
+            let mark = if current.as_deref() == Some(l.as_str()) { "*" } else { " " };
             writeln!(self.out, " {mark} {l}")?;
         }
-        writeln!(
-            self.out,
-            "{}",
-            self.style.dim("Switch with :l LANG (name or code).")
-        )?;
+        writeln!(self.out, "{}", self.style.dim("Switch with :l LANG (name or code)."))?;
         Ok(())
     }
 }
@@ -942,9 +873,9 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
 /// on screen, so it is left out).
 fn describe(e: &SessionError) -> String {
     match e {
-        SessionError::BadValue {
-            value, expected, ..
-        } => format!("{value:?} is not a valid {expected}."),
+        SessionError::BadValue { value, expected, .. } => {
+            format!("{value:?} is not a valid {expected}.")
+        }
         SessionError::NotAChoice { value, .. } => format!("{value:?} is not one of the choices."),
         other => other.to_string(),
     }
@@ -958,9 +889,7 @@ fn last_name(reference: &str) -> &str {
 
 /// `/data/members[2]` -> `2`.
 fn last_index(reference: &str) -> &str {
-    reference
-        .rsplit_once('[')
-        .map_or("", |(_, i)| i.trim_end_matches(']'))
+    reference.rsplit_once('[').map_or("", |(_, i)| i.trim_end_matches(']'))
 }
 
 /// An answer as the enumerator reads it: choice labels, not values.
@@ -970,12 +899,7 @@ fn shown_value(value: &str, choices: &[ChoiceOption]) -> String {
     }
     value
         .split_whitespace()
-        .map(|v| {
-            choices
-                .iter()
-                .find(|c| c.value == v)
-                .map_or(v.to_string(), |c| c.label.clone())
-        })
+        .map(|v| choices.iter().find(|c| c.value == v).map_or(v.to_string(), |c| c.label.clone()))
         .collect::<Vec<_>>()
         .join(", ")
 }

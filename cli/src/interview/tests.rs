@@ -52,11 +52,7 @@ fn household() -> Session {
     let mut members = json!({"name": "members", "kind": {"kind": "repeat"}, "row": 3,
         "label": {"English (en)": "Member"}});
     members["children"] = json!([q("m_name", "text", "Member name?")]);
-    session_of(json!([
-        q("hh", "text", "Household?"),
-        members,
-        q("end_note", "text", "Last?")
-    ]))
+    session_of(json!([q("hh", "text", "Household?"), members, q("end_note", "text", "Last?")]))
 }
 
 /// Records what the hooks saw; can be told to fail.
@@ -121,14 +117,8 @@ fn answer_back_violate_fix_and_finalize() {
     let (outcome, out, hooks) = run(&mut s, "17\n34\n:b\n\n1\n5\nAna\n\n");
     assert_eq!(outcome, Outcome::Finalized, "{out}");
     assert!(out.contains("! 18 to 119 please"), "{out}");
-    assert!(
-        out.contains("Answer: 34"),
-        "back shows the kept answer: {out}"
-    );
-    assert!(
-        out.contains("Grade?"),
-        "the relevant question appears: {out}"
-    );
+    assert!(out.contains("Answer: 34"), "back shows the kept answer: {out}");
+    assert!(out.contains("Grade?"), "the relevant question appears: {out}");
     assert_eq!(hooks.finalized, 1);
     let xml = s.submission_xml();
     assert!(
@@ -136,16 +126,7 @@ fn answer_back_violate_fix_and_finalize() {
         "{xml}"
     );
     let refs: Vec<&str> = hooks.changes.iter().filter_map(Change::reference).collect();
-    assert_eq!(
-        refs,
-        [
-            "/data/age",
-            "/data/age",
-            "/data/school",
-            "/data/grade",
-            "/data/name"
-        ]
-    );
+    assert_eq!(refs, ["/data/age", "/data/age", "/data/school", "/data/grade", "/data/name"]);
 }
 
 #[test]
@@ -155,15 +136,9 @@ fn required_blocks_enter_but_not_next_and_finalize_lists_blockers() {
     assert_eq!(outcome, Outcome::Quit);
     assert!(out.contains("! This field is required."), "{out}");
     assert!(out.contains("Cannot finalize yet: 1 problem(s)"), "{out}");
-    assert!(
-        out.contains("   3 Name?: This field is required.  /data/name"),
-        "{out}"
-    );
+    assert!(out.contains("   3 Name?: This field is required.  /data/name"), "{out}");
     assert_eq!(hooks.finalized, 0);
-    assert!(
-        !out.contains("Grade?"),
-        "grade stays hidden when school = no"
-    );
+    assert!(!out.contains("Grade?"), "grade stays hidden when school = no");
 }
 
 #[test]
@@ -171,26 +146,16 @@ fn a_violated_answer_blocks_moving_on_with_enter() {
     let mut s = basic();
     let (_, out, _) = run(&mut s, "200\n\n:q\n");
     assert_eq!(out.matches("! 18 to 119 please").count(), 2, "{out}");
-    assert_eq!(
-        value(&s, "/data/age"),
-        "200",
-        "the answer is kept, as ODK keeps it"
-    );
+    assert_eq!(value(&s, "/data/age"), "200", "the answer is kept, as ODK keeps it");
 }
 
 #[test]
 fn bad_values_and_choices_are_refused_with_the_reason() {
     let mut s = basic();
     let (_, out, hooks) = run(&mut s, "abc\n30\n7\nmaybe\nno\n:q\n");
-    assert!(
-        out.contains("! \"abc\" is not a valid whole number."),
-        "{out}"
-    );
+    assert!(out.contains("! \"abc\" is not a valid whole number."), "{out}");
     assert!(out.contains("! there is no choice 7: pick 1 to 2"), "{out}");
-    assert!(
-        out.contains("! \"maybe\" is not one of the choices"),
-        "{out}"
-    );
+    assert!(out.contains("! \"maybe\" is not one of the choices"), "{out}");
     assert_eq!(value(&s, "/data/school"), "no");
     assert_eq!(hooks.changes.len(), 2, "refused input changes nothing");
 }
@@ -198,10 +163,7 @@ fn bad_values_and_choices_are_refused_with_the_reason() {
 #[test]
 fn jump_by_number_reference_and_name() {
     let mut s = basic();
-    let (_, out, _) = run(
-        &mut s,
-        ":j 3\nBea\n:j /data/age\n44\n:j school\n:j 9\n:j nowhere\n:q\n",
-    );
+    let (_, out, _) = run(&mut s, ":j 3\nBea\n:j /data/age\n44\n:j school\n:j 9\n:j nowhere\n:q\n");
     assert_eq!(value(&s, "/data/name"), "Bea");
     assert_eq!(value(&s, "/data/age"), "44");
     assert!(out.contains("[2/3]"), "{out}");
@@ -227,12 +189,7 @@ fn language_switch_changes_labels_and_messages() {
     assert!(out.contains("pt How old?"), "{out}");
     assert!(out.contains("! 18 a 119"), "{out}");
     assert!(out.contains("! the form has no language \"xx\""), "{out}");
-    assert_eq!(
-        hooks.changes[0],
-        Change::Language {
-            language: "Português (pt)".into()
-        }
-    );
+    assert_eq!(hooks.changes[0], Change::Language { language: "Português (pt)".into() });
 }
 
 #[test]
@@ -252,39 +209,25 @@ fn repeats_add_another_and_remove() {
     let script = "H1\nAna\ny\nBea\ny\nCid\n:r\n:b\n:r\ny\nn\nfin\n:q\n";
     let (_, out, hooks) = run(&mut s, script);
     assert!(out.contains("Add another Member? (1 so far)"), "{out}");
-    assert!(
-        out.contains("Member 2"),
-        "breadcrumbs name the instance: {out}"
-    );
-    assert!(
-        out.contains("! Go to a question inside the repeat"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Remove Member 3 and all its answers?"),
-        "{out}"
-    );
+    assert!(out.contains("Member 2"), "breadcrumbs name the instance: {out}");
+    assert!(out.contains("! Go to a question inside the repeat"), "{out}");
+    assert!(out.contains("Remove Member 3 and all its answers?"), "{out}");
     let xml = s.submission_xml();
     assert!(
         xml.contains("<members><m_name>Ana</m_name></members><members><m_name>Bea</m_name></members><end_note>fin</end_note>"),
         "{xml}"
     );
-    assert!(hooks.changes.contains(&Change::RepeatAdded {
-        reference: "/data/members[3]".into()
-    }));
-    assert!(hooks.changes.contains(&Change::RepeatRemoved {
-        reference: "/data/members[3]".into()
-    }));
+    assert!(hooks.changes.contains(&Change::RepeatAdded { reference: "/data/members[3]".into() }));
+    assert!(
+        hooks.changes.contains(&Change::RepeatRemoved { reference: "/data/members[3]".into() })
+    );
 }
 
 #[test]
 fn add_from_inside_a_repeat_and_remove_outside_is_refused() {
     let mut s = household();
     let (_, out, _) = run(&mut s, ":r\nH\nAna\n:a\nBea\n:q\n");
-    assert!(
-        out.contains("! Go to a question inside the repeat instance"),
-        "{out}"
-    );
+    assert!(out.contains("! Go to a question inside the repeat instance"), "{out}");
     assert_eq!(value(&s, "/data/members[2]/m_name"), "Bea");
 }
 
@@ -326,37 +269,21 @@ fn save_quit_and_end_of_input() {
 #[test]
 fn a_failing_change_hook_stops_the_interview() {
     let mut s = basic();
-    let mut hooks = Recorder {
-        fail_changes: true,
-        ..Recorder::default()
-    };
+    let mut hooks = Recorder { fail_changes: true, ..Recorder::default() };
     let (r, _) = run_with(&mut s, "30\n:q\n", &mut hooks, &InterviewOptions::default());
     let e = r.unwrap_err();
     assert!(matches!(e, InterviewError::Hook { .. }));
-    assert_eq!(
-        e.to_string(),
-        "could not keep the change to /data/age: disk full"
-    );
+    assert_eq!(e.to_string(), "could not keep the change to /data/age: disk full");
 }
 
 #[test]
 fn a_refused_finalize_is_shown_and_the_interview_goes_on() {
     let mut s = basic();
-    let mut hooks = Recorder {
-        refuse_finalize: true,
-        ..Recorder::default()
-    };
-    let (r, out) = run_with(
-        &mut s,
-        ":j 3\nAna\n:f\n:q\n",
-        &mut hooks,
-        &InterviewOptions::default(),
-    );
+    let mut hooks = Recorder { refuse_finalize: true, ..Recorder::default() };
+    let (r, out) =
+        run_with(&mut s, ":j 3\nAna\n:f\n:q\n", &mut hooks, &InterviewOptions::default());
     assert_eq!(r.unwrap(), Outcome::Quit);
-    assert!(
-        out.contains("! Could not finalize: the store is read-only"),
-        "{out}"
-    );
+    assert!(out.contains("! Could not finalize: the store is read-only"), "{out}");
 }
 
 #[test]
@@ -367,36 +294,18 @@ fn resume_starts_at_the_first_unanswered_screen() {
     let options = InterviewOptions::default().resuming();
     let (r, out) = run_with(&mut s, ":q\n", &mut NoHooks, &options);
     assert_eq!(r.unwrap(), Outcome::Quit);
-    assert!(
-        out.contains("Resuming a draft: 2 of 3 questions answered."),
-        "{out}"
-    );
+    assert!(out.contains("Resuming a draft: 2 of 3 questions answered."), "{out}");
     assert!(out.contains("[3/3]"), "{out}");
     assert!(!out.contains("[1/3]"), "{out}");
 }
 
 #[test]
 fn colours_only_when_asked_and_echo_when_piped() {
-    let options = InterviewOptions {
-        color: true,
-        echo: true,
-        resume: false,
-    };
+    let options = InterviewOptions { color: true, echo: true, resume: false };
     let (_, out) = run_with(&mut basic(), "17\n:q\n", &mut NoHooks, &options);
-    assert!(
-        out.contains("\x1b[1;31m! 18 to 119 please\x1b[0m"),
-        "{out:?}"
-    );
-    assert!(
-        out.contains("> \x1b[0m17\n"),
-        "the input is echoed: {out:?}"
-    );
-    let (_, plain) = run_with(
-        &mut basic(),
-        "17\n:q\n",
-        &mut NoHooks,
-        &InterviewOptions::default(),
-    );
+    assert!(out.contains("\x1b[1;31m! 18 to 119 please\x1b[0m"), "{out:?}");
+    assert!(out.contains("> \x1b[0m17\n"), "the input is echoed: {out:?}");
+    let (_, plain) = run_with(&mut basic(), "17\n:q\n", &mut NoHooks, &InterviewOptions::default());
     assert!(!plain.contains('\x1b'));
     assert!(!plain.contains("> 17"), "no echo unless asked");
 }
@@ -404,15 +313,9 @@ fn colours_only_when_asked_and_echo_when_piped() {
 #[test]
 fn unknown_commands_and_help() {
     let (_, out, _) = run(&mut basic(), ":zz\n:h\n::x\n:q\n");
-    assert!(
-        out.contains("! unknown command :zz (type :h for the list)"),
-        "{out}"
-    );
+    assert!(out.contains("! unknown command :zz (type :h for the list)"), "{out}");
     assert!(out.contains(":j [N|REF]"), "{out}");
-    assert!(
-        out.contains("! \":x\" is not a valid whole number."),
-        "{out}"
-    );
+    assert!(out.contains("! \":x\" is not a valid whole number."), "{out}");
 }
 
 #[test]
@@ -435,10 +338,7 @@ fn long_choice_lists_are_cut_and_searched() {
     let (_, out, _) = run(&mut s, "trict 4\n45\n:q\n");
     assert!(out.contains(" 30) District 30\n"), "{out}");
     assert!(!out.contains(" 31) District 31\n"), "{out}");
-    assert!(
-        out.contains("... and 20 more: type part of a name"),
-        "{out}"
-    );
+    assert!(out.contains("... and 20 more: type part of a name"), "{out}");
     let matches = out.split("Choices that match:").nth(1).unwrap_or_default();
     assert!(
         matches.contains("  4) District 4\n") && matches.contains(" 49) District 49\n"),

@@ -81,7 +81,19 @@ pub trait Document {
         default_compare_order(self, a, b)
     }
 
-    /// The first element child named `name`: the hot path of `/data/x`.
+    /// Appends the element children named `name`, in document order: the
+    /// hot path of `/data/x`. Override with an index for wide groups.
+    fn children_named(&self, node: NodeId, name: &str, out: &mut Vec<NodeId>) {
+        let mut c = self.first_child(node);
+        while let Some(n) = c {
+            if self.name(n) == name {
+                out.push(n);
+            }
+            c = self.next_sibling(n);
+        }
+    }
+
+    /// The first element child named `name`.
     fn child_named(&self, node: NodeId, name: &str) -> Option<NodeId> {
         let mut c = self.first_child(node);
         while let Some(n) = c {

@@ -31,7 +31,11 @@ mod lexer;
 mod memdoc;
 mod parser;
 mod print;
+#[cfg(test)]
+mod proptests;
 pub mod refs;
+#[cfg(any(test, feature = "testdata"))]
+pub mod testdata;
 mod value;
 
 pub use ast::{Axis, BinOp, Call, Expr, Filter, NodeTest, Path, Step};

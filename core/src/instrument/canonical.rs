@@ -40,9 +40,7 @@ impl Instrument {
         }
         let probe: Probe = serde_json::from_slice(bytes)?;
         if probe.model_version != MODEL_VERSION {
-            return Err(CanonicalError::Version {
-                found: probe.model_version,
-            });
+            return Err(CanonicalError::Version { found: probe.model_version });
         }
         Ok(serde_json::from_slice(bytes)?)
     }

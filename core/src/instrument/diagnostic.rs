@@ -25,28 +25,16 @@ pub struct Location {
 
 impl Location {
     pub fn sheet(sheet: &str) -> Self {
-        Location {
-            sheet: sheet.to_string(),
-            row: None,
-            column: None,
-        }
+        Location { sheet: sheet.to_string(), row: None, column: None }
     }
 
     pub fn row(sheet: &str, row: u32) -> Self {
-        Location {
-            sheet: sheet.to_string(),
-            row: Some(row),
-            column: None,
-        }
+        Location { sheet: sheet.to_string(), row: Some(row), column: None }
     }
 
     /// `col` is 0-based, as calamine counts.
     pub fn cell(sheet: &str, row: u32, col: usize) -> Self {
-        Location {
-            sheet: sheet.to_string(),
-            row: Some(row),
-            column: Some(column_letters(col)),
-        }
+        Location { sheet: sheet.to_string(), row: Some(row), column: Some(column_letters(col)) }
     }
 }
 
@@ -71,19 +59,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(location: Location, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            location,
-            message: message.into(),
-        }
+        Diagnostic { severity: Severity::Error, location, message: message.into() }
     }
 
     pub fn warning(location: Location, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            location,
-            message: message.into(),
-        }
+        Diagnostic { severity: Severity::Warning, location, message: message.into() }
     }
 }
 
@@ -128,10 +108,7 @@ mod tests {
             Location::cell("survey", 12, 4),
             "unknown reference ${agee} in relevant",
         );
-        assert_eq!(
-            d.to_string(),
-            "survey!E12: unknown reference ${agee} in relevant"
-        );
+        assert_eq!(d.to_string(), "survey!E12: unknown reference ${agee} in relevant");
         assert_eq!(Location::row("choices", 3).to_string(), "choices!3:3");
         assert_eq!(Location::sheet("settings").to_string(), "settings");
     }

@@ -41,11 +41,7 @@ impl ElementPath {
     /// Depth (number of segments) of the innermost repeat that is an ancestor
     /// of, or is, this element, counting the element itself.
     fn repeat_prefixes(&self) -> impl Iterator<Item = usize> + '_ {
-        self.repeat
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| **r)
-            .map(|(i, _)| i + 1)
+        self.repeat.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| i + 1)
     }
 
     /// Relative path from `context` to `self` when both share a repeat, per
@@ -104,10 +100,8 @@ pub struct PathIndex {
 impl PathIndex {
     pub fn new(instrument: &Instrument) -> Self {
         let mut index = PathIndex::default();
-        let root = ElementPath {
-            segments: vec![instrument.root_name.clone()],
-            repeat: vec![false],
-        };
+        let root =
+            ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
         for child in &instrument.children {
             index.add(child, &root);
         }
@@ -117,23 +111,17 @@ impl PathIndex {
     fn add(&mut self, node: &Node, parent: &ElementPath) {
         let mut path = parent.clone();
         path.segments.push(node.name.clone());
-        path.repeat
-            .push(matches!(node.kind, NodeKind::Repeat { .. }));
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
         for child in &node.children {
             self.add(child, &path);
         }
-        self.by_name
-            .entry(node.name.clone())
-            .or_default()
-            .push(path);
+        self.by_name.entry(node.name.clone()).or_default().push(path);
     }
 
     /// The element named `name`, if exactly one is.
     pub fn get(&self, name: &str) -> Result<&ElementPath, RefError> {
         match self.by_name.get(name).map(Vec::as_slice) {
-            None | Some([]) => Err(RefError::Unknown {
-                name: name.to_string(),
-            }),
+            None | Some([]) => Err(RefError::Unknown { name: name.to_string() }),
             Some([one]) => Ok(one),
             Some(many) => Err(RefError::Ambiguous {
                 name: name.to_string(),
@@ -149,17 +137,10 @@ impl PathIndex {
         for piece in scan(src) {
             match piece? {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Ref {
-                    name,
-                    in_predicate,
-                    in_indexed_repeat,
-                } => {
+                Piece::Ref { name, in_predicate, in_indexed_repeat } => {
                     let target = self.get(name)?;
-                    let relative = if in_indexed_repeat {
-                        None
-                    } else {
-                        target.relative_from(context)
-                    };
+                    let relative =
+                        if in_indexed_repeat { None } else { target.relative_from(context) };
                     match relative {
                         Some(rel) if in_predicate => {
                             out.push_str("current()/");
@@ -188,11 +169,7 @@ pub fn references(src: &str) -> Result<Vec<&str>, RefError> {
 
 enum Piece<'a> {
     Text(&'a str),
-    Ref {
-        name: &'a str,
-        in_predicate: bool,
-        in_indexed_repeat: bool,
-    },
+    Ref { name: &'a str, in_predicate: bool, in_indexed_repeat: bool },
 }
 
 /// Splits `src` into text and `${name}` references, tracking (outside string
@@ -304,10 +281,7 @@ mod tests {
         let name = path(&[("data", false), ("m", true), ("name", false)]);
         let age = path(&[("data", false), ("m", true), ("g", false), ("age", false)]);
         let idx = index(&[("name", name.clone()), ("age", age.clone())]);
-        assert_eq!(
-            idx.expand("${name} != ''", &age).unwrap(),
-            "../../name != ''"
-        );
+        assert_eq!(idx.expand("${name} != ''", &age).unwrap(), "../../name != ''");
         assert_eq!(idx.expand("${age}", &name).unwrap(), "../g/age");
     }
 
@@ -316,10 +290,7 @@ mod tests {
         let age = path(&[("data", false), ("m", true), ("age", false)]);
         let total = path(&[("data", false), ("total", false)]);
         let idx = index(&[("age", age)]);
-        assert_eq!(
-            idx.expand("sum(${age})", &total).unwrap(),
-            "sum(/data/m/age)"
-        );
+        assert_eq!(idx.expand("sum(${age})", &total).unwrap(), "sum(/data/m/age)");
     }
 
     #[test]
@@ -341,13 +312,11 @@ mod tests {
             "outside a predicate, plain relative"
         );
         assert_eq!(
-            idx.expand("instance('c')/root/item[state = ${state}]", &city)
-                .unwrap(),
+            idx.expand("instance('c')/root/item[state = ${state}]", &city).unwrap(),
             "instance('c')/root/item[state = current()/../state]"
         );
         assert_eq!(
-            idx.expand("indexed-repeat(${state}, /data/m, 1)", &city)
-                .unwrap(),
+            idx.expand("indexed-repeat(${state}, /data/m, 1)", &city).unwrap(),
             "indexed-repeat(/data/m/state, /data/m, 1)"
         );
     }
@@ -361,14 +330,8 @@ mod tests {
             idx.expand("${nope} = 1", &q).unwrap_err().to_string(),
             "unknown reference ${nope}"
         );
-        assert_eq!(
-            idx.expand("1 + ${q", &q).unwrap_err(),
-            RefError::Unterminated { column: 5 }
-        );
-        assert_eq!(
-            references("${a} + ${ b } * ${a}").unwrap(),
-            vec!["a", "b", "a"]
-        );
+        assert_eq!(idx.expand("1 + ${q", &q).unwrap_err(), RefError::Unterminated { column: 5 });
+        assert_eq!(references("${a} + ${ b } * ${a}").unwrap(), vec!["a", "b", "a"]);
     }
 
     #[test]
@@ -377,9 +340,6 @@ mod tests {
         let b = path(&[("data", false), ("g2", false), ("x", false)]);
         let idx = index(&[("x", a.clone()), ("x", b)]);
         let err = idx.expand("${x}", &a).unwrap_err().to_string();
-        assert!(
-            err.contains("/data/g1/x") && err.contains("/data/g2/x"),
-            "{err}"
-        );
+        assert!(err.contains("/data/g1/x") && err.contains("/data/g2/x"), "{err}");
     }
 }

@@ -116,19 +116,40 @@ impl Document for SessionDoc<'_> {
         }
     }
 
+    fn children_named(&self, node: XId, name: &str, out: &mut Vec<XId>) {
+        let Some(n) = tree_node(node) else {
+            // The document root and secondary instances are small: scan.
+            let mut c = self.first_child(node);
+            while let Some(x) = c {
+                if self.name(x) == name {
+                    out.push(x);
+                }
+                c = self.next_sibling(x);
+            }
+            return;
+        };
+        let parent_tpl = self.tree.node(n).tpl;
+        let Some(&tpl) = self.form.child_by_name[parent_tpl].get(name) else { return };
+        // Instances of one template are contiguous siblings.
+        let mut c = self.tree.first_of(n, tpl);
+        while let Some(x) = c {
+            if self.tree.node(x).tpl != tpl {
+                break;
+            }
+            out.push(xid(x));
+            c = self.tree.node(x).next;
+        }
+    }
+
     fn child_named(&self, node: XId, name: &str) -> Option<XId> {
         if node == DOC_ROOT {
             let root = self.tree.root();
             return (self.form.template(self.tree.node(root).tpl).name == name).then(|| xid(root));
         }
         if let Some(n) = tree_node(node) {
-            return self
-                .tree
-                .node(n)
-                .children
-                .iter()
-                .find(|&&c| self.form.template(self.tree.node(c).tpl).name == name)
-                .map(|&c| xid(c));
+            let parent_tpl = self.tree.node(n).tpl;
+            let tpl = self.form.child_by_name[parent_tpl].get(name)?;
+            return self.tree.first_of(n, *tpl).map(xid);
         }
         let mut c = self.first_child(node);
         while let Some(x) = c {
@@ -138,5 +159,56 @@ impl Document for SessionDoc<'_> {
             c = self.next_sibling(x);
         }
         None
+    }
+}
+
+/// The session's environment as expressions see it: the injected clock,
+/// random and uuid source, plus the current language for
+/// `jr:choice-name()`.
+pub struct SessionEnv<'a> {
+    pub inner: &'a dyn crate::expr::Env,
+    pub form: &'a Form,
+    pub tree: &'a Tree,
+    pub language: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SessionEnv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionEnv").field("language", &self.language).finish_non_exhaustive()
+    }
+}
+
+impl crate::expr::Env for SessionEnv<'_> {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.now()
+    }
+
+    fn utc_offset(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::FixedOffset {
+        self.inner.utc_offset(at)
+    }
+
+    fn random(&self) -> f64 {
+        self.inner.random()
+    }
+
+    fn uuid(&self) -> String {
+        self.inner.uuid()
+    }
+
+    fn language(&self) -> Option<&str> {
+        self.language
+    }
+
+    fn choice_label(&self, _doc: &dyn Document, node: XId, value: &str) -> Option<String> {
+        let n = tree_node(node)?;
+        let tpl = self.form.template(self.tree.node(n).tpl);
+        let list = match &tpl.node.as_ref()?.kind {
+            crate::instrument::NodeKind::Question(q) => q.list.as_ref()?,
+            _ => return None,
+        };
+        let choice =
+            self.form.instrument.choices.get(list)?.choices.iter().find(|c| c.name == value)?;
+        let default = self.form.instrument.default_language.as_deref();
+        choice.label.get(self.language, default).map(str::to_string)
     }
 }

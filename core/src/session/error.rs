@@ -14,24 +14,13 @@ pub enum SessionError {
     #[error("no question at {reference}")]
     UnknownRef { reference: String },
     #[error("{reference} is {what}, which cannot be answered")]
-    NotAnswerable {
-        reference: String,
-        what: &'static str,
-    },
+    NotAnswerable { reference: String, what: &'static str },
     #[error("{reference} is read-only")]
     ReadOnly { reference: String },
     #[error("{reference}: {value:?} is not a valid {expected}")]
-    BadValue {
-        reference: String,
-        value: String,
-        expected: String,
-    },
+    BadValue { reference: String, value: String, expected: String },
     #[error("{reference}: {value:?} is not one of the choices ({choices})")]
-    NotAChoice {
-        reference: String,
-        value: String,
-        choices: String,
-    },
+    NotAChoice { reference: String, value: String, choices: String },
     #[error("{reference} is not a repeat")]
     NotARepeat { reference: String },
     #[error(

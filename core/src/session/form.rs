@@ -95,10 +95,7 @@ impl Template {
     }
 
     pub fn label(&self) -> Option<&Text> {
-        self.node
-            .as_ref()
-            .map(|n| &n.label)
-            .filter(|t| !t.is_empty())
+        self.node.as_ref().map(|n| &n.label).filter(|t| !t.is_empty())
     }
 
     pub fn bind(&self) -> Option<&Bind> {
@@ -113,6 +110,10 @@ pub struct Form {
     pub hash: String,
     pub templates: Vec<Template>,
     pub by_path: HashMap<String, TplId>,
+    /// For each template, the templates whose `trigger` names it.
+    pub triggered_by: Vec<Vec<TplId>>,
+    /// Child templates by name, for each template.
+    pub child_by_name: Vec<HashMap<String, TplId>>,
     /// For each template, the templates whose expressions read it.
     pub dependents: Vec<Vec<TplId>>,
     /// Templates whose expressions are volatile (now(), random()) or that
@@ -127,15 +128,9 @@ impl Form {
     pub fn compile(instrument: Instrument) -> Result<Form, CompileError> {
         let hash = instrument.hash();
         let index = PathIndex::new(&instrument);
-        let mut b = Builder {
-            form_templates: Vec::new(),
-            index,
-            errors: Vec::new(),
-        };
-        let root_path = ElementPath {
-            segments: vec![instrument.root_name.clone()],
-            repeat: vec![false],
-        };
+        let mut b = Builder { form_templates: Vec::new(), index, errors: Vec::new() };
+        let root_path =
+            ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
         b.form_templates.push(Template {
             name: instrument.root_name.clone(),
             kind: TplKind::Root,
@@ -152,37 +147,44 @@ impl Form {
             b.add(child, 0, &root_path);
         }
         b.add_meta(&instrument, &root_path);
-        let Builder {
-            form_templates: mut templates,
-            errors,
-            ..
-        } = b;
+        let Builder { form_templates: mut templates, errors, .. } = b;
         if !errors.is_empty() {
             return Err(CompileError { problems: errors });
         }
-        let by_path = templates
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.path.clone(), i))
-            .collect();
+        let by_path = templates.iter().enumerate().map(|(i, t)| (t.path.clone(), i)).collect();
+        let mut child_by_name = vec![HashMap::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            if let Some(p) = t.parent {
+                child_by_name[p].insert(t.name.clone(), i);
+            }
+        }
         let mut form = Form {
             secondary: Secondary::new(&instrument),
             instrument,
             hash,
             templates: Vec::new(),
             by_path,
+            child_by_name,
+            triggered_by: Vec::new(),
             dependents: Vec::new(),
             structural: Vec::new(),
         };
-        let deps = super::graph::dependencies(&templates, &form.by_path);
-        let order = super::graph::order(&templates, &deps).map_err(|cycle| CompileError {
-            problems: vec![cycle],
-        })?;
+        let deps = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let order = super::graph::order(&templates, &deps)
+            .map_err(|cycle| CompileError { problems: vec![cycle] })?;
         for (pos, &t) in order.iter().enumerate() {
             templates[t].order = pos;
         }
         form.dependents = super::graph::invert(&deps, templates.len());
         form.structural = super::graph::structural(&templates);
+        form.triggered_by = vec![Vec::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            for p in &t.logic.trigger {
+                if let Some(&src) = form.by_path.get(p) {
+                    form.triggered_by[src].push(i);
+                }
+            }
+        }
         form.templates = templates;
         Ok(form)
     }
@@ -197,19 +199,12 @@ impl Form {
 
     /// The choices of a select template, from its list or file.
     pub fn choices(&self, tpl: TplId) -> &[Choice] {
-        let Some(Node {
-            kind: NodeKind::Question(Question {
-                list: Some(list), ..
-            }),
-            ..
-        }) = &self.templates[tpl].node
+        let Some(Node { kind: NodeKind::Question(Question { list: Some(list), .. }), .. }) =
+            &self.templates[tpl].node
         else {
             return &[];
         };
-        self.instrument
-            .choices
-            .get(list)
-            .map_or(&[], |l| l.choices.as_slice())
+        self.instrument.choices.get(list).map_or(&[], |l| l.choices.as_slice())
     }
 
     pub fn languages(&self) -> &[String] {
@@ -227,26 +222,17 @@ impl Builder {
     fn add(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
         let mut path = parent_path.clone();
         path.segments.push(node.name.clone());
-        path.repeat
-            .push(matches!(node.kind, NodeKind::Repeat { .. }));
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
         let kind = match &node.kind {
             NodeKind::Group => TplKind::Group,
             NodeKind::Repeat { .. } => TplKind::Repeat,
             NodeKind::Question(q) => TplKind::Leaf(q.qtype),
         };
         let id = self.form_templates.len();
-        let repeat = if kind == TplKind::Repeat {
-            Some(id)
-        } else {
-            self.form_templates[parent].repeat
-        };
+        let repeat =
+            if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
         let logic = self.logic(node, &path);
-        let default = node
-            .bind
-            .default
-            .as_ref()
-            .filter(|d| !is_expression(d))
-            .cloned();
+        let default = node.bind.default.as_ref().filter(|d| !is_expression(d)).cloned();
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {
@@ -309,13 +295,7 @@ impl Builder {
         if self.form_templates.iter().any(|t| t.path == meta_path) {
             return;
         }
-        let meta = self.push_meta(
-            "meta",
-            MetaField::Group,
-            0,
-            meta_path.clone(),
-            Logic::default(),
-        );
+        let meta = self.push_meta("meta", MetaField::Group, 0, meta_path.clone(), Logic::default());
         self.push_meta(
             "instanceID",
             MetaField::InstanceId,
@@ -325,8 +305,7 @@ impl Builder {
         );
         if let Some(name) = &instrument.settings.instance_name {
             let mut ctx = root.clone();
-            ctx.segments
-                .extend(["meta".to_string(), "instanceName".to_string()]);
+            ctx.segments.extend(["meta".to_string(), "instanceName".to_string()]);
             ctx.repeat.extend([false, false]);
             let calculate = self.parse("instance_name", name, &ctx);
             self.push_meta(
@@ -334,10 +313,7 @@ impl Builder {
                 MetaField::InstanceName,
                 meta,
                 format!("{meta_path}/instanceName"),
-                Logic {
-                    calculate,
-                    ..Logic::default()
-                },
+                Logic { calculate, ..Logic::default() },
             );
         }
         // Present in every response but written only for edits.
@@ -400,9 +376,7 @@ impl Builder {
                     let inner = &expanded[1..expanded.len() - 1];
                     logic.choice_filter = self.parse_expanded(node, "choice_filter", inner);
                 }
-                Err(e) => self
-                    .errors
-                    .push(format!("{} (choice_filter of {})", e, node.name)),
+                Err(e) => self.errors.push(format!("{} (choice_filter of {})", e, node.name)),
             }
         }
         if let NodeKind::Repeat { count: Some(count) } = &node.kind {
@@ -458,8 +432,7 @@ impl Builder {
         match expr::parse(src) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.errors
-                    .push(format!("{e} in {column} of {}", node.name));
+                self.errors.push(format!("{e} in {column} of {}", node.name));
                 None
             }
         }

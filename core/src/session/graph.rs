@@ -13,7 +13,12 @@ use crate::expr::{Axis, Expr, NodeTest, Step};
 use super::form::{Template, TplId, TplKind};
 
 /// For each template, the templates its expressions read.
-pub fn dependencies(templates: &[Template], by_path: &HashMap<String, TplId>) -> Vec<Vec<TplId>> {
+pub fn dependencies(
+    templates: &[Template],
+    by_path: &HashMap<String, TplId>,
+    child_by_name: &[HashMap<String, TplId>],
+) -> Vec<Vec<TplId>> {
+    let g = Graph { templates, child_by_name };
     templates
         .iter()
         .enumerate()
@@ -32,7 +37,7 @@ pub fn dependencies(templates: &[Template], by_path: &HashMap<String, TplId>) ->
             .into_iter()
             .flatten()
             {
-                collect(templates, id, e, &mut deps);
+                g.collect(id, e, &mut deps);
             }
             for path in &l.trigger {
                 if let Some(&t) = by_path.get(path) {
@@ -49,73 +54,6 @@ pub fn dependencies(templates: &[Template], by_path: &HashMap<String, TplId>) ->
         .collect()
 }
 
-/// Adds to `out` the templates `e` reads when evaluated at template `ctx`.
-fn collect(templates: &[Template], ctx: TplId, e: &Expr, out: &mut BTreeSet<TplId>) {
-    match e {
-        Expr::Num(_) | Expr::Str(_) => {}
-        Expr::Ref(_) => {}
-        Expr::Path(p) => {
-            let start = if p.absolute {
-                vec![Start::Document]
-            } else {
-                vec![Start::Tpl(ctx)]
-            };
-            resolve_steps(templates, ctx, start, &p.steps, out);
-        }
-        Expr::Filter(f) => {
-            // `current()/..` is relative to the bind's own node; any other base
-            // (instance('list'), a parenthesised path) is walked on its own.
-            let start = match &f.base {
-                Expr::Call(c) if c.name == "current" && c.args.is_empty() => {
-                    Some(vec![Start::Tpl(ctx)])
-                }
-                Expr::Path(p) => {
-                    let mut tmp = BTreeSet::new();
-                    let start = if p.absolute {
-                        vec![Start::Document]
-                    } else {
-                        vec![Start::Tpl(ctx)]
-                    };
-                    let ends = resolve_steps(templates, ctx, start, &p.steps, &mut tmp);
-                    out.extend(tmp);
-                    Some(ends.into_iter().map(Start::Tpl).collect())
-                }
-                other => {
-                    collect(templates, ctx, other, out);
-                    None
-                }
-            };
-            for p in &f.predicates {
-                collect(templates, ctx, p, out);
-            }
-            match start {
-                Some(start) => {
-                    resolve_steps(templates, ctx, start, &f.steps, out);
-                }
-                None => {
-                    // Steps into a secondary instance: only their predicates
-                    // can read the main instance (through current()).
-                    for s in &f.steps {
-                        for p in &s.predicates {
-                            collect(templates, ctx, p, out);
-                        }
-                    }
-                }
-            }
-        }
-        Expr::Binary(_, a, b) => {
-            collect(templates, ctx, a, out);
-            collect(templates, ctx, b, out);
-        }
-        Expr::Neg(a) => collect(templates, ctx, a, out),
-        Expr::Call(c) => {
-            for a in &c.args {
-                collect(templates, ctx, a, out);
-            }
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
 enum Start {
     /// Above the root element (`/`).
@@ -123,95 +61,171 @@ enum Start {
     Tpl(TplId),
 }
 
-/// Walks `steps` over the templates; every template reached is a dependency.
-/// Returns the templates at the end of the path.
-fn resolve_steps(
-    templates: &[Template],
-    ctx: TplId,
-    start: Vec<Start>,
-    steps: &[Step],
-    out: &mut BTreeSet<TplId>,
-) -> Vec<TplId> {
-    let mut level = start;
-    for step in steps {
-        let mut next: Vec<Start> = Vec::new();
-        for s in &level {
-            match (step.axis, s) {
-                (Axis::Child, Start::Document) => {
-                    if matches_test(&step.test, &templates[0].name) {
-                        next.push(Start::Tpl(0));
-                    }
-                }
-                (Axis::Child, Start::Tpl(t)) => {
-                    for &c in &templates[*t].children {
-                        if matches_test(&step.test, &templates[c].name) {
-                            next.push(Start::Tpl(c));
-                        }
-                    }
-                }
-                (Axis::SelfAxis, s) => next.push(*s),
-                (Axis::Parent, Start::Tpl(t)) => match templates[*t].parent {
-                    Some(p) => next.push(Start::Tpl(p)),
-                    None => next.push(Start::Document),
-                },
-                (Axis::Descendant | Axis::DescendantOrSelf, s) => {
-                    let from = match s {
-                        Start::Document => 0,
-                        Start::Tpl(t) => *t,
-                    };
-                    let mut stack = vec![from];
-                    while let Some(t) = stack.pop() {
-                        if (t != from || step.axis == Axis::DescendantOrSelf)
-                            && matches_test(&step.test, &templates[t].name)
-                        {
-                            next.push(Start::Tpl(t));
-                        }
-                        stack.extend(templates[t].children.iter().copied());
-                    }
-                }
-                (Axis::Ancestor | Axis::AncestorOrSelf, Start::Tpl(t)) => {
-                    let mut cur = if step.axis == Axis::AncestorOrSelf {
-                        Some(*t)
-                    } else {
-                        templates[*t].parent
-                    };
-                    while let Some(a) = cur {
-                        if matches_test(&step.test, &templates[a].name) {
-                            next.push(Start::Tpl(a));
-                        }
-                        cur = templates[a].parent;
-                    }
-                }
-                // Sibling and document-order axes are not used by forms in
-                // practice; depending on the parent covers them.
-                (_, Start::Tpl(t)) => {
-                    if let Some(p) = templates[*t].parent {
-                        next.push(Start::Tpl(p));
-                        out.extend(templates[p].children.iter().copied());
-                    }
-                }
-                (_, Start::Document) => {}
+/// The templates and a name index, for resolving paths statically.
+struct Graph<'a> {
+    templates: &'a [Template],
+    child_by_name: &'a [HashMap<String, TplId>],
+}
+
+impl Graph<'_> {
+    /// Adds to `out` the templates `e` reads when evaluated at template `ctx`.
+    fn collect(&self, ctx: TplId, e: &Expr, out: &mut BTreeSet<TplId>) {
+        match e {
+            Expr::Num(_) | Expr::Str(_) => {}
+            Expr::Ref(_) => {}
+            Expr::Path(p) => {
+                let start = if p.absolute { vec![Start::Document] } else { vec![Start::Tpl(ctx)] };
+                self.resolve_steps(ctx, start, &p.steps, out);
             }
-        }
-        for s in &next {
-            if let Start::Tpl(t) = s {
-                out.insert(*t);
-                for p in &step.predicates {
-                    collect(templates, *t, p, out);
-                    // current() inside a predicate is still the bind's node.
-                    let _ = ctx;
+            Expr::Filter(f) => {
+                // `current()/..` is relative to the bind's own node; any other base
+                // (instance('list'), a parenthesised path) is walked on its own.
+                let start = match &f.base {
+                    Expr::Call(c) if c.name == "current" && c.args.is_empty() => {
+                        Some(vec![Start::Tpl(ctx)])
+                    }
+                    Expr::Path(p) => {
+                        let mut tmp = BTreeSet::new();
+                        let start =
+                            if p.absolute { vec![Start::Document] } else { vec![Start::Tpl(ctx)] };
+                        let ends = self.resolve_steps(ctx, start, &p.steps, &mut tmp);
+                        out.extend(tmp);
+                        Some(ends.into_iter().map(Start::Tpl).collect())
+                    }
+                    other => {
+                        self.collect(ctx, other, out);
+                        None
+                    }
+                };
+                for p in &f.predicates {
+                    self.collect(ctx, p, out);
+                }
+                match start {
+                    Some(start) => {
+                        self.resolve_steps(ctx, start, &f.steps, out);
+                    }
+                    None => {
+                        // Steps into a secondary instance: only their predicates
+                        // can read the main instance (through current()).
+                        for s in &f.steps {
+                            for p in &s.predicates {
+                                self.collect(ctx, p, out);
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::Binary(_, a, b) => {
+                self.collect(ctx, a, out);
+                self.collect(ctx, b, out);
+            }
+            Expr::Neg(a) => self.collect(ctx, a, out),
+            Expr::Call(c) => {
+                for a in &c.args {
+                    self.collect(ctx, a, out);
                 }
             }
         }
-        level = next;
     }
-    level
-        .into_iter()
-        .filter_map(|s| match s {
-            Start::Tpl(t) => Some(t),
-            Start::Document => None,
-        })
-        .collect()
+
+    /// Walks `steps` over the templates; every template reached is a dependency.
+    /// Returns the templates at the end of the path.
+    fn resolve_steps(
+        &self,
+        ctx: TplId,
+        start: Vec<Start>,
+        steps: &[Step],
+        out: &mut BTreeSet<TplId>,
+    ) -> Vec<TplId> {
+        let templates = self.templates;
+        let mut level = start;
+        for step in steps {
+            let mut next: Vec<Start> = Vec::new();
+            for s in &level {
+                match (step.axis, s) {
+                    (Axis::Child, Start::Document) => {
+                        if matches_test(&step.test, &templates[0].name) {
+                            next.push(Start::Tpl(0));
+                        }
+                    }
+                    (Axis::Child, Start::Tpl(t)) => match &step.test {
+                        NodeTest::Name(name) => {
+                            if let Some(&c) = self.child_by_name[*t].get(name) {
+                                next.push(Start::Tpl(c));
+                            }
+                        }
+                        test => {
+                            for &c in &templates[*t].children {
+                                if matches_test(test, &templates[c].name) {
+                                    next.push(Start::Tpl(c));
+                                }
+                            }
+                        }
+                    },
+                    (Axis::SelfAxis, s) => next.push(*s),
+                    (Axis::Parent, Start::Tpl(t)) => match templates[*t].parent {
+                        Some(p) => next.push(Start::Tpl(p)),
+                        None => next.push(Start::Document),
+                    },
+                    (Axis::Descendant | Axis::DescendantOrSelf, s) => {
+                        let from = match s {
+                            Start::Document => 0,
+                            Start::Tpl(t) => *t,
+                        };
+                        let mut stack = vec![from];
+                        while let Some(t) = stack.pop() {
+                            if (t != from || step.axis == Axis::DescendantOrSelf)
+                                && matches_test(&step.test, &templates[t].name)
+                            {
+                                next.push(Start::Tpl(t));
+                            }
+                            stack.extend(templates[t].children.iter().copied());
+                        }
+                    }
+                    (Axis::Ancestor | Axis::AncestorOrSelf, Start::Tpl(t)) => {
+                        let mut cur = if step.axis == Axis::AncestorOrSelf {
+                            Some(*t)
+                        } else {
+                            templates[*t].parent
+                        };
+                        while let Some(a) = cur {
+                            if matches_test(&step.test, &templates[a].name) {
+                                next.push(Start::Tpl(a));
+                            }
+                            cur = templates[a].parent;
+                        }
+                    }
+                    // Sibling and document-order axes are not used by forms in
+                    // practice; depending on the parent covers them.
+                    (_, Start::Tpl(t)) => {
+                        if let Some(p) = templates[*t].parent {
+                            next.push(Start::Tpl(p));
+                            out.extend(templates[p].children.iter().copied());
+                        }
+                    }
+                    (_, Start::Document) => {}
+                }
+            }
+            for s in &next {
+                if let Start::Tpl(t) = s {
+                    out.insert(*t);
+                    for p in &step.predicates {
+                        self.collect(*t, p, out);
+                        // current() inside a predicate is still the bind's node.
+                        let _ = ctx;
+                    }
+                }
+            }
+            level = next;
+        }
+        level
+            .into_iter()
+            .filter_map(|s| match s {
+                Start::Tpl(t) => Some(t),
+                Start::Document => None,
+            })
+            .collect()
+    }
 }
 
 fn matches_test(test: &NodeTest, name: &str) -> bool {
@@ -315,10 +329,7 @@ fn calculate_cycle(templates: &[Template], deps: &[Vec<TplId>], start: TplId) ->
         return None;
     }
     let cycle = dfs(start, deps, &is_calc, &mut path, &mut on_path, &mut done)?;
-    let names: Vec<String> = cycle
-        .iter()
-        .map(|&t| format!("${{{}}}", templates[t].name))
-        .collect();
+    let names: Vec<String> = cycle.iter().map(|&t| format!("${{{}}}", templates[t].name)).collect();
     Some(format!("calculation cycle: {}", names.join(" -> ")))
 }
 
@@ -331,17 +342,10 @@ pub fn structural(templates: &[Template]) -> Vec<TplId> {
         .filter(|(_, t)| t.kind != TplKind::Root)
         .filter(|(_, t)| {
             let l = &t.logic;
-            [
-                &l.relevant,
-                &l.required,
-                &l.readonly,
-                &l.constraint,
-                &l.calculate,
-                &l.repeat_count,
-            ]
-            .into_iter()
-            .flatten()
-            .any(positional)
+            [&l.relevant, &l.required, &l.readonly, &l.constraint, &l.calculate, &l.repeat_count]
+                .into_iter()
+                .flatten()
+                .any(positional)
         })
         .map(|(i, _)| i)
         .collect()

@@ -83,10 +83,8 @@ impl Session {
     /// `form run --now --seed`).
     pub fn with_env(form: Arc<Form>, options: SessionOptions, env: Box<dyn Env>) -> Session {
         let tree = tree::Tree::new(&form);
-        let instance_id = options
-            .instance_id
-            .clone()
-            .unwrap_or_else(|| format!("uuid:{}", env.uuid()));
+        let instance_id =
+            options.instance_id.clone().unwrap_or_else(|| format!("uuid:{}", env.uuid()));
         let language = options
             .language
             .clone()
@@ -144,35 +142,20 @@ impl Session {
         let q = match tpl.kind {
             TplKind::Leaf(q) => q,
             TplKind::Meta(_) => {
-                return Err(SessionError::NotAnswerable {
-                    reference,
-                    what: "metadata",
-                });
+                return Err(SessionError::NotAnswerable { reference, what: "metadata" });
             }
             _ => {
-                return Err(SessionError::NotAnswerable {
-                    reference,
-                    what: "a group or repeat",
-                });
+                return Err(SessionError::NotAnswerable { reference, what: "a group or repeat" });
             }
         };
         if q == QuestionType::Note {
-            return Err(SessionError::NotAnswerable {
-                reference,
-                what: "a note",
-            });
+            return Err(SessionError::NotAnswerable { reference, what: "a note" });
         }
         if tpl.logic.calculate.is_some() && tpl.logic.trigger.is_empty() {
-            return Err(SessionError::NotAnswerable {
-                reference,
-                what: "calculated",
-            });
+            return Err(SessionError::NotAnswerable { reference, what: "calculated" });
         }
         if q.is_metadata() {
-            return Err(SessionError::NotAnswerable {
-                reference,
-                what: "metadata",
-            });
+            return Err(SessionError::NotAnswerable { reference, what: "metadata" });
         }
         if self.tree.node(node).readonly {
             return Err(SessionError::ReadOnly { reference });
@@ -207,14 +190,8 @@ impl Session {
     /// names this one as its trigger.
     fn fire_triggers(&mut self, node: NodeId) {
         let form = self.form.clone();
-        let path = &form.template(self.tree.node(node).tpl).path;
-        for (tpl, t) in form.templates.iter().enumerate() {
-            if !t.logic.trigger.iter().any(|p| p == path) {
-                continue;
-            }
-            let Some(calc) = &t.logic.calculate else {
-                continue;
-            };
+        for &tpl in &form.triggered_by[self.tree.node(node).tpl] {
+            let Some(calc) = &form.template(tpl).logic.calculate else { continue };
             for inst in self.tree.instances_under(&form, self.tree.root(), tpl) {
                 let v = self.eval_string(calc, inst);
                 self.tree.node_mut(inst).value = v;
@@ -278,14 +255,10 @@ impl Session {
         let node = self.resolve(reference)?;
         let tpl = self.form.template(self.tree.node(node).tpl);
         if tpl.kind != TplKind::Repeat {
-            return Err(SessionError::NotARepeat {
-                reference: reference.to_string(),
-            });
+            return Err(SessionError::NotARepeat { reference: reference.to_string() });
         }
         if tpl.logic.repeat_count.is_some() {
-            return Err(SessionError::CountControlled {
-                reference: reference.to_string(),
-            });
+            return Err(SessionError::CountControlled { reference: reference.to_string() });
         }
         self.begin_round();
         self.removed(node);
@@ -310,11 +283,7 @@ impl Session {
             }
             None => Err(SessionError::UnknownLanguage {
                 language: language.to_string(),
-                available: if langs.is_empty() {
-                    "none".into()
-                } else {
-                    langs.join(", ")
-                },
+                available: if langs.is_empty() { "none".into() } else { langs.join(", ") },
             }),
         }
     }
@@ -350,9 +319,7 @@ impl Session {
     fn env_now_string(&self) -> String {
         let now = self.env.now();
         let offset = self.env.utc_offset(now);
-        now.with_timezone(&offset)
-            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-            .to_string()
+        now.with_timezone(&offset).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
     }
 
     /// start, today, deviceid, username and the meta block, once, at creation.

@@ -17,10 +17,7 @@ pub enum Screen {
     /// One question.
     Question { node: NodeId },
     /// A `field-list` group: its questions on one screen.
-    FieldList {
-        group: NodeId,
-        questions: Vec<NodeId>,
-    },
+    FieldList { group: NodeId, questions: Vec<NodeId> },
     /// "Add another?" at the end of a user-controlled repeat.
     AddRepeat { parent: NodeId, repeat: TplId },
 }
@@ -64,10 +61,7 @@ impl Session {
                         let mut questions = Vec::new();
                         self.questions_under(c, &mut questions);
                         if !questions.is_empty() {
-                            out.push(Screen::FieldList {
-                                group: c,
-                                questions,
-                            });
+                            out.push(Screen::FieldList { group: c, questions });
                         }
                     }
                     TplKind::Group | TplKind::Repeat => self.screens_under(c, out),
@@ -76,14 +70,9 @@ impl Session {
             }
             // After the last instance of a user-controlled repeat, offer another.
             if t.kind == TplKind::Repeat && t.logic.repeat_count.is_none() {
-                let last = children
-                    .get(i + 1)
-                    .is_none_or(|&n| self.tree.node(n).tpl != node.tpl);
+                let last = children.get(i + 1).is_none_or(|&n| self.tree.node(n).tpl != node.tpl);
                 if last && self.tree.node(parent).relevant {
-                    out.push(Screen::AddRepeat {
-                        parent,
-                        repeat: node.tpl,
-                    });
+                    out.push(Screen::AddRepeat { parent, repeat: node.tpl });
                 }
             }
         }
@@ -140,14 +129,8 @@ impl Session {
     /// The response as a tree of groups, repeats and questions.
     pub fn hierarchy(&self) -> Vec<HierarchyItem> {
         let mut out = Vec::new();
-        let mut stack: Vec<(NodeId, usize)> = self
-            .tree
-            .node(self.tree.root())
-            .children
-            .iter()
-            .rev()
-            .map(|&c| (c, 0))
-            .collect();
+        let mut stack: Vec<(NodeId, usize)> =
+            self.tree.node(self.tree.root()).children.iter().rev().map(|&c| (c, 0)).collect();
         while let Some((n, depth)) = stack.pop() {
             let node = self.tree.node(n);
             let t = self.form.template(node.tpl);
@@ -164,10 +147,7 @@ impl Session {
             out.push(HierarchyItem {
                 depth,
                 reference: self.tree.reference(&self.form, n),
-                label: t
-                    .label()
-                    .map(|l| self.render(l, n))
-                    .unwrap_or_else(|| t.name.clone()),
+                label: t.label().map(|l| self.render(l, n)).unwrap_or_else(|| t.name.clone()),
                 kind,
                 answered: !node.value.is_empty(),
                 relevant: node.relevant,

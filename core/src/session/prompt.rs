@@ -103,11 +103,8 @@ impl Session {
             .filter(|h| !h.is_empty())
             .map(|h| self.render(h, n))
             .filter(|h| !h.is_empty());
-        let constraint_violation = if state.constraint_valid {
-            None
-        } else {
-            state.violation_message.clone()
-        };
+        let constraint_violation =
+            if state.constraint_valid { None } else { state.violation_message.clone() };
         let required_violation = if state.constraint_valid && !state.required_valid {
             state.violation_message.clone()
         } else {
@@ -118,18 +115,11 @@ impl Session {
             reference: state.reference,
             name: t.name.clone(),
             qtype,
-            label: state
-                .label
-                .filter(|l| !l.is_empty())
-                .unwrap_or_else(|| t.name.clone()),
+            label: state.label.filter(|l| !l.is_empty()).unwrap_or_else(|| t.name.clone()),
             hint,
             appearance: node.and_then(|x| x.appearance.clone()),
             parameters: node.map(|x| x.parameters.clone()).unwrap_or_default(),
-            choices: if qtype.is_select() {
-                self.options_of(n)
-            } else {
-                Vec::new()
-            },
+            choices: if qtype.is_select() { self.options_of(n) } else { Vec::new() },
             value: self.tree.node(n).value.clone(),
             required: state.required,
             readonly: state.readonly,
@@ -327,11 +317,7 @@ mod tests {
         assert_eq!(p.required_violation, None);
 
         let name = s.resolve("/data/name").unwrap();
-        assert_eq!(
-            s.prompt(name).unwrap().label,
-            "name",
-            "falls back to the name"
-        );
+        assert_eq!(s.prompt(name).unwrap().label, "name", "falls back to the name");
     }
 
     #[test]
@@ -358,9 +344,6 @@ mod tests {
             (rp.reference.as_str(), rp.label.as_str(), rp.count),
             ("/data/members", "Member", 2)
         );
-        assert!(
-            s.prompt(r.node).is_none(),
-            "a repeat instance is not a question"
-        );
+        assert!(s.prompt(r.node).is_none(), "a repeat instance is not a question");
     }
 }

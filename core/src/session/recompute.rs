@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 use crate::expr::{Context, Evaluator, Expr};
 
 use super::Session;
-use super::doc::{SessionDoc, xid};
+use super::doc::{SessionDoc, SessionEnv, xid};
 use super::form::{TplId, TplKind};
 use super::tree::NodeId;
 
@@ -117,18 +117,13 @@ impl Session {
         let tpl = self.tree.node(node).tpl;
         for &d in &form.dependents[tpl] {
             let shared = shared_repeat(&form.templates, tpl, d);
-            let scope = shared
-                .and_then(|r| self.tree.ancestor_of_tpl(node, r))
-                .unwrap_or(self.tree.root());
+            let scope =
+                shared.and_then(|r| self.tree.ancestor_of_tpl(node, r)).unwrap_or(self.tree.root());
             let dt = form.template(d);
             if dt.logic.repeat_count.is_some()
                 && let Some(parent) = dt.parent
             {
-                let scope = if shared == Some(d) {
-                    self.tree.root()
-                } else {
-                    scope
-                };
+                let scope = if shared == Some(d) { self.tree.root() } else { scope };
                 for p in self.tree.instances_under(&form, scope, parent) {
                     self.enqueue(d, p);
                 }
@@ -193,20 +188,11 @@ impl Session {
             return;
         };
         let wanted = {
-            let doc = SessionDoc {
-                form: &form,
-                tree: &self.tree,
-            };
-            let ev = Evaluator::new(&doc, self.env.as_ref(), xid(parent));
-            let n = ev
-                .eval_num(count, &Context::new(xid(parent)))
-                .unwrap_or(f64::NAN);
+            let n = self.with_evaluator(parent, |ev| {
+                ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
+            });
             // ODK: a blank or negative count means none; fractions truncate.
-            if n.is_finite() && n > 0.0 {
-                n.min(MAX_REPEAT_COUNT as f64) as usize
-            } else {
-                0
-            }
+            if n.is_finite() && n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 }
         };
         let have = self.tree.instances(parent, tpl);
         if have.len() == wanted {
@@ -278,25 +264,27 @@ impl Session {
         }
     }
 
-    pub(crate) fn eval_bool(&self, e: Option<&Expr>, node: NodeId, default: bool) -> bool {
-        let Some(e) = e else { return default };
-        let doc = SessionDoc {
+    /// Runs `f` with an evaluator whose `current()` is `node`.
+    pub(crate) fn with_evaluator<R>(&self, node: NodeId, f: impl FnOnce(&Evaluator<'_>) -> R) -> R {
+        let doc = SessionDoc { form: &self.form, tree: &self.tree };
+        let env = SessionEnv {
+            inner: self.env.as_ref(),
             form: &self.form,
             tree: &self.tree,
+            language: self.language.as_deref(),
         };
-        let ev = Evaluator::new(&doc, self.env.as_ref(), xid(node));
-        ev.eval_bool(e, &Context::new(xid(node))).unwrap_or(default)
+        f(&Evaluator::new(&doc, &env, xid(node)))
+    }
+
+    pub(crate) fn eval_bool(&self, e: Option<&Expr>, node: NodeId, default: bool) -> bool {
+        let Some(e) = e else { return default };
+        self.with_evaluator(node, |ev| ev.eval_bool(e, &Context::new(xid(node))).unwrap_or(default))
     }
 
     pub(crate) fn eval_string(&self, e: &Expr, node: NodeId) -> String {
-        let doc = SessionDoc {
-            form: &self.form,
-            tree: &self.tree,
-        };
-        let ev = Evaluator::new(&doc, self.env.as_ref(), xid(node));
-        ev.eval_str(e, &Context::new(xid(node)))
-            .map(|s| s.into_owned())
-            .unwrap_or_default()
+        self.with_evaluator(node, |ev| {
+            ev.eval_str(e, &Context::new(xid(node))).map(|s| s.into_owned()).unwrap_or_default()
+        })
     }
 }
 

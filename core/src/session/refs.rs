@@ -9,9 +9,7 @@ use super::tree::NodeId;
 impl Session {
     /// The node a reference names.
     pub fn resolve(&self, reference: &str) -> Result<NodeId, SessionError> {
-        let unknown = || SessionError::UnknownRef {
-            reference: reference.to_string(),
-        };
+        let unknown = || SessionError::UnknownRef { reference: reference.to_string() };
         let mut steps = parse_steps(reference).ok_or_else(unknown)?.into_iter();
         let (root_name, root_index) = steps.next().ok_or_else(unknown)?;
         let root = self.tree.root();
@@ -37,9 +35,7 @@ impl Session {
     /// The parent instance and template of a repeat named by `reference`
     /// (`/data/members`, `/data/hh[2]/members`), checking it can be added to.
     pub(crate) fn resolve_repeat(&self, reference: &str) -> Result<(NodeId, TplId), SessionError> {
-        let unknown = || SessionError::UnknownRef {
-            reference: reference.to_string(),
-        };
+        let unknown = || SessionError::UnknownRef { reference: reference.to_string() };
         let trimmed = reference.trim_end_matches('/');
         let (parent_ref, last) = trimmed.rsplit_once('/').ok_or_else(unknown)?;
         let name = last.split('[').next().unwrap_or(last);
@@ -57,14 +53,10 @@ impl Session {
             .ok_or_else(unknown)?;
         let t = self.form.template(tpl);
         if t.kind != TplKind::Repeat {
-            return Err(SessionError::NotARepeat {
-                reference: reference.to_string(),
-            });
+            return Err(SessionError::NotARepeat { reference: reference.to_string() });
         }
         if t.logic.repeat_count.is_some() {
-            return Err(SessionError::CountControlled {
-                reference: reference.to_string(),
-            });
+            return Err(SessionError::CountControlled { reference: reference.to_string() });
         }
         Ok((parent, tpl))
     }

@@ -32,10 +32,7 @@ impl Secondary {
             let items = list.choices.iter().map(|c| {
                 let mut fields = vec![
                     ("name".to_string(), c.name.clone()),
-                    (
-                        "label".to_string(),
-                        c.label.get(lang, lang).unwrap_or_default().to_string(),
-                    ),
+                    ("label".to_string(), c.label.get(lang, lang).unwrap_or_default().to_string()),
                 ];
                 fields.extend(c.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
                 fields
@@ -43,19 +40,11 @@ impl Secondary {
             s.add_instance(name, items.collect());
         }
         for (file, data) in &instrument.files {
-            let id = file
-                .rsplit_once('.')
-                .map_or(file.as_str(), |(stem, _)| stem);
+            let id = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem);
             let items = data
                 .rows
                 .iter()
-                .map(|row| {
-                    data.columns
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().cloned())
-                        .collect()
-                })
+                .map(|row| data.columns.iter().cloned().zip(row.iter().cloned()).collect())
                 .collect();
             s.add_instance(id, items);
         }

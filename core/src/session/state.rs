@@ -4,11 +4,10 @@
 
 use serde::Serialize;
 
-use crate::expr::{Context, Evaluator, Expr};
+use crate::expr::{Context, Expr};
 use crate::instrument::{QuestionType, Text};
 
 use super::Session;
-use super::doc::{SessionDoc, xid};
 use super::form::{MetaField, TplKind};
 use super::tree::NodeId;
 
@@ -175,12 +174,8 @@ impl Session {
         let controlled = t.logic.repeat_count.is_some();
         ContainerState {
             reference: format!("{}/{}", self.tree.reference(&self.form, parent), t.name),
-            kind: if controlled {
-                "repeat-range:controlled"
-            } else {
-                "repeat-range:uncontrolled"
-            }
-            .to_string(),
+            kind: if controlled { "repeat-range:controlled" } else { "repeat-range:uncontrolled" }
+                .to_string(),
             relevant: p.relevant && self.eval_bool(t.logic.relevant.as_ref(), parent, true),
             readonly: p.readonly,
             label: t.label().map(|l| self.render(l, parent)),
@@ -215,28 +210,19 @@ impl Session {
                 }
                 out.push(ChoiceOption {
                     value: c.name.clone(),
-                    label: c
-                        .label
-                        .get(lang, default_lang)
-                        .unwrap_or(&c.name)
-                        .to_string(),
+                    label: c.label.get(lang, default_lang).unwrap_or(&c.name).to_string(),
                 });
             }
             if q.or_other && !out.iter().any(|o| o.value == "other") {
-                out.push(ChoiceOption {
-                    value: "other".into(),
-                    label: "Other".into(),
-                });
+                out.push(ChoiceOption { value: "other".into(), label: "Other".into() });
             }
         } else if let Some(file) = &q.file {
             let id = file.rsplit_once('.').map_or(file.as_str(), |(s, _)| s);
             let node = t.node.as_ref();
-            let value_col = node
-                .and_then(|n| n.parameters.get("value"))
-                .map_or("name", String::as_str);
-            let label_col = node
-                .and_then(|n| n.parameters.get("label"))
-                .map_or("label", String::as_str);
+            let value_col =
+                node.and_then(|n| n.parameters.get("value")).map_or("name", String::as_str);
+            let label_col =
+                node.and_then(|n| n.parameters.get("label")).map_or("label", String::as_str);
             let items = self.form.secondary.items(id);
             let doc_root = self.form.secondary.roots.get(id).copied();
             for (i, item) in items.iter().enumerate() {
@@ -246,11 +232,7 @@ impl Session {
                     continue;
                 }
                 let value = item.get(value_col).copied().unwrap_or_default().to_string();
-                let label = item
-                    .get(label_col)
-                    .copied()
-                    .unwrap_or(value.as_str())
-                    .to_string();
+                let label = item.get(label_col).copied().unwrap_or(value.as_str()).to_string();
                 out.push(ChoiceOption { value, label });
             }
         }
@@ -276,30 +258,18 @@ impl Session {
             item = item.and_then(|i| sec.nodes[i].next);
         }
         let Some(item) = item else { return false };
-        let doc = SessionDoc {
-            form: &self.form,
-            tree: &self.tree,
-        };
         let item_id = crate::expr::NodeId(item as u64 | (1 << 63));
-        let ev = Evaluator::new(&doc, self.env.as_ref(), xid(n));
-        ev.eval_bool(
-            filter,
-            &Context {
-                node: item_id,
-                position: index + 1,
-                size,
-            },
-        )
-        .unwrap_or(false)
+        self.with_evaluator(n, |ev| {
+            ev.eval_bool(filter, &Context { node: item_id, position: index + 1, size })
+                .unwrap_or(false)
+        })
     }
 
     /// A text in the current language with every `${name}` replaced by that
     /// question's value (as seen from node `n`).
     pub fn render(&self, text: &Text, n: NodeId) -> String {
         let default_lang = self.form.instrument.default_language.as_deref();
-        let raw = text
-            .get(self.language.as_deref(), default_lang)
-            .unwrap_or_default();
+        let raw = text.get(self.language.as_deref(), default_lang).unwrap_or_default();
         if !raw.contains("${") {
             return raw.to_string();
         }
@@ -331,11 +301,7 @@ impl Session {
 
     fn constraint_message(&self, n: NodeId) -> String {
         let t = self.form.template(self.tree.node(n).tpl);
-        match t
-            .bind()
-            .map(|b| &b.constraint_message)
-            .filter(|m| !m.is_empty())
-        {
+        match t.bind().map(|b| &b.constraint_message).filter(|m| !m.is_empty()) {
             Some(m) => self.render(m, n),
             None => "Value not allowed".to_string(),
         }
@@ -343,11 +309,7 @@ impl Session {
 
     fn required_message(&self, n: NodeId) -> String {
         let t = self.form.template(self.tree.node(n).tpl);
-        match t
-            .bind()
-            .map(|b| &b.required_message)
-            .filter(|m| !m.is_empty())
-        {
+        match t.bind().map(|b| &b.required_message).filter(|m| !m.is_empty()) {
             Some(m) => self.render(m, n),
             None => "This field is required.".to_string(),
         }
@@ -387,40 +349,27 @@ impl Session {
                 let t = self.form.template(self.tree.node(n).tpl);
                 t.is_leaf() && !self.tree.node(n).value.is_empty()
             })
-            .map(|n| {
-                (
-                    self.tree.reference(&self.form, n),
-                    self.tree.node(n).value.clone(),
-                )
-            })
+            .map(|n| (self.tree.reference(&self.form, n), self.tree.node(n).value.clone()))
             .collect()
     }
 }
 
 /// The question type as XLSForm writes it.
 pub fn type_name(q: QuestionType) -> String {
-    serde_json::to_value(q)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    serde_json::to_value(q).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// The `ElementPath` of a template path, for `${}` expansion.
 fn element_path(form: &super::Form, path: &str) -> crate::instrument::paths::ElementPath {
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(str::to_string)
-        .collect();
+    let segments: Vec<String> =
+        path.trim_start_matches('/').split('/').map(str::to_string).collect();
     let mut repeat = Vec::with_capacity(segments.len());
     let mut prefix = String::new();
     for s in &segments {
         prefix.push('/');
         prefix.push_str(s);
-        let is_repeat = form
-            .by_path
-            .get(&prefix)
-            .is_some_and(|&t| form.template(t).kind == TplKind::Repeat);
+        let is_repeat =
+            form.by_path.get(&prefix).is_some_and(|&t| form.template(t).kind == TplKind::Repeat);
         repeat.push(is_repeat);
     }
     crate::instrument::paths::ElementPath { segments, repeat }

@@ -102,9 +102,7 @@ fn children_json(form: &Form, tree: &Tree, id: NodeId, obj: &mut Map<String, Jso
             TplKind::Repeat => {
                 let mut inner = Map::new();
                 children_json(form, tree, c, &mut inner);
-                let entry = obj
-                    .entry(tpl.name.clone())
-                    .or_insert_with(|| Json::Array(vec![]));
+                let entry = obj.entry(tpl.name.clone()).or_insert_with(|| Json::Array(vec![]));
                 if let Json::Array(items) = entry {
                     items.push(Json::Object(inner));
                 }

@@ -31,11 +31,7 @@ fn session(children: Value, choices: Value) -> Session {
 
 fn session_with(children: Value, choices: Value, extra: Value) -> Session {
     let form = Arc::new(Form::compile(instrument(children, choices, extra)).unwrap());
-    Session::with_env(
-        form,
-        SessionOptions::default(),
-        Box::new(FixedEnv::default()),
-    )
+    Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()))
 }
 
 fn q(name: &str, ty: &str) -> Value {
@@ -57,9 +53,7 @@ fn bind(v: Value, b: Value) -> Value {
 }
 
 fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
-    s.iter()
-        .find(|l| l.reference == r)
-        .unwrap_or_else(|| panic!("no leaf {r}"))
+    s.iter().find(|l| l.reference == r).unwrap_or_else(|| panic!("no leaf {r}"))
 }
 
 #[test]
@@ -68,10 +62,7 @@ fn relevance_hides_keeps_and_restores_values() {
         json!([
             q("consent", "text"),
             bind(q("name", "text"), json!({"relevant": "${consent} = 'yes'"})),
-            bind(
-                q("echo", "calculate"),
-                json!({"calculation": "concat('[', ${name}, ']')"})
-            ),
+            bind(q("echo", "calculate"), json!({"calculation": "concat('[', ${name}, ']')"})),
         ]),
         json!({}),
     );
@@ -81,26 +72,11 @@ fn relevance_hides_keeps_and_restores_values() {
     s.set("/data/consent", "no").unwrap();
     let l = s.leaves();
     assert!(!leaf(&l, "/data/name").relevant);
-    assert_eq!(
-        leaf(&l, "/data/name").value,
-        "",
-        "non-relevant reads as empty"
-    );
-    assert_eq!(
-        leaf(&l, "/data/echo").value,
-        "[]",
-        "dependents see it empty"
-    );
-    assert!(
-        !s.submission_xml().contains("<name>"),
-        "left out of the submission"
-    );
+    assert_eq!(leaf(&l, "/data/name").value, "", "non-relevant reads as empty");
+    assert_eq!(leaf(&l, "/data/echo").value, "[]", "dependents see it empty");
+    assert!(!s.submission_xml().contains("<name>"), "left out of the submission");
     s.set("/data/consent", "yes").unwrap();
-    assert_eq!(
-        leaf(&s.leaves(), "/data/name").value,
-        "Ana",
-        "value comes back"
-    );
+    assert_eq!(leaf(&s.leaves(), "/data/name").value, "Ana", "value comes back");
     assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[Ana]");
 }
 
@@ -174,20 +150,11 @@ fn members_form() -> Session {
                         q("adult", "calculate"),
                         json!({"calculation": "if(${age} >= 18, 'yes', 'no')"})
                     ),
-                    bind(
-                        q("pos", "calculate"),
-                        json!({"calculation": "position(..)"})
-                    ),
+                    bind(q("pos", "calculate"), json!({"calculation": "position(..)"})),
                 ]),
             ),
-            bind(
-                q("n", "calculate"),
-                json!({"calculation": "count(${members})"})
-            ),
-            bind(
-                q("total", "calculate"),
-                json!({"calculation": "sum(${age})"})
-            ),
+            bind(q("n", "calculate"), json!({"calculation": "count(${members})"})),
+            bind(q("total", "calculate"), json!({"calculation": "sum(${age})"})),
         ]),
         json!({}),
     )
@@ -196,11 +163,7 @@ fn members_form() -> Session {
 #[test]
 fn repeats_add_remove_and_aggregate() {
     let mut s = members_form();
-    assert_eq!(
-        leaf(&s.leaves(), "/data/n").value,
-        "1",
-        "one instance to start, as pyxform"
-    );
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "1", "one instance to start, as pyxform");
     s.set("/data/members/age", "40").unwrap();
     s.add_repeat("/data/members").unwrap();
     s.set("/data/members[2]/age", "10").unwrap();
@@ -220,11 +183,7 @@ fn repeats_add_remove_and_aggregate() {
     let l = s.leaves();
     assert_eq!(leaf(&l, "/data/n").value, "1");
     assert_eq!(leaf(&l, "/data/total").value, "-1");
-    assert_eq!(
-        leaf(&l, "/data/members[1]/pos").value,
-        "1",
-        "positions renumber"
-    );
+    assert_eq!(leaf(&l, "/data/members[1]/pos").value, "1", "positions renumber");
     assert!(s.resolve("/data/members[2]/age").is_err());
 }
 
@@ -254,10 +213,7 @@ fn repeat_count_follows_an_answer_up_and_down() {
     assert_eq!(leaf(&l, "/data/n").value, "2");
     assert_eq!(leaf(&l, "/data/r[2]/x").value, "kept");
     assert_eq!(leaf(&l, "/data/r[2]/p").value, "2");
-    assert!(matches!(
-        s.add_repeat("/data/r"),
-        Err(SessionError::CountControlled { .. })
-    ));
+    assert!(matches!(s.add_repeat("/data/r"), Err(SessionError::CountControlled { .. })));
     s.set("/data/k", "").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/n").value, "0");
 }
@@ -320,29 +276,13 @@ fn cascading_selects_filter_choices() {
         ]),
         places(),
     );
-    assert_eq!(
-        leaf(&s.leaves(), "/data/city")
-            .options
-            .as_ref()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.as_ref().unwrap().len(), 0);
     s.set("/data/country", "mz").unwrap();
-    assert_eq!(
-        leaf(&s.leaves(), "/data/city").options.clone().unwrap(),
-        vec!["maputo", "beira"]
-    );
-    assert!(matches!(
-        s.set("/data/city", "khulna"),
-        Err(SessionError::NotAChoice { .. })
-    ));
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.clone().unwrap(), vec!["maputo", "beira"]);
+    assert!(matches!(s.set("/data/city", "khulna"), Err(SessionError::NotAChoice { .. })));
     s.set("/data/city", "beira").unwrap();
     s.set("/data/country", "bd").unwrap();
-    assert_eq!(
-        leaf(&s.leaves(), "/data/city").options.clone().unwrap(),
-        vec!["khulna"]
-    );
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.clone().unwrap(), vec!["khulna"]);
 }
 
 #[test]
@@ -362,10 +302,7 @@ fn constraint_and_required_messages_follow_the_language() {
     );
     assert_eq!(
         s.blockers(),
-        vec![Blocker::Required {
-            reference: "/data/age".into(),
-            message: "Age is needed".into()
-        }]
+        vec![Blocker::Required { reference: "/data/age".into(), message: "Age is needed".into() }]
     );
     s.set("/data/age", "150").unwrap();
     s.set_language("pt").unwrap();
@@ -378,10 +315,7 @@ fn constraint_and_required_messages_follow_the_language() {
     );
     s.set("/data/age", "30").unwrap();
     assert!(s.blockers().is_empty());
-    assert!(matches!(
-        s.set_language("fr"),
-        Err(SessionError::UnknownLanguage { .. })
-    ));
+    assert!(matches!(s.set_language("fr"), Err(SessionError::UnknownLanguage { .. })));
 }
 
 #[test]
@@ -389,26 +323,11 @@ fn bad_steps_fail_cleanly_and_change_nothing() {
     let mut s = members_form();
     s.set("/data/members/age", "7").unwrap();
     let before = s.submission_xml();
-    assert!(matches!(
-        s.set("/data/nope", "1"),
-        Err(SessionError::UnknownRef { .. })
-    ));
-    assert!(matches!(
-        s.set("/data/members/age", "seven"),
-        Err(SessionError::BadValue { .. })
-    ));
-    assert!(matches!(
-        s.set("/data/n", "3"),
-        Err(SessionError::NotAnswerable { .. })
-    ));
-    assert!(matches!(
-        s.remove_repeat("/data/n"),
-        Err(SessionError::NotARepeat { .. })
-    ));
-    assert!(matches!(
-        s.add_repeat("/data/total"),
-        Err(SessionError::NotARepeat { .. })
-    ));
+    assert!(matches!(s.set("/data/nope", "1"), Err(SessionError::UnknownRef { .. })));
+    assert!(matches!(s.set("/data/members/age", "seven"), Err(SessionError::BadValue { .. })));
+    assert!(matches!(s.set("/data/n", "3"), Err(SessionError::NotAnswerable { .. })));
+    assert!(matches!(s.remove_repeat("/data/n"), Err(SessionError::NotARepeat { .. })));
+    assert!(matches!(s.add_repeat("/data/total"), Err(SessionError::NotARepeat { .. })));
     assert_eq!(s.submission_xml(), before);
 }
 
@@ -443,32 +362,19 @@ fn metadata_and_defaults_at_start() {
             q("start", "start"),
             q("today", "today"),
             with(q("city", "text"), "bind", json!({"default": "Beira"})),
-            bind(
-                q("stamp", "text"),
-                json!({"default": "concat('at ', today())"})
-            ),
-            bind(
-                q("first", "calculate"),
-                json!({"calculation": "once(${city})"})
-            ),
+            bind(q("stamp", "text"), json!({"default": "concat('at ', today())"})),
+            bind(q("first", "calculate"), json!({"calculation": "once(${city})"})),
         ]),
         json!({}),
     );
     let l = s.leaves();
-    assert_eq!(
-        leaf(&l, "/data/start").value,
-        "2024-01-15T10:30:00.000+00:00"
-    );
+    assert_eq!(leaf(&l, "/data/start").value, "2024-01-15T10:30:00.000+00:00");
     assert_eq!(leaf(&l, "/data/today").value, "2024-01-15");
     assert_eq!(leaf(&l, "/data/city").value, "Beira");
     assert_eq!(leaf(&l, "/data/stamp").value, "at 2024-01-15");
     assert_eq!(leaf(&l, "/data/first").value, "Beira");
     s.set("/data/city", "Quelimane").unwrap();
-    assert_eq!(
-        leaf(&s.leaves(), "/data/first").value,
-        "Beira",
-        "once() keeps its first value"
-    );
+    assert_eq!(leaf(&s.leaves(), "/data/first").value, "Beira", "once() keeps its first value");
 }
 
 #[test]
@@ -487,8 +393,26 @@ fn labels_fill_in_answers_and_screens_follow_relevance() {
     assert_eq!(s.screens().len(), 1);
     s.set("/data/name", "Ana").unwrap();
     assert_eq!(s.screens().len(), 2);
-    assert_eq!(
-        leaf(&s.leaves(), "/data/greet").label.as_deref(),
-        Some("Hello Ana!")
+    assert_eq!(leaf(&s.leaves(), "/data/greet").label.as_deref(), Some("Hello Ana!"));
+}
+
+#[test]
+fn choice_name_follows_the_language() {
+    let mut s = session_with(
+        json!([
+            list(q("c", "select_one"), "yn"),
+            bind(
+                q("label", "calculate"),
+                json!({"calculation": "jr:choice-name(${c}, '/data/c')"})
+            ),
+        ]),
+        json!({"yn": {"choices": [
+            {"name": "y", "label": {"English (en)": "Yes", "Portuguese (pt)": "Sim"}, "row": 2}
+        ]}}),
+        json!({"languages": ["English (en)", "Portuguese (pt)"], "default_language": "English (en)"}),
     );
+    s.set("/data/c", "y").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/label").value, "Yes");
+    s.set_language("Portuguese (pt)").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/label").value, "Sim");
 }

@@ -2,6 +2,8 @@
 //! instance, in document order under their parents. Repeat instances are
 //! siblings with the same template, as in the XML they become.
 
+use std::collections::HashMap;
+
 use super::form::{Form, TplId, TplKind};
 
 /// Index of a node in [`Tree::nodes`]. Ids are never reused within a session,
@@ -60,6 +62,9 @@ impl InstNode {
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     pub nodes: Vec<InstNode>,
+    /// First live instance of each (parent node, child template): the hot
+    /// path of every `/data/x` step, which must not scan a parent's children.
+    first: HashMap<(NodeId, TplId), NodeId>,
 }
 
 impl Tree {
@@ -67,7 +72,7 @@ impl Tree {
     /// uncontrolled repeat (as pyxform's instance has), none of a
     /// count-controlled one until its count is known.
     pub fn new(form: &Form) -> Tree {
-        let mut tree = Tree { nodes: Vec::new() };
+        let mut tree = Tree { nodes: Vec::new(), first: HashMap::new() };
         tree.nodes.push(InstNode::new(0, None));
         tree.build_children(form, 0);
         tree
@@ -85,14 +90,29 @@ impl Tree {
         &mut self.nodes[id]
     }
 
+    /// Creates the subtree under a new node: every child element once (none
+    /// of a count-controlled repeat). Appends in form order and links once,
+    /// so a wide form builds in linear time.
     fn build_children(&mut self, form: &Form, parent: NodeId) {
         let tpl = self.nodes[parent].tpl;
+        let mut created = Vec::new();
         for &child in &form.template(tpl).children {
             let t = form.template(child);
             if t.kind == TplKind::Repeat && t.logic.repeat_count.is_some() {
                 continue;
             }
-            self.instantiate(form, child, parent, None);
+            let id = self.nodes.len();
+            let mut node = InstNode::new(child, Some(parent));
+            if let Some(d) = &t.default {
+                node.value = d.clone();
+            }
+            self.nodes.push(node);
+            self.nodes[parent].children.push(id);
+            created.push(id);
+        }
+        self.relink(parent);
+        for id in created {
+            self.build_children(form, id);
         }
     }
 
@@ -114,10 +134,7 @@ impl Tree {
         let pos = match after {
             Some(a) => {
                 let siblings = &self.nodes[parent].children;
-                siblings
-                    .iter()
-                    .position(|&c| c == a)
-                    .map_or(siblings.len(), |p| p + 1)
+                siblings.iter().position(|&c| c == a).map_or(siblings.len(), |p| p + 1)
             }
             None => self.insert_position(form, parent, tpl),
         };
@@ -133,11 +150,7 @@ impl Tree {
         let order = &form.template(self.nodes[parent].tpl).children;
         let rank = |t: TplId| order.iter().position(|&x| x == t).unwrap_or(usize::MAX);
         let mine = rank(tpl);
-        self.nodes[parent]
-            .children
-            .iter()
-            .take_while(|&&c| rank(self.nodes[c].tpl) <= mine)
-            .count()
+        self.nodes[parent].children.iter().take_while(|&&c| rank(self.nodes[c].tpl) <= mine).count()
     }
 
     /// Detaches `id` (a repeat instance) from its parent; the subtree is dead.
@@ -155,21 +168,35 @@ impl Tree {
 
     fn relink(&mut self, parent: NodeId) {
         let children = std::mem::take(&mut self.nodes[parent].children);
+        let mut seen: Vec<TplId> = Vec::new();
         for (i, &c) in children.iter().enumerate() {
             self.nodes[c].prev = i.checked_sub(1).map(|p| children[p]);
             self.nodes[c].next = children.get(i + 1).copied();
+            let tpl = self.nodes[c].tpl;
+            // Children of one template are contiguous, so the first seen is first.
+            if seen.last() != Some(&tpl) {
+                seen.push(tpl);
+                self.first.insert((parent, tpl), c);
+            }
         }
         self.nodes[parent].children = children;
     }
 
+    /// First live instance of template `tpl` under `parent`.
+    pub fn first_of(&self, parent: NodeId, tpl: TplId) -> Option<NodeId> {
+        self.first.get(&(parent, tpl)).copied().filter(|&n| self.nodes[n].alive)
+    }
+
     /// Live instances of `tpl` directly under `parent`, in order.
     pub fn instances(&self, parent: NodeId, tpl: TplId) -> Vec<NodeId> {
-        self.nodes[parent]
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| self.nodes[c].tpl == tpl)
-            .collect()
+        // Instances of one template are contiguous siblings.
+        let mut out = Vec::new();
+        let mut c = self.first_of(parent, tpl);
+        while let Some(x) = c.filter(|&x| self.nodes[x].tpl == tpl) {
+            out.push(x);
+            c = self.nodes[x].next;
+        }
+        out
     }
 
     /// 1-based position among siblings of the same template.
@@ -265,13 +292,7 @@ impl Tree {
         for step in chain {
             let mut next = Vec::new();
             for n in level {
-                next.extend(
-                    self.nodes[n]
-                        .children
-                        .iter()
-                        .copied()
-                        .filter(|&c| self.nodes[c].tpl == step),
-                );
+                next.extend(self.instances(n, step));
             }
             level = next;
         }

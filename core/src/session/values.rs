@@ -17,29 +17,21 @@ pub fn normalise(q: QuestionType, raw: &str) -> Result<String, Expected> {
         return Ok(String::new());
     }
     match q {
-        Integer => parse_integer(v)
-            .map(|i| i.to_string())
-            .ok_or("whole number"),
+        Integer => parse_integer(v).map(|i| i.to_string()).ok_or("whole number"),
         Decimal => parse_decimal(v).map(number_to_string).ok_or("number"),
         Range => parse_decimal(v).map(number_to_string).ok_or("number"),
         Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(|d| d.format("%Y-%m-%d").to_string())
             .map_err(|_| "date (YYYY-MM-DD)"),
-        Time => valid_time(v)
-            .then(|| v.to_string())
-            .ok_or("time (HH:MM or HH:MM:SS)"),
-        DateTime | Start | End => valid_datetime(v)
-            .then(|| v.to_string())
-            .ok_or("date and time (YYYY-MM-DDTHH:MM:SS)"),
-        Geopoint => valid_point(v)
-            .then(|| squash(v))
-            .ok_or("geopoint (lat lon [alt [accuracy]])"),
-        Geotrace => valid_points(v, 2)
-            .then(|| v.to_string())
-            .ok_or("geotrace (two or more points)"),
-        Geoshape => valid_points(v, 4)
-            .then(|| v.to_string())
-            .ok_or("geoshape (a closed ring)"),
+        Time => valid_time(v).then(|| v.to_string()).ok_or("time (HH:MM or HH:MM:SS)"),
+        DateTime | Start | End => {
+            valid_datetime(v).then(|| v.to_string()).ok_or("date and time (YYYY-MM-DDTHH:MM:SS)")
+        }
+        Geopoint => valid_point(v).then(|| squash(v)).ok_or("geopoint (lat lon [alt [accuracy]])"),
+        Geotrace => {
+            valid_points(v, 2).then(|| v.to_string()).ok_or("geotrace (two or more points)")
+        }
+        Geoshape => valid_points(v, 4).then(|| v.to_string()).ok_or("geoshape (a closed ring)"),
         Acknowledge => match v {
             "OK" | "ok" | "true" | "1" | "yes" => Ok("OK".to_string()),
             _ => Err("acknowledgement (OK)"),
@@ -54,9 +46,7 @@ fn parse_integer(v: &str) -> Option<i64> {
 }
 
 fn parse_decimal(v: &str) -> Option<f64> {
-    let ok = v
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    let ok = v.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     v.parse::<f64>().ok().filter(|f| ok && f.is_finite())
 }
 
@@ -67,27 +57,18 @@ fn valid_time(v: &str) -> bool {
         Some(i) => &v[..5 + i],
         None => v,
     };
-    ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"]
-        .iter()
-        .any(|f| NaiveTime::parse_from_str(clock, f).is_ok())
+    ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| NaiveTime::parse_from_str(clock, f).is_ok())
 }
 
 fn valid_datetime(v: &str) -> bool {
     DateTime::parse_from_rfc3339(v).is_ok()
-        || [
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%dT%H:%M:%S%.f",
-        ]
-        .iter()
-        .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
+        || ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f"]
+            .iter()
+            .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
 }
 
 fn point(p: &str) -> Option<Vec<f64>> {
-    let nums: Option<Vec<f64>> = p
-        .split_whitespace()
-        .map(|x| x.parse::<f64>().ok())
-        .collect();
+    let nums: Option<Vec<f64>> = p.split_whitespace().map(|x| x.parse::<f64>().ok()).collect();
     let nums = nums?;
     let ok = (2..=4).contains(&nums.len())
         && nums.iter().all(|n| n.is_finite())
@@ -101,11 +82,7 @@ fn valid_point(v: &str) -> bool {
 }
 
 fn valid_points(v: &str, min: usize) -> bool {
-    let pts: Vec<&str> = v
-        .split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let pts: Vec<&str> = v.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
     pts.len() >= min && pts.iter().all(|p| point(p).is_some())
 }
 
@@ -146,10 +123,7 @@ mod tests {
 
     #[test]
     fn geo() {
-        assert_eq!(
-            normalise(Geopoint, "-25.9  32.6 10 5").unwrap(),
-            "-25.9 32.6 10 5"
-        );
+        assert_eq!(normalise(Geopoint, "-25.9  32.6 10 5").unwrap(), "-25.9 32.6 10 5");
         assert!(normalise(Geopoint, "95 32").is_err());
         assert!(normalise(Geopoint, "1").is_err());
         assert!(normalise(Geotrace, "1 2; 3 4").is_ok());

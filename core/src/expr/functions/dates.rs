@@ -28,33 +28,72 @@ impl DateParts {
         b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-'
     }
 
+    /// ODK Web Forms' `dateTimeFromString`, forgiving: anything it cannot
+    /// read is `None`.
+    pub(crate) fn parse(s: &str, env: &dyn Env) -> Option<DateParts> {
+        Self::parse_strict(s, env).ok().flatten()
+    }
+
     /// ODK Web Forms' `dateTimeFromString`: `YYYY-MM-DD` optionally followed
     /// by `T` and `HH`, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, optionally `Z`
-    /// or `±HH:MM`. Without an offset the time is local. Impossible dates
-    /// (2023-02-29) are `None`.
-    pub(crate) fn parse(s: &str, env: &dyn Env) -> Option<DateParts> {
-        if !Self::looks_like_date(s) {
-            return None;
+    /// or `±HH:MM`; without an offset the time is local. Text of another
+    /// shape is `Ok(None)`; the right shape with impossible values
+    /// (2023-02-29, 25:00) is an error, as in Web Forms, except with a
+    /// numeric offset, which Web Forms reads leniently as `None`.
+    pub(crate) fn parse_strict(s: &str, env: &dyn Env) -> Result<Option<DateParts>, EvalError> {
+        if !Self::looks_like_date(s) || !s.is_char_boundary(10) {
+            return Ok(None);
         }
-        let date = NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
-        let rest = &s[10..];
-        if rest.is_empty() {
-            return Some(local(env, date.and_time(NaiveTime::MIN)));
+        let (date_part, rest) = s.split_at(10);
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(&date_part[..4]) && digits(&date_part[5..7]) && digits(&date_part[8..10])) {
+            return Ok(None);
         }
-        let rest = rest.strip_prefix('T')?;
-        let (time_part, offset) = split_offset(rest)?;
-        let time = parse_time(time_part)?;
-        let naive = date.and_time(time);
-        match offset {
-            None => Some(local(env, naive)),
-            Some(off) => {
-                let instant = off
-                    .from_local_datetime(&naive)
-                    .single()?
-                    .with_timezone(&Utc);
-                Some(DateParts(instant.with_timezone(&env.utc_offset(instant))))
+        let (time_part, offset) = if rest.is_empty() {
+            (None, None)
+        } else {
+            let Some(t) = rest.strip_prefix('T') else {
+                return Ok(None);
+            };
+            match split_offset(t) {
+                Some((time, off)) => (Some(time), off),
+                None => return Ok(None),
             }
+        };
+        if let Some(t) = time_part
+            && !time_shape_ok(t)
+        {
+            return Ok(None);
         }
+        let numeric_offset = offset.is_some() && !rest.ends_with('Z');
+        let invalid = || {
+            if numeric_offset {
+                Ok(None)
+            } else {
+                Err(EvalError::new(format!("invalid date or time '{s}'")))
+            }
+        };
+        let Ok(date) = NaiveDate::parse_from_str(date_part, "%Y-%m-%d") else {
+            return invalid();
+        };
+        let time = match time_part {
+            None => NaiveTime::MIN,
+            Some(t) => match parse_time(t) {
+                Some(t) => t,
+                None => return invalid(),
+            },
+        };
+        let naive = date.and_time(time);
+        Ok(Some(match offset {
+            None => local(env, naive),
+            Some(off) => {
+                let Some(at) = off.from_local_datetime(&naive).single() else {
+                    return invalid();
+                };
+                let instant = at.with_timezone(&Utc);
+                DateParts(instant.with_timezone(&env.utc_offset(instant)))
+            }
+        }))
     }
 
     pub(crate) fn from_days(days: f64, env: &dyn Env) -> Option<DateParts> {
@@ -121,10 +160,8 @@ fn format_year_date(d: NaiveDate) -> String {
 
 fn local(env: &dyn Env, naive: NaiveDateTime) -> DateParts {
     let off = local_offset_for_naive(env, naive);
-    let dt = off
-        .from_local_datetime(&naive)
-        .single()
-        .unwrap_or_else(|| off.from_utc_datetime(&naive));
+    let dt =
+        off.from_local_datetime(&naive).single().unwrap_or_else(|| off.from_utc_datetime(&naive));
     DateParts(dt)
 }
 
@@ -133,7 +170,7 @@ fn split_offset(s: &str) -> Option<(&str, Option<FixedOffset>)> {
     if let Some(t) = s.strip_suffix('Z') {
         return Some((t, FixedOffset::east_opt(0)));
     }
-    if s.len() > 6 {
+    if s.len() > 6 && s.is_char_boundary(s.len() - 6) {
         let (t, o) = s.split_at(s.len() - 6);
         let ob = o.as_bytes();
         if (ob[0] == b'+' || ob[0] == b'-') && ob[3] == b':' {
@@ -150,14 +187,29 @@ fn split_offset(s: &str) -> Option<(&str, Option<FixedOffset>)> {
     Some((s, None))
 }
 
+/// Whether `t` has one of the shapes `HH`, `HH:MM`, `HH:MM:SS`,
+/// `HH:MM:SS.f+` (values unchecked).
+fn time_shape_ok(t: &str) -> bool {
+    let two = |x: &str| x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit());
+    let (main, frac) = match t.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (t, None),
+    };
+    let parts: Vec<&str> = main.split(':').collect();
+    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    frac_ok
+        && parts.iter().all(|p| two(p))
+        && match parts.len() {
+            1 | 2 => frac.is_none(),
+            3 => true,
+            _ => false,
+        }
+}
+
 /// `HH`, `HH:MM`, `HH:MM:SS`, `HH:MM:SS.f+` (two digits each).
 fn parse_time(s: &str) -> Option<NaiveTime> {
     let two = |x: &str| -> Option<u32> {
-        if x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit()) {
-            x.parse().ok()
-        } else {
-            None
-        }
+        if x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit()) { x.parse().ok() } else { None }
     };
     let (main, frac) = match s.split_once('.') {
         Some((m, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (m, Some(f)),
@@ -205,7 +257,7 @@ impl<'a> Evaluator<'a> {
             Func::Date | Func::DateTime => self.fn_date(&args[0], ctx)?,
             Func::DecimalDateTime => {
                 let v = self.eval(&args[0], ctx)?;
-                Value::Num(self.date_of(&v).map_or(f64::NAN, |d| d.epoch_days()))
+                Value::Num(self.date_of(&v)?.map_or(f64::NAN, |d| d.epoch_days()))
             }
             Func::DecimalTime => {
                 let s = self.eval_str(&args[0], ctx)?;
@@ -214,28 +266,27 @@ impl<'a> Evaluator<'a> {
             Func::FormatDate | Func::FormatDateTime => {
                 let v = self.eval_str(&args[0], ctx)?;
                 let fmt = self.eval_str(&args[1], ctx)?;
-                let out = match DateParts::parse(&v, env) {
+                // Web Forms binds the unprefixed format-date to its
+                // format-date-time, so both know the time directives.
+                let out = match DateParts::parse_strict(&v, env)? {
                     None => String::new(),
-                    Some(d) => format_date(&fmt, &d, f == Func::FormatDateTime),
+                    Some(d) => format_date(&fmt, &d),
                 };
                 Value::Str(Cow::Owned(out))
             }
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a date function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a date function", f.name())));
             }
         })
     }
 
     /// Web Forms' `evaluateDateTime`: numbers are days since the epoch,
     /// anything else is read as a date string.
-    fn date_of(&self, v: &Value<'_>) -> Option<DateParts> {
+    fn date_of(&self, v: &Value<'_>) -> EvalResult<Option<DateParts>> {
         match v {
-            Value::Num(n) => DateParts::from_days(*n, self.env),
-            Value::Bool(_) => None,
-            other => DateParts::parse(&other.to_str(self.doc), self.env),
+            Value::Num(n) => Ok(DateParts::from_days(*n, self.env)),
+            Value::Bool(_) => Err(EvalError::new("a boolean is not a date")),
+            other => DateParts::parse_strict(&other.to_str(self.doc), self.env),
         }
     }
 
@@ -251,7 +302,7 @@ impl<'a> Evaluator<'a> {
                 if s.is_empty() {
                     return Ok(Value::Str(Cow::Borrowed("")));
                 }
-                DateParts::parse(&pad_date(&s), self.env)
+                DateParts::parse_strict(&pad_date(&s), self.env)?
             }
         };
         Ok(match parsed {
@@ -278,6 +329,10 @@ fn pad_date(s: &str) -> Cow<'_, str> {
 }
 
 fn decimal_time(s: &str, env: &dyn Env) -> f64 {
+    // Web Forms first checks the text is a Temporal PlainTime, which refuses `Z`.
+    if s.ends_with('Z') {
+        return f64::NAN;
+    }
     let Some((t, off)) = split_offset(s) else {
         return f64::NAN;
     };
@@ -304,12 +359,10 @@ fn decimal_time(s: &str, env: &dyn Env) -> f64 {
         + f64::from(local_time.nanosecond() / 1_000_000) / DAY_MS
 }
 
-/// ODK's format-date directives; format-date only knows the date ones and
-/// leaves time directives as written.
-fn format_date(fmt: &str, d: &DateParts, with_time: bool) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+/// ODK's format-date-time directives; others are left as written.
+fn format_date(fmt: &str, d: &DateParts) -> String {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     let t = d.0;
     let mut out = String::new();
@@ -333,11 +386,11 @@ fn format_date(fmt: &str, d: &DateParts, with_time: bool) -> String {
             'd' => format!("{:02}", t.day()),
             'e' => t.day().to_string(),
             'a' => DAYS[t.weekday().num_days_from_sunday() as usize].to_string(),
-            'H' if with_time => format!("{:02}", t.hour()),
-            'h' if with_time => t.hour().to_string(),
-            'M' if with_time => format!("{:02}", t.minute()),
-            'S' if with_time => format!("{:02}", t.second()),
-            '3' if with_time => format!("{:03}", t.nanosecond() / 1_000_000),
+            'H' => format!("{:02}", t.hour()),
+            'h' => t.hour().to_string(),
+            'M' => format!("{:02}", t.minute()),
+            'S' => format!("{:02}", t.second()),
+            '3' => format!("{:03}", t.nanosecond() / 1_000_000),
             _ => {
                 out.push('%');
                 continue;
@@ -359,20 +412,11 @@ mod tests {
         let env = FixedEnv::default();
         let d = |s: &str| DateParts::parse(s, &env).map(|d| d.to_odk_string());
         assert_eq!(d("2024-01-15"), Some("2024-01-15".into()));
-        assert_eq!(
-            d("2024-01-15T10:30"),
-            Some("2024-01-15T10:30:00.000+00:00".into())
-        );
-        assert_eq!(
-            d("2024-01-15T10:30:00.5+02:00"),
-            Some("2024-01-15T08:30:00.5+00:00".into())
-        );
+        assert_eq!(d("2024-01-15T10:30"), Some("2024-01-15T10:30:00.000+00:00".into()));
+        assert_eq!(d("2024-01-15T10:30:00.5+02:00"), Some("2024-01-15T08:30:00.5+00:00".into()));
         assert_eq!(d("2024-02-30"), None);
         assert_eq!(d("2024-01-15 10:30"), None);
         assert_eq!(d("2024-01-15T25:00"), None);
-        assert_eq!(
-            DateParts::parse("2024-01-15", &env).map(|d| d.epoch_days()),
-            Some(19737.0)
-        );
+        assert_eq!(DateParts::parse("2024-01-15", &env).map(|d| d.epoch_days()), Some(19737.0));
     }
 }

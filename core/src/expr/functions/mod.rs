@@ -167,23 +167,17 @@ impl<'a> Evaluator<'a> {
         match f {
             Last => Ok(Value::Num(ctx.size as f64)),
             Position => self.fn_position(args, ctx),
-            Count => Ok(Value::Num(
-                self.arg_nodes(args, 0, ctx, "count")?.len() as f64
-            )),
+            Count => Ok(Value::Num(self.arg_nodes(args, 0, ctx, "count")?.len() as f64)),
             LocalName | Name => {
                 let node = match args.first() {
-                    Some(a) => self
-                        .arg_nodes(std::slice::from_ref(a), 0, ctx, f.name())?
-                        .first()
-                        .copied(),
+                    Some(a) => {
+                        self.arg_nodes(std::slice::from_ref(a), 0, ctx, f.name())?.first().copied()
+                    }
                     None => Some(ctx.node),
                 };
                 let name = node.map_or("", |n| self.doc.name(n));
-                let name = if f == LocalName {
-                    name.rsplit(':').next().unwrap_or(name)
-                } else {
-                    name
-                };
+                let name =
+                    if f == LocalName { name.rsplit(':').next().unwrap_or(name) } else { name };
                 Ok(Value::Str(Cow::Borrowed(name)))
             }
             True => Ok(Value::Bool(true)),
@@ -197,11 +191,7 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::Nodes(self.doc.instance(&id).into_iter().collect()))
             }
             If => {
-                let pick = if self.eval_bool(&args[0], ctx)? {
-                    &args[1]
-                } else {
-                    &args[2]
-                };
+                let pick = if self.eval_bool(&args[0], ctx)? { &args[1] } else { &args[2] };
                 self.eval(pick, ctx)
             }
             Coalesce => {
@@ -268,9 +258,7 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Num(f64::NAN));
         };
         if nodes.len() > 1 {
-            return Err(EvalError::new(
-                "position() expects a single node but got several",
-            ));
+            return Err(EvalError::new("position() expects a single node but got several"));
         }
         // ODK: the 1-based index among the contiguous preceding siblings of
         // the same name (a repeat instance's index).
@@ -294,23 +282,90 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Compiles an ODK `regex()` pattern, cached per thread. Like ODK Web Forms
+/// Rewrites the JavaScript-only meanings in a pattern for the `regex`
+/// crate: `\\w \\d \\b` and their negations are ASCII in JavaScript (Unicode
+/// in Rust), and inline flags like `(?i)` are a syntax error in JavaScript.
+fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
+    let mut out = std::string::String::with_capacity(p.len() + 8);
+    let mut chars = p.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    return Err(EvalError::new(format!(
+                        "bad regular expression '{p}': ends with '\\'"
+                    )));
+                };
+                match n {
+                    'w' => out.push_str("[0-9A-Za-z_]"),
+                    'W' => out.push_str("[^0-9A-Za-z_]"),
+                    'd' => out.push_str("[0-9]"),
+                    'D' => out.push_str("[^0-9]"),
+                    'b' if !in_class => out.push_str("(?-u:\\b)"),
+                    'B' if !in_class => out.push_str("(?-u:\\B)"),
+                    _ => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A leading `]` or `^]` is literal in both dialects.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                }
+            }
+            '[' if in_class => out.push_str("\\["),
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                let mut look = chars.clone();
+                look.next();
+                match look.peek() {
+                    Some(':' | '=' | '!' | '<') => out.push(c),
+                    _ => {
+                        return Err(EvalError::new(format!(
+                            "bad regular expression '{p}': inline flags are not supported"
+                        )));
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `text` matches an ODK `regex()` pattern (compiled once per thread). Like ODK Web Forms
 /// (JavaScript `RegExp.test`), the pattern is not anchored: authors write
 /// `^...$` to match the whole value.
-pub(crate) fn compile_regex(pattern: &str) -> EvalResult<regex::Regex> {
-    if let Some(r) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
-        return Ok(r);
+pub(crate) fn regex_is_match(pattern: &str, text: &str) -> EvalResult<bool> {
+    // Matching through the cached Regex (no clone: a clone makes a new
+    // scratch pool, which costs more than the match).
+    if let Some(m) = REGEX_CACHE.with(|c| c.borrow().get(pattern).map(|r| r.is_match(text))) {
+        return Ok(m);
     }
-    let re = regex::RegexBuilder::new(pattern)
+    let re = regex::RegexBuilder::new(&js_pattern_to_rust(pattern)?)
         .size_limit(1 << 20)
         .build()
         .map_err(|e| EvalError::new(format!("bad regular expression '{pattern}': {e}")))?;
+    let m = re.is_match(text);
     REGEX_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 256 {
             c.clear();
         }
-        c.insert(pattern.to_string(), re.clone());
+        c.insert(pattern.to_string(), re);
     });
-    Ok(re)
+    Ok(m)
 }

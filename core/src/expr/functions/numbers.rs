@@ -1,8 +1,6 @@
 //! Number functions, including the node-set aggregates `sum`, `max`, `min`
 //! and `count-non-empty`.
 
-use std::borrow::Cow;
-
 use super::Func;
 use super::strings::js_round;
 use crate::expr::ast::Expr;
@@ -52,21 +50,15 @@ impl<'a> Evaluator<'a> {
             Func::Sum => {
                 let nodes = self.arg_nodes(args, 0, ctx, "sum")?;
                 if nodes.is_empty() {
-                    // XPath 1.0: the sum of no nodes is 0.
-                    0.0
+                    // ODK Web Forms: the sum of no nodes is NaN (XPath 1.0 says 0).
+                    f64::NAN
                 } else {
-                    nodes
-                        .iter()
-                        .map(|&k| self.num(&Value::Nodes(vec![k])))
-                        .sum()
+                    nodes.iter().map(|&k| self.num(&Value::Nodes(vec![k]))).sum()
                 }
             }
             Func::CountNonEmpty => {
                 let nodes = self.arg_nodes(args, 0, ctx, "count-non-empty")?;
-                nodes
-                    .iter()
-                    .filter(|&&k| !self.doc.string_value(k).is_empty())
-                    .count() as f64
+                nodes.iter().filter(|&&k| !self.doc.string_value(k).is_empty()).count() as f64
             }
             Func::Floor => n(0)?.floor(),
             Func::Ceiling => n(0)?.ceil(),
@@ -109,18 +101,16 @@ impl<'a> Evaluator<'a> {
             Func::Exp10 => 10f64.powf(n(0)?),
             Func::Pi => std::f64::consts::PI,
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a number function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a number function", f.name())));
             }
         };
         Ok(Value::Num(x))
     }
 
     /// `checklist(min, max, v...)` and `weighted-checklist(min, max, v, w, ...)`:
-    /// whether the count (or weight) of true values is within [min, max];
-    /// -1 means no bound.
+    /// whether the number (or total weight) of true items is within
+    /// [min, max]. Items are each node of a node-set, true when non-empty
+    /// (XPath boolean); a max of -1 means no upper bound (ODK Web Forms).
     pub(super) fn fn_checklist(
         &self,
         f: Func,
@@ -128,47 +118,66 @@ impl<'a> Evaluator<'a> {
         ctx: &Context,
     ) -> EvalResult<Value<'a>> {
         let min = self.eval_num(&args[0], ctx)?;
-        let max = self.eval_num(&args[1], ctx)?;
-        let mut values: Vec<Value<'a>> = Vec::new();
-        for a in &args[2..] {
-            match self.eval(a, ctx)? {
-                Value::Nodes(ns) => values.extend(ns.into_iter().map(|k| Value::Nodes(vec![k]))),
-                v => values.push(v),
+        let mut max = self.eval_num(&args[1], ctx)?;
+        if max == -1.0 {
+            if min < 1.0 {
+                return Ok(Value::Bool(true));
+            }
+            max = f64::INFINITY;
+        }
+        let mut satisfied = 0.0;
+        if f == Func::Checklist {
+            for a in &args[2..] {
+                for item in self.items(a, ctx)? {
+                    if self.item_bool(&item) {
+                        satisfied += 1.0;
+                        if satisfied > max {
+                            return Ok(Value::Bool(false));
+                        }
+                    }
+                }
+            }
+        } else {
+            if !(args.len() - 2).is_multiple_of(2) {
+                return Err(EvalError::new("weighted-checklist() needs value and weight pairs"));
+            }
+            for pair in args[2..].chunks(2) {
+                let values = self.items(&pair[0], ctx)?;
+                let weights = self.items(&pair[1], ctx)?;
+                for (j, w) in weights.iter().enumerate() {
+                    let Some(v) = values.get(j) else {
+                        return Ok(Value::Bool(false));
+                    };
+                    if self.item_bool(v) {
+                        satisfied += self.num(w);
+                        if satisfied > max {
+                            return Ok(Value::Bool(false));
+                        }
+                    }
+                }
             }
         }
-        let total: f64 = if f == Func::Checklist {
-            values.iter().filter(|v| self.truthy(v)).count() as f64
-        } else {
-            if !values.len().is_multiple_of(2) {
-                return Err(EvalError::new(
-                    "weighted-checklist() needs value and weight pairs",
-                ));
-            }
-            values
-                .chunks(2)
-                .filter(|p| self.truthy(&p[0]))
-                .map(|p| self.num(&p[1]))
-                .sum()
-        };
-        let ok = (min < 0.0 || total >= min) && (max < 0.0 || total <= max);
-        Ok(Value::Bool(ok))
+        Ok(Value::Bool(satisfied >= min))
     }
 
-    /// A checklist item counts when its string reads as a true boolean.
-    fn truthy(&self, v: &Value<'_>) -> bool {
+    /// An item is true when it is a node whose value is not blank (ODK Web
+    /// Forms' node boolean), or a true value.
+    fn item_bool(&self, v: &Value<'_>) -> bool {
         match v {
-            Value::Nodes(_) | Value::Str(_) => {
-                let s: Cow<'_, str> = match v {
-                    Value::Nodes(ns) => ns
-                        .first()
-                        .map_or(Cow::Borrowed(""), |&k| self.doc.string_value(k)),
-                    Value::Str(s) => Cow::Borrowed(s.as_ref()),
-                    _ => Cow::Borrowed(""),
-                };
-                s.eq_ignore_ascii_case("true") || s == "1"
+            Value::Nodes(ns) => {
+                ns.first().is_some_and(|&k| !self.doc.string_value(k).trim().is_empty())
             }
             other => other.to_bool(),
         }
+    }
+
+    /// A value as a list: each node of a node-set (as a one-node set), or
+    /// the value itself.
+    fn items(&self, e: &'a Expr, ctx: &Context) -> EvalResult<Vec<Value<'a>>> {
+        Ok(match self.eval(e, ctx)? {
+            Value::Nodes(ns) => ns.into_iter().map(|k| Value::Nodes(vec![k])).collect(),
+            v => vec![v],
+        })
     }
 }
 

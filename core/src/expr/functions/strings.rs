@@ -100,17 +100,13 @@ impl<'a> Evaluator<'a> {
             Func::Contains => Value::Bool(s(0)?.contains(s(1)?.as_ref())),
             Func::SubstringBefore => {
                 let (h, n) = (s(0)?, s(1)?);
-                Value::Str(Cow::Owned(
-                    h.find(n.as_ref()).map_or("", |i| &h[..i]).to_string(),
-                ))
+                Value::Str(Cow::Owned(h.find(n.as_ref()).map_or("", |i| &h[..i]).to_string()))
             }
             Func::SubstringAfter => {
                 // XPath 1.0: after the first occurrence of the whole needle.
                 let (h, n) = (s(0)?, s(1)?);
                 Value::Str(Cow::Owned(
-                    h.find(n.as_ref())
-                        .map_or("", |i| &h[i + n.len()..])
-                        .to_string(),
+                    h.find(n.as_ref()).map_or("", |i| &h[i + n.len()..]).to_string(),
                 ))
             }
             Func::Substring => Value::Str(Cow::Owned(self.fn_substring(args, ctx)?)),
@@ -121,10 +117,7 @@ impl<'a> Evaluator<'a> {
             Func::NormalizeSpace => {
                 let v = self.str_arg_or_context(args, ctx)?;
                 Value::Str(Cow::Owned(
-                    v.split(is_xml_space)
-                        .filter(|w| !w.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    v.split(is_xml_space).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "),
                 ))
             }
             Func::Translate => {
@@ -148,15 +141,11 @@ impl<'a> Evaluator<'a> {
             Func::Uuid => Value::Str(Cow::Owned(self.fn_uuid(args, ctx)?)),
             Func::Regex => {
                 let (v, p) = (s(0)?, s(1)?);
-                let re = super::compile_regex(&p)?;
-                Value::Bool(re.is_match(&v))
+                Value::Bool(super::regex_is_match(&p, &v)?)
             }
             Func::Base64Decode => Value::Str(Cow::Owned(super::digest::base64_decode_utf8(&s(0)?))),
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a string function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a string function", f.name())));
             }
         })
     }
@@ -201,9 +190,11 @@ impl<'a> Evaluator<'a> {
         if end < 0.0 {
             end += len;
         }
-        // NaN acts as 0, like JavaScript's substring.
-        let clamp = |x: f64| if x.is_nan() { 0.0 } else { x.clamp(0.0, len) };
-        let (start, end) = (clamp(start), clamp(end));
+        // A NaN bound (no digits) gives "", as in ODK Web Forms.
+        if start.is_nan() || end.is_nan() {
+            return Ok(String::new());
+        }
+        let (start, end) = (start.clamp(0.0, len), end.clamp(0.0, len));
         if start > end {
             return Ok(String::new());
         }
