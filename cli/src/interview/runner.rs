@@ -812,7 +812,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             let number = at.map_or(String::new(), |i| (i + 1).to_string());
             let indent = "  ".repeat(item.depth);
             let line = match item.kind.as_str() {
-                "group" => format!("{indent}{}", s.accent(&item.label)),
+                "group" => format!("{indent}{}", s.accent(&truncate(&item.label, 70))),
                 "repeat" => format!(
                     "{indent}{}",
                     s.accent(&format!("{} {}", item.label, last_index(&item.reference)))
@@ -834,7 +834,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                         _ if item.answered => "[x]",
                         _ => "[ ]",
                     };
-                    let mut l = format!("{indent}{mark} {}", item.label);
+                    let mut l = format!("{indent}{mark} {}", truncate(&item.label, 70));
                     if !value.is_empty() {
                         l.push_str(&format!(": {}", s.ok(&truncate(&value, 40))));
                     }

@@ -172,8 +172,9 @@ impl Session {
         None
     }
 
-    /// The labels of the groups and repeat instances around `n`, outermost
-    /// first (a repeat instance as `Member 2`), for a "where am I" line.
+    /// The labels of the labelled groups and the repeat instances around
+    /// `n`, outermost first (a repeat instance as `Member 2`), for a "where
+    /// am I" line.
     pub fn breadcrumbs(&self, n: NodeId) -> Vec<String> {
         let mut out = Vec::new();
         let mut cur = self.tree.node(n).parent;
@@ -186,7 +187,8 @@ impl Session {
                     .unwrap_or_else(|| t.name.clone())
             };
             match t.kind {
-                TplKind::Group => out.push(label()),
+                // An unlabelled group is only structure (ODK shows nothing).
+                TplKind::Group if t.label().is_some() => out.push(label()),
                 TplKind::Repeat => out.push(format!("{} {}", label(), self.tree.position(c))),
                 _ => {}
             }
@@ -318,6 +320,25 @@ mod tests {
 
         let name = s.resolve("/data/name").unwrap();
         assert_eq!(s.prompt(name).unwrap().label, "name", "falls back to the name");
+    }
+
+    #[test]
+    fn breadcrumbs_skip_unlabelled_groups() {
+        let v = json!({
+            "model_version": 1, "form_id": "t", "title": "T", "root_name": "data", "settings": {},
+            "children": [{"name": "outer", "kind": {"kind": "group"}, "row": 2, "children": [
+                {"name": "inner", "kind": {"kind": "group"}, "row": 3, "label": {"": "Inner"},
+                 "children": [{"name": "x", "kind": {"kind": "question", "type": "text"}, "row": 4}]}
+            ]}],
+        });
+        let i = Instrument::from_json(v.to_string().as_bytes()).unwrap();
+        let s = Session::with_env(
+            Arc::new(Form::compile(i).unwrap()),
+            SessionOptions::default(),
+            Box::new(FixedEnv::default()),
+        );
+        let x = s.resolve("/data/outer/inner/x").unwrap();
+        assert_eq!(s.breadcrumbs(x), ["Inner"]);
     }
 
     #[test]
