@@ -76,9 +76,14 @@ fn fresh_db(dir: &Path, n: usize) -> std::path::PathBuf {
 }
 
 fn spawn(db: &Path, seed: u64) -> Child {
+    spawn_with(db, seed, &[])
+}
+
+fn spawn_with(db: &Path, seed: u64, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_store-crash-writer"))
         .arg(db)
         .arg(seed.to_string())
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -216,4 +221,73 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         total_acks > iterations,
         "the writer made too little progress to test anything"
     );
+}
+
+/// Killing the process while it upgrades a schema version 1 database leaves
+/// either version 1 untouched or the upgraded database, never a mixture.
+#[test]
+fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
+    let fixture = include_str!("../core/sql/fixtures/v1.sql");
+    let seed: u64 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut old, mut new) = (0, 0);
+    for i in 0..60 {
+        let db = dir.path().join(format!("v1-{i}.db"));
+        let answers_before = {
+            let c = rusqlite::Connection::open(&db).expect("open");
+            c.execute_batch(&format!("BEGIN; {fixture}; COMMIT;"))
+                .expect("fixture");
+            c.query_row("SELECT count(*) FROM answers", [], |r| r.get::<_, i64>(0))
+                .expect("count")
+        };
+        let mut child = spawn_with(&db, 1, &["--open-only"]);
+        std::thread::sleep(Duration::from_micros(rng.below(100_000)));
+        let _ = child.kill();
+        let _ = child.wait();
+        {
+            let c = rusqlite::Connection::open(&db).expect("open");
+            let version: u32 = c
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .expect("version");
+            let roster: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'participants'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("schema");
+            match version {
+                1 => {
+                    assert_eq!(roster, 0, "iteration {i}: v1 with part of v2");
+                    old += 1;
+                }
+                2 => {
+                    assert_eq!(roster, 1, "iteration {i}: v2 without its table");
+                    new += 1;
+                }
+                v => panic!("iteration {i}: unexpected version {v}"),
+            }
+        }
+        let store = Store::open(&db).expect("reopen");
+        assert!(store.integrity_check().expect("integrity").is_empty());
+        assert!(
+            store.verify_outbox().expect("outbox").is_empty(),
+            "iteration {i}"
+        );
+        let answers_after: usize = store
+            .list_responses()
+            .expect("list")
+            .iter()
+            .map(|r| store.answers(&r.instance_id).expect("answers").len())
+            .sum();
+        assert_eq!(
+            answers_after as i64, answers_before,
+            "iteration {i}: answers lost"
+        );
+        store.participant("MZ-001").expect("migrated participant");
+    }
+    eprintln!("schema upgrade kills: {old} left at v1, {new} upgraded (seed {seed})");
 }

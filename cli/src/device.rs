@@ -43,6 +43,8 @@ pub enum DeviceCommand {
     Show { instance_id: String },
     /// Give up a draft (kept until purged).
     Discard { instance_id: String },
+    /// Remove a sent or discarded response from the device (its outbox entry stays).
+    Purge { instance_id: String },
     /// Start an edit of a finalized response; prints the new draft's instance id.
     Edit { instance_id: String },
     /// Participant roster.
@@ -61,30 +63,9 @@ pub enum RosterCommand {
     Import { file: PathBuf },
 }
 
-/// MERGE POINT (XLSForm importer): the one place a form file becomes an
-/// instrument for `device install`. `.json` is Enumera's compiled JSON;
-/// `.xlsx` is to be routed to the XLSForm importer when it lands in core.
+/// A form file (XLSForm or Enumera JSON) as an instrument for `device install`.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "json" => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| UserError(format!("cannot read {}: {e}", path.display())))?;
-            Instrument::from_json(&bytes).map_err(|e| UserError(format!("{}: {e}", path.display())))
-        }
-        "xlsx" | "xls" => Err(UserError(format!(
-            "{}: XLSForm import is not wired into `device install` in this build; convert it to JSON first",
-            path.display()
-        ))),
-        _ => Err(UserError(format!(
-            "{}: unknown form file type (expected .xlsx or .json)",
-            path.display()
-        ))),
-    }
+    crate::load::instrument(path)
 }
 
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
@@ -147,6 +128,13 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         DeviceCommand::Discard { instance_id } => {
             Store::open_existing(db)?.discard(&instance_id)?;
             eprintln!("discarded {instance_id} (kept until purged)");
+        }
+        DeviceCommand::Purge { instance_id } => {
+            let report = Store::open_existing(db)?.purge(&instance_id)?;
+            eprintln!(
+                "purged {instance_id} ({} attachment files removed)",
+                report.files_removed
+            );
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -314,6 +302,8 @@ mod tests {
                 .0
                 .contains("uuid:none")
         );
+        let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
+        assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();
         let err = run_args(&["--db", db, "discard", &done]).unwrap_err();
         assert!(err.0.contains("finalized"), "{}", err.0);

@@ -28,6 +28,23 @@ pub enum FormCommand {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Fill a form headlessly from a steps script and print the state as JSON.
+    Run {
+        /// The form file.
+        form: PathBuf,
+        /// A JSON list of steps: {"set": REF, "value": V}, {"add_repeat": REF},
+        /// {"remove_repeat": REF}, {"set_language": L}, {"clear": REF}.
+        steps: PathBuf,
+        /// The clock, as an ISO 8601 instant (default 2024-01-15T10:30:00Z).
+        #[arg(long)]
+        now: Option<String>,
+        /// Seed for random() and randomize().
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Start in this language (name or code).
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Try a form interactively at the terminal, without a device: one
     /// question at a time, nothing kept; prints the submission when finalized.
     Preview(crate::interview::PreviewArgs),
@@ -37,6 +54,15 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
     match cmd {
         FormCommand::Check { form, json } => check(&form, json),
         FormCommand::Convert { form, output } => convert(&form, &output),
+        FormCommand::Run { form, steps, now, seed, lang } => {
+            let compiled = crate::load::form(&form)?;
+            let steps = crate::run::read_steps(&steps)?;
+            let opts =
+                crate::run::RunOptions { now: now.as_deref(), seed, lang: lang.as_deref() };
+            let out = crate::run::run(compiled, &steps, &opts)?;
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
         FormCommand::Preview(args) => crate::interview::preview(args),
     }
 }

@@ -32,13 +32,11 @@ mod style;
 mod tests;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
-use enumera_core::instrument::Instrument;
-use enumera_core::session::{Form, Session, SessionOptions};
+use enumera_core::session::{Session, SessionOptions};
 
 use crate::UserError;
 
@@ -194,10 +192,8 @@ pub struct PreviewArgs {
 /// Tries a form at the terminal, without a device: nothing is kept; when it
 /// is finalized, the submission XML is printed.
 pub fn preview(args: PreviewArgs) -> Result<ExitCode, UserError> {
-    let instrument = load_form(&args.form)?;
-    let form = Form::compile(instrument)
-        .map_err(|e| UserError(format!("{}: {e}", args.form.display())))?;
-    let mut session = Session::new(Arc::new(form), SessionOptions::default());
+    let form = crate::load::form(&args.form)?;
+    let mut session = Session::new(form, SessionOptions::default());
     if let Some(lang) = &args.lang {
         session.set_language(lang)?;
     }
@@ -229,21 +225,4 @@ pub fn preview(args: PreviewArgs) -> Result<ExitCode, UserError> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads a form (XLSForm or instrument JSON) with the importer; a form
-/// with errors is refused, its errors on stderr as `form check` prints them.
-pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
-    let imported = enumera_core::instrument::load_form(path)?;
-    if imported.has_errors() {
-        let file = path.display();
-        for d in imported.errors() {
-            eprintln!("{file}: {d}");
-        }
-        return Err(UserError(format!(
-            "{file} has {} error(s) and cannot be filled; fix them first",
-            imported.errors().count()
-        )));
-    }
-    Ok(imported.instrument)
 }

@@ -7,6 +7,8 @@
 mod device;
 mod form;
 mod interview;
+mod load;
+mod run;
 
 use std::process::ExitCode;
 

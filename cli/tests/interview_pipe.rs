@@ -147,5 +147,5 @@ fn a_form_with_errors_is_refused_with_its_errors() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("survey!A2"), "{err}");
-    assert!(err.contains("1 error(s) and cannot be filled"), "{err}");
+    assert!(err.contains("has 1 error(s); fix them first"), "{err}");
 }

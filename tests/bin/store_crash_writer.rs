@@ -1,6 +1,7 @@
 //! Writer process for the store crash test: fills and finalizes responses
 //! forever, printing one line per acknowledged (committed) step, until it is
-//! killed. Usage: `store-crash-writer DB SEED`.
+//! killed. Usage: `store-crash-writer DB SEED [--open-only]`; with
+//! `--open-only` it opens (and so upgrades) the database, prints `O`, exits.
 //!
 //! Lines: `D id` draft started, `A id ref value` answer saved, `T id name
 //! sha256` attachment saved, `F id seq` finalized. A line is printed only
@@ -43,6 +44,10 @@ fn run(db: &str, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = Rng(seed | 1);
     let mut out = std::io::stdout().lock();
     let mut store = Store::open_existing(db)?;
+    if std::env::args().any(|a| a == "--open-only") {
+        writeln!(out, "O")?;
+        return Ok(());
+    }
     let key = store.latest_instrument("crash")?;
     // Carry on with the draft an earlier (killed) run left, as the app would.
     let mut current = store

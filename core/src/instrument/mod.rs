@@ -7,6 +7,7 @@ pub mod model;
 pub mod paths;
 pub mod validate;
 pub mod xlsform;
+pub mod xform;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use model::*;

@@ -5,13 +5,16 @@
 //! - a target outside any repeat the context shares is written absolute
 //!   (`/data/group/age`);
 //! - a target inside a repeat that also contains the context is written
-//!   relative to the context node (`../age`), so each repeat instance sees its
-//!   own sibling;
-//! - inside a predicate (`[...]`) a relative reference is anchored with
-//!   `current()/` so that it is relative to the question, not to the item
-//!   being filtered;
-//! - arguments of `indexed-repeat()` are always absolute, since they name the
-//!   repeat from outside.
+//!   relative to the context node, climbing only to the lowest common
+//!   ancestor (group or repeat): `../age`, so each repeat instance sees its
+//!   own sibling. A reference to the repeat itself stays absolute;
+//! - inside a predicate (`[...]`) of an expression that reads a secondary
+//!   `instance(...)`, and in choice filters, a relative reference is anchored
+//!   with `current()/` so that it is relative to the question, not to the
+//!   item being filtered;
+//! - in `indexed-repeat(value, repeat, index, ...)` the value and repeat
+//!   arguments (1st, 2nd, 4th, 6th) are absolute, since they name the repeat
+//!   from outside; the index arguments follow the usual rule.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -38,28 +41,23 @@ impl ElementPath {
         s
     }
 
-    /// Depth (number of segments) of the innermost repeat that is an ancestor
-    /// of, or is, this element, counting the element itself.
-    fn repeat_prefixes(&self) -> impl Iterator<Item = usize> + '_ {
-        self.repeat.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| i + 1)
-    }
-
-    /// Relative path from `context` to `self` when both share a repeat, per
-    /// pyxform: climb from the context node to the lowest common ancestor
-    /// repeat, then walk down.
+    /// Relative path from `context` to `self` when both lie inside a shared
+    /// repeat, per pyxform: the repeat must be a proper ancestor of both;
+    /// the path then climbs from the context node to the lowest common
+    /// ancestor (of any kind) and walks down to the target.
     pub fn relative_from(&self, context: &ElementPath) -> Option<String> {
-        // Deepest repeat that is an ancestor-or-self of both.
-        let shared = self
-            .repeat_prefixes()
-            .filter(|&depth| {
-                context.segments.len() > depth
-                    && context.segments[..depth] == self.segments[..depth]
-                    && context.repeat.get(depth - 1) == Some(&true)
-            })
-            .max()?;
-        let ups = context.segments.len() - shared;
+        let common =
+            self.segments.iter().zip(&context.segments).take_while(|(a, b)| a == b).count();
+        // Only proper ancestors of both count: an element is not its own
+        // ancestor, and neither is the context.
+        let lca = common.min(self.segments.len() - 1).min(context.segments.len() - 1);
+        let shared_repeat = (1..=lca).any(|depth| self.repeat[depth - 1]);
+        if !shared_repeat {
+            return None;
+        }
+        let ups = context.segments.len() - lca;
         let mut parts: Vec<&str> = vec![".."; ups];
-        parts.extend(self.segments[shared..].iter().map(String::as_str));
+        parts.extend(self.segments[lca..].iter().map(String::as_str));
         Some(parts.join("/"))
     }
 }
@@ -133,16 +131,31 @@ impl PathIndex {
     /// Replaces every `${name}` in `src` by its path as seen from the element
     /// at `context` (the element whose column holds the expression).
     pub fn expand(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
+        self.expand_with(src, context, false)
+    }
+
+    /// Like [`PathIndex::expand`], for an expression that is itself a
+    /// predicate on a secondary instance (a `choice_filter`): relative
+    /// references get `current()/`.
+    pub fn expand_predicate(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
+        self.expand_with(src, context, true)
+    }
+
+    fn expand_with(
+        &self,
+        src: &str,
+        context: &ElementPath,
+        use_current: bool,
+    ) -> Result<String, RefError> {
         let mut out = String::with_capacity(src.len() + 16);
         for piece in scan(src) {
             match piece? {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Ref { name, in_predicate, in_indexed_repeat } => {
+                Piece::Ref { name, in_predicate, absolute_only } => {
                     let target = self.get(name)?;
-                    let relative =
-                        if in_indexed_repeat { None } else { target.relative_from(context) };
+                    let relative = if absolute_only { None } else { target.relative_from(context) };
                     match relative {
-                        Some(rel) if in_predicate => {
+                        Some(rel) if in_predicate || use_current => {
                             out.push_str("current()/");
                             out.push_str(&rel);
                         }
@@ -169,21 +182,31 @@ pub fn references(src: &str) -> Result<Vec<&str>, RefError> {
 
 enum Piece<'a> {
     Text(&'a str),
-    Ref { name: &'a str, in_predicate: bool, in_indexed_repeat: bool },
+    Ref {
+        name: &'a str,
+        /// Inside `[...]` of an expression that reads a secondary instance.
+        in_predicate: bool,
+        /// A value or repeat argument of `indexed-repeat()`.
+        absolute_only: bool,
+    },
 }
 
 /// Splits `src` into text and `${name}` references, tracking (outside string
-/// literals) whether each reference sits inside `[...]` or inside the
-/// arguments of `indexed-repeat(...)`.
+/// literals) whether each reference sits inside `[...]` or in which argument
+/// of `indexed-repeat(...)`.
 fn scan(src: &str) -> impl Iterator<Item = Result<Piece<'_>, RefError>> {
     let bytes = src.as_bytes();
+    // pyxform anchors predicates with current() only in expressions that
+    // read a secondary instance.
+    let reads_instance = src.contains("instance(");
     let mut i = 0;
     let mut text_start = 0;
     let mut quote: Option<u8> = None;
     let mut brackets = 0usize;
-    // Paren depth of each open `indexed-repeat(` call.
+    // Paren depth and current argument index of each open
+    // `indexed-repeat(` call.
     let mut parens = 0usize;
-    let mut indexed_at: Vec<usize> = Vec::new();
+    let mut indexed_at: Vec<(usize, usize)> = Vec::new();
     let mut pending: Option<Result<Piece<'_>, RefError>> = None;
     let mut done = false;
     std::iter::from_fn(move || {
@@ -209,14 +232,21 @@ fn scan(src: &str) -> impl Iterator<Item = Result<Piece<'_>, RefError>> {
                 b'(' => {
                     parens += 1;
                     if src[..i].trim_end().ends_with("indexed-repeat") {
-                        indexed_at.push(parens);
+                        indexed_at.push((parens, 0));
                     }
                 }
                 b')' => {
-                    if indexed_at.last() == Some(&parens) {
+                    if indexed_at.last().map(|(depth, _)| *depth) == Some(parens) {
                         indexed_at.pop();
                     }
                     parens = parens.saturating_sub(1);
+                }
+                b',' => {
+                    if let Some((depth, arg)) = indexed_at.last_mut()
+                        && *depth == parens
+                    {
+                        *arg += 1;
+                    }
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
                     let Some(close) = src[i + 2..].find('}') else {
@@ -230,8 +260,10 @@ fn scan(src: &str) -> impl Iterator<Item = Result<Piece<'_>, RefError>> {
                     text_start = i;
                     let r = Piece::Ref {
                         name: name.trim(),
-                        in_predicate: brackets > 0,
-                        in_indexed_repeat: !indexed_at.is_empty(),
+                        in_predicate: reads_instance && brackets > 0,
+                        absolute_only: indexed_at
+                            .last()
+                            .is_some_and(|(_, arg)| matches!(arg, 0 | 1 | 3 | 5)),
                     };
                     if text.is_empty() {
                         return Some(Ok(r));
@@ -318,6 +350,41 @@ mod tests {
         assert_eq!(
             idx.expand("indexed-repeat(${state}, /data/m, 1)", &city).unwrap(),
             "indexed-repeat(/data/m/state, /data/m, 1)"
+        );
+    }
+
+    /// Each expected string is what pyxform 4.5 writes for the same form
+    /// (spaces it pads around paths left out).
+    #[test]
+    fn matches_pyxform_on_groups_in_repeats_and_predicates() {
+        let top = path(&[("data", false), ("top", false)]);
+        let r = path(&[("data", false), ("r", true)]);
+        let i = path(&[("data", false), ("r", true), ("i", false)]);
+        let g = |n: &str| path(&[("data", false), ("r", true), ("g", false), (n, false)]);
+        let idx = index(&[("top", top), ("r", r), ("i", i), ("a", g("a")), ("b", g("b"))]);
+        let b = g("b");
+        // Climb only to the group both share, not to the repeat.
+        assert_eq!(idx.expand("${b} < ${a}", &b).unwrap(), "../b < ../a");
+        // The repeat itself is named from outside.
+        assert_eq!(idx.expand("count(${r}) + ${a}", &b).unwrap(), "count(/data/r) + ../a");
+        // A predicate on the main instance gets no current().
+        assert_eq!(
+            idx.expand("${r}[position() = ${i}]", &b).unwrap(),
+            "/data/r[position() = ../../i]"
+        );
+        assert_eq!(
+            idx.expand("instance('yn')/root/item[name = ${i}]/label", &b).unwrap(),
+            "instance('yn')/root/item[name = current()/../../i]/label"
+        );
+        // indexed-repeat: value and repeat absolute, index relative.
+        assert_eq!(
+            idx.expand("indexed-repeat(${a}, ${r}, ${i})", &b).unwrap(),
+            "indexed-repeat(/data/r/g/a, /data/r, ../../i)"
+        );
+        // A choice filter is a predicate: current() on relative paths only.
+        assert_eq!(
+            idx.expand_predicate("name = ${a} or ${top} = 1", &b).unwrap(),
+            "name = current()/../a or /data/top = 1"
         );
     }
 

@@ -88,7 +88,11 @@ mod tests {
     fn load_fixture(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
-        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        // One transaction: statement by statement, each would wait for a sync.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("BEGIN; {sql}; COMMIT;"))
+            .unwrap();
         (dir, path)
     }
 

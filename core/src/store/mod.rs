@@ -6,6 +6,23 @@
 //! connection held by [`Store`]. The store keeps plain data: the session
 //! engine decides what the answers mean and produces the submission; the store
 //! makes sure that nothing it acknowledged is ever lost or silently changed.
+//!
+//! The life of a response:
+//! [`Store::create_draft`] -> [`Store::set_answer`] (one committed
+//! transaction each; also [`Store::set_repeat_count`],
+//! [`Store::remove_repeat_instance`], [`Store::put_attachment`]) ->
+//! [`Store::finalize`] with the [`Payload`] the session produced (plaintext,
+//! or sealed by the sync work) -> outbox entry -> [`Store::mark_sent`] for
+//! what a receipt covers -> [`Store::purge`] or [`Store::apply_retention`].
+//! [`Store::edit`] starts a new draft naming the finalized one it replaces;
+//! [`Store::discard`] gives a draft up.
+//!
+//! More connections (a screen listing responses while the interview writes)
+//! are simply more `Store::open` calls on the same file: WAL lets readers run
+//! beside the writer, and writers queue on the busy timeout.
+//!
+//! The Ed25519 secret seed is kept in the database for now; moving it to the
+//! platform keystore (Android Keystore, iOS Keychain) is a binding concern.
 
 mod attachments;
 mod device;
@@ -142,6 +159,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     crate::instrument::canonical::hex(&sha2::Sha256::digest(bytes))
 }
+
+// The bindings hand the store to a worker thread (behind a mutex).
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -1,0 +1,188 @@
+//! Conformance with pyxform 4.5: each fixture XLSForm is converted by
+//! pyxform (`xls2xform`, installed into "$ENUMERA_CACHE/pyxform-venv" by
+//! tests/tools/pyxform.sh) and by Enumera (import, then `to_xform`), and the
+//! two XForms are compared on what ODK tools act on:
+//! - the primary instance tree (names, nesting, root attributes, repeat
+//!   templates, default values);
+//! - every bind: nodeset, type, relevant, required, constraint, calculate,
+//!   readonly, preloads and messages;
+//! - setvalue actions (dynamic defaults, triggers);
+//! - itext: every text per language, id and form;
+//! - body controls: tag, ref, appearance and other attributes, labels,
+//!   hints and itemsets.
+//!
+//! Expressions are compared after whitespace normalization only (pyxform pads
+//! the paths it writes with spaces; Enumera does not).
+//!
+//! The fixtures are written by the test (fixtures.rs); the study instruments
+//! shipped in instruments/ are checked as well.
+//!
+//! Skips, saying so, only when the machine has no python3.
+
+#[path = "conformance_pyxform/compare.rs"]
+mod compare;
+#[path = "conformance_pyxform/fixtures.rs"]
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use compare::Summary;
+use fixtures::Fixture;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lies in the repository")
+        .to_path_buf()
+}
+
+fn has_python3() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Installs pyxform when missing; the path of its xls2xform.
+fn xls2xform() -> PathBuf {
+    let script = repo_root().join("tests/tools/pyxform.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("run tests/tools/pyxform.sh");
+    assert!(
+        out.status.success(),
+        "installing pyxform failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// pyxform's XForm for `xlsx`, or its error message.
+fn pyxform(tool: &Path, xlsx: &Path) -> Result<String, String> {
+    let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let xml_path = out_dir.path().join("pyxform.xml");
+    let out = Command::new(tool)
+        .arg("--skip_validate")
+        .arg("--json")
+        .arg(xlsx)
+        .arg(&xml_path)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+    // xls2xform exits 0 even on failure; the status is JSON on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status: serde_json::Value = stderr
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| format!("no status from xls2xform: {stderr}"))?;
+    match status["code"].as_i64() {
+        Some(100 | 101) => std::fs::read_to_string(&xml_path).map_err(|e| e.to_string()),
+        _ => Err(format!("pyxform refused the form: {}", status["message"])),
+    }
+}
+
+/// Enumera's XForm for `xlsx`, or the errors that stopped it.
+fn enumera(xlsx: &Path) -> Result<String, String> {
+    let imported = enumera_core::instrument::import_xlsform(xlsx).map_err(|e| e.to_string())?;
+    if imported.has_errors() {
+        let errors: Vec<String> = imported.errors().map(|d| d.to_string()).collect();
+        return Err(format!("Enumera refused the form:\n  {}", errors.join("\n  ")));
+    }
+    imported.instrument.to_xform().map_err(|e| e.to_string())
+}
+
+/// The study's instruments shipped in instruments/, checked as they are.
+fn shipped_instruments() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(repo_root().join("instruments")) else {
+        return out;
+    };
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if f.path().extension().is_some_and(|e| e == "xlsx") {
+                out.push(f.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn check(tool: &Path, xlsx: &Path, out_dir: &Path) -> Result<(), String> {
+    let theirs = pyxform(tool, xlsx)?;
+    let ours = enumera(xlsx)?;
+    let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let _ = std::fs::write(out_dir.join(format!("{stem}.pyxform.xml")), &theirs);
+    let _ = std::fs::write(out_dir.join(format!("{stem}.enumera.xml")), &ours);
+    let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
+    let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
+    let diff = compare::diff(&theirs, &ours);
+    if diff.is_empty() {
+        Ok(())
+    } else {
+        Err(diff.join("\n"))
+    }
+}
+
+/// Printed past the test harness's capture, so that a skip or the count is
+/// seen in every run, passing or not.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+#[test]
+fn enumera_xforms_match_pyxform() {
+    if !has_python3() {
+        say("SKIPPED: pyxform conformance needs python3, and this machine has none");
+        return;
+    }
+    let tool = xls2xform();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // ENUMERA_CONFORMANCE_DIR keeps the fixtures and both XForms there.
+    let out_dir = std::env::var_os("ENUMERA_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&out_dir).expect("output dir");
+    let mut forms: Vec<(String, Result<PathBuf, String>)> = fixtures::all()
+        .iter()
+        .map(|f: &Fixture| {
+            let path = f.write(&out_dir).map_err(|e| format!("writing the fixture: {e}"));
+            (f.name.to_string(), path)
+        })
+        .collect();
+    forms.extend(shipped_instruments().into_iter().map(|p| {
+        let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
+        (name, Ok(p))
+    }));
+    let mut failures = Vec::new();
+    for (name, path) in &forms {
+        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, p, &out_dir)) {
+            Ok(()) => println!("conforms: {name}"),
+            Err(why) => {
+                println!("DIFFERS: {name}\n{why}\n");
+                failures.push(name.as_str());
+            }
+        }
+    }
+    say(&format!(
+        "pyxform conformance: {} of {} fixtures conform to pyxform 4.5",
+        forms.len() - failures.len(),
+        forms.len()
+    ));
+    if !failures.is_empty() {
+        // Keep both XForms of each fixture for a look.
+        let kept = dir.keep();
+        panic!(
+            "not conforming: {} (XForms kept in {})",
+            failures.join(", "),
+            kept.display()
+        );
+    }
+}
