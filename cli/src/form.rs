@@ -45,6 +45,9 @@ pub enum FormCommand {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Try a form interactively at the terminal, without a device: one
+    /// question at a time, nothing kept; prints the submission when finalized.
+    Preview(crate::interview::PreviewArgs),
 }
 
 pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
@@ -60,6 +63,7 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
+        FormCommand::Preview(args) => crate::interview::preview(args),
     }
 }
 
