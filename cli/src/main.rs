@@ -5,6 +5,7 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod device;
+mod fill;
 mod form;
 mod interview;
 mod load;
