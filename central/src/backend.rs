@@ -5,6 +5,7 @@
 
 use enumera_core::bundle::VerifiedBundle;
 use enumera_core::instrument::Instrument;
+use enumera_core::store::Payload;
 
 use crate::error::{CentralError, IngestError};
 use crate::report::{DeviceHoldings, IngestReport, PublishedInstrument, Status};
@@ -19,6 +20,10 @@ pub trait CentralStore {
     /// Applies a verified bundle in one transaction (see the crate docs for
     /// the rules). Idempotent: applying it again changes nothing.
     fn ingest_verified(&mut self, bundle: &VerifiedBundle) -> Result<IngestReport, IngestError>;
+
+    /// The payload held for a response (plain XML and JSON, or the sealed
+    /// ciphertext as received: central never decrypts).
+    fn payload(&self, instance_id: &str) -> Result<Option<Payload>, CentralError>;
 
     /// Every entry held for a device, in sequence order.
     fn holdings(&self, device_id: &str) -> Result<DeviceHoldings, CentralError>;

@@ -52,6 +52,11 @@ impl Central<SqliteCentral> {
         Ok(Central { store: SqliteCentral::init(path.as_ref())? })
     }
 
+    /// A new central in memory, with its own key (tests, benchmarks).
+    pub fn in_memory() -> Result<Self, CentralError> {
+        Ok(Central { store: SqliteCentral::in_memory()? })
+    }
+
     /// Opens an initialized central database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CentralError> {
         Ok(Central { store: SqliteCentral::open(path.as_ref())? })
@@ -90,6 +95,14 @@ impl<S: CentralStore> Central<S> {
             entries: holdings.entries,
         };
         Ok(receipt.sign(&self.store.signing_seed()?))
+    }
+
+    /// The payload held for a response (sealed ones as ciphertext).
+    pub fn payload(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<enumera_core::store::Payload>, CentralError> {
+        self.store.payload(instance_id)
     }
 
     pub fn public_key(&self) -> Result<[u8; 32], CentralError> {

@@ -37,6 +37,21 @@ impl SqliteCentral {
                 public_key: enumera_core::bundle::hex(&key.1),
             });
         }
+        store.make_identity()?;
+        Ok(store)
+    }
+
+    /// A new central in memory (tests, benchmarks, dry runs).
+    pub fn in_memory() -> Result<Self, CentralError> {
+        let mut store = Self::connect(Path::new(":memory:"))?;
+        store.make_identity()?;
+        Ok(store)
+    }
+
+    fn make_identity(&mut self) -> Result<(), CentralError> {
+        let path = self.path.clone();
+        let path = path.as_path();
+        let store = self;
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| CentralError::Random(e.to_string()))?;
         let public_key = enumera_core::bundle::receipt::public_key_of(&seed);
@@ -50,8 +65,7 @@ impl SqliteCentral {
             params![uuid::Uuid::new_v4().to_string(), &seed[..], &public_key[..], now()],
         )
         .map_err(|e| CentralError::sql(path, "saving central's key", e))?;
-        tx.commit().map_err(|e| CentralError::sql(path, "saving central's key", e))?;
-        Ok(store)
+        tx.commit().map_err(|e| CentralError::sql(path, "saving central's key", e))
     }
 
     /// Opens an initialized database (upgrading its schema).
@@ -138,6 +152,13 @@ impl crate::CentralStore for SqliteCentral {
         bundle: &enumera_core::bundle::VerifiedBundle,
     ) -> Result<crate::IngestReport, crate::IngestError> {
         self.ingest_tx(bundle)
+    }
+
+    fn payload(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<enumera_core::store::Payload>, CentralError> {
+        self.payload_impl(instance_id)
     }
 
     fn holdings(&self, device_id: &str) -> Result<crate::DeviceHoldings, CentralError> {

@@ -59,6 +59,28 @@ impl SqliteCentral {
         Ok(self.identity()?.1)
     }
 
+    pub(super) fn payload_impl(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<enumera_core::store::Payload>, CentralError> {
+        type Row = (Option<String>, Option<String>, Option<Vec<u8>>);
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT xml, json, sealed FROM responses WHERE instance_id = ?1",
+                [instance_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.err("reading a response"))?;
+        use enumera_core::store::Payload;
+        Ok(match row {
+            Some((_, _, Some(ciphertext))) => Some(Payload::Sealed { ciphertext }),
+            Some((Some(xml), Some(json), None)) => Some(Payload::Plain { xml, json }),
+            _ => None,
+        })
+    }
+
     pub(super) fn holdings_impl(&self, device_id: &str) -> Result<DeviceHoldings, CentralError> {
         let key: Option<Vec<u8>> = self
             .conn
