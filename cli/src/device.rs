@@ -58,6 +58,25 @@ pub enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write finalized responses into a signed bundle for central.
+    Bundle {
+        /// The bundle file to write.
+        #[arg(short = 'o', long = "out", value_name = "OUT.bundle")]
+        out: PathBuf,
+        /// Only responses no receipt has acknowledged yet (default: every
+        /// finalized response still on the device; ingest is idempotent).
+        #[arg(long)]
+        since_receipt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply central's receipt: mark exactly the responses it covers as sent.
+    Receipt {
+        #[arg(value_name = "IN.receipt")]
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,11 +191,17 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             }
             eprintln!("{}: ok", db.display());
         }
+        DeviceCommand::Bundle {
+            out,
+            since_receipt,
+            json,
+        } => crate::device_sync::bundle(db, &out, since_receipt, json)?,
+        DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
