@@ -233,6 +233,10 @@ impl<'a> Evaluator<'a> {
     ) -> EvalResult<Vec<NodeId>> {
         let mut next = Vec::new();
         let mut buf = Vec::new();
+        // Ordered and disjoint (no node inside another): then child,
+        // attribute and self steps keep document order without sorting,
+        // which spares `compare_order` on the common `/data/rep/x`.
+        let mut flat = nodes.len() <= 1;
         for step in steps {
             next.clear();
             for &n in &nodes {
@@ -249,13 +253,15 @@ impl<'a> Evaluator<'a> {
                 next.extend_from_slice(&sel);
                 buf = sel;
             }
-            let single_ordered = nodes.len() <= 1
+            let keeps_flat = matches!(step.axis, Axis::Child | Axis::Attribute | Axis::SelfAxis);
+            let single_forward = nodes.len() <= 1
                 && !step.axis.is_reverse()
                 && !matches!(step.axis, Axis::Following);
             std::mem::swap(&mut nodes, &mut next);
-            if !single_ordered {
+            if !(single_forward || (flat && keeps_flat)) {
                 self.sort_unique(&mut nodes);
             }
+            flat = (flat && keeps_flat) || nodes.len() <= 1;
         }
         Ok(nodes)
     }
