@@ -95,18 +95,27 @@ fn xml_attr(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One XForm whose calculates `/data/c{i}` are the given cases.
+/// One XForm whose calculates `/data/c{i}` are the given cases, or, for
+/// repeat cases, `/data/rep/c{i}` in every repeat instance.
 fn xform(cases: &[&Case]) -> String {
+    let in_repeat = cases.first().is_some_and(|c| c.in_repeat);
     let data = FIXTURE_XML.trim();
     let close = data.rfind("</data>").unwrap_or(data.len());
     let mut instance = data[..close].to_string();
     let mut binds = String::new();
+    let mut calcs = String::new();
     for (i, c) in cases.iter().enumerate() {
-        instance.push_str(&format!("<c{i}/>"));
+        calcs.push_str(&format!("<c{i}/>"));
+        let at = if in_repeat { "/data/rep" } else { "/data" };
         binds.push_str(&format!(
-            "<bind nodeset=\"/data/c{i}\" type=\"string\" calculate=\"{}\"/>\n",
+            "<bind nodeset=\"{at}/c{i}\" type=\"string\" calculate=\"{}\"/>\n",
             xml_attr(&c.expr)
         ));
+    }
+    if in_repeat {
+        instance = instance.replace("</rep>", &format!("{calcs}</rep>"));
+    } else {
+        instance.push_str(&calcs);
     }
     instance.push_str("</data>");
     let secondary = INSTANCES_XML
@@ -154,7 +163,8 @@ fn run_batch(
 ) -> Result<Vec<FormResult>, String> {
     let mut jobs = Vec::new();
     for (k, cases) in forms.iter().enumerate() {
-        let form = work.join(format!("form-{tz}-{k}.xml"));
+        let rep = cases.first().is_some_and(|c| c.in_repeat);
+        let form = work.join(format!("form-{tz}-{rep}-{k}.xml"));
         std::fs::write(&form, xform(cases)).map_err(|e| e.to_string())?;
         jobs.push(OdkJob {
             form,
@@ -175,12 +185,18 @@ fn run_batch(
                     by_ref.insert(rf.to_string(), v.to_string());
                 }
             }
+            let in_repeat = cases.first().is_some_and(|c| c.in_repeat);
+            let value = |r: &str| by_ref.get(r).cloned().unwrap_or_default();
             Ok((0..cases.len())
                 .map(|i| {
-                    by_ref
-                        .get(&format!("/data/c{i}"))
-                        .cloned()
-                        .unwrap_or_default()
+                    if in_repeat {
+                        (1..=3)
+                            .map(|k| value(&format!("/data/rep[{k}]/c{i}")))
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    } else {
+                        value(&format!("/data/c{i}"))
+                    }
                 })
                 .collect())
         })
@@ -244,15 +260,20 @@ fn expressions_agree_with_odk_web_forms() {
             "KNOWN_DIFFERENCES names {expr:?}, which is not a case"
         );
     }
-    let mut by_tz: BTreeMap<i32, Vec<&Case>> = BTreeMap::new();
+    // One group per zone, and repeat cases apart (their calculates sit in
+    // the repeat).
+    let mut by_tz: BTreeMap<(i32, bool), Vec<&Case>> = BTreeMap::new();
     for c in cases.iter().filter(|c| !c.rust_only) {
-        by_tz.entry(c.tz_seconds).or_default().push(c);
+        by_tz
+            .entry((c.tz_seconds, c.in_repeat))
+            .or_default()
+            .push(c);
     }
     let mut total = 0;
     let mut agree = 0;
     let mut unexpected = Vec::new();
     let mut known_seen = Vec::new();
-    for (tz, group) in &by_tz {
+    for ((tz, _), group) in &by_tz {
         let theirs = odk_results(&engine, group, *tz, work.path())
             .unwrap_or_else(|e| panic!("running ODK: {e}"));
         for (case, odk) in group.iter().zip(theirs) {

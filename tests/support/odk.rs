@@ -72,7 +72,10 @@ impl OdkEngine {
             .iter()
             .map(|j| serde_json::json!({ "form": j.form, "steps": j.steps }))
             .collect();
-        let jobs_path = work.join(format!("odk-jobs-{}.json", std::process::id()));
+        // Unique per call: tests in one process may run side by side.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let jobs_path = work.join(format!("odk-jobs-{}-{n}.json", std::process::id()));
         std::fs::write(&jobs_path, serde_json::Value::Array(list).to_string())
             .map_err(|e| format!("{}: {e}", jobs_path.display()))?;
         let out = Command::new("node")

@@ -26,6 +26,9 @@ pub struct Case {
     pub tz_seconds: i32,
     /// Context node path; `None` is the empty `/data/calc`.
     pub ctx: Option<String>,
+    /// Evaluated in each repeat instance (`/data/rep[k]/calc`), the results
+    /// joined by `|`.
+    pub in_repeat: bool,
 }
 
 /// Parses the table; a malformed line is an error naming it.
@@ -64,10 +67,13 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             rust_only: false,
             tz_seconds: 0,
             ctx: None,
+            in_repeat: false,
         };
         for flag in flags.split_whitespace() {
             if flag == "rust" {
                 case.rust_only = true;
+            } else if flag == "rep" {
+                case.in_repeat = true;
             } else if let Some(tz) = flag.strip_prefix("tz=") {
                 case.tz_seconds = parse_offset(tz).ok_or_else(|| format!("line {line}: bad tz"))?;
             } else if let Some(c) = flag.strip_prefix("ctx=") {
@@ -133,6 +139,18 @@ pub fn run_case(doc: &MemDoc, case: &Case) -> Result<String, String> {
 pub fn run_case_in(doc: &MemDoc, eval_doc: &dyn Document, case: &Case) -> Result<String, String> {
     let expr = super::parse(&case.expr).map_err(|e| format!("parse: {e}"))?;
     let env = case_env(case);
+    if case.in_repeat {
+        let mut out = Vec::new();
+        for k in 1..=3 {
+            let at = format!("/data/rep[{k}]/calc");
+            let ctx = doc
+                .node_at(&at)
+                .ok_or_else(|| format!("no context node {at}"))?;
+            let v = super::evaluate(&expr, eval_doc, &env, ctx).map_err(|e| e.to_string())?;
+            out.push(v.to_str(eval_doc).into_owned());
+        }
+        return Ok(out.join("|"));
+    }
     let ctx: NodeId = match &case.ctx {
         Some(p) => doc
             .node_at(p)
