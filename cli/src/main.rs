@@ -4,7 +4,14 @@
 //! progress and messages on stderr; exit 0 success, 1 a user error with a clear
 //! message, 2 a usage error (clap's own exit code).
 
+mod central;
+mod device;
+mod fill;
+mod device_sync;
 mod form;
+mod interview;
+mod load;
+mod run;
 
 use std::process::ExitCode;
 
@@ -22,6 +29,10 @@ enum Command {
     /// Check, convert and try survey instruments (XLSForm or Enumera JSON).
     #[command(subcommand)]
     Form(form::FormCommand),
+    /// The device database: init, install instruments, list and inspect responses.
+    Device(device::DeviceArgs),
+    /// The central store: init, publish instruments, ingest bundles, status, receipts.
+    Central(central::CentralArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -38,6 +49,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Form(cmd) => form::run(cmd),
+        Command::Device(args) => device::run(args),
+        Command::Central(args) => central::run(args),
     };
     match result {
         Ok(code) => code,

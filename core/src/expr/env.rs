@@ -92,10 +92,7 @@ impl FixedEnv {
 impl Default for FixedEnv {
     /// 2024-01-15T10:30:00Z, seed 1: the same clock the ODK harness freezes.
     fn default() -> Self {
-        let now = Utc
-            .with_ymd_and_hms(2024, 1, 15, 10, 30, 0)
-            .single()
-            .unwrap_or_default();
+        let now = Utc.with_ymd_and_hms(2024, 1, 15, 10, 30, 0).single().unwrap_or_default();
         FixedEnv::new(now, 1)
     }
 }

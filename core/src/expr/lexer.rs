@@ -105,11 +105,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Spanned>, ParseError> {
                 if j >= chars.len() {
                     return Err(ParseError::new(col, "unclosed '${' reference"));
                 }
-                let name: String = chars[start..j]
-                    .iter()
-                    .collect::<String>()
-                    .trim()
-                    .to_string();
+                let name: String = chars[start..j].iter().collect::<String>().trim().to_string();
                 if name.is_empty() {
                     return Err(ParseError::new(col, "empty '${}' reference"));
                 }
@@ -212,11 +208,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Spanned>, ParseError> {
             }
             '*' => {
                 i += 1;
-                if operand_ended {
-                    Tok::Op("*")
-                } else {
-                    Tok::Star
-                }
+                if operand_ended { Tok::Op("*") } else { Tok::Star }
             }
             c if is_name_start(c) => {
                 let start = i;

@@ -167,9 +167,7 @@ mod tests {
     use crate::expr::parse;
 
     fn round(src: &str) -> String {
-        parse(src)
-            .map(|e| e.to_string())
-            .unwrap_or_else(|e| e.to_string())
+        parse(src).map(|e| e.to_string()).unwrap_or_else(|e| e.to_string())
     }
 
     #[test]
@@ -185,10 +183,7 @@ mod tests {
             "instance('c')/root/item[name = current()/../x]"
         );
         assert_eq!(round("(../x)[2]"), "(../x)[2]");
-        assert_eq!(
-            round("ancestor::g/self::node()[1]"),
-            "ancestor::g/self::node()[1]"
-        );
+        assert_eq!(round("ancestor::g/self::node()[1]"), "ancestor::g/self::node()[1]");
         assert_eq!(round("${a}+1"), "${a} + 1");
         assert_eq!(round("\"it's\""), "\"it's\"");
     }

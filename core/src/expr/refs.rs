@@ -30,10 +30,7 @@ pub fn function_names(e: &Expr) -> Vec<&str> {
 
 /// Every function call the evaluator does not know.
 pub fn unknown_functions(e: &Expr) -> Vec<&str> {
-    function_names(e)
-        .into_iter()
-        .filter(|n| Func::lookup(n).is_none())
-        .collect()
+    function_names(e).into_iter().filter(|n| Func::lookup(n).is_none()).collect()
 }
 
 /// Every call that would fail at fill time whatever the answers: unknown
@@ -98,10 +95,7 @@ pub struct PathRef<'a> {
 fn collect_paths<'a>(e: &'a Expr, in_pred: bool, out: &mut Vec<PathRef<'a>>) {
     match e {
         Expr::Path(p) => {
-            out.push(PathRef {
-                path: p,
-                in_predicate: in_pred,
-            });
+            out.push(PathRef { path: p, in_predicate: in_pred });
             for s in &p.steps {
                 for pr in &s.predicates {
                     collect_paths(pr, true, out);
@@ -158,10 +152,7 @@ pub fn dependencies(e: &Expr, context: &str) -> Vec<Dependency> {
 }
 
 fn split_path(p: &str) -> Vec<String> {
-    p.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    p.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn join(segments: &[String]) -> String {
@@ -174,10 +165,7 @@ fn join(segments: &[String]) -> String {
 }
 
 fn push_dep(out: &mut Vec<Dependency>, segments: &[String], subtree: bool) {
-    out.push(Dependency {
-        path: join(segments),
-        subtree,
-    });
+    out.push(Dependency { path: join(segments), subtree });
 }
 
 /// Follows `steps` from `start`, recording reads; returns the end path and
@@ -315,13 +303,7 @@ mod tests {
         };
         dependencies(&e, ctx)
             .into_iter()
-            .map(|d| {
-                if d.subtree {
-                    format!("{}//", d.path)
-                } else {
-                    d.path
-                }
-            })
+            .map(|d| if d.subtree { format!("{}//", d.path) } else { d.path })
             .collect()
     }
 
@@ -330,10 +312,7 @@ mod tests {
         let e = parse("if(${a} > 1, concat(${b}, jr:choice-name(${a}, '${a}')), now())").ok();
         let Some(e) = e else { panic!("parse") };
         assert_eq!(ref_names(&e), vec!["a", "b", "a"]);
-        assert_eq!(
-            function_names(&e),
-            vec!["if", "concat", "jr:choice-name", "now"]
-        );
+        assert_eq!(function_names(&e), vec!["if", "concat", "jr:choice-name", "now"]);
         assert!(is_volatile(&e));
         let e = parse("foo(1) + count(bar:baz(2))").ok();
         let Some(e) = e else { panic!("parse") };
@@ -363,15 +342,8 @@ mod tests {
         assert_eq!(deps(". > 3", "/data/q"), vec!["/data/q"]);
         assert_eq!(deps("string-length()", "/data/q"), vec!["/data/q"]);
         assert_eq!(
-            deps(
-                "instance('c')/root/item[district = current()/../d]/label",
-                "/data/g/v"
-            ),
-            vec![
-                "/data/g/d",
-                "instance('c')/root/item/district",
-                "instance('c')/root/item/label"
-            ]
+            deps("instance('c')/root/item[district = current()/../d]/label", "/data/g/v"),
+            vec!["/data/g/d", "instance('c')/root/item/district", "instance('c')/root/item/label"]
         );
         assert_eq!(deps("sum(/data/rep/n)", "/data/t"), vec!["/data/rep/n"]);
         assert_eq!(deps("count(/data/rep)", "/data/t"), vec!["/data/rep"]);
@@ -380,9 +352,6 @@ mod tests {
         assert_eq!(deps("${a} + 1", "/data/t"), vec!["${a}"]);
         assert_eq!(deps("today() + 1", "/data/t"), Vec::<String>::new());
         assert_eq!(deps("(/data/rep/n)[2]", "/data/t"), vec!["/data/rep/n"]);
-        assert_eq!(
-            deps("/data/rep[n > 1]/s", "/data/t"),
-            vec!["/data/rep/n", "/data/rep/s"]
-        );
+        assert_eq!(deps("/data/rep[n > 1]/s", "/data/t"), vec!["/data/rep/n", "/data/rep/s"]);
     }
 }

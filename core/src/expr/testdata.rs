@@ -48,9 +48,8 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             Some((b, f)) => (b, f),
             None => (raw, ""),
         };
-        let (expr, expected) = body
-            .split_once(" ==> ")
-            .ok_or_else(|| format!("line {line}: no ' ==> '"))?;
+        let (expr, expected) =
+            body.split_once(" ==> ").ok_or_else(|| format!("line {line}: no ' ==> '"))?;
         let expected = expected.trim_end();
         let expected = if expected == "!error" {
             None
@@ -143,18 +142,14 @@ pub fn run_case_in(doc: &MemDoc, eval_doc: &dyn Document, case: &Case) -> Result
         let mut out = Vec::new();
         for k in 1..=3 {
             let at = format!("/data/rep[{k}]/calc");
-            let ctx = doc
-                .node_at(&at)
-                .ok_or_else(|| format!("no context node {at}"))?;
+            let ctx = doc.node_at(&at).ok_or_else(|| format!("no context node {at}"))?;
             let v = super::evaluate(&expr, eval_doc, &env, ctx).map_err(|e| e.to_string())?;
             out.push(v.to_str(eval_doc).into_owned());
         }
         return Ok(out.join("|"));
     }
     let ctx: NodeId = match &case.ctx {
-        Some(p) => doc
-            .node_at(p)
-            .ok_or_else(|| format!("no context node {p}"))?,
+        Some(p) => doc.node_at(p).ok_or_else(|| format!("no context node {p}"))?,
         None => doc.node_at("/data/calc").unwrap_or(doc.root()),
     };
     let v = super::evaluate(&expr, eval_doc, &env, ctx).map_err(|e| e.to_string())?;
@@ -191,11 +186,7 @@ mod tests {
                 ));
             }
         }
-        println!(
-            "{} of {} expression cases pass",
-            cases.len() - failures.len(),
-            cases.len()
-        );
+        println!("{} of {} expression cases pass", cases.len() - failures.len(), cases.len());
         assert!(
             failures.is_empty(),
             "{} of {} cases failed:\n{}",
@@ -246,9 +237,7 @@ mod tests {
     #[test]
     fn the_table_passes_with_the_default_document_methods() {
         let cases = parse_cases(CASES).unwrap_or_default();
-        let Ok(doc) = fixture_doc() else {
-            panic!("fixture")
-        };
+        let Ok(doc) = fixture_doc() else { panic!("fixture") };
         let plain = Plain(&doc);
         let failures: Vec<String> = cases
             .iter()
@@ -258,11 +247,7 @@ mod tests {
             .map(|c| format!("line {}: {}", c.line, c.expr))
             .collect();
         assert!(cases.len() > 400);
-        assert!(
-            failures.is_empty(),
-            "differ with default methods:\n{}",
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "differ with default methods:\n{}", failures.join("\n"));
     }
 
     #[test]

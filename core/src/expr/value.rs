@@ -73,11 +73,7 @@ pub fn number_to_string(n: f64) -> String {
         return String::new();
     }
     if n.is_infinite() {
-        return if n > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
     if n == 0.0 {
         return "0".into();
@@ -115,14 +111,7 @@ pub(crate) fn js_number(s: &str) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    for (prefix, radix) in [
-        ("0x", 16),
-        ("0X", 16),
-        ("0o", 8),
-        ("0O", 8),
-        ("0b", 2),
-        ("0B", 2),
-    ] {
+    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
         if let Some(digits) = t.strip_prefix(prefix) {
             if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
                 return f64::NAN;
@@ -195,10 +184,7 @@ mod tests {
         assert_eq!(number_to_string(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(number_to_string(1e21), "1e+21");
         assert_eq!(number_to_string(1.5e-7), "1.5e-7");
-        assert_eq!(
-            number_to_string(123456789012345680000.0),
-            "123456789012345680000"
-        );
+        assert_eq!(number_to_string(123456789012345680000.0), "123456789012345680000");
         assert_eq!(number_to_string(f64::NEG_INFINITY), "-Infinity");
     }
 

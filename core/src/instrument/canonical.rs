@@ -14,7 +14,9 @@ use super::model::{Instrument, MODEL_VERSION};
 pub enum CanonicalError {
     #[error("not an Enumera instrument JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("instrument JSON has model version {found}; this build reads version {MODEL_VERSION} (upgrade Enumera)")]
+    #[error(
+        "instrument JSON has model version {found}; this build reads version {MODEL_VERSION} (upgrade Enumera)"
+    )]
     Version { found: u32 },
 }
 

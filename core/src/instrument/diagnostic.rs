@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn display() {
-        let d = Diagnostic::error(Location::cell("survey", 12, 4), "unknown reference ${agee} in relevant");
+        let d = Diagnostic::error(
+            Location::cell("survey", 12, 4),
+            "unknown reference ${agee} in relevant",
+        );
         assert_eq!(d.to_string(), "survey!E12: unknown reference ${agee} in relevant");
         assert_eq!(Location::row("choices", 3).to_string(), "choices!3:3");
         assert_eq!(Location::sheet("settings").to_string(), "settings");

@@ -168,23 +168,17 @@ impl<'a> Evaluator<'a> {
         match f {
             Last => Ok(Value::Num(ctx.size as f64)),
             Position => self.fn_position(args, ctx),
-            Count => Ok(Value::Num(
-                self.arg_nodes(args, 0, ctx, "count")?.len() as f64
-            )),
+            Count => Ok(Value::Num(self.arg_nodes(args, 0, ctx, "count")?.len() as f64)),
             LocalName | Name => {
                 let node = match args.first() {
-                    Some(a) => self
-                        .arg_nodes(std::slice::from_ref(a), 0, ctx, f.name())?
-                        .first()
-                        .copied(),
+                    Some(a) => {
+                        self.arg_nodes(std::slice::from_ref(a), 0, ctx, f.name())?.first().copied()
+                    }
                     None => Some(ctx.node),
                 };
                 let name = node.map_or("", |n| self.doc.name(n));
-                let name = if f == LocalName {
-                    name.rsplit(':').next().unwrap_or(name)
-                } else {
-                    name
-                };
+                let name =
+                    if f == LocalName { name.rsplit(':').next().unwrap_or(name) } else { name };
                 Ok(Value::Str(Cow::Borrowed(name)))
             }
             True => Ok(Value::Bool(true)),
@@ -198,11 +192,7 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::Nodes(self.doc.instance(&id).into_iter().collect()))
             }
             If => {
-                let pick = if self.eval_bool(&args[0], ctx)? {
-                    &args[1]
-                } else {
-                    &args[2]
-                };
+                let pick = if self.eval_bool(&args[0], ctx)? { &args[1] } else { &args[2] };
                 self.eval(pick, ctx)
             }
             Coalesce => {
@@ -269,9 +259,7 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Num(f64::NAN));
         };
         if nodes.len() > 1 {
-            return Err(EvalError::new(
-                "position() expects a single node but got several",
-            ));
+            return Err(EvalError::new("position() expects a single node but got several"));
         }
         // ODK: the 1-based index among the contiguous preceding siblings of
         // the same name (a repeat instance's index).

@@ -84,11 +84,7 @@ impl<'a> Evaluator<'a> {
         let n = self.num(&seed);
         let mut prng = if n.is_nan() {
             let s = seed.to_str(self.doc);
-            if s.is_empty() {
-                ParkMiller::from_number(0.0)
-            } else {
-                ParkMiller::from_text(&s)
-            }
+            if s.is_empty() { ParkMiller::from_number(0.0) } else { ParkMiller::from_text(&s) }
         } else {
             ParkMiller::from_number(n)
         };
@@ -136,14 +132,10 @@ impl<'a> Evaluator<'a> {
         }
         // Outer repeats first, whatever order they were written in.
         pairs.sort_by(|(a, _), (b, _)| {
-            let a_in_b = a
-                .first()
-                .zip(b.first())
-                .is_some_and(|(&x, &y)| x != y && self.is_within(y, x));
-            let b_in_a = a
-                .first()
-                .zip(b.first())
-                .is_some_and(|(&x, &y)| x != y && self.is_within(x, y));
+            let a_in_b =
+                a.first().zip(b.first()).is_some_and(|(&x, &y)| x != y && self.is_within(y, x));
+            let b_in_a =
+                a.first().zip(b.first()).is_some_and(|(&x, &y)| x != y && self.is_within(x, y));
             if b_in_a {
                 std::cmp::Ordering::Less
             } else if a_in_b {
@@ -155,10 +147,7 @@ impl<'a> Evaluator<'a> {
         let mut chosen: Option<NodeId> = None;
         for (repeats, pos) in pairs {
             let candidates: Vec<NodeId> = match chosen {
-                Some(c) => repeats
-                    .into_iter()
-                    .filter(|&r| self.is_within(c, r))
-                    .collect(),
+                Some(c) => repeats.into_iter().filter(|&r| self.is_within(c, r)).collect(),
                 None => repeats,
             };
             let idx = pos - 1.0;
@@ -179,12 +168,7 @@ impl<'a> Evaluator<'a> {
         let Some(c) = chosen else {
             return Ok(Value::Nodes(Vec::new()));
         };
-        Ok(Value::Nodes(
-            targets
-                .into_iter()
-                .filter(|&t| self.is_within(c, t))
-                .collect(),
-        ))
+        Ok(Value::Nodes(targets.into_iter().filter(|&t| self.is_within(c, t)).collect()))
     }
 
     /// `pulldata(instance, column, key_column, key)`: the `column` of the first
@@ -230,9 +214,7 @@ mod tests {
             <hh><name>A</name><m><age>1</age></m><m><age>2</age></m></hh>\
             <hh><name>B</name><m><age>3</age></m><m><age>4</age></m><m><age>5</age></m></hh>\
             </data>";
-        let Ok(doc) = MemDoc::from_xml(xml) else {
-            panic!("xml")
-        };
+        let Ok(doc) = MemDoc::from_xml(xml) else { panic!("xml") };
         let env = FixedEnv::default();
         let run = |src: &str| {
             let Ok(e) = parse(src) else {
@@ -243,19 +225,10 @@ mod tests {
                 Err(e) => format!("error: {e}"),
             }
         };
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"),
-            "5"
-        );
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"),
-            "3"
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"), "5");
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"), "3");
         assert_eq!(run("indexed-repeat(/data/hh/name, /data/hh, 2)"), "B");
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"),
-            ""
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"), "");
         assert_eq!(run("count(indexed-repeat(/data/hh/m, /data/hh, 2))"), "3");
     }
 

@@ -32,11 +32,7 @@ impl<'a> Evaluator<'a> {
             Func::SelectedAt => {
                 let list = s(0)?;
                 let i = parse_int(&s(1)?);
-                let item = if i >= 0.0 {
-                    items(&list).nth(i as usize)
-                } else {
-                    None
-                };
+                let item = if i >= 0.0 { items(&list).nth(i as usize) } else { None };
                 Value::Str(Cow::Owned(item.unwrap_or("").to_string()))
             }
             Func::ChoiceName => {
@@ -65,10 +61,7 @@ impl<'a> Evaluator<'a> {
                 Value::Str(Cow::Owned(self.env.itext(&id).unwrap_or_default()))
             }
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a select function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a select function", f.name())));
             }
         })
     }

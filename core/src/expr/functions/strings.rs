@@ -100,17 +100,13 @@ impl<'a> Evaluator<'a> {
             Func::Contains => Value::Bool(s(0)?.contains(s(1)?.as_ref())),
             Func::SubstringBefore => {
                 let (h, n) = (s(0)?, s(1)?);
-                Value::Str(Cow::Owned(
-                    h.find(n.as_ref()).map_or("", |i| &h[..i]).to_string(),
-                ))
+                Value::Str(Cow::Owned(h.find(n.as_ref()).map_or("", |i| &h[..i]).to_string()))
             }
             Func::SubstringAfter => {
                 // XPath 1.0: after the first occurrence of the whole needle.
                 let (h, n) = (s(0)?, s(1)?);
                 Value::Str(Cow::Owned(
-                    h.find(n.as_ref())
-                        .map_or("", |i| &h[i + n.len()..])
-                        .to_string(),
+                    h.find(n.as_ref()).map_or("", |i| &h[i + n.len()..]).to_string(),
                 ))
             }
             Func::Substring => Value::Str(Cow::Owned(self.fn_substring(args, ctx)?)),
@@ -121,10 +117,7 @@ impl<'a> Evaluator<'a> {
             Func::NormalizeSpace => {
                 let v = self.str_arg_or_context(args, ctx)?;
                 Value::Str(Cow::Owned(
-                    v.split(is_xml_space)
-                        .filter(|w| !w.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    v.split(is_xml_space).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "),
                 ))
             }
             Func::Translate => {
@@ -152,10 +145,7 @@ impl<'a> Evaluator<'a> {
             }
             Func::Base64Decode => Value::Str(Cow::Owned(super::digest::base64_decode_utf8(&s(0)?))),
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a string function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a string function", f.name())));
             }
         })
     }
@@ -221,11 +211,7 @@ impl<'a> Evaluator<'a> {
             return Err(EvalError::new("uuid() expects a number for the length"));
         }
         // JavaScript's slice(0, n): a negative n counts back from the end.
-        let n = if n < 0.0 {
-            (36.0 + n.ceil()).max(0.0)
-        } else {
-            n.min(10_000.0)
-        } as usize;
+        let n = if n < 0.0 { (36.0 + n.ceil()).max(0.0) } else { n.min(10_000.0) } as usize;
         while out.len() < n {
             out.push_str(&self.env.uuid());
         }

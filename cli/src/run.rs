@@ -1,0 +1,156 @@
+//! `enumera form run FORM STEPS.json`: fills a form headlessly and prints
+//! the state as JSON, in the shape ODK's engine harness prints it, so the two
+//! can be compared leaf by leaf.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use enumera_core::expr::FixedEnv;
+use enumera_core::session::{Form, Session, SessionOptions};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use crate::UserError;
+
+/// One step of a script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Step {
+    Set {
+        set: String,
+        #[serde(default)]
+        value: Json,
+    },
+    Clear {
+        clear: String,
+    },
+    AddRepeat {
+        add_repeat: String,
+        #[serde(default)]
+        count: Option<usize>,
+    },
+    RemoveRepeat {
+        remove_repeat: String,
+        #[serde(default)]
+        index: Option<usize>,
+    },
+    SetLanguage {
+        set_language: String,
+    },
+}
+
+/// Reads a steps file: a JSON list of steps.
+pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UserError(format!("{}: cannot read steps: {e}", path.display())))?;
+    let v: Json = serde_json::from_str(&text)
+        .map_err(|e| UserError(format!("{}: not JSON: {e}", path.display())))?;
+    match v {
+        Json::Array(items) => Ok(items),
+        _ => Err(UserError(format!("{}: steps must be a JSON list", path.display()))),
+    }
+}
+
+/// Reads one step, with a message naming what was expected.
+pub fn parse_step(raw: &Json) -> Result<Step, String> {
+    serde_json::from_value(raw.clone()).map_err(|_| {
+        format!("not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)")
+    })
+}
+
+/// A step's value as ODK's string form: lists joined by spaces, null empty.
+pub fn value_string(value: Json) -> String {
+    match value {
+        Json::Null => String::new(),
+        Json::String(s) => s,
+        Json::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// `/data/members` + index 2 -> `/data/members[2]`.
+pub fn instance_ref(repeat: String, index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("{repeat}[{i}]"),
+        None => repeat,
+    }
+}
+
+/// Applies one step; a failed step leaves the session as it was.
+pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
+    match parse_step(raw)? {
+        Step::Set { set, value } => session.set(&set, &value_string(value)).map_err(|e| e.to_string()),
+        Step::Clear { clear } => session.clear(&clear).map_err(|e| e.to_string()),
+        Step::AddRepeat { add_repeat, count } => {
+            for _ in 0..count.unwrap_or(1) {
+                session.add_repeat(&add_repeat).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+        Step::RemoveRepeat { remove_repeat, index } => session
+            .remove_repeat(&instance_ref(remove_repeat, index))
+            .map_err(|e| e.to_string()),
+        Step::SetLanguage { set_language } => {
+            session.set_language(&set_language).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The state of a session as JSON: leaves, containers, blockers, submission.
+pub fn state_json(session: &Session) -> Json {
+    json!({
+        "form": {
+            "id": session.form().instrument.form_id,
+            "version": session.form().instrument.version,
+            "hash": session.form().hash,
+            "languages": session.form().instrument.languages,
+        },
+        "active_language": session.language(),
+        "leaves": session.leaves(),
+        "containers": session.containers(),
+        "blockers": session.blockers(),
+        "submission": {
+            "xml": session.submission_xml(),
+            "json": session.submission_json(),
+        },
+    })
+}
+
+pub struct RunOptions<'a> {
+    pub now: Option<&'a str>,
+    pub seed: u64,
+    pub lang: Option<&'a str>,
+}
+
+/// Runs a steps script and returns the JSON document to print.
+pub fn run(form: Arc<Form>, steps: &[Json], opts: &RunOptions<'_>) -> Result<Json, UserError> {
+    let now: DateTime<Utc> = match opts.now {
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map_err(|e| UserError(format!("--now {s:?} is not an ISO 8601 instant: {e}")))?
+            .with_timezone(&Utc),
+        None => FixedEnv::default().now,
+    };
+    let env = FixedEnv::new(now, opts.seed);
+    let mut session = Session::with_env(form, SessionOptions::default(), Box::new(env));
+    if let Some(l) = opts.lang {
+        session.set_language(l).map_err(|e| UserError(e.to_string()))?;
+    }
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for (index, step) in steps.iter().enumerate() {
+        let r = apply(&mut session, step);
+        outcomes.push(json!({
+            "index": index,
+            "step": step,
+            "ok": r.is_ok(),
+            "error": r.err(),
+        }));
+    }
+    let mut state = state_json(&session);
+    state["steps"] = Json::Array(outcomes);
+    Ok(state)
+}

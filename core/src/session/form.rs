@@ -1,0 +1,447 @@
+//! A form compiled for filling: the instrument's tree flattened into
+//! templates (one per element, whatever the number of repeat instances),
+//! every expression parsed once with `${name}` already resolved, and the
+//! dependency graph that lets one answer re-evaluate only what can change.
+//!
+//! Built once per instrument and shared (`Arc<Form>`) by every session on it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::expr::{self, Expr};
+use crate::instrument::paths::{ElementPath, PathIndex};
+use crate::instrument::{Bind, Choice, Instrument, Node, NodeKind, Question, QuestionType, Text};
+
+use super::error::CompileError;
+use super::secondary::Secondary;
+
+/// Index of a template in [`Form::templates`]. The root is 0.
+pub type TplId = usize;
+
+/// What a template stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TplKind {
+    Root,
+    Group,
+    Repeat,
+    Leaf(QuestionType),
+    /// `meta/instanceID`, `meta/instanceName`, `meta/deprecatedID`: filled by
+    /// the engine, never shown.
+    Meta(MetaField),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaField {
+    Group,
+    InstanceId,
+    InstanceName,
+    DeprecatedId,
+}
+
+/// The expressions of one element, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Logic {
+    pub relevant: Option<Expr>,
+    pub required: Option<Expr>,
+    pub readonly: Option<Expr>,
+    pub constraint: Option<Expr>,
+    pub calculate: Option<Expr>,
+    /// A default that is an expression (evaluated once, at creation).
+    pub dynamic_default: Option<Expr>,
+    pub choice_filter: Option<Expr>,
+    pub repeat_count: Option<Expr>,
+    /// Paths of elements whose change re-runs `calculate` (the `trigger` column).
+    pub trigger: Vec<String>,
+}
+
+/// One element of the form, whatever the number of its instances.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub kind: TplKind,
+    pub parent: Option<TplId>,
+    pub children: Vec<TplId>,
+    /// `/data/group/name`.
+    pub path: String,
+    /// Innermost repeat template that is an ancestor-or-self.
+    pub repeat: Option<TplId>,
+    /// The instrument node (children left out), for labels, hints, choices.
+    pub node: Option<Node>,
+    pub logic: Logic,
+    /// A literal default value.
+    pub default: Option<String>,
+    /// Position in recomputation order.
+    pub order: usize,
+}
+
+impl Template {
+    pub fn qtype(&self) -> Option<QuestionType> {
+        match self.kind {
+            TplKind::Leaf(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        matches!(self.kind, TplKind::Leaf(_) | TplKind::Meta(_)) && !self.is_meta_group()
+    }
+
+    fn is_meta_group(&self) -> bool {
+        self.kind == TplKind::Meta(MetaField::Group)
+    }
+
+    pub fn is_container(&self) -> bool {
+        matches!(self.kind, TplKind::Root | TplKind::Group | TplKind::Repeat)
+            || self.is_meta_group()
+    }
+
+    pub fn label(&self) -> Option<&Text> {
+        self.node.as_ref().map(|n| &n.label).filter(|t| !t.is_empty())
+    }
+
+    pub fn bind(&self) -> Option<&Bind> {
+        self.node.as_ref().map(|n| &n.bind)
+    }
+}
+
+/// A compiled form.
+#[derive(Debug)]
+pub struct Form {
+    pub instrument: Instrument,
+    pub hash: String,
+    pub templates: Vec<Template>,
+    pub by_path: HashMap<String, TplId>,
+    /// For each template, the templates whose `trigger` names it.
+    pub triggered_by: Vec<Vec<TplId>>,
+    /// Child templates by name, for each template.
+    pub child_by_name: Vec<HashMap<String, TplId>>,
+    /// For each template, the templates whose expressions read it.
+    pub dependents: Vec<Vec<TplId>>,
+    /// Templates whose expressions are volatile (now(), random()) or that
+    /// depend on position in a repeat: re-evaluated when repeats change.
+    pub structural: Vec<TplId>,
+    /// Secondary instances: choice lists and CSV files.
+    pub secondary: Secondary,
+}
+
+impl Form {
+    /// Compiles an instrument. Errors name the element and column.
+    pub fn compile(instrument: Instrument) -> Result<Form, CompileError> {
+        let hash = instrument.hash();
+        let index = PathIndex::new(&instrument);
+        let mut b = Builder { form_templates: Vec::new(), index, errors: Vec::new() };
+        let root_path =
+            ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
+        b.form_templates.push(Template {
+            name: instrument.root_name.clone(),
+            kind: TplKind::Root,
+            parent: None,
+            children: vec![],
+            path: root_path.absolute(),
+            repeat: None,
+            node: None,
+            logic: Logic::default(),
+            default: None,
+            order: 0,
+        });
+        for child in &instrument.children {
+            b.add(child, 0, &root_path);
+        }
+        b.add_meta(&instrument, &root_path);
+        let Builder { form_templates: mut templates, errors, .. } = b;
+        if !errors.is_empty() {
+            return Err(CompileError { problems: errors });
+        }
+        let by_path = templates.iter().enumerate().map(|(i, t)| (t.path.clone(), i)).collect();
+        let mut child_by_name = vec![HashMap::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            if let Some(p) = t.parent {
+                child_by_name[p].insert(t.name.clone(), i);
+            }
+        }
+        let mut form = Form {
+            secondary: Secondary::new(&instrument),
+            instrument,
+            hash,
+            templates: Vec::new(),
+            by_path,
+            child_by_name,
+            triggered_by: Vec::new(),
+            dependents: Vec::new(),
+            structural: Vec::new(),
+        };
+        let deps = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let order = super::graph::order(&templates, &deps)
+            .map_err(|cycle| CompileError { problems: vec![cycle] })?;
+        for (pos, &t) in order.iter().enumerate() {
+            templates[t].order = pos;
+        }
+        form.dependents = super::graph::invert(&deps, templates.len());
+        form.structural = super::graph::structural(&templates);
+        form.triggered_by = vec![Vec::new(); templates.len()];
+        for (i, t) in templates.iter().enumerate() {
+            for p in &t.logic.trigger {
+                if let Some(&src) = form.by_path.get(p) {
+                    form.triggered_by[src].push(i);
+                }
+            }
+        }
+        form.templates = templates;
+        Ok(form)
+    }
+
+    pub fn root(&self) -> &Template {
+        &self.templates[0]
+    }
+
+    pub fn template(&self, id: TplId) -> &Template {
+        &self.templates[id]
+    }
+
+    /// The choices of a select template, from its list or file.
+    pub fn choices(&self, tpl: TplId) -> &[Choice] {
+        let Some(Node { kind: NodeKind::Question(Question { list: Some(list), .. }), .. }) =
+            &self.templates[tpl].node
+        else {
+            return &[];
+        };
+        self.instrument.choices.get(list).map_or(&[], |l| l.choices.as_slice())
+    }
+
+    pub fn languages(&self) -> &[String] {
+        &self.instrument.languages
+    }
+}
+
+struct Builder {
+    form_templates: Vec<Template>,
+    index: PathIndex,
+    errors: Vec<String>,
+}
+
+impl Builder {
+    fn add(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
+        let mut path = parent_path.clone();
+        path.segments.push(node.name.clone());
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
+        let kind = match &node.kind {
+            NodeKind::Group => TplKind::Group,
+            NodeKind::Repeat { .. } => TplKind::Repeat,
+            NodeKind::Question(q) => TplKind::Leaf(q.qtype),
+        };
+        let id = self.form_templates.len();
+        let repeat =
+            if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
+        let logic = self.logic(node, &path);
+        let default = node.bind.default.as_ref().filter(|d| !is_expression(d)).cloned();
+        let mut shallow = node.clone();
+        shallow.children = Vec::new();
+        self.form_templates.push(Template {
+            name: node.name.clone(),
+            kind,
+            parent: Some(parent),
+            children: vec![],
+            path: path.absolute(),
+            repeat,
+            node: Some(shallow),
+            logic,
+            default,
+            order: 0,
+        });
+        self.form_templates[parent].children.push(id);
+        for child in &node.children {
+            self.add(child, id, &path);
+        }
+        if let NodeKind::Question(Question { or_other: true, .. }) = &node.kind {
+            self.add_or_other(node, parent, parent_path);
+        }
+    }
+
+    /// `select_one list or_other` adds a text question `NAME_other`, relevant
+    /// when `other` is chosen, as pyxform does (unless the form has one).
+    fn add_or_other(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
+        let name = format!("{}_other", node.name);
+        if self.index.get(&name).is_ok() {
+            return;
+        }
+        let other = Node {
+            name: name.clone(),
+            kind: NodeKind::Question(Question {
+                qtype: QuestionType::Text,
+                list: None,
+                file: None,
+                or_other: false,
+            }),
+            row: node.row,
+            label: Text::plain("Specify other."),
+            hint: Text::default(),
+            guidance_hint: Text::default(),
+            media: BTreeMap::new(),
+            bind: Bind {
+                relevant: Some(format!("selected(${{{}}}, 'other')", node.name)),
+                ..Bind::default()
+            },
+            appearance: None,
+            parameters: BTreeMap::new(),
+            pii: node.pii,
+            preload: false,
+            extra: BTreeMap::new(),
+            children: vec![],
+        };
+        self.add(&other, parent, parent_path);
+    }
+
+    fn add_meta(&mut self, instrument: &Instrument, root: &ElementPath) {
+        let meta_path = format!("{}/meta", root.absolute());
+        if self.form_templates.iter().any(|t| t.path == meta_path) {
+            return;
+        }
+        let meta = self.push_meta("meta", MetaField::Group, 0, meta_path.clone(), Logic::default());
+        self.push_meta(
+            "instanceID",
+            MetaField::InstanceId,
+            meta,
+            format!("{meta_path}/instanceID"),
+            Logic::default(),
+        );
+        if let Some(name) = &instrument.settings.instance_name {
+            let mut ctx = root.clone();
+            ctx.segments.extend(["meta".to_string(), "instanceName".to_string()]);
+            ctx.repeat.extend([false, false]);
+            let calculate = self.parse("instance_name", name, &ctx);
+            self.push_meta(
+                "instanceName",
+                MetaField::InstanceName,
+                meta,
+                format!("{meta_path}/instanceName"),
+                Logic { calculate, ..Logic::default() },
+            );
+        }
+        // Present in every response but written only for edits.
+        self.push_meta(
+            "deprecatedID",
+            MetaField::DeprecatedId,
+            meta,
+            format!("{meta_path}/deprecatedID"),
+            Logic::default(),
+        );
+    }
+
+    fn push_meta(
+        &mut self,
+        name: &str,
+        field: MetaField,
+        parent: TplId,
+        path: String,
+        logic: Logic,
+    ) -> TplId {
+        let id = self.form_templates.len();
+        self.form_templates.push(Template {
+            name: name.to_string(),
+            kind: TplKind::Meta(field),
+            parent: Some(parent),
+            children: vec![],
+            path,
+            repeat: None,
+            node: None,
+            logic,
+            default: None,
+            order: 0,
+        });
+        self.form_templates[parent].children.push(id);
+        id
+    }
+
+    fn logic(&mut self, node: &Node, path: &ElementPath) -> Logic {
+        let b = &node.bind;
+        let mut logic = Logic {
+            relevant: self.opt(node, "relevant", &b.relevant, path),
+            required: self.opt(node, "required", &b.required, path),
+            readonly: self.opt(node, "read_only", &b.readonly, path),
+            constraint: self.opt(node, "constraint", &b.constraint, path),
+            calculate: self.opt(node, "calculation", &b.calculation, path),
+            dynamic_default: None,
+            choice_filter: None,
+            repeat_count: None,
+            trigger: vec![],
+        };
+        if let Some(d) = b.default.as_ref().filter(|d| is_expression(d)) {
+            logic.dynamic_default = self.parse(&format!("default of {}", node.name), d, path);
+        }
+        if let Some(filter) = &b.choice_filter {
+            // The filter is a predicate on the list's items: its `${name}`s
+            // are expanded as if inside `[...]`.
+            let wrapped = format!("[{filter}]");
+            match self.index.expand(&wrapped, path) {
+                Ok(expanded) => {
+                    let inner = &expanded[1..expanded.len() - 1];
+                    logic.choice_filter = self.parse_expanded(node, "choice_filter", inner);
+                }
+                Err(e) => self.errors.push(format!("{} (choice_filter of {})", e, node.name)),
+            }
+        }
+        if let NodeKind::Repeat { count: Some(count) } = &node.kind {
+            logic.repeat_count = self.opt(node, "repeat_count", &Some(count.clone()), path);
+        }
+        if let Some(trigger) = &b.trigger {
+            match crate::instrument::paths::references(trigger) {
+                Ok(names) => {
+                    for name in names {
+                        match self.index.get(name) {
+                            Ok(p) => logic.trigger.push(p.absolute()),
+                            Err(e) => self.errors.push(format!("{e} (trigger of {})", node.name)),
+                        }
+                    }
+                }
+                Err(e) => self.errors.push(format!("{e} (trigger of {})", node.name)),
+            }
+        }
+        logic
+    }
+
+    fn opt(
+        &mut self,
+        node: &Node,
+        column: &str,
+        src: &Option<String>,
+        path: &ElementPath,
+    ) -> Option<Expr> {
+        let src = src.as_deref()?.trim();
+        if src.is_empty() {
+            return None;
+        }
+        self.parse(&format!("{column} of {}", node.name), src, path)
+    }
+
+    fn parse(&mut self, what: &str, src: &str, path: &ElementPath) -> Option<Expr> {
+        match self.index.expand(src, path) {
+            Ok(expanded) => match expr::parse(&expanded) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.errors.push(format!("{e} in {what}"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.errors.push(format!("{e} in {what}"));
+                None
+            }
+        }
+    }
+
+    fn parse_expanded(&mut self, node: &Node, column: &str, src: &str) -> Option<Expr> {
+        match expr::parse(src) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.errors.push(format!("{e} in {column} of {}", node.name));
+                None
+            }
+        }
+    }
+}
+
+/// XLSForm `default` holds either a literal or (ODK's "dynamic defaults") an
+/// expression; pyxform treats it as an expression when it contains `${`, a
+/// function call or a path.
+fn is_expression(s: &str) -> bool {
+    s.contains("${") || s.contains('(') || s.starts_with('/')
+}

@@ -1,0 +1,309 @@
+//! Incremental recomputation: after an answer or a repeat change, evaluate
+//! exactly the nodes whose expressions read what changed, in the form's
+//! dependency order, and keep going only while something really changes.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::expr::{Context, Evaluator, Expr};
+
+use super::Session;
+use super::doc::{SessionDoc, SessionEnv, xid};
+use super::form::{TplId, TplKind};
+use super::tree::NodeId;
+
+/// Work waiting to be done: evaluate template `tpl` at node `node` (for a
+/// count-controlled repeat whose node is the repeat's parent: its count).
+type Item = Reverse<(usize, TplId, NodeId)>;
+
+/// A guard against oscillation in forms whose logic is cyclic through
+/// relevance (cycles through calculations are refused at compile time).
+const MAX_EVALS_PER_NODE: u32 = 8;
+
+#[derive(Debug, Default)]
+pub(crate) struct Worklist {
+    heap: BinaryHeap<Item>,
+    /// Generation stamps, to enqueue each (node, template) once per round.
+    queued: Vec<u32>,
+    evals: Vec<u32>,
+    generation: u32,
+}
+
+impl Session {
+    /// Evaluates everything, in dependency order (at start).
+    pub(crate) fn recompute_all(&mut self) {
+        self.begin_round();
+        let form = self.form.clone();
+        for (tpl, t) in form.templates.iter().enumerate() {
+            if t.logic.repeat_count.is_some()
+                && let Some(parent) = t.parent
+            {
+                for p in self.tree.instances_under(&form, self.tree.root(), parent) {
+                    self.enqueue(tpl, p);
+                }
+            }
+        }
+        for n in self.tree.walk() {
+            self.enqueue(self.tree.node(n).tpl, n);
+        }
+        self.run();
+    }
+
+    pub(crate) fn begin_round(&mut self) {
+        let w = &mut self.work;
+        w.generation = w.generation.wrapping_add(1);
+        if w.generation == 0 {
+            w.queued.iter_mut().for_each(|g| *g = 0);
+            w.generation = 1;
+        }
+        let n = self.tree.nodes.len();
+        w.queued.resize(n, 0);
+        w.evals.clear();
+        w.evals.resize(n, 0);
+    }
+
+    pub(crate) fn enqueue(&mut self, tpl: TplId, node: NodeId) {
+        let order = self.form.template(tpl).order;
+        let w = &mut self.work;
+        if w.queued.len() <= node {
+            w.queued.resize(node + 1, 0);
+            w.evals.resize(node + 1, 0);
+        }
+        // A count item shares its parent node's slot with the parent's own
+        // item, so stamp only the node's own template.
+        let is_own = self.tree.node(node).tpl == tpl;
+        if is_own {
+            if w.queued[node] == w.generation {
+                return;
+            }
+            w.queued[node] = w.generation;
+        }
+        w.heap.push(Reverse((order, tpl, node)));
+    }
+
+    /// Processes the worklist until nothing changes any more.
+    pub(crate) fn run(&mut self) {
+        while let Some(Reverse((_, tpl, node))) = self.work.heap.pop() {
+            if !self.tree.node(node).alive {
+                continue;
+            }
+            if self.tree.node(node).tpl == tpl {
+                self.work.queued[node] = 0;
+                if self.work.evals[node] >= MAX_EVALS_PER_NODE {
+                    continue;
+                }
+                self.work.evals[node] += 1;
+                let (value_changed, relevance_changed) = self.evaluate_node(node);
+                if value_changed || relevance_changed {
+                    self.enqueue_dependents(node);
+                }
+                if relevance_changed {
+                    // Children inherit relevance.
+                    let children = self.tree.node(node).children.clone();
+                    for c in children {
+                        self.enqueue(self.tree.node(c).tpl, c);
+                    }
+                }
+            } else {
+                self.evaluate_count(tpl, node);
+            }
+        }
+    }
+
+    /// Queues every node whose expressions read `node`'s template, limited to
+    /// the repeat instance both share when they share one.
+    pub(crate) fn enqueue_dependents(&mut self, node: NodeId) {
+        let form = self.form.clone();
+        let tpl = self.tree.node(node).tpl;
+        for &d in &form.dependents[tpl] {
+            let shared = shared_repeat(&form.templates, tpl, d);
+            let scope =
+                shared.and_then(|r| self.tree.ancestor_of_tpl(node, r)).unwrap_or(self.tree.root());
+            let dt = form.template(d);
+            if dt.logic.repeat_count.is_some()
+                && let Some(parent) = dt.parent
+            {
+                let scope = if shared == Some(d) { self.tree.root() } else { scope };
+                for p in self.tree.instances_under(&form, scope, parent) {
+                    self.enqueue(d, p);
+                }
+            }
+            if shared == Some(d) {
+                // The dependent is the repeat that contains us: just our instance.
+                if let Some(inst) = self.tree.ancestor_of_tpl(node, d) {
+                    self.enqueue(d, inst);
+                }
+                continue;
+            }
+            for inst in self.tree.instances_under(&form, scope, d) {
+                self.enqueue(d, inst);
+            }
+        }
+    }
+
+    /// Re-evaluates one node's expressions. Returns whether its effective
+    /// value and whether its relevance changed.
+    fn evaluate_node(&mut self, node: NodeId) -> (bool, bool) {
+        let form = self.form.clone();
+        let n = self.tree.node(node);
+        let t = form.template(n.tpl);
+        let before_value = n.effective().to_string();
+        let before_relevant = n.relevant;
+        let parent = n.parent.map(|p| self.tree.node(p));
+        let parent_relevant = parent.is_none_or(|p| p.relevant);
+        let parent_readonly = parent.is_some_and(|p| p.readonly);
+
+        let self_relevant = self.eval_bool(t.logic.relevant.as_ref(), node, true);
+        let relevant = self_relevant && parent_relevant;
+        let required = self.eval_bool(t.logic.required.as_ref(), node, false);
+        let readonly = parent_readonly
+            || matches!(t.kind, TplKind::Leaf(q) if q == crate::instrument::QuestionType::Note)
+            || self.eval_bool(t.logic.readonly.as_ref(), node, false);
+        let calculated = match (&t.logic.calculate, t.logic.trigger.is_empty()) {
+            (Some(calc), true) => Some(self.eval_string(calc, node)),
+            _ => None,
+        };
+
+        let n = self.tree.node_mut(node);
+        n.self_relevant = self_relevant;
+        n.relevant = relevant;
+        n.required = required;
+        n.readonly = readonly;
+        if let Some(v) = calculated {
+            n.value = v;
+        }
+        let has_value = !n.value.is_empty();
+        let constraint_valid =
+            !relevant || !has_value || self.eval_bool(t.logic.constraint.as_ref(), node, true);
+        let n = self.tree.node_mut(node);
+        n.constraint_valid = constraint_valid;
+        (n.effective() != before_value, relevant != before_relevant)
+    }
+
+    /// Makes the number of instances of count-controlled repeat `tpl` under
+    /// `parent` equal to its `repeat_count`.
+    fn evaluate_count(&mut self, tpl: TplId, parent: NodeId) {
+        let form = self.form.clone();
+        let Some(count) = form.template(tpl).logic.repeat_count.as_ref() else {
+            return;
+        };
+        let wanted = {
+            let n = self.with_evaluator(parent, |ev| {
+                ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
+            });
+            // ODK: a blank or negative count means none; fractions truncate.
+            if n.is_finite() && n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 }
+        };
+        let have = self.tree.instances(parent, tpl);
+        if have.len() == wanted {
+            return;
+        }
+        if have.len() < wanted {
+            let mut after = have.last().copied();
+            for _ in have.len()..wanted {
+                let id = self.tree.instantiate(&form, tpl, parent, after);
+                after = Some(id);
+                self.created(id);
+            }
+        } else {
+            for &gone in &have[wanted..] {
+                self.removed(gone);
+            }
+        }
+    }
+
+    /// After a repeat instance appears: evaluate its subtree, apply dynamic
+    /// defaults once, and tell whoever counts or sums the repeat.
+    pub(crate) fn created(&mut self, instance: NodeId) {
+        let mut nodes = vec![instance];
+        nodes.extend(self.tree.descendants(instance));
+        self.work.queued.resize(self.tree.nodes.len(), 0);
+        self.work.evals.resize(self.tree.nodes.len(), 0);
+        self.apply_dynamic_defaults(&nodes);
+        for n in nodes {
+            self.enqueue(self.tree.node(n).tpl, n);
+            self.enqueue_dependents(n);
+        }
+        self.enqueue_structural();
+    }
+
+    /// Before a repeat instance goes: tell whoever read it, then drop it.
+    pub(crate) fn removed(&mut self, instance: NodeId) {
+        let mut nodes = vec![instance];
+        nodes.extend(self.tree.descendants(instance));
+        // Blank them first so that dependents see them leave.
+        for &n in &nodes {
+            self.tree.node_mut(n).relevant = false;
+        }
+        for &n in &nodes {
+            self.enqueue_dependents(n);
+        }
+        self.tree.remove(instance);
+        self.enqueue_structural();
+    }
+
+    fn enqueue_structural(&mut self) {
+        let form = self.form.clone();
+        for &t in &form.structural {
+            for inst in self.tree.instances_under(&form, self.tree.root(), t) {
+                self.enqueue(t, inst);
+            }
+        }
+    }
+
+    pub(crate) fn apply_dynamic_defaults(&mut self, nodes: &[NodeId]) {
+        let form = self.form.clone();
+        for &n in nodes {
+            let t = form.template(self.tree.node(n).tpl);
+            if let Some(d) = &t.logic.dynamic_default
+                && self.tree.node(n).value.is_empty()
+            {
+                let v = self.eval_string(d, n);
+                self.tree.node_mut(n).value = v;
+            }
+        }
+    }
+
+    /// Runs `f` with an evaluator whose `current()` is `node`.
+    pub(crate) fn with_evaluator<R>(&self, node: NodeId, f: impl FnOnce(&Evaluator<'_>) -> R) -> R {
+        let doc = SessionDoc { form: &self.form, tree: &self.tree };
+        let env = SessionEnv {
+            inner: self.env.as_ref(),
+            form: &self.form,
+            tree: &self.tree,
+            language: self.language.as_deref(),
+        };
+        f(&Evaluator::new(&doc, &env, xid(node)))
+    }
+
+    pub(crate) fn eval_bool(&self, e: Option<&Expr>, node: NodeId, default: bool) -> bool {
+        let Some(e) = e else { return default };
+        self.with_evaluator(node, |ev| ev.eval_bool(e, &Context::new(xid(node))).unwrap_or(default))
+    }
+
+    pub(crate) fn eval_string(&self, e: &Expr, node: NodeId) -> String {
+        self.with_evaluator(node, |ev| {
+            ev.eval_str(e, &Context::new(xid(node))).map(|s| s.into_owned()).unwrap_or_default()
+        })
+    }
+}
+
+/// A cap on count-controlled repeats so that a typo (`${age} * 1000`) cannot
+/// exhaust a tablet's memory.
+pub const MAX_REPEAT_COUNT: usize = 10_000;
+
+/// The innermost repeat template that contains (or is) both `a` and `b`.
+fn shared_repeat(templates: &[super::form::Template], a: TplId, b: TplId) -> Option<TplId> {
+    let mut ra = templates[a].repeat;
+    while let Some(r) = ra {
+        let mut cur = Some(b);
+        while let Some(x) = cur {
+            if x == r {
+                return Some(r);
+            }
+            cur = templates[x].parent;
+        }
+        ra = templates[r].parent.and_then(|p| templates[p].repeat);
+    }
+    None
+}

@@ -1,0 +1,418 @@
+//! Session behaviour on small forms written as instrument JSON.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::expr::FixedEnv;
+use crate::instrument::Instrument;
+
+fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
+    let mut v = json!({
+        "model_version": 1,
+        "form_id": "t",
+        "version": "1",
+        "title": "T",
+        "root_name": "data",
+        "settings": {},
+        "children": children,
+        "choices": choices,
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    Instrument::from_json(v.to_string().as_bytes()).unwrap()
+}
+
+fn session(children: Value, choices: Value) -> Session {
+    session_with(children, choices, json!({}))
+}
+
+fn session_with(children: Value, choices: Value, extra: Value) -> Session {
+    let form = Arc::new(Form::compile(instrument(children, choices, extra)).unwrap());
+    Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()))
+}
+
+fn q(name: &str, ty: &str) -> Value {
+    json!({"name": name, "kind": {"kind": "question", "type": ty}, "row": 2})
+}
+
+fn with(mut v: Value, key: &str, val: Value) -> Value {
+    v[key] = val;
+    v
+}
+
+fn list(mut v: Value, name: &str) -> Value {
+    v["kind"]["list"] = json!(name);
+    v
+}
+
+fn bind(v: Value, b: Value) -> Value {
+    with(v, "bind", b)
+}
+
+fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
+    s.iter().find(|l| l.reference == r).unwrap_or_else(|| panic!("no leaf {r}"))
+}
+
+#[test]
+fn relevance_hides_keeps_and_restores_values() {
+    let mut s = session(
+        json!([
+            q("consent", "text"),
+            bind(q("name", "text"), json!({"relevant": "${consent} = 'yes'"})),
+            bind(q("echo", "calculate"), json!({"calculation": "concat('[', ${name}, ']')"})),
+        ]),
+        json!({}),
+    );
+    s.set("/data/consent", "yes").unwrap();
+    s.set("/data/name", "Ana").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[Ana]");
+    s.set("/data/consent", "no").unwrap();
+    let l = s.leaves();
+    assert!(!leaf(&l, "/data/name").relevant);
+    assert_eq!(leaf(&l, "/data/name").value, "", "non-relevant reads as empty");
+    assert_eq!(leaf(&l, "/data/echo").value, "[]", "dependents see it empty");
+    assert!(!s.submission_xml().contains("<name>"), "left out of the submission");
+    s.set("/data/consent", "yes").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/name").value, "Ana", "value comes back");
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[Ana]");
+}
+
+#[test]
+fn group_relevance_applies_to_children() {
+    let mut s = session(
+        json!([
+            q("go", "integer"),
+            with(
+                bind(
+                    json!({"name": "g", "kind": {"kind": "group"}, "row": 3}),
+                    json!({"relevant": "${go} > 0"})
+                ),
+                "children",
+                json!([q("inner", "text")]),
+            ),
+        ]),
+        json!({}),
+    );
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/go", "1").unwrap();
+    assert!(leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/go", "0").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant);
+}
+
+#[test]
+fn calculation_chain_updates_in_order() {
+    let mut s = session(
+        json!([
+            q("a", "integer"),
+            bind(q("b", "calculate"), json!({"calculation": "${a} * 2"})),
+            bind(q("c", "calculate"), json!({"calculation": "${b} + 1"})),
+            bind(q("d", "calculate"), json!({"calculation": "${c} + ${b}"})),
+        ]),
+        json!({}),
+    );
+    assert_eq!(leaf(&s.leaves(), "/data/b").value, "", "NaN shows as empty");
+    s.set("/data/a", "5").unwrap();
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/b").value, "10");
+    assert_eq!(leaf(&l, "/data/c").value, "11");
+    assert_eq!(leaf(&l, "/data/d").value, "21");
+}
+
+#[test]
+fn calculation_cycle_is_named() {
+    let inst = instrument(
+        json!([
+            bind(q("a", "calculate"), json!({"calculation": "${b} + 1"})),
+            bind(q("b", "calculate"), json!({"calculation": "${a} + 1"})),
+        ]),
+        json!({}),
+        json!({}),
+    );
+    let err = Form::compile(inst).unwrap_err().to_string();
+    assert!(err.contains("calculation cycle"), "{err}");
+    assert!(err.contains("${a}") && err.contains("${b}"), "{err}");
+}
+
+fn members_form() -> Session {
+    session(
+        json!([
+            with(
+                json!({"name": "members", "kind": {"kind": "repeat"}, "row": 2}),
+                "children",
+                json!([
+                    q("mname", "text"),
+                    bind(q("age", "integer"), json!({"constraint": ". >= 0"})),
+                    bind(
+                        q("adult", "calculate"),
+                        json!({"calculation": "if(${age} >= 18, 'yes', 'no')"})
+                    ),
+                    bind(q("pos", "calculate"), json!({"calculation": "position(..)"})),
+                ]),
+            ),
+            bind(q("n", "calculate"), json!({"calculation": "count(${members})"})),
+            bind(q("total", "calculate"), json!({"calculation": "sum(${age})"})),
+        ]),
+        json!({}),
+    )
+}
+
+#[test]
+fn repeats_add_remove_and_aggregate() {
+    let mut s = members_form();
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "1", "one instance to start, as pyxform");
+    s.set("/data/members/age", "40").unwrap();
+    s.add_repeat("/data/members").unwrap();
+    s.set("/data/members[2]/age", "10").unwrap();
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/n").value, "2");
+    assert_eq!(leaf(&l, "/data/total").value, "50");
+    assert_eq!(leaf(&l, "/data/members[1]/adult").value, "yes");
+    assert_eq!(
+        leaf(&l, "/data/members[2]/adult").value,
+        "no",
+        "relative refs stay in their instance"
+    );
+    assert_eq!(leaf(&l, "/data/members[2]/pos").value, "2");
+    s.set("/data/members[2]/age", "-1").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/members[2]/age").constraint_valid);
+    s.remove_repeat("/data/members[1]").unwrap();
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/n").value, "1");
+    assert_eq!(leaf(&l, "/data/total").value, "-1");
+    assert_eq!(leaf(&l, "/data/members[1]/pos").value, "1", "positions renumber");
+    assert!(s.resolve("/data/members[2]/age").is_err());
+}
+
+#[test]
+fn repeat_count_follows_an_answer_up_and_down() {
+    let mut s = session(
+        json!([
+            q("k", "integer"),
+            with(
+                json!({"name": "r", "kind": {"kind": "repeat", "count": "${k}"}, "row": 3}),
+                "children",
+                json!([
+                    q("x", "text"),
+                    bind(q("p", "calculate"), json!({"calculation": "position(..)"}))
+                ]),
+            ),
+            bind(q("n", "calculate"), json!({"calculation": "count(${r})"})),
+        ]),
+        json!({}),
+    );
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "0");
+    s.set("/data/k", "3").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "3");
+    s.set("/data/r[2]/x", "kept").unwrap();
+    s.set("/data/k", "2").unwrap();
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/n").value, "2");
+    assert_eq!(leaf(&l, "/data/r[2]/x").value, "kept");
+    assert_eq!(leaf(&l, "/data/r[2]/p").value, "2");
+    assert!(matches!(s.add_repeat("/data/r"), Err(SessionError::CountControlled { .. })));
+    s.set("/data/k", "").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "0");
+}
+
+#[test]
+fn nested_repeats_with_relevance_inside() {
+    let mut s = session(
+        json!([with(
+            json!({"name": "hh", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("size", "integer"),
+                with(
+                    json!({"name": "kids", "kind": {"kind": "repeat"}, "row": 4}),
+                    "children",
+                    json!([
+                        q("kname", "text"),
+                        bind(q("school", "text"), json!({"relevant": "${size} > 2"})),
+                    ]),
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/hh").unwrap();
+    s.set("/data/hh[1]/size", "5").unwrap();
+    s.set("/data/hh[2]/size", "1").unwrap();
+    s.add_repeat("/data/hh[1]/kids").unwrap();
+    let l = s.leaves();
+    assert!(leaf(&l, "/data/hh[1]/kids[1]/school").relevant);
+    assert!(leaf(&l, "/data/hh[1]/kids[2]/school").relevant);
+    assert!(!leaf(&l, "/data/hh[2]/kids[1]/school").relevant);
+    s.set("/data/hh[1]/size", "2").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/hh[1]/kids[2]/school").relevant);
+}
+
+fn places() -> Value {
+    json!({
+        "country": {"choices": [
+            {"name": "mz", "label": {"": "Mozambique"}, "row": 2},
+            {"name": "bd", "label": {"": "Bangladesh"}, "row": 3}
+        ]},
+        "city": {"choices": [
+            {"name": "maputo", "label": {"": "Maputo"}, "extra": {"country": "mz"}, "row": 4},
+            {"name": "beira", "label": {"": "Beira"}, "extra": {"country": "mz"}, "row": 5},
+            {"name": "khulna", "label": {"": "Khulna"}, "extra": {"country": "bd"}, "row": 6}
+        ]}
+    })
+}
+
+#[test]
+fn cascading_selects_filter_choices() {
+    let mut s = session(
+        json!([
+            list(q("country", "select_one"), "country"),
+            bind(
+                list(q("city", "select_one"), "city"),
+                json!({"choice_filter": "country = ${country}"}),
+            ),
+        ]),
+        places(),
+    );
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.as_ref().unwrap().len(), 0);
+    s.set("/data/country", "mz").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.clone().unwrap(), vec!["maputo", "beira"]);
+    assert!(matches!(s.set("/data/city", "khulna"), Err(SessionError::NotAChoice { .. })));
+    s.set("/data/city", "beira").unwrap();
+    s.set("/data/country", "bd").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").options.clone().unwrap(), vec!["khulna"]);
+}
+
+#[test]
+fn constraint_and_required_messages_follow_the_language() {
+    let mut s = session_with(
+        json!([bind(
+            q("age", "integer"),
+            json!({
+                "required": "true()",
+                "required_message": {"English (en)": "Age is needed", "Portuguese (pt)": "A idade é necessária"},
+                "constraint": ". < 120",
+                "constraint_message": {"English (en)": "Too old", "Portuguese (pt)": "Demasiado velho"}
+            }),
+        )]),
+        json!({}),
+        json!({"languages": ["English (en)", "Portuguese (pt)"], "default_language": "English (en)"}),
+    );
+    assert_eq!(
+        s.blockers(),
+        vec![Blocker::Required { reference: "/data/age".into(), message: "Age is needed".into() }]
+    );
+    s.set("/data/age", "150").unwrap();
+    s.set_language("pt").unwrap();
+    assert_eq!(
+        s.blockers(),
+        vec![Blocker::Constraint {
+            reference: "/data/age".into(),
+            message: "Demasiado velho".into()
+        }]
+    );
+    s.set("/data/age", "30").unwrap();
+    assert!(s.blockers().is_empty());
+    assert!(matches!(s.set_language("fr"), Err(SessionError::UnknownLanguage { .. })));
+}
+
+#[test]
+fn bad_steps_fail_cleanly_and_change_nothing() {
+    let mut s = members_form();
+    s.set("/data/members/age", "7").unwrap();
+    let before = s.submission_xml();
+    assert!(matches!(s.set("/data/nope", "1"), Err(SessionError::UnknownRef { .. })));
+    assert!(matches!(s.set("/data/members/age", "seven"), Err(SessionError::BadValue { .. })));
+    assert!(matches!(s.set("/data/n", "3"), Err(SessionError::NotAnswerable { .. })));
+    assert!(matches!(s.remove_repeat("/data/n"), Err(SessionError::NotARepeat { .. })));
+    assert!(matches!(s.add_repeat("/data/total"), Err(SessionError::NotARepeat { .. })));
+    assert_eq!(s.submission_xml(), before);
+}
+
+#[test]
+fn submission_xml_is_what_odk_sends() {
+    let mut s = session(
+        json!([
+            q("name", "text"),
+            bind(q("hidden", "text"), json!({"relevant": "false()"})),
+            with(
+                json!({"name": "g", "kind": {"kind": "group"}, "row": 4}),
+                "children",
+                json!([q("note", "text")])
+            ),
+        ]),
+        json!({}),
+    );
+    s.set("/data/name", "Ana & <Bo>").unwrap();
+    assert_eq!(
+        s.submission_xml(),
+        "<data id=\"t\" version=\"1\"><name>Ana &amp; &lt;Bo&gt;</name><g><note/></g>\
+         <meta><instanceID>uuid:00000000-0000-4000-8000-000000000001</instanceID></meta></data>"
+    );
+    assert_eq!(s.submission_json()["name"], "Ana & <Bo>");
+    assert!(s.submission_json().get("hidden").is_none());
+}
+
+#[test]
+fn metadata_and_defaults_at_start() {
+    let mut s = session(
+        json!([
+            q("start", "start"),
+            q("today", "today"),
+            with(q("city", "text"), "bind", json!({"default": "Beira"})),
+            bind(q("stamp", "text"), json!({"default": "concat('at ', today())"})),
+            bind(q("first", "calculate"), json!({"calculation": "once(${city})"})),
+        ]),
+        json!({}),
+    );
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/start").value, "2024-01-15T10:30:00.000+00:00");
+    assert_eq!(leaf(&l, "/data/today").value, "2024-01-15");
+    assert_eq!(leaf(&l, "/data/city").value, "Beira");
+    assert_eq!(leaf(&l, "/data/stamp").value, "at 2024-01-15");
+    assert_eq!(leaf(&l, "/data/first").value, "Beira");
+    s.set("/data/city", "Quelimane").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/first").value, "Beira", "once() keeps its first value");
+}
+
+#[test]
+fn labels_fill_in_answers_and_screens_follow_relevance() {
+    let mut s = session(
+        json!([
+            with(q("name", "text"), "label", json!({"": "Name?"})),
+            bind(
+                with(q("greet", "note"), "label", json!({"": "Hello ${name}!"})),
+                json!({"relevant": "${name} != ''"})
+            ),
+            bind(q("calc", "calculate"), json!({"calculation": "1"})),
+        ]),
+        json!({}),
+    );
+    assert_eq!(s.screens().len(), 1);
+    s.set("/data/name", "Ana").unwrap();
+    assert_eq!(s.screens().len(), 2);
+    assert_eq!(leaf(&s.leaves(), "/data/greet").label.as_deref(), Some("Hello Ana!"));
+}
+
+#[test]
+fn choice_name_follows_the_language() {
+    let mut s = session_with(
+        json!([
+            list(q("c", "select_one"), "yn"),
+            bind(
+                q("label", "calculate"),
+                json!({"calculation": "jr:choice-name(${c}, '/data/c')"})
+            ),
+        ]),
+        json!({"yn": {"choices": [
+            {"name": "y", "label": {"English (en)": "Yes", "Portuguese (pt)": "Sim"}, "row": 2}
+        ]}}),
+        json!({"languages": ["English (en)", "Portuguese (pt)"], "default_language": "English (en)"}),
+    );
+    s.set("/data/c", "y").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/label").value, "Yes");
+    s.set_language("Portuguese (pt)").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/label").value, "Sim");
+}

@@ -1,0 +1,140 @@
+//! Checking and normalising an answer for its question type, before it is
+//! stored. The stored form is ODK's string value (what goes into the XML).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::expr::number_to_string;
+use crate::instrument::QuestionType;
+
+/// Why a value does not fit its type: the expected type in words.
+pub type Expected = &'static str;
+
+/// Normalises `raw` for a question of type `q`. Empty always clears.
+pub fn normalise(q: QuestionType, raw: &str) -> Result<String, Expected> {
+    use QuestionType::*;
+    let v = raw.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    match q {
+        Integer => parse_integer(v).map(|i| i.to_string()).ok_or("whole number"),
+        Decimal => parse_decimal(v).map(number_to_string).ok_or("number"),
+        Range => parse_decimal(v).map(number_to_string).ok_or("number"),
+        Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .map_err(|_| "date (YYYY-MM-DD)"),
+        Time => valid_time(v).then(|| v.to_string()).ok_or("time (HH:MM or HH:MM:SS)"),
+        DateTime | Start | End => {
+            valid_datetime(v).then(|| v.to_string()).ok_or("date and time (YYYY-MM-DDTHH:MM:SS)")
+        }
+        Geopoint => valid_point(v).then(|| squash(v)).ok_or("geopoint (lat lon [alt [accuracy]])"),
+        Geotrace => {
+            valid_points(v, 2).then(|| v.to_string()).ok_or("geotrace (two or more points)")
+        }
+        Geoshape => valid_points(v, 4).then(|| v.to_string()).ok_or("geoshape (a closed ring)"),
+        Acknowledge => match v {
+            "OK" | "ok" | "true" | "1" | "yes" => Ok("OK".to_string()),
+            _ => Err("acknowledgement (OK)"),
+        },
+        _ => Ok(raw.to_string()),
+    }
+}
+
+fn parse_integer(v: &str) -> Option<i64> {
+    let v = v.strip_prefix('+').unwrap_or(v);
+    v.parse::<i64>().ok()
+}
+
+fn parse_decimal(v: &str) -> Option<f64> {
+    let ok = v.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    v.parse::<f64>().ok().filter(|f| ok && f.is_finite())
+}
+
+fn valid_time(v: &str) -> bool {
+    // An offset (`Z`, `+02:00`, `-03:00`) may follow the clock time.
+    let v = v.strip_suffix('Z').unwrap_or(v);
+    let clock = match v.get(5..).and_then(|rest| rest.find(['+', '-'])) {
+        Some(i) => &v[..5 + i],
+        None => v,
+    };
+    ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| NaiveTime::parse_from_str(clock, f).is_ok())
+}
+
+fn valid_datetime(v: &str) -> bool {
+    DateTime::parse_from_rfc3339(v).is_ok()
+        || ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f"]
+            .iter()
+            .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
+}
+
+fn point(p: &str) -> Option<Vec<f64>> {
+    let nums: Option<Vec<f64>> = p.split_whitespace().map(|x| x.parse::<f64>().ok()).collect();
+    let nums = nums?;
+    let ok = (2..=4).contains(&nums.len())
+        && nums.iter().all(|n| n.is_finite())
+        && (-90.0..=90.0).contains(&nums[0])
+        && (-180.0..=180.0).contains(&nums[1]);
+    ok.then_some(nums)
+}
+
+fn valid_point(v: &str) -> bool {
+    point(v).is_some()
+}
+
+fn valid_points(v: &str, min: usize) -> bool {
+    let pts: Vec<&str> = v.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
+    pts.len() >= min && pts.iter().all(|p| point(p).is_some())
+}
+
+fn squash(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use QuestionType::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(normalise(Integer, " 34 ").unwrap(), "34");
+        assert_eq!(normalise(Integer, "+7").unwrap(), "7");
+        assert_eq!(normalise(Integer, "-3").unwrap(), "-3");
+        assert!(normalise(Integer, "12.7").is_err());
+        assert!(normalise(Integer, "abc").is_err());
+        assert_eq!(normalise(Decimal, "3.50").unwrap(), "3.5");
+        assert_eq!(normalise(Decimal, "100").unwrap(), "100");
+        assert!(normalise(Decimal, "inf").is_err());
+        assert!(normalise(Decimal, "1,5").is_err());
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(normalise(Date, "2024-02-29").unwrap(), "2024-02-29");
+        assert!(normalise(Date, "2023-02-29").is_err());
+        assert!(normalise(Date, "29/02/2024").is_err());
+        assert!(normalise(Time, "10:30").is_ok());
+        assert!(normalise(Time, "10:30:00.000+02:00").is_ok());
+        assert!(normalise(Time, "25:00").is_err());
+        assert!(normalise(DateTime, "2024-01-15T10:30:00.000+00:00").is_ok());
+        assert!(normalise(DateTime, "2024-01-15T10:30").is_ok());
+        assert!(normalise(DateTime, "yesterday").is_err());
+    }
+
+    #[test]
+    fn geo() {
+        assert_eq!(normalise(Geopoint, "-25.9  32.6 10 5").unwrap(), "-25.9 32.6 10 5");
+        assert!(normalise(Geopoint, "95 32").is_err());
+        assert!(normalise(Geopoint, "1").is_err());
+        assert!(normalise(Geotrace, "1 2; 3 4").is_ok());
+        assert!(normalise(Geotrace, "1 2").is_err());
+        assert!(normalise(Geoshape, "1 2;1 3;2 3;1 2").is_ok());
+    }
+
+    #[test]
+    fn empty_clears_and_text_is_kept() {
+        assert_eq!(normalise(Integer, "  ").unwrap(), "");
+        assert_eq!(normalise(Text, " a b ").unwrap(), " a b ");
+        assert_eq!(normalise(Acknowledge, "OK").unwrap(), "OK");
+    }
+}

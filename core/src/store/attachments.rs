@@ -1,0 +1,465 @@
+//! Attachments (photos, audio, files): content-addressed files in a folder
+//! beside the database (`<db>-attachments/ab/abcdef...`), each recorded with
+//! its SHA-256 and size. A missing or altered file is reported, never
+//! silently dropped.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, StoreError};
+use super::responses::{not_draft, touch_draft};
+use super::{Store, now};
+use crate::instrument::canonical::hex;
+use sha2::{Digest, Sha256};
+
+/// One attachment of a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    /// The file name the answer refers to (`photo-1.jpg`).
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// An attachment whose file is not what was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentProblem {
+    pub instance_id: String,
+    pub attachment: AttachmentInfo,
+    pub kind: AttachmentProblemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttachmentProblemKind {
+    Missing { path: PathBuf },
+    Mismatch { found_sha256: String, found_size: u64 },
+}
+
+fn file_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(&sha256[..2]).join(sha256)
+}
+
+pub(crate) fn rows(conn: &Connection, instance_id: &str) -> rusqlite::Result<Vec<AttachmentInfo>> {
+    conn.prepare_cached(
+        "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 ORDER BY name",
+    )?
+    .query_map([instance_id], |r| {
+        Ok(AttachmentInfo { name: r.get(0)?, sha256: r.get(1)?, size: r.get(2)? })
+    })?
+    .collect()
+}
+
+/// Streams `r` through SHA-256 (and into `keep`, when given).
+fn hash_reader(mut r: impl Read, mut keep: Option<&mut Vec<u8>>) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        if let Some(v) = keep.as_deref_mut() {
+            v.extend_from_slice(&buf[..n]);
+        }
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Checks one attachment file against its record without loading it whole
+/// (videos can be large), keeping the bytes when asked.
+fn checked(
+    dir: &Path,
+    instance_id: &str,
+    a: &AttachmentInfo,
+    keep: Option<&mut Vec<u8>>,
+) -> Result<()> {
+    let path = file_path(dir, &a.sha256);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        context: format!("reading attachment {:?} of {instance_id}", a.name),
+        source,
+    };
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::AttachmentMissing {
+                instance_id: instance_id.to_string(),
+                name: a.name.clone(),
+                path,
+            });
+        }
+        Err(e) => return Err(io(e)),
+    };
+    let (found, found_size) = hash_reader(file, keep).map_err(io)?;
+    if found != a.sha256 || found_size != a.size {
+        return Err(StoreError::AttachmentMismatch {
+            instance_id: instance_id.to_string(),
+            name: a.name.clone(),
+            expected: a.sha256.clone(),
+            size: a.size,
+            found,
+            found_size,
+        });
+    }
+    Ok(())
+}
+
+fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0).min(1 << 26));
+    checked(dir, instance_id, a, Some(&mut bytes))?;
+    Ok(bytes)
+}
+
+pub(crate) fn check_file(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<()> {
+    checked(dir, instance_id, a, None)
+}
+
+fn check_name(instance_id: &str, name: &str) -> Result<()> {
+    let reason = if name.is_empty() || name == "." || name == ".." {
+        Some("must be a file name")
+    } else if name.len() > 255 {
+        Some("longer than 255 bytes")
+    } else if name.contains(['/', '\\', '\0']) {
+        Some("must not contain / \\ or NUL")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StoreError::BadAttachmentName {
+            instance_id: instance_id.to_string(),
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Copies `src` durably into the folder under its hash (temp file, fsync,
+/// rename, fsync of the folder), hashing as it goes; an intact copy already
+/// there is kept. Returns the hash and size.
+fn store_content(dir: &Path, src: impl Read) -> std::io::Result<(String, u64)> {
+    let tmp_dir = dir.join("tmp");
+    fs::create_dir_all(&tmp_dir)?;
+    let tmp = tmp_dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        let (sha256, size) = hash_reader(Tee(src, &mut f), None)?;
+        f.sync_all()?;
+        drop(f);
+        let target = file_path(dir, &sha256);
+        let folder = target.parent().unwrap_or(dir);
+        fs::create_dir_all(folder)?;
+        if target.exists() && hash_reader(fs::File::open(&target)?, None)? == (sha256.clone(), size)
+        {
+            fs::remove_file(&tmp)?;
+        } else {
+            fs::rename(&tmp, &target)?;
+            fs::File::open(folder)?.sync_all()?;
+        }
+        Ok((sha256, size))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A reader that writes what it reads to `W`.
+struct Tee<R, W>(R, W);
+
+impl<R: Read, W: Write> Read for Tee<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+impl Store {
+    /// Stores an attachment of a draft under `name` (replacing an earlier
+    /// file of that name), and returns its hash and size.
+    pub fn put_attachment(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        self.put_attachment_from(instance_id, name, bytes, None)
+    }
+
+    /// Like [`Store::put_attachment`], streaming the content from a file
+    /// (a photo or recording the app saved), which is copied, not moved.
+    pub fn put_attachment_file(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        src: &Path,
+    ) -> Result<AttachmentInfo> {
+        let file = fs::File::open(src).map_err(|source| StoreError::Io {
+            path: src.to_path_buf(),
+            context: format!("reading the file for attachment {name:?} of {instance_id}"),
+            source,
+        })?;
+        self.put_attachment_from(instance_id, name, file, Some(src))
+    }
+
+    fn put_attachment_from(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        content: impl Read,
+        src: Option<&Path>,
+    ) -> Result<AttachmentInfo> {
+        check_name(instance_id, name)?;
+        // Refuse before writing a file for a response that cannot take it.
+        let state = super::responses::state_of(&self.conn, instance_id)
+            .map_err(self.err(format!("reading response {instance_id}")))?;
+        match state {
+            None => {
+                return Err(StoreError::UnknownResponse { instance_id: instance_id.to_string() });
+            }
+            Some(super::ResponseState::Draft) => {}
+            Some(state) => {
+                return Err(StoreError::NotDraft {
+                    instance_id: instance_id.to_string(),
+                    state,
+                    action: "given attachments",
+                });
+            }
+        }
+        let (sha256, size) =
+            store_content(&self.files, content).map_err(|source| StoreError::Io {
+                path: src.map_or_else(|| self.files.clone(), Path::to_path_buf),
+                context: format!("saving attachment {name:?} of {instance_id}"),
+                source,
+            })?;
+        let info = AttachmentInfo { name: name.to_string(), sha256, size };
+        let Store { conn, path, .. } = self;
+        let map =
+            |e| StoreError::sql(path, format!("saving attachment {name:?} of {instance_id}"), e);
+        let tx = super::write_tx(conn, path, "saving an attachment")?;
+        if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
+            return Err(not_draft(path, &tx, instance_id, "given attachments"));
+        }
+        tx.execute(
+            "INSERT INTO attachments (instance_id, name, sha256, size) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (instance_id, name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size",
+            params![instance_id, info.name, info.sha256, info.size],
+        )
+        .map_err(map)?;
+        tx.commit().map_err(map)?;
+        Ok(info)
+    }
+
+    /// The attachments recorded for a response, by name.
+    pub fn attachments(&self, instance_id: &str) -> Result<Vec<AttachmentInfo>> {
+        rows(&self.conn, instance_id)
+            .map_err(self.err(format!("listing attachments of {instance_id}")))
+    }
+
+    /// An attachment's bytes, checked against its recorded hash and size.
+    pub fn read_attachment(&self, instance_id: &str, name: &str) -> Result<Vec<u8>> {
+        let info: Option<AttachmentInfo> = self
+            .conn
+            .prepare_cached(
+                "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 AND name = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name], |r| {
+                    Ok(AttachmentInfo { name: r.get(0)?, sha256: r.get(1)?, size: r.get(2)? })
+                })
+                .optional()
+            })
+            .map_err(self.err(format!("reading attachment {name:?} of {instance_id}")))?;
+        let info = info.ok_or_else(|| StoreError::UnknownAttachment {
+            instance_id: instance_id.to_string(),
+            name: name.to_string(),
+        })?;
+        read_checked(&self.files, instance_id, &info)
+    }
+
+    /// Checks every recorded attachment file; lists each one missing or
+    /// altered (empty when all are intact).
+    pub fn verify_attachments(&self) -> Result<Vec<AttachmentProblem>> {
+        let all: Vec<(String, AttachmentInfo)> = self
+            .conn
+            .prepare("SELECT instance_id, name, sha256, size FROM attachments ORDER BY instance_id, name")
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok((r.get(0)?, AttachmentInfo { name: r.get(1)?, sha256: r.get(2)?, size: r.get(3)? }))
+                })?
+                .collect()
+            })
+            .map_err(self.err("listing attachments"))?;
+        let mut problems = Vec::new();
+        for (instance_id, a) in all {
+            let kind = match check_file(&self.files, &instance_id, &a) {
+                Ok(_) => continue,
+                Err(StoreError::AttachmentMissing { path, .. }) => {
+                    AttachmentProblemKind::Missing { path }
+                }
+                Err(StoreError::AttachmentMismatch { found, found_size, .. }) => {
+                    AttachmentProblemKind::Mismatch { found_sha256: found, found_size }
+                }
+                Err(e) => return Err(e),
+            };
+            problems.push(AttachmentProblem { instance_id, attachment: a, kind });
+        }
+        Ok(problems)
+    }
+
+    /// Removes attachment files no response refers to any more (after a
+    /// purge, a sealed finalize, or an interrupted write). Returns how many.
+    pub fn collect_garbage(&self) -> Result<usize> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io {
+                path,
+                context: "cleaning the attachment folder".into(),
+                source,
+            }
+        };
+        let Ok(folders) = fs::read_dir(&self.files) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for folder in folders {
+            let folder = folder.map_err(io(&self.files))?.path();
+            if !folder.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&folder).map_err(io(&folder))? {
+                let file = file.map_err(io(&folder))?.path();
+                let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let keep = !name.starts_with(".tmp-")
+                    && self
+                        .conn
+                        .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
+                        .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
+                        .map_err(self.err("cleaning the attachment folder"))?
+                        .is_some();
+                if !keep {
+                    fs::remove_file(&file).map_err(io(&file))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::ready_store;
+    use crate::store::{NewResponse, Payload, sha256_hex};
+
+    fn plain() -> Payload {
+        Payload::Plain { xml: "<data/>".into(), json: "{}".into() }
+    }
+
+    #[test]
+    fn attachments_are_content_addressed_and_checked() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+        let info = store.put_attachment(&id, "p.jpg", b"jpeg bytes").unwrap();
+        assert_eq!(info.sha256, sha256_hex(b"jpeg bytes"));
+        assert_eq!(info.size, 10);
+        assert_eq!(store.read_attachment(&id, "p.jpg").unwrap(), b"jpeg bytes");
+        assert_eq!(store.attachments(&id).unwrap(), vec![info.clone()]);
+        // A second response with the same content shares the file.
+        let other = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        store.put_attachment(&other, "q.jpg", b"jpeg bytes").unwrap();
+        assert!(store.verify_attachments().unwrap().is_empty());
+        assert!(matches!(
+            store.put_attachment(&id, "../x", b""),
+            Err(StoreError::BadAttachmentName { .. })
+        ));
+        assert!(matches!(
+            store.read_attachment(&id, "nope"),
+            Err(StoreError::UnknownAttachment { .. })
+        ));
+        let entry = store.finalize(&id, plain()).unwrap();
+        assert!(entry.content.contains(&info.sha256));
+        assert!(matches!(
+            store.put_attachment(&id, "late.jpg", b"x"),
+            Err(StoreError::NotDraft { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_or_altered_files_are_reported_and_stop_finalize() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let a = store.put_attachment(&id, "a.jpg", b"first").unwrap();
+        let b = store.put_attachment(&id, "b.wav", b"second").unwrap();
+        let path = |i: &AttachmentInfo| file_path(store.attachments_dir(), &i.sha256);
+        fs::remove_file(path(&a)).unwrap();
+        fs::write(path(&b), b"changed").unwrap();
+        let problems = store.verify_attachments().unwrap();
+        assert_eq!(problems.len(), 2);
+        assert!(matches!(problems[0].kind, AttachmentProblemKind::Missing { .. }));
+        assert_eq!(problems[0].attachment.name, "a.jpg");
+        assert!(matches!(&problems[1].kind, AttachmentProblemKind::Mismatch { found_size: 7, .. }));
+        let err = store.finalize(&id, plain()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::AttachmentMissing { name, .. } if name == "a.jpg"),
+            "{err}"
+        );
+        assert_eq!(store.response(&id).unwrap().state, crate::store::ResponseState::Draft);
+        assert!(store.outbox(0, false).unwrap().is_empty());
+        // Putting the file back (re-attaching) lets it through.
+        store.put_attachment(&id, "a.jpg", b"first").unwrap();
+        let err = store.finalize(&id, plain()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::AttachmentMismatch { name, .. } if name == "b.wav"),
+            "{err}"
+        );
+        store.put_attachment(&id, "b.wav", b"second").unwrap();
+        store.finalize(&id, plain()).unwrap();
+    }
+
+    #[test]
+    fn attachments_stream_from_files() {
+        let (dir, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let src = dir.path().join("recording.wav");
+        let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&src, &content).unwrap();
+        let info = store.put_attachment_file(&id, "recording.wav", &src).unwrap();
+        assert_eq!((info.sha256.as_str(), info.size), (sha256_hex(&content).as_str(), 300_000));
+        assert_eq!(store.read_attachment(&id, "recording.wav").unwrap(), content);
+        assert!(src.exists(), "the source is copied, not moved");
+        let err =
+            store.put_attachment_file(&id, "x.wav", &dir.path().join("gone.wav")).unwrap_err();
+        assert!(matches!(err, StoreError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("gone.wav"), "{err}");
+        // No temp files are left behind.
+        assert_eq!(fs::read_dir(store.attachments_dir().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn garbage_collection_keeps_referenced_files() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        store.put_attachment(&id, "a.jpg", b"v1").unwrap();
+        store.put_attachment(&id, "a.jpg", b"v2").unwrap();
+        assert_eq!(store.collect_garbage().unwrap(), 1);
+        assert_eq!(store.read_attachment(&id, "a.jpg").unwrap(), b"v2");
+        store.discard(&id).unwrap();
+        let report = store.purge(&id).unwrap();
+        assert_eq!(report.files_removed, 1);
+    }
+}
