@@ -394,5 +394,24 @@ pub fn all() -> Vec<Fixture> {
             settings: "",
             files: &[],
         },
+        Fixture {
+            name: "instance_outputs",
+            survey: "
+                type | name | label | hint
+                select_one crop | crop | Main crop
+                note | chosen | You chose instance('crop')/root/item[name = ${crop}]/label today
+                begin_repeat | plot | Plot
+                select_one crop | pcrop | Crop of the plot
+                note | pchosen | Plot crop: instance('crop')/root/item[name = ${pcrop}]/label | Main: ${crop}
+                end_repeat
+            ",
+            choices: "
+                list_name | name | label
+                crop | maize | Maize
+                crop | rice | Rice
+            ",
+            settings: "",
+            files: &[],
+        },
     ]
 }

@@ -208,7 +208,7 @@ impl Writer<'_> {
         }
         let mut el = Element::new("label");
         if let Some(text) = node.label.0.get("") {
-            el.extend(self.rich(text, Some(ctx), node, "label")?);
+            el.extend(self.rich(text, ctx, node, "label")?);
         }
         Ok(el)
     }
@@ -220,7 +220,7 @@ impl Writer<'_> {
         }
         let mut el = Element::new("hint");
         if let Some(text) = node.hint.0.get("") {
-            el.extend(self.rich(text, Some(ctx), node, "hint")?);
+            el.extend(self.rich(text, ctx, node, "hint")?);
         }
         Ok(el)
     }
