@@ -413,5 +413,23 @@ pub fn all() -> Vec<Fixture> {
             settings: "",
             files: &[],
         },
+        Fixture {
+            name: "search_appearance",
+            survey: "
+                type | name | label | appearance
+                select_one fruits | f | Fruit | search('fruits')
+                select_multiple veg | v | Vegetables | minimal search('veg', 'matches', 'k', ${f})
+                select_one other | o | Other | quick
+            ",
+            choices: "
+                list_name | name | label
+                fruits | apple | Apple
+                fruits | mango | Mango
+                veg | kale | Kale
+                other | x | X
+            ",
+            settings: "",
+            files: &[],
+        },
     ]
 }
