@@ -224,13 +224,19 @@ impl Session {
                 });
             }
         }
-        let mut seen = Vec::new();
-        for p in picked {
-            if !seen.contains(&p) {
-                seen.push(p);
-            }
-        }
-        Ok(seen.join(" "))
+        // ODK keeps the choices in the list's order, not the order picked
+        // (Web Forms' filterValues, JavaRosa's tests); repeats fall away.
+        let ordered: Vec<&str> = options
+            .iter()
+            .map(|o| o.value.as_str())
+            .filter(|v| picked.contains(v))
+            .fold(Vec::new(), |mut acc, v| {
+                if !acc.contains(&v) {
+                    acc.push(v);
+                }
+                acc
+            });
+        Ok(ordered.join(" "))
     }
 
     /// Adds an instance at the end of a user-controlled repeat. `reference`

@@ -416,3 +416,11 @@ fn choice_name_follows_the_language() {
     s.set_language("Portuguese (pt)").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/label").value, "Sim");
 }
+
+#[test]
+fn select_multiple_keeps_the_lists_order() {
+    // ODK Web Forms stores the picked values in the choice list's order.
+    let mut s = session(json!([list(q("crops", "select_multiple"), "country")]), places());
+    s.set("/data/crops", "bd mz bd").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/crops").value, "mz bd");
+}
