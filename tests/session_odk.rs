@@ -223,7 +223,8 @@ fn spec_forms(work: &Path) -> Vec<(String, PathBuf, Vec<(String, Vec<Json>)>)> {
         .iter()
         .map(|p| {
             let spec = spec::parse(p).unwrap_or_else(|e| panic!("{e}"));
-            let xlsx = spec.xlsform().write_to(work.join(&spec.name).join(format!("{}.xlsx", spec.name)));
+            let xlsx =
+                spec.xlsform().write_to(work.join(&spec.name).join(format!("{}.xlsx", spec.name)));
             let scripts = spec
                 .scripts
                 .into_iter()
@@ -249,7 +250,8 @@ fn study_forms() -> Vec<(String, PathBuf, Vec<(String, Vec<Json>)>)> {
     forms
         .into_iter()
         .map(|xlsx| {
-            let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem =
+                xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let scripts = steps
                 .iter()
                 .filter_map(|p| {
@@ -307,10 +309,12 @@ fn sessions_agree_with_odk_web_forms() {
             continue;
         }
         let form = match enumera_core::instrument::load_form(xlsx) {
-            Ok(imported) if !imported.has_errors() => Form::compile(imported.instrument)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-            Ok(imported) => Err(imported.errors().map(|d| d.to_string()).collect::<Vec<_>>().join("; ")),
+            Ok(imported) if !imported.has_errors() => {
+                Form::compile(imported.instrument).map(Arc::new).map_err(|e| e.to_string())
+            }
+            Ok(imported) => {
+                Err(imported.errors().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))
+            }
             Err(e) => Err(e.to_string()),
         };
         let form = match form {
@@ -379,10 +383,8 @@ fn sessions_agree_with_odk_web_forms() {
                 });
             }
         }
-        let (a, b) = (
-            odk.submission.as_deref().map(mask_uuids),
-            ours.submission.as_deref().map(mask_uuids),
-        );
+        let (a, b) =
+            (odk.submission.as_deref().map(mask_uuids), ours.submission.as_deref().map(mask_uuids));
         if a != b {
             diffs.push(Difference {
                 step: case.steps.len(),

@@ -153,17 +153,16 @@ mod tests {
 
     #[test]
     fn uuids_are_masked_wherever_they_stand() {
-        assert_eq!(
-            mask_uuids("uuid:00000000-0000-4000-8000-00000000000a x"),
-            "uuid:<uuid> x"
-        );
+        assert_eq!(mask_uuids("uuid:00000000-0000-4000-8000-00000000000a x"), "uuid:<uuid> x");
         assert_eq!(mask_uuids("12-34 ção"), "12-34 ção");
     }
 
     #[test]
     fn a_changed_field_is_reported() {
-        let a = leaf_from_json(&serde_json::json!({"ref": "/data/a", "value": "1", "relevant": true}));
-        let b = leaf_from_json(&serde_json::json!({"ref": "/data/a", "value": "2", "relevant": true}));
+        let a =
+            leaf_from_json(&serde_json::json!({"ref": "/data/a", "value": "1", "relevant": true}));
+        let b =
+            leaf_from_json(&serde_json::json!({"ref": "/data/a", "value": "2", "relevant": true}));
         let (n, d) = compare(1, &[a], &[b]);
         assert_eq!(n, 1);
         assert_eq!(d.len(), 1);

@@ -116,6 +116,9 @@ pub struct Form {
     pub child_by_name: Vec<HashMap<String, TplId>>,
     /// For each template, the templates whose expressions read it.
     pub dependents: Vec<Vec<TplId>>,
+    /// (reader, read) pairs read across repeat instances (see
+    /// [`super::graph::Reads::broad`]).
+    pub broad_reads: std::collections::HashSet<(TplId, TplId)>,
     /// Templates whose expressions are volatile (now(), random()) or that
     /// depend on position in a repeat: re-evaluated when repeats change.
     pub structural: Vec<TplId>,
@@ -167,9 +170,12 @@ impl Form {
             child_by_name,
             triggered_by: Vec::new(),
             dependents: Vec::new(),
+            broad_reads: Default::default(),
             structural: Vec::new(),
         };
-        let deps = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let reads = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let deps = reads.deps;
+        form.broad_reads = reads.broad;
         let order = super::graph::order(&templates, &deps)
             .map_err(|cycle| CompileError { problems: vec![cycle] })?;
         for (pos, &t) in order.iter().enumerate() {
@@ -232,7 +238,7 @@ impl Builder {
         let repeat =
             if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
         let logic = self.logic(node, &path);
-        let default = node.bind.default.as_ref().filter(|d| !is_expression(d)).cloned();
+        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).cloned();
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {
@@ -364,7 +370,7 @@ impl Builder {
             repeat_count: None,
             trigger: vec![],
         };
-        if let Some(d) = b.default.as_ref().filter(|d| is_expression(d)) {
+        if let Some(d) = b.default.as_ref().filter(|d| is_expression(d, node)) {
             logic.dynamic_default = self.parse(&format!("default of {}", node.name), d, path);
         }
         if let Some(filter) = &b.choice_filter {
@@ -440,8 +446,8 @@ impl Builder {
 }
 
 /// XLSForm `default` holds either a literal or (ODK's "dynamic defaults") an
-/// expression; pyxform treats it as an expression when it contains `${`, a
-/// function call or a path.
-fn is_expression(s: &str) -> bool {
-    s.contains("${") || s.contains('(') || s.starts_with('/')
+/// expression; the test is pyxform's, as the XForm writer applies it (`2 * 3`
+/// is computed, `2024-01-01` on a date is not).
+fn is_expression(s: &str, node: &Node) -> bool {
+    crate::instrument::xform::default_is_dynamic(s, node.question_type())
 }

@@ -93,12 +93,12 @@ impl Session {
                     continue;
                 }
                 self.work.evals[node] += 1;
-                let (value_changed, relevance_changed) = self.evaluate_node(node);
+                let (value_changed, relevance_changed, readonly_changed) = self.evaluate_node(node);
                 if value_changed || relevance_changed {
                     self.enqueue_dependents(node);
                 }
-                if relevance_changed {
-                    // Children inherit relevance.
+                if relevance_changed || readonly_changed {
+                    // Children inherit relevance and read-only.
                     let children = self.tree.node(node).children.clone();
                     for c in children {
                         self.enqueue(self.tree.node(c).tpl, c);
@@ -116,7 +116,10 @@ impl Session {
         let form = self.form.clone();
         let tpl = self.tree.node(node).tpl;
         for &d in &form.dependents[tpl] {
-            let shared = shared_repeat(&form.templates, tpl, d);
+            // A reader that reaches into other instances (`../../rep[..]/x`)
+            // depends on every instance, not just the one it shares.
+            let shared = shared_repeat(&form.templates, tpl, d)
+                .filter(|&r| r == d || !form.broad_reads.contains(&(d, tpl)));
             let scope =
                 shared.and_then(|r| self.tree.ancestor_of_tpl(node, r)).unwrap_or(self.tree.root());
             let dt = form.template(d);
@@ -142,13 +145,14 @@ impl Session {
     }
 
     /// Re-evaluates one node's expressions. Returns whether its effective
-    /// value and whether its relevance changed.
-    fn evaluate_node(&mut self, node: NodeId) -> (bool, bool) {
+    /// value, its relevance and its read-only state changed.
+    fn evaluate_node(&mut self, node: NodeId) -> (bool, bool, bool) {
         let form = self.form.clone();
         let n = self.tree.node(node);
         let t = form.template(n.tpl);
         let before_value = n.effective().to_string();
         let before_relevant = n.relevant;
+        let before_readonly = n.readonly;
         let parent = n.parent.map(|p| self.tree.node(p));
         let parent_relevant = parent.is_none_or(|p| p.relevant);
         let parent_readonly = parent.is_some_and(|p| p.readonly);
@@ -177,7 +181,7 @@ impl Session {
             !relevant || !has_value || self.eval_bool(t.logic.constraint.as_ref(), node, true);
         let n = self.tree.node_mut(node);
         n.constraint_valid = constraint_valid;
-        (n.effective() != before_value, relevant != before_relevant)
+        (n.effective() != before_value, relevant != before_relevant, readonly != before_readonly)
     }
 
     /// Makes the number of instances of count-controlled repeat `tpl` under

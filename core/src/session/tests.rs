@@ -424,3 +424,53 @@ fn select_multiple_keeps_the_lists_order() {
     s.set("/data/crops", "bd mz bd").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/crops").value, "mz bd");
 }
+
+#[test]
+fn group_read_only_is_inherited_when_it_changes() {
+    // ODK: a question in a read-only group is read-only too.
+    let mut s = session(
+        json!([
+            q("lock", "integer"),
+            with(
+                bind(
+                    json!({"name": "g", "kind": {"kind": "group"}, "row": 3}),
+                    json!({"readonly": "${lock} = 1"})
+                ),
+                "children",
+                json!([q("inner", "text")]),
+            ),
+        ]),
+        json!({}),
+    );
+    assert!(!leaf(&s.leaves(), "/data/g/inner").readonly);
+    s.set("/data/lock", "1").unwrap();
+    assert!(leaf(&s.leaves(), "/data/g/inner").readonly);
+    s.set("/data/lock", "0").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").readonly);
+}
+
+#[test]
+fn a_calculate_reading_another_instance_follows_it() {
+    // `prev` reads the previous instance's `v` through `../../r[...]`: an
+    // answer in instance 1 must update instance 2 (ODK does).
+    let mut s = session(
+        json!([with(
+            json!({"name": "r", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("v", "integer"),
+                bind(q("pos", "calculate"), json!({"calculation": "position(..)"})),
+                bind(
+                    q("prev", "calculate"),
+                    json!({"calculation": "../../r[position() = current()/../pos - 1]/v"})
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/r").unwrap();
+    s.set("/data/r[1]/v", "5").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/prev").value, "5");
+    s.set("/data/r[1]/v", "7").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/prev").value, "7");
+}

@@ -1033,7 +1033,7 @@ fn bind_parameters(t: QuestionType) -> &'static [(&'static str, &'static str)] {
 /// than written into the instance: it holds a reference, a function call, a
 /// predicate, a union or an arithmetic operator. A leading minus is part of a
 /// number, and dates and geo values may hold hyphens.
-fn default_is_dynamic(default: &str, qtype: Option<QuestionType>) -> bool {
+pub(crate) fn default_is_dynamic(default: &str, qtype: Option<QuestionType>) -> bool {
     use QuestionType::*;
     let hyphens_ok = matches!(qtype, Some(Date | DateTime | Geopoint | Geotrace | Geoshape));
     let chars: Vec<char> = default.chars().collect();
