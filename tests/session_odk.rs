@@ -303,7 +303,10 @@ fn sessions_agree_with_odk_web_forms() {
     let mut failures = Vec::new();
     let mut compiled = Vec::new();
     for (name, xlsx, scripts) in &forms {
-        let xml = work.path().join(format!("{name}.xml"));
+        // Beside the form's own files (CSV attachments).
+        let dir = work.path().join(name);
+        std::fs::create_dir_all(&dir).expect("work folder");
+        let xml = dir.join(format!("{name}.xml"));
         if let Err(e) = pyxform(&xls2xform, xlsx, &xml) {
             failures.push(format!("{name}: {e}"));
             continue;

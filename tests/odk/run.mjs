@@ -33,9 +33,9 @@
 //   submission: the instance XML the engine would submit (non-relevant nodes
 //          left out), or null when it cannot make one.
 // Exit status: 0 loaded, 2 the engine could not load the form, 1 usage error.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 // stdout carries only the JSON document.
@@ -127,7 +127,13 @@ const out = {
   steps: [],
   nodes: [],
 };
-const form = await engine.loadForm(readFileSync(formPath, 'utf8'));
+// Attachments (`jr://file/places.csv`) are read from the form's folder.
+const fetchFormAttachment = async (url) => {
+  const name = decodeURIComponent(String(url.href ?? url).split('/').pop());
+  const path = join(dirname(formPath), name);
+  return existsSync(path) ? new Response(readFileSync(path)) : new Response('', { status: 404 });
+};
+const form = await engine.loadForm(readFileSync(formPath, 'utf8'), { fetchFormAttachment });
 out.load.status = form.status;
 out.load.error = form.error ? String(form.error.message ?? form.error) : null;
 if (form.status === 'failure') return out;

@@ -161,6 +161,17 @@ impl Session {
         let normalised = if q.is_select() {
             self.check_choices(node, q, value)?
         } else {
+            // A range holds whole numbers unless a bound or the step is
+            // fractional: the XForm's bind type, which ODK formats by.
+            let q = match (q, tpl.node.as_ref()) {
+                (QuestionType::Range, Some(n)) => {
+                    match crate::instrument::xform::bind_type(n, q) {
+                        "decimal" => QuestionType::Decimal,
+                        _ => QuestionType::Integer,
+                    }
+                }
+                _ => q,
+            };
             values::normalise(q, value).map_err(|expected| SessionError::BadValue {
                 reference: reference.clone(),
                 value: value.to_string(),

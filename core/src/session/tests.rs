@@ -474,3 +474,20 @@ fn a_calculate_reading_another_instance_follows_it() {
     s.set("/data/r[1]/v", "7").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/r[2]/prev").value, "7");
 }
+
+#[test]
+fn range_values_follow_the_ranges_type() {
+    // A fractional step makes a decimal range, stored as ODK stores decimals.
+    let mut s = session(
+        json!([
+            with(q("half", "range"), "parameters", json!({"start": "0", "end": "5", "step": "0.5"})),
+            with(q("whole", "range"), "parameters", json!({"start": "0", "end": "5", "step": "1"})),
+        ]),
+        json!({}),
+    );
+    s.set("/data/half", "3").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/half").value, "3.0");
+    s.set("/data/whole", "3").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/whole").value, "3");
+    assert!(s.set("/data/whole", "2.5").is_err());
+}

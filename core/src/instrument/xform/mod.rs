@@ -997,7 +997,7 @@ fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn bind_type(node: &Node, t: QuestionType) -> &'static str {
+pub(crate) fn bind_type(node: &Node, t: QuestionType) -> &'static str {
     if t == QuestionType::Range {
         // A range with a fractional bound or step holds decimals.
         let fractional = ["start", "end", "step"].iter().any(|k| {
