@@ -239,6 +239,9 @@ fn nested_repeats_with_relevance_inside() {
         json!({}),
     );
     s.add_repeat("/data/hh").unwrap();
+    // As in ODK Web Forms, a new household starts with no kids instance.
+    assert!(!s.leaves().iter().any(|l| l.reference.starts_with("/data/hh[2]/kids")));
+    s.add_repeat("/data/hh[2]/kids").unwrap();
     s.set("/data/hh[1]/size", "5").unwrap();
     s.set("/data/hh[2]/size", "1").unwrap();
     s.add_repeat("/data/hh[1]/kids").unwrap();
