@@ -48,6 +48,8 @@ pub struct Logic {
     /// A default that is an expression (evaluated once, at creation).
     pub dynamic_default: Option<Expr>,
     pub choice_filter: Option<Expr>,
+    /// `select_one ${name}`: the nodes whose answers are the choices.
+    pub choices_from: Option<Expr>,
     pub repeat_count: Option<Expr>,
     /// Paths of elements whose change re-runs `calculate` (the `trigger` column).
     pub trigger: Vec<String>,
@@ -367,9 +369,20 @@ impl Builder {
             calculate: self.opt(node, "calculation", &b.calculation, path),
             dynamic_default: None,
             choice_filter: None,
+            choices_from: None,
             repeat_count: None,
             trigger: vec![],
         };
+        if let NodeKind::Question(Question { list: Some(list), .. }) = &node.kind
+            && let Some(name) = list.strip_prefix("${").and_then(|l| l.strip_suffix('}'))
+        {
+            match self.index.get(name) {
+                Ok(p) => {
+                    logic.choices_from = self.parse_expanded(node, "choices", &p.absolute());
+                }
+                Err(e) => self.errors.push(format!("{e} (choices of {})", node.name)),
+            }
+        }
         if let Some(d) = b.default.as_ref().filter(|d| is_expression(d, node)) {
             logic.dynamic_default = self.parse(&format!("default of {}", node.name), d, path);
         }

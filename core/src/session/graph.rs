@@ -47,6 +47,7 @@ pub fn dependencies(
                 &l.constraint,
                 &l.calculate,
                 &l.choice_filter,
+                &l.choices_from,
                 &l.repeat_count,
             ]
             .into_iter()

@@ -164,12 +164,10 @@ impl Session {
             // A range holds whole numbers unless a bound or the step is
             // fractional: the XForm's bind type, which ODK formats by.
             let q = match (q, tpl.node.as_ref()) {
-                (QuestionType::Range, Some(n)) => {
-                    match crate::instrument::xform::bind_type(n, q) {
-                        "decimal" => QuestionType::Decimal,
-                        _ => QuestionType::Integer,
-                    }
-                }
+                (QuestionType::Range, Some(n)) => match crate::instrument::xform::bind_type(n, q) {
+                    "decimal" => QuestionType::Decimal,
+                    _ => QuestionType::Integer,
+                },
                 _ => q,
             };
             values::normalise(q, value).map_err(|expected| SessionError::BadValue {

@@ -163,6 +163,8 @@ impl Session {
         let readonly = parent_readonly
             || matches!(t.kind, TplKind::Leaf(q) if q == crate::instrument::QuestionType::Note)
             || self.eval_bool(t.logic.readonly.as_ref(), node, false);
+        let shown = (t.logic.choice_filter.is_some() || t.logic.choices_from.is_some())
+            .then(|| self.offered_value(node));
         let calculated = match (&t.logic.calculate, t.logic.trigger.is_empty()) {
             (Some(calc), true) => Some(self.eval_string(calc, node)),
             _ => None,
@@ -175,6 +177,9 @@ impl Session {
         n.readonly = readonly;
         if let Some(v) = calculated {
             n.value = v;
+        }
+        if let Some(shown) = shown {
+            n.shown = (shown != n.value).then_some(shown);
         }
         let has_value = !n.value.is_empty();
         let constraint_valid =
@@ -253,6 +258,27 @@ impl Session {
                 self.enqueue(t, inst);
             }
         }
+    }
+
+    /// A select's stored picks that its current choices still offer, in
+    /// the choices' order (Web Forms filters a select's value by its
+    /// itemset and keeps the stored picks for when they return).
+    fn offered_value(&self, node: NodeId) -> String {
+        let stored = &self.tree.node(node).value;
+        if stored.is_empty() {
+            return String::new();
+        }
+        let multi =
+            self.form.template(self.tree.node(node).tpl).qtype().is_some_and(|q| q.is_multi());
+        let picked: Vec<&str> =
+            if multi { stored.split_whitespace().collect() } else { vec![stored.trim()] };
+        let mut out: Vec<String> = Vec::new();
+        for o in self.options_of(node) {
+            if picked.contains(&o.value.as_str()) && !out.contains(&o.value) {
+                out.push(o.value);
+            }
+        }
+        out.join(" ")
     }
 
     pub(crate) fn apply_dynamic_defaults(&mut self, nodes: &[NodeId]) {

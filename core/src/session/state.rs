@@ -197,7 +197,20 @@ impl Session {
             return vec![];
         };
         let mut out = Vec::new();
-        if let Some(list) = &q.list {
+        if let Some(source) = &t.logic.choices_from {
+            // Choices from a repeat's answers: each non-empty one, value
+            // and label alike, in document order (pyxform's itemset).
+            let nodes = self.with_evaluator(n, |ev| {
+                ev.eval_nodes(source, &Context::new(super::doc::xid(n))).unwrap_or_default()
+            });
+            for x in nodes {
+                let Some(id) = super::doc::tree_node(x) else { continue };
+                let v = self.tree.node(id).effective();
+                if !v.is_empty() {
+                    out.push(ChoiceOption { value: v.to_string(), label: v.to_string() });
+                }
+            }
+        } else if let Some(list) = &q.list {
             let Some(choices) = self.form.instrument.choices.get(list) else {
                 return vec![];
             };

@@ -483,7 +483,11 @@ fn range_values_follow_the_ranges_type() {
     // A fractional step makes a decimal range, stored as ODK stores decimals.
     let mut s = session(
         json!([
-            with(q("half", "range"), "parameters", json!({"start": "0", "end": "5", "step": "0.5"})),
+            with(
+                q("half", "range"),
+                "parameters",
+                json!({"start": "0", "end": "5", "step": "0.5"})
+            ),
             with(q("whole", "range"), "parameters", json!({"start": "0", "end": "5", "step": "1"})),
         ]),
         json!({}),
@@ -493,4 +497,52 @@ fn range_values_follow_the_ranges_type() {
     s.set("/data/whole", "3").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/whole").value, "3");
     assert!(s.set("/data/whole", "2.5").is_err());
+}
+
+#[test]
+fn a_pick_the_filter_no_longer_offers_reads_empty_and_comes_back() {
+    // ODK Web Forms: a select's value is its stored picks that the current
+    // choices still offer; the stored pick returns with its choice.
+    let mut s = session(
+        json!([
+            list(q("country", "select_one"), "country"),
+            bind(
+                list(q("city", "select_one"), "city"),
+                json!({"choice_filter": "country = ${country}"}),
+            ),
+            bind(q("echo", "calculate"), json!({"calculation": "concat('[', ${city}, ']')"})),
+        ]),
+        places(),
+    );
+    s.set("/data/country", "mz").unwrap();
+    s.set("/data/city", "beira").unwrap();
+    s.set("/data/country", "bd").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").value, "");
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[]");
+    assert!(!s.submission_xml().contains("beira"));
+    s.set("/data/country", "mz").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").value, "beira");
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[beira]");
+}
+
+#[test]
+fn choices_from_a_repeats_answers() {
+    let mut s = session(
+        json!([
+            with(
+                json!({"name": "people", "kind": {"kind": "repeat"}, "row": 2}),
+                "children",
+                json!([q("pname", "text")]),
+            ),
+            list(q("head", "select_one"), "${pname}"),
+        ]),
+        json!({}),
+    );
+    s.set("/data/people[1]/pname", "Ana").unwrap();
+    s.add_repeat("/data/people").unwrap();
+    s.set("/data/people[2]/pname", "Rui").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/head").options.clone().unwrap(), vec!["Ana", "Rui"]);
+    s.set("/data/head", "Rui").unwrap();
+    s.set("/data/people[2]/pname", "Rui Jr").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/head").value, "");
 }

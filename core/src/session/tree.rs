@@ -22,6 +22,11 @@ pub struct InstNode {
     pub next: Option<NodeId>,
     /// The stored value (kept while non-relevant, so it comes back).
     pub value: String,
+    /// For a select whose choices change (choice_filter, choices from a
+    /// repeat): the stored value less the picks no longer offered, which is
+    /// what ODK shows, computes with and submits. The stored value stays, so
+    /// a pick comes back with its choice.
+    pub shown: Option<String>,
     /// The node's own `relevant` expression (true when it has none).
     pub self_relevant: bool,
     /// Relevant itself and every ancestor relevant.
@@ -43,6 +48,7 @@ impl InstNode {
             prev: None,
             next: None,
             value: String::new(),
+            shown: None,
             self_relevant: true,
             relevant: true,
             required: false,
@@ -54,7 +60,11 @@ impl InstNode {
 
     /// The value as expressions see it: empty while non-relevant.
     pub fn effective(&self) -> &str {
-        if self.relevant { &self.value } else { "" }
+        match (&self.shown, self.relevant) {
+            (_, false) => "",
+            (Some(shown), true) => shown,
+            (None, true) => &self.value,
+        }
     }
 }
 
