@@ -377,11 +377,16 @@ fn sessions_agree_with_odk_web_forms() {
                     Ok(()) => "ok".to_string(),
                     Err(e) => format!("failed: {e}"),
                 };
+                let step = &case.steps[k];
+                let target = ["set", "clear", "add_repeat", "remove_repeat", "set_language"]
+                    .iter()
+                    .find_map(|key| step[*key].as_str())
+                    .unwrap_or_default();
                 diffs.push(Difference {
                     step: k + 1,
-                    reference: case.steps[k].to_string(),
+                    reference: target.to_string(),
                     field: "ok".into(),
-                    odk: show(a),
+                    odk: format!("{} {step}", show(a)),
                     enumera: show(b),
                 });
             }
@@ -413,7 +418,10 @@ fn sessions_agree_with_odk_web_forms() {
     }
     for (i, k) in known::DIFFERENCES.iter().enumerate() {
         if !used[i] {
-            failures.push(format!("known difference no longer seen (remove it): {k:?}"));
+            failures.push(format!(
+                "known difference no longer seen (remove it): {} / {} steps {:?} {} {} ({})",
+                k.form, k.script, k.steps, k.reference, k.field, k.why
+            ));
         }
     }
     let agree = forms_agreeing.values().filter(|&&b| b).count();
