@@ -28,7 +28,7 @@
 // With --trace (or "trace": true in a job) also:
 //   trace: [leaves before any step, leaves after step 1, ...], each a list of
 //          {ref, type, relevant, required, readonly, value, constraint_valid,
-//          required_valid, label, options} in document order, value being the
+//          required_valid, label, options, violation_message} in document order, value being the
 //          engine's string value as the user sees it (empty while non-relevant);
 //   submission: the instance XML the engine would submit (non-relevant nodes
 //          left out), or null when it cannot make one.
@@ -193,6 +193,7 @@ const leaves = () => {
         constraint_valid: v?.constraint?.valid ?? true,
         required_valid: v?.required?.valid ?? true,
         label: textOf(s.label),
+        violation_message: v?.violation ? textOf(v.violation.message) : null,
       };
       if (n.nodeType === 'select' || n.nodeType === 'rank') rec.options = (s.valueOptions ?? []).map((o) => o.value);
       list.push(rec);

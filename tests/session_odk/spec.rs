@@ -31,6 +31,9 @@ pub struct Spec {
     pub sheets: Vec<(String, Vec<Vec<String>>)>,
     pub files: Vec<(String, String)>,
     pub scripts: Vec<(String, serde_json::Value)>,
+    /// `## clock 2024-01-15T23:30:00Z +2`: the frozen instant and the
+    /// zone's offset in hours (default: the suite's clock, UTC).
+    pub clock: Option<(String, i32)>,
 }
 
 impl Spec {
@@ -60,11 +63,15 @@ fn cells(line: &str) -> Vec<String> {
         match c {
             '\\' if chars.peek() == Some(&'|') => {
                 chars.next();
-                out.last_mut().map(|s| s.push('|'));
+                if let Some(s) = out.last_mut() {
+                    s.push('|');
+                }
             }
             '|' => out.push(String::new()),
             c => {
-                out.last_mut().map(|s| s.push(c));
+                if let Some(s) = out.last_mut() {
+                    s.push(c);
+                }
             }
         }
     }
@@ -79,7 +86,8 @@ fn is_rule(row: &[String]) -> bool {
 pub fn parse(path: &Path) -> Result<Spec, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut spec = Spec { name, sheets: Vec::new(), files: Vec::new(), scripts: Vec::new() };
+    let mut spec =
+        Spec { name, sheets: Vec::new(), files: Vec::new(), scripts: Vec::new(), clock: None };
     // The section being read: ("sheet"|"steps"|"file", its name).
     let mut section: Option<(&str, String)> = None;
     let mut fence: Option<String> = None;
@@ -115,6 +123,15 @@ pub fn parse(path: &Path) -> Result<Spec, String> {
                 }
                 "steps" if !rest.is_empty() => Some(("steps", rest)),
                 "file" if !rest.is_empty() => Some(("file", rest)),
+                "clock" => {
+                    let mut parts = rest.split_whitespace();
+                    let instant = parts.next().unwrap_or_default().to_string();
+                    let hours = parts.next().unwrap_or("0").trim_start_matches('+');
+                    let hours: i32 =
+                        hours.parse().map_err(|_| format!("{}: bad zone offset {hours}", at()))?;
+                    spec.clock = Some((instant, hours));
+                    None
+                }
                 _ => return Err(format!("{}: unknown section `## {h}`", at())),
             };
         } else if t.starts_with("```") {

@@ -15,7 +15,11 @@ pub const FIELDS: &[&str] = &[
     "required_valid",
     "label",
     "options",
+    "violation_message",
 ];
+
+/// The messages Enumera shows when a form gives none.
+const DEFAULT_MESSAGES: &[&str] = &["Value not allowed", "This field is required."];
 
 /// One leaf: its reference and the compared fields as JSON values.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +37,7 @@ pub fn leaf_from_json(j: &Json) -> Leaf {
             "value" => v = Json::String(mask_uuids(v.as_str().unwrap_or_default())),
             // pyxform pads `<output/>` in labels with spaces; neither engine
             // trims them, but Enumera renders its own label text.
-            "label" => {
+            "label" | "violation_message" => {
                 if let Some(s) = v.as_str() {
                     v = Json::String(s.split_whitespace().collect::<Vec<_>>().join(" "));
                 }
@@ -112,7 +116,12 @@ pub fn compare(step: usize, odk: &[Leaf], ours: &[Leaf]) -> (usize, Vec<Differen
             // select it cannot list, ODK an empty list: the same thing.
             let same = a == b
                 || (f == "options" && is_empty_list(a) && is_empty_list(b))
-                || (f == "label" && is_blank(a) && is_blank(b));
+                || (matches!(f, "label" | "violation_message") && is_blank(a) && is_blank(b))
+                // With no message in the form, Web Forms' engine gives none
+                // (its UI shows its own); Enumera gives its default text.
+                || (f == "violation_message"
+                    && a.is_null()
+                    && DEFAULT_MESSAGES.contains(&b.as_str().unwrap_or_default()));
             if !same {
                 diffs.push(Difference {
                     step,
