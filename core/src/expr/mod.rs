@@ -42,7 +42,7 @@ pub use ast::{Axis, BinOp, Call, Expr, Filter, NodeTest, Path, Step};
 pub use doc::{Document, NodeId, NodeKind, default_compare_order};
 pub use env::{Env, FixedEnv, SystemEnv};
 pub use eval::{Context, EvalError, EvalResult, Evaluator, evaluate};
-pub use functions::{Func, ParkMiller, is_known_function};
+pub use functions::{Func, ParkMiller, is_known_function, seeded_order};
 pub use memdoc::{MemDoc, XmlError};
 pub use parser::{ParseError, parse};
 pub use value::{Value, number_to_string, string_to_number};

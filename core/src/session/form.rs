@@ -50,6 +50,10 @@ pub struct Logic {
     pub choice_filter: Option<Expr>,
     /// `select_one ${name}`: the nodes whose answers are the choices.
     pub choices_from: Option<Expr>,
+    /// `parameters: randomize=true seed=EXPR`: the choices are shuffled
+    /// with this seed (without a seed they keep their order: a random
+    /// order cannot be repeated, nor compared).
+    pub randomize_seed: Option<Expr>,
     pub repeat_count: Option<Expr>,
     /// Paths of elements whose change re-runs `calculate` (the `trigger` column).
     pub trigger: Vec<String>,
@@ -370,9 +374,15 @@ impl Builder {
             dynamic_default: None,
             choice_filter: None,
             choices_from: None,
+            randomize_seed: None,
             repeat_count: None,
             trigger: vec![],
         };
+        if node.parameters.get("randomize").is_some_and(|v| v == "true")
+            && let Some(seed) = node.parameters.get("seed")
+        {
+            logic.randomize_seed = self.opt(node, "parameters", &Some(seed.clone()), path);
+        }
         if let NodeKind::Question(Question { list: Some(list), .. }) = &node.kind
             && let Some(name) = list.strip_prefix("${").and_then(|l| l.strip_suffix('}'))
         {
@@ -399,7 +409,10 @@ impl Builder {
             }
         }
         if let NodeKind::Repeat { count: Some(count) } = &node.kind {
-            logic.repeat_count = self.opt(node, "repeat_count", &Some(count.clone()), path);
+            // Expanded as pyxform does, from the repeat (`../n`), but counted
+            // from the repeat's parent, which exists when no instance does.
+            logic.repeat_count =
+                self.opt(node, "repeat_count", &Some(count.clone()), path).map(from_parent);
         }
         if let Some(trigger) = &b.trigger {
             match crate::instrument::paths::references(trigger) {
@@ -455,6 +468,39 @@ impl Builder {
                 None
             }
         }
+    }
+}
+
+/// An expression written for a repeat instance, for evaluation at the
+/// repeat's parent: each relative path loses its leading `..`.
+fn from_parent(e: Expr) -> Expr {
+    match e {
+        Expr::Path(mut p) => {
+            if !p.absolute && p.steps.first().is_some_and(|s| s.axis == expr::Axis::Parent) {
+                p.steps.remove(0);
+                if p.steps.is_empty() {
+                    p.steps.push(expr::Step {
+                        axis: expr::Axis::SelfAxis,
+                        test: expr::NodeTest::Node,
+                        predicates: vec![],
+                    });
+                }
+            }
+            Expr::Path(p)
+        }
+        Expr::Filter(mut f) => {
+            f.base = from_parent(f.base);
+            Expr::Filter(f)
+        }
+        Expr::Binary(op, a, b) => {
+            Expr::Binary(op, Box::new(from_parent(*a)), Box::new(from_parent(*b)))
+        }
+        Expr::Neg(a) => Expr::Neg(Box::new(from_parent(*a))),
+        Expr::Call(mut c) => {
+            c.args = c.args.into_iter().map(from_parent).collect();
+            Expr::Call(c)
+        }
+        other => other,
     }
 }
 

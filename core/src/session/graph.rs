@@ -48,12 +48,15 @@ pub fn dependencies(
                 &l.calculate,
                 &l.choice_filter,
                 &l.choices_from,
-                &l.repeat_count,
             ]
             .into_iter()
             .flatten()
             {
                 g.collect(id, e, &mut deps);
+            }
+            // A repeat's count is evaluated at the repeat's parent.
+            if let Some(count) = &l.repeat_count {
+                g.collect(t.parent.unwrap_or(id), count, &mut deps);
             }
             for path in &l.trigger {
                 if let Some(&t) = by_path.get(path) {

@@ -196,6 +196,11 @@ impl Session {
         let Some(count) = form.template(tpl).logic.repeat_count.as_ref() else {
             return;
         };
+        // A hidden parent keeps its instances (and their answers) for when
+        // it shows again, as in ODK Web Forms; its count reads empty now.
+        if !self.tree.node(parent).relevant {
+            return;
+        }
         let wanted = {
             let n = self.with_evaluator(parent, |ev| {
                 ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
@@ -261,8 +266,8 @@ impl Session {
     }
 
     /// A select's stored picks that its current choices still offer, in
-    /// the choices' order (Web Forms filters a select's value by its
-    /// itemset and keeps the stored picks for when they return).
+    /// the order stored (Web Forms filters a select's value by its itemset
+    /// and keeps the stored picks for when they return).
     fn offered_value(&self, node: NodeId) -> String {
         let stored = &self.tree.node(node).value;
         if stored.is_empty() {
@@ -272,10 +277,11 @@ impl Session {
             self.form.template(self.tree.node(node).tpl).qtype().is_some_and(|q| q.is_multi());
         let picked: Vec<&str> =
             if multi { stored.split_whitespace().collect() } else { vec![stored.trim()] };
-        let mut out: Vec<String> = Vec::new();
-        for o in self.options_of(node) {
-            if picked.contains(&o.value.as_str()) && !out.contains(&o.value) {
-                out.push(o.value);
+        let offered = self.options_of(node);
+        let mut out: Vec<&str> = Vec::new();
+        for p in picked {
+            if offered.iter().any(|o| o.value == p) && !out.contains(&p) {
+                out.push(p);
             }
         }
         out.join(" ")

@@ -546,3 +546,91 @@ fn choices_from_a_repeats_answers() {
     s.set("/data/people[2]/pname", "Rui Jr").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/head").value, "");
 }
+
+#[test]
+fn a_count_controlled_repeat_inside_a_user_repeat_counts_per_instance() {
+    let mut s = session(
+        json!([with(
+            json!({"name": "trips", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("nights", "integer"),
+                with(
+                    json!({"name": "night", "kind": {"kind": "repeat", "count": "${nights}"}, "row": 4}),
+                    "children",
+                    json!([q("hotel", "text")]),
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/trips").unwrap();
+    s.set("/data/trips[1]/nights", "3").unwrap();
+    s.set("/data/trips[2]/nights", "1").unwrap();
+    let count = |s: &Session, p: &str| {
+        s.leaves()
+            .iter()
+            .filter(|l| l.reference.starts_with(p) && l.reference.ends_with("/hotel"))
+            .count()
+    };
+    assert_eq!(count(&s, "/data/trips[1]/"), 3);
+    assert_eq!(count(&s, "/data/trips[2]/"), 1);
+    s.set("/data/trips[1]/nights", "2").unwrap();
+    assert_eq!(count(&s, "/data/trips[1]/"), 2);
+}
+
+#[test]
+fn a_hidden_repeat_keeps_its_counted_instances() {
+    // ODK Web Forms keeps a count-controlled repeat's instances while their
+    // parent is hidden, and their answers come back with it.
+    let mut s = session(
+        json!([
+            q("go", "integer"),
+            with(
+                bind(
+                    json!({"name": "g", "kind": {"kind": "group"}, "row": 3}),
+                    json!({"relevant": "${go} = 1"})
+                ),
+                "children",
+                json!([
+                    q("n", "integer"),
+                    with(
+                        json!({"name": "r", "kind": {"kind": "repeat", "count": "${n}"}, "row": 5}),
+                        "children",
+                        json!([q("x", "text")]),
+                    ),
+                ]),
+            ),
+        ]),
+        json!({}),
+    );
+    s.set("/data/go", "1").unwrap();
+    s.set("/data/g/n", "2").unwrap();
+    s.set("/data/g/r[2]/x", "kept").unwrap();
+    s.set("/data/go", "0").unwrap();
+    assert!(s.leaves().iter().any(|l| l.reference == "/data/g/r[2]/x"));
+    s.set("/data/go", "1").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/g/r[2]/x").value, "kept");
+}
+
+#[test]
+fn seeded_randomize_orders_choices_as_odk() {
+    let fruit: Vec<Value> = ["apple", "banana", "cherry", "date", "elder"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"name": n, "label": {"": n}, "row": i + 2}))
+        .collect();
+    let s = session(
+        json!([with(
+            list(q("f", "select_one"), "fruit"),
+            "parameters",
+            json!({"randomize": "true", "seed": "42"})
+        )]),
+        json!({"fruit": {"choices": fruit}}),
+    );
+    // The order ODK Web Forms 0.22 shows for seed 42.
+    assert_eq!(
+        leaf(&s.leaves(), "/data/f").options.clone().unwrap(),
+        vec!["apple", "elder", "cherry", "banana", "date"]
+    );
+}

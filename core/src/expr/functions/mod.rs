@@ -10,7 +10,7 @@ mod selects;
 mod strings;
 
 pub(crate) use dates::DateParts;
-pub use nodes::ParkMiller;
+pub use nodes::{ParkMiller, seeded_order};
 
 macro_rules! functions {
     ($($variant:ident => $name:literal, $min:literal, $max:expr;)*) => {
