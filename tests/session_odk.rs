@@ -58,26 +58,33 @@ fn install(script: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// pyxform's XForm for `xlsx`, written to `xml`.
-fn pyxform(tool: &Path, xlsx: &Path, xml: &Path) -> Result<(), String> {
-    let out = Command::new(tool)
-        .arg("--skip_validate")
-        .arg("--json")
-        .arg(xlsx)
-        .arg(xml)
+/// pyxform's XForms for many forms, in one python process (tests/tools/
+/// xls2xform_batch.py, run by the venv beside `xls2xform`): for each
+/// (xlsx, xml) job, Ok or pyxform's error.
+fn pyxform(xls2xform: &Path, jobs: &[(PathBuf, PathBuf)], work: &Path) -> Vec<Result<(), String>> {
+    let python = xls2xform.with_file_name("python");
+    let jobs_path = work.join("pyxform-jobs.json");
+    let list: Vec<Json> = jobs.iter().map(|(a, b)| json!([a, b])).collect();
+    std::fs::write(&jobs_path, Json::Array(list).to_string()).expect("write pyxform jobs");
+    let out = Command::new(&python)
+        .arg(repo_root().join("tests/tools/xls2xform_batch.py"))
+        .arg(&jobs_path)
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
-    // xls2xform exits 0 even on failure; the status is JSON on stderr.
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let status: Json = stderr
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .ok_or_else(|| format!("no status from xls2xform: {stderr}"))?;
-    match status["code"].as_i64() {
-        Some(100 | 101) => Ok(()),
-        _ => Err(format!("pyxform refused the form: {}", status["message"])),
-    }
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let results: Vec<Json> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("xls2xform_batch.py: {e}; stderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    assert_eq!(results.len(), jobs.len(), "xls2xform_batch.py answered every job");
+    results
+        .iter()
+        .map(|r| {
+            if r["ok"] == true {
+                Ok(())
+            } else {
+                Err(format!("pyxform refused the form: {}", r["error"]))
+            }
+        })
+        .collect()
 }
 
 /// One form and its step scripts.
@@ -356,12 +363,20 @@ fn sessions_agree_with_odk_web_forms() {
     let mut cases = Vec::new();
     let mut failures = Vec::new();
     let mut compiled = Vec::new();
-    for FormCase { name, xlsx, scripts, clock } in &forms {
-        // Beside the form's own files (CSV attachments).
-        let dir = work.path().join(name);
-        std::fs::create_dir_all(&dir).expect("work folder");
-        let xml = dir.join(format!("{name}.xml"));
-        if let Err(e) = pyxform(&xls2xform, xlsx, &xml) {
+    let jobs: Vec<(PathBuf, PathBuf)> = forms
+        .iter()
+        .map(|f| {
+            // Beside the form's own files (CSV attachments).
+            let dir = work.path().join(&f.name);
+            std::fs::create_dir_all(&dir).expect("work folder");
+            (f.xlsx.clone(), dir.join(format!("{}.xml", f.name)))
+        })
+        .collect();
+    let converted = pyxform(&xls2xform, &jobs, work.path());
+    for (FormCase { name, xlsx, scripts, clock }, ((_, xml), conversion)) in
+        forms.iter().zip(jobs.iter().zip(converted))
+    {
+        if let Err(e) = conversion {
             failures.push(format!("{name}: {e}"));
             continue;
         }
