@@ -241,7 +241,7 @@ mod tests {
 
     const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
         "root_name":"data","settings":{},
-        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2}]}"#;
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Role"}}]}"#;
 
     #[test]
     fn bundle_ingest_status_receipt_round_trip() {
