@@ -1,6 +1,9 @@
 //! Central ingest: idempotence, conflicts, edits, gaps and forks, refusals,
 //! receipts and sealed responses, through the public API.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Device, assemble, contains, split};

@@ -295,8 +295,11 @@ mod tests {
 
     fn photo() -> Vec<(AttachmentInfo, Vec<u8>)> {
         let bytes = b"jpeg bytes".to_vec();
-        let info =
-            AttachmentInfo { name: "p.jpg".into(), sha256: sha256_hex(&bytes), size: bytes.len() as u64 };
+        let info = AttachmentInfo {
+            name: "p.jpg".into(),
+            sha256: sha256_hex(&bytes),
+            size: bytes.len() as u64,
+        };
         vec![(info, bytes)]
     }
 
@@ -347,7 +350,8 @@ mod tests {
 
     #[test]
     fn an_altered_ciphertext_never_opens() {
-        let sealed = seal_submission(&[TEST_RECIPIENT.into()], "uuid:1", "<a/>", "{}", &photo()).unwrap();
+        let sealed =
+            seal_submission(&[TEST_RECIPIENT.into()], "uuid:1", "<a/>", "{}", &photo()).unwrap();
         let test = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
         for i in crate::bundle::tests::sample(0..sealed.len()) {
             let mut bad = sealed.clone();
