@@ -323,6 +323,32 @@ mod tests {
         assert!(!format!("{test:?}").contains("AGE-SECRET-KEY"));
     }
 
+    /// The committed test key pair belongs together with the sealed P2P form.
+    #[test]
+    fn the_sealed_study_form_names_the_test_identitys_key() {
+        use calamine::{Reader, open_workbook_auto};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../instruments/p2p-sanitation/capacity_sealed.xlsx"
+        );
+        let mut book = open_workbook_auto(path).unwrap();
+        let settings = book.worksheet_range("settings").unwrap();
+        let mut rows = settings.rows();
+        let header = rows.next().unwrap();
+        let col = header.iter().position(|c| c.to_string() == "public_key").unwrap();
+        let keys: Vec<String> = rows
+            .map(|r| r[col].to_string())
+            .filter(|k| !k.is_empty())
+            .flat_map(|k| k.split([' ', ',']).map(str::to_string).collect::<Vec<_>>())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let identity = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
+        assert_eq!(keys, identity.recipients());
+        check_recipients(&keys).unwrap();
+        let sealed = seal_submission(&keys, "uuid:x", "<a/>", "{}", &[]).unwrap();
+        assert_eq!(open_sealed(&sealed, &identity).unwrap().xml, "<a/>");
+    }
+
     #[test]
     fn bad_keys_and_identity_files_are_named() {
         let err = seal_submission(&["ssh-ed25519 AAAA".into()], "uuid:1", "", "", &[]).unwrap_err();
