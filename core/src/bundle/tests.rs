@@ -398,3 +398,22 @@ fn a_signed_but_inconsistent_manifest_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_response_purged_after_its_receipt_is_left_out() {
+    let (_d, mut store, ids) = device_with(3);
+    let first = store.outbox_entry(&ids[0]).unwrap().unwrap();
+    store.mark_sent(&[(first.seq, first.instance_id)]).unwrap();
+    store.purge(&ids[0]).unwrap();
+    let b = read_bundle(&bundle_of(&store, false)).unwrap();
+    assert_eq!(
+        b.responses.iter().map(|r| r.entry.seq).collect::<Vec<_>>(),
+        [2, 3],
+        "entry 1 is gone from the device but central has it"
+    );
+    // Entry 2 still names entry 1's hash: the chain stays checkable at central.
+    assert_eq!(
+        b.manifest.prev_hash.as_deref(),
+        Some(store.outbox(0, false).unwrap()[0].entry_hash.as_str())
+    );
+}
