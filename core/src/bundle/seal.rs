@@ -335,7 +335,7 @@ mod tests {
         let settings = book.worksheet_range("settings").unwrap();
         let mut rows = settings.rows();
         let header = rows.next().unwrap();
-        let col = header.iter().position(|c| c.to_string() == "public_key").unwrap();
+        let col = header.iter().position(|c| *c == "public_key").unwrap();
         let keys: Vec<String> = rows
             .map(|r| r[col].to_string())
             .filter(|k| !k.is_empty())
