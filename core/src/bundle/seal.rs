@@ -51,6 +51,13 @@ pub enum SealError {
     #[error("{0}")]
     Encrypt(String),
 
+    #[error("cannot read the identity file {}: {source}", path.display())]
+    IdentityFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -155,6 +162,13 @@ impl ResearcherIdentity {
             return Err(SealError::BadIdentity { line: None });
         }
         Ok(ResearcherIdentity { identities })
+    }
+
+    /// Reads an identity file (as `age-keygen` writes it).
+    pub fn read(path: &std::path::Path) -> Result<Self, SealError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SealError::IdentityFile { path: path.to_path_buf(), source })?;
+        Self::parse(&text)
     }
 
     /// The public keys (age1...) of these identities.
@@ -342,8 +356,16 @@ mod tests {
             .flat_map(|k| k.split([' ', ',']).map(str::to_string).collect::<Vec<_>>())
             .filter(|k| !k.is_empty())
             .collect();
-        let identity = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
+        let identity = ResearcherIdentity::read(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../instruments/p2p-sanitation/test-keys/researcher.agekey"
+        )))
+        .unwrap();
         assert_eq!(keys, identity.recipients());
+        assert!(matches!(
+            ResearcherIdentity::read(std::path::Path::new("/nonexistent/key")),
+            Err(SealError::IdentityFile { .. })
+        ));
         check_recipients(&keys).unwrap();
         let sealed = seal_submission(&keys, "uuid:x", "<a/>", "{}", &[]).unwrap();
         assert_eq!(open_sealed(&sealed, &identity).unwrap().xml, "<a/>");
