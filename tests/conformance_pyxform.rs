@@ -62,28 +62,53 @@ fn xls2xform() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-/// pyxform's XForm for `xlsx`, or its error message.
-fn pyxform(tool: &Path, xlsx: &Path) -> Result<String, String> {
-    let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let xml_path = out_dir.path().join("pyxform.xml");
-    let out = Command::new(tool)
-        .arg("--skip_validate")
-        .arg("--json")
-        .arg(xlsx)
-        .arg(&xml_path)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
-    // xls2xform exits 0 even on failure; the status is JSON on stderr.
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let status: serde_json::Value = stderr
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .ok_or_else(|| format!("no status from xls2xform: {stderr}"))?;
-    match status["code"].as_i64() {
-        Some(100 | 101) => std::fs::read_to_string(&xml_path).map_err(|e| e.to_string()),
-        _ => Err(format!("pyxform refused the form: {}", status["message"])),
+/// pyxform's XForm for each `(xlsx, xml)` job, or its error, converted in
+/// one python process (tests/tools/xls2xform_batch.py, run by the venv
+/// beside `xls2xform`): pyxform takes about a second to start.
+fn pyxform(tool: &Path, jobs: &[(PathBuf, PathBuf)], work: &Path) -> Vec<Result<String, String>> {
+    let fail = |why: String| jobs.iter().map(|_| Err(why.clone())).collect();
+    let python = tool.with_file_name("python");
+    let jobs_path = work.join("pyxform-jobs.json");
+    let list: Vec<serde_json::Value> =
+        jobs.iter().map(|(a, b)| serde_json::json!([a, b])).collect();
+    if let Err(e) = std::fs::write(&jobs_path, serde_json::Value::Array(list).to_string()) {
+        return fail(format!("cannot write {}: {e}", jobs_path.display()));
     }
+    let out = match Command::new(&python)
+        .arg(repo_root().join("tests/tools/xls2xform_batch.py"))
+        .arg(&jobs_path)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => return fail(format!("cannot run {}: {e}", python.display())),
+    };
+    let results: Vec<serde_json::Value> = match serde_json::from_slice(&out.stdout) {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(format!(
+                "xls2xform_batch.py: {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    };
+    if results.len() != jobs.len() {
+        return fail(format!(
+            "xls2xform_batch.py answered {} of {} jobs",
+            results.len(),
+            jobs.len()
+        ));
+    }
+    results
+        .iter()
+        .zip(jobs)
+        .map(|(r, (_, xml))| {
+            if r["ok"] == true {
+                std::fs::read_to_string(xml).map_err(|e| format!("{}: {e}", xml.display()))
+            } else {
+                Err(format!("pyxform refused the form: {}", r["error"]))
+            }
+        })
+        .collect()
 }
 
 /// Enumera's XForm for `xlsx`, or the errors that stopped it.
@@ -139,21 +164,22 @@ fn answer_files(xlsx: &Path, stem: &str) -> Vec<PathBuf> {
     out
 }
 
-/// Converts `xlsx` both ways and compares; on success, where the two
-/// XForms were written (for the engine check).
-fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pair, String> {
-    let theirs = pyxform(tool, xlsx)?;
+/// Where a form's two XForms go.
+fn xform_paths(xlsx: &Path, out_dir: &Path) -> (PathBuf, PathBuf) {
+    let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    (out_dir.join(format!("{stem}.pyxform.xml")), out_dir.join(format!("{stem}.enumera.xml")))
+}
+
+/// Converts `xlsx` with Enumera and compares with pyxform's XForm; on
+/// success, where the two XForms were written (for the engine check).
+fn check(name: &str, xlsx: &Path, theirs: &str, out_dir: &Path) -> Result<odk::Pair, String> {
     let ours = enumera(xlsx)?;
     let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let pair = odk::Pair {
-        name: name.to_string(),
-        pyxform: out_dir.join(format!("{stem}.pyxform.xml")),
-        enumera: out_dir.join(format!("{stem}.enumera.xml")),
-        steps: answer_files(xlsx, &stem),
-    };
-    std::fs::write(&pair.pyxform, &theirs).map_err(|e| e.to_string())?;
+    let (pyxform, enumera) = xform_paths(xlsx, out_dir);
+    let pair =
+        odk::Pair { name: name.to_string(), pyxform, enumera, steps: answer_files(xlsx, &stem) };
     std::fs::write(&pair.enumera, &ours).map_err(|e| e.to_string())?;
-    let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
+    let theirs = Summary::of(theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
     let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
     let diff = compare::diff(&theirs, &ours);
     if diff.is_empty() { Ok(pair) } else { Err(diff.join("\n")) }
@@ -197,10 +223,20 @@ fn enumera_xforms_match_pyxform() {
         let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
         (name, Ok(p))
     }));
+    let jobs: Vec<(PathBuf, PathBuf)> = forms
+        .iter()
+        .filter_map(|(_, path)| path.as_ref().ok())
+        .map(|p| (p.clone(), xform_paths(p, &out_dir).0))
+        .collect();
+    let mut theirs = pyxform(&tool, &jobs, &out_dir).into_iter();
     let mut failures = Vec::new();
     let mut pairs = Vec::new();
     for (name, path) in &forms {
-        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, name, p, &out_dir)) {
+        let checked = path.as_ref().map_err(String::clone).and_then(|p| {
+            let xml = theirs.next().unwrap_or_else(|| Err("no pyxform result".into()))?;
+            check(name, p, &xml, &out_dir)
+        });
+        match checked {
             Ok(pair) => {
                 println!("conforms: {name}");
                 pairs.push(pair);
@@ -235,8 +271,7 @@ fn enumera_xforms_match_pyxform() {
                 }
                 say(&format!(
                     "ODK Web Forms engine: {alike} of {} XForm pairs alike ({loaded} load; \
-                     the others fail alike: CSV attachments the harness cannot serve, \
-                     or forms the engine refuses)",
+                     the engine refuses the others, pyxform's and Enumera's alike)",
                     pairs.len()
                 ));
             }

@@ -42,9 +42,9 @@ fn engine_dir(repo: &Path) -> Result<PathBuf, String> {
 pub struct Outcome {
     /// None when the engine sees both XForms alike, else what differs.
     pub difference: Option<String>,
-    /// Whether pyxform's XForm loaded at all: the engine here cannot fetch
-    /// CSV attachments, so a form using them fails to load either way, and
-    /// counts as alike only when both fail the same way.
+    /// Whether pyxform's XForm loaded at all. A form the engine refuses
+    /// (pyxform writes some that ODK cannot load) counts as alike only when
+    /// both XForms fail the same way.
     pub loaded: bool,
 }
 

@@ -34,7 +34,7 @@ pub enum XformError {
 
 impl Instrument {
     /// The ODK XForm (XML text) for this instrument.
-    pub fn to_xform(&self) -> Result<String> {
+    pub fn to_xform(&self) -> std::result::Result<String, XformError> {
         let prepared = prepare::prepare(self);
         let writer = Writer::new(&prepared);
         writer.write()

@@ -113,7 +113,24 @@ pub fn instance_expressions(text: &str) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Any text, however it mixes calls, quotes and brackets, gives
+        /// ranges that lie on character boundaries, in order.
+        #[test]
+        fn ranges_are_sound(a in ".*", b in ".*", c in "[\\[\\]/'\" ]{0,6}") {
+            let text = format!("{a}instance({c}{b}){c}/x{a}[{b}]/y {c}instance('l')/{a}");
+            let mut last = 0;
+            for (s, e) in instance_expressions(&text) {
+                prop_assert!(last <= s && s < e && e <= text.len());
+                prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+                last = e;
+            }
+        }
+    }
 
     fn spans(text: &str) -> Vec<&str> {
         instance_expressions(text).into_iter().map(|(s, e)| &text[s..e]).collect()
