@@ -634,3 +634,20 @@ fn seeded_randomize_orders_choices_as_odk() {
         vec!["apple", "elder", "cherry", "banana", "date"]
     );
 }
+
+#[test]
+fn literal_defaults_are_stored_as_answers_are() {
+    // ODK reads `1.50` on a decimal as 1.5 and `007` on an integer as 7.
+    let s = session(
+        json!([
+            bind(q("d", "decimal"), json!({"default": "1.50"})),
+            bind(q("i", "integer"), json!({"default": "007"})),
+            bind(q("t", "text"), json!({"default": " keep "})),
+        ]),
+        json!({}),
+    );
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/d").value, "1.5");
+    assert_eq!(leaf(&l, "/data/i").value, "7");
+    assert_eq!(leaf(&l, "/data/t").value, " keep ");
+}
