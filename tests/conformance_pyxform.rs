@@ -38,19 +38,13 @@ fn repo_root() -> PathBuf {
 }
 
 fn has_python3() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Installs pyxform when missing; the path of its xls2xform.
 fn xls2xform() -> PathBuf {
     let script = repo_root().join("tests/tools/pyxform.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("run tests/tools/pyxform.sh");
+    let out = Command::new("bash").arg(&script).output().expect("run tests/tools/pyxform.sh");
     assert!(
         out.status.success(),
         "installing pyxform failed ({}):\n{}",
@@ -123,11 +117,7 @@ fn check(tool: &Path, xlsx: &Path, out_dir: &Path) -> Result<(), String> {
     let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
     let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
     let diff = compare::diff(&theirs, &ours);
-    if diff.is_empty() {
-        Ok(())
-    } else {
-        Err(diff.join("\n"))
-    }
+    if diff.is_empty() { Ok(()) } else { Err(diff.join("\n")) }
 }
 
 /// Printed past the test harness's capture, so that a skip or the count is
@@ -179,10 +169,6 @@ fn enumera_xforms_match_pyxform() {
     if !failures.is_empty() {
         // Keep both XForms of each fixture for a look.
         let kept = dir.keep();
-        panic!(
-            "not conforming: {} (XForms kept in {})",
-            failures.join(", "),
-            kept.display()
-        );
+        panic!("not conforming: {} (XForms kept in {})", failures.join(", "), kept.display());
     }
 }

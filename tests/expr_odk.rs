@@ -18,26 +18,14 @@ use enumera_core::expr::testdata::{
 /// Cases (by expression) where Enumera deliberately differs from ODK Web
 /// Forms, and why. Keep in step with docs/EXPRESSIONS.md.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "--3",
-        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
-    ),
-    (
-        "- - 3",
-        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
-    ),
+    ("--3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
+    ("- - 3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
     (
         "not(1 = 2) and 1",
         "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
     ),
-    (
-        "1 and 0 or 1",
-        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
-    ),
-    (
-        "0 or 0 and 1",
-        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
-    ),
+    ("1 and 0 or 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
+    ("0 or 0 and 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
     (
         "/data/rep[3]/preceding-sibling::rep[1]/n",
         "reverse axes work; Web Forms 0.22 stops: 'compareDocumentOrder pending'",
@@ -77,17 +65,11 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 ];
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Installs (when missing) and locates the engine.
@@ -101,19 +83,13 @@ fn engine_dir() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("install.sh: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "install.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("install.sh failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 fn xml_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// One XForm whose calculates `/data/c{i}` are the given cases.
@@ -130,10 +106,8 @@ fn xform(cases: &[&Case]) -> String {
         ));
     }
     instance.push_str("</data>");
-    let secondary = INSTANCES_XML
-        .trim()
-        .trim_start_matches("<instances>")
-        .trim_end_matches("</instances>");
+    let secondary =
+        INSTANCES_XML.trim().trim_start_matches("<instances>").trim_end_matches("</instances>");
     format!(
         r#"<?xml version="1.0"?>
 <h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
@@ -155,11 +129,7 @@ fn tz_name(seconds: i32) -> String {
     }
     // POSIX Etc zones have the sign inverted.
     let h = seconds / 3600;
-    if h > 0 {
-        format!("Etc/GMT-{h}")
-    } else {
-        format!("Etc/GMT+{}", -h)
-    }
+    if h > 0 { format!("Etc/GMT-{h}") } else { format!("Etc/GMT+{}", -h) }
 }
 
 /// What ODK made of one form: the value of each `/data/c{i}`, or the
@@ -191,10 +161,7 @@ fn run_batch(
         .output()
         .map_err(|e| format!("node: {e}"))?;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "runner output is not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+        format!("runner output is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
     })?;
     let results = json.as_array().ok_or("runner output is not a list")?;
     Ok(forms
@@ -211,12 +178,7 @@ fn run_batch(
                 }
             }
             Ok((0..cases.len())
-                .map(|i| {
-                    by_ref
-                        .get(&format!("/data/c{i}"))
-                        .cloned()
-                        .unwrap_or_default()
-                })
+                .map(|i| by_ref.get(&format!("/data/c{i}")).cloned().unwrap_or_default())
                 .collect())
         })
         .collect())
@@ -251,11 +213,7 @@ fn odk_results(
     }
     Ok(cases
         .iter()
-        .map(|c| {
-            results
-                .remove(&c.line)
-                .unwrap_or_else(|| Err("no result".into()))
-        })
+        .map(|c| results.remove(&c.line).unwrap_or_else(|| Err("no result".into())))
         .collect())
 }
 
@@ -308,11 +266,7 @@ fn expressions_agree_with_odk_web_forms() {
     }
     println!("{agree} of {total} expression cases agree with ODK");
     if !known_seen.is_empty() {
-        println!(
-            "{} documented differences:\n{}",
-            known_seen.len(),
-            known_seen.join("\n")
-        );
+        println!("{} documented differences:\n{}", known_seen.len(), known_seen.join("\n"));
     }
     assert!(
         unexpected.is_empty(),

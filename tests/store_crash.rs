@@ -39,16 +39,13 @@ impl Acked {
         match parts.as_slice() {
             ["D", id] => self.drafts.push(id.to_string()),
             ["A", id, r, v] => {
-                self.answers
-                    .insert((id.to_string(), r.to_string()), v.to_string());
+                self.answers.insert((id.to_string(), r.to_string()), v.to_string());
             }
             ["T", id, name, sha] => {
-                self.attachments
-                    .insert((id.to_string(), name.to_string()), sha.to_string());
+                self.attachments.insert((id.to_string(), name.to_string()), sha.to_string());
             }
             ["F", id, seq] => {
-                self.finalized
-                    .insert(id.to_string(), seq.parse().expect("seq"));
+                self.finalized.insert(id.to_string(), seq.parse().expect("seq"));
             }
             _ => panic!("writer printed an unexpected line: {line:?}"),
         }
@@ -93,18 +90,13 @@ fn spawn_with(db: &Path, seed: u64, extra: &[&str]) -> Child {
 fn check(db: &Path, acked: &Acked, context: &str) {
     let store = Store::open(db).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
     let problems = store.integrity_check().expect("integrity_check");
-    assert!(
-        problems.is_empty(),
-        "{context}: integrity_check: {problems:?}"
-    );
+    assert!(problems.is_empty(), "{context}: integrity_check: {problems:?}");
     let chain = store.verify_outbox().expect("verify_outbox");
     assert!(chain.is_empty(), "{context}: outbox: {chain:?}");
     let files = store.verify_attachments().expect("verify_attachments");
     assert!(files.is_empty(), "{context}: attachments: {files:?}");
     for id in &acked.drafts {
-        store
-            .response(id)
-            .unwrap_or_else(|e| panic!("{context}: acknowledged draft lost: {e}"));
+        store.response(id).unwrap_or_else(|e| panic!("{context}: acknowledged draft lost: {e}"));
     }
     for ((id, reference), value) in &acked.answers {
         let got = store.answer(id, reference).expect("answer");
@@ -120,9 +112,7 @@ fn check(db: &Path, acked: &Acked, context: &str) {
             info.iter().any(|a| &a.name == name && &a.sha256 == sha),
             "{context}: attachment {id} {name}"
         );
-        store
-            .read_attachment(id, name)
-            .unwrap_or_else(|e| panic!("{context}: {e}"));
+        store.read_attachment(id, name).unwrap_or_else(|e| panic!("{context}: {e}"));
     }
     for (id, seq) in &acked.finalized {
         assert_eq!(
@@ -137,10 +127,8 @@ fn check(db: &Path, acked: &Acked, context: &str) {
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_acknowledged() {
-    let iterations: usize = std::env::var("ENUMERA_CRASH_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let iterations: usize =
+        std::env::var("ENUMERA_CRASH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let seed: u64 = std::env::var("ENUMERA_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -217,10 +205,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         "store crash test: {iterations} kills, {total_acks} acknowledged steps checked in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        total_acks > iterations,
-        "the writer made too little progress to test anything"
-    );
+    assert!(total_acks > iterations, "the writer made too little progress to test anything");
 }
 
 /// Killing the process while it upgrades a schema version 1 database leaves
@@ -238,10 +223,8 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         let db = dir.path().join(format!("v1-{i}.db"));
         let answers_before = {
             let c = rusqlite::Connection::open(&db).expect("open");
-            c.execute_batch(&format!("BEGIN; {fixture}; COMMIT;"))
-                .expect("fixture");
-            c.query_row("SELECT count(*) FROM answers", [], |r| r.get::<_, i64>(0))
-                .expect("count")
+            c.execute_batch(&format!("BEGIN; {fixture}; COMMIT;")).expect("fixture");
+            c.query_row("SELECT count(*) FROM answers", [], |r| r.get::<_, i64>(0)).expect("count")
         };
         let mut child = spawn_with(&db, 1, &["--open-only"]);
         std::thread::sleep(Duration::from_micros(rng.below(100_000)));
@@ -249,9 +232,8 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         let _ = child.wait();
         {
             let c = rusqlite::Connection::open(&db).expect("open");
-            let version: u32 = c
-                .pragma_query_value(None, "user_version", |r| r.get(0))
-                .expect("version");
+            let version: u32 =
+                c.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
             let roster: i64 = c
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE name = 'participants'",
@@ -273,20 +255,14 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         }
         let store = Store::open(&db).expect("reopen");
         assert!(store.integrity_check().expect("integrity").is_empty());
-        assert!(
-            store.verify_outbox().expect("outbox").is_empty(),
-            "iteration {i}"
-        );
+        assert!(store.verify_outbox().expect("outbox").is_empty(), "iteration {i}");
         let answers_after: usize = store
             .list_responses()
             .expect("list")
             .iter()
             .map(|r| store.answers(&r.instance_id).expect("answers").len())
             .sum();
-        assert_eq!(
-            answers_after as i64, answers_before,
-            "iteration {i}: answers lost"
-        );
+        assert_eq!(answers_after as i64, answers_before, "iteration {i}: answers lost");
         store.participant("MZ-001").expect("migrated participant");
     }
     eprintln!("schema upgrade kills: {old} left at v1, {new} upgraded (seed {seed})");

@@ -71,32 +71,21 @@ pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
     let db = args.db.as_path();
     match args.command {
-        DeviceCommand::Init {
-            name,
-            enumerator,
-            json,
-        } => {
+        DeviceCommand::Init { name, enumerator, json } => {
             let mut store = Store::open(db)?;
             let id = store.init_device(&name, enumerator.as_deref())?;
             if json {
                 println!("{}", to_json(&id));
             } else {
                 println!("{}", id.device_id);
-                eprintln!(
-                    "device {} initialized; public key {}",
-                    id.name,
-                    id.public_key_hex()
-                );
+                eprintln!("device {} initialized; public key {}", id.name, id.public_key_hex());
             }
         }
         DeviceCommand::Install { form } => {
             let instrument = load_form(&form)?;
             let mut store = Store::open_existing(db)?;
             let key = store.install_instrument(&instrument)?;
-            eprintln!(
-                "installed {} version {:?} ({})",
-                key.form_id, key.version, key.hash
-            );
+            eprintln!("installed {} version {:?} ({})", key.form_id, key.version, key.hash);
         }
         DeviceCommand::List { json } => {
             let store = Store::open_existing(db)?;
@@ -131,10 +120,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         }
         DeviceCommand::Purge { instance_id } => {
             let report = Store::open_existing(db)?.purge(&instance_id)?;
-            eprintln!(
-                "purged {instance_id} ({} attachment files removed)",
-                report.files_removed
-            );
+            eprintln!("purged {instance_id} ({} attachment files removed)", report.files_removed);
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -171,17 +157,11 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                     println!("outbox: {p}");
                 }
                 for p in &attachments {
-                    println!(
-                        "attachment {} of {}: {:?}",
-                        p.attachment.name, p.instance_id, p.kind
-                    );
+                    println!("attachment {} of {}: {:?}", p.attachment.name, p.instance_id, p.kind);
                 }
             }
             if !ok {
-                return Err(UserError(format!(
-                    "{} has problems (listed above)",
-                    db.display()
-                )));
+                return Err(UserError(format!("{} has problems (listed above)", db.display())));
             }
             eprintln!("{}: ok", db.display());
         }
@@ -249,21 +229,9 @@ mod tests {
 
         let err = run_args(&["--db", db, "list"]).unwrap_err();
         assert!(err.0.contains("init"), "{}", err.0);
-        run_args(&[
-            "--db",
-            db,
-            "init",
-            "--name",
-            "Tablet 1",
-            "--enumerator",
-            "E7",
-        ])
-        .unwrap();
+        run_args(&["--db", db, "init", "--name", "Tablet 1", "--enumerator", "E7"]).unwrap();
         assert!(
-            run_args(&["--db", db, "init", "--name", "again"])
-                .unwrap_err()
-                .0
-                .contains("already")
+            run_args(&["--db", db, "init", "--name", "again"]).unwrap_err().0.contains("already")
         );
         run_args(&["--db", db, "install", form]).unwrap();
         let err = run_args(&["--db", db, "install", "form.xlsx"]).unwrap_err();
@@ -273,35 +241,18 @@ mod tests {
             let mut store = Store::open_existing(db).unwrap();
             assert_eq!(store.device().unwrap().enumerator_id.as_deref(), Some("E7"));
             let key = store.latest_instrument("capacity").unwrap();
-            let draft = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
-            let done = store
-                .create_draft(&NewResponse::new(key))
-                .unwrap()
-                .instance_id;
+            let draft = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+            let done = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
             store.set_answer(&done, "/data/role", "planner").unwrap();
             store
-                .finalize(
-                    &done,
-                    Payload::Plain {
-                        xml: "<data/>".into(),
-                        json: "{}".into(),
-                    },
-                )
+                .finalize(&done, Payload::Plain { xml: "<data/>".into(), json: "{}".into() })
                 .unwrap();
             (draft, done)
         };
         run_args(&["--db", db, "list"]).unwrap();
         run_args(&["--db", db, "list", "--json"]).unwrap();
         run_args(&["--db", db, "show", &done]).unwrap();
-        assert!(
-            run_args(&["--db", db, "show", "uuid:none"])
-                .unwrap_err()
-                .0
-                .contains("uuid:none")
-        );
+        assert!(run_args(&["--db", db, "show", "uuid:none"]).unwrap_err().0.contains("uuid:none"));
         let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
         assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();
@@ -311,23 +262,13 @@ mod tests {
         run_args(&["--db", db, "verify"]).unwrap();
 
         let roster = dir.path().join("roster.json");
-        std::fs::write(
-            &roster,
-            r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#,
-        )
-        .unwrap();
+        std::fs::write(&roster, r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#).unwrap();
         run_args(&["--db", db, "roster", "import", roster.to_str().unwrap()]).unwrap();
 
         let store = Store::open_existing(db).unwrap();
-        assert_eq!(
-            store.response(&draft).unwrap().state,
-            ResponseState::Discarded
-        );
+        assert_eq!(store.response(&draft).unwrap().state, ResponseState::Discarded);
         let counts = store.state_counts().unwrap();
-        assert_eq!(
-            (counts.draft, counts.finalized, counts.discarded),
-            (1, 1, 1)
-        );
+        assert_eq!((counts.draft, counts.finalized, counts.discarded), (1, 1, 1));
         assert_eq!(store.participant("MZ-001").unwrap().personal["name"], "Ana");
     }
 
@@ -337,17 +278,7 @@ mod tests {
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, "{").unwrap();
         assert!(load_form(&bad).unwrap_err().0.contains("bad.json"));
-        assert!(
-            load_form(Path::new("form.txt"))
-                .unwrap_err()
-                .0
-                .contains("unknown form file type")
-        );
-        assert!(
-            load_form(&dir.path().join("missing.json"))
-                .unwrap_err()
-                .0
-                .contains("cannot read")
-        );
+        assert!(load_form(Path::new("form.txt")).unwrap_err().0.contains("unknown form file type"));
+        assert!(load_form(&dir.path().join("missing.json")).unwrap_err().0.contains("cannot read"));
     }
 }

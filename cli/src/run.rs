@@ -54,8 +54,11 @@ pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
 
 /// Applies one step; a failed step leaves the session as it was.
 pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
-    let step: Step = serde_json::from_value(raw.clone())
-        .map_err(|_| format!("not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"))?;
+    let step: Step = serde_json::from_value(raw.clone()).map_err(|_| {
+        format!(
+            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"
+        )
+    })?;
     match step {
         Step::Set { set, value } => {
             let v = match value {

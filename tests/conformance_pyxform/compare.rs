@@ -23,16 +23,8 @@ const BIND_ATTRS: [&str; 10] = [
 ];
 
 /// Attributes whose value is an expression (normalized before comparing).
-const EXPR_ATTRS: [&str; 8] = [
-    "relevant",
-    "required",
-    "constraint",
-    "calculate",
-    "readonly",
-    "value",
-    "nodeset",
-    "jr:count",
-];
+const EXPR_ATTRS: [&str; 8] =
+    ["relevant", "required", "constraint", "calculate", "readonly", "value", "nodeset", "jr:count"];
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Summary {
@@ -51,13 +43,12 @@ pub struct Summary {
 impl Summary {
     pub fn of(xml: &str) -> Result<Summary, String> {
         let doc = Document::parse(xml).map_err(|e| format!("not well-formed XML: {e}"))?;
-        let model = doc
-            .descendants()
-            .find(|n| is(n, "model"))
-            .ok_or("no <model>")?;
+        let model = doc.descendants().find(|n| is(n, "model")).ok_or("no <model>")?;
         let instance = model
             .children()
-            .find(|n| is(n, "instance") && n.attribute("id").is_none() && n.attribute("src").is_none())
+            .find(|n| {
+                is(n, "instance") && n.attribute("id").is_none() && n.attribute("src").is_none()
+            })
             .and_then(|i| i.first_element_child())
             .ok_or("no primary instance")?;
         let mut s = Summary::default();
@@ -110,13 +101,14 @@ impl Summary {
             }
         }
 
-        let body = doc
-            .descendants()
-            .find(|n| n.tag_name().name() == "body")
-            .ok_or("no <h:body>")?;
+        let body =
+            doc.descendants().find(|n| n.tag_name().name() == "body").ok_or("no <h:body>")?;
         for n in body.descendants().filter(|n| n.is_element() && n != &body) {
             let tag = n.tag_name().name();
-            if matches!(tag, "label" | "hint" | "value" | "itemset" | "setvalue" | "output" | "item") {
+            if matches!(
+                tag,
+                "label" | "hint" | "value" | "itemset" | "setvalue" | "output" | "item"
+            ) {
                 continue;
             }
             let reference = n.attribute("ref").or(n.attribute("nodeset")).unwrap_or_default();
@@ -155,9 +147,9 @@ fn diff_maps<V: PartialEq + std::fmt::Debug>(
     for (k, theirs) in pyxform {
         match enumera.get(k) {
             None => out.push(format!("  {what} {k}: only pyxform has it: {theirs:?}")),
-            Some(ours) if ours != theirs => out.push(format!(
-                "  {what} {k}:\n    pyxform: {theirs:?}\n    enumera: {ours:?}"
-            )),
+            Some(ours) if ours != theirs => {
+                out.push(format!("  {what} {k}:\n    pyxform: {theirs:?}\n    enumera: {ours:?}"))
+            }
             Some(_) => {}
         }
     }
@@ -188,11 +180,7 @@ fn attr_name(a: &roxmltree::Attribute) -> String {
 }
 
 fn value_of(name: &str, value: &str) -> String {
-    if EXPR_ATTRS.contains(&name) {
-        expr(value)
-    } else {
-        value.to_string()
-    }
+    if EXPR_ATTRS.contains(&name) { expr(value) } else { value.to_string() }
 }
 
 fn outline(n: Node, depth: usize, out: &mut Vec<String>) {
@@ -235,7 +223,13 @@ fn describe(n: Node) -> String {
                 let refs: Vec<_> = c
                     .children()
                     .filter(|x| x.is_element())
-                    .map(|x| format!("{}@{}", x.tag_name().name(), x.attribute("ref").unwrap_or_default()))
+                    .map(|x| {
+                        format!(
+                            "{}@{}",
+                            x.tag_name().name(),
+                            x.attribute("ref").unwrap_or_default()
+                        )
+                    })
                     .collect();
                 parts.push(format!("itemset[{nodeset}; {}]", refs.join(", ")));
             }

@@ -126,10 +126,7 @@ pub fn dependencies(e: &Expr, context: &str) -> Vec<Dependency> {
 }
 
 fn split_path(p: &str) -> Vec<String> {
-    p.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    p.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn join(segments: &[String]) -> String {
@@ -142,10 +139,7 @@ fn join(segments: &[String]) -> String {
 }
 
 fn push_dep(out: &mut Vec<Dependency>, segments: &[String], subtree: bool) {
-    out.push(Dependency {
-        path: join(segments),
-        subtree,
-    });
+    out.push(Dependency { path: join(segments), subtree });
 }
 
 /// Follows `steps` from `start`, recording reads; returns the end path and
@@ -283,13 +277,7 @@ mod tests {
         };
         dependencies(&e, ctx)
             .into_iter()
-            .map(|d| {
-                if d.subtree {
-                    format!("{}//", d.path)
-                } else {
-                    d.path
-                }
-            })
+            .map(|d| if d.subtree { format!("{}//", d.path) } else { d.path })
             .collect()
     }
 
@@ -298,10 +286,7 @@ mod tests {
         let e = parse("if(${a} > 1, concat(${b}, jr:choice-name(${a}, '${a}')), now())").ok();
         let Some(e) = e else { panic!("parse") };
         assert_eq!(ref_names(&e), vec!["a", "b", "a"]);
-        assert_eq!(
-            function_names(&e),
-            vec!["if", "concat", "jr:choice-name", "now"]
-        );
+        assert_eq!(function_names(&e), vec!["if", "concat", "jr:choice-name", "now"]);
         assert!(is_volatile(&e));
         let e = parse("foo(1) + count(bar:baz(2))").ok();
         let Some(e) = e else { panic!("parse") };
@@ -321,15 +306,8 @@ mod tests {
         assert_eq!(deps(". > 3", "/data/q"), vec!["/data/q"]);
         assert_eq!(deps("string-length()", "/data/q"), vec!["/data/q"]);
         assert_eq!(
-            deps(
-                "instance('c')/root/item[district = current()/../d]/label",
-                "/data/g/v"
-            ),
-            vec![
-                "/data/g/d",
-                "instance('c')/root/item/district",
-                "instance('c')/root/item/label"
-            ]
+            deps("instance('c')/root/item[district = current()/../d]/label", "/data/g/v"),
+            vec!["/data/g/d", "instance('c')/root/item/district", "instance('c')/root/item/label"]
         );
         assert_eq!(deps("sum(/data/rep/n)", "/data/t"), vec!["/data/rep/n"]);
         assert_eq!(deps("count(/data/rep)", "/data/t"), vec!["/data/rep"]);
@@ -338,9 +316,6 @@ mod tests {
         assert_eq!(deps("${a} + 1", "/data/t"), vec!["${a}"]);
         assert_eq!(deps("today() + 1", "/data/t"), Vec::<String>::new());
         assert_eq!(deps("(/data/rep/n)[2]", "/data/t"), vec!["/data/rep/n"]);
-        assert_eq!(
-            deps("/data/rep[n > 1]/s", "/data/t"),
-            vec!["/data/rep/n", "/data/rep/s"]
-        );
+        assert_eq!(deps("/data/rep[n > 1]/s", "/data/t"), vec!["/data/rep/n", "/data/rep/s"]);
     }
 }
