@@ -14,8 +14,12 @@
 //! Expressions are compared after whitespace normalization only (pyxform pads
 //! the paths it writes with spaces; Enumera does not).
 //!
-//! The fixtures are written by the test (fixtures.rs); the study instruments
-//! shipped in instruments/ are checked as well.
+//! Then ODK's engine (tests/odk, when node and npm are there) loads both
+//! XForms of each fixture and must see the same nodes and states.
+//!
+//! The fixtures are written by the test (fixtures.rs, and random forms from a
+//! fixed seed in random.rs); the study instruments shipped in instruments/
+//! are checked as well.
 //!
 //! Skips, saying so, only when the machine has no python3.
 
@@ -23,6 +27,10 @@
 mod compare;
 #[path = "conformance_pyxform/fixtures.rs"]
 mod fixtures;
+#[path = "conformance_pyxform/odk.rs"]
+mod odk;
+#[path = "conformance_pyxform/random.rs"]
+mod random;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,17 +116,51 @@ fn shipped_instruments() -> Vec<PathBuf> {
     out
 }
 
-fn check(tool: &Path, xlsx: &Path, out_dir: &Path) -> Result<(), String> {
+/// The answer files shipped for an instrument: `steps/STEM.*.json` beside
+/// it (not the `.expect.json` results).
+fn answer_files(xlsx: &Path, stem: &str) -> Vec<PathBuf> {
+    let Some(dir) = xlsx.parent().map(|d| d.join("steps")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.starts_with(&format!("{stem}."))
+                && name.ends_with(".json")
+                && !name.ends_with(".expect.json")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Converts `xlsx` both ways and compares; on success, where the two
+/// XForms were written (for the engine check).
+fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pair, String> {
     let theirs = pyxform(tool, xlsx)?;
     let ours = enumera(xlsx)?;
     let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let _ = std::fs::write(out_dir.join(format!("{stem}.pyxform.xml")), &theirs);
-    let _ = std::fs::write(out_dir.join(format!("{stem}.enumera.xml")), &ours);
+    let pair = odk::Pair {
+        name: name.to_string(),
+        pyxform: out_dir.join(format!("{stem}.pyxform.xml")),
+        enumera: out_dir.join(format!("{stem}.enumera.xml")),
+        steps: answer_files(xlsx, &stem),
+    };
+    std::fs::write(&pair.pyxform, &theirs).map_err(|e| e.to_string())?;
+    std::fs::write(&pair.enumera, &ours).map_err(|e| e.to_string())?;
     let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
     let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
     let diff = compare::diff(&theirs, &ours);
-    if diff.is_empty() { Ok(()) } else { Err(diff.join("\n")) }
+    if diff.is_empty() { Ok(pair) } else { Err(diff.join("\n")) }
 }
+
+/// How many random forms (random.rs) join the fixtures.
+const RANDOM_FORMS: u64 = 16;
 
 /// Printed past the test harness's capture, so that a skip or the count is
 /// seen in every run, passing or not.
@@ -147,17 +189,25 @@ fn enumera_xforms_match_pyxform() {
             (f.name.to_string(), path)
         })
         .collect();
+    forms.extend((0..RANDOM_FORMS).map(|k| {
+        let path = random::write(&out_dir, k).map_err(|e| format!("writing the form: {e}"));
+        (format!("random_{k:02}"), path)
+    }));
     forms.extend(shipped_instruments().into_iter().map(|p| {
         let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
         (name, Ok(p))
     }));
     let mut failures = Vec::new();
+    let mut pairs = Vec::new();
     for (name, path) in &forms {
-        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, p, &out_dir)) {
-            Ok(()) => println!("conforms: {name}"),
+        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, name, p, &out_dir)) {
+            Ok(pair) => {
+                println!("conforms: {name}");
+                pairs.push(pair);
+            }
             Err(why) => {
                 println!("DIFFERS: {name}\n{why}\n");
-                failures.push(name.as_str());
+                failures.push(name.clone());
             }
         }
     }
@@ -166,6 +216,33 @@ fn enumera_xforms_match_pyxform() {
         forms.len() - failures.len(),
         forms.len()
     ));
+
+    if !odk::have_node() {
+        say("SKIPPED: the ODK engine check needs node and npm, and this machine lacks them");
+    } else {
+        match odk::compare(&repo_root(), &pairs, &out_dir) {
+            Ok(results) => {
+                let mut alike = 0;
+                let loaded = results.iter().filter(|r| r.loaded).count();
+                for (pair, result) in pairs.iter().zip(results) {
+                    match result.difference {
+                        None => alike += 1,
+                        Some(why) => {
+                            println!("ODK ENGINE DIFFERS: {}\n{why}\n", pair.name);
+                            failures.push(format!("{} (ODK engine)", pair.name));
+                        }
+                    }
+                }
+                say(&format!(
+                    "ODK Web Forms engine: {alike} of {} XForm pairs alike ({loaded} load; \
+                     the others fail alike: CSV attachments the harness cannot serve, \
+                     or forms the engine refuses)",
+                    pairs.len()
+                ));
+            }
+            Err(e) => failures.push(format!("ODK engine check: {e}")),
+        }
+    }
     if !failures.is_empty() {
         // Keep both XForms of each fixture for a look.
         let kept = dir.keep();

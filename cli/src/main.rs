@@ -4,8 +4,13 @@
 //! progress and messages on stderr; exit 0 success, 1 a user error with a clear
 //! message, 2 a usage error (clap's own exit code).
 
+mod central;
+mod demo;
 mod device;
+mod fill;
+mod device_sync;
 mod form;
+mod interview;
 mod load;
 mod run;
 
@@ -27,6 +32,11 @@ enum Command {
     Form(form::FormCommand),
     /// The device database: init, install instruments, list and inspect responses.
     Device(device::DeviceArgs),
+    /// The central store: init, publish instruments, ingest bundles, status, receipts.
+    Central(central::CentralArgs),
+    /// Simulate a whole field campaign of the P2P study on this machine:
+    /// central, tablets, three rounds, sync by file, receipts, export.
+    Demo(demo::DemoArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -44,6 +54,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Form(cmd) => form::run(cmd),
         Command::Device(args) => device::run(args),
+        Command::Central(args) => central::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,

@@ -52,27 +52,39 @@ pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
     }
 }
 
+/// Reads one step, with a message naming what was expected.
+pub fn parse_step(raw: &Json) -> Result<Step, String> {
+    serde_json::from_value(raw.clone()).map_err(|_| {
+        format!("not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)")
+    })
+}
+
+/// A step's value as ODK's string form: lists joined by spaces, null empty.
+pub fn value_string(value: Json) -> String {
+    match value {
+        Json::Null => String::new(),
+        Json::String(s) => s,
+        Json::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// `/data/members` + index 2 -> `/data/members[2]`.
+pub fn instance_ref(repeat: String, index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("{repeat}[{i}]"),
+        None => repeat,
+    }
+}
+
 /// Applies one step; a failed step leaves the session as it was.
 pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
-    let step: Step = serde_json::from_value(raw.clone()).map_err(|_| {
-        format!(
-            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"
-        )
-    })?;
-    match step {
-        Step::Set { set, value } => {
-            let v = match value {
-                Json::Null => String::new(),
-                Json::String(s) => s,
-                Json::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.to_string(),
-            };
-            session.set(&set, &v).map_err(|e| e.to_string())
-        }
+    match parse_step(raw)? {
+        Step::Set { set, value } => session.set(&set, &value_string(value)).map_err(|e| e.to_string()),
         Step::Clear { clear } => session.clear(&clear).map_err(|e| e.to_string()),
         Step::AddRepeat { add_repeat, count } => {
             for _ in 0..count.unwrap_or(1) {
@@ -80,13 +92,9 @@ pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
             }
             Ok(())
         }
-        Step::RemoveRepeat { remove_repeat, index } => {
-            let r = match index {
-                Some(i) => format!("{remove_repeat}[{i}]"),
-                None => remove_repeat,
-            };
-            session.remove_repeat(&r).map_err(|e| e.to_string())
-        }
+        Step::RemoveRepeat { remove_repeat, index } => session
+            .remove_repeat(&instance_ref(remove_repeat, index))
+            .map_err(|e| e.to_string()),
         Step::SetLanguage { set_language } => {
             session.set_language(&set_language).map_err(|e| e.to_string())
         }

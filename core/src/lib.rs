@@ -6,7 +6,9 @@
 //! -> `session` (filling one response) -> `store` (the device database) ->
 //! `bundle` (what travels to central).
 
+pub mod bundle;
 pub mod expr;
+pub mod fill;
 pub mod instrument;
 pub mod session;
 pub mod store;

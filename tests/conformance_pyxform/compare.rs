@@ -22,9 +22,19 @@ const BIND_ATTRS: [&str; 10] = [
     "jr:requiredMsg",
 ];
 
-/// Attributes whose value is an expression (normalized before comparing).
-const EXPR_ATTRS: [&str; 8] =
-    ["relevant", "required", "constraint", "calculate", "readonly", "value", "nodeset", "jr:count"];
+/// Attributes whose value is an expression (normalized before comparing);
+/// an appearance may call `search(..., ${x})`.
+const EXPR_ATTRS: [&str; 9] = [
+    "appearance",
+    "relevant",
+    "required",
+    "constraint",
+    "calculate",
+    "readonly",
+    "value",
+    "nodeset",
+    "jr:count",
+];
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Summary {
@@ -38,6 +48,8 @@ pub struct Summary {
     pub itext: BTreeMap<String, String>,
     /// "tag ref" -> description of the control.
     pub controls: BTreeMap<String, String>,
+    /// Secondary instance id -> its `src`, or its items one a line.
+    pub secondary: BTreeMap<String, String>,
 }
 
 impl Summary {
@@ -58,6 +70,35 @@ impl Summary {
         }
         s.instance.push(root_line);
         outline(instance, 1, &mut s.instance);
+
+        for inst in model.children().filter(|n| is(n, "instance") && n.attribute("id").is_some()) {
+            let id = inst.attribute("id").unwrap_or_default().to_string();
+            let body = match inst.attribute("src") {
+                Some(src) => format!("src={src}"),
+                None => {
+                    let mut items = Vec::new();
+                    for item in inst.descendants().filter(|n| is(n, "item")) {
+                        let mut fields: Vec<String> = item
+                            .children()
+                            .filter(|c| c.is_element())
+                            .map(|c| {
+                                format!(
+                                    "{}={:?}",
+                                    c.tag_name().name(),
+                                    c.text().unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        // pyxform orders extra columns as the sheet does;
+                        // order inside an item carries no meaning.
+                        fields.sort();
+                        items.push(fields.join(" "));
+                    }
+                    items.join("\n")
+                }
+            };
+            s.secondary.insert(id, body);
+        }
 
         for bind in model.children().filter(|n| is(n, "bind")) {
             let nodeset = bind.attribute("nodeset").unwrap_or_default().to_string();
@@ -135,6 +176,7 @@ pub fn diff(pyxform: &Summary, enumera: &Summary) -> Vec<String> {
     diff_maps("setvalue", &pyxform.setvalues, &enumera.setvalues, &mut out);
     diff_maps("itext", &pyxform.itext, &enumera.itext, &mut out);
     diff_maps("control", &pyxform.controls, &enumera.controls, &mut out);
+    diff_maps("secondary instance", &pyxform.secondary, &enumera.secondary, &mut out);
     out
 }
 

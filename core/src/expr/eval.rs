@@ -53,6 +53,28 @@ pub fn evaluate<'a>(
     Evaluator::new(doc, env, context).eval(expr, &Context::new(context))
 }
 
+/// Evaluates `expr` as a condition (relevant, required, constraint,
+/// read_only): XPath `boolean()` of the result.
+pub fn evaluate_bool(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<bool> {
+    Ok(evaluate(expr, doc, env, context)?.to_bool())
+}
+
+/// Evaluates `expr` to the text a calculate stores: ODK's string
+/// conversion (NaN is "", booleans are `true`/`false`).
+pub fn evaluate_string(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<String> {
+    Ok(evaluate(expr, doc, env, context)?.to_str(doc).into_owned())
+}
+
 /// One evaluation: the document, the environment and the node `current()`
 /// refers to. Cheap to make; make one per evaluation.
 pub struct Evaluator<'a> {
@@ -66,10 +88,6 @@ impl std::fmt::Debug for Evaluator<'_> {
         f.debug_struct("Evaluator").field("current", &self.current).finish_non_exhaustive()
     }
 }
-
-/// Guards against stack exhaustion from deep nesting built at run time
-/// (parse depth is already limited).
-const MAX_DEPTH: usize = 400;
 
 impl<'a> Evaluator<'a> {
     pub fn new(doc: &'a dyn Document, env: &'a dyn Env, current: NodeId) -> Evaluator<'a> {
@@ -183,15 +201,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval_path(&self, p: &'a Path, ctx: &Context) -> EvalResult<Vec<NodeId>> {
-        let start = if p.absolute { self.root_of(ctx.node) } else { ctx.node };
+        // `/` is always the main instance, also inside a predicate over
+        // `instance('x')` (as in ODK).
+        let start = if p.absolute { self.doc.root() } else { ctx.node };
         self.eval_steps(vec![start], &p.steps)
-    }
-
-    /// The root of the instance `node` is in: an absolute path inside a
-    /// predicate over `instance('x')` stays in the main instance in ODK, so
-    /// this is always the main root.
-    fn root_of(&self, _node: NodeId) -> NodeId {
-        self.doc.root()
     }
 
     pub(crate) fn eval_steps(
@@ -201,31 +214,35 @@ impl<'a> Evaluator<'a> {
     ) -> EvalResult<Vec<NodeId>> {
         let mut next = Vec::new();
         let mut buf = Vec::new();
+        // Ordered and disjoint (no node inside another): then child,
+        // attribute and self steps keep document order without sorting,
+        // which spares `compare_order` on the common `/data/rep/x`.
+        let mut flat = nodes.len() <= 1;
         for step in steps {
             next.clear();
             for &n in &nodes {
+                if step.predicates.is_empty() {
+                    self.axis_nodes(n, step, &mut next);
+                    continue;
+                }
                 buf.clear();
                 self.axis_nodes(n, step, &mut buf);
-                if step.predicates.is_empty() {
-                    next.extend_from_slice(&buf);
-                } else {
-                    let mut sel = std::mem::take(&mut buf);
-                    for p in &step.predicates {
-                        sel = self.filter(sel, p)?;
-                    }
-                    next.extend_from_slice(&sel);
-                    buf = sel;
+                let mut sel = std::mem::take(&mut buf);
+                for p in &step.predicates {
+                    sel = self.filter(sel, p)?;
                 }
+                next.extend_from_slice(&sel);
+                buf = sel;
             }
-            let single_ordered = nodes.len() <= 1
+            let keeps_flat = matches!(step.axis, Axis::Child | Axis::Attribute | Axis::SelfAxis);
+            let single_forward = nodes.len() <= 1
                 && !step.axis.is_reverse()
                 && !matches!(step.axis, Axis::Following);
             std::mem::swap(&mut nodes, &mut next);
-            if !single_ordered {
+            if !(single_forward || (flat && keeps_flat)) {
                 self.sort_unique(&mut nodes);
-            } else if step.axis.is_reverse() {
-                nodes.reverse();
             }
+            flat = (flat && keeps_flat) || nodes.len() <= 1;
         }
         Ok(nodes)
     }
@@ -288,11 +305,6 @@ impl<'a> Evaluator<'a> {
         let t = &step.test;
         let el = NodeKind::Element;
         match step.axis {
-            Axis::Child if matches!(t, NodeTest::Name(_)) => {
-                if let NodeTest::Name(name) = t {
-                    doc.children_named(n, name, out);
-                }
-            }
             Axis::Child => {
                 if let NodeTest::Name(name) = t {
                     doc.children_named(n, name, out);
@@ -415,11 +427,38 @@ impl<'a> Evaluator<'a> {
         b: &'a Expr,
         ctx: &Context,
     ) -> EvalResult<Value<'a>> {
+        if !matches!(a, Expr::Binary(..)) {
+            let x = self.eval(a, ctx)?;
+            return self.apply_binary(op, x, b, ctx);
+        }
+        // A long chain (`a + b + c + ...`) leans left; walking its spine in a
+        // loop keeps the stack flat however long the chain is.
+        let mut spine: Vec<(BinOp, &'a Expr)> = vec![(op, b)];
+        let mut leftmost = a;
+        while let Expr::Binary(o, l, r) = leftmost {
+            spine.push((*o, r));
+            leftmost = l;
+        }
+        let mut acc = self.eval(leftmost, ctx)?;
+        for (o, r) in spine.into_iter().rev() {
+            acc = self.apply_binary(o, acc, r, ctx)?;
+        }
+        Ok(acc)
+    }
+
+    /// `x op b`, with `b` evaluated only when needed (`and`, `or`).
+    fn apply_binary(
+        &self,
+        op: BinOp,
+        x: Value<'a>,
+        b: &'a Expr,
+        ctx: &Context,
+    ) -> EvalResult<Value<'a>> {
         Ok(match op {
-            BinOp::Or => Value::Bool(self.eval_bool(a, ctx)? || self.eval_bool(b, ctx)?),
-            BinOp::And => Value::Bool(self.eval_bool(a, ctx)? && self.eval_bool(b, ctx)?),
+            BinOp::Or => Value::Bool(x.to_bool() || self.eval_bool(b, ctx)?),
+            BinOp::And => Value::Bool(x.to_bool() && self.eval_bool(b, ctx)?),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
-                let x = self.eval_num(a, ctx)?;
+                let x = self.num(&x);
                 let y = self.eval_num(b, ctx)?;
                 Value::Num(match op {
                     BinOp::Add => x + y,
@@ -430,13 +469,17 @@ impl<'a> Evaluator<'a> {
                 })
             }
             BinOp::Union => {
-                let mut x = self.eval_nodes(a, ctx)?;
+                let Value::Nodes(mut x) = x else {
+                    return Err(EvalError::new(format!(
+                        "expected nodes but got a {}",
+                        type_name(&x)
+                    )));
+                };
                 x.extend(self.eval_nodes(b, ctx)?);
                 self.sort_unique(&mut x);
                 Value::Nodes(x)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let x = self.eval(a, ctx)?;
                 let y = self.eval(b, ctx)?;
                 Value::Bool(self.compare(op, &x, &y))
             }
@@ -512,19 +555,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Guard for recursion through user-controlled data (e.g. indexed-repeat).
-    #[allow(dead_code)]
-    pub(crate) const fn max_depth() -> usize {
-        MAX_DEPTH
-    }
-
     /// Dispatches a call of a known function (arity already checked).
     fn call(&self, f: Func, args: &'a [Expr], ctx: &Context) -> EvalResult<Value<'a>> {
         self.call_function(f, args, ctx)
     }
 }
 
-fn arity_text(min: usize, max: Option<usize>) -> String {
+pub(crate) fn arity_text(min: usize, max: Option<usize>) -> String {
     let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
     match max {
         Some(m) if m == min => format!("{min} {}", plural(min)),
@@ -566,6 +603,18 @@ mod tests {
             Ok(v) => v.to_str(&d).into_owned(),
             Err(err) => format!("error: {err}"),
         }
+    }
+
+    #[test]
+    fn convenience_entry_points() {
+        use crate::expr::{evaluate_bool, evaluate_string};
+        let d = doc();
+        let env = FixedEnv::default();
+        let cond = parse("/data/age > 30").ok();
+        let calc = parse("/data/age div 0 - /data/age div 0").ok();
+        let (Some(cond), Some(calc)) = (cond, calc) else { panic!("parse") };
+        assert_eq!(evaluate_bool(&cond, &d, &env, d.root()), Ok(true));
+        assert_eq!(evaluate_string(&calc, &d, &env, d.root()), Ok(String::new()));
     }
 
     #[test]

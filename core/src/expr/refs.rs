@@ -33,6 +33,32 @@ pub fn unknown_functions(e: &Expr) -> Vec<&str> {
     function_names(e).into_iter().filter(|n| Func::lookup(n).is_none()).collect()
 }
 
+/// Every call that would fail at fill time whatever the answers: unknown
+/// functions and wrong argument counts, as messages for form checks
+/// (`unknown function foo()`, `substr() takes 2 to 3 arguments but was given 1`).
+pub fn call_problems(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    e.walk(&mut |x| {
+        if let Expr::Call(c) = x {
+            match c.func {
+                None => out.push(format!("unknown function {}()", c.name)),
+                Some(f) => {
+                    let (min, max) = f.arity();
+                    let n = c.args.len();
+                    if n < min || max.is_some_and(|m| n > m) {
+                        out.push(format!(
+                            "{}() takes {} but was given {n}",
+                            c.name,
+                            super::eval::arity_text(min, max)
+                        ));
+                    }
+                }
+            }
+        }
+    });
+    out
+}
+
 /// Whether the value can change with nothing else changing: `now()`,
 /// `today()`, `random()`, `uuid()`.
 pub fn is_volatile(e: &Expr) -> bool {
@@ -292,6 +318,16 @@ mod tests {
         let Some(e) = e else { panic!("parse") };
         assert_eq!(unknown_functions(&e), vec!["foo", "bar:baz"]);
         assert!(!is_volatile(&e));
+        let e = parse("substr('a') + foo() + concat() + if(1, 2)").ok();
+        let Some(e) = e else { panic!("parse") };
+        assert_eq!(
+            call_problems(&e),
+            vec![
+                "substr() takes 2 to 3 arguments but was given 1",
+                "unknown function foo()",
+                "if() takes 3 arguments but was given 2",
+            ]
+        );
         assert!(super::super::is_known_function("jr:choice-name"));
         assert!(super::super::is_known_function("count-selected"));
         assert!(!super::super::is_known_function("count-selectd"));

@@ -17,6 +17,7 @@ pub mod error;
 pub mod form;
 pub mod graph;
 pub mod navigation;
+pub mod prompt;
 pub mod recompute;
 pub mod refs;
 pub mod secondary;
@@ -34,6 +35,7 @@ use crate::instrument::QuestionType;
 
 pub use error::{CompileError, SessionError};
 pub use form::{Form, TplId, TplKind};
+pub use prompt::{Progress, Prompt, RepeatInstance, RepeatPrompt};
 pub use state::{Blocker, ContainerState, LeafState};
 pub use tree::NodeId;
 
@@ -103,6 +105,47 @@ impl Session {
         s.apply_dynamic_defaults(&all);
         s.recompute_all();
         s
+    }
+
+    /// Rebuilds a saved draft: the repeat instances it had (outer repeats
+    /// first), then every stored answer as it was, without re-checking types
+    /// (they were checked when given), then one full recomputation.
+    pub fn restore(
+        form: Arc<Form>,
+        options: SessionOptions,
+        env: Box<dyn Env>,
+        repeat_counts: &[(String, u32)],
+        answers: &[(String, String)],
+    ) -> Session {
+        let mut s = Session::with_env(form, options, env);
+        for (repeat, count) in repeat_counts {
+            while let Ok((parent, tpl)) = s.resolve_repeat(repeat) {
+                if s.tree.instances(parent, tpl).len() >= *count as usize {
+                    break;
+                }
+                if s.add_repeat(repeat).is_err() {
+                    break;
+                }
+            }
+        }
+        for (reference, value) in answers {
+            if let Ok(node) = s.resolve(reference) {
+                s.tree.node_mut(node).value = value.clone();
+            }
+        }
+        s.recompute_all();
+        s
+    }
+
+    /// ODK's reference for a node (`/data/members[2]/name`).
+    pub fn reference(&self, node: NodeId) -> String {
+        self.tree.reference(&self.form, node)
+    }
+
+    /// How many instances the repeat of `instance` has under its parent.
+    pub fn repeat_count(&self, instance: NodeId) -> usize {
+        let n = self.tree.node(instance);
+        n.parent.map_or(0, |p| self.tree.instances(p, n.tpl).len())
     }
 
     pub fn form(&self) -> &Arc<Form> {

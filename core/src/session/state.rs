@@ -374,7 +374,7 @@ impl Session {
             .into_iter()
             .filter(|&n| {
                 let t = self.form.template(self.tree.node(n).tpl);
-                t.is_leaf() && !self.tree.node(n).value.is_empty()
+                matches!(t.kind, TplKind::Leaf(_)) && !self.tree.node(n).value.is_empty()
             })
             .map(|n| (self.tree.reference(&self.form, n), self.tree.node(n).value.clone()))
             .collect()

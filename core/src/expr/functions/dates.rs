@@ -402,6 +402,20 @@ fn format_date(fmt: &str, d: &DateParts) -> String {
     out
 }
 
+/// `now()` as ODK writes it (`2024-01-15T10:30:00.000+00:00`): for the
+/// `start`/`end` metadata and `dateTime` defaults.
+pub fn now_string(env: &dyn Env) -> String {
+    let now = env.now();
+    DateParts(now.with_timezone(&env.utc_offset(now))).to_odk_string()
+}
+
+/// `today()` as ODK writes it (`2024-01-15`), in the local zone.
+pub fn today_string(env: &dyn Env) -> String {
+    let now = env.now();
+    let local_now = now.with_timezone(&env.utc_offset(now));
+    format_year_date(local_now.date_naive())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

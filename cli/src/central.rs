@@ -1,0 +1,314 @@
+//! `enumera central --db C.db ...`: the central store from a terminal.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use enumera_central::Central;
+
+use crate::UserError;
+use crate::device::to_json;
+
+#[derive(Debug, Args)]
+pub struct CentralArgs {
+    /// The central database file.
+    #[arg(long, value_name = "C.db")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: CentralCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CentralCommand {
+    /// Create the central database and central's signing key.
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish an instrument for devices to fetch.
+    Publish { form: PathBuf },
+    /// Verify and ingest bundles (each all or nothing).
+    Ingest {
+        #[arg(required = true, value_name = "BUNDLE")]
+        bundles: Vec<PathBuf>,
+        /// Write each device's receipt into this folder (`DEVICE_ID.receipt`).
+        #[arg(long, value_name = "DIR")]
+        receipts: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Responses, conflicts, devices with their sequence gaps and forks.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the signed receipt for a device.
+    Receipt {
+        #[arg(long, value_name = "ID")]
+        device: String,
+        #[arg(short = 'o', long = "out", value_name = "OUT.receipt")]
+        out: PathBuf,
+    },
+    /// Enrol a device key; once any device is enrolled, others are refused.
+    Enrol {
+        #[arg(long, value_name = "ID")]
+        device: String,
+        /// The device's Ed25519 public key (64 hex digits, `device init` prints it).
+        #[arg(long, value_name = "HEX")]
+        key: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
+    std::fs::write(path, bytes)
+        .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
+}
+
+pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
+    let db = args.db.as_path();
+    match args.command {
+        CentralCommand::Init { json } => {
+            let central = Central::init(db)?;
+            let key = enumera_core::bundle::hex(&central.public_key()?);
+            if json {
+                println!("{}", serde_json::json!({ "central_public_key": key }));
+            } else {
+                println!("{key}");
+                eprintln!("central database {} initialized", db.display());
+            }
+        }
+        CentralCommand::Publish { form } => {
+            let instrument = crate::device::load_form(&form)?;
+            let new = Central::open(db)?.publish(&instrument)?;
+            eprintln!(
+                "{} {} version {:?} ({})",
+                if new { "published" } else { "already published:" },
+                instrument.form_id,
+                instrument.version,
+                instrument.hash()
+            );
+        }
+        CentralCommand::Ingest { bundles, receipts, json } => {
+            let mut central = Central::open(db)?;
+            let mut results = Vec::new();
+            let mut failed = 0;
+            let mut devices = std::collections::BTreeSet::new();
+            for path in &bundles {
+                let outcome = std::fs::read(path)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|bytes| {
+                        central.ingest(&bytes).map_err(|e| format!("refused ({}): {e}", e.code()))
+                    });
+                match outcome {
+                    Ok(report) => {
+                        if !json {
+                            eprintln!(
+                                "{}: device {}: {} entries, {} new responses ({} edits), {} duplicates, {} conflicts",
+                                path.display(),
+                                report.device_id,
+                                report.entries,
+                                report.new_responses,
+                                report.edits,
+                                report.duplicates,
+                                report.conflicts.len()
+                            );
+                            for c in &report.conflicts {
+                                eprintln!(
+                                    "  conflict {} ({}): {}",
+                                    c.instance_id, c.kind, c.detail
+                                );
+                            }
+                        }
+                        devices.insert(report.device_id.clone());
+                        results.push(
+                            serde_json::json!({"bundle": path, "ok": true, "report": report}),
+                        );
+                    }
+                    Err(msg) => {
+                        failed += 1;
+                        eprintln!("{}: {msg}; nothing from it was stored", path.display());
+                        results
+                            .push(serde_json::json!({"bundle": path, "ok": false, "error": msg}));
+                    }
+                }
+            }
+            if let Some(dir) = receipts {
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| UserError(format!("cannot create {}: {e}", dir.display())))?;
+                for device in &devices {
+                    let receipt = central.receipt_for(device)?;
+                    let path = dir.join(format!("{device}.receipt"));
+                    write_file(&path, &receipt.file)?;
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            if json {
+                println!("{}", to_json(&results));
+            }
+            if failed > 0 {
+                return Err(UserError(format!(
+                    "{failed} of {} bundles refused (reasons above)",
+                    bundles.len()
+                )));
+            }
+        }
+        CentralCommand::Status { json } => {
+            let status = Central::open(db)?.status()?;
+            if json {
+                println!("{}", to_json(&status));
+            } else {
+                println!(
+                    "{} responses ({} current, {} sealed), {} conflicts, {} devices, {} published instruments",
+                    status.responses,
+                    status.current,
+                    status.sealed,
+                    status.conflicts,
+                    status.devices.len(),
+                    status.published
+                );
+                for d in &status.devices {
+                    let gaps: Vec<String> =
+                        d.gaps.iter().map(|g| format!("{}-{}", g.from, g.to)).collect();
+                    println!(
+                        "device {} ({}): {} entries up to {}{}{}",
+                        d.device_id,
+                        d.name,
+                        d.entries,
+                        d.max_seq,
+                        if gaps.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", gaps {}", gaps.join(","))
+                        },
+                        if d.forks.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", forks at {:?}", d.forks)
+                        },
+                    );
+                }
+            }
+        }
+        CentralCommand::Receipt { device, out } => {
+            let receipt = Central::open(db)?.receipt_for(&device)?;
+            write_file(&out, &receipt.file)?;
+            eprintln!(
+                "wrote {}: {} entries of device {device}",
+                out.display(),
+                receipt.receipt.entries.len()
+            );
+        }
+        CentralCommand::Enrol { device, key, name } => {
+            let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
+                .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;
+            Central::open(db)?.enrol_device(&device, &public_key, &name)?;
+            eprintln!("enrolled device {device}; devices not enrolled are now refused");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use enumera_core::store::{NewResponse, Payload, ResponseState, Store};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(subcommand)]
+        cmd: Top,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Top {
+        Central(CentralArgs),
+        Device(crate::device::DeviceArgs),
+    }
+
+    fn run_args(args: &[&str]) -> Result<ExitCode, UserError> {
+        match Cmd::try_parse_from(std::iter::once("enumera").chain(args.iter().copied()))
+            .expect("valid arguments")
+            .cmd
+        {
+            Top::Central(a) => run(a),
+            Top::Device(a) => crate::device::run(a),
+        }
+    }
+
+    const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
+        "root_name":"data","settings":{},
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Role"}}]}"#;
+
+    #[test]
+    fn bundle_ingest_status_receipt_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let (dev, central, form, bundle) = (p("d.db"), p("c.db"), p("form.json"), p("out.bundle"));
+        std::fs::write(&form, FORM).unwrap();
+        run_args(&["device", "--db", &dev, "init", "--name", "Tablet 1"]).unwrap();
+        run_args(&["device", "--db", &dev, "install", &form]).unwrap();
+        let ids: Vec<String> = {
+            let mut store = Store::open_existing(&dev).unwrap();
+            let key = store.latest_instrument("capacity").unwrap();
+            (0..2)
+                .map(|i| {
+                    let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+                    let xml = format!("<data><role>r{i}</role></data>");
+                    store.finalize(&id, Payload::Plain { xml, json: "{}".into() }).unwrap();
+                    id
+                })
+                .collect()
+        };
+        let device_id = Store::open_existing(&dev).unwrap().device().unwrap().device_id;
+
+        assert!(run_args(&["central", "--db", &central, "status"]).unwrap_err().0.contains("init"));
+        run_args(&["central", "--db", &central, "init"]).unwrap();
+        run_args(&["central", "--db", &central, "publish", &form]).unwrap();
+        run_args(&["device", "--db", &dev, "bundle", "-o", &bundle]).unwrap();
+        assert!(!std::path::Path::new(&format!("{bundle}.partial")).exists());
+
+        // A damaged copy is refused with its reason and stores nothing.
+        let damaged = p("damaged.bundle");
+        let mut bytes = std::fs::read(&bundle).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&damaged, &bytes).unwrap();
+        let err = run_args(&["central", "--db", &central, "ingest", &damaged]).unwrap_err();
+        assert!(err.0.contains("1 of 1"), "{}", err.0);
+        assert_eq!(Central::open(&central).unwrap().status().unwrap().responses, 0);
+
+        let receipts = p("receipts");
+        run_args(&["central", "--db", &central, "ingest", &bundle, &bundle, "--receipts", &receipts])
+            .unwrap();
+        run_args(&["central", "--db", &central, "status", "--json"]).unwrap();
+        let status = Central::open(&central).unwrap().status().unwrap();
+        assert_eq!((status.responses, status.published), (2, 1));
+
+        let receipt = dir.path().join("receipts").join(format!("{device_id}.receipt"));
+        assert!(receipt.exists());
+        let single = p("one.receipt");
+        run_args(&["central", "--db", &central, "receipt", "--device", &device_id, "-o", &single])
+            .unwrap();
+        run_args(&["device", "--db", &dev, "receipt", &single]).unwrap();
+        let store = Store::open_existing(&dev).unwrap();
+        for id in &ids {
+            assert_eq!(store.response(id).unwrap().state, ResponseState::Sent);
+        }
+        // Nothing left to send since the receipt.
+        run_args(&["device", "--db", &dev, "bundle", "-o", &bundle, "--since-receipt"]).unwrap();
+        let b = enumera_core::bundle::read_bundle(&std::fs::read(&bundle).unwrap()).unwrap();
+        assert!(b.responses.is_empty());
+
+        let err =
+            run_args(&["central", "--db", &central, "receipt", "--device", "nope", "-o", &single])
+                .unwrap_err();
+        assert!(err.0.contains("nope"), "{}", err.0);
+        let err = run_args(&["central", "--db", &central, "enrol", "--device", "x", "--key", "zz"])
+            .unwrap_err();
+        assert!(err.0.contains("64 hex"), "{}", err.0);
+    }
+}

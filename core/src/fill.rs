@@ -1,0 +1,366 @@
+//! Filling a response on a device: a form session whose every change is
+//! committed to the device store as it is made, so that killing the app at
+//! any moment loses at most the answer being typed, and a draft can be
+//! resumed exactly where it was left.
+//!
+//! This is the one place sessions and the store meet; the CLI, the demo and
+//! the mobile bindings all fill through it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::expr::{Env, SystemEnv};
+use crate::session::{Blocker, Form, Session, SessionError, SessionOptions};
+use crate::store::{Answer, NewResponse, OutboxEntry, Response, Store, StoreError};
+
+/// What can go wrong while filling on a device.
+#[derive(Debug, thiserror::Error)]
+pub enum FillError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("the form {form_id} cannot be filled: {reason}")]
+    Form { form_id: String, reason: String },
+    #[error("{instance_id} cannot be finalized yet: {}", list(.blockers))]
+    Blocked { instance_id: String, blockers: Vec<Blocker> },
+    #[error("sealing {instance_id} failed: {reason}")]
+    Seal { instance_id: String, reason: String },
+}
+
+fn list(blockers: &[Blocker]) -> String {
+    blockers
+        .iter()
+        .map(|b| match b {
+            Blocker::Required { reference, message } | Blocker::Constraint { reference, message } => {
+                format!("{reference}: {message}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A response being filled on a device.
+#[derive(Debug)]
+pub struct Fill {
+    session: Session,
+    saver: Saver,
+}
+
+/// Keeps a draft in the store in step with its session. Separate from the
+/// session so that a front end can drive the session itself (an interactive
+/// interview holds it) and report each change here.
+#[derive(Debug)]
+pub struct Saver {
+    /// What the store holds now, to write only what changed.
+    saved: BTreeMap<String, String>,
+    response: Response,
+}
+
+/// How to start a new response.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    pub participant_id: Option<String>,
+    pub round: Option<i64>,
+    /// Prefill from the participant's latest earlier response (fields the
+    /// instrument marks `preload`).
+    pub preload: bool,
+}
+
+impl Fill {
+    /// Starts a new draft of the latest installed version of `form_id`.
+    pub fn start(
+        store: &mut Store,
+        form_id: &str,
+        start: &Start,
+        env: Box<dyn Env>,
+    ) -> Result<Fill, FillError> {
+        let key = store.latest_instrument(form_id)?;
+        let instrument = store.instrument(&key)?;
+        let form = compile(instrument.clone(), form_id)?;
+        let mut new = NewResponse::new(key);
+        new.participant_id = start.participant_id.clone();
+        new.round = start.round;
+        let response = store.create_draft(&new)?;
+        let device = store.device().ok();
+        let options = SessionOptions {
+            instance_id: Some(response.instance_id.clone()),
+            deprecated_id: None,
+            device_id: device.as_ref().map(|d| d.device_id.clone()),
+            username: response.enumerator.clone(),
+            language: None,
+        };
+        let session = Session::with_env(form, options, env);
+        let mut fill = Fill { session, saver: Saver { saved: BTreeMap::new(), response } };
+        // Link the response to its participant and round where the form has
+        // fields for them (the study's convention: participant_id, round).
+        if let Some(p) = &start.participant_id {
+            fill.prefill_named("participant_id", p);
+        }
+        if let Some(r) = start.round {
+            fill.prefill_named("round", &round_value(&fill.session, r));
+        }
+        if let (true, Some(p)) = (start.preload, &start.participant_id) {
+            for a in store.preload(p, &instrument, start.round)? {
+                // A preloaded answer that no longer fits is left for the
+                // enumerator to give again, not an error.
+                let _ = fill.session.set(&a.reference, &a.value);
+            }
+        }
+        fill.saver.save(store, &fill.session)?;
+        Ok(fill)
+    }
+
+    /// Resumes a draft exactly as it was saved.
+    pub fn resume(store: &Store, instance_id: &str, env: Box<dyn Env>) -> Result<Fill, FillError> {
+        let response = store.response(instance_id)?;
+        let instrument = store.instrument(&response.instrument)?;
+        let form = compile(instrument, &response.instrument.form_id)?;
+        let device = store.device().ok();
+        let options = SessionOptions {
+            instance_id: Some(response.instance_id.clone()),
+            deprecated_id: response.deprecated_id.clone(),
+            device_id: device.as_ref().map(|d| d.device_id.clone()),
+            username: response.enumerator.clone(),
+            language: None,
+        };
+        let mut counts = store.repeat_counts(instance_id)?;
+        // Outer repeats before the repeats inside them.
+        counts.sort_by_key(|(r, _)| r.matches('/').count());
+        let answers: Vec<(String, String)> =
+            store.answers(instance_id)?.into_iter().map(|a| (a.reference, a.value)).collect();
+        let session = Session::restore(form, options, env, &counts, &answers);
+        let saved = answers.into_iter().collect();
+        Ok(Fill { session, saver: Saver { saved, response } })
+    }
+
+    /// A fresh environment on the real clock.
+    pub fn system_env() -> Box<dyn Env> {
+        Box::new(SystemEnv::default())
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.saver.response.instance_id
+    }
+
+    pub fn response(&self) -> &Response {
+        &self.saver.response
+    }
+
+    /// The session and its saver, for a front end that drives the session
+    /// and reports each change to the saver.
+    pub fn parts(&mut self) -> (&mut Session, &mut Saver) {
+        (&mut self.session, &mut self.saver)
+    }
+
+    /// Answers a question and commits it.
+    pub fn set(&mut self, store: &mut Store, reference: &str, value: &str) -> Result<(), FillError> {
+        self.session.set(reference, value)?;
+        self.saver.save(store, &self.session)
+    }
+
+    /// Adds a repeat instance and commits the new count.
+    pub fn add_repeat(&mut self, store: &mut Store, reference: &str) -> Result<(), FillError> {
+        let node = self.session.add_repeat(reference)?;
+        let instance = self.session.reference(node);
+        self.saver.repeat_added(store, &self.session, &instance)
+    }
+
+    /// Removes a repeat instance (`/data/members[2]`) and commits it.
+    pub fn remove_repeat(&mut self, store: &mut Store, reference: &str) -> Result<(), FillError> {
+        self.session.remove_repeat(reference)?;
+        self.saver.repeat_removed(store, &self.session, reference)
+    }
+
+    pub fn set_language(&mut self, language: &str) -> Result<(), FillError> {
+        Ok(self.session.set_language(language)?)
+    }
+
+    /// Commits whatever changed since the last save.
+    pub fn save(&mut self, store: &mut Store) -> Result<(), FillError> {
+        self.saver.save(store, &self.session)
+    }
+
+    /// Finalizes: refused while anything blocks it; otherwise stamps `end`,
+    /// builds the submission and hands it to the store's outbox in one
+    /// transaction (sealed to the researcher's keys where the form names any).
+    pub fn finalize(mut self, store: &mut Store) -> Result<OutboxEntry, FillError> {
+        self.saver.check_blockers(&self.session)?;
+        self.session.mark_end();
+        self.saver.finalize(store, &self.session)
+    }
+
+    /// Sets a field by name if the form has one at the top level, silently
+    /// skipping forms without it.
+    fn prefill_named(&mut self, name: &str, value: &str) {
+        let root = self.session.form().root().name.clone();
+        let _ = self.session.set(&format!("/{root}/{name}"), value);
+    }
+}
+
+impl Saver {
+    pub fn instance_id(&self) -> &str {
+        &self.response.instance_id
+    }
+
+    /// Commits every answer that differs from what the store holds, in one
+    /// transaction, and removes the ones that were cleared.
+    pub fn save(&mut self, store: &mut Store, session: &Session) -> Result<(), FillError> {
+        let id = &self.response.instance_id;
+        let now: BTreeMap<String, String> = session.answers().into_iter().collect();
+        let changed: Vec<Answer> = now
+            .iter()
+            .filter(|(r, v)| self.saved.get(*r) != Some(*v))
+            .map(|(r, v)| Answer { reference: r.clone(), value: v.clone() })
+            .collect();
+        if !changed.is_empty() {
+            store.set_answers(id, &changed)?;
+        }
+        let gone: Vec<String> = self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
+        for r in gone {
+            store.clear_answer(id, &r)?;
+        }
+        self.saved = now;
+        Ok(())
+    }
+
+    /// After the session added repeat instance `instance` (`/data/m[3]`).
+    pub fn repeat_added(
+        &mut self,
+        store: &mut Store,
+        session: &Session,
+        instance: &str,
+    ) -> Result<(), FillError> {
+        let node = session.resolve(instance)?;
+        let repeat = instance.rfind('[').map_or(instance, |i| &instance[..i]);
+        let count = session.repeat_count(node) as u32;
+        store.set_repeat_count(&self.response.instance_id, repeat, count)?;
+        self.save(store, session)
+    }
+
+    /// After the session removed repeat instance `instance`: the store
+    /// renumbers the later instances as the session did.
+    pub fn repeat_removed(
+        &mut self,
+        store: &mut Store,
+        session: &Session,
+        instance: &str,
+    ) -> Result<(), FillError> {
+        let id = &self.response.instance_id;
+        store.remove_repeat_instance(id, instance)?;
+        self.saved = store.answers(id)?.into_iter().map(|a| (a.reference, a.value)).collect();
+        self.save(store, session)
+    }
+
+    fn check_blockers(&self, session: &Session) -> Result<(), FillError> {
+        let blockers = session.blockers();
+        if blockers.is_empty() {
+            Ok(())
+        } else {
+            Err(FillError::Blocked { instance_id: self.response.instance_id.clone(), blockers })
+        }
+    }
+
+    /// Hands a complete session (with `end` stamped) to the outbox.
+    pub fn finalize(
+        &mut self,
+        store: &mut Store,
+        session: &Session,
+    ) -> Result<OutboxEntry, FillError> {
+        self.check_blockers(session)?;
+        self.save(store, session)?;
+        let xml = session.submission_xml();
+        let json = session.submission_json().to_string();
+        let id = &self.response.instance_id;
+        crate::bundle::seal::finalize_response(store, id, xml, json).map_err(|e| match e {
+            crate::bundle::SealError::Store(e) => FillError::Store(e),
+            other => FillError::Seal { instance_id: id.clone(), reason: other.to_string() },
+        })
+    }
+}
+
+/// The form's own value for round `n`: a choice named after it where the
+/// field is a select (`baseline`, `round2`, `round3`), the number otherwise.
+fn round_value(session: &Session, n: i64) -> String {
+    let root = session.form().root().name.clone();
+    if let Ok(node) = session.resolve(&format!("/{root}/round")) {
+        let options = session.options_of(node);
+        if !options.is_empty() {
+            let wanted = if n <= 1 { "baseline".to_string() } else { format!("round{n}") };
+            if let Some(o) = options.iter().find(|o| o.value == wanted || o.value == n.to_string()) {
+                return o.value.clone();
+            }
+        }
+    }
+    n.to_string()
+}
+
+fn compile(instrument: crate::instrument::Instrument, form_id: &str) -> Result<Arc<Form>, FillError> {
+    Form::compile(instrument)
+        .map(Arc::new)
+        .map_err(|e| FillError::Form { form_id: form_id.to_string(), reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::FixedEnv;
+    use crate::store::test_support::{instrument, temp_store};
+
+    fn env() -> Box<dyn Env> {
+        Box::new(FixedEnv::default())
+    }
+
+    fn ready() -> (tempfile::TempDir, Store) {
+        let (dir, mut store) = temp_store();
+        store.init_device("tablet-1", Some("enum-7")).unwrap();
+        let form = instrument("hh", "1", &["head", "members/mname", "note"]);
+        store.install_instrument(&form).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn every_change_is_saved_and_a_draft_resumes_exactly() {
+        let (_dir, mut store) = ready();
+        let mut fill = Fill::start(&mut store, "hh", &Start::default(), env()).unwrap();
+        let id = fill.instance_id().to_string();
+        fill.set(&mut store, "/data/head", "Ana").unwrap();
+        fill.set(&mut store, "/data/members[1]/mname", "Ana").unwrap();
+        fill.add_repeat(&mut store, "/data/members").unwrap();
+        fill.set(&mut store, "/data/members[2]/mname", "Bo").unwrap();
+        fill.add_repeat(&mut store, "/data/members").unwrap();
+        fill.set(&mut store, "/data/members[3]/mname", "Cy").unwrap();
+        fill.remove_repeat(&mut store, "/data/members[2]").unwrap();
+        let before = fill.session().submission_xml();
+        drop(fill); // the app is killed: nothing but the store survives
+
+        let resumed = Fill::resume(&store, &id, env()).unwrap();
+        assert_eq!(resumed.session().submission_xml(), before);
+        assert!(before.contains("<mname>Cy</mname>") && !before.contains("Bo"));
+    }
+
+    #[test]
+    fn finalize_is_refused_while_blocked_then_goes_to_the_outbox() {
+        let (_dir, mut store) = temp_store();
+        store.init_device("tablet-1", None).unwrap();
+        let mut form = instrument("req", "1", &["name"]);
+        form.children[0].bind.required = Some("true()".into());
+        store.install_instrument(&form).unwrap();
+        let mut fill = Fill::start(&mut store, "req", &Start::default(), env()).unwrap();
+        let id = fill.instance_id().to_string();
+        let err = Fill::resume(&store, &id, env()).unwrap().finalize(&mut store).unwrap_err();
+        assert!(matches!(err, FillError::Blocked { .. }), "{err}");
+        fill.set(&mut store, "/data/name", "Ana").unwrap();
+        let entry = fill.finalize(&mut store).unwrap();
+        assert_eq!(entry.seq, 1);
+        let sub = store.submission(&id).unwrap();
+        assert!(format!("{sub:?}").contains("<name>Ana</name>"));
+        let again = Fill::resume(&store, &id, env()).unwrap();
+        let mut again_store = store;
+        assert!(again.finalize(&mut again_store).is_err(), "a finalized response is frozen");
+    }
+}
