@@ -651,3 +651,25 @@ fn literal_defaults_are_stored_as_answers_are() {
     assert_eq!(leaf(&l, "/data/i").value, "7");
     assert_eq!(leaf(&l, "/data/t").value, " keep ");
 }
+
+#[test]
+fn a_trigger_in_a_repeat_fires_in_its_own_instance() {
+    let mut s = session(
+        json!([with(
+            json!({"name": "r", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("n", "integer"),
+                bind(
+                    q("stamp", "text"),
+                    json!({"calculation": "concat('n=', ${n})", "trigger": "${n}"})
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/r").unwrap();
+    s.set("/data/r[1]/n", "5").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[1]/stamp").value, "n=5");
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/stamp").value, "");
+}
