@@ -244,7 +244,16 @@ impl Builder {
         let repeat =
             if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
         let logic = self.logic(node, &path);
-        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).cloned();
+        // A literal default is stored as an answer would be (`1.50` on a
+        // decimal is `1.5`, as ODK reads it through the value's type).
+        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).map(|d| {
+            match node.question_type() {
+                Some(q) if !q.is_select() => {
+                    super::values::normalise(q, d).unwrap_or_else(|_| d.clone())
+                }
+                _ => d.clone(),
+            }
+        });
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {

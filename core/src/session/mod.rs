@@ -240,9 +240,15 @@ impl Session {
     /// names this one as its trigger.
     fn fire_triggers(&mut self, node: NodeId) {
         let form = self.form.clone();
-        for &tpl in &form.triggered_by[self.tree.node(node).tpl] {
+        let source = self.tree.node(node).tpl;
+        for &tpl in &form.triggered_by[source] {
             let Some(calc) = &form.template(tpl).logic.calculate else { continue };
-            for inst in self.tree.instances_under(&form, self.tree.root(), tpl) {
+            // Inside a repeat the trigger fires in its own instance only (ODK
+            // writes the setvalue into each instance's control).
+            let scope = recompute::shared_repeat(&form.templates, source, tpl)
+                .and_then(|r| self.tree.ancestor_of_tpl(node, r))
+                .unwrap_or(self.tree.root());
+            for inst in self.tree.instances_under(&form, scope, tpl) {
                 let v = self.eval_string(calc, inst);
                 self.tree.node_mut(inst).value = v;
                 self.enqueue(tpl, inst);

@@ -329,7 +329,11 @@ impl Session {
 pub const MAX_REPEAT_COUNT: usize = 10_000;
 
 /// The innermost repeat template that contains (or is) both `a` and `b`.
-fn shared_repeat(templates: &[super::form::Template], a: TplId, b: TplId) -> Option<TplId> {
+pub(crate) fn shared_repeat(
+    templates: &[super::form::Template],
+    a: TplId,
+    b: TplId,
+) -> Option<TplId> {
     let mut ra = templates[a].repeat;
     while let Some(r) = ra {
         let mut cur = Some(b);

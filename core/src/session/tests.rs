@@ -634,3 +634,42 @@ fn seeded_randomize_orders_choices_as_odk() {
         vec!["apple", "elder", "cherry", "banana", "date"]
     );
 }
+
+#[test]
+fn literal_defaults_are_stored_as_answers_are() {
+    // ODK reads `1.50` on a decimal as 1.5 and `007` on an integer as 7.
+    let s = session(
+        json!([
+            bind(q("d", "decimal"), json!({"default": "1.50"})),
+            bind(q("i", "integer"), json!({"default": "007"})),
+            bind(q("t", "text"), json!({"default": " keep "})),
+        ]),
+        json!({}),
+    );
+    let l = s.leaves();
+    assert_eq!(leaf(&l, "/data/d").value, "1.5");
+    assert_eq!(leaf(&l, "/data/i").value, "7");
+    assert_eq!(leaf(&l, "/data/t").value, " keep ");
+}
+
+#[test]
+fn a_trigger_in_a_repeat_fires_in_its_own_instance() {
+    let mut s = session(
+        json!([with(
+            json!({"name": "r", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("n", "integer"),
+                bind(
+                    q("stamp", "text"),
+                    json!({"calculation": "concat('n=', ${n})", "trigger": "${n}"})
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/r").unwrap();
+    s.set("/data/r[1]/n", "5").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[1]/stamp").value, "n=5");
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/stamp").value, "");
+}

@@ -23,7 +23,10 @@ pub fn normalise(q: QuestionType, raw: &str) -> Result<String, Expected> {
         Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(|d| d.format("%Y-%m-%d").to_string())
             .map_err(|_| "date (YYYY-MM-DD)"),
-        Time => valid_time(v).then(|| v.to_string()).ok_or("time (HH:MM or HH:MM:SS)"),
+        // xsd:time needs seconds: `09:05` is stored `09:05:00`.
+        Time => valid_time(v)
+            .then(|| if v.len() == 5 { format!("{v}:00") } else { v.to_string() })
+            .ok_or("time (HH:MM or HH:MM:SS)"),
         DateTime | Start | End => {
             valid_datetime(v).then(|| v.to_string()).ok_or("date and time (YYYY-MM-DDTHH:MM:SS)")
         }
@@ -135,7 +138,7 @@ mod tests {
         assert_eq!(normalise(Date, "2024-02-29").unwrap(), "2024-02-29");
         assert!(normalise(Date, "2023-02-29").is_err());
         assert!(normalise(Date, "29/02/2024").is_err());
-        assert!(normalise(Time, "10:30").is_ok());
+        assert_eq!(normalise(Time, "10:30").unwrap(), "10:30:00");
         assert!(normalise(Time, "10:30:00.000+02:00").is_ok());
         assert!(normalise(Time, "25:00").is_err());
         assert!(normalise(DateTime, "2024-01-15T10:30:00.000+00:00").is_ok());
