@@ -113,15 +113,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
 }
 
 fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(), UserError> {
-    use enumera_central::server::{Server, ServerConfig, ctrl_c_or_term};
+    use enumera_central::server::{Server, ServerConfig};
     let config = ServerConfig {
         max_body: max_body_mib.saturating_mul(1 << 20),
         request_timeout: std::time::Duration::from_secs(timeout.max(1)),
         ..ServerConfig::default()
     };
     let server = Server::bind(Central::open(db)?, listen, config)?;
-    eprintln!("enumera central listening on http://{}", server.local_addr()?);
-    server.run(ctrl_c_or_term())?;
+    server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
     eprintln!("enumera central stopped");
     Ok(())
 }

@@ -112,24 +112,58 @@ impl Server {
     }
 }
 
-/// Completes on Ctrl-C, or SIGTERM on unix: for [`Server::run`].
-pub async fn ctrl_c_or_term() {
-    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+impl Server {
+    /// Serves until Ctrl-C (or SIGTERM on unix). The handlers are in place
+    /// before `announce` is called with the address, so a signal sent as
+    /// soon as the address is known is not lost.
+    pub fn run_until_signal(self, announce: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+        let signals = {
+            let _runtime = self.runtime.enter();
+            Signals::register().map_err(ServerError::Runtime)?
+        };
+        announce(self.local_addr()?);
+        self.run(signals.wait())
+    }
+}
+
+/// Ctrl-C and SIGTERM, registered when made.
+struct Signals {
     #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    std::future::poll_fn(|cx| {
-        if ctrl_c.as_mut().poll(cx).is_ready() {
-            return std::task::Poll::Ready(());
-        }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
         #[cfg(unix)]
-        if let Some(term) = term.as_mut()
-            && term.poll_recv(cx).is_ready()
         {
-            return std::task::Poll::Ready(());
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
-        std::task::Poll::Pending
-    })
-    .await
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        std::future::poll_fn(|cx| {
+            if self.interrupt.poll_recv(cx).is_ready() || self.terminate.poll_recv(cx).is_ready() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -43,8 +43,8 @@ pub enum SyncError {
          new one (`enumera central --db C.db token create --device DEVICE_ID`)"
     )]
     Unauthorized { what: &'static str, message: String },
-    #[error("{what}: refused by central (HTTP 403: {message})")]
-    Forbidden { what: &'static str, message: String },
+    #[error("{what}: refused by central (HTTP 403, {code}): {message}")]
+    Forbidden { what: &'static str, code: String, message: String },
     #[error("{what}: central refused it (HTTP 400, {code}): {message}; nothing from it was stored")]
     Rejected { what: &'static str, code: String, message: String },
     #[error("{what}: too large for central (HTTP 413: {message})")]
@@ -258,7 +258,7 @@ fn exchange(
     Err(match reply.status {
         400 => SyncError::Rejected { what, code, message },
         401 => SyncError::Unauthorized { what, message },
-        403 => SyncError::Forbidden { what, message },
+        403 => SyncError::Forbidden { what, code, message },
         404 => SyncError::NotFound { what, message },
         413 => SyncError::TooLarge { what, message },
         status => SyncError::Server { what, status, message },
