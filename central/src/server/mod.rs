@@ -166,5 +166,3 @@ impl Signals {
     }
 }
 
-#[cfg(test)]
-mod tests;
