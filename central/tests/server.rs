@@ -29,11 +29,15 @@ impl Transport for StdTransport {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .map_err(fail(TransportErrorKind::Other))?;
-        let mut head = format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
+        let mut head =
+            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
         for (k, v) in &request.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
-        head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", request.body.len()));
+        head.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            request.body.len()
+        ));
         stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
         stream.write_all(&request.body).map_err(fail(TransportErrorKind::Interrupted))?;
         let mut reply = Vec::new();
@@ -58,7 +62,10 @@ impl Transport for StdTransport {
 }
 
 /// A server on a free port, serving until the returned sender is used.
-fn start(central: Central, config: ServerConfig) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
+fn start(
+    central: Central,
+    config: ServerConfig,
+) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
     let server = Server::bind(central, "127.0.0.1:0", config).expect("bind");
     let addr = server.local_addr().expect("addr");
     let (stop, stopped) = mpsc::channel::<()>();

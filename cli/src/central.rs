@@ -282,18 +282,14 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 .map_err(|e| UserError(format!("cannot read {}: {e}", file.display())))?;
             let name = match name {
                 Some(n) => n,
-                None => file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                None => {
+                    file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+                }
             };
             let new = Central::open(db)?
                 .publish_roster(&name, &json)
                 .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
-            eprintln!(
-                "{} roster {name}",
-                if new { "published" } else { "already published:" }
-            );
+            eprintln!("{} roster {name}", if new { "published" } else { "already published:" });
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -87,7 +87,11 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
             Ok(report) => break report,
             Err(e) if e.is_retryable() && attempt < args.attempts => {
                 let wait = std::time::Duration::from_secs(1 << attempt.min(5));
-                eprintln!("{e}; trying again in {} s ({attempt}/{})", wait.as_secs(), args.attempts);
+                eprintln!(
+                    "{e}; trying again in {} s ({attempt}/{})",
+                    wait.as_secs(),
+                    args.attempts
+                );
                 std::thread::sleep(wait);
                 attempt += 1;
             }

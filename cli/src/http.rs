@@ -37,7 +37,9 @@ fn kind_of(e: &ureq::Error) -> TransportErrorKind {
     use std::io::ErrorKind as Io;
     match e {
         ureq::Error::Timeout(_) => TransportErrorKind::TimedOut,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Unreachable,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            TransportErrorKind::Unreachable
+        }
         ureq::Error::Io(io) => match io.kind() {
             Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound => {
                 TransportErrorKind::Unreachable
@@ -52,7 +54,8 @@ fn kind_of(e: &ureq::Error) -> TransportErrorKind {
 impl Transport for UreqTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let url = format!("{}{}", self.base, request.path);
-        let fail = |e: ureq::Error| TransportError { kind: kind_of(&e), message: format!("{url}: {e}") };
+        let fail =
+            |e: ureq::Error| TransportError { kind: kind_of(&e), message: format!("{url}: {e}") };
         let mut builder = ureq::http::Request::builder().method(request.method.as_str()).uri(&url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());

@@ -122,7 +122,8 @@ fn relay(mut client: TcpStream, target: &str, cut: Cut) {
             let _ = client.shutdown(Shutdown::Both);
         }
         Cut::Reply => {
-            let (mut c, mut s) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+            let (mut c, mut s) =
+                (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
             thread::spawn(move || std::io::copy(&mut c, &mut s));
             let mut first = [0u8; 1];
             let _ = server.read(&mut first);
@@ -130,7 +131,8 @@ fn relay(mut client: TcpStream, target: &str, cut: Cut) {
             let _ = server.shutdown(Shutdown::Both);
         }
         Cut::Nothing => {
-            let (mut c, mut s) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+            let (mut c, mut s) =
+                (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
             thread::spawn(move || {
                 let _ = std::io::copy(&mut c, &mut s);
                 let _ = s.shutdown(Shutdown::Write);
@@ -186,7 +188,8 @@ impl Device {
     }
 
     fn sync(&self, url: &str, extra: &[&str]) -> Output {
-        let mut args = vec!["device", "--db", &self.db, "sync", "--server", url, "--token", &self.token];
+        let mut args =
+            vec!["device", "--db", &self.db, "sync", "--server", url, "--token", &self.token];
         args.extend_from_slice(extra);
         run(&args)
     }
@@ -205,7 +208,8 @@ impl Device {
     /// Instance ids by state ("finalized", "sent").
     fn ids(&self, state: &str) -> BTreeSet<String> {
         let list: Value =
-            serde_json::from_str(&ok(&["device", "--db", &self.db, "list", "--json"])).expect("json");
+            serde_json::from_str(&ok(&["device", "--db", &self.db, "list", "--json"]))
+                .expect("json");
         list["responses"]
             .as_array()
             .expect("responses")
@@ -221,7 +225,8 @@ fn held(central: &str, dir: &Path, device: &Device) -> BTreeSet<String> {
     let out = dir.join(format!("{}.receipt", device.id)).to_string_lossy().into_owned();
     ok(&["central", "--db", central, "receipt", "--device", &device.id, "-o", &out]);
     let file: Value = serde_json::from_slice(&std::fs::read(&out).expect("receipt")).expect("json");
-    let receipt: Value = serde_json::from_str(file["receipt"].as_str().expect("body")).expect("json");
+    let receipt: Value =
+        serde_json::from_str(file["receipt"].as_str().expect("body")).expect("json");
     receipt["entries"]
         .as_array()
         .expect("entries")
@@ -274,7 +279,8 @@ fn three_devices_sync_through_cuts_and_races_and_central_holds_each_response_onc
     let bytes = Arc::new(std::fs::read(&bundle).expect("bundle"));
     let racers: Vec<_> = (0..2)
         .map(|_| {
-            let (addr, token, bytes) = (server.addr.clone(), devices[0].token.clone(), bytes.clone());
+            let (addr, token, bytes) =
+                (server.addr.clone(), devices[0].token.clone(), bytes.clone());
             thread::spawn(move || post(&addr, "/v1/bundles", Some(&token), &bytes))
         })
         .collect();
@@ -289,7 +295,10 @@ fn three_devices_sync_through_cuts_and_races_and_central_holds_each_response_onc
     // central stored the bundle but before the reply came back.
     let d2_bundle = dir.path().join("d2.bundle");
     ok(&["device", "--db", &devices[1].db, "bundle", "-o", d2_bundle.to_str().expect("utf-8")]);
-    assert!(std::fs::metadata(&d2_bundle).expect("bundle").len() > 1400, "the cut is inside the body");
+    assert!(
+        std::fs::metadata(&d2_bundle).expect("bundle").len() > 1400,
+        "the cut is inside the body"
+    );
     let responses = || -> u64 {
         let status = ok(&["central", "--db", &central, "status", "--json"]);
         serde_json::from_str::<Value>(&status).expect("json")["responses"].as_u64().expect("count")
@@ -328,7 +337,8 @@ fn three_devices_sync_through_cuts_and_races_and_central_holds_each_response_onc
     assert!(String::from_utf8_lossy(&o.stderr).contains("trying again"));
 
     let status: Value =
-        serde_json::from_str(&ok(&["central", "--db", &central, "status", "--json"])).expect("json");
+        serde_json::from_str(&ok(&["central", "--db", &central, "status", "--json"]))
+            .expect("json");
     let mut total = 0;
     for d in &devices {
         let sent = d.ids("sent");
@@ -423,7 +433,8 @@ fn hostile_requests_are_refused_while_a_good_client_keeps_syncing() {
     }
     // The bundle of another device, refused above, is not held.
     let status: Value =
-        serde_json::from_str(&ok(&["central", "--db", &central, "status", "--json"])).expect("json");
+        serde_json::from_str(&ok(&["central", "--db", &central, "status", "--json"]))
+            .expect("json");
     assert_eq!(status["responses"], 0);
 
     client.join().expect("the good client was served every time");
@@ -441,19 +452,56 @@ fn clear_errors_for_no_server_a_bad_token_and_a_rejected_bundle() {
     let device = Device::new(dir.path(), &central, 1);
     // A port nothing listens on: bind one, then free it.
     let free = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let err = fails(&["device", "--db", &device.db, "sync", "--server", &format!("http://{free}"),
-        "--token", &device.token, "--attempts", "1"]);
+    let err = fails(&[
+        "device",
+        "--db",
+        &device.db,
+        "sync",
+        "--server",
+        &format!("http://{free}"),
+        "--token",
+        &device.token,
+        "--attempts",
+        "1",
+    ]);
     assert!(err.contains("cannot reach central"), "{err}");
 
     let server = Served::start(Path::new(&central));
-    let err = fails(&["device", "--db", &device.db, "sync", "--server", &server.url(), "--token", "enm_wrong"]);
+    let err = fails(&[
+        "device",
+        "--db",
+        &device.db,
+        "sync",
+        "--server",
+        &server.url(),
+        "--token",
+        "enm_wrong",
+    ]);
     assert!(err.contains("refused the token"), "{err}");
 
     // Enrol another key under this device's id: its bundles are refused.
     ok(&["central", "--db", &central, "enrol", "--device", &device.id, "--key", &"ab".repeat(32)]);
-    ok(&["device", "--db", &device.db, "sync", "--server", &server.url(), "--token", &device.token]);
+    ok(&[
+        "device",
+        "--db",
+        &device.db,
+        "sync",
+        "--server",
+        &server.url(),
+        "--token",
+        &device.token,
+    ]);
     device.fill(dir.path(), "x");
-    let err = fails(&["device", "--db", &device.db, "sync", "--server", &server.url(), "--token", &device.token]);
+    let err = fails(&[
+        "device",
+        "--db",
+        &device.db,
+        "sync",
+        "--server",
+        &server.url(),
+        "--token",
+        &device.token,
+    ]);
     assert!(err.contains("device_key_mismatch"), "{err}");
     assert!(err.contains("1 response(s) still wait"), "{err}");
 }

@@ -24,9 +24,8 @@ impl FromRequestParts<Arc<AppState>> for Device {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let unauthorized = |code, message: &str| {
-            ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-        };
+        let unauthorized =
+            |code, message: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, message);
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(unauthorized(
                 "missing_token",
@@ -40,7 +39,9 @@ impl FromRequestParts<Arc<AppState>> for Device {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN)
-            .ok_or_else(|| unauthorized("bad_token", "the Authorization header is not `Bearer TOKEN`"))?
+            .ok_or_else(|| {
+                unauthorized("bad_token", "the Authorization header is not `Bearer TOKEN`")
+            })?
             .to_owned();
         let state = state.clone();
         let device = blocking(move || {
@@ -48,8 +49,6 @@ impl FromRequestParts<Arc<AppState>> for Device {
             central.device_for_token(&token).map_err(ApiError::from)
         })
         .await?;
-        device
-            .map(Device)
-            .ok_or_else(|| unauthorized("bad_token", "unknown or revoked token"))
+        device.map(Device).ok_or_else(|| unauthorized("bad_token", "unknown or revoked token"))
     }
 }

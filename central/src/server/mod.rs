@@ -86,7 +86,10 @@ impl Server {
 
     /// Serves until `shutdown` completes, then lets requests in flight
     /// finish (up to [`ServerConfig::shutdown_grace`]).
-    pub fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    pub fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         let Server { runtime, listener, central, config } = self;
         let state = Arc::new(AppState { central: Mutex::new(central), config });
         runtime.block_on(async move {
@@ -165,4 +168,3 @@ impl Signals {
         }
     }
 }
-

@@ -110,7 +110,8 @@ async fn upload(
     Body(body): Body,
 ) -> Result<Json<UploadReply>, ApiError> {
     blocking(move || {
-        let verified = read_bundle(&body).map_err(|e| ApiError::from(crate::IngestError::from(e)))?;
+        let verified =
+            read_bundle(&body).map_err(|e| ApiError::from(crate::IngestError::from(e)))?;
         if verified.manifest.device_id != device {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

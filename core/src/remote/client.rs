@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::api::{self, ErrorReply, InstrumentListing, RosterListing, UploadReply};
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
-use crate::bundle::{ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle};
+use crate::bundle::{
+    ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
+};
 use crate::instrument::Instrument;
 use crate::store::{InstrumentKey, RosterImport, Store, StoreError};
 
@@ -160,10 +162,16 @@ pub fn fetch_instruments(
             continue;
         }
         if !api::valid_hash(&listing.hash) {
-            return Err(protocol(WHAT, format!("instrument hash {:?} is not a SHA-256", listing.hash)));
+            return Err(protocol(
+                WHAT,
+                format!("instrument hash {:?} is not a SHA-256", listing.hash),
+            ));
         }
-        let reply =
-            exchange(transport, &request("GET", &api::instrument_path(&listing.hash), token), WHAT)?;
+        let reply = exchange(
+            transport,
+            &request("GET", &api::instrument_path(&listing.hash), token),
+            WHAT,
+        )?;
         let instrument = Instrument::from_json(&reply.body).map_err(|e| {
             protocol(WHAT, format!("instrument {} is not readable: {e}", listing.form_id))
         })?;
@@ -205,7 +213,10 @@ pub fn fetch_rosters(
         if sha != listing.sha256 {
             return Err(protocol(
                 WHAT,
-                format!("roster {} arrived with hash {sha}, listed as {}", listing.name, listing.sha256),
+                format!(
+                    "roster {} arrived with hash {sha}, listed as {}",
+                    listing.name, listing.sha256
+                ),
             ));
         }
         let import = store.import_roster(&reply.body)?;
@@ -243,8 +254,7 @@ fn exchange(
     request: &HttpRequest,
     what: &'static str,
 ) -> Result<HttpResponse, SyncError> {
-    let reply =
-        transport.send(request).map_err(|source| SyncError::Transport { what, source })?;
+    let reply = transport.send(request).map_err(|source| SyncError::Transport { what, source })?;
     if (200..300).contains(&reply.status) {
         return Ok(reply);
     }
