@@ -59,6 +59,22 @@ impl ParkMiller {
 }
 
 /// The shuffle of the spec (inside-out Fisher–Yates).
+/// The order `randomize(items, seed)` puts `len` items in: the seed is a
+/// number, or text when it is not one (as `randomize()` reads its second
+/// argument). For choice lists with `randomize=true seed=...`.
+pub fn seeded_order(len: usize, seed: &str) -> Vec<usize> {
+    let n = crate::expr::string_to_number(seed);
+    let mut prng = if !n.is_nan() {
+        ParkMiller::from_number(n)
+    } else if seed.is_empty() {
+        ParkMiller::from_number(0.0)
+    } else {
+        ParkMiller::from_text(seed)
+    };
+    let idx: Vec<usize> = (0..len).collect();
+    shuffle(&idx, || prng.next_f64())
+}
+
 fn shuffle<T: Copy>(values: &[T], mut random: impl FnMut() -> f64) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(values.len());
     for (i, &v) in values.iter().enumerate() {
@@ -214,9 +230,7 @@ mod tests {
             <hh><name>A</name><m><age>1</age></m><m><age>2</age></m></hh>\
             <hh><name>B</name><m><age>3</age></m><m><age>4</age></m><m><age>5</age></m></hh>\
             </data>";
-        let Ok(doc) = MemDoc::from_xml(xml) else {
-            panic!("xml")
-        };
+        let Ok(doc) = MemDoc::from_xml(xml) else { panic!("xml") };
         let env = FixedEnv::default();
         let run = |src: &str| {
             let Ok(e) = parse(src) else {
@@ -227,19 +241,10 @@ mod tests {
                 Err(e) => format!("error: {e}"),
             }
         };
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"),
-            "5"
-        );
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"),
-            "3"
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"), "5");
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"), "3");
         assert_eq!(run("indexed-repeat(/data/hh/name, /data/hh, 2)"), "B");
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"),
-            ""
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"), "");
         assert_eq!(run("count(indexed-repeat(/data/hh/m, /data/hh, 2))"), "3");
     }
 
