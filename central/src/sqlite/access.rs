@@ -73,18 +73,16 @@ impl SqliteCentral {
                 "SELECT name, sha256, participants, published_at FROM rosters ORDER BY name",
             )
             .map_err(self.err("listing rosters"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(RosterListing {
-                    name: r.get(0)?,
-                    sha256: r.get(1)?,
-                    participants: r.get::<_, i64>(2)?.max(0) as u64,
-                    published_at: r.get(3)?,
-                })
+        stmt.query_map([], |r| {
+            Ok(RosterListing {
+                name: r.get(0)?,
+                sha256: r.get(1)?,
+                participants: r.get::<_, i64>(2)?.max(0) as u64,
+                published_at: r.get(3)?,
             })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(self.err("listing rosters"));
-        rows
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(self.err("listing rosters"))
     }
 
     pub(super) fn roster_json_impl(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
