@@ -144,14 +144,21 @@ fn relay(mut client: TcpStream, target: &str, cut: Cut) {
 }
 
 /// One raw HTTP/1.1 exchange; returns the status (0 when the connection
-/// broke before a status line) and the reply.
+/// broke before a status line) and the reply. The request is written from
+/// another thread while this one reads, so a reply sent before the body is
+/// all read (413) arrives before the connection is reset.
 fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
+    let mut writer = stream.try_clone().expect("clone");
+    let mut request = head.as_bytes().to_vec();
+    request.extend_from_slice(body);
+    let writing = thread::spawn(move || {
+        let _ = writer.write_all(&request);
+    });
     let mut reply = Vec::new();
     let _ = stream.read_to_end(&mut reply);
+    let _ = writing.join();
     let reply = String::from_utf8_lossy(&reply).into_owned();
     let status = reply.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, reply)
