@@ -5,6 +5,7 @@
 
 use enumera_core::bundle::VerifiedBundle;
 use enumera_core::instrument::Instrument;
+use enumera_core::remote::api::RosterListing;
 use enumera_core::store::Payload;
 
 use crate::error::{CentralError, IngestError};
@@ -58,4 +59,26 @@ pub trait CentralStore {
     /// (not when things arrived): equal for equal holdings, whatever the
     /// order of ingest.
     fn canonical_dump(&self) -> Result<String, CentralError>;
+
+    /// Stores the SHA-256 of a new bearer token for a device.
+    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError>;
+
+    /// The device a token (by its SHA-256) was made for.
+    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError>;
+
+    /// Removes every token of a device; returns how many.
+    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError>;
+
+    /// Publishes (or replaces) a roster under a checked name; false when the
+    /// same content was already published under it.
+    fn publish_roster(
+        &mut self,
+        name: &str,
+        json: &[u8],
+        participants: u64,
+    ) -> Result<bool, CentralError>;
+
+    fn rosters(&self) -> Result<Vec<RosterListing>, CentralError>;
+
+    fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError>;
 }

@@ -50,6 +50,14 @@ pub enum CentralError {
 
     #[error("drawing central's random key: {0}")]
     Random(String),
+
+    #[error(
+        "roster name {name:?} is not allowed: use 1 to 64 of A-Z a-z 0-9 . _ - (not starting with a dot)"
+    )]
+    BadRosterName { name: String },
+
+    #[error("roster {name}: {reason}")]
+    BadRoster { name: String, reason: String },
 }
 
 impl CentralError {

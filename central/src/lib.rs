@@ -20,9 +20,12 @@
 //!   are visible in [`Status`];
 //! - sealed responses are stored as ciphertext; central never decrypts.
 
+mod access;
 mod backend;
 mod error;
 mod report;
+#[cfg(feature = "server")]
+pub mod server;
 mod sqlite;
 
 use std::path::Path;

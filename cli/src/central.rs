@@ -59,11 +59,70 @@ pub enum CentralCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Serve devices over HTTP: bundle upload with receipts, instruments, rosters.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: String,
+        /// Largest request body (a bundle), in MiB.
+        #[arg(long, value_name = "MIB", default_value_t = 64)]
+        max_body_mib: usize,
+        /// Longest a request may take, upload included, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        request_timeout: u64,
+    },
+    /// Per-device bearer tokens for the HTTP server.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Participant rosters devices fetch when they sync.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a device; prints it alone on stdout (central keeps
+    /// only its hash, so this is the only time it is shown).
+    Create {
+        /// The device id (`enumera device init` prints it).
+        #[arg(long, value_name = "DEVICE_ID")]
+        device: String,
+    },
+    /// Remove every token of a device.
+    Revoke {
+        #[arg(long, value_name = "DEVICE_ID")]
+        device: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Publish a roster JSON file (`{"participants": [{"id", "display", "personal"}]}`),
+    /// replacing the one published under the same name.
+    Publish {
+        file: PathBuf,
+        /// Name devices see (default: the file name without extension).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
     std::fs::write(path, bytes)
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
+}
+
+fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(), UserError> {
+    use enumera_central::server::{Server, ServerConfig};
+    let config = ServerConfig {
+        max_body: max_body_mib.saturating_mul(1 << 20),
+        request_timeout: std::time::Duration::from_secs(timeout.max(1)),
+        ..ServerConfig::default()
+    };
+    let server = Server::bind(Central::open(db)?, listen, config)?;
+    server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
+    eprintln!("enumera central stopped");
+    Ok(())
 }
 
 pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
@@ -205,6 +264,32 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;
             Central::open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
+        }
+        CentralCommand::Serve { listen, max_body_mib, request_timeout } => {
+            serve(db, &listen, max_body_mib, request_timeout)?;
+        }
+        CentralCommand::Token(TokenCommand::Create { device }) => {
+            let token = Central::open(db)?.create_token(&device)?;
+            println!("{token}");
+            eprintln!("token created for device {device}; give it to that device only");
+        }
+        CentralCommand::Token(TokenCommand::Revoke { device }) => {
+            let n = Central::open(db)?.revoke_tokens(&device)?;
+            eprintln!("revoked {n} token(s) of device {device}");
+        }
+        CentralCommand::Roster(RosterCommand::Publish { file, name }) => {
+            let json = std::fs::read(&file)
+                .map_err(|e| UserError(format!("cannot read {}: {e}", file.display())))?;
+            let name = match name {
+                Some(n) => n,
+                None => {
+                    file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+                }
+            };
+            let new = Central::open(db)?
+                .publish_roster(&name, &json)
+                .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
+            eprintln!("{} roster {name}", if new { "published" } else { "already published:" });
         }
     }
     Ok(ExitCode::SUCCESS)

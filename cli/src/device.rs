@@ -70,6 +70,9 @@ pub enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sync with central over HTTP: upload unacknowledged responses, apply
+    /// the receipt, install new instruments, import rosters. Safe to repeat.
+    Sync(crate::device_sync::SyncArgs),
     /// Apply central's receipt: mark exactly the responses it covers as sent.
     Receipt {
         #[arg(value_name = "IN.receipt")]
@@ -197,6 +200,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             json,
         } => crate::device_sync::bundle(db, &out, since_receipt, json)?,
         DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
+        DeviceCommand::Sync(args) => crate::device_sync::sync(db, args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,3 +53,80 @@ pub fn receipt(db: &Path, file: &Path, json: bool) -> Result<(), UserError> {
     }
     Ok(())
 }
+
+/// `enumera device --db DEV.db sync --server URL --token TOKEN`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Central's base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// This device's token (`enumera central token create --device ID` at central).
+    #[arg(long, value_name = "TOKEN", env = "ENUMERA_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Tries in all when the network or central fails (each try resends
+    /// what is still unacknowledged; central keeps each response once).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    attempts: u32,
+    /// Longest one request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
+    let transport = crate::http::UreqTransport::new(
+        &args.server,
+        std::time::Duration::from_secs(args.timeout.max(1)),
+    )
+    .map_err(UserError)?;
+    let mut store = Store::open_existing(db)?;
+    let mut attempt = 1;
+    let report = loop {
+        match enumera_core::remote::sync(&mut store, &transport, &args.token) {
+            Ok(report) => break report,
+            Err(e) if e.is_retryable() && attempt < args.attempts => {
+                let wait = std::time::Duration::from_secs(1 << attempt.min(5));
+                eprintln!(
+                    "{e}; trying again in {} s ({attempt}/{})",
+                    wait.as_secs(),
+                    args.attempts
+                );
+                std::thread::sleep(wait);
+                attempt += 1;
+            }
+            Err(e) => {
+                let unsent = store.outbox(0, true).map(|o| o.len()).unwrap_or(0);
+                return Err(UserError(format!(
+                    "sync with {} failed: {e}\n{unsent} response(s) still wait for a receipt; \
+                     they stay on this device and the next sync sends them",
+                    args.server
+                )));
+            }
+        }
+    };
+    if args.json {
+        println!("{}", to_json(&report));
+    } else {
+        match &report.receipt {
+            Some(r) => eprintln!(
+                "uploaded {} response(s) ({} bytes); receipt: {} marked sent, {} already sent",
+                report.uploaded,
+                report.bundle_bytes,
+                r.marked.len(),
+                r.already_sent.len()
+            ),
+            None => eprintln!("nothing to upload"),
+        }
+        for key in &report.instruments_installed {
+            eprintln!("installed {} version {:?}", key.form_id, key.version);
+        }
+        for r in &report.rosters {
+            eprintln!(
+                "roster {}: {} added, {} updated, {} unchanged",
+                r.name, r.import.added, r.import.updated, r.import.unchanged
+            );
+        }
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ mod device;
 mod fill;
 mod device_sync;
 mod form;
+mod http;
 mod interview;
 mod load;
 mod run;

@@ -10,5 +10,6 @@ pub mod bundle;
 pub mod expr;
 pub mod fill;
 pub mod instrument;
+pub mod remote;
 pub mod session;
 pub mod store;

@@ -3,6 +3,7 @@
 //! acknowledged must be on disk), foreign keys on; schema version in
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
+mod access;
 mod ingest;
 mod status;
 
@@ -14,7 +15,10 @@ use crate::error::CentralError;
 use crate::now;
 
 /// Numbered schema files, applied in order; released ones never change.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../sql/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../sql/0001_init.sql")),
+    ("0002_tokens_rosters", include_str!("../../sql/0002_tokens_rosters.sql")),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -207,5 +211,34 @@ impl crate::CentralStore for SqliteCentral {
 
     fn canonical_dump(&self) -> Result<String, CentralError> {
         self.dump_impl()
+    }
+
+    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError> {
+        self.add_token_impl(device_id, token_sha256)
+    }
+
+    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError> {
+        self.token_device_impl(token_sha256)
+    }
+
+    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
+        self.revoke_tokens_impl(device_id)
+    }
+
+    fn publish_roster(
+        &mut self,
+        name: &str,
+        json: &[u8],
+        participants: u64,
+    ) -> Result<bool, CentralError> {
+        self.publish_roster_impl(name, json, participants)
+    }
+
+    fn rosters(&self) -> Result<Vec<enumera_core::remote::api::RosterListing>, CentralError> {
+        self.rosters_impl()
+    }
+
+    fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
+        self.roster_json_impl(name)
     }
 }

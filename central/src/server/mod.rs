@@ -1,0 +1,170 @@
+//! The HTTP sync server: devices upload bundles and fetch receipts,
+//! instruments and rosters (protocol: `enumera_core::remote::api`).
+//!
+//! axum on a tokio runtime that this module owns, so callers stay blocking.
+//! SQLite work runs on blocking threads behind one mutex: ingests are
+//! serialized (and central's ingest is idempotent, so the same bundle
+//! uploaded twice at once is held once); bundle verification, the
+//! expensive part, runs before the lock, in parallel.
+
+mod auth;
+mod reply;
+mod routes;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::Central;
+
+/// Limits that keep one client from holding the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Largest request body (a bundle), in bytes; larger gets 413.
+    pub max_body: usize,
+    /// Longest a request may take, body upload included; longer gets 408.
+    pub request_timeout: Duration,
+    /// After a shutdown signal, how long requests in flight may finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_body: 64 << 20,
+            request_timeout: Duration::from_secs(300),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the server: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+pub(crate) struct AppState {
+    pub central: Mutex<Central>,
+    pub config: ServerConfig,
+}
+
+/// A bound, not yet serving, server.
+#[derive(Debug)]
+pub struct Server {
+    runtime: tokio::runtime::Runtime,
+    listener: std::net::TcpListener,
+    central: Central,
+    config: ServerConfig,
+}
+
+impl Server {
+    /// Binds the address (`127.0.0.1:0` picks a free port).
+    pub fn bind(central: Central, listen: &str, config: ServerConfig) -> Result<Self, ServerError> {
+        let bind_err = |source| ServerError::Bind { addr: listen.into(), source };
+        let listener = std::net::TcpListener::bind(listen).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_io()
+            .enable_time()
+            .thread_name("enumera-server")
+            .build()
+            .map_err(ServerError::Runtime)?;
+        Ok(Server { runtime, listener, central, config })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        self.listener.local_addr().map_err(ServerError::Runtime)
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight
+    /// finish (up to [`ServerConfig::shutdown_grace`]).
+    pub fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server { runtime, listener, central, config } = self;
+        let state = Arc::new(AppState { central: Mutex::new(central), config });
+        runtime.block_on(async move {
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let serve = axum::serve(listener, routes::router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .into_future();
+            let serving = tokio::spawn(serve);
+            shutdown.await;
+            let _ = stop.send(());
+            match tokio::time::timeout(config.shutdown_grace, serving).await {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(Ok(Err(e))) => Err(ServerError::Runtime(e)),
+                Ok(Err(join)) => Err(ServerError::Runtime(std::io::Error::other(join))),
+                // Clients still connected after the grace period are cut.
+                Err(_) => Ok(()),
+            }
+        })
+    }
+}
+
+impl Server {
+    /// Serves until Ctrl-C (or SIGTERM on unix). The handlers are in place
+    /// before `announce` is called with the address, so a signal sent as
+    /// soon as the address is known is not lost.
+    pub fn run_until_signal(self, announce: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+        let signals = {
+            let _runtime = self.runtime.enter();
+            Signals::register().map_err(ServerError::Runtime)?
+        };
+        announce(self.local_addr()?);
+        self.run(signals.wait())
+    }
+}
+
+/// Ctrl-C and SIGTERM, registered when made.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        std::future::poll_fn(|cx| {
+            if self.interrupt.poll_recv(cx).is_ready() || self.terminate.poll_recv(cx).is_ready() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

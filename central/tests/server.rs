@@ -1,0 +1,200 @@
+//! The HTTP server in-process on 127.0.0.1, driven by core's sync client
+//! through a minimal std-only transport (as the apps drive it through
+//! theirs): many clients uploading the same bundles at once, and a bounded
+//! shutdown while a client stalls.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use common::Device;
+use enumera_central::Central;
+use enumera_central::server::{Server, ServerConfig};
+use enumera_core::remote::{
+    self, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+};
+
+/// HTTP/1.1 over a std TcpStream, one connection per request.
+struct StdTransport(SocketAddr);
+
+impl Transport for StdTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let fail = |kind| move |e: std::io::Error| TransportError { kind, message: e.to_string() };
+        let mut stream =
+            TcpStream::connect(self.0).map_err(fail(TransportErrorKind::Unreachable))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(fail(TransportErrorKind::Other))?;
+        let mut head =
+            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
+        for (k, v) in &request.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            request.body.len()
+        ));
+        stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
+        stream.write_all(&request.body).map_err(fail(TransportErrorKind::Interrupted))?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).map_err(fail(TransportErrorKind::Interrupted))?;
+        let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or(TransportError {
+            kind: TransportErrorKind::Interrupted,
+            message: "no complete reply head".into(),
+        })?;
+        let head = String::from_utf8_lossy(&reply[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        Ok(HttpResponse { status, headers, body: reply[split + 4..].to_vec() })
+    }
+}
+
+/// A server on a free port, serving until the returned sender is used.
+fn start(
+    central: Central,
+    config: ServerConfig,
+) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let server = Server::bind(central, "127.0.0.1:0", config).expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let (stop, stopped) = mpsc::channel::<()>();
+    let (tx, rx) = tokio_oneshot();
+    thread::spawn(move || {
+        let _ = stopped.recv();
+        let _ = tx.send(());
+    });
+    let handle = thread::spawn(move || {
+        server
+            .run(async move {
+                let _ = rx.await;
+            })
+            .expect("serve");
+    });
+    (addr, stop, handle)
+}
+
+fn tokio_oneshot() -> (tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>) {
+    tokio::sync::oneshot::channel()
+}
+
+fn post_bundle(addr: SocketAddr, token: &str, bundle: &[u8]) -> u16 {
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: remote::api::BUNDLES.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        body: bundle.to_vec(),
+    };
+    StdTransport(addr).send(&request).map(|r| r.status).unwrap_or(0)
+}
+
+#[test]
+fn many_clients_uploading_the_same_bundles_at_once_leave_one_copy_each() {
+    let dir = common::tempdir();
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    let mut devices: Vec<Device> = (0..3).map(|i| Device::new(&format!("t{i}"))).collect();
+    let mut expected = 0;
+    for (i, d) in devices.iter_mut().enumerate() {
+        for k in 0..(2 + i) {
+            d.finalize(&format!("d{i} r{k}"), k % 2 == 1, (k == 0).then_some(&b"photo"[..]));
+            expected += 1;
+        }
+    }
+    let tokens: Vec<String> =
+        devices.iter().map(|d| central.create_token(&d.device_id()).expect("token")).collect();
+    let bundles: Vec<Vec<u8>> = devices.iter().map(|d| d.bundle(true)).collect();
+    let (addr, stop, handle) = start(central, ServerConfig::default());
+
+    let uploads: Vec<_> = (0..12)
+        .map(|i| {
+            let (token, bundle) = (tokens[i % 3].clone(), bundles[i % 3].clone());
+            thread::spawn(move || post_bundle(addr, &token, &bundle))
+        })
+        .collect();
+    for u in uploads {
+        assert_eq!(u.join().expect("upload thread"), 200);
+    }
+
+    // Each device then syncs through core's client: nothing new is stored,
+    // and the receipt marks every response sent.
+    let transport = StdTransport(addr);
+    for (i, (d, token)) in devices.iter_mut().zip(&tokens).enumerate() {
+        let report = remote::sync(&mut d.store, &transport, token).expect("sync");
+        let receipt = report.receipt.expect("a receipt");
+        assert_eq!(receipt.marked.len(), 2 + i);
+        assert!(d.store.outbox(0, true).expect("outbox").is_empty());
+        assert_eq!(remote::sync(&mut d.store, &transport, token).expect("again").uploaded, 0);
+    }
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+
+    let status = Central::open(&db).expect("open").status().expect("status");
+    assert_eq!(status.responses as usize, expected, "each response held once");
+    assert_eq!(status.conflicts, 0);
+    assert_eq!(status.devices.len(), 3);
+}
+
+#[test]
+fn central_on_disk_holds_each_uploaded_response_once() {
+    let dir = common::tempdir();
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    let mut d = Device::new("t");
+    let ids: Vec<String> = (0..4).map(|k| d.finalize(&format!("r{k}"), false, None)).collect();
+    let token = central.create_token(&d.device_id()).expect("token");
+    let bundle = d.bundle(true);
+    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let uploads: Vec<_> = (0..6)
+        .map(|_| {
+            let (token, bundle) = (token.clone(), bundle.clone());
+            thread::spawn(move || post_bundle(addr, &token, &bundle))
+        })
+        .collect();
+    for u in uploads {
+        assert_eq!(u.join().expect("upload"), 200);
+    }
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+    let status = Central::open(&db).expect("open").status().expect("status");
+    assert_eq!(status.responses as usize, ids.len());
+    assert_eq!(status.conflicts, 0);
+}
+
+#[test]
+fn shutdown_does_not_wait_forever_for_a_stalled_client() {
+    let config = ServerConfig {
+        shutdown_grace: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(600),
+        ..ServerConfig::default()
+    };
+    let mut central = Central::in_memory().expect("central");
+    let token = central.create_token("dev").expect("token");
+    let (addr, stop, handle) = start(central, config);
+    // A request that declares a body and never sends it.
+    let mut stalled = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /v1/bundles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n"
+    );
+    stalled.write_all(head.as_bytes()).expect("write");
+    thread::sleep(Duration::from_millis(200));
+    let _ = stop.send(());
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = handle.join();
+        let _ = done.send(());
+    });
+    // A liveness bound, not a speed claim: the grace period is 0.5 s.
+    assert!(finished.recv_timeout(Duration::from_secs(60)).is_ok(), "server never stopped");
+    drop(stalled);
+}

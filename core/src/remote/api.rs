@@ -1,0 +1,106 @@
+//! The sync protocol's paths and JSON bodies, shared by central's server
+//! and the device's client so the two cannot drift apart.
+//!
+//! Every request carries `Authorization: Bearer TOKEN` (a per-device token
+//! from `enumera central token create`). Errors come back as [`ErrorReply`].
+//!
+//! | method | path | body | reply |
+//! | --- | --- | --- | --- |
+//! | POST | `/v1/bundles` | bundle bytes | [`UploadReply`] |
+//! | GET | `/v1/receipt` | | receipt file (JSON) |
+//! | GET | `/v1/instruments` | | `[`[`InstrumentListing`]`]` |
+//! | GET | `/v1/instruments/{hash}` | | canonical instrument JSON |
+//! | GET | `/v1/rosters` | | `[`[`RosterListing`]`]` |
+//! | GET | `/v1/rosters/{name}` | | roster JSON |
+
+use serde::{Deserialize, Serialize};
+
+pub const BUNDLES: &str = "/v1/bundles";
+pub const RECEIPT: &str = "/v1/receipt";
+pub const INSTRUMENTS: &str = "/v1/instruments";
+pub const ROSTERS: &str = "/v1/rosters";
+
+/// Largest reply a client reads (a receipt of a million entries fits).
+pub const MAX_REPLY: u64 = 256 << 20;
+
+/// Instruments are addressed by content hash: nothing to escape, and what
+/// arrives can be checked against the address.
+pub fn instrument_path(hash: &str) -> String {
+    format!("{INSTRUMENTS}/{hash}")
+}
+
+pub fn roster_path(name: &str) -> String {
+    format!("{ROSTERS}/{name}")
+}
+
+/// Reply to an upload: the device's signed receipt (the receipt file's
+/// text) and what the ingest did, for people to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadReply {
+    pub receipt: String,
+    #[serde(default)]
+    pub report: serde_json::Value,
+}
+
+/// Every error reply: a short machine-readable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub error: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrumentListing {
+    pub form_id: String,
+    pub version: String,
+    pub hash: String,
+    pub title: String,
+    pub published_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterListing {
+    pub name: String,
+    /// SHA-256 of the roster JSON as served.
+    pub sha256: String,
+    pub participants: u64,
+    pub published_at: String,
+}
+
+/// A roster name: 1 to 64 of `A-Z a-z 0-9 . _ -`, not starting with a dot,
+/// so it is safe in a URL path and a file name as it is.
+pub fn valid_roster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// 64 lowercase hex digits (a SHA-256 as Enumera writes it).
+pub fn valid_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_names_refuse_path_tricks() {
+        for ok in ["lga-1", "round_2.v3", "A"] {
+            assert!(valid_roster_name(ok), "{ok}");
+        }
+        let long = "x".repeat(65);
+        for bad in ["", "..", ".hidden", "a/b", "a\\b", "%2e%2e", "a b", "é", long.as_str()] {
+            assert!(!valid_roster_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_lowercase_hex_of_32_bytes() {
+        assert!(valid_hash(&"ab".repeat(32)));
+        assert!(!valid_hash(&"AB".repeat(32)));
+        assert!(!valid_hash(&"ab".repeat(31)));
+        assert!(!valid_hash("../../etc/passwd"));
+    }
+}

@@ -1,0 +1,279 @@
+//! The device's side of sync over a [`Transport`]: each step builds its
+//! requests, reads the replies and changes the store only through the
+//! store's own transactions.
+
+use serde::Serialize;
+
+use super::api::{self, ErrorReply, InstrumentListing, RosterListing, UploadReply};
+use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::bundle::{
+    ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
+};
+use crate::instrument::Instrument;
+use crate::store::{InstrumentKey, RosterImport, Store, StoreError};
+
+/// What a [`sync`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Responses in the uploaded bundle (0: nothing was waiting).
+    pub uploaded: usize,
+    pub bundle_bytes: u64,
+    /// The receipt applied after the upload.
+    pub receipt: Option<ApplyReport>,
+    pub instruments_installed: Vec<InstrumentKey>,
+    /// Published instruments the device already had.
+    pub instruments_present: usize,
+    pub rosters: Vec<RosterFetched>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RosterFetched {
+    pub name: String,
+    pub import: RosterImport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{what}: cannot reach central: {source}")]
+    Transport {
+        what: &'static str,
+        #[source]
+        source: TransportError,
+    },
+    #[error(
+        "{what}: central refused the token (HTTP 401: {message}); check --token, or ask for a \
+         new one (`enumera central --db C.db token create --device DEVICE_ID`)"
+    )]
+    Unauthorized { what: &'static str, message: String },
+    #[error("{what}: refused by central (HTTP 403, {code}): {message}")]
+    Forbidden { what: &'static str, code: String, message: String },
+    #[error("{what}: central refused it (HTTP 400, {code}): {message}; nothing from it was stored")]
+    Rejected { what: &'static str, code: String, message: String },
+    #[error("{what}: too large for central (HTTP 413: {message})")]
+    TooLarge { what: &'static str, message: String },
+    #[error("{what}: not found at central (HTTP 404: {message}); is the URL right?")]
+    NotFound { what: &'static str, message: String },
+    #[error("{what}: central failed (HTTP {status}: {message}); try again later")]
+    Server { what: &'static str, status: u16, message: String },
+    #[error("{what}: unexpected reply from central: {reason}")]
+    Protocol { what: &'static str, reason: String },
+    #[error("writing the bundle: {0}")]
+    Bundle(#[from] BundleError),
+    #[error("central's receipt was not applied: {0}")]
+    Receipt(#[from] ReceiptError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// True when the same step may succeed if tried again unchanged (the
+    /// network or central failed, not the request).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Transport { .. } => true,
+            SyncError::Server { status, .. } => *status >= 500 || matches!(status, 408 | 429),
+            _ => false,
+        }
+    }
+}
+
+/// Uploads, applies the receipt, installs new instruments, imports rosters.
+/// Safe to run again after any failure: every step is idempotent.
+pub fn sync(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    if let Some(up) = upload(store, transport, token)? {
+        report.uploaded = up.responses;
+        report.bundle_bytes = up.bytes;
+        report.receipt = Some(up.receipt);
+    }
+    let (installed, present) = fetch_instruments(store, transport, token)?;
+    report.instruments_installed = installed;
+    report.instruments_present = present;
+    report.rosters = fetch_rosters(store, transport, token)?;
+    Ok(report)
+}
+
+/// What [`upload`] sent and the receipt it applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub responses: usize,
+    pub bytes: u64,
+    pub receipt: ApplyReport,
+}
+
+/// Bundles every response no receipt has acknowledged, uploads it and
+/// applies the receipt in the reply. `None` when nothing was waiting.
+pub fn upload(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Option<Uploaded>, SyncError> {
+    const WHAT: &str = "uploading the bundle";
+    let mut bundle = Vec::new();
+    let summary = write_bundle(store, &BundleOptions { since_receipt: true }, &mut bundle)?;
+    if summary.responses == 0 {
+        return Ok(None);
+    }
+    let mut request = request("POST", api::BUNDLES, token);
+    request.headers.push(("Content-Type".into(), "application/octet-stream".into()));
+    request.body = bundle;
+    let reply = exchange(transport, &request, WHAT)?;
+    let reply: UploadReply = json(&reply, WHAT)?;
+    let receipt = apply_receipt(store, reply.receipt.as_bytes())?;
+    Ok(Some(Uploaded { responses: summary.responses, bytes: summary.bytes, receipt }))
+}
+
+/// Fetches and applies the device's latest receipt (`None`: central holds
+/// nothing from it yet). For a device whose last upload lost its reply.
+pub fn fetch_receipt(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Option<ApplyReport>, SyncError> {
+    const WHAT: &str = "fetching the receipt";
+    match exchange(transport, &request("GET", api::RECEIPT, token), WHAT) {
+        Ok(reply) => Ok(Some(apply_receipt(store, &reply.body)?)),
+        Err(SyncError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Installs every published instrument the device lacks, each checked
+/// against the hash it was listed under. Returns those installed and the
+/// number already present.
+pub fn fetch_instruments(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<(Vec<InstrumentKey>, usize), SyncError> {
+    const WHAT: &str = "fetching instruments";
+    let reply = exchange(transport, &request("GET", api::INSTRUMENTS, token), WHAT)?;
+    let listed: Vec<InstrumentListing> = json(&reply, WHAT)?;
+    let have: std::collections::HashSet<String> =
+        store.instruments()?.into_iter().map(|i| i.key.hash).collect();
+    let (mut installed, mut present) = (Vec::new(), 0);
+    for listing in listed {
+        if have.contains(&listing.hash) {
+            present += 1;
+            continue;
+        }
+        if !api::valid_hash(&listing.hash) {
+            return Err(protocol(
+                WHAT,
+                format!("instrument hash {:?} is not a SHA-256", listing.hash),
+            ));
+        }
+        let reply = exchange(
+            transport,
+            &request("GET", &api::instrument_path(&listing.hash), token),
+            WHAT,
+        )?;
+        let instrument = Instrument::from_json(&reply.body).map_err(|e| {
+            protocol(WHAT, format!("instrument {} is not readable: {e}", listing.form_id))
+        })?;
+        if instrument.hash() != listing.hash {
+            return Err(protocol(
+                WHAT,
+                format!(
+                    "instrument {} version {:?} arrived with hash {}, listed as {}",
+                    listing.form_id,
+                    listing.version,
+                    instrument.hash(),
+                    listing.hash
+                ),
+            ));
+        }
+        installed.push(store.install_instrument(&instrument)?);
+    }
+    Ok((installed, present))
+}
+
+/// Imports every roster central publishes (idempotent: unchanged rows are
+/// counted, never duplicated).
+pub fn fetch_rosters(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Vec<RosterFetched>, SyncError> {
+    const WHAT: &str = "fetching rosters";
+    let reply = exchange(transport, &request("GET", api::ROSTERS, token), WHAT)?;
+    let listed: Vec<RosterListing> = json(&reply, WHAT)?;
+    let mut fetched = Vec::new();
+    for listing in listed {
+        if !api::valid_roster_name(&listing.name) {
+            return Err(protocol(WHAT, format!("roster name {:?} is not allowed", listing.name)));
+        }
+        let reply =
+            exchange(transport, &request("GET", &api::roster_path(&listing.name), token), WHAT)?;
+        let sha = crate::bundle::hex(&<sha2::Sha256 as sha2::Digest>::digest(&reply.body));
+        if sha != listing.sha256 {
+            return Err(protocol(
+                WHAT,
+                format!(
+                    "roster {} arrived with hash {sha}, listed as {}",
+                    listing.name, listing.sha256
+                ),
+            ));
+        }
+        let import = store.import_roster(&reply.body)?;
+        fetched.push(RosterFetched { name: listing.name, import });
+    }
+    Ok(fetched)
+}
+
+fn request(method: &str, path: &str, token: &str) -> HttpRequest {
+    HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Accept".into(), "application/json".into()),
+        ],
+        body: Vec::new(),
+    }
+}
+
+fn protocol(what: &'static str, reason: String) -> SyncError {
+    SyncError::Protocol { what, reason }
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    reply: &HttpResponse,
+    what: &'static str,
+) -> Result<T, SyncError> {
+    serde_json::from_slice(&reply.body).map_err(|e| protocol(what, format!("bad JSON: {e}")))
+}
+
+/// Sends a request and turns every non-2xx status into its error.
+fn exchange(
+    transport: &dyn Transport,
+    request: &HttpRequest,
+    what: &'static str,
+) -> Result<HttpResponse, SyncError> {
+    let reply = transport.send(request).map_err(|source| SyncError::Transport { what, source })?;
+    if (200..300).contains(&reply.status) {
+        return Ok(reply);
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorReply>(&reply.body) {
+        Ok(e) => (e.error, e.message),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&reply.body);
+            (String::new(), text.chars().take(300).collect())
+        }
+    };
+    Err(match reply.status {
+        400 => SyncError::Rejected { what, code, message },
+        401 => SyncError::Unauthorized { what, message },
+        403 => SyncError::Forbidden { what, code, message },
+        404 => SyncError::NotFound { what, message },
+        413 => SyncError::TooLarge { what, message },
+        status => SyncError::Server { what, status, message },
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,215 @@
+//! The client against a scripted central in memory: what it sends, and what
+//! each reply does to the store.
+
+use std::cell::RefCell;
+
+use super::*;
+use crate::bundle::test_support::device_with;
+use crate::bundle::{Receipt, ReceiptEntry, read_bundle};
+use crate::remote::TransportErrorKind;
+use crate::store::test_support::instrument;
+
+const SEED: [u8; 32] = [7; 32];
+
+/// Answers like central: a verified upload gets a receipt for every entry
+/// in it, unless `fail_upload` says how to fail instead.
+#[derive(Default)]
+struct FakeCentral {
+    sent: RefCell<Vec<HttpRequest>>,
+    fail_upload: Option<Result<(u16, &'static str), TransportErrorKind>>,
+    instruments: Vec<(InstrumentListing, Vec<u8>)>,
+    rosters: Vec<(RosterListing, Vec<u8>)>,
+}
+
+fn reply(status: u16, body: impl Into<Vec<u8>>) -> Result<HttpResponse, TransportError> {
+    Ok(HttpResponse { status, headers: Vec::new(), body: body.into() })
+}
+
+impl Transport for FakeCentral {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.sent.borrow_mut().push(request.clone());
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", api::BUNDLES) => match self.fail_upload {
+                Some(Err(kind)) => Err(TransportError { kind, message: "connection reset".into() }),
+                Some(Ok((status, body))) => reply(status, body),
+                None => {
+                    let bundle = read_bundle(&request.body).expect("client sends valid bundles");
+                    let receipt = Receipt {
+                        format: crate::bundle::receipt::RECEIPT_FORMAT.into(),
+                        central_public_key: String::new(),
+                        device_id: bundle.manifest.device_id.clone(),
+                        device_public_key: bundle.manifest.device_public_key.clone(),
+                        issued_at: "2026-01-01T00:00:00Z".into(),
+                        entries: bundle
+                            .manifest
+                            .entries
+                            .iter()
+                            .map(|e| ReceiptEntry {
+                                seq: e.seq,
+                                instance_id: e.instance_id.clone(),
+                                entry_hash: e.entry_hash.clone(),
+                            })
+                            .collect(),
+                    }
+                    .sign(&SEED);
+                    let body = UploadReply {
+                        receipt: String::from_utf8(receipt.file).expect("utf-8"),
+                        report: serde_json::Value::Null,
+                    };
+                    reply(200, serde_json::to_vec(&body).expect("json"))
+                }
+            },
+            ("GET", api::INSTRUMENTS) => {
+                let list: Vec<_> = self.instruments.iter().map(|(l, _)| l.clone()).collect();
+                reply(200, serde_json::to_vec(&list).expect("json"))
+            }
+            ("GET", api::ROSTERS) => {
+                let list: Vec<_> = self.rosters.iter().map(|(l, _)| l.clone()).collect();
+                reply(200, serde_json::to_vec(&list).expect("json"))
+            }
+            ("GET", path) => {
+                let found = self
+                    .instruments
+                    .iter()
+                    .find(|(l, _)| api::instrument_path(&l.hash) == path)
+                    .map(|(_, b)| b)
+                    .or_else(|| {
+                        self.rosters
+                            .iter()
+                            .find(|(l, _)| api::roster_path(&l.name) == path)
+                            .map(|(_, b)| b)
+                    });
+                match found {
+                    Some(body) => reply(200, body.clone()),
+                    None => reply(404, r#"{"error":"not_found","message":"no such thing"}"#),
+                }
+            }
+            _ => reply(405, "method not allowed"),
+        }
+    }
+}
+
+fn unsent(store: &Store) -> usize {
+    store.outbox(0, true).expect("outbox").len()
+}
+
+#[test]
+fn sync_uploads_then_marks_sent_only_what_the_receipt_covers() {
+    let (_dir, mut store, ids) = device_with(3);
+    let central = FakeCentral::default();
+    let report = sync(&mut store, &central, "tok").expect("sync");
+    assert_eq!(report.uploaded, 3);
+    assert_eq!(report.receipt.as_ref().map(|r| r.marked.len()), Some(3));
+    assert_eq!(unsent(&store), 0);
+    let sent = central.sent.borrow();
+    assert_eq!(sent[0].path, api::BUNDLES);
+    assert!(sent[0].headers.contains(&("Authorization".into(), "Bearer tok".into())));
+    assert_eq!(read_bundle(&sent[0].body).expect("bundle").responses.len(), ids.len());
+    drop(sent);
+
+    // Nothing waiting: the next sync uploads nothing.
+    let again = sync(&mut store, &central, "tok").expect("sync again");
+    assert_eq!(again.uploaded, 0);
+    assert!(central.sent.borrow().iter().filter(|r| r.path == api::BUNDLES).count() == 1);
+}
+
+#[test]
+fn a_failed_upload_marks_nothing_and_a_retry_resends_everything() {
+    let (_dir, mut store, _) = device_with(2);
+    for failure in [Err(TransportErrorKind::Interrupted), Ok((500, "boom")), Ok((408, "slow"))] {
+        let central = FakeCentral { fail_upload: Some(failure), ..Default::default() };
+        let err = sync(&mut store, &central, "tok").expect_err("upload fails");
+        assert!(err.is_retryable(), "{err}");
+        assert_eq!(unsent(&store), 2, "nothing marked sent after {err}");
+    }
+    let report = sync(&mut store, &FakeCentral::default(), "tok").expect("retry");
+    assert_eq!(report.uploaded, 2);
+    assert_eq!(unsent(&store), 0);
+}
+
+#[test]
+fn refusals_map_to_errors_people_can_act_on() {
+    let cases: [(u16, &str, &str); 5] = [
+        (401, r#"{"error":"bad_token","message":"unknown token"}"#, "refused the token"),
+        (403, r#"{"error":"other_device","message":"bundle of device X"}"#, "bundle of device X"),
+        (400, r#"{"error":"bad_signature","message":"bad signature"}"#, "bad_signature"),
+        (413, "too big", "413"),
+        (404, "", "404"),
+    ];
+    for (status, body, expected) in cases {
+        let (_dir, mut store, _) = device_with(1);
+        let central = FakeCentral { fail_upload: Some(Ok((status, body))), ..Default::default() };
+        let err = sync(&mut store, &central, "tok").expect_err("refused");
+        assert!(err.to_string().contains(expected), "{status}: {err}");
+        assert!(!err.is_retryable(), "{status} is not retryable");
+        assert_eq!(unsent(&store), 1);
+    }
+}
+
+#[test]
+fn instruments_are_installed_once_and_checked_against_their_hash() {
+    let (_dir, mut store, _) = device_with(0);
+    let new = instrument("g", "2", &["x"]);
+    let listing = |i: &Instrument| InstrumentListing {
+        form_id: i.form_id.clone(),
+        version: i.version.clone(),
+        hash: i.hash(),
+        title: i.title.clone(),
+        published_at: String::new(),
+    };
+    let central = FakeCentral {
+        instruments: vec![(listing(&new), new.canonical_json())],
+        ..Default::default()
+    };
+    let report = sync(&mut store, &central, "tok").expect("sync");
+    assert_eq!(report.instruments_installed.len(), 1);
+    let report = sync(&mut store, &central, "tok").expect("sync again");
+    assert_eq!((report.instruments_installed.len(), report.instruments_present), (0, 1));
+
+    // Content that does not match the listed hash is refused.
+    let other = instrument("h", "1", &["y"]);
+    let central = FakeCentral {
+        instruments: vec![(listing(&other), instrument("h", "1", &["z"]).canonical_json())],
+        ..Default::default()
+    };
+    let err = sync(&mut store, &central, "tok").expect_err("hash mismatch");
+    assert!(matches!(err, SyncError::Protocol { .. }), "{err}");
+    assert!(store.instruments().expect("list").iter().all(|i| i.key.form_id != "h"));
+}
+
+#[test]
+fn rosters_are_imported_and_bad_names_or_hashes_refused() {
+    let (_dir, mut store, _) = device_with(0);
+    let roster = br#"{"participants":[{"id":"MZ-001","display":{"lga":"Maputo"}}]}"#.to_vec();
+    let listing = |name: &str, body: &[u8]| RosterListing {
+        name: name.into(),
+        sha256: crate::bundle::hex(&<sha2::Sha256 as sha2::Digest>::digest(body)),
+        participants: 1,
+        published_at: String::new(),
+    };
+    let central = FakeCentral {
+        rosters: vec![(listing("round-1", &roster), roster.clone())],
+        ..Default::default()
+    };
+    let report = sync(&mut store, &central, "tok").expect("sync");
+    assert_eq!(report.rosters[0].import.added, 1);
+    let report = sync(&mut store, &central, "tok").expect("sync again");
+    assert_eq!(report.rosters[0].import.unchanged, 1);
+
+    let central = FakeCentral {
+        rosters: vec![(listing("../etc", &roster), roster.clone())],
+        ..Default::default()
+    };
+    assert!(matches!(sync(&mut store, &central, "tok"), Err(SyncError::Protocol { .. })));
+    let mut tampered = listing("round-2", &roster);
+    tampered.sha256 = "0".repeat(64);
+    let central = FakeCentral { rosters: vec![(tampered, roster)], ..Default::default() };
+    assert!(matches!(sync(&mut store, &central, "tok"), Err(SyncError::Protocol { .. })));
+}
+
+#[test]
+fn a_missing_receipt_is_none_not_an_error() {
+    let (_dir, mut store, _) = device_with(1);
+    let central = FakeCentral::default();
+    assert_eq!(fetch_receipt(&mut store, &central, "tok").expect("fetch"), None);
+}

@@ -1,0 +1,22 @@
+//! Sync with central over HTTP, without doing any I/O here: core builds each
+//! request and reads each reply; a [`Transport`] (the CLI's blocking client,
+//! OkHttp or URLSession in the apps through the bindings) moves the bytes.
+//! Core never opens a socket and has no async.
+//!
+//! A sync ([`sync`]) is a sequence of idempotent steps: upload the
+//! unacknowledged responses as one bundle, apply the receipt that comes
+//! back (the only thing that marks responses sent), install published
+//! instruments that are new, import the rosters. An interruption at any
+//! point leaves the device as it was before that step; running `sync` again
+//! resends the same responses and central, whose ingest is idempotent,
+//! keeps each once.
+
+pub mod api;
+mod client;
+mod transport;
+
+pub use client::{
+    RosterFetched, SyncError, SyncReport, Uploaded, fetch_instruments, fetch_receipt,
+    fetch_rosters, sync, upload,
+};
+pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
