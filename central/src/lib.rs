@@ -22,6 +22,7 @@
 
 mod backend;
 mod error;
+pub mod export;
 mod report;
 mod sqlite;
 

@@ -59,6 +59,8 @@ pub enum CentralCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Export for analysis: CSV/XLSX/JSON tables, codebook, Stata/SPSS files, report.
+    Export(crate::central_export::ExportArgs),
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
@@ -200,6 +202,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 receipt.receipt.entries.len()
             );
         }
+        CentralCommand::Export(export) => crate::central_export::run(db, export)?,
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;

@@ -5,6 +5,7 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod central;
+mod central_export;
 mod device;
 mod fill;
 mod device_sync;

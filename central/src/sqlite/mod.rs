@@ -3,6 +3,7 @@
 //! acknowledged must be on disk), foreign keys on; schema version in
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
+mod export;
 mod ingest;
 mod status;
 
