@@ -58,14 +58,17 @@ fn instrument() -> Instrument {
         })
         .collect();
     let choice = |n: &str| serde_json::json!({"name": n, "label": {"English (en)": n.to_uppercase()}, "row": 2});
+    let scale: Vec<serde_json::Value> = ["1", "2", "3", "4", "5"].map(choice).to_vec();
+    let channels: Vec<serde_json::Value> =
+        ["call", "email", "visit", "event", "other"].map(choice).to_vec();
     let json = serde_json::json!({
         "model_version": enumera_core::instrument::model::MODEL_VERSION,
         "form_id": "bench", "version": "1", "title": "Bench", "root_name": "data",
         "languages": ["English (en)", "Portuguese (pt)"], "settings": {},
         "children": groups,
         "choices": {
-            "scale": {"choices": ["1", "2", "3", "4", "5"].map(choice)},
-            "channels": {"choices": ["call", "email", "visit", "event", "other"].map(choice)},
+            "scale": {"choices": scale},
+            "channels": {"choices": channels},
         },
     });
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
@@ -75,10 +78,14 @@ fn instrument() -> Instrument {
 fn values(rng: &mut Rng) -> Vec<String> {
     (0..QUESTIONS)
         .map(|i| match kind(i) {
-            "geopoint" => format!("-19.{} 34.{} {} 5", rng.below(99999), rng.below(99999), rng.below(200)),
+            "geopoint" => {
+                format!("-19.{} 34.{} {} 5", rng.below(99999), rng.below(99999), rng.below(200))
+            }
             "integer" => rng.below(1000).to_string(),
             "select_one" => (1 + rng.below(5)).to_string(),
-            "select_multiple" => ["call", "email visit", "event", "call other"][rng.below(4)].into(),
+            "select_multiple" => {
+                ["call", "email visit", "event", "call other"][rng.below(4)].into()
+            }
             "text" => format!("Answer {} about sanitation, with a comma", rng.below(1_000_000)),
             _ => format!("{}.{}", rng.below(100), rng.below(100)),
         })
@@ -163,7 +170,9 @@ fn populate(db: &Path, n: usize) {
             let content = serde_json::to_string(&content).expect("json");
             let content_hash = hex_sha(content.as_bytes());
             let entry_hash = format!("e{seq}");
-            entry.execute(params![seq as i64, entry_hash, content_hash, id, content]).expect("entry");
+            entry
+                .execute(params![seq as i64, entry_hash, content_hash, id, content])
+                .expect("entry");
             response
                 .execute(params![id, content_hash, seq as i64, entry_hash, participant, round, xml])
                 .expect("response");

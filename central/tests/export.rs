@@ -24,17 +24,20 @@ fn text(en: &str, pt: &str, bn: &str) -> serde_json::Value {
 
 /// The study form: version 2 adds `staff`. `keys`: researcher recipients.
 fn form(form_id: &str, version: &str, keys: &[&str]) -> Instrument {
-    let q = |name: &str, ty: &str, label: serde_json::Value| {
-        serde_json::json!({"name": name, "kind": {"kind": "question", "type": ty}, "row": 2, "label": label})
-    };
+    let q = |name: &str, ty: &str, label: serde_json::Value| serde_json::json!({"name": name, "kind": {"kind": "question", "type": ty}, "row": 2, "label": label});
     let mut name = q("name", "text", text("Name", "Nome", "নাম"));
     name["pii"] = true.into();
-    let mut score = q("score", "select_one", text("Planning capacity", "Capacidade de planeamento", "পরিকল্পনা সক্ষমতা"));
+    let mut score = q(
+        "score",
+        "select_one",
+        text("Planning capacity", "Capacidade de planeamento", "পরিকল্পনা সক্ষমতা"),
+    );
     score["kind"]["list"] = "scale".into();
     score["bind"] = serde_json::json!({"relevant": "${name} != ''", "constraint": ". != '0'"});
     let mut channels = q("channels", "select_multiple", text("Channels", "Canais", "মাধ্যম"));
     channels["kind"]["list"] = "channels".into();
-    let mut kind = q("kind", "select_one", text("Kind of change", "Tipo de mudança", "পরিবর্তনের ধরন"));
+    let mut kind =
+        q("kind", "select_one", text("Kind of change", "Tipo de mudança", "পরিবর্তনের ধরন"));
     kind["kind"]["list"] = "kinds".into();
     let mut children = vec![
         name,
@@ -46,11 +49,13 @@ fn form(form_id: &str, version: &str, keys: &[&str]) -> Instrument {
             "children": [q("desc", "text", text("Description", "Descrição", "বিবরণ")), kind]}),
     ];
     if version == "2" {
-        children.push(q("staff", "integer", text("Staff assigned", "Pessoal afectado", "নিযুক্ত কর্মী")));
+        children.push(q(
+            "staff",
+            "integer",
+            text("Staff assigned", "Pessoal afectado", "নিযুক্ত কর্মী"),
+        ));
     }
-    let choice = |name: &str, en: &str, pt: &str, bn: &str| {
-        serde_json::json!({"name": name, "label": text(en, pt, bn), "row": 2})
-    };
+    let choice = |name: &str, en: &str, pt: &str, bn: &str| serde_json::json!({"name": name, "label": text(en, pt, bn), "row": 2});
     let json = serde_json::json!({
         "model_version": enumera_core::instrument::model::MODEL_VERSION,
         "form_id": form_id, "version": version, "title": "Study form", "root_name": "data",
@@ -81,7 +86,8 @@ fn escape(s: &str) -> String {
 }
 
 fn xml(form_id: &str, version: &str, id: &str, a: &Answers<'_>) -> String {
-    let mut x = format!("<data id=\"{form_id}\" version=\"{version}\"><name>{}</name>", escape(a.name));
+    let mut x =
+        format!("<data id=\"{form_id}\" version=\"{version}\"><name>{}</name>", escape(a.name));
     if let Some(s) = a.score {
         x += &format!("<cap><score>{s}</score></cap>");
     }
@@ -142,69 +148,105 @@ fn fixture() -> Fixture {
     let mut ids = HashMap::new();
     ids.insert(
         "r1",
-        respond(&mut store, &keys[0], "MZ-0042", 1, &Answers {
-            name: "Ana Matsinhe",
-            score: Some("1"),
-            channels: Some("call visit"),
-            place: "-19.84 34.84 12.5 4.0",
-            changes: &[("Budget line, \"FSM\" 2027", "budget"), ("Plan\nadopted", "plan")],
-            staff: None,
-        }),
+        respond(
+            &mut store,
+            &keys[0],
+            "MZ-0042",
+            1,
+            &Answers {
+                name: "Ana Matsinhe",
+                score: Some("1"),
+                channels: Some("call visit"),
+                place: "-19.84 34.84 12.5 4.0",
+                changes: &[("Budget line, \"FSM\" 2027", "budget"), ("Plan\nadopted", "plan")],
+                staff: None,
+            },
+        ),
     );
     ids.insert(
         "r2",
-        respond(&mut store, &keys[1], "MZ-0042", 2, &Answers {
-            name: "Ana Matsinhe",
-            score: Some("na"),
-            channels: None,
-            place: "-19.85 34.85 10 3",
-            changes: &[],
-            staff: Some("4"),
-        }),
+        respond(
+            &mut store,
+            &keys[1],
+            "MZ-0042",
+            2,
+            &Answers {
+                name: "Ana Matsinhe",
+                score: Some("na"),
+                channels: None,
+                place: "-19.85 34.85 10 3",
+                changes: &[],
+                staff: Some("4"),
+            },
+        ),
     );
     ids.insert(
         "r3",
-        respond(&mut store, &keys[0], "BD-0007", 1, &Answers {
-            name: "Rahim",
-            score: Some("2"),
-            channels: Some("visit"),
-            place: "23.16 89.20 8 6",
-            changes: &[],
-            staff: None,
-        }),
+        respond(
+            &mut store,
+            &keys[0],
+            "BD-0007",
+            1,
+            &Answers {
+                name: "Rahim",
+                score: Some("2"),
+                channels: Some("visit"),
+                place: "23.16 89.20 8 6",
+                changes: &[],
+                staff: None,
+            },
+        ),
     );
     ids.insert(
         "r4",
-        respond(&mut store, &keys[2], "BD-0007", 1, &Answers {
-            name: "Rahim",
-            score: Some("2"),
-            channels: Some("call"),
-            place: "23.16 89.20 8 6",
-            changes: &[("Sealed desc", "plan")],
-            staff: None,
-        }),
+        respond(
+            &mut store,
+            &keys[2],
+            "BD-0007",
+            1,
+            &Answers {
+                name: "Rahim",
+                score: Some("2"),
+                channels: Some("call"),
+                place: "23.16 89.20 8 6",
+                changes: &[("Sealed desc", "plan")],
+                staff: None,
+            },
+        ),
     );
     ids.insert(
         "r5",
-        respond(&mut store, &keys[3], "BD-0007", 2, &Answers {
-            name: "Rahim",
-            score: Some("1"),
-            channels: None,
-            place: "1 2 3 4",
-            changes: &[],
-            staff: None,
-        }),
+        respond(
+            &mut store,
+            &keys[3],
+            "BD-0007",
+            2,
+            &Answers {
+                name: "Rahim",
+                score: Some("1"),
+                channels: None,
+                place: "1 2 3 4",
+                changes: &[],
+                staff: None,
+            },
+        ),
     );
     ids.insert(
         "r6",
-        respond(&mut store, &keys[0], "MZ-0099", 1, &Answers {
-            name: "Tampered",
-            score: Some("1"),
-            channels: None,
-            place: "1 2 3 4",
-            changes: &[],
-            staff: None,
-        }),
+        respond(
+            &mut store,
+            &keys[0],
+            "MZ-0099",
+            1,
+            &Answers {
+                name: "Tampered",
+                score: Some("1"),
+                channels: None,
+                place: "1 2 3 4",
+                changes: &[],
+                staff: None,
+            },
+        ),
     );
     let mut bundle = Vec::new();
     write_bundle(&store, &BundleOptions { since_receipt: false }, &mut bundle).expect("bundle");
@@ -269,8 +311,18 @@ fn csv_tables_hold_every_value_linked_by_keys() {
     assert_eq!(rows.len(), 3, "r1, r2 (version 2), r3; not the tampered r6");
     // Versions merged: the union of columns; v2's `staff` at the end.
     assert_eq!(header.last().map(String::as_str), Some("staff"));
-    for col in ["cap-score", "channels", "channels/call", "channels/visit", "place-Latitude",
-        "place-Longitude", "place-Altitude", "place-Accuracy", "meta-participant", "meta-round"] {
+    for col in [
+        "cap-score",
+        "channels",
+        "channels/call",
+        "channels/visit",
+        "place-Latitude",
+        "place-Longitude",
+        "place-Altitude",
+        "place-Accuracy",
+        "meta-participant",
+        "meta-round",
+    ] {
         assert!(header.contains(&col.to_string()), "{col} missing from {header:?}");
     }
     assert!(!header.iter().any(|h| h == "name"), "personal data exported: {header:?}");
@@ -286,12 +338,34 @@ fn csv_tables_hold_every_value_linked_by_keys() {
             assert_eq!(r[*k], *v, "column {k}");
         }
     };
-    expect(r1, &[("meta-round", "1"), ("meta-form_version", "1"), ("meta-enumerator", "enum-7"),
-        ("cap-score", "1"), ("channels", "call visit"), ("channels/call", "1"), ("channels/visit", "1"),
-        ("place-Latitude", "-19.84"), ("place-Longitude", "34.84"), ("place-Altitude", "12.5"),
-        ("place-Accuracy", "4.0"), ("staff", "")]);
-    expect(r3, &[("meta-round", "1"), ("cap-score", "2"), ("channels", "visit"),
-        ("channels/call", "0"), ("channels/visit", "1"), ("place-Latitude", "23.16")]);
+    expect(
+        r1,
+        &[
+            ("meta-round", "1"),
+            ("meta-form_version", "1"),
+            ("meta-enumerator", "enum-7"),
+            ("cap-score", "1"),
+            ("channels", "call visit"),
+            ("channels/call", "1"),
+            ("channels/visit", "1"),
+            ("place-Latitude", "-19.84"),
+            ("place-Longitude", "34.84"),
+            ("place-Altitude", "12.5"),
+            ("place-Accuracy", "4.0"),
+            ("staff", ""),
+        ],
+    );
+    expect(
+        r3,
+        &[
+            ("meta-round", "1"),
+            ("cap-score", "2"),
+            ("channels", "visit"),
+            ("channels/call", "0"),
+            ("channels/visit", "1"),
+            ("place-Latitude", "23.16"),
+        ],
+    );
     assert!(!r1["meta-submitted"].is_empty() && !r1["meta-received"].is_empty());
 
     let (rh, reps) = read(&out.path().join("study-changes.csv"));
@@ -357,12 +431,16 @@ fn labels_in_each_language() {
         (BN, "কম", "প্রযোজ্য নয়", "বাজেট"),
     ] {
         let out = common::tempdir();
-        run(&f, out.path(), ExportOptions {
-            labels: true,
-            lang: Some(lang.into()),
-            identity: identity(),
-            ..Default::default()
-        });
+        run(
+            &f,
+            out.path(),
+            ExportOptions {
+                labels: true,
+                lang: Some(lang.into()),
+                identity: identity(),
+                ..Default::default()
+            },
+        );
         let (_, rows) = read(&out.path().join("study.csv"));
         assert_eq!(row(&rows, &f.ids["r1"])["cap-score"], low, "{lang}");
         assert_eq!(row(&rows, &f.ids["r2"])["cap-score"], na, "{lang}");
@@ -373,8 +451,13 @@ fn labels_in_each_language() {
     }
     let central = Central::open(&f.db).expect("open");
     let out = common::tempdir();
-    let err = export(central.store(), &ExportOptions { lang: Some("fr".into()), ..Default::default() }, out.path(), &mut |_, _| {})
-        .unwrap_err();
+    let err = export(
+        central.store(),
+        &ExportOptions { lang: Some("fr".into()), ..Default::default() },
+        out.path(),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("\"fr\"") && err.to_string().contains(PT), "{err}");
 }
 
@@ -382,7 +465,11 @@ fn labels_in_each_language() {
 fn personal_data_only_when_asked() {
     let f = fixture();
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { include_pii: true, identity: identity(), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions { include_pii: true, identity: identity(), ..Default::default() },
+    );
     let (_, rows) = read(&out.path().join("study.csv"));
     let r1 = row(&rows, &f.ids["r1"]);
     assert_eq!(r1["name"], "Ana Matsinhe");
@@ -393,7 +480,16 @@ fn personal_data_only_when_asked() {
 
     // Without --include-pii nothing personal appears anywhere in the export.
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { identity: identity(), panel: true, format: Some(Format::Json), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions {
+            identity: identity(),
+            panel: true,
+            format: Some(Format::Json),
+            ..Default::default()
+        },
+    );
     for entry in std::fs::read_dir(out.path()).expect("dir") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("read");
@@ -407,7 +503,11 @@ fn personal_data_only_when_asked() {
 fn panel_has_one_row_per_participant_and_round() {
     let f = fixture();
     let out = common::tempdir();
-    let summary = run(&f, out.path(), ExportOptions { identity: identity(), panel: true, ..Default::default() });
+    let summary = run(
+        &f,
+        out.path(),
+        ExportOptions { identity: identity(), panel: true, ..Default::default() },
+    );
     let (header, rows) = read(&out.path().join("panel.csv"));
     assert_eq!(rows.len(), 3, "MZ-0042 rounds 1 and 2, BD-0007 round 1 (r5 unopened, r6 tampered)");
     assert_eq!(summary.panel_rows, 3);
@@ -415,7 +515,9 @@ fn panel_has_one_row_per_participant_and_round() {
     let p1 = &row(&study, &f.ids["r1"])["meta-participant"];
     let p2 = &row(&study, &f.ids["r3"])["meta-participant"];
     let find = |p: &str, round: &str| {
-        rows.iter().find(|r| r["participant"] == p && r["round"] == round).unwrap_or_else(|| panic!("no {p} {round}"))
+        rows.iter()
+            .find(|r| r["participant"] == p && r["round"] == round)
+            .unwrap_or_else(|| panic!("no {p} {round}"))
     };
     // Two forms share question names: the panel prefixes them with the form id.
     assert!(header.contains(&"study-cap-score".to_string()), "{header:?}");
@@ -435,7 +537,11 @@ fn xlsx_and_json_hold_the_same_rows() {
     use calamine::{Reader, open_workbook_auto};
     let f = fixture();
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { format: Some(Format::Xlsx), identity: identity(), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions { format: Some(Format::Xlsx), identity: identity(), ..Default::default() },
+    );
     let mut book = open_workbook_auto(out.path().join("study.xlsx")).expect("xlsx");
     assert_eq!(book.sheet_names(), vec!["study".to_string(), "study-changes".to_string()]);
     let range = book.worksheet_range("study-changes").expect("sheet");
@@ -443,9 +549,14 @@ fn xlsx_and_json_hold_the_same_rows() {
     assert_eq!(range.get((1, 2)).map(|c| c.to_string()), Some("Budget line, \"FSM\" 2027".into()));
 
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { format: Some(Format::Json), identity: identity(), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions { format: Some(Format::Json), identity: identity(), ..Default::default() },
+    );
     let text = std::fs::read_to_string(out.path().join("study.jsonl")).expect("jsonl");
-    let docs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let docs: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
     assert_eq!(docs.len(), 3);
     let d1 = docs.iter().find(|d| d["KEY"] == f.ids["r1"].as_str()).expect("r1");
     assert_eq!(d1["data"]["cap"]["score"], "1");
@@ -458,19 +569,27 @@ fn xlsx_and_json_hold_the_same_rows() {
 fn since_and_version_filters() {
     let f = fixture();
     let out = common::tempdir();
-    let s = run(&f, out.path(), ExportOptions {
-        filter: Filter { form: Some("study".into()), version: Some("2".into()), since: None },
-        ..Default::default()
-    });
+    let s = run(
+        &f,
+        out.path(),
+        ExportOptions {
+            filter: Filter { form: Some("study".into()), version: Some("2".into()), since: None },
+            ..Default::default()
+        },
+    );
     assert_eq!(s.responses, 1);
     let (header, rows) = read(&out.path().join("study.csv"));
     assert_eq!(rows[0]["KEY"], f.ids["r2"]);
     assert!(header.contains(&"staff".to_string()));
     assert!(!out.path().join("sealed.csv").exists());
-    let s = run(&f, out.path(), ExportOptions {
-        filter: Filter { since: Some("2999-01-01".into()), ..Default::default() },
-        ..Default::default()
-    });
+    let s = run(
+        &f,
+        out.path(),
+        ExportOptions {
+            filter: Filter { since: Some("2999-01-01".into()), ..Default::default() },
+            ..Default::default()
+        },
+    );
     assert_eq!(s.responses, 0);
 }
 
@@ -479,7 +598,11 @@ fn since_and_version_filters() {
 fn stata_and_spss_files_label_every_variable() {
     let f = fixture();
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { format: Some(Format::Stata), identity: identity(), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions { format: Some(Format::Stata), identity: identity(), ..Default::default() },
+    );
     let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
     let sections: Vec<&str> = dofile.split("* ---- ").skip(1).collect();
     assert_eq!(sections.len(), 4, "study, study-changes, sealed, sealed-changes");
@@ -502,7 +625,10 @@ fn stata_and_spss_files_label_every_variable() {
             }
         }
         for n in &names {
-            assert!(n.len() <= 32 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{n}");
+            assert!(
+                n.len() <= 32 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{n}"
+            );
             assert!(labelled.contains(n), "{n} has no variable label");
         }
         assert!(!names.is_empty());
@@ -510,7 +636,10 @@ fn stata_and_spss_files_label_every_variable() {
     assert!(dofile.contains("label define l_scale .a `\"Not applicable\"', add"), "{dofile}");
     // The mapping to the CSV names is in the codebook.
     let (_, codebook) = read(&out.path().join("codebook.csv"));
-    let score = codebook.iter().find(|r| r["variable"] == "cap-score" && r["table"] == "study").expect("score");
+    let score = codebook
+        .iter()
+        .find(|r| r["variable"] == "cap-score" && r["table"] == "study")
+        .expect("score");
     assert_eq!(score["stata_name"], "score");
     assert_eq!(score["relevant"], "${name} != ''");
     assert_eq!(score["constraint"], ". != '0'");
@@ -521,15 +650,27 @@ fn stata_and_spss_files_label_every_variable() {
     assert_eq!(score["versions"], "1 2");
 
     let out = common::tempdir();
-    run(&f, out.path(), ExportOptions { format: Some(Format::Spss), identity: identity(), ..Default::default() });
+    run(
+        &f,
+        out.path(),
+        ExportOptions { format: Some(Format::Spss), identity: identity(), ..Default::default() },
+    );
     let sps = std::fs::read_to_string(out.path().join("export.sps")).expect("sps");
     for section in sps.split("GET DATA").skip(1) {
-        let vars_block = section.split("/VARIABLES=").nth(1).and_then(|s| s.split("\n.\n").next()).expect("variables");
-        let vars: Vec<&str> = vars_block.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        let vars_block = section
+            .split("/VARIABLES=")
+            .nth(1)
+            .and_then(|s| s.split("\n.\n").next())
+            .expect("variables");
+        let vars: Vec<&str> =
+            vars_block.lines().filter_map(|l| l.split_whitespace().next()).collect();
         let labels = section.split("VARIABLE LABELS").nth(1).expect("labels");
         for v in &vars {
             assert!(v.len() <= 64 && !v.starts_with(|c: char| c.is_ascii_digit()), "{v}");
-            assert!(labels.lines().any(|l| l.split_whitespace().next() == Some(v)), "{v} unlabelled");
+            assert!(
+                labels.lines().any(|l| l.split_whitespace().next() == Some(v)),
+                "{v} unlabelled"
+            );
         }
         for line in section.lines() {
             assert_eq!(line.matches('\'').count() % 2, 0, "unbalanced quotes: {line}");
@@ -584,19 +725,21 @@ fn python_with_pandas() -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
     let venv = cache.join("venv-pandas");
     let python = venv.join("bin/python");
-    let has_pandas =
-        |p: &Path| Command::new(p).args(["-c", "import pandas"]).status().is_ok_and(|s| s.success());
+    let has_pandas = |p: &Path| {
+        Command::new(p).args(["-c", "import pandas"]).status().is_ok_and(|s| s.success())
+    };
     if python.exists() && has_pandas(&python) {
         return Some(python);
     }
     // Another test process may be making it too: make it under a unique name, then move.
     let _ = std::fs::create_dir_all(&cache);
     let tmp = cache.join(format!("venv-pandas.tmp{}", std::process::id()));
-    let ok = Command::new("python3").args(["-m", "venv"]).arg(&tmp).status().is_ok_and(|s| s.success())
-        && Command::new(tmp.join("bin/pip"))
-            .args(["install", "--quiet", "pandas"])
-            .status()
-            .is_ok_and(|s| s.success());
+    let ok =
+        Command::new("python3").args(["-m", "venv"]).arg(&tmp).status().is_ok_and(|s| s.success())
+            && Command::new(tmp.join("bin/pip"))
+                .args(["install", "--quiet", "pandas"])
+                .status()
+                .is_ok_and(|s| s.success());
     assert!(ok, "could not install pandas into {} (network?)", tmp.display());
     if std::fs::rename(&tmp, &venv).is_err() {
         let _ = std::fs::remove_dir_all(&tmp);

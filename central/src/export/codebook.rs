@@ -71,8 +71,17 @@ pub fn write(
         if l.is_empty() { prefix.to_string() } else { format!("{prefix}::{l}") }
     };
     let mut header: Vec<String> = [
-        "form_id", "table", "variable", "stata_name", "spss_name", "type", "pii", "versions",
-        "list", "relevant", "constraint",
+        "form_id",
+        "table",
+        "variable",
+        "stata_name",
+        "spss_name",
+        "type",
+        "pii",
+        "versions",
+        "list",
+        "relevant",
+        "constraint",
     ]
     .map(String::from)
     .to_vec();
@@ -102,7 +111,8 @@ pub fn write(
                 "### Table `{}`{}\n\n| variable | Stata | SPSS | type | label | choices | relevant | constraint | versions |\n|---|---|---|---|---|---|---|---|---|",
                 table.name,
                 match table.parent {
-                    Some(p) => format!(" (repeat; `PARENT_KEY` is `KEY` of `{}`)", schema.tables[p].name),
+                    Some(p) =>
+                        format!(" (repeat; `PARENT_KEY` is `KEY` of `{}`)", schema.tables[p].name),
                     None => String::new(),
                 }
             );

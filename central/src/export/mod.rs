@@ -223,7 +223,11 @@ pub fn export<S: ExportSource>(
             progress(done, total);
         }
         let Some(&i) = index.get(&r.form_id) else {
-            report.item(ReportKind::NoInstrument, &r, "its form is not published at this central")?;
+            report.item(
+                ReportKind::NoInstrument,
+                &r,
+                "its form is not published at this central",
+            )?;
             return Ok(());
         };
         let form = &mut outs[i];

@@ -38,7 +38,8 @@ impl ReportKind {
     }
 }
 
-pub const HEADER: &[&str] = &["kind", "instance_id", "form_id", "form_version", "device_id", "detail"];
+pub const HEADER: &[&str] =
+    &["kind", "instance_id", "form_id", "form_version", "device_id", "detail"];
 
 #[derive(Debug)]
 pub struct Report {

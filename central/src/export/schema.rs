@@ -275,7 +275,9 @@ impl Builder<'_> {
                     };
                     let name = format!("{prefix}{}", node.name);
                     self.add_leaf(&mut leaf, node, table, &name);
-                    if table == 0 && q.qtype == QuestionType::Start && self.schema.start_col.is_none()
+                    if table == 0
+                        && q.qtype == QuestionType::Start
+                        && self.schema.start_col.is_none()
                     {
                         self.schema.start_col = leaf.value_col;
                     }

@@ -73,7 +73,8 @@ pub fn write(
                     let pairs: Vec<String> = list
                         .iter()
                         .map(|(n, t)| {
-                            let label = t.get(lang, schema.default_language.as_deref()).unwrap_or(n);
+                            let label =
+                                t.get(lang, schema.default_language.as_deref()).unwrap_or(n);
                             format!("{} {}", quote(n, 255), quote(label, 120))
                         })
                         .collect();

@@ -68,7 +68,10 @@ pub fn variable_label(schema: &FormSchema, c: &Column, lang: Option<&str>) -> St
 }
 
 /// Select-one columns with value labels: the list of each.
-pub fn select_one_list<'a>(schema: &'a FormSchema, c: &Column) -> Option<&'a [(String, enumera_core::instrument::Text)]> {
+pub fn select_one_list<'a>(
+    schema: &'a FormSchema,
+    c: &Column,
+) -> Option<&'a [(String, enumera_core::instrument::Text)]> {
     use enumera_core::instrument::QuestionType;
     if c.role != ColumnRole::Value || c.qtype != Some(QuestionType::SelectOne) {
         return None;
@@ -122,7 +125,12 @@ pub fn write(
                         .into_iter()
                         .zip(list)
                         .map(|((_, code), (n, t))| {
-                            (code, t.get(lang, schema.default_language.as_deref()).unwrap_or(n).to_string())
+                            (
+                                code,
+                                t.get(lang, schema.default_language.as_deref())
+                                    .unwrap_or(n)
+                                    .to_string(),
+                            )
                         })
                         .collect();
                     define(&mut s, &label_name(c.list.as_deref().unwrap_or("")), &pairs);
@@ -140,7 +148,11 @@ pub fn write(
                     let names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
                     let _ = writeln!(s, "generate double enumera_tmp = ., after({stata})");
                     for (name, code) in codes(&names) {
-                        let _ = writeln!(s, "replace enumera_tmp = {code} if {stata} == {}", quote(&name, 2000));
+                        let _ = writeln!(
+                            s,
+                            "replace enumera_tmp = {code} if {stata} == {}",
+                            quote(&name, 2000)
+                        );
                     }
                     let _ = writeln!(s, "drop {stata}\nrename enumera_tmp {stata}");
                     let _ = writeln!(
@@ -154,7 +166,11 @@ pub fn write(
                         let _ = writeln!(s, "label values {stata} enumera_yesno");
                     }
                 }
-                let _ = writeln!(s, "label variable {stata} {}", quote(&variable_label(schema, c, lang), 80));
+                let _ = writeln!(
+                    s,
+                    "label variable {stata} {}",
+                    quote(&variable_label(schema, c, lang), 80)
+                );
             }
             let _ = writeln!(s, "compress\nsave \"{}.dta\", replace\n", table.name);
         }

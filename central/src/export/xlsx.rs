@@ -33,14 +33,19 @@ fn sheet_name(name: &str, taken: &[String]) -> String {
     let mut n = 2;
     while taken.iter().any(|t| t.eq_ignore_ascii_case(&candidate)) {
         let suffix = format!("~{n}");
-        candidate = format!("{}{suffix}", clean.chars().take(31 - suffix.len()).collect::<String>());
+        candidate =
+            format!("{}{suffix}", clean.chars().take(31 - suffix.len()).collect::<String>());
         n += 1;
     }
     candidate
 }
 
 impl XlsxBook {
-    pub fn create(path: &Path, tables: &[Table], headers: &[Vec<String>]) -> Result<Self, ExportError> {
+    pub fn create(
+        path: &Path,
+        tables: &[Table],
+        headers: &[Vec<String>],
+    ) -> Result<Self, ExportError> {
         let mut book = Workbook::new();
         let mut names = Vec::new();
         for (t, header) in tables.iter().zip(headers) {

@@ -62,9 +62,8 @@ impl ExportSource for SqliteCentral {
         for row in rows {
             let (form_id, version, json) =
                 row.map_err(self.sql_err("reading a published instrument"))?;
-            let inst = enumera_core::instrument::Instrument::from_json(&json).map_err(|e| {
-                ExportError::Instrument { form_id, version, reason: e.to_string() }
-            })?;
+            let inst = enumera_core::instrument::Instrument::from_json(&json)
+                .map_err(|e| ExportError::Instrument { form_id, version, reason: e.to_string() })?;
             out.push(inst);
         }
         Ok(out)
@@ -175,8 +174,8 @@ impl ExportSource for SqliteCentral {
                 .map_err(self.sql_err("saving the pseudonym secret"))?;
         }
         let secret = read()?.unwrap_or_default();
-        secret.try_into().map_err(|_| ExportError::Central(CentralError::NotInitialized {
-            path: self.path.clone(),
-        }))
+        secret.try_into().map_err(|_| {
+            ExportError::Central(CentralError::NotInitialized { path: self.path.clone() })
+        })
     }
 }
