@@ -219,7 +219,7 @@ pub fn export<S: ExportSource>(
     let mut rows = Vec::new();
     source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
         done += 1;
-        if done % 256 == 0 || done == total {
+        if done.is_multiple_of(256) || done == total {
             progress(done, total);
         }
         let Some(&i) = index.get(&r.form_id) else {

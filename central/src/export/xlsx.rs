@@ -109,7 +109,7 @@ mod tests {
         let long = "p2p_practice_followup-changes-and-more";
         let a = sheet_name(long, &[]);
         assert_eq!(a.chars().count(), 31);
-        let b = sheet_name(long, &[a.clone()]);
+        let b = sheet_name(long, std::slice::from_ref(&a));
         assert_ne!(a, b);
         assert_eq!(b.chars().count(), 31);
         assert_eq!(sheet_name("a/b", &[]), "a_b");
