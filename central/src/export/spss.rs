@@ -101,7 +101,8 @@ mod tests {
     #[test]
     fn quotes_are_doubled_and_length_capped() {
         assert_eq!(quote("it's", 80), "'it''s'");
-        assert_eq!(quote("ação", 3), "'a'");
+        assert_eq!(quote("ação", 2), "'a'");
+        assert_eq!(quote("ação", 3), "'aç'");
         assert_eq!(quote("a\nb", 80), "'a b'");
     }
 }
