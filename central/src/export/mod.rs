@@ -216,7 +216,7 @@ pub fn export<S: ExportSource>(
 
     let total = source.count(&opts.filter)?;
     let mut done = 0u64;
-    let mut rows = Vec::new();
+    let mut rows = record::Rows::default();
     source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
         done += 1;
         if done.is_multiple_of(256) || done == total {
@@ -275,7 +275,7 @@ pub fn export<S: ExportSource>(
             report.item(ReportKind::Unreadable, &r, &e.to_string())?;
             return Ok(());
         }
-        for (t, values) in &rows {
+        for (t, values) in rows.iter() {
             if let Some(f) = form.csv.get_mut(*t) {
                 f.write(values)?;
             }

@@ -66,7 +66,7 @@ pub fn write<S: ExportSource>(
     let mut current: Option<(String, Option<i64>)> = None;
     let mut row = vec![String::new(); width];
     let mut filled = vec![false; schemas.len()];
-    let mut rows = Vec::new();
+    let mut rows = record::Rows::default();
     let flush = |csv: &mut CsvFile, row: &mut Vec<String>, filled: &mut Vec<bool>| {
         let r = if filled.iter().any(|f| *f) { csv.write(row) } else { Ok(()) };
         row.iter_mut().for_each(String::clear);
@@ -118,7 +118,7 @@ pub fn write<S: ExportSource>(
         if record::rows(schema, &xml, &meta, style, swap, &mut rows).is_err() {
             return Ok(());
         }
-        let main = &rows[0].1;
+        let main = rows.main();
         row[0] = participant.clone();
         row[1] = round;
         let at = offsets[f];

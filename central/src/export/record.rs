@@ -39,8 +39,37 @@ pub struct RowMeta<'a> {
     pub received: &'a str,
 }
 
-/// Rows of one response: (table index, values), the main row first.
-pub type Rows = Vec<(usize, Vec<String>)>;
+/// Rows of one response: (table index, values), the main row first. The
+/// buffers are kept from one response to the next (no allocation per value).
+#[derive(Debug, Default)]
+pub struct Rows {
+    rows: Vec<(usize, Vec<String>)>,
+    len: usize,
+}
+
+impl Rows {
+    pub fn iter(&self) -> impl Iterator<Item = &(usize, Vec<String>)> {
+        self.rows[..self.len].iter()
+    }
+
+    pub fn main(&self) -> &[String] {
+        self.rows.first().map(|r| r.1.as_slice()).unwrap_or_default()
+    }
+
+    /// A new empty row of `width` columns for `table`; its index.
+    fn push(&mut self, table: usize, width: usize) -> usize {
+        if self.len == self.rows.len() {
+            self.rows.push((table, Vec::new()));
+        }
+        let row = &mut self.rows[self.len];
+        row.0 = table;
+        row.1.truncate(width);
+        row.1.iter_mut().for_each(String::clear);
+        row.1.resize(width, String::new());
+        self.len += 1;
+        self.len - 1
+    }
+}
 
 /// Why a submission could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +86,10 @@ pub fn rows(
     swap: Option<ParticipantSwap<'_>>,
     out: &mut Rows,
 ) -> Result<(), RecordError> {
-    out.clear();
+    out.len = 0;
     let doc = roxmltree::Document::parse(xml)?;
-    let mut main = vec![String::new(); schema.tables[0].columns.len()];
+    out.push(0, schema.tables[0].columns.len());
+    let main = &mut out.rows[0].1;
     for (i, v) in [
         meta.key,
         meta.participant,
@@ -77,15 +107,18 @@ pub fn rows(
     {
         main[i].push_str(v);
     }
-    out.push((0, main));
     let mut w = Walker { schema, style, swap, out };
     w.fill(&schema.root, doc.root_element(), 0, meta.key);
-    let main = &mut out[0].1;
+    let main = &mut out.rows[0].1;
     if let Some(c) = schema.start_col {
-        main[6] = main[c].clone();
+        let v = std::mem::take(&mut main[c]);
+        main[6].push_str(&v);
+        main[c] = v;
     }
     if let Some(c) = schema.end_col {
-        main[7] = main[c].clone();
+        let v = std::mem::take(&mut main[c]);
+        main[7].push_str(&v);
+        main[c] = v;
     }
     Ok(())
 }
@@ -109,11 +142,10 @@ impl Walker<'_, '_> {
                     let n = counts.entry(name).or_insert(0);
                     *n += 1;
                     let child_key = format!("{key}/{name}[{n}]");
-                    let mut values = vec![String::new(); self.schema.tables[*table].columns.len()];
-                    values[0] = key.to_string();
-                    values[1] = child_key.clone();
-                    self.out.push((*table, values));
-                    let idx = self.out.len() - 1;
+                    let idx = self.out.push(*table, self.schema.tables[*table].columns.len());
+                    let values = &mut self.out.rows[idx].1;
+                    values[0].push_str(key);
+                    values[1].push_str(&child_key);
                     self.fill(node, child, idx, &child_key);
                 }
                 Some(Slot::Leaf(leaf)) => {
@@ -129,20 +161,24 @@ impl Walker<'_, '_> {
             Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
             _ => raw,
         };
-        let values = &mut self.out[row].1;
+        let values = &mut self.out.rows[row].1;
         if let Some(geo) = leaf.geo_cols {
             for (col, part) in geo.iter().zip(raw.split_whitespace()) {
-                values[*col] = part.to_string();
+                values[*col].push_str(part);
             }
             return;
         }
         if let Some(col) = leaf.value_col {
-            values[col] = display(self.schema, leaf, raw, self.style);
+            if self.style.labels && leaf.list.is_some() {
+                values[col] = display(self.schema, leaf, raw, self.style);
+            } else {
+                values[col].push_str(raw);
+            }
         }
         if !raw.is_empty() {
             for (choice, col) in &leaf.choice_cols {
                 let chosen = raw.split_whitespace().any(|v| v == choice);
-                values[*col] = if chosen { "1" } else { "0" }.to_string();
+                values[*col].push(if chosen { '1' } else { '0' });
             }
         }
     }
