@@ -23,6 +23,7 @@
 mod access;
 mod backend;
 mod error;
+pub mod export;
 mod report;
 #[cfg(feature = "server")]
 pub mod server;

@@ -59,6 +59,8 @@ pub enum CentralCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Export for analysis: CSV/XLSX/JSON tables, codebook, Stata/SPSS files, report.
+    Export(crate::central_export::ExportArgs),
     /// Serve devices over HTTP: bundle upload with receipts, instruments, rosters.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
@@ -259,6 +261,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 receipt.receipt.entries.len()
             );
         }
+        CentralCommand::Export(export) => crate::central_export::run(db, export)?,
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;

@@ -6,6 +6,7 @@
 
 mod central;
 mod demo;
+mod central_export;
 mod device;
 mod fill;
 mod device_sync;

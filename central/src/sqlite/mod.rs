@@ -4,6 +4,7 @@
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
 mod access;
+mod export;
 mod ingest;
 mod status;
 

@@ -1,0 +1,78 @@
+//! What export reads from a central store, one response at a time so that
+//! memory does not grow with the number of responses.
+
+use enumera_core::instrument::Instrument;
+
+use super::ExportError;
+
+/// Which responses to export.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub form: Option<String>,
+    pub version: Option<String>,
+    /// Received at or after this time (RFC 3339 text or a date, `2026-11-01`).
+    pub since: Option<String>,
+}
+
+/// A response as held by central, with the outbox entry it came in.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub instance_id: String,
+    pub device_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub participant_id: Option<String>,
+    pub round: Option<i64>,
+    pub enumerator: Option<String>,
+    pub finalized_at: String,
+    pub received_at: String,
+    pub xml: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+    /// The outbox entry's content (JSON), whose hashes the payload must match.
+    pub entry_content: Option<String>,
+}
+
+/// A held item that is not exported as a current response.
+#[derive(Debug, Clone)]
+pub struct HeldAside {
+    /// `conflict:different_content`, `edit_conflict`, `replaced`.
+    pub kind: String,
+    pub instance_id: String,
+    pub form_id: String,
+    pub device_id: String,
+    pub detail: String,
+}
+
+/// Order of iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By form and version, then arrival.
+    Form,
+    /// By participant and round (responses without a participant left out).
+    Participant,
+}
+
+pub type Visit<'a, T> = &'a mut dyn FnMut(T) -> Result<(), ExportError>;
+
+/// A store export can read. Implemented by [`crate::SqliteCentral`].
+pub trait ExportSource {
+    /// Every published version of the selected forms, parsed, by form then version.
+    fn instruments(&self, filter: &Filter) -> Result<Vec<Instrument>, ExportError>;
+
+    /// How many current responses match (for progress).
+    fn count(&self, filter: &Filter) -> Result<u64, ExportError>;
+
+    /// Current responses (not replaced by an edit, not an edit conflict).
+    fn responses(
+        &self,
+        filter: &Filter,
+        order: Order,
+        visit: Visit<'_, StoredResponse>,
+    ) -> Result<(), ExportError>;
+
+    /// Conflicts, edit conflicts and replaced versions matching the filter.
+    fn held_aside(&self, filter: &Filter, visit: Visit<'_, HeldAside>) -> Result<(), ExportError>;
+
+    /// The per-central secret for participant pseudonyms (made on first use).
+    fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError>;
+}

@@ -1,0 +1,216 @@
+//! `export.do`: reads each CSV into Stata, names the variables validly
+//! (see the codebook for the mapping), applies variable labels and value
+//! labels (defined before they are applied), saves a `.dta` per table.
+//!
+//! Choice codes: integer names keep their value; in a list that mixes
+//! integers with other codes (`1`..`5`, `na`), the others become Stata's
+//! extended missing values `.a`, `.b`, ... (so scores still average
+//! correctly); a list of only text codes is numbered 1, 2, ... in order.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::names::{Tool, sanitize};
+use super::schema::{Column, ColumnRole, FormSchema};
+use super::{ExportError, Naming};
+
+/// Stata codes for a choice list: (choice name, code as Stata writes it).
+pub fn codes(choices: &[String]) -> Vec<(String, String)> {
+    let is_int = |s: &str| s.parse::<i32>().is_ok_and(|n| n.to_string() == s);
+    let texts = choices.iter().filter(|c| !is_int(c)).count();
+    let ints = choices.len() - texts;
+    if texts == 0 || (ints > 0 && texts <= 26) {
+        let mut letter = b'a';
+        choices
+            .iter()
+            .map(|c| {
+                if is_int(c) {
+                    (c.clone(), c.clone())
+                } else {
+                    let code = format!(".{}", letter as char);
+                    letter += 1;
+                    (c.clone(), code)
+                }
+            })
+            .collect()
+    } else {
+        choices.iter().enumerate().map(|(i, c)| (c.clone(), (i + 1).to_string())).collect()
+    }
+}
+
+/// A Stata string literal: compound quotes, macro characters escaped, one
+/// line, at most `max` characters.
+pub fn quote(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect::<String>()
+        .replace('`', "'")
+        .replace('$', "\\$");
+    // `"'  would close the compound quote early.
+    let flat = flat.replace("\"'", "\" '");
+    format!("`\"{flat}\"'")
+}
+
+pub fn variable_label(schema: &FormSchema, c: &Column, lang: Option<&str>) -> String {
+    let base = c.label.get(lang, schema.default_language.as_deref()).unwrap_or(&c.name);
+    match &c.role {
+        ColumnRole::Choice(choice) => {
+            let l = c.list.as_deref().and_then(|l| schema.choice_label(l, choice, lang));
+            format!("{base}: {}", l.unwrap_or(choice))
+        }
+        ColumnRole::GeoPart(i) => {
+            format!("{base} ({})", ["latitude", "longitude", "altitude", "accuracy"][*i])
+        }
+        _ => base.to_string(),
+    }
+}
+
+/// Select-one columns with value labels: the list of each.
+pub fn select_one_list<'a>(
+    schema: &'a FormSchema,
+    c: &Column,
+) -> Option<&'a [(String, enumera_core::instrument::Text)]> {
+    use enumera_core::instrument::QuestionType;
+    if c.role != ColumnRole::Value || c.qtype != Some(QuestionType::SelectOne) {
+        return None;
+    }
+    schema.choices.get(c.list.as_deref()?).map(Vec::as_slice)
+}
+
+pub fn write(
+    out: &Path,
+    schemas: &[(FormSchema, Option<String>)],
+    naming: &Naming,
+) -> Result<PathBuf, ExportError> {
+    let mut s = String::from(
+        "* Enumera export: reads the CSVs in this folder into Stata, with variable and value labels.\n\
+         * Run from this folder: do export.do\n\
+         * Variable names: see codebook.csv (column stata_name).\n\
+         version 14\nset more off\n\n",
+    );
+    for ((schema, lang), form_names) in schemas.iter().zip(naming) {
+        let lang = lang.as_deref();
+        for (table, names) in schema.tables.iter().zip(form_names) {
+            let _ = writeln!(s, "* ---- {} ----", table.name);
+            let _ = writeln!(
+                s,
+                "import delimited using \"{}.csv\", varnames(nonames) rowrange(2) encoding(\"utf-8\") bindquote(strict) stringcols(_all) clear",
+                table.name
+            );
+            for (i, (stata, _)) in names.iter().enumerate() {
+                let _ = writeln!(s, "rename v{} {stata}", i + 1);
+            }
+            // Value labels first, so that every `label values` finds its definition.
+            let mut defined: Vec<String> = Vec::new();
+            let mut define = |s: &mut String, name: &str, pairs: &[(String, String)]| {
+                if defined.iter().any(|d| d == name) {
+                    return;
+                }
+                defined.push(name.to_string());
+                for (i, (code, label)) in pairs.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "label define {name} {code} {}, {}",
+                        quote(label, 32000),
+                        if i == 0 { "replace" } else { "add" }
+                    );
+                }
+            };
+            for c in &table.columns {
+                if let Some(list) = select_one_list(schema, c) {
+                    let names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
+                    let pairs: Vec<(String, String)> = codes(&names)
+                        .into_iter()
+                        .zip(list)
+                        .map(|((_, code), (n, t))| {
+                            (
+                                code,
+                                t.get(lang, schema.default_language.as_deref())
+                                    .unwrap_or(n)
+                                    .to_string(),
+                            )
+                        })
+                        .collect();
+                    define(&mut s, &label_name(c.list.as_deref().unwrap_or("")), &pairs);
+                }
+                if matches!(c.role, ColumnRole::Choice(_)) {
+                    define(
+                        &mut s,
+                        "enumera_yesno",
+                        &[("0".into(), "No".into()), ("1".into(), "Yes".into())],
+                    );
+                }
+            }
+            for (c, (stata, _)) in table.columns.iter().zip(names) {
+                if let Some(list) = select_one_list(schema, c) {
+                    let names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
+                    let _ = writeln!(s, "generate double enumera_tmp = ., after({stata})");
+                    for (name, code) in codes(&names) {
+                        let _ = writeln!(
+                            s,
+                            "replace enumera_tmp = {code} if {stata} == {}",
+                            quote(&name, 2000)
+                        );
+                    }
+                    let _ = writeln!(s, "drop {stata}\nrename enumera_tmp {stata}");
+                    let _ = writeln!(
+                        s,
+                        "label values {stata} {}",
+                        label_name(c.list.as_deref().unwrap_or(""))
+                    );
+                } else if c.is_numeric() {
+                    let _ = writeln!(s, "destring {stata}, replace");
+                    if matches!(c.role, ColumnRole::Choice(_)) {
+                        let _ = writeln!(s, "label values {stata} enumera_yesno");
+                    }
+                }
+                let _ = writeln!(
+                    s,
+                    "label variable {stata} {}",
+                    quote(&variable_label(schema, c, lang), 80)
+                );
+            }
+            let _ = writeln!(s, "compress\nsave \"{}.dta\", replace\n", table.name);
+        }
+    }
+    let path = out.join("export.do");
+    std::fs::write(&path, s).map_err(|e| ExportError::io(&path, e))?;
+    Ok(path)
+}
+
+/// Value label names: valid Stata names, prefixed so they never clash with
+/// Stata's own.
+pub fn label_name(list: &str) -> String {
+    sanitize(&format!("l_{list}"), Tool::Stata)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn codes_keep_integers_and_map_the_rest() {
+        let c = codes(&v(&["1", "2", "5", "na", "dk"]));
+        assert_eq!(c[2], ("5".into(), "5".into()));
+        assert_eq!(c[3], ("na".into(), ".a".into()));
+        assert_eq!(c[4], ("dk".into(), ".b".into()));
+        let c = codes(&v(&["yes", "no"]));
+        assert_eq!(c, vec![("yes".into(), "1".into()), ("no".into(), "2".into())]);
+        // "01" is not the integer 1: it would lose its leading zero.
+        assert_eq!(codes(&v(&["01", "02"]))[1].1, "2");
+    }
+
+    #[test]
+    fn quoting_survives_quotes_and_macros() {
+        assert_eq!(quote("say \"hi\"", 80), "`\"say \"hi\"\"'");
+        assert_eq!(quote("costs $100 `x'", 80), "`\"costs \\$100 'x'\"'");
+        assert_eq!(quote("a\nb", 80), "`\"a b\"'");
+        assert!(quote("a\"'b", 80).matches("\"'").count() == 1);
+    }
+}

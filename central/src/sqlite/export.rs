@@ -1,0 +1,181 @@
+//! Reading for export: rows streamed from SQLite in index order (no sort of
+//! whole rows), and the pseudonym secret, made on first use.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::SqliteCentral;
+use crate::error::CentralError;
+use crate::export::{ExportError, ExportSource, Filter, HeldAside, Order, StoredResponse, Visit};
+
+const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
+    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
+    (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
+       AND e.entry_hash = r.entry_hash)";
+
+/// `?1` form, `?2` version, `?3` since; NULL matches everything.
+const FILTER: &str = "(?1 IS NULL OR r.form_id = ?1) AND (?2 IS NULL OR r.form_version = ?2)
+    AND (?3 IS NULL OR r.received_at >= ?3)";
+
+fn response(r: &Row<'_>) -> rusqlite::Result<StoredResponse> {
+    Ok(StoredResponse {
+        instance_id: r.get(0)?,
+        device_id: r.get(1)?,
+        form_id: r.get(2)?,
+        form_version: r.get(3)?,
+        participant_id: r.get(4)?,
+        round: r.get(5)?,
+        enumerator: r.get(6)?,
+        finalized_at: r.get(7)?,
+        received_at: r.get(8)?,
+        xml: r.get(9)?,
+        sealed: r.get(10)?,
+        entry_content: r.get(11)?,
+    })
+}
+
+impl SqliteCentral {
+    fn sql_err(&self, context: &str) -> impl FnOnce(rusqlite::Error) -> ExportError + '_ {
+        let context = context.to_string();
+        move |e| ExportError::Central(CentralError::sql(&self.path, context, e))
+    }
+}
+
+impl ExportSource for SqliteCentral {
+    fn instruments(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<enumera_core::instrument::Instrument>, ExportError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT form_id, version, json FROM published
+                 WHERE (?1 IS NULL OR form_id = ?1) AND (?2 IS NULL OR version = ?2)
+                 ORDER BY form_id, version",
+            )
+            .map_err(self.sql_err("listing published instruments"))?;
+        let rows = stmt
+            .query_map(params![filter.form, filter.version], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })
+            .map_err(self.sql_err("listing published instruments"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (form_id, version, json) =
+                row.map_err(self.sql_err("reading a published instrument"))?;
+            let inst = enumera_core::instrument::Instrument::from_json(&json)
+                .map_err(|e| ExportError::Instrument { form_id, version, reason: e.to_string() })?;
+            out.push(inst);
+        }
+        Ok(out)
+    }
+
+    fn count(&self, filter: &Filter) -> Result<u64, ExportError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM responses r WHERE {FILTER}
+                     AND r.superseded_by IS NULL AND r.edit_conflict = 0"
+                ),
+                params![filter.form, filter.version, filter.since],
+                |r| r.get(0),
+            )
+            .map_err(self.sql_err("counting responses"))
+    }
+
+    fn responses(
+        &self,
+        filter: &Filter,
+        order: Order,
+        visit: Visit<'_, StoredResponse>,
+    ) -> Result<(), ExportError> {
+        // Both orders follow an index (rowid last), so SQLite never sorts rows.
+        let sql = match order {
+            Order::Form => format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses r INDEXED BY responses_by_form
+                 WHERE {FILTER} AND r.superseded_by IS NULL AND r.edit_conflict = 0
+                 ORDER BY r.form_id, r.form_version, r.rowid"
+            ),
+            Order::Participant => format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses r INDEXED BY responses_by_participant
+                 WHERE r.participant_id IS NOT NULL AND {FILTER}
+                   AND r.superseded_by IS NULL AND r.edit_conflict = 0
+                 ORDER BY r.participant_id, r.round, r.rowid"
+            ),
+        };
+        let mut stmt = self.conn.prepare(&sql).map_err(self.sql_err("reading responses"))?;
+        let mut rows = stmt
+            .query(params![filter.form, filter.version, filter.since])
+            .map_err(self.sql_err("reading responses"))?;
+        while let Some(row) = rows.next().map_err(self.sql_err("reading responses"))? {
+            visit(response(row).map_err(self.sql_err("reading a response"))?)?;
+        }
+        Ok(())
+    }
+
+    fn held_aside(&self, filter: &Filter, visit: Visit<'_, HeldAside>) -> Result<(), ExportError> {
+        let sql = format!(
+            "SELECT CASE WHEN r.edit_conflict = 1 THEN 'edit_conflict' ELSE 'replaced' END,
+                    r.instance_id, r.form_id, r.device_id,
+                    CASE WHEN r.edit_conflict = 1
+                         THEN 'an edit of ' || coalesce(r.deprecated_id, '?') || ', which another edit had already replaced'
+                         ELSE 'replaced by the edit ' || r.superseded_by END
+             FROM responses r WHERE {FILTER} AND (r.superseded_by IS NOT NULL OR r.edit_conflict = 1)
+             UNION ALL
+             SELECT 'conflict:' || c.kind, c.instance_id, coalesce(r.form_id, ''), c.device_id, c.detail
+             FROM conflicts c LEFT JOIN responses r ON r.instance_id = c.instance_id
+             WHERE c.kind = 'different_content' AND {FILTER_C}",
+            FILTER_C = "(?1 IS NULL OR r.form_id = ?1 OR r.form_id IS NULL)"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(self.sql_err("reading conflicts"))?;
+        let mut rows = stmt
+            .query(params![filter.form, filter.version, filter.since])
+            .map_err(self.sql_err("reading conflicts"))?;
+        while let Some(r) = rows.next().map_err(self.sql_err("reading conflicts"))? {
+            let item = (|| {
+                Ok::<_, rusqlite::Error>(HeldAside {
+                    kind: r.get(0)?,
+                    instance_id: r.get(1)?,
+                    form_id: r.get(2)?,
+                    device_id: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })()
+            .map_err(self.sql_err("reading a conflict"))?;
+            visit(item)?;
+        }
+        Ok(())
+    }
+
+    fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
+        // Kept beside the data so pseudonyms stay the same from one export
+        // to the next; created here on first use (older databases lack it).
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS export_secret (
+                     id INTEGER PRIMARY KEY CHECK (id = 1),
+                     secret BLOB NOT NULL CHECK (length(secret) = 32))",
+            )
+            .map_err(self.sql_err("creating the pseudonym secret table"))?;
+        let read = || -> Result<Option<Vec<u8>>, ExportError> {
+            self.conn
+                .query_row("SELECT secret FROM export_secret WHERE id = 1", [], |r| r.get(0))
+                .optional()
+                .map_err(self.sql_err("reading the pseudonym secret"))
+        };
+        if read()?.is_none() {
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret)
+                .map_err(|e| ExportError::Central(CentralError::Random(e.to_string())))?;
+            self.conn
+                .execute(
+                    "INSERT OR IGNORE INTO export_secret (id, secret) VALUES (1, ?1)",
+                    [&secret[..]],
+                )
+                .map_err(self.sql_err("saving the pseudonym secret"))?;
+        }
+        let secret = read()?.unwrap_or_default();
+        secret.try_into().map_err(|_| {
+            ExportError::Central(CentralError::NotInitialized { path: self.path.clone() })
+        })
+    }
+}
