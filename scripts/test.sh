@@ -9,4 +9,4 @@ export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
 mkdir -p "$ENUMERA_CACHE"
 
 echo "== cargo test (workspace)" >&2
-cargo test --workspace --all-targets --locked
+cargo test --workspace --locked

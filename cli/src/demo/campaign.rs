@@ -87,7 +87,7 @@ pub struct Outcome {
     pub at_central: BTreeMap<String, usize>,
     /// (round, group) -> capacity means.
     pub capacity: BTreeMap<(u32, &'static str), Vec<f64>>,
-    pub exports: Vec<PathBuf>,
+    pub export: super::report::Exported,
     pub problems: Vec<String>,
     pub seconds: f64,
 }
@@ -478,11 +478,19 @@ impl Campaign {
         Ok(())
     }
 
-    /// The researcher's export: written by `central export` where this build
-    /// has it; the folder is created either way.
+    /// The researcher's export, as `central export` writes it.
     fn export(&mut self) -> Result<(), UserError> {
         let out = self.dir.join("export");
-        self.outcome.exports = super::report::export(&self.central, &out, &self.dir.join("researcher.agekey"))?;
+        self.bar.set_prefix("export");
+        self.bar.set_message("CSV, Stata, SPSS, XLSX, JSON, codebook, panel");
+        self.outcome.export =
+            super::report::export(&self.central, &out, &self.dir.join("researcher.agekey"))?;
+        self.say(&format!(
+            "researcher's export: {} responses, {} tables, {} panel rows",
+            self.outcome.export.responses,
+            self.outcome.export.rows.len(),
+            self.outcome.export.panel_rows
+        ));
         Ok(())
     }
 }
@@ -558,7 +566,13 @@ impl Outcome {
             "sealed_opened": self.sealed_opened,
             "at_central_more_than_once": self.at_central.values().filter(|&&n| n != 1).count(),
             "capacity": capacity,
-            "exports": self.exports,
+            "export": {
+                "files": self.export.files,
+                "responses": self.export.responses,
+                "rows": self.export.rows,
+                "panel_rows": self.export.panel_rows,
+                "held_aside": self.export.report,
+            },
             "problems": self.problems,
             "seconds": self.seconds,
         })

@@ -5,18 +5,59 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use enumera_central::Central;
+use enumera_central::export::{ExportOptions, Filter, Format};
+use enumera_core::bundle::ResearcherIdentity;
 
 use super::campaign::{Outcome, mean};
 use super::people::DISTRICTS;
 use crate::UserError;
 
-/// Exports what central holds for the researcher into `out`.
-pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Vec<PathBuf>, UserError> {
-    let dump = central.canonical_dump().map_err(|e| UserError(format!("demo: export: {e}")))?;
-    let path = out.join("central-dump.json");
-    std::fs::write(&path, dump).map_err(|e| UserError(format!("demo: export: {e}")))?;
-    let _ = identity;
-    Ok(vec![path])
+/// What the researcher's export wrote.
+#[derive(Debug, Default, Clone)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    /// Rows per table (form or repeat).
+    pub rows: BTreeMap<String, u64>,
+    pub responses: u64,
+    pub panel_rows: u64,
+    /// Items held aside, by kind (never silently dropped).
+    pub report: BTreeMap<String, u64>,
+}
+
+/// The researcher's export of everything central holds: CSV tables with a
+/// codebook, Stata and SPSS files, XLSX, JSON Lines and the panel, sealed
+/// responses opened with the researcher's identity.
+pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Exported, UserError> {
+    let fail = |e: &dyn std::fmt::Display| UserError(format!("demo: export: {e}"));
+    let text = std::fs::read_to_string(identity).map_err(|e| fail(&e))?;
+    let mut done = Exported::default();
+    for (format, sub, panel) in [
+        (Format::Stata, "stata", true),
+        (Format::Spss, "spss", false),
+        (Format::Xlsx, "xlsx", false),
+        (Format::Json, "json", false),
+    ] {
+        let opts = ExportOptions {
+            format: Some(format),
+            filter: Filter::default(),
+            labels: false,
+            lang: None,
+            include_pii: false,
+            // Parsed per export: an identity is secret material, not copied around.
+            identity: Some(ResearcherIdentity::parse(&text).map_err(|e| fail(&e))?),
+            panel,
+        };
+        let summary = enumera_central::export::export(central.store(), &opts, &out.join(sub), &mut |_, _| {})
+            .map_err(|e| fail(&e))?;
+        if panel {
+            done.rows = summary.rows.clone();
+            done.responses = summary.responses;
+            done.panel_rows = summary.panel_rows;
+            done.report = summary.report.clone();
+        }
+        done.files.push(out.join(sub));
+    }
+    Ok(done)
 }
 
 /// The closing summary as text.
@@ -98,14 +139,21 @@ pub fn render(o: &Outcome) -> String {
         change("comparison")
     );
     let _ = writeln!(s);
+    let e = &o.export;
+    let _ = writeln!(s, "Researcher's export: {} responses in {} tables, panel of {} participant-rounds; held aside: {}",
+        e.responses, e.rows.len(), e.panel_rows,
+        if e.report.is_empty() { "nothing".to_string() } else {
+            e.report.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+        });
+    let _ = writeln!(s);
     let _ = writeln!(s, "Files in {}:", o.dir.display());
     let _ = writeln!(s, "  central/central.db         the central store");
     let _ = writeln!(s, "  tablets/*.db               one database per tablet");
     let _ = writeln!(s, "  transfer/                  published instruments, roster, bundles, receipts");
     let _ = writeln!(s, "  supervisor/                bundles relayed through the supervisor's tablet");
-    for e in &o.exports {
-        let _ = writeln!(s, "  {}", e.strip_prefix(&o.dir).unwrap_or(e).display());
-    }
+    let _ = writeln!(s, "  export/stata/               CSV tables (KEY/PARENT_KEY), codebook, export.do, panel.csv, report.csv");
+    let _ = writeln!(s, "  export/spss/                the same tables with export.sps");
+    let _ = writeln!(s, "  export/xlsx/, export/json/  one workbook; one JSON document per response");
     let _ = writeln!(s, "  researcher.agekey          the researcher's TEST identity for sealed responses");
     if !o.problems.is_empty() {
         let _ = writeln!(s);
