@@ -143,7 +143,10 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         }
         DeviceCommand::Purge { instance_id } => {
             let report = Store::open_existing(db)?.purge(&instance_id)?;
-            eprintln!("purged {instance_id} ({} attachment files removed)", report.files_removed);
+            eprintln!(
+                "purged {instance_id} ({} attachment files removed)",
+                report.files_removed
+            );
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -188,9 +191,11 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             }
             eprintln!("{}: ok", db.display());
         }
-        DeviceCommand::Bundle { out, since_receipt, json } => {
-            crate::device_sync::bundle(db, &out, since_receipt, json)?
-        }
+        DeviceCommand::Bundle {
+            out,
+            since_receipt,
+            json,
+        } => crate::device_sync::bundle(db, &out, since_receipt, json)?,
         DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -280,7 +285,12 @@ mod tests {
         run_args(&["--db", db, "list"]).unwrap();
         run_args(&["--db", db, "list", "--json"]).unwrap();
         run_args(&["--db", db, "show", &done]).unwrap();
-        assert!(run_args(&["--db", db, "show", "uuid:none"]).unwrap_err().0.contains("uuid:none"));
+        assert!(
+            run_args(&["--db", db, "show", "uuid:none"])
+                .unwrap_err()
+                .0
+                .contains("uuid:none")
+        );
         let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
         assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();

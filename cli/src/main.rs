@@ -6,8 +6,8 @@
 
 mod central;
 mod device;
-mod device_sync;
 mod fill;
+mod device_sync;
 mod form;
 mod interview;
 mod load;

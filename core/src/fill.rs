@@ -32,8 +32,7 @@ fn list(blockers: &[Blocker]) -> String {
     blockers
         .iter()
         .map(|b| match b {
-            Blocker::Required { reference, message }
-            | Blocker::Constraint { reference, message } => {
+            Blocker::Required { reference, message } | Blocker::Constraint { reference, message } => {
                 format!("{reference}: {message}")
             }
         })
@@ -176,12 +175,7 @@ impl Fill {
     }
 
     /// Answers a question and commits it.
-    pub fn set(
-        &mut self,
-        store: &mut Store,
-        reference: &str,
-        value: &str,
-    ) -> Result<(), FillError> {
+    pub fn set(&mut self, store: &mut Store, reference: &str, value: &str) -> Result<(), FillError> {
         self.session.set(reference, value)?;
         self.saver.save(store, &self.session)
     }
@@ -211,11 +205,7 @@ impl Fill {
     /// Finalizes: refused while anything blocks it; otherwise stamps `end`,
     /// builds the submission and hands it to the store's outbox in one
     /// transaction (sealed by `sealer` where the form names a key).
-    pub fn finalize(
-        mut self,
-        store: &mut Store,
-        sealer: &dyn Sealer,
-    ) -> Result<OutboxEntry, FillError> {
+    pub fn finalize(mut self, store: &mut Store, sealer: &dyn Sealer) -> Result<OutboxEntry, FillError> {
         self.saver.check_blockers(&self.session)?;
         self.session.mark_end();
         self.saver.finalize(store, &self.session, sealer)
@@ -247,8 +237,7 @@ impl Saver {
         if !changed.is_empty() {
             store.set_answers(id, &changed)?;
         }
-        let gone: Vec<String> =
-            self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
+        let gone: Vec<String> = self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
         for r in gone {
             store.clear_answer(id, &r)?;
         }
@@ -304,8 +293,9 @@ impl Saver {
         self.save(store, session)?;
         let xml = session.submission_xml();
         let json = session.submission_json().to_string();
-        let payload = sealer.payload(session.form(), xml, json).map_err(|reason| {
-            FillError::Seal { instance_id: self.response.instance_id.clone(), reason }
+        let payload = sealer.payload(session.form(), xml, json).map_err(|reason| FillError::Seal {
+            instance_id: self.response.instance_id.clone(),
+            reason,
         })?;
         Ok(store.finalize(&self.response.instance_id, payload)?)
     }
@@ -319,8 +309,7 @@ fn round_value(session: &Session, n: i64) -> String {
         let options = session.options_of(node);
         if !options.is_empty() {
             let wanted = if n <= 1 { "baseline".to_string() } else { format!("round{n}") };
-            if let Some(o) = options.iter().find(|o| o.value == wanted || o.value == n.to_string())
-            {
+            if let Some(o) = options.iter().find(|o| o.value == wanted || o.value == n.to_string()) {
                 return o.value.clone();
             }
         }
@@ -328,10 +317,7 @@ fn round_value(session: &Session, n: i64) -> String {
     n.to_string()
 }
 
-fn compile(
-    instrument: crate::instrument::Instrument,
-    form_id: &str,
-) -> Result<Arc<Form>, FillError> {
+fn compile(instrument: crate::instrument::Instrument, form_id: &str) -> Result<Arc<Form>, FillError> {
     Form::compile(instrument)
         .map(Arc::new)
         .map_err(|e| FillError::Form { form_id: form_id.to_string(), reason: e.to_string() })
@@ -384,8 +370,7 @@ mod tests {
         store.install_instrument(&form).unwrap();
         let mut fill = Fill::start(&mut store, "req", &Start::default(), env()).unwrap();
         let id = fill.instance_id().to_string();
-        let err =
-            Fill::resume(&store, &id, env()).unwrap().finalize(&mut store, &Plain).unwrap_err();
+        let err = Fill::resume(&store, &id, env()).unwrap().finalize(&mut store, &Plain).unwrap_err();
         assert!(matches!(err, FillError::Blocked { .. }), "{err}");
         fill.set(&mut store, "/data/name", "Ana").unwrap();
         let entry = fill.finalize(&mut store, &Plain).unwrap();
@@ -394,9 +379,6 @@ mod tests {
         assert!(format!("{sub:?}").contains("<name>Ana</name>"));
         let again = Fill::resume(&store, &id, env()).unwrap();
         let mut again_store = store;
-        assert!(
-            again.finalize(&mut again_store, &Plain).is_err(),
-            "a finalized response is frozen"
-        );
+        assert!(again.finalize(&mut again_store, &Plain).is_err(), "a finalized response is frozen");
     }
 }
