@@ -18,14 +18,26 @@ use enumera_tests::odk::{OdkEngine, OdkJob};
 /// Cases (by expression) where Enumera deliberately differs from ODK Web
 /// Forms, and why. Keep in step with docs/EXPRESSIONS.md.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    ("--3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
-    ("- - 3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
+    (
+        "--3",
+        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
+    ),
+    (
+        "- - 3",
+        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
+    ),
     (
         "not(1 = 2) and 1",
         "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
     ),
-    ("1 and 0 or 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
-    ("0 or 0 and 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
+    (
+        "1 and 0 or 1",
+        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
+    ),
+    (
+        "0 or 0 and 1",
+        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
+    ),
     (
         "/data/rep[3]/preceding-sibling::rep[1]/n",
         "reverse axes work; Web Forms 0.22 stops: 'compareDocumentOrder pending'",
@@ -77,7 +89,10 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 ];
 
 fn xml_attr(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// One XForm whose calculates `/data/c{i}` are the given cases.
@@ -94,8 +109,10 @@ fn xform(cases: &[&Case]) -> String {
         ));
     }
     instance.push_str("</data>");
-    let secondary =
-        INSTANCES_XML.trim().trim_start_matches("<instances>").trim_end_matches("</instances>");
+    let secondary = INSTANCES_XML
+        .trim()
+        .trim_start_matches("<instances>")
+        .trim_end_matches("</instances>");
     format!(
         r#"<?xml version="1.0"?>
 <h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
@@ -117,7 +134,11 @@ fn tz_name(seconds: i32) -> String {
     }
     // POSIX Etc zones have the sign inverted.
     let h = seconds / 3600;
-    if h > 0 { format!("Etc/GMT-{h}") } else { format!("Etc/GMT+{}", -h) }
+    if h > 0 {
+        format!("Etc/GMT-{h}")
+    } else {
+        format!("Etc/GMT+{}", -h)
+    }
 }
 
 /// What ODK made of one form: the value of each `/data/c{i}`, or the
@@ -135,7 +156,10 @@ fn run_batch(
     for (k, cases) in forms.iter().enumerate() {
         let form = work.join(format!("form-{tz}-{k}.xml"));
         std::fs::write(&form, xform(cases)).map_err(|e| e.to_string())?;
-        jobs.push(OdkJob { form, steps: serde_json::json!([]) });
+        jobs.push(OdkJob {
+            form,
+            steps: serde_json::json!([]),
+        });
     }
     let results = engine.run(&jobs, &tz_name(tz), work)?;
     Ok(forms
@@ -152,7 +176,12 @@ fn run_batch(
                 }
             }
             Ok((0..cases.len())
-                .map(|i| by_ref.get(&format!("/data/c{i}")).cloned().unwrap_or_default())
+                .map(|i| {
+                    by_ref
+                        .get(&format!("/data/c{i}"))
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .collect())
         })
         .collect())
@@ -187,7 +216,11 @@ fn odk_results(
     }
     Ok(cases
         .iter()
-        .map(|c| results.remove(&c.line).unwrap_or_else(|| Err("no result".into())))
+        .map(|c| {
+            results
+                .remove(&c.line)
+                .unwrap_or_else(|| Err("no result".into()))
+        })
         .collect())
 }
 
@@ -246,7 +279,11 @@ fn expressions_agree_with_odk_web_forms() {
     }
     println!("{agree} of {total} expression cases agree with ODK");
     if !known_seen.is_empty() {
-        println!("{} documented differences:\n{}", known_seen.len(), known_seen.join("\n"));
+        println!(
+            "{} documented differences:\n{}",
+            known_seen.len(),
+            known_seen.join("\n")
+        );
     }
     assert!(
         unexpected.is_empty(),
