@@ -64,6 +64,23 @@ fn every_target_has_a_cargo_fuzz_binary() {
     }
 }
 
+/// Found by fuzzing xlsform_bytes: calamine 0.38 overflows (and, with
+/// overflow checks, panics) on a cell reference with a very long column.
+/// The import now reports the file as unreadable instead.
+#[test]
+fn a_workbook_that_makes_the_reader_panic_is_an_unreadable_file() {
+    use enumera_core::instrument::{ImportError, import_xlsform_bytes};
+    let path = repo_root().join("fuzz/regressions/xlsform_bytes/calamine-long-column-reference.xlsx");
+    let bytes = std::fs::read(&path).expect("regression file");
+    match import_xlsform_bytes(&bytes, "f.xlsx", None) {
+        Err(ImportError::Unreadable { name, reason }) => {
+            assert_eq!(name, "f.xlsx");
+            assert!(reason.contains("malformed"), "{reason}");
+        }
+        other => panic!("expected an unreadable file, got {other:?}"),
+    }
+}
+
 /// A target must be able to fail: the replay catches a panicking input.
 #[test]
 fn replay_reports_a_panicking_input() {
