@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| enumera_tests::fuzzing::bundle_signed(data));
+use enumera_tests::fuzzing::{bundle_signed, run_guarded};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(bundle_signed, data));

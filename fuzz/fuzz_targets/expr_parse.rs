@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| enumera_tests::fuzzing::expr_parse(data));
+use enumera_tests::fuzzing::{expr_parse, run_guarded};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(expr_parse, data));

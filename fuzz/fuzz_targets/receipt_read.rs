@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| enumera_tests::fuzzing::receipt_read(data));
+use enumera_tests::fuzzing::{receipt_read, run_guarded};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(receipt_read, data));

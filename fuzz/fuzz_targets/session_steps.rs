@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| enumera_tests::fuzzing::session_steps(data));
+use enumera_tests::fuzzing::{run_guarded, session_steps};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(session_steps, data));

@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| enumera_tests::fuzzing::xlsform_cells(data));
+use enumera_tests::fuzzing::{run_guarded, xlsform_cells};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(xlsform_cells, data));

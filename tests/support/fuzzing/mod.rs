@@ -17,6 +17,19 @@ pub use sessions::{session_form, session_steps};
 pub use sync::{FUZZ_SEED, bundle_read, bundle_signed, receipt_read};
 pub use xlsform::{xlsform_bytes, xlsform_cells};
 
+/// Runs a target for the cargo-fuzz binaries. libfuzzer-sys makes every
+/// panic abort, even one the code under test catches on purpose (the
+/// workbook reader guards the spreadsheet library with `catch_unwind`); this
+/// restores the default hook and aborts only on a panic that escapes the
+/// target, so the fuzzer reports exactly what would reach a caller.
+pub fn run_guarded(target: fn(&[u8]), data: &[u8]) {
+    static DEFAULT_HOOK: std::sync::Once = std::sync::Once::new();
+    DEFAULT_HOOK.call_once(|| drop(std::panic::take_hook()));
+    if std::panic::catch_unwind(|| target(data)).is_err() {
+        std::process::abort();
+    }
+}
+
 /// A target: the name used for its corpus folder and its body.
 pub type Target = (&'static str, fn(&[u8]));
 
