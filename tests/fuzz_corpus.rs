@@ -70,7 +70,8 @@ fn every_target_has_a_cargo_fuzz_binary() {
 #[test]
 fn a_workbook_that_makes_the_reader_panic_is_an_unreadable_file() {
     use enumera_core::instrument::{ImportError, import_xlsform_bytes};
-    let path = repo_root().join("fuzz/regressions/xlsform_bytes/calamine-long-column-reference.xlsx");
+    let path =
+        repo_root().join("fuzz/regressions/xlsform_bytes/calamine-long-column-reference.xlsx");
     let bytes = std::fs::read(&path).expect("regression file");
     match import_xlsform_bytes(&bytes, "f.xlsx", None) {
         Err(ImportError::Unreadable { name, reason }) => {
