@@ -11,7 +11,9 @@
 //!     .write_to(dir.path().join("f.xlsx"));
 //! ```
 
+pub mod device;
 pub mod fixtures;
+pub mod fuzzing;
 pub mod odk;
 
 use std::path::{Path, PathBuf};

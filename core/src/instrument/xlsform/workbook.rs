@@ -54,7 +54,24 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// Reads .xlsx (or legacy .xls) bytes. `name` is only for messages.
+///
+/// The spreadsheet reader is third-party parsing code run on files from
+/// anywhere, so a panic inside it is caught and reported as an unreadable
+/// file rather than taking the app down. Fuzzing found one (calamine 0.38: a
+/// cell reference with a very long column, `AAAAAAAAAAAAAAA1`, overflows its
+/// column arithmetic; tests/fuzz_corpus.rs keeps the file).
 pub(crate) fn read(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
+    std::panic::catch_unwind(|| read_unguarded(bytes, name)).unwrap_or_else(|_| {
+        Err(ImportError::Unreadable {
+            name: name.to_string(),
+            reason: "its contents are malformed (the spreadsheet reader failed on them); \
+                     open and save it again in a spreadsheet program"
+                .into(),
+        })
+    })
+}
+
+fn read_unguarded(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
     let name = name.to_string();
     if bytes.is_empty() {
         return Err(ImportError::Empty { name });

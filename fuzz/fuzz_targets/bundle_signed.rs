@@ -1,0 +1,5 @@
+#![no_main]
+
+use enumera_tests::fuzzing::{bundle_signed, run_guarded};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run_guarded(bundle_signed, data));
