@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs Enumera's benchmarks (release build) and appends their tables to
+# docs/BENCHMARKS.md under a heading with the machine, date and commit, so
+# the history stays. Never part of the test command: numbers measure, they
+# do not gate.
+#
+#   scripts/bench.sh                 every benchmark
+#   scripts/bench.sh session engines only these (names of benches/benches/*.rs)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
+benches=("$@")
+if [ ${#benches[@]} -eq 0 ]; then
+  benches=(expr import session engines store sync export)
+fi
+out=docs/BENCHMARKS.md
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
+{
+  echo
+  echo "## $(date -u +%Y-%m-%d) — commit $commit"
+  echo
+  echo "Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/{print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+} >> "$out"
+for b in "${benches[@]}"; do
+  echo "== bench $b" >&2
+  {
+    echo
+    echo "### $b"
+    echo
+    cargo bench -q -p enumera-benches --bench "$b" 2>/dev/null | grep -E '^\||^[A-Za-z(]' || echo "(failed to run)"
+  } >> "$out"
+done
+echo "appended to $out" >&2
