@@ -30,7 +30,9 @@ fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let odk = odk_engine(&repo);
     let work = tempfile::tempdir().expect("temp dir");
-    println!("| rows | engine | load + first compute | answer p50 | answer p95 | answer max | 200 answers | peak RSS |");
+    println!(
+        "| rows | engine | load + first compute | answer p50 | answer p95 | answer max | 200 answers | peak RSS |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let ours = run_self(n);
@@ -54,7 +56,8 @@ fn enumera_one(n: usize) -> Value {
     let answers = forms::hot_answers(&rows, 200, 7);
     let t = Instant::now();
     let form = Arc::new(Form::compile(instrument).expect("generated form compiles"));
-    let mut session = Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()));
+    let mut session =
+        Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()));
     let load = t.elapsed();
     let mut samples = Samples::default();
     for (r, v) in &answers {
@@ -91,8 +94,10 @@ fn run_odk(repo: &Path, engine_dir: &Path, work: &Path, n: usize) -> Result<Valu
     let form = work.join(format!("large_{n}.xml"));
     std::fs::write(&form, xml).map_err(|e| e.to_string())?;
     let answers = work.join(format!("answers_{n}.json"));
-    let list: Vec<[String; 2]> = forms::hot_answers(&rows, 200, 7).into_iter().map(|(r, v)| [r, v]).collect();
-    std::fs::write(&answers, serde_json::to_vec(&list).unwrap_or_default()).map_err(|e| e.to_string())?;
+    let list: Vec<[String; 2]> =
+        forms::hot_answers(&rows, 200, 7).into_iter().map(|(r, v)| [r, v]).collect();
+    std::fs::write(&answers, serde_json::to_vec(&list).unwrap_or_default())
+        .map_err(|e| e.to_string())?;
     let out = Command::new("node")
         .arg(repo.join("tests/odk/bench.mjs"))
         .arg(&form)
@@ -102,7 +107,11 @@ fn run_odk(repo: &Path, engine_dir: &Path, work: &Path, n: usize) -> Result<Valu
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_string());
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_string());
     }
     let mut v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     let load = v["load_ms"].as_f64().unwrap_or(0.0) + v["create_ms"].as_f64().unwrap_or(0.0);
@@ -113,7 +122,12 @@ fn run_odk(repo: &Path, engine_dir: &Path, work: &Path, n: usize) -> Result<Valu
 fn row(n: usize, engine: &str, v: &Value) {
     let sets: Vec<Duration> = v["set_ms"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).map(|x| Duration::from_secs_f64(x / 1000.0)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_f64)
+                .map(|x| Duration::from_secs_f64(x / 1000.0))
+                .collect()
+        })
         .unwrap_or_default();
     let s = Samples(sets);
     let load = Duration::from_secs_f64(v["load_ms"].as_f64().unwrap_or(0.0) / 1000.0);

@@ -146,10 +146,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         }
         DeviceCommand::Purge { instance_id } => {
             let report = Store::open_existing(db)?.purge(&instance_id)?;
-            eprintln!(
-                "purged {instance_id} ({} attachment files removed)",
-                report.files_removed
-            );
+            eprintln!("purged {instance_id} ({} attachment files removed)", report.files_removed);
         }
         DeviceCommand::Edit { instance_id } => {
             let draft = Store::open_existing(db)?.edit(&instance_id)?;
@@ -194,11 +191,9 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             }
             eprintln!("{}: ok", db.display());
         }
-        DeviceCommand::Bundle {
-            out,
-            since_receipt,
-            json,
-        } => crate::device_sync::bundle(db, &out, since_receipt, json)?,
+        DeviceCommand::Bundle { out, since_receipt, json } => {
+            crate::device_sync::bundle(db, &out, since_receipt, json)?
+        }
         DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
         DeviceCommand::Sync(args) => crate::device_sync::sync(db, args)?,
     }
@@ -289,12 +284,7 @@ mod tests {
         run_args(&["--db", db, "list"]).unwrap();
         run_args(&["--db", db, "list", "--json"]).unwrap();
         run_args(&["--db", db, "show", &done]).unwrap();
-        assert!(
-            run_args(&["--db", db, "show", "uuid:none"])
-                .unwrap_err()
-                .0
-                .contains("uuid:none")
-        );
+        assert!(run_args(&["--db", db, "show", "uuid:none"]).unwrap_err().0.contains("uuid:none"));
         let err = run_args(&["--db", db, "purge", &draft]).unwrap_err();
         assert!(err.0.contains("purged"), "{}", err.0);
         run_args(&["--db", db, "discard", &draft]).unwrap();

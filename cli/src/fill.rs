@@ -12,7 +12,9 @@ use enumera_core::store::Store;
 use serde_json::json;
 
 use crate::UserError;
-use crate::interview::{Change, HookError, InterviewHooks, InterviewOptions, Outcome, run_interview};
+use crate::interview::{
+    Change, HookError, InterviewHooks, InterviewOptions, Outcome, run_interview,
+};
 use crate::run::{Step, instance_ref, parse_step, read_steps, value_string};
 
 #[derive(Debug, Args)]
@@ -52,7 +54,9 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
             };
             Fill::start(&mut store, form_id, &start, Fill::system_env()).map_err(user)?
         }
-        (None, None) => return Err(UserError("name a FORM_ID to fill, or --resume INSTANCE_ID".into())),
+        (None, None) => {
+            return Err(UserError("name a FORM_ID to fill, or --resume INSTANCE_ID".into()));
+        }
     };
     let instance_id = fill.instance_id().to_string();
     let Some(steps_path) = &args.steps else {
@@ -136,7 +140,9 @@ impl InterviewHooks for DeviceHooks<'_> {
     fn changed(&mut self, session: &Session, change: &Change) -> Result<(), HookError> {
         match change {
             Change::Answer { .. } => self.saver.save(self.store, session)?,
-            Change::RepeatAdded { reference } => self.saver.repeat_added(self.store, session, reference)?,
+            Change::RepeatAdded { reference } => {
+                self.saver.repeat_added(self.store, session, reference)?
+            }
             Change::RepeatRemoved { reference } => {
                 self.saver.repeat_removed(self.store, session, reference)?
             }

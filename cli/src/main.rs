@@ -5,11 +5,11 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod central;
-mod demo;
 mod central_export;
+mod demo;
 mod device;
-mod fill;
 mod device_sync;
+mod fill;
 mod form;
 mod http;
 mod interview;

@@ -55,7 +55,9 @@ pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
 /// Reads one step, with a message naming what was expected.
 pub fn parse_step(raw: &Json) -> Result<Step, String> {
     serde_json::from_value(raw.clone()).map_err(|_| {
-        format!("not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)")
+        format!(
+            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"
+        )
     })
 }
 
@@ -84,7 +86,9 @@ pub fn instance_ref(repeat: String, index: Option<usize>) -> String {
 /// Applies one step; a failed step leaves the session as it was.
 pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
     match parse_step(raw)? {
-        Step::Set { set, value } => session.set(&set, &value_string(value)).map_err(|e| e.to_string()),
+        Step::Set { set, value } => {
+            session.set(&set, &value_string(value)).map_err(|e| e.to_string())
+        }
         Step::Clear { clear } => session.clear(&clear).map_err(|e| e.to_string()),
         Step::AddRepeat { add_repeat, count } => {
             for _ in 0..count.unwrap_or(1) {
@@ -92,9 +96,9 @@ pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
             }
             Ok(())
         }
-        Step::RemoveRepeat { remove_repeat, index } => session
-            .remove_repeat(&instance_ref(remove_repeat, index))
-            .map_err(|e| e.to_string()),
+        Step::RemoveRepeat { remove_repeat, index } => {
+            session.remove_repeat(&instance_ref(remove_repeat, index)).map_err(|e| e.to_string())
+        }
         Step::SetLanguage { set_language } => {
             session.set_language(&set_language).map_err(|e| e.to_string())
         }

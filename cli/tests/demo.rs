@@ -63,7 +63,8 @@ fn the_demo_campaign_arrives_whole() {
     for entry in std::fs::read_dir(&export).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let is_form_table = name.starts_with("p2p_") && name.ends_with(".csv") && !name.contains('-');
+        let is_form_table =
+            name.starts_with("p2p_") && name.ends_with(".csv") && !name.contains('-');
         if !is_form_table {
             continue;
         }
@@ -77,8 +78,12 @@ fn the_demo_campaign_arrives_whole() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), keys.len(), "a response exported twice");
-    let mut expected: Vec<String> =
-        v["finalized_ids"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+    let mut expected: Vec<String> = v["finalized_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
     expected.sort();
     assert_eq!(unique, expected, "exported responses differ from those finalized");
     assert_eq!(v["export"]["held_aside"], serde_json::json!({}), "nothing held aside");
@@ -95,7 +100,13 @@ fn the_demo_campaign_arrives_whole() {
 
     // Central's own account agrees (read back through the CLI).
     let status = Command::new(env!("CARGO_BIN_EXE_enumera"))
-        .args(["central", "--db", demo.join("central/central.db").to_str().unwrap(), "status", "--json"])
+        .args([
+            "central",
+            "--db",
+            demo.join("central/central.db").to_str().unwrap(),
+            "status",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));

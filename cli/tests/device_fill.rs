@@ -48,18 +48,38 @@ fn fill_resume_refuse_then_finalize() {
     assert!(id.starts_with("uuid:"), "{id}");
 
     // The process ended: the draft is in the store, constraint and all.
-    let refused = enumera(&["device", "--db", db, "fill", "--resume", &id, "--steps", "/dev/stdin", "--finalize"]);
+    let refused = enumera(&[
+        "device",
+        "--db",
+        db,
+        "fill",
+        "--resume",
+        &id,
+        "--steps",
+        "/dev/stdin",
+        "--finalize",
+    ]);
     assert!(!refused.status.success());
 
     let fix = dir.path().join("fix.json");
     std::fs::write(&fix, r#"[{"set": "/data/age", "value": "41"}]"#).unwrap();
     let out = ok(enumera(&[
-        "device", "--db", db, "fill", "--resume", &id, "--steps", fix.to_str().unwrap(), "--finalize", "--json",
+        "device",
+        "--db",
+        db,
+        "fill",
+        "--resume",
+        &id,
+        "--steps",
+        fix.to_str().unwrap(),
+        "--finalize",
+        "--json",
     ]));
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["finalized_seq"], 1);
 
-    let shown: Value = serde_json::from_str(&ok(enumera(&["device", "--db", db, "show", &id]))).unwrap();
+    let shown: Value =
+        serde_json::from_str(&ok(enumera(&["device", "--db", db, "show", &id]))).unwrap();
     let answers: Vec<(String, String)> = shown["answers"]
         .as_array()
         .unwrap()
@@ -75,7 +95,8 @@ fn fill_resume_refuse_then_finalize() {
         assert!(answers.contains(&(r.to_string(), v.to_string())), "{r}={v} missing: {answers:?}");
     }
     assert_eq!(shown["response"]["state"], "finalized");
-    let list: Value = serde_json::from_str(&ok(enumera(&["device", "--db", db, "list", "--json"]))).unwrap();
+    let list: Value =
+        serde_json::from_str(&ok(enumera(&["device", "--db", db, "list", "--json"]))).unwrap();
     assert!(list.to_string().contains("finalized"), "{list}");
 }
 

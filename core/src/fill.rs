@@ -32,7 +32,8 @@ fn list(blockers: &[Blocker]) -> String {
     blockers
         .iter()
         .map(|b| match b {
-            Blocker::Required { reference, message } | Blocker::Constraint { reference, message } => {
+            Blocker::Required { reference, message }
+            | Blocker::Constraint { reference, message } => {
                 format!("{reference}: {message}")
             }
         })
@@ -158,7 +159,12 @@ impl Fill {
     }
 
     /// Answers a question and commits it.
-    pub fn set(&mut self, store: &mut Store, reference: &str, value: &str) -> Result<(), FillError> {
+    pub fn set(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        value: &str,
+    ) -> Result<(), FillError> {
         self.session.set(reference, value)?;
         self.saver.save(store, &self.session)
     }
@@ -220,7 +226,8 @@ impl Saver {
         if !changed.is_empty() {
             store.set_answers(id, &changed)?;
         }
-        let gone: Vec<String> = self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
+        let gone: Vec<String> =
+            self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
         for r in gone {
             store.clear_answer(id, &r)?;
         }
@@ -291,7 +298,8 @@ fn round_value(session: &Session, n: i64) -> String {
         let options = session.options_of(node);
         if !options.is_empty() {
             let wanted = if n <= 1 { "baseline".to_string() } else { format!("round{n}") };
-            if let Some(o) = options.iter().find(|o| o.value == wanted || o.value == n.to_string()) {
+            if let Some(o) = options.iter().find(|o| o.value == wanted || o.value == n.to_string())
+            {
                 return o.value.clone();
             }
         }
@@ -299,7 +307,10 @@ fn round_value(session: &Session, n: i64) -> String {
     n.to_string()
 }
 
-fn compile(instrument: crate::instrument::Instrument, form_id: &str) -> Result<Arc<Form>, FillError> {
+fn compile(
+    instrument: crate::instrument::Instrument,
+    form_id: &str,
+) -> Result<Arc<Form>, FillError> {
     Form::compile(instrument)
         .map(Arc::new)
         .map_err(|e| FillError::Form { form_id: form_id.to_string(), reason: e.to_string() })

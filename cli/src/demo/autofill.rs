@@ -155,7 +155,9 @@ fn choose(prompt: &Prompt, who: &Respondent<'_>, rng: &mut Rng, attempt: usize) 
     let name = prompt.name.as_str();
     let q = prompt.qtype;
     Some(match q {
-        QuestionType::SelectOne | QuestionType::SelectOneFromFile => select_one(prompt, who, rng, attempt)?,
+        QuestionType::SelectOne | QuestionType::SelectOneFromFile => {
+            select_one(prompt, who, rng, attempt)?
+        }
         QuestionType::SelectMultiple | QuestionType::SelectMultipleFromFile => {
             let usable = usable_choices(prompt, attempt);
             let first = rng.pick(&usable)?.clone();
@@ -175,7 +177,9 @@ fn choose(prompt: &Prompt, who: &Respondent<'_>, rng: &mut Rng, attempt: usize) 
             let back = [30 + rng.below(300), 400, 900, 2, 10, 60][attempt.min(5)] as i64;
             (who.today - Duration::days(back)).format("%Y-%m-%d").to_string()
         }
-        QuestionType::Time => ["09:30", "11:15", "14:00", "16:45", "08:00", "18:30"][attempt.min(5)].to_string(),
+        QuestionType::Time => {
+            ["09:30", "11:15", "14:00", "16:45", "08:00", "18:30"][attempt.min(5)].to_string()
+        }
         QuestionType::DateTime => format!("{}T10:30:00.000+00:00", who.today.format("%Y-%m-%d")),
         QuestionType::Geopoint => format!(
             "{:.5} {:.5} {} {}",
@@ -204,7 +208,12 @@ fn usable_choices(prompt: &Prompt, attempt: usize) -> Vec<String> {
     }
 }
 
-fn select_one(prompt: &Prompt, who: &Respondent<'_>, rng: &mut Rng, attempt: usize) -> Option<String> {
+fn select_one(
+    prompt: &Prompt,
+    who: &Respondent<'_>,
+    rng: &mut Rng,
+    attempt: usize,
+) -> Option<String> {
     let name = prompt.name.as_str();
     let has = |v: &str| prompt.choices.iter().any(|c| c.value == v);
     if name.starts_with("consent") && has("yes") {
@@ -240,7 +249,8 @@ fn select_one(prompt: &Prompt, who: &Respondent<'_>, rng: &mut Rng, attempt: usi
 }
 
 fn number(name: &str, prompt: &Prompt, rng: &mut Rng, attempt: usize) -> i64 {
-    if let (Some(start), Some(end)) = (prompt.parameters.get("start"), prompt.parameters.get("end")) {
+    if let (Some(start), Some(end)) = (prompt.parameters.get("start"), prompt.parameters.get("end"))
+    {
         let (s, e) = (start.parse::<i64>().unwrap_or(1), end.parse::<i64>().unwrap_or(5));
         return s + rng.below((e - s + 1).max(1) as usize) as i64;
     }
@@ -266,11 +276,13 @@ fn text(name: &str, who: &Respondent<'_>, rng: &mut Rng, attempt: usize) -> Stri
         return p.id.clone();
     }
     if name.contains("phone") {
-        return [p.phone.clone(), p.phone.replace(' ', ""), "+258841234567".into()][attempt.min(2)].clone();
+        return [p.phone.clone(), p.phone.replace(' ', ""), "+258841234567".into()][attempt.min(2)]
+            .clone();
     }
     if name.contains("email") {
         let user = p.name.to_lowercase().replace(' ', ".");
-        let ascii: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+        let ascii: String =
+            user.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
         return format!("{ascii}@example.org");
     }
     if name.contains("name") {

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use enumera_central::Central;
-use enumera_core::bundle::{BundleOptions, ResearcherIdentity, apply_receipt, open_sealed, write_bundle_file};
+use enumera_core::bundle::{
+    BundleOptions, ResearcherIdentity, apply_receipt, open_sealed, write_bundle_file,
+};
 use enumera_core::expr::FixedEnv;
 use enumera_core::fill::{Fill, Start};
 use enumera_core::instrument::{Instrument, import_xlsform_bytes};
@@ -28,7 +30,10 @@ const INSTRUMENTS: [(&str, &[u8]); 6] = [
         "capacity_sealed.xlsx",
         include_bytes!("../../../instruments/p2p-sanitation/capacity_sealed.xlsx"),
     ),
-    ("event_feedback.xlsx", include_bytes!("../../../instruments/p2p-sanitation/event_feedback.xlsx")),
+    (
+        "event_feedback.xlsx",
+        include_bytes!("../../../instruments/p2p-sanitation/event_feedback.xlsx"),
+    ),
     (
         "practice_followup.xlsx",
         include_bytes!("../../../instruments/p2p-sanitation/practice_followup.xlsx"),
@@ -125,13 +130,22 @@ impl Campaign {
     pub fn new(args: &DemoArgs) -> Result<Campaign, UserError> {
         let dir = args.dir.clone();
         prepare_dir(&dir)?;
-        for sub in ["central", "tablets", "transfer/instruments", "transfer/bundles", "supervisor", "export"] {
+        for sub in [
+            "central",
+            "tablets",
+            "transfer/instruments",
+            "transfer/bundles",
+            "supervisor",
+            "export",
+        ] {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| err("creating folders")(&e))?;
         }
-        std::fs::write(dir.join(MARKER), "made by enumera demo\n").map_err(|e| err("marking the folder")(&e))?;
+        std::fs::write(dir.join(MARKER), "made by enumera demo\n")
+            .map_err(|e| err("marking the folder")(&e))?;
         let mut rng = Rng::new(args.seed);
         let people = roster(args.participants, args.devices, &mut rng);
-        let central = Central::init(dir.join("central/central.db")).map_err(|e| err("starting central")(&e))?;
+        let central = Central::init(dir.join("central/central.db"))
+            .map_err(|e| err("starting central")(&e))?;
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix:>12} [{bar:30}] {pos}/{len} {msg}")
@@ -189,7 +203,8 @@ impl Campaign {
             }
             let instrument = imported.instrument;
             self.central.publish(&instrument).map_err(|e| err("publishing")(&e))?;
-            let out = self.dir.join("transfer/instruments").join(format!("{}.json", instrument.form_id));
+            let out =
+                self.dir.join("transfer/instruments").join(format!("{}.json", instrument.form_id));
             std::fs::write(&out, instrument.canonical_json()).map_err(|e| err("writing")(&e))?;
             self.instruments.insert(instrument.form_id.clone(), instrument);
         }
@@ -219,11 +234,14 @@ impl Campaign {
             let name = format!("tablet-{} ({})", i + 1, DISTRICTS[district].name);
             let path = self.dir.join(format!("tablets/tablet-{}.db", i + 1));
             let mut store = Store::open(&path).map_err(|e| err("opening a tablet")(&e))?;
-            store.init_device(&name, Some(&format!("enum-{}", i + 1))).map_err(|e| err("init")(&e))?;
+            store
+                .init_device(&name, Some(&format!("enum-{}", i + 1)))
+                .map_err(|e| err("init")(&e))?;
             for instrument in self.instruments.values() {
                 store.install_instrument(instrument).map_err(|e| err("installing")(&e))?;
             }
-            let roster = std::fs::read(self.dir.join("transfer/roster.json")).map_err(|e| err("roster")(&e))?;
+            let roster = std::fs::read(self.dir.join("transfer/roster.json"))
+                .map_err(|e| err("roster")(&e))?;
             store.import_roster(&roster).map_err(|e| err("importing the roster")(&e))?;
             self.tablets.push(Tablet { name, path, store, held: None });
         }
@@ -250,7 +268,9 @@ impl Campaign {
             .flat_map(|(i, p)| self.forms_for(p, round).into_iter().map(move |f| (i, f)))
             .collect();
         let kii: Vec<usize> = if round == 3 {
-            (0..self.tablets.len()).filter_map(|d| self.people.iter().position(|p| p.device == d)).collect()
+            (0..self.tablets.len())
+                .filter_map(|d| self.people.iter().position(|p| p.device == d))
+                .collect()
         } else {
             vec![]
         };
@@ -263,7 +283,8 @@ impl Campaign {
             .filter_map(|d| self.people.iter().rposition(|p| p.device == d))
             .collect();
         for (k, (pi, form)) in plan.iter().enumerate() {
-            let unfinished = round == 3 && last_of_tablet.contains(pi) && *form == "p2p_practice_followup";
+            let unfinished =
+                round == 3 && last_of_tablet.contains(pi) && *form == "p2p_practice_followup";
             let killed = round == 2 && k == 0;
             self.bar.set_message(format!("{} {}", self.people[*pi].id, form));
             self.one_interview(*pi, form, round, unfinished, killed)?;
@@ -299,10 +320,17 @@ impl Campaign {
             preload: round > 1,
         };
         let tablet = &mut self.tablets[device];
-        let mut fill = Fill::start(&mut tablet.store, form_id, &start, env()).map_err(|e| err(form_id)(&e))?;
+        let mut fill =
+            Fill::start(&mut tablet.store, form_id, &start, env()).map_err(|e| err(form_id)(&e))?;
         let mut rng = self.rng.clone();
         self.rng.next_u64();
-        let stop = if unfinished { Some(5) } else if killed { Some(12) } else { None };
+        let stop = if unfinished {
+            Some(5)
+        } else if killed {
+            Some(12)
+        } else {
+            None
+        };
         let first = autofill::interview(&mut fill, &mut tablet.store, &who, &mut rng, stop)
             .map_err(|e| err(form_id)(&e))?;
         self.outcome.answers += first.answered;
@@ -319,7 +347,8 @@ impl Campaign {
             let id = fill.instance_id().to_string();
             drop(fill);
             let path = tablet.path.clone();
-            tablet.store = Store::open(&path).map_err(|e| err("reopening the killed tablet")(&e))?;
+            tablet.store =
+                Store::open(&path).map_err(|e| err("reopening the killed tablet")(&e))?;
             fill = Fill::resume(&tablet.store, &id, env()).map_err(|e| err("resuming")(&e))?;
             let recovered = fill.session().answers();
             let lost: Vec<String> = acknowledged
@@ -334,7 +363,9 @@ impl Campaign {
                 lost: lost.clone(),
             };
             if !lost.is_empty() {
-                self.outcome.problems.push(format!("the killed tablet lost {} answers", lost.len()));
+                self.outcome
+                    .problems
+                    .push(format!("the killed tablet lost {} answers", lost.len()));
             }
             let rest = autofill::interview(&mut fill, &mut tablet.store, &who, &mut rng, None)
                 .map_err(|e| err(form_id)(&e))?;
@@ -344,7 +375,10 @@ impl Campaign {
         let id = fill.instance_id().to_string();
         match fill.finalize(&mut tablet.store) {
             Ok(_) => {
-                let sealed = !self.instruments.get(form_id).is_none_or(|i| i.settings.public_keys.is_empty());
+                let sealed = !self
+                    .instruments
+                    .get(form_id)
+                    .is_none_or(|i| i.settings.public_keys.is_empty());
                 self.outcome.finalized.push(Done {
                     instance_id: id,
                     form_id: form_id.to_string(),
@@ -368,9 +402,14 @@ impl Campaign {
     fn sync_round(&mut self, round: u32) -> Result<(), UserError> {
         let n = self.tablets.len();
         for t in 0..n {
-            let path = self.dir.join(format!("transfer/bundles/tablet-{}-round-{round}.bundle", t + 1));
-            let summary = write_bundle_file(&self.tablets[t].store, &BundleOptions { since_receipt: true }, &path)
-                .map_err(|e| err("writing a bundle")(&e))?;
+            let path =
+                self.dir.join(format!("transfer/bundles/tablet-{}-round-{round}.bundle", t + 1));
+            let summary = write_bundle_file(
+                &self.tablets[t].store,
+                &BundleOptions { since_receipt: true },
+                &path,
+            )
+            .map_err(|e| err("writing a bundle")(&e))?;
             if summary.responses == 0 {
                 continue;
             }
@@ -386,7 +425,8 @@ impl Campaign {
                 }
                 // Relayed through the supervisor's tablet, unchanged.
                 1 => {
-                    let relayed = self.dir.join("supervisor").join(path.file_name().unwrap_or_default());
+                    let relayed =
+                        self.dir.join("supervisor").join(path.file_name().unwrap_or_default());
                     std::fs::copy(&path, &relayed).map_err(|e| err("relaying")(&e))?;
                     self.ingest(&relayed)?;
                     self.return_receipt(t)?;
@@ -424,10 +464,12 @@ impl Campaign {
 
     fn return_receipt(&mut self, t: usize) -> Result<(), UserError> {
         let device = self.tablets[t].store.device().map_err(|e| err("device")(&e))?;
-        let receipt = self.central.receipt_for(&device.device_id).map_err(|e| err("receipt")(&e))?;
+        let receipt =
+            self.central.receipt_for(&device.device_id).map_err(|e| err("receipt")(&e))?;
         let path = self.dir.join(format!("transfer/tablet-{}.receipt", t + 1));
         std::fs::write(&path, &receipt.file).map_err(|e| err("writing a receipt")(&e))?;
-        apply_receipt(&mut self.tablets[t].store, &receipt.file).map_err(|e| err("applying a receipt")(&e))?;
+        apply_receipt(&mut self.tablets[t].store, &receipt.file)
+            .map_err(|e| err("applying a receipt")(&e))?;
         Ok(())
     }
 
@@ -441,10 +483,13 @@ impl Campaign {
         let identity = ResearcherIdentity::parse(TEST_IDENTITY).map_err(|e| err("identity")(&e))?;
         let finalized = self.outcome.finalized.clone();
         for done in &finalized {
-            let payload = self.central.payload(&done.instance_id).map_err(|e| err("payload")(&e))?;
+            let payload =
+                self.central.payload(&done.instance_id).map_err(|e| err("payload")(&e))?;
             let json = match payload {
                 None => {
-                    self.outcome.problems.push(format!("{} is missing at central", done.instance_id));
+                    self.outcome
+                        .problems
+                        .push(format!("{} is missing at central", done.instance_id));
                     continue;
                 }
                 Some(Payload::Plain { json, .. }) => json,
@@ -454,7 +499,9 @@ impl Campaign {
                         opened.json
                     }
                     Err(e) => {
-                        self.outcome.problems.push(format!("{} could not be opened: {e}", done.instance_id));
+                        self.outcome
+                            .problems
+                            .push(format!("{} could not be opened: {e}", done.instance_id));
                         continue;
                     }
                 },
@@ -526,7 +573,11 @@ impl Outcome {
     pub fn to_json(&self) -> Value {
         let mut per_round: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         for d in &self.finalized {
-            *per_round.entry(d.round.to_string()).or_default().entry(d.district.to_string()).or_default() += 1;
+            *per_round
+                .entry(d.round.to_string())
+                .or_default()
+                .entry(d.district.to_string())
+                .or_default() += 1;
         }
         let capacity: Vec<Value> = self
             .capacity

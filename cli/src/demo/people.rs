@@ -114,8 +114,16 @@ const GIVEN: [&str; 12] = [
     "Farhana", "Imran",
 ];
 const FAMILY: [&str; 10] = [
-    "Macuácua", "Sitoe", "Nhantumbo", "Chissano", "Mondlane", "Rahman", "Hossain", "Akter",
-    "Chowdhury", "Islam",
+    "Macuácua",
+    "Sitoe",
+    "Nhantumbo",
+    "Chissano",
+    "Mondlane",
+    "Rahman",
+    "Hossain",
+    "Akter",
+    "Chowdhury",
+    "Islam",
 ];
 
 /// The roster: `n` participants spread over `devices` tablets, each tablet in

@@ -47,8 +47,9 @@ pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Exported
             identity: Some(ResearcherIdentity::parse(&text).map_err(|e| fail(&e))?),
             panel,
         };
-        let summary = enumera_central::export::export(central.store(), &opts, &out.join(sub), &mut |_, _| {})
-            .map_err(|e| fail(&e))?;
+        let summary =
+            enumera_central::export::export(central.store(), &opts, &out.join(sub), &mut |_, _| {})
+                .map_err(|e| fail(&e))?;
         if panel {
             done.rows = summary.rows.clone();
             done.responses = summary.responses;
@@ -95,15 +96,39 @@ pub fn render(o: &Outcome) -> String {
         let _ = writeln!(s, "{total:>9}");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "  answers given            {:>6}   (first refused by a constraint, then corrected: {})", o.answers, o.corrected);
+    let _ = writeln!(
+        s,
+        "  answers given            {:>6}   (first refused by a constraint, then corrected: {})",
+        o.answers, o.corrected
+    );
     let _ = writeln!(s, "  repeat instances added   {:>6}", o.repeats);
-    let _ = writeln!(s, "  drafts left unfinished   {:>6}   (on the tablets, never sent)", o.drafts_left);
-    let _ = writeln!(s, "  bundles ingested         {:>6}   (by hand, relayed, late, twice)", o.bundles_ingested);
+    let _ = writeln!(
+        s,
+        "  drafts left unfinished   {:>6}   (on the tablets, never sent)",
+        o.drafts_left
+    );
+    let _ = writeln!(
+        s,
+        "  bundles ingested         {:>6}   (by hand, relayed, late, twice)",
+        o.bundles_ingested
+    );
     let _ = writeln!(s, "  duplicates ignored       {:>6}", o.duplicates_ignored);
     let _ = writeln!(s, "  conflicts                {:>6}", o.conflicts);
-    let _ = writeln!(s, "  responses at central     {:>6}   (each exactly once: {})", o.central_responses,
-        if o.at_central.values().all(|&n| n == 1) && o.at_central.len() == o.finalized.len() { "yes" } else { "NO" });
-    let _ = writeln!(s, "  sealed, held unread      {:>6}   (opened with the researcher's key for analysis: {})", o.sealed_held, o.sealed_opened);
+    let _ = writeln!(
+        s,
+        "  responses at central     {:>6}   (each exactly once: {})",
+        o.central_responses,
+        if o.at_central.values().all(|&n| n == 1) && o.at_central.len() == o.finalized.len() {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  sealed, held unread      {:>6}   (opened with the researcher's key for analysis: {})",
+        o.sealed_held, o.sealed_opened
+    );
     let _ = writeln!(
         s,
         "  killed mid-interview     {}: {} answers acknowledged, {} recovered, {} lost",
@@ -140,21 +165,39 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(s);
     let e = &o.export;
-    let _ = writeln!(s, "Researcher's export: {} responses in {} tables, panel of {} participant-rounds; held aside: {}",
-        e.responses, e.rows.len(), e.panel_rows,
-        if e.report.is_empty() { "nothing".to_string() } else {
+    let _ = writeln!(
+        s,
+        "Researcher's export: {} responses in {} tables, panel of {} participant-rounds; held aside: {}",
+        e.responses,
+        e.rows.len(),
+        e.panel_rows,
+        if e.report.is_empty() {
+            "nothing".to_string()
+        } else {
             e.report.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
-        });
+        }
+    );
     let _ = writeln!(s);
     let _ = writeln!(s, "Files in {}:", o.dir.display());
     let _ = writeln!(s, "  central/central.db         the central store");
     let _ = writeln!(s, "  tablets/*.db               one database per tablet");
-    let _ = writeln!(s, "  transfer/                  published instruments, roster, bundles, receipts");
-    let _ = writeln!(s, "  supervisor/                bundles relayed through the supervisor's tablet");
-    let _ = writeln!(s, "  export/stata/               CSV tables (KEY/PARENT_KEY), codebook, export.do, panel.csv, report.csv");
+    let _ = writeln!(
+        s,
+        "  transfer/                  published instruments, roster, bundles, receipts"
+    );
+    let _ =
+        writeln!(s, "  supervisor/                bundles relayed through the supervisor's tablet");
+    let _ = writeln!(
+        s,
+        "  export/stata/               CSV tables (KEY/PARENT_KEY), codebook, export.do, panel.csv, report.csv"
+    );
     let _ = writeln!(s, "  export/spss/                the same tables with export.sps");
-    let _ = writeln!(s, "  export/xlsx/, export/json/  one workbook; one JSON document per response");
-    let _ = writeln!(s, "  researcher.agekey          the researcher's TEST identity for sealed responses");
+    let _ =
+        writeln!(s, "  export/xlsx/, export/json/  one workbook; one JSON document per response");
+    let _ = writeln!(
+        s,
+        "  researcher.agekey          the researcher's TEST identity for sealed responses"
+    );
     if !o.problems.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "PROBLEMS:");
