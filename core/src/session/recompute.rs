@@ -25,7 +25,9 @@ pub(crate) struct Worklist {
     heap: BinaryHeap<Item>,
     /// Generation stamps, to enqueue each (node, template) once per round.
     queued: Vec<u32>,
-    evals: Vec<u32>,
+    /// Evaluations of each node this round, as (round, count): stamped so
+    /// that starting a round costs nothing, whatever the size of the form.
+    evals: Vec<(u32, u32)>,
     generation: u32,
 }
 
@@ -54,12 +56,12 @@ impl Session {
         w.generation = w.generation.wrapping_add(1);
         if w.generation == 0 {
             w.queued.iter_mut().for_each(|g| *g = 0);
+            w.evals.iter_mut().for_each(|e| *e = (0, 0));
             w.generation = 1;
         }
         let n = self.tree.nodes.len();
         w.queued.resize(n, 0);
-        w.evals.clear();
-        w.evals.resize(n, 0);
+        w.evals.resize(n, (0, 0));
     }
 
     pub(crate) fn enqueue(&mut self, tpl: TplId, node: NodeId) {
@@ -67,7 +69,7 @@ impl Session {
         let w = &mut self.work;
         if w.queued.len() <= node {
             w.queued.resize(node + 1, 0);
-            w.evals.resize(node + 1, 0);
+            w.evals.resize(node + 1, (0, 0));
         }
         // A count item shares its parent node's slot with the parent's own
         // item, so stamp only the node's own template.
@@ -89,10 +91,15 @@ impl Session {
             }
             if self.tree.node(node).tpl == tpl {
                 self.work.queued[node] = 0;
-                if self.work.evals[node] >= MAX_EVALS_PER_NODE {
+                let generation = self.work.generation;
+                let evals = &mut self.work.evals[node];
+                if evals.0 != generation {
+                    *evals = (generation, 0);
+                }
+                if evals.1 >= MAX_EVALS_PER_NODE {
                     continue;
                 }
-                self.work.evals[node] += 1;
+                evals.1 += 1;
                 let (value_changed, relevance_changed, readonly_changed) = self.evaluate_node(node);
                 if value_changed || relevance_changed {
                     self.enqueue_dependents(node);
@@ -232,7 +239,7 @@ impl Session {
         let mut nodes = vec![instance];
         nodes.extend(self.tree.descendants(instance));
         self.work.queued.resize(self.tree.nodes.len(), 0);
-        self.work.evals.resize(self.tree.nodes.len(), 0);
+        self.work.evals.resize(self.tree.nodes.len(), (0, 0));
         self.apply_dynamic_defaults(&nodes);
         for n in nodes {
             self.enqueue(self.tree.node(n).tpl, n);
