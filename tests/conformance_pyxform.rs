@@ -14,6 +14,9 @@
 //! Expressions are compared after whitespace normalization only (pyxform pads
 //! the paths it writes with spaces; Enumera does not).
 //!
+//! Then ODK's engine (tests/odk, when node and npm are there) loads both
+//! XForms of each fixture and must see the same nodes and states.
+//!
 //! The fixtures are written by the test (fixtures.rs); the study instruments
 //! shipped in instruments/ are checked as well.
 //!
@@ -23,6 +26,8 @@
 mod compare;
 #[path = "conformance_pyxform/fixtures.rs"]
 mod fixtures;
+#[path = "conformance_pyxform/odk.rs"]
+mod odk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,19 +43,13 @@ fn repo_root() -> PathBuf {
 }
 
 fn has_python3() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Installs pyxform when missing; the path of its xls2xform.
 fn xls2xform() -> PathBuf {
     let script = repo_root().join("tests/tools/pyxform.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("run tests/tools/pyxform.sh");
+    let out = Command::new("bash").arg(&script).output().expect("run tests/tools/pyxform.sh");
     assert!(
         out.status.success(),
         "installing pyxform failed ({}):\n{}",
@@ -114,20 +113,47 @@ fn shipped_instruments() -> Vec<PathBuf> {
     out
 }
 
-fn check(tool: &Path, xlsx: &Path, out_dir: &Path) -> Result<(), String> {
+/// The answer files shipped for an instrument: `steps/STEM.*.json` beside
+/// it (not the `.expect.json` results).
+fn answer_files(xlsx: &Path, stem: &str) -> Vec<PathBuf> {
+    let Some(dir) = xlsx.parent().map(|d| d.join("steps")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.starts_with(&format!("{stem}."))
+                && name.ends_with(".json")
+                && !name.ends_with(".expect.json")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Converts `xlsx` both ways and compares; on success, where the two
+/// XForms were written (for the engine check).
+fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pair, String> {
     let theirs = pyxform(tool, xlsx)?;
     let ours = enumera(xlsx)?;
     let stem = xlsx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let _ = std::fs::write(out_dir.join(format!("{stem}.pyxform.xml")), &theirs);
-    let _ = std::fs::write(out_dir.join(format!("{stem}.enumera.xml")), &ours);
+    let pair = odk::Pair {
+        name: name.to_string(),
+        pyxform: out_dir.join(format!("{stem}.pyxform.xml")),
+        enumera: out_dir.join(format!("{stem}.enumera.xml")),
+        steps: answer_files(xlsx, &stem),
+    };
+    std::fs::write(&pair.pyxform, &theirs).map_err(|e| e.to_string())?;
+    std::fs::write(&pair.enumera, &ours).map_err(|e| e.to_string())?;
     let theirs = Summary::of(&theirs).map_err(|e| format!("pyxform's XForm: {e}"))?;
     let ours = Summary::of(&ours).map_err(|e| format!("Enumera's XForm: {e}"))?;
     let diff = compare::diff(&theirs, &ours);
-    if diff.is_empty() {
-        Ok(())
-    } else {
-        Err(diff.join("\n"))
-    }
+    if diff.is_empty() { Ok(pair) } else { Err(diff.join("\n")) }
 }
 
 /// Printed past the test harness's capture, so that a skip or the count is
@@ -162,12 +188,16 @@ fn enumera_xforms_match_pyxform() {
         (name, Ok(p))
     }));
     let mut failures = Vec::new();
+    let mut pairs = Vec::new();
     for (name, path) in &forms {
-        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, p, &out_dir)) {
-            Ok(()) => println!("conforms: {name}"),
+        match path.as_ref().map_err(String::clone).and_then(|p| check(&tool, name, p, &out_dir)) {
+            Ok(pair) => {
+                println!("conforms: {name}");
+                pairs.push(pair);
+            }
             Err(why) => {
                 println!("DIFFERS: {name}\n{why}\n");
-                failures.push(name.as_str());
+                failures.push(name.clone());
             }
         }
     }
@@ -176,13 +206,35 @@ fn enumera_xforms_match_pyxform() {
         forms.len() - failures.len(),
         forms.len()
     ));
+
+    if !odk::have_node() {
+        say("SKIPPED: the ODK engine check needs node and npm, and this machine lacks them");
+    } else {
+        match odk::compare(&repo_root(), &pairs, &out_dir) {
+            Ok(results) => {
+                let mut alike = 0;
+                let loaded = results.iter().filter(|r| r.loaded).count();
+                for (pair, result) in pairs.iter().zip(results) {
+                    match result.difference {
+                        None => alike += 1,
+                        Some(why) => {
+                            println!("ODK ENGINE DIFFERS: {}\n{why}\n", pair.name);
+                            failures.push(format!("{} (ODK engine)", pair.name));
+                        }
+                    }
+                }
+                say(&format!(
+                    "ODK Web Forms engine: {alike} of {} XForm pairs alike ({loaded} load; \
+                     the others need CSV attachments the harness cannot serve)",
+                    pairs.len()
+                ));
+            }
+            Err(e) => failures.push(format!("ODK engine check: {e}")),
+        }
+    }
     if !failures.is_empty() {
         // Keep both XForms of each fixture for a look.
         let kept = dir.keep();
-        panic!(
-            "not conforming: {} (XForms kept in {})",
-            failures.join(", "),
-            kept.display()
-        );
+        panic!("not conforming: {} (XForms kept in {})", failures.join(", "), kept.display());
     }
 }

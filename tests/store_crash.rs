@@ -39,16 +39,13 @@ impl Acked {
         match parts.as_slice() {
             ["D", id] => self.drafts.push(id.to_string()),
             ["A", id, r, v] => {
-                self.answers
-                    .insert((id.to_string(), r.to_string()), v.to_string());
+                self.answers.insert((id.to_string(), r.to_string()), v.to_string());
             }
             ["T", id, name, sha] => {
-                self.attachments
-                    .insert((id.to_string(), name.to_string()), sha.to_string());
+                self.attachments.insert((id.to_string(), name.to_string()), sha.to_string());
             }
             ["F", id, seq] => {
-                self.finalized
-                    .insert(id.to_string(), seq.parse().expect("seq"));
+                self.finalized.insert(id.to_string(), seq.parse().expect("seq"));
             }
             _ => panic!("writer printed an unexpected line: {line:?}"),
         }
@@ -93,18 +90,13 @@ fn spawn_with(db: &Path, seed: u64, extra: &[&str]) -> Child {
 fn check(db: &Path, acked: &Acked, context: &str) {
     let store = Store::open(db).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
     let problems = store.integrity_check().expect("integrity_check");
-    assert!(
-        problems.is_empty(),
-        "{context}: integrity_check: {problems:?}"
-    );
+    assert!(problems.is_empty(), "{context}: integrity_check: {problems:?}");
     let chain = store.verify_outbox().expect("verify_outbox");
     assert!(chain.is_empty(), "{context}: outbox: {chain:?}");
     let files = store.verify_attachments().expect("verify_attachments");
     assert!(files.is_empty(), "{context}: attachments: {files:?}");
     for id in &acked.drafts {
-        store
-            .response(id)
-            .unwrap_or_else(|e| panic!("{context}: acknowledged draft lost: {e}"));
+        store.response(id).unwrap_or_else(|e| panic!("{context}: acknowledged draft lost: {e}"));
     }
     for ((id, reference), value) in &acked.answers {
         let got = store.answer(id, reference).expect("answer");
@@ -120,9 +112,7 @@ fn check(db: &Path, acked: &Acked, context: &str) {
             info.iter().any(|a| &a.name == name && &a.sha256 == sha),
             "{context}: attachment {id} {name}"
         );
-        store
-            .read_attachment(id, name)
-            .unwrap_or_else(|e| panic!("{context}: {e}"));
+        store.read_attachment(id, name).unwrap_or_else(|e| panic!("{context}: {e}"));
     }
     for (id, seq) in &acked.finalized {
         assert_eq!(
@@ -137,10 +127,8 @@ fn check(db: &Path, acked: &Acked, context: &str) {
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_acknowledged() {
-    let iterations: usize = std::env::var("ENUMERA_CRASH_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let iterations: usize =
+        std::env::var("ENUMERA_CRASH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let seed: u64 = std::env::var("ENUMERA_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -217,10 +205,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         "store crash test: {iterations} kills, {total_acks} acknowledged steps checked in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        total_acks > iterations,
-        "the writer made too little progress to test anything"
-    );
+    assert!(total_acks > iterations, "the writer made too little progress to test anything");
 }
 
 /// Killing the process while it upgrades a schema version 1 database leaves

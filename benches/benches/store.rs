@@ -34,29 +34,20 @@ fn main() {
             list_runs: 30,
         }
     } else {
-        Sizes {
-            answer_rounds: 2,
-            answers_per_round: 5,
-            finalizes: 2,
-            listed: 50,
-            list_runs: 2,
-        }
+        Sizes { answer_rounds: 2, answers_per_round: 5, finalizes: 2, listed: 50, list_runs: 2 }
     };
     // Full runs measure the working directory's disk (not a RAM-backed
     // /tmp) unless ENUMERA_BENCH_DIR says otherwise.
-    let base = std::env::var_os("ENUMERA_BENCH_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
+    let base =
+        std::env::var_os("ENUMERA_BENCH_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
             if full {
                 std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir())
             } else {
                 std::env::temp_dir()
             }
         });
-    let dir = tempfile::Builder::new()
-        .prefix(".bench-store-")
-        .tempdir_in(&base)
-        .expect("bench dir");
+    let dir =
+        tempfile::Builder::new().prefix(".bench-store-").tempdir_in(&base).expect("bench dir");
     println!(
         "store benchmarks in {} ({})",
         dir.path().display(),
@@ -114,10 +105,7 @@ fn bare_connection(path: &Path) -> Connection {
 
 fn answer_commit(dir: &Path, sizes: &Sizes) {
     let (mut store, key) = ready(dir, "answers.db");
-    let id = store
-        .create_draft(&NewResponse::new(key))
-        .expect("draft")
-        .instance_id;
+    let id = store.create_draft(&NewResponse::new(key)).expect("draft").instance_id;
     let bare = bare_connection(&dir.join("bare.db"));
     let mut insert = bare
         .prepare(
@@ -131,15 +119,12 @@ fn answer_commit(dir: &Path, sizes: &Sizes) {
         for i in 0..sizes.answers_per_round {
             let reference = format!("/data/r{round}/q{i}");
             let value = format!("answer {round} {i}");
-            ours.time(|| store.set_answer(&id, &reference, &value))
-                .expect("set_answer");
+            ours.time(|| store.set_answer(&id, &reference, &value)).expect("set_answer");
         }
         for i in 0..sizes.answers_per_round {
             let reference = format!("/data/r{round}/q{i}");
             let value = format!("answer {round} {i}");
-            baseline
-                .time(|| insert.execute(params![id, reference, value]))
-                .expect("insert");
+            baseline.time(|| insert.execute(params![id, reference, value])).expect("insert");
         }
     }
     report("answer commit: Store::set_answer", &ours);
@@ -156,10 +141,7 @@ fn finalize(dir: &Path, sizes: &Sizes) {
     let (mut store, key) = ready(dir, "finalize.db");
     let mut s = Samples::default();
     for _ in 0..sizes.finalizes {
-        let id = store
-            .create_draft(&NewResponse::new(key.clone()))
-            .expect("draft")
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key.clone())).expect("draft").instance_id;
         let answers: Vec<_> = (0..200)
             .map(|i| enumera_core::store::Answer {
                 reference: format!("/data/q{i}"),
@@ -175,10 +157,8 @@ fn finalize(dir: &Path, sizes: &Sizes) {
                 .map(|(i, a)| format!("<q{i}>{}</q{i}>", a.value))
                 .collect::<String>()
         );
-        let payload = Payload::Plain {
-            json: serde_json::to_string(&answers).unwrap_or_default(),
-            xml,
-        };
+        let payload =
+            Payload::Plain { json: serde_json::to_string(&answers).unwrap_or_default(), xml };
         s.time(|| store.finalize(&id, payload)).expect("finalize");
     }
     report("finalize of a 200-answer response", &s);
@@ -201,11 +181,7 @@ fn listing(dir: &Path, sizes: &Sizes) {
                 .expect("prepare");
             for i in 0..sizes.listed {
                 let state = ["draft", "discarded", "draft", "draft"][i % 4];
-                let at = format!(
-                    "2026-01-01T00:00:{:02}.{:06}Z",
-                    i / 1_000_000,
-                    i % 1_000_000
-                );
+                let at = format!("2026-01-01T00:00:{:02}.{:06}Z", i / 1_000_000, i % 1_000_000);
                 ins.execute(params![
                     format!("uuid:bench-{i:08}"),
                     key.form_id,

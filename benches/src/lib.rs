@@ -57,6 +57,15 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// CPU time this thread has run so far (Linux schedstat), or `None`
+/// elsewhere. On a shared, loaded machine wall time overstates what a run
+/// costs; CPU time over many runs does not.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// Formats a duration for a results table: µs below 1 ms, ms above.
 pub fn fmt_duration(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
@@ -74,6 +83,17 @@ mod tests {
         assert_eq!(s.quantile(0.95), Duration::from_micros(95));
         assert_eq!(s.quantile(1.0), Duration::from_micros(100));
         assert_eq!(s.max(), Duration::from_micros(100));
+    }
+
+    #[test]
+    fn cpu_time_advances_on_linux() {
+        let Some(a) = thread_cpu_time() else { return };
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_time().unwrap() > a);
     }
 
     #[test]

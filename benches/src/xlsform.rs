@@ -155,5 +155,6 @@ mod tests {
         }
         count(&imported.instrument.children, &mut questions);
         assert_eq!(questions, 100);
+        enumera_core::session::Form::compile(imported.instrument).expect("compiles for filling");
     }
 }

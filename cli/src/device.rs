@@ -71,32 +71,21 @@ pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
     let db = args.db.as_path();
     match args.command {
-        DeviceCommand::Init {
-            name,
-            enumerator,
-            json,
-        } => {
+        DeviceCommand::Init { name, enumerator, json } => {
             let mut store = Store::open(db)?;
             let id = store.init_device(&name, enumerator.as_deref())?;
             if json {
                 println!("{}", to_json(&id));
             } else {
                 println!("{}", id.device_id);
-                eprintln!(
-                    "device {} initialized; public key {}",
-                    id.name,
-                    id.public_key_hex()
-                );
+                eprintln!("device {} initialized; public key {}", id.name, id.public_key_hex());
             }
         }
         DeviceCommand::Install { form } => {
             let instrument = load_form(&form)?;
             let mut store = Store::open_existing(db)?;
             let key = store.install_instrument(&instrument)?;
-            eprintln!(
-                "installed {} version {:?} ({})",
-                key.form_id, key.version, key.hash
-            );
+            eprintln!("installed {} version {:?} ({})", key.form_id, key.version, key.hash);
         }
         DeviceCommand::List { json } => {
             let store = Store::open_existing(db)?;
@@ -171,17 +160,11 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                     println!("outbox: {p}");
                 }
                 for p in &attachments {
-                    println!(
-                        "attachment {} of {}: {:?}",
-                        p.attachment.name, p.instance_id, p.kind
-                    );
+                    println!("attachment {} of {}: {:?}", p.attachment.name, p.instance_id, p.kind);
                 }
             }
             if !ok {
-                return Err(UserError(format!(
-                    "{} has problems (listed above)",
-                    db.display()
-                )));
+                return Err(UserError(format!("{} has problems (listed above)", db.display())));
             }
             eprintln!("{}: ok", db.display());
         }
@@ -249,21 +232,9 @@ mod tests {
 
         let err = run_args(&["--db", db, "list"]).unwrap_err();
         assert!(err.0.contains("init"), "{}", err.0);
-        run_args(&[
-            "--db",
-            db,
-            "init",
-            "--name",
-            "Tablet 1",
-            "--enumerator",
-            "E7",
-        ])
-        .unwrap();
+        run_args(&["--db", db, "init", "--name", "Tablet 1", "--enumerator", "E7"]).unwrap();
         assert!(
-            run_args(&["--db", db, "init", "--name", "again"])
-                .unwrap_err()
-                .0
-                .contains("already")
+            run_args(&["--db", db, "init", "--name", "again"]).unwrap_err().0.contains("already")
         );
         run_args(&["--db", db, "install", form]).unwrap();
         let err = run_args(&["--db", db, "install", "form.xlsx"]).unwrap_err();
@@ -273,23 +244,11 @@ mod tests {
             let mut store = Store::open_existing(db).unwrap();
             assert_eq!(store.device().unwrap().enumerator_id.as_deref(), Some("E7"));
             let key = store.latest_instrument("capacity").unwrap();
-            let draft = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
-            let done = store
-                .create_draft(&NewResponse::new(key))
-                .unwrap()
-                .instance_id;
+            let draft = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+            let done = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
             store.set_answer(&done, "/data/role", "planner").unwrap();
             store
-                .finalize(
-                    &done,
-                    Payload::Plain {
-                        xml: "<data/>".into(),
-                        json: "{}".into(),
-                    },
-                )
+                .finalize(&done, Payload::Plain { xml: "<data/>".into(), json: "{}".into() })
                 .unwrap();
             (draft, done)
         };
@@ -311,23 +270,13 @@ mod tests {
         run_args(&["--db", db, "verify"]).unwrap();
 
         let roster = dir.path().join("roster.json");
-        std::fs::write(
-            &roster,
-            r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#,
-        )
-        .unwrap();
+        std::fs::write(&roster, r#"[{"id": "MZ-001", "personal": {"name": "Ana"}}]"#).unwrap();
         run_args(&["--db", db, "roster", "import", roster.to_str().unwrap()]).unwrap();
 
         let store = Store::open_existing(db).unwrap();
-        assert_eq!(
-            store.response(&draft).unwrap().state,
-            ResponseState::Discarded
-        );
+        assert_eq!(store.response(&draft).unwrap().state, ResponseState::Discarded);
         let counts = store.state_counts().unwrap();
-        assert_eq!(
-            (counts.draft, counts.finalized, counts.discarded),
-            (1, 1, 1)
-        );
+        assert_eq!((counts.draft, counts.finalized, counts.discarded), (1, 1, 1));
         assert_eq!(store.participant("MZ-001").unwrap().personal["name"], "Ana");
     }
 
@@ -337,17 +286,7 @@ mod tests {
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, "{").unwrap();
         assert!(load_form(&bad).unwrap_err().0.contains("bad.json"));
-        assert!(
-            load_form(Path::new("form.txt"))
-                .unwrap_err()
-                .0
-                .contains("unknown form file type")
-        );
-        assert!(
-            load_form(&dir.path().join("missing.json"))
-                .unwrap_err()
-                .0
-                .contains("cannot read")
-        );
+        assert!(load_form(Path::new("form.txt")).unwrap_err().0.contains("unknown form file type"));
+        assert!(load_form(&dir.path().join("missing.json")).unwrap_err().0.contains("cannot read"));
     }
 }

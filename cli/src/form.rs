@@ -45,6 +45,9 @@ pub enum FormCommand {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Try a form interactively at the terminal, without a device: one
+    /// question at a time, nothing kept; prints the submission when finalized.
+    Preview(crate::interview::PreviewArgs),
 }
 
 pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
@@ -60,6 +63,7 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
+        FormCommand::Preview(args) => crate::interview::preview(args),
     }
 }
 
@@ -116,10 +120,9 @@ fn convert(form: &Path, output: &Path) -> Result<ExitCode, UserError> {
     let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let write: fn(&Instrument) -> Result<Vec<u8>, UserError> = match ext.as_deref() {
         Some("json") => |i| Ok(i.canonical_json()),
-        Some("xml") => |_| {
-            Err(UserError(
-                "XForm output (-o OUT.xml) is not built yet; use -o OUT.json for now".into(),
-            ))
+        Some("xml") => |i| match i.to_xform() {
+            Ok(xml) => Ok(xml.into_bytes()),
+            Err(e) => Err(UserError(format!("cannot write the XForm: {e}"))),
         },
         _ => {
             return Err(UserError(format!(

@@ -6,6 +6,7 @@
 
 mod device;
 mod form;
+mod interview;
 mod load;
 mod run;
 

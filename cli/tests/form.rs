@@ -163,16 +163,32 @@ fn convert_refuses_invalid_forms_and_unknown_outputs() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("must end in .json"), "{}", stderr(&out));
+}
 
-    let out = enumera(&[
-        "form",
-        "convert",
-        path.to_str().unwrap(),
-        "-o",
-        dir.path().join("x.xml").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("XForm output"), "{}", stderr(&out));
+#[test]
+fn convert_to_xform_from_xlsx_and_from_json_alike() {
+    let (dir, path) = good_form().write_temp("good");
+    let xml_path = dir.path().join("good.xml");
+    let out =
+        enumera(&["form", "convert", path.to_str().unwrap(), "-o", xml_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\"?>\n<h:html "), "{xml}");
+    assert!(xml.contains("<data id=\"good\" version=\"3\">"), "{xml}");
+    assert!(xml.contains("<bind nodeset=\"/data/age\" type=\"int\"/>"), "{xml}");
+    assert!(xml.contains("<translation lang=\"Português (pt)\">"), "{xml}");
+    assert!(xml.contains("<repeat nodeset=\"/data/g/kids\">"), "{xml}");
+
+    // The instrument's JSON gives the same XForm.
+    let json_path = dir.path().join("good.json");
+    let out =
+        enumera(&["form", "convert", path.to_str().unwrap(), "-o", json_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = dir.path().join("again.xml");
+    let out =
+        enumera(&["form", "convert", json_path.to_str().unwrap(), "-o", again.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), xml);
 }
 
 #[test]

@@ -60,9 +60,7 @@ fn run(db: &str, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
         let id = match current.take() {
             Some(id) => id,
             None => {
-                let id = store
-                    .create_draft(&NewResponse::new(key.clone()))?
-                    .instance_id;
+                let id = store.create_draft(&NewResponse::new(key.clone()))?.instance_id;
                 writeln!(out, "D {id}")?;
                 out.flush()?;
                 id

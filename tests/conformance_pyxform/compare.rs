@@ -23,16 +23,8 @@ const BIND_ATTRS: [&str; 10] = [
 ];
 
 /// Attributes whose value is an expression (normalized before comparing).
-const EXPR_ATTRS: [&str; 8] = [
-    "relevant",
-    "required",
-    "constraint",
-    "calculate",
-    "readonly",
-    "value",
-    "nodeset",
-    "jr:count",
-];
+const EXPR_ATTRS: [&str; 8] =
+    ["relevant", "required", "constraint", "calculate", "readonly", "value", "nodeset", "jr:count"];
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Summary {
@@ -46,18 +38,19 @@ pub struct Summary {
     pub itext: BTreeMap<String, String>,
     /// "tag ref" -> description of the control.
     pub controls: BTreeMap<String, String>,
+    /// Secondary instance id -> its `src`, or its items one a line.
+    pub secondary: BTreeMap<String, String>,
 }
 
 impl Summary {
     pub fn of(xml: &str) -> Result<Summary, String> {
         let doc = Document::parse(xml).map_err(|e| format!("not well-formed XML: {e}"))?;
-        let model = doc
-            .descendants()
-            .find(|n| is(n, "model"))
-            .ok_or("no <model>")?;
+        let model = doc.descendants().find(|n| is(n, "model")).ok_or("no <model>")?;
         let instance = model
             .children()
-            .find(|n| is(n, "instance") && n.attribute("id").is_none() && n.attribute("src").is_none())
+            .find(|n| {
+                is(n, "instance") && n.attribute("id").is_none() && n.attribute("src").is_none()
+            })
             .and_then(|i| i.first_element_child())
             .ok_or("no primary instance")?;
         let mut s = Summary::default();
@@ -67,6 +60,35 @@ impl Summary {
         }
         s.instance.push(root_line);
         outline(instance, 1, &mut s.instance);
+
+        for inst in model.children().filter(|n| is(n, "instance") && n.attribute("id").is_some()) {
+            let id = inst.attribute("id").unwrap_or_default().to_string();
+            let body = match inst.attribute("src") {
+                Some(src) => format!("src={src}"),
+                None => {
+                    let mut items = Vec::new();
+                    for item in inst.descendants().filter(|n| is(n, "item")) {
+                        let mut fields: Vec<String> = item
+                            .children()
+                            .filter(|c| c.is_element())
+                            .map(|c| {
+                                format!(
+                                    "{}={:?}",
+                                    c.tag_name().name(),
+                                    c.text().unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        // pyxform orders extra columns as the sheet does;
+                        // order inside an item carries no meaning.
+                        fields.sort();
+                        items.push(fields.join(" "));
+                    }
+                    items.join("\n")
+                }
+            };
+            s.secondary.insert(id, body);
+        }
 
         for bind in model.children().filter(|n| is(n, "bind")) {
             let nodeset = bind.attribute("nodeset").unwrap_or_default().to_string();
@@ -110,13 +132,14 @@ impl Summary {
             }
         }
 
-        let body = doc
-            .descendants()
-            .find(|n| n.tag_name().name() == "body")
-            .ok_or("no <h:body>")?;
+        let body =
+            doc.descendants().find(|n| n.tag_name().name() == "body").ok_or("no <h:body>")?;
         for n in body.descendants().filter(|n| n.is_element() && n != &body) {
             let tag = n.tag_name().name();
-            if matches!(tag, "label" | "hint" | "value" | "itemset" | "setvalue" | "output" | "item") {
+            if matches!(
+                tag,
+                "label" | "hint" | "value" | "itemset" | "setvalue" | "output" | "item"
+            ) {
                 continue;
             }
             let reference = n.attribute("ref").or(n.attribute("nodeset")).unwrap_or_default();
@@ -143,6 +166,7 @@ pub fn diff(pyxform: &Summary, enumera: &Summary) -> Vec<String> {
     diff_maps("setvalue", &pyxform.setvalues, &enumera.setvalues, &mut out);
     diff_maps("itext", &pyxform.itext, &enumera.itext, &mut out);
     diff_maps("control", &pyxform.controls, &enumera.controls, &mut out);
+    diff_maps("secondary instance", &pyxform.secondary, &enumera.secondary, &mut out);
     out
 }
 
@@ -155,9 +179,9 @@ fn diff_maps<V: PartialEq + std::fmt::Debug>(
     for (k, theirs) in pyxform {
         match enumera.get(k) {
             None => out.push(format!("  {what} {k}: only pyxform has it: {theirs:?}")),
-            Some(ours) if ours != theirs => out.push(format!(
-                "  {what} {k}:\n    pyxform: {theirs:?}\n    enumera: {ours:?}"
-            )),
+            Some(ours) if ours != theirs => {
+                out.push(format!("  {what} {k}:\n    pyxform: {theirs:?}\n    enumera: {ours:?}"))
+            }
             Some(_) => {}
         }
     }
@@ -188,11 +212,7 @@ fn attr_name(a: &roxmltree::Attribute) -> String {
 }
 
 fn value_of(name: &str, value: &str) -> String {
-    if EXPR_ATTRS.contains(&name) {
-        expr(value)
-    } else {
-        value.to_string()
-    }
+    if EXPR_ATTRS.contains(&name) { expr(value) } else { value.to_string() }
 }
 
 fn outline(n: Node, depth: usize, out: &mut Vec<String>) {
@@ -235,7 +255,13 @@ fn describe(n: Node) -> String {
                 let refs: Vec<_> = c
                     .children()
                     .filter(|x| x.is_element())
-                    .map(|x| format!("{}@{}", x.tag_name().name(), x.attribute("ref").unwrap_or_default()))
+                    .map(|x| {
+                        format!(
+                            "{}@{}",
+                            x.tag_name().name(),
+                            x.attribute("ref").unwrap_or_default()
+                        )
+                    })
                     .collect();
                 parts.push(format!("itemset[{nodeset}; {}]", refs.join(", ")));
             }

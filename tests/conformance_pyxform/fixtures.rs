@@ -19,11 +19,9 @@ impl Fixture {
     /// Writes `NAME.xlsx` (and its CSV files) into `dir`.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, XlsxError> {
         let mut book = Workbook::new();
-        for (sheet, table) in [
-            ("survey", self.survey),
-            ("choices", self.choices),
-            ("settings", self.settings),
-        ] {
+        for (sheet, table) in
+            [("survey", self.survey), ("choices", self.choices), ("settings", self.settings)]
+        {
             let rows = table_rows(table);
             if rows.is_empty() {
                 continue;

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod fixtures;
+pub mod odk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -199,32 +200,28 @@ pub fn enumera_bin() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
-/// A Python with pyxform installed, in `<cache>/pyxform-venv` (installed from
-/// PyPI on first use). `None`, with a message on stderr, when the machine has
-/// no python3 or the install fails.
+/// A Python with pyxform installed, from the venv that
+/// `tests/tools/pyxform.sh` installs (pinned version, under a lock, into
+/// `$ENUMERA_CACHE/pyxform-venv`). `None`, with a message on stderr, when the
+/// machine has no python3 or the install fails.
 pub fn pyxform_python() -> Option<PathBuf> {
-    let venv = cache_dir().join("pyxform-venv");
-    let python = venv.join("bin").join("python");
-    let has_pyxform = |py: &Path| {
-        Command::new(py).args(["-c", "import pyxform"]).output().is_ok_and(|o| o.status.success())
+    let script = repo_root().join("tests/tools/pyxform.sh");
+    let out = match Command::new("bash").arg(&script).env("ENUMERA_CACHE", cache_dir()).output() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("SKIP: cannot run {}: {e}", script.display());
+            return None;
+        }
     };
-    if python.exists() && has_pyxform(&python) {
-        return Some(python);
-    }
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("SKIP: python3 is not installed, so pyxform cannot be run");
+    if !out.status.success() {
+        eprintln!(
+            "SKIP: pyxform is not available ({}): {}",
+            if out.status.code() == Some(3) { "no python3" } else { "install failed" },
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         return None;
     }
-    let ok =
-        Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
-            && Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "pyxform"])
-                .status()
-                .is_ok_and(|s| s.success());
-    if ok && has_pyxform(&python) {
-        Some(python)
-    } else {
-        eprintln!("SKIP: could not install pyxform into {}", venv.display());
-        None
-    }
+    let xls2xform = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let python = xls2xform.parent()?.join("python");
+    python.exists().then_some(python)
 }

@@ -247,6 +247,31 @@ fn tricky_but_valid_forms_import() {
     );
 }
 
+/// A deliberate difference: pyxform 4 silently drops `jr:constraintMsg` and
+/// `jr:requiredMsg` written as plain column headers (it reads them only as
+/// `bind::jr:constraintMsg`); older pyxform and many published forms use
+/// them, and the author clearly meant the message, so we read them.
+#[test]
+fn plain_jr_message_headers_are_read() {
+    let form = XlsForm::new().survey(&[
+        &[
+            "type",
+            "name",
+            "label",
+            "constraint",
+            "jr:constraintMsg",
+            "required",
+            "jr:requiredMsg::English (en)",
+        ],
+        &["integer", "a", "A", ". > 1", "More than one", "yes", "Needed"],
+    ]);
+    let (_dir, imported) = import(&form, "jr_msgs");
+    no_errors(&imported);
+    let a = &imported.instrument.children[0];
+    assert_eq!(a.bind.constraint_message.0[""], "More than one");
+    assert_eq!(a.bind.required_message.0[EN], "Needed");
+}
+
 #[test]
 fn pulldata_csv_is_shipped_and_empty_rows_are_skipped() {
     let form = XlsForm::new()

@@ -20,7 +20,9 @@ pub struct EvalError {
 
 impl EvalError {
     pub(crate) fn new(message: impl Into<String>) -> EvalError {
-        EvalError { message: message.into() }
+        EvalError {
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +41,11 @@ pub struct Context {
 
 impl Context {
     pub fn new(node: NodeId) -> Context {
-        Context { node, position: 1, size: 1 }
+        Context {
+            node,
+            position: 1,
+            size: 1,
+        }
     }
 }
 
@@ -53,6 +59,28 @@ pub fn evaluate<'a>(
     Evaluator::new(doc, env, context).eval(expr, &Context::new(context))
 }
 
+/// Evaluates `expr` as a condition (relevant, required, constraint,
+/// read_only): XPath `boolean()` of the result.
+pub fn evaluate_bool(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<bool> {
+    Ok(evaluate(expr, doc, env, context)?.to_bool())
+}
+
+/// Evaluates `expr` to the text a calculate stores: ODK's string
+/// conversion (NaN is "", booleans are `true`/`false`).
+pub fn evaluate_string(
+    expr: &Expr,
+    doc: &dyn Document,
+    env: &dyn Env,
+    context: NodeId,
+) -> EvalResult<String> {
+    Ok(evaluate(expr, doc, env, context)?.to_str(doc).into_owned())
+}
+
 /// One evaluation: the document, the environment and the node `current()`
 /// refers to. Cheap to make; make one per evaluation.
 pub struct Evaluator<'a> {
@@ -63,13 +91,11 @@ pub struct Evaluator<'a> {
 
 impl std::fmt::Debug for Evaluator<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluator").field("current", &self.current).finish_non_exhaustive()
+        f.debug_struct("Evaluator")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
     }
 }
-
-/// Guards against stack exhaustion from deep nesting built at run time
-/// (parse depth is already limited).
-const MAX_DEPTH: usize = 400;
 
 impl<'a> Evaluator<'a> {
     pub fn new(doc: &'a dyn Document, env: &'a dyn Env, current: NodeId) -> Evaluator<'a> {
@@ -133,7 +159,10 @@ impl<'a> Evaluator<'a> {
     pub fn eval_nodes(&self, e: &'a Expr, ctx: &Context) -> EvalResult<Vec<NodeId>> {
         match self.eval(e, ctx)? {
             Value::Nodes(n) => Ok(n),
-            other => Err(EvalError::new(format!("expected nodes but got a {}", type_name(&other)))),
+            other => Err(EvalError::new(format!(
+                "expected nodes but got a {}",
+                type_name(&other)
+            ))),
         }
     }
 
@@ -147,7 +176,11 @@ impl<'a> Evaluator<'a> {
                 Some(&n) => {
                     let s = self.doc.string_value(n);
                     // A node holding only white space is empty, not 0.
-                    if s.trim().is_empty() { f64::NAN } else { self.str_to_num(&s) }
+                    if s.trim().is_empty() {
+                        f64::NAN
+                    } else {
+                        self.str_to_num(&s)
+                    }
                 }
                 None => f64::NAN,
             },
@@ -183,15 +216,14 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval_path(&self, p: &'a Path, ctx: &Context) -> EvalResult<Vec<NodeId>> {
-        let start = if p.absolute { self.root_of(ctx.node) } else { ctx.node };
+        // `/` is always the main instance, also inside a predicate over
+        // `instance('x')` (as in ODK).
+        let start = if p.absolute {
+            self.doc.root()
+        } else {
+            ctx.node
+        };
         self.eval_steps(vec![start], &p.steps)
-    }
-
-    /// The root of the instance `node` is in: an absolute path inside a
-    /// predicate over `instance('x')` stays in the main instance in ODK, so
-    /// this is always the main root.
-    fn root_of(&self, _node: NodeId) -> NodeId {
-        self.doc.root()
     }
 
     pub(crate) fn eval_steps(
@@ -204,18 +236,18 @@ impl<'a> Evaluator<'a> {
         for step in steps {
             next.clear();
             for &n in &nodes {
+                if step.predicates.is_empty() {
+                    self.axis_nodes(n, step, &mut next);
+                    continue;
+                }
                 buf.clear();
                 self.axis_nodes(n, step, &mut buf);
-                if step.predicates.is_empty() {
-                    next.extend_from_slice(&buf);
-                } else {
-                    let mut sel = std::mem::take(&mut buf);
-                    for p in &step.predicates {
-                        sel = self.filter(sel, p)?;
-                    }
-                    next.extend_from_slice(&sel);
-                    buf = sel;
+                let mut sel = std::mem::take(&mut buf);
+                for p in &step.predicates {
+                    sel = self.filter(sel, p)?;
                 }
+                next.extend_from_slice(&sel);
+                buf = sel;
             }
             let single_ordered = nodes.len() <= 1
                 && !step.axis.is_reverse()
@@ -223,8 +255,6 @@ impl<'a> Evaluator<'a> {
             std::mem::swap(&mut nodes, &mut next);
             if !single_ordered {
                 self.sort_unique(&mut nodes);
-            } else if step.axis.is_reverse() {
-                nodes.reverse();
             }
         }
         Ok(nodes)
@@ -233,7 +263,10 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn sort_unique(&self, nodes: &mut Vec<NodeId>) {
         if nodes.len() > 1 {
             let doc = self.doc;
-            if !nodes.windows(2).all(|w| doc.compare_order(w[0], w[1]) == Ordering::Less) {
+            if !nodes
+                .windows(2)
+                .all(|w| doc.compare_order(w[0], w[1]) == Ordering::Less)
+            {
                 nodes.sort_by(|a, b| doc.compare_order(*a, *b));
                 nodes.dedup();
             }
@@ -255,7 +288,11 @@ impl<'a> Evaluator<'a> {
         let size = nodes.len();
         let mut out = Vec::with_capacity(size);
         for (i, &n) in nodes.iter().enumerate() {
-            let c = Context { node: n, position: i + 1, size };
+            let c = Context {
+                node: n,
+                position: i + 1,
+                size,
+            };
             let keep = match self.eval(pred, &c)? {
                 Value::Num(k) => k == (i + 1) as f64,
                 v => v.to_bool(),
@@ -276,7 +313,11 @@ impl<'a> Evaluator<'a> {
             NodeTest::Name(name) => kind == principal && self.doc.name(n) == name,
             NodeTest::AnyInPrefix(p) => {
                 kind == principal
-                    && self.doc.name(n).split_once(':').is_some_and(|(pre, _)| pre == p)
+                    && self
+                        .doc
+                        .name(n)
+                        .split_once(':')
+                        .is_some_and(|(pre, _)| pre == p)
             }
         }
     }
@@ -288,11 +329,6 @@ impl<'a> Evaluator<'a> {
         let t = &step.test;
         let el = NodeKind::Element;
         match step.axis {
-            Axis::Child if matches!(t, NodeTest::Name(_)) => {
-                if let NodeTest::Name(name) = t {
-                    doc.children_named(n, name, out);
-                }
-            }
             Axis::Child => {
                 if let NodeTest::Name(name) = t {
                     doc.children_named(n, name, out);
@@ -354,20 +390,35 @@ impl<'a> Evaluator<'a> {
                     return;
                 }
                 let fwd = step.axis == Axis::FollowingSibling;
-                let mut c = if fwd { doc.next_sibling(n) } else { doc.prev_sibling(n) };
+                let mut c = if fwd {
+                    doc.next_sibling(n)
+                } else {
+                    doc.prev_sibling(n)
+                };
                 while let Some(k) = c {
                     if self.test(k, t, el) {
                         out.push(k);
                     }
-                    c = if fwd { doc.next_sibling(k) } else { doc.prev_sibling(k) };
+                    c = if fwd {
+                        doc.next_sibling(k)
+                    } else {
+                        doc.prev_sibling(k)
+                    };
                 }
             }
             Axis::Following | Axis::Preceding => {
                 let fwd = step.axis == Axis::Following;
-                let mut cur =
-                    if doc.kind(n) == NodeKind::Attribute { doc.parent(n) } else { Some(n) };
+                let mut cur = if doc.kind(n) == NodeKind::Attribute {
+                    doc.parent(n)
+                } else {
+                    Some(n)
+                };
                 while let Some(x) = cur {
-                    let mut s = if fwd { doc.next_sibling(x) } else { doc.prev_sibling(x) };
+                    let mut s = if fwd {
+                        doc.next_sibling(x)
+                    } else {
+                        doc.prev_sibling(x)
+                    };
                     while let Some(sib) = s {
                         if fwd {
                             if self.test(sib, t, el) {
@@ -382,7 +433,11 @@ impl<'a> Evaluator<'a> {
                             self.descendants(sib, t, &mut sub);
                             out.extend(sub.into_iter().rev());
                         }
-                        s = if fwd { doc.next_sibling(sib) } else { doc.prev_sibling(sib) };
+                        s = if fwd {
+                            doc.next_sibling(sib)
+                        } else {
+                            doc.prev_sibling(sib)
+                        };
                     }
                     cur = doc.parent(x);
                 }
@@ -415,11 +470,38 @@ impl<'a> Evaluator<'a> {
         b: &'a Expr,
         ctx: &Context,
     ) -> EvalResult<Value<'a>> {
+        if !matches!(a, Expr::Binary(..)) {
+            let x = self.eval(a, ctx)?;
+            return self.apply_binary(op, x, b, ctx);
+        }
+        // A long chain (`a + b + c + ...`) leans left; walking its spine in a
+        // loop keeps the stack flat however long the chain is.
+        let mut spine: Vec<(BinOp, &'a Expr)> = vec![(op, b)];
+        let mut leftmost = a;
+        while let Expr::Binary(o, l, r) = leftmost {
+            spine.push((*o, r));
+            leftmost = l;
+        }
+        let mut acc = self.eval(leftmost, ctx)?;
+        for (o, r) in spine.into_iter().rev() {
+            acc = self.apply_binary(o, acc, r, ctx)?;
+        }
+        Ok(acc)
+    }
+
+    /// `x op b`, with `b` evaluated only when needed (`and`, `or`).
+    fn apply_binary(
+        &self,
+        op: BinOp,
+        x: Value<'a>,
+        b: &'a Expr,
+        ctx: &Context,
+    ) -> EvalResult<Value<'a>> {
         Ok(match op {
-            BinOp::Or => Value::Bool(self.eval_bool(a, ctx)? || self.eval_bool(b, ctx)?),
-            BinOp::And => Value::Bool(self.eval_bool(a, ctx)? && self.eval_bool(b, ctx)?),
+            BinOp::Or => Value::Bool(x.to_bool() || self.eval_bool(b, ctx)?),
+            BinOp::And => Value::Bool(x.to_bool() && self.eval_bool(b, ctx)?),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
-                let x = self.eval_num(a, ctx)?;
+                let x = self.num(&x);
                 let y = self.eval_num(b, ctx)?;
                 Value::Num(match op {
                     BinOp::Add => x + y,
@@ -430,13 +512,17 @@ impl<'a> Evaluator<'a> {
                 })
             }
             BinOp::Union => {
-                let mut x = self.eval_nodes(a, ctx)?;
+                let Value::Nodes(mut x) = x else {
+                    return Err(EvalError::new(format!(
+                        "expected nodes but got a {}",
+                        type_name(&x)
+                    )));
+                };
                 x.extend(self.eval_nodes(b, ctx)?);
                 self.sort_unique(&mut x);
                 Value::Nodes(x)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let x = self.eval(a, ctx)?;
                 let y = self.eval(b, ctx)?;
                 Value::Bool(self.compare(op, &x, &y))
             }
@@ -472,8 +558,11 @@ impl<'a> Evaluator<'a> {
         }
         nodes.iter().any(|&n| {
             let s = Value::Str(self.doc.string_value(n));
-            let nv =
-                if let Value::Num(_) = other { Value::Num(self.num_of_node_str(&s)) } else { s };
+            let nv = if let Value::Num(_) = other {
+                Value::Num(self.num_of_node_str(&s))
+            } else {
+                s
+            };
             if flipped {
                 self.compare_atoms(op, other, &nv)
             } else {
@@ -512,19 +601,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Guard for recursion through user-controlled data (e.g. indexed-repeat).
-    #[allow(dead_code)]
-    pub(crate) const fn max_depth() -> usize {
-        MAX_DEPTH
-    }
-
     /// Dispatches a call of a known function (arity already checked).
     fn call(&self, f: Func, args: &'a [Expr], ctx: &Context) -> EvalResult<Value<'a>> {
         self.call_function(f, args, ctx)
     }
 }
 
-fn arity_text(min: usize, max: Option<usize>) -> String {
+pub(crate) fn arity_text(min: usize, max: Option<usize>) -> String {
     let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
     match max {
         Some(m) if m == min => format!("{min} {}", plural(min)),
@@ -566,6 +649,23 @@ mod tests {
             Ok(v) => v.to_str(&d).into_owned(),
             Err(err) => format!("error: {err}"),
         }
+    }
+
+    #[test]
+    fn convenience_entry_points() {
+        use crate::expr::{evaluate_bool, evaluate_string};
+        let d = doc();
+        let env = FixedEnv::default();
+        let cond = parse("/data/age > 30").ok();
+        let calc = parse("/data/age div 0 - /data/age div 0").ok();
+        let (Some(cond), Some(calc)) = (cond, calc) else {
+            panic!("parse")
+        };
+        assert_eq!(evaluate_bool(&cond, &d, &env, d.root()), Ok(true));
+        assert_eq!(
+            evaluate_string(&calc, &d, &env, d.root()),
+            Ok(String::new())
+        );
     }
 
     #[test]

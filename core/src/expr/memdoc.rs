@@ -25,6 +25,7 @@ struct Node {
     prev: Option<u32>,
     first_attr: Option<u32>,
     last_attr: Option<u32>,
+    child_count: u32,
 }
 
 /// An XML syntax error in [`MemDoc::from_xml`].
@@ -108,6 +109,7 @@ impl MemDoc {
             None => self.nodes[p as usize].first_child = Some(id),
         }
         self.nodes[p as usize].last_child = Some(id);
+        self.nodes[p as usize].child_count += 1;
         self.by_name
             .entry(p)
             .or_default()
@@ -182,6 +184,7 @@ impl MemDoc {
             prev: None,
             first_attr: None,
             last_attr: None,
+            child_count: 0,
         });
         id
     }
@@ -237,6 +240,17 @@ impl Document for MemDoc {
     }
 
     fn children_named(&self, node: NodeId, name: &str, out: &mut Vec<NodeId>) {
+        // Scanning a few children beats hashing the name.
+        if self.node(node).is_some_and(|n| n.child_count <= 16) {
+            let mut c = self.first_child(node);
+            while let Some(k) = c {
+                if self.name(k) == name {
+                    out.push(k);
+                }
+                c = self.next_sibling(k);
+            }
+            return;
+        }
         if let Some(kids) = self.by_name.get(&(node.0 as u32)).and_then(|m| m.get(name)) {
             out.extend(kids.iter().map(|&k| NodeId(u64::from(k))));
         }

@@ -41,8 +41,10 @@ mod value;
 pub use ast::{Axis, BinOp, Call, Expr, Filter, NodeTest, Path, Step};
 pub use doc::{Document, NodeId, NodeKind, default_compare_order};
 pub use env::{Env, FixedEnv, SystemEnv};
-pub use eval::{Context, EvalError, EvalResult, Evaluator, evaluate};
-pub use functions::{Func, ParkMiller, is_known_function};
+pub use eval::{
+    Context, EvalError, EvalResult, Evaluator, evaluate, evaluate_bool, evaluate_string,
+};
+pub use functions::{Func, ParkMiller, is_known_function, now_string, today_string};
 pub use memdoc::{MemDoc, XmlError};
 pub use parser::{ParseError, parse};
 pub use value::{Value, number_to_string, string_to_number};

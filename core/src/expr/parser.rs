@@ -14,24 +14,43 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(column: usize, message: impl Into<String>) -> ParseError {
-        ParseError { column, message: message.into() }
+        ParseError {
+            column,
+            message: message.into(),
+        }
     }
 }
 
-/// Deepest nesting accepted, so hostile input cannot overflow the stack.
-const MAX_DEPTH: usize = 200;
+/// Deepest nesting accepted (parentheses, calls, predicates, unary minus),
+/// so that parsing and evaluating hostile input cannot overflow the stack.
+/// Real forms nest a few levels; a debug build copes with about 400.
+const MAX_NESTING: usize = 128;
+
+/// Deepest tree accepted counting operator chains too (`a + b + c` is three
+/// deep): printing, comparing and dropping a tree recurse down it, while
+/// evaluation walks chains in a loop. Allows sums of a thousand fields.
+const MAX_DEPTH: usize = 2048;
 
 /// Parses one expression.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
     let end_col = src.chars().count() + 1;
-    let mut p = Parser { toks, pos: 0, end_col, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        end_col,
+        depth: 0,
+        nesting: 0,
+    };
     if p.toks.is_empty() {
         return Err(ParseError::new(1, "empty expression"));
     }
     let e = p.expr()?;
     if let Some((t, col)) = p.toks.get(p.pos) {
-        return Err(ParseError::new(*col, format!("unexpected {}", t.describe())));
+        return Err(ParseError::new(
+            *col,
+            format!("unexpected {}", t.describe()),
+        ));
     }
     Ok(e)
 }
@@ -41,6 +60,7 @@ struct Parser {
     pos: usize,
     end_col: usize,
     depth: usize,
+    nesting: usize,
 }
 
 impl Parser {
@@ -91,16 +111,22 @@ impl Parser {
 
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING || self.depth > MAX_DEPTH {
             return Err(ParseError::new(self.col(), "expression nested too deeply"));
         }
         Ok(())
     }
 
+    fn leave(&mut self) {
+        self.depth -= 1;
+        self.nesting -= 1;
+    }
+
     fn expr(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
         let e = self.binary(1);
-        self.depth -= 1;
+        self.leave();
         e
     }
 
@@ -127,16 +153,28 @@ impl Parser {
     /// Precedence climbing over the left-associative binary operators;
     /// unary minus sits between `* div mod` and `|`.
     fn binary(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
-        let mut lhs = if min_prec <= 7 { self.unary()? } else { self.path_expr()? };
+        let mut lhs = if min_prec <= 7 {
+            self.unary()?
+        } else {
+            self.path_expr()?
+        };
+        // Each operator in a chain deepens the (left-leaning) tree by one.
+        let mut chained = 0;
         while let Some(op) = self.peek_binop() {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
             }
             self.pos += 1;
+            self.depth += 1;
+            chained += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(ParseError::new(self.col(), "expression too long"));
+            }
             let rhs = self.binary(prec + 1)?;
             lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
         }
+        self.depth -= chained;
         Ok(lhs)
     }
 
@@ -144,7 +182,7 @@ impl Parser {
         if self.eat(&Tok::Op("-")) {
             self.enter()?;
             let inner = self.unary();
-            self.depth -= 1;
+            self.leave();
             return Ok(Expr::Neg(Box::new(inner?)));
         }
         self.binary(8)
@@ -170,12 +208,16 @@ impl Parser {
         }
         let mut steps = Vec::new();
         if matches!(self.peek(), Some(Tok::Slash | Tok::DoubleSlash)) {
-            self.relative_steps(&mut steps, true)?;
+            self.relative_steps(&mut steps)?;
         }
         if predicates.is_empty() && steps.is_empty() {
             return Ok(base);
         }
-        Ok(Expr::Filter(Box::new(Filter { base, predicates, steps })))
+        Ok(Expr::Filter(Box::new(Filter {
+            base,
+            predicates,
+            steps,
+        })))
     }
 
     fn primary(&mut self) -> Result<Expr, ParseError> {
@@ -229,21 +271,30 @@ impl Parser {
                 // `/` alone is the root; a step follows only if one can start here.
                 if self.step_can_start() {
                     self.step_into(&mut steps)?;
-                    self.relative_steps(&mut steps, false)?;
+                    self.relative_steps(&mut steps)?;
                 }
-                Ok(Path { absolute: true, steps })
+                Ok(Path {
+                    absolute: true,
+                    steps,
+                })
             }
             Some(Tok::DoubleSlash) => {
-                self.relative_steps(&mut steps, true)?;
-                Ok(Path { absolute: true, steps })
+                self.relative_steps(&mut steps)?;
+                Ok(Path {
+                    absolute: true,
+                    steps,
+                })
             }
             _ => {
                 if !self.step_can_start() {
                     return Err(self.unexpected());
                 }
                 self.step_into(&mut steps)?;
-                self.relative_steps(&mut steps, false)?;
-                Ok(Path { absolute: false, steps })
+                self.relative_steps(&mut steps)?;
+                Ok(Path {
+                    absolute: false,
+                    steps,
+                })
             }
         }
     }
@@ -255,13 +306,8 @@ impl Parser {
         )
     }
 
-    /// Consumes `(/ step | // step)*`; with `need_sep_first`, at least the
-    /// first separator is expected to be present already at the cursor.
-    fn relative_steps(
-        &mut self,
-        steps: &mut Vec<Step>,
-        _need_sep_first: bool,
-    ) -> Result<(), ParseError> {
+    /// Consumes `(/ step | // step)*`.
+    fn relative_steps(&mut self, steps: &mut Vec<Step>) -> Result<(), ParseError> {
         loop {
             match self.peek() {
                 Some(Tok::Slash) => {
@@ -290,10 +336,18 @@ impl Parser {
 
     fn step(&mut self) -> Result<Step, ParseError> {
         if self.eat(&Tok::Dot) {
-            return Ok(Step { axis: Axis::SelfAxis, test: NodeTest::Node, predicates: vec![] });
+            return Ok(Step {
+                axis: Axis::SelfAxis,
+                test: NodeTest::Node,
+                predicates: vec![],
+            });
         }
         if self.eat(&Tok::DotDot) {
-            return Ok(Step { axis: Axis::Parent, test: NodeTest::Node, predicates: vec![] });
+            return Ok(Step {
+                axis: Axis::Parent,
+                test: NodeTest::Node,
+                predicates: vec![],
+            });
         }
         let mut axis = Axis::Child;
         if self.eat(&Tok::At) {
@@ -333,7 +387,11 @@ impl Parser {
         while self.peek() == Some(&Tok::LBracket) {
             predicates.push(self.predicate()?);
         }
-        Ok(Step { axis, test, predicates })
+        Ok(Step {
+            axis,
+            test,
+            predicates,
+        })
     }
 }
 
@@ -348,7 +406,10 @@ mod tests {
     #[test]
     fn errors_point_at_the_character() {
         assert_eq!(err("${a} + ) and 1"), "unexpected ')' at column 8");
-        assert_eq!(err("concat('a', "), "unexpected end of expression at column 13");
+        assert_eq!(
+            err("concat('a', "),
+            "unexpected end of expression at column 13"
+        );
         assert_eq!(err("'abc"), "unclosed string literal at column 1");
         assert_eq!(err(""), "empty expression at column 1");
         assert_eq!(err("1 2"), "unexpected number 2 at column 3");
@@ -377,7 +438,10 @@ mod tests {
     #[test]
     fn star_and_names_are_disambiguated() {
         assert!(matches!(parse("2*3"), Ok(Expr::Binary(BinOp::Mul, _, _))));
-        assert!(matches!(parse("div div div"), Ok(Expr::Binary(BinOp::Div, _, _))));
+        assert!(matches!(
+            parse("div div div"),
+            Ok(Expr::Binary(BinOp::Div, _, _))
+        ));
         assert!(matches!(parse("/data/*"), Ok(Expr::Path(_))));
         assert!(
             matches!(parse("jr:choice-name(1, 'x')"), Ok(Expr::Call(c)) if c.name == "jr:choice-name")
@@ -392,7 +456,9 @@ mod tests {
         };
         assert_eq!(f.steps.len(), 3);
         assert_eq!(f.steps[1].predicates.len(), 1);
-        let Ok(Expr::Path(p)) = parse("//a/../@b") else { panic!("not a path") };
+        let Ok(Expr::Path(p)) = parse("//a/../@b") else {
+            panic!("not a path")
+        };
         assert!(p.absolute);
         assert_eq!(p.steps.len(), 4);
         assert_eq!(p.steps[3].axis, Axis::Attribute);
@@ -407,5 +473,32 @@ mod tests {
         assert!(parse(&src).is_err());
         let src = "-".repeat(10_000) + "1";
         assert!(parse(&src).is_err());
+        let src = vec!["1"; 5000].join(" + ");
+        assert!(parse(&src).is_err());
+        let src = "(".repeat(129) + "1" + &")".repeat(129);
+        assert!(parse(&src).is_err());
+    }
+
+    /// The deepest trees the parser accepts evaluate, print and drop within
+    /// a test thread's 2 MiB stack (debug build).
+    #[test]
+    fn the_deepest_accepted_trees_are_safe() {
+        use crate::expr::{Document, FixedEnv, MemDoc, evaluate};
+        let doc = MemDoc::new();
+        let env = FixedEnv::default();
+        let chain = vec!["1"; 2000].join(" + ");
+        let nested = "(".repeat(120) + "1" + &")".repeat(120);
+        let negs = "-".repeat(120) + "1";
+        let calls = "not(".repeat(120) + "1" + &")".repeat(120);
+        // Chains inside nesting: the total depth budget applies.
+        let mixed = "(".repeat(100) + &vec!["1"; 15].join(" + ") + &" + 1)".repeat(100);
+        for src in [chain, nested, negs, calls, mixed] {
+            let Ok(e) = parse(&src) else {
+                panic!("not accepted: {}", &src[..20])
+            };
+            assert!(evaluate(&e, &doc, &env, doc.root()).is_ok());
+            assert!(!e.to_string().is_empty());
+            assert_eq!(parse(&e.to_string()).ok(), Some(e));
+        }
     }
 }

@@ -86,17 +86,10 @@ fn expr() -> impl Strategy<Value = Expr> {
             .prop_map(|(n, d)| Expr::Num(f64::from(n) / f64::from(10u32.pow(d)))),
         literal().prop_map(Expr::Str),
         "[a-z_][a-z0-9_]{0,5}".prop_map(Expr::Ref),
-        Just(Expr::Path(Path {
-            absolute: true,
-            steps: vec![]
-        })),
+        Just(Expr::Path(Path { absolute: true, steps: vec![] })),
         name().prop_map(|n| Expr::Path(Path {
             absolute: false,
-            steps: vec![Step {
-                axis: Axis::Child,
-                test: NodeTest::Name(n),
-                predicates: vec![]
-            }],
+            steps: vec![Step { axis: Axis::Child, test: NodeTest::Name(n), predicates: vec![] }],
         })),
     ];
     leaf.prop_recursive(4, 40, 4, |inner| {
@@ -123,15 +116,9 @@ fn expr() -> impl Strategy<Value = Expr> {
                 Box::new(b)
             )),
             inner.clone().prop_map(|a| Expr::Neg(Box::new(a))),
-            (
-                prop::sample::select(FUNCS),
-                prop::collection::vec(inner.clone(), 0..3)
-            )
+            (prop::sample::select(FUNCS), prop::collection::vec(inner.clone(), 0..3))
                 .prop_map(|(n, args)| Expr::Call(Call::new(n, args))),
-            (
-                any::<bool>(),
-                prop::collection::vec(step(inner.clone().boxed()), 1..4)
-            )
+            (any::<bool>(), prop::collection::vec(step(inner.clone().boxed()), 1..4))
                 .prop_map(|(absolute, steps)| Expr::Path(Path { absolute, steps })),
             (
                 inner.clone(),
@@ -142,11 +129,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                     !p.is_empty() || !s.is_empty()
                 })
                 .prop_map(|(base, predicates, steps)| {
-                    Expr::Filter(Box::new(Filter {
-                        base,
-                        predicates,
-                        steps,
-                    }))
+                    Expr::Filter(Box::new(Filter { base, predicates, steps }))
                 }),
         ]
     })

@@ -33,6 +33,32 @@ pub fn unknown_functions(e: &Expr) -> Vec<&str> {
     function_names(e).into_iter().filter(|n| Func::lookup(n).is_none()).collect()
 }
 
+/// Every call that would fail at fill time whatever the answers: unknown
+/// functions and wrong argument counts, as messages for form checks
+/// (`unknown function foo()`, `substr() takes 2 to 3 arguments but was given 1`).
+pub fn call_problems(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    e.walk(&mut |x| {
+        if let Expr::Call(c) = x {
+            match c.func {
+                None => out.push(format!("unknown function {}()", c.name)),
+                Some(f) => {
+                    let (min, max) = f.arity();
+                    let n = c.args.len();
+                    if n < min || max.is_some_and(|m| n > m) {
+                        out.push(format!(
+                            "{}() takes {} but was given {n}",
+                            c.name,
+                            super::eval::arity_text(min, max)
+                        ));
+                    }
+                }
+            }
+        }
+    });
+    out
+}
+
 /// Whether the value can change with nothing else changing: `now()`,
 /// `today()`, `random()`, `uuid()`.
 pub fn is_volatile(e: &Expr) -> bool {
@@ -126,10 +152,7 @@ pub fn dependencies(e: &Expr, context: &str) -> Vec<Dependency> {
 }
 
 fn split_path(p: &str) -> Vec<String> {
-    p.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    p.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn join(segments: &[String]) -> String {
@@ -142,10 +165,7 @@ fn join(segments: &[String]) -> String {
 }
 
 fn push_dep(out: &mut Vec<Dependency>, segments: &[String], subtree: bool) {
-    out.push(Dependency {
-        path: join(segments),
-        subtree,
-    });
+    out.push(Dependency { path: join(segments), subtree });
 }
 
 /// Follows `steps` from `start`, recording reads; returns the end path and
@@ -283,13 +303,7 @@ mod tests {
         };
         dependencies(&e, ctx)
             .into_iter()
-            .map(|d| {
-                if d.subtree {
-                    format!("{}//", d.path)
-                } else {
-                    d.path
-                }
-            })
+            .map(|d| if d.subtree { format!("{}//", d.path) } else { d.path })
             .collect()
     }
 
@@ -298,15 +312,22 @@ mod tests {
         let e = parse("if(${a} > 1, concat(${b}, jr:choice-name(${a}, '${a}')), now())").ok();
         let Some(e) = e else { panic!("parse") };
         assert_eq!(ref_names(&e), vec!["a", "b", "a"]);
-        assert_eq!(
-            function_names(&e),
-            vec!["if", "concat", "jr:choice-name", "now"]
-        );
+        assert_eq!(function_names(&e), vec!["if", "concat", "jr:choice-name", "now"]);
         assert!(is_volatile(&e));
         let e = parse("foo(1) + count(bar:baz(2))").ok();
         let Some(e) = e else { panic!("parse") };
         assert_eq!(unknown_functions(&e), vec!["foo", "bar:baz"]);
         assert!(!is_volatile(&e));
+        let e = parse("substr('a') + foo() + concat() + if(1, 2)").ok();
+        let Some(e) = e else { panic!("parse") };
+        assert_eq!(
+            call_problems(&e),
+            vec![
+                "substr() takes 2 to 3 arguments but was given 1",
+                "unknown function foo()",
+                "if() takes 3 arguments but was given 2",
+            ]
+        );
         assert!(super::super::is_known_function("jr:choice-name"));
         assert!(super::super::is_known_function("count-selected"));
         assert!(!super::super::is_known_function("count-selectd"));
@@ -321,15 +342,8 @@ mod tests {
         assert_eq!(deps(". > 3", "/data/q"), vec!["/data/q"]);
         assert_eq!(deps("string-length()", "/data/q"), vec!["/data/q"]);
         assert_eq!(
-            deps(
-                "instance('c')/root/item[district = current()/../d]/label",
-                "/data/g/v"
-            ),
-            vec![
-                "/data/g/d",
-                "instance('c')/root/item/district",
-                "instance('c')/root/item/label"
-            ]
+            deps("instance('c')/root/item[district = current()/../d]/label", "/data/g/v"),
+            vec!["/data/g/d", "instance('c')/root/item/district", "instance('c')/root/item/label"]
         );
         assert_eq!(deps("sum(/data/rep/n)", "/data/t"), vec!["/data/rep/n"]);
         assert_eq!(deps("count(/data/rep)", "/data/t"), vec!["/data/rep"]);
@@ -338,9 +352,6 @@ mod tests {
         assert_eq!(deps("${a} + 1", "/data/t"), vec!["${a}"]);
         assert_eq!(deps("today() + 1", "/data/t"), Vec::<String>::new());
         assert_eq!(deps("(/data/rep/n)[2]", "/data/t"), vec!["/data/rep/n"]);
-        assert_eq!(
-            deps("/data/rep[n > 1]/s", "/data/t"),
-            vec!["/data/rep/n", "/data/rep/s"]
-        );
+        assert_eq!(deps("/data/rep[n > 1]/s", "/data/t"), vec!["/data/rep/n", "/data/rep/s"]);
     }
 }

@@ -45,9 +45,8 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             Some((b, f)) => (b, f),
             None => (raw, ""),
         };
-        let (expr, expected) = body
-            .split_once(" ==> ")
-            .ok_or_else(|| format!("line {line}: no ' ==> '"))?;
+        let (expr, expected) =
+            body.split_once(" ==> ").ok_or_else(|| format!("line {line}: no ' ==> '"))?;
         let expected = expected.trim_end();
         let expected = if expected == "!error" {
             None
@@ -128,9 +127,7 @@ pub fn run_case(doc: &MemDoc, case: &Case) -> Result<String, String> {
     let expr = super::parse(&case.expr).map_err(|e| format!("parse: {e}"))?;
     let env = case_env(case);
     let ctx: NodeId = match &case.ctx {
-        Some(p) => doc
-            .node_at(p)
-            .ok_or_else(|| format!("no context node {p}"))?,
+        Some(p) => doc.node_at(p).ok_or_else(|| format!("no context node {p}"))?,
         None => doc.node_at("/data/calc").unwrap_or(doc.root()),
     };
     let v = super::evaluate(&expr, doc, &env, ctx).map_err(|e| e.to_string())?;
@@ -167,11 +164,7 @@ mod tests {
                 ));
             }
         }
-        println!(
-            "{} of {} expression cases pass",
-            cases.len() - failures.len(),
-            cases.len()
-        );
+        println!("{} of {} expression cases pass", cases.len() - failures.len(), cases.len());
         assert!(
             failures.is_empty(),
             "{} of {} cases failed:\n{}",

@@ -6,8 +6,8 @@ pub mod diagnostic;
 pub mod model;
 pub mod paths;
 pub mod validate;
-pub mod xlsform;
 pub mod xform;
+pub mod xlsform;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use model::*;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod form;
 pub mod graph;
 pub mod navigation;
+pub mod prompt;
 pub mod recompute;
 pub mod refs;
 pub mod secondary;
@@ -34,6 +35,7 @@ use crate::instrument::QuestionType;
 
 pub use error::{CompileError, SessionError};
 pub use form::{Form, TplId, TplKind};
+pub use prompt::{Progress, Prompt, RepeatInstance, RepeatPrompt};
 pub use state::{Blocker, ContainerState, LeafState};
 pub use tree::NodeId;
 

@@ -36,13 +36,8 @@ pub struct AttachmentProblem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AttachmentProblemKind {
-    Missing {
-        path: PathBuf,
-    },
-    Mismatch {
-        found_sha256: String,
-        found_size: u64,
-    },
+    Missing { path: PathBuf },
+    Mismatch { found_sha256: String, found_size: u64 },
 }
 
 fn file_path(dir: &Path, sha256: &str) -> PathBuf {
@@ -54,11 +49,7 @@ pub(crate) fn rows(conn: &Connection, instance_id: &str) -> rusqlite::Result<Vec
         "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 ORDER BY name",
     )?
     .query_map([instance_id], |r| {
-        Ok(AttachmentInfo {
-            name: r.get(0)?,
-            sha256: r.get(1)?,
-            size: r.get(2)?,
-        })
+        Ok(AttachmentInfo { name: r.get(0)?, sha256: r.get(1)?, size: r.get(2)? })
     })?
     .collect()
 }
@@ -235,9 +226,7 @@ impl Store {
             .map_err(self.err(format!("reading response {instance_id}")))?;
         match state {
             None => {
-                return Err(StoreError::UnknownResponse {
-                    instance_id: instance_id.to_string(),
-                });
+                return Err(StoreError::UnknownResponse { instance_id: instance_id.to_string() });
             }
             Some(super::ResponseState::Draft) => {}
             Some(state) => {
@@ -254,19 +243,10 @@ impl Store {
                 context: format!("saving attachment {name:?} of {instance_id}"),
                 source,
             })?;
-        let info = AttachmentInfo {
-            name: name.to_string(),
-            sha256,
-            size,
-        };
+        let info = AttachmentInfo { name: name.to_string(), sha256, size };
         let Store { conn, path, .. } = self;
-        let map = |e| {
-            StoreError::sql(
-                path,
-                format!("saving attachment {name:?} of {instance_id}"),
-                e,
-            )
-        };
+        let map =
+            |e| StoreError::sql(path, format!("saving attachment {name:?} of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an attachment")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, "given attachments"));
@@ -296,11 +276,7 @@ impl Store {
             )
             .and_then(|mut s| {
                 s.query_row(params![instance_id, name], |r| {
-                    Ok(AttachmentInfo {
-                        name: r.get(0)?,
-                        sha256: r.get(1)?,
-                        size: r.get(2)?,
-                    })
+                    Ok(AttachmentInfo { name: r.get(0)?, sha256: r.get(1)?, size: r.get(2)? })
                 })
                 .optional()
             })
@@ -332,19 +308,12 @@ impl Store {
                 Err(StoreError::AttachmentMissing { path, .. }) => {
                     AttachmentProblemKind::Missing { path }
                 }
-                Err(StoreError::AttachmentMismatch {
-                    found, found_size, ..
-                }) => AttachmentProblemKind::Mismatch {
-                    found_sha256: found,
-                    found_size,
-                },
+                Err(StoreError::AttachmentMismatch { found, found_size, .. }) => {
+                    AttachmentProblemKind::Mismatch { found_sha256: found, found_size }
+                }
                 Err(e) => return Err(e),
             };
-            problems.push(AttachmentProblem {
-                instance_id,
-                attachment: a,
-                kind,
-            });
+            problems.push(AttachmentProblem { instance_id, attachment: a, kind });
         }
         Ok(problems)
     }
@@ -398,32 +367,21 @@ mod tests {
     use crate::store::{NewResponse, Payload, sha256_hex};
 
     fn plain() -> Payload {
-        Payload::Plain {
-            xml: "<data/>".into(),
-            json: "{}".into(),
-        }
+        Payload::Plain { xml: "<data/>".into(), json: "{}".into() }
     }
 
     #[test]
     fn attachments_are_content_addressed_and_checked() {
         let (_d, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key.clone()))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
         let info = store.put_attachment(&id, "p.jpg", b"jpeg bytes").unwrap();
         assert_eq!(info.sha256, sha256_hex(b"jpeg bytes"));
         assert_eq!(info.size, 10);
         assert_eq!(store.read_attachment(&id, "p.jpg").unwrap(), b"jpeg bytes");
         assert_eq!(store.attachments(&id).unwrap(), vec![info.clone()]);
         // A second response with the same content shares the file.
-        let other = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
-        store
-            .put_attachment(&other, "q.jpg", b"jpeg bytes")
-            .unwrap();
+        let other = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        store.put_attachment(&other, "q.jpg", b"jpeg bytes").unwrap();
         assert!(store.verify_attachments().unwrap().is_empty());
         assert!(matches!(
             store.put_attachment(&id, "../x", b""),
@@ -444,10 +402,7 @@ mod tests {
     #[test]
     fn missing_or_altered_files_are_reported_and_stop_finalize() {
         let (_d, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         let a = store.put_attachment(&id, "a.jpg", b"first").unwrap();
         let b = store.put_attachment(&id, "b.wav", b"second").unwrap();
         let path = |i: &AttachmentInfo| file_path(store.attachments_dir(), &i.sha256);
@@ -455,24 +410,15 @@ mod tests {
         fs::write(path(&b), b"changed").unwrap();
         let problems = store.verify_attachments().unwrap();
         assert_eq!(problems.len(), 2);
-        assert!(matches!(
-            problems[0].kind,
-            AttachmentProblemKind::Missing { .. }
-        ));
+        assert!(matches!(problems[0].kind, AttachmentProblemKind::Missing { .. }));
         assert_eq!(problems[0].attachment.name, "a.jpg");
-        assert!(matches!(
-            &problems[1].kind,
-            AttachmentProblemKind::Mismatch { found_size: 7, .. }
-        ));
+        assert!(matches!(&problems[1].kind, AttachmentProblemKind::Mismatch { found_size: 7, .. }));
         let err = store.finalize(&id, plain()).unwrap_err();
         assert!(
             matches!(&err, StoreError::AttachmentMissing { name, .. } if name == "a.jpg"),
             "{err}"
         );
-        assert_eq!(
-            store.response(&id).unwrap().state,
-            crate::store::ResponseState::Draft
-        );
+        assert_eq!(store.response(&id).unwrap().state, crate::store::ResponseState::Draft);
         assert!(store.outbox(0, false).unwrap().is_empty());
         // Putting the file back (re-attaching) lets it through.
         store.put_attachment(&id, "a.jpg", b"first").unwrap();
@@ -488,46 +434,26 @@ mod tests {
     #[test]
     fn attachments_stream_from_files() {
         let (dir, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         let src = dir.path().join("recording.wav");
         let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         fs::write(&src, &content).unwrap();
-        let info = store
-            .put_attachment_file(&id, "recording.wav", &src)
-            .unwrap();
-        assert_eq!(
-            (info.sha256.as_str(), info.size),
-            (sha256_hex(&content).as_str(), 300_000)
-        );
-        assert_eq!(
-            store.read_attachment(&id, "recording.wav").unwrap(),
-            content
-        );
+        let info = store.put_attachment_file(&id, "recording.wav", &src).unwrap();
+        assert_eq!((info.sha256.as_str(), info.size), (sha256_hex(&content).as_str(), 300_000));
+        assert_eq!(store.read_attachment(&id, "recording.wav").unwrap(), content);
         assert!(src.exists(), "the source is copied, not moved");
-        let err = store
-            .put_attachment_file(&id, "x.wav", &dir.path().join("gone.wav"))
-            .unwrap_err();
+        let err =
+            store.put_attachment_file(&id, "x.wav", &dir.path().join("gone.wav")).unwrap_err();
         assert!(matches!(err, StoreError::Io { .. }), "{err}");
         assert!(err.to_string().contains("gone.wav"), "{err}");
         // No temp files are left behind.
-        assert_eq!(
-            fs::read_dir(store.attachments_dir().join("tmp"))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert_eq!(fs::read_dir(store.attachments_dir().join("tmp")).unwrap().count(), 0);
     }
 
     #[test]
     fn garbage_collection_keeps_referenced_files() {
         let (_d, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         store.put_attachment(&id, "a.jpg", b"v1").unwrap();
         store.put_attachment(&id, "a.jpg", b"v2").unwrap();
         assert_eq!(store.collect_garbage().unwrap(), 1);

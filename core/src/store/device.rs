@@ -37,8 +37,7 @@ pub fn verify_signature(public_key: &[u8; 32], message: &[u8], signature: &[u8; 
     let Ok(key) = VerifyingKey::from_bytes(public_key) else {
         return false;
     };
-    key.verify(message, &Signature::from_bytes(signature))
-        .is_ok()
+    key.verify(message, &Signature::from_bytes(signature)).is_ok()
 }
 
 impl Store {
@@ -85,8 +84,7 @@ impl Store {
             ],
         )
         .map_err(|e| StoreError::sql(path, "saving the device identity", e))?;
-        tx.commit()
-            .map_err(|e| StoreError::sql(path, "saving the device identity", e))?;
+        tx.commit().map_err(|e| StoreError::sql(path, "saving the device identity", e))?;
         Ok(identity)
     }
 
@@ -99,13 +97,7 @@ impl Store {
             )
             .and_then(|mut s| {
                 s.query_row([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                        r.get(4)?,
-                    ))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Vec<u8>>(3)?, r.get(4)?))
                 })
                 .optional()
             })
@@ -113,13 +105,7 @@ impl Store {
         let (device_id, name, enumerator_id, key, created_at) =
             row.ok_or(StoreError::NotInitialized)?;
         let public_key = key.try_into().map_err(|_| StoreError::NotInitialized)?;
-        Ok(DeviceIdentity {
-            device_id,
-            name,
-            enumerator_id,
-            public_key,
-            created_at,
-        })
+        Ok(DeviceIdentity { device_id, name, enumerator_id, public_key, created_at })
     }
 
     /// Changes who carries the device (a tablet handed to another enumerator);
@@ -178,10 +164,7 @@ mod tests {
         assert!(verify_signature(&id.public_key, b"manifest", &sig));
         assert!(!verify_signature(&id.public_key, b"manifesT", &sig));
         let err = store.init_device("again", None).unwrap_err();
-        assert!(
-            matches!(err, StoreError::AlreadyInitialized { .. }),
-            "{err}"
-        );
+        assert!(matches!(err, StoreError::AlreadyInitialized { .. }), "{err}");
         let changed = store.set_enumerator(None, Some("enum-8")).unwrap();
         assert_eq!(
             (changed.name.as_str(), changed.enumerator_id.as_deref()),

@@ -18,22 +18,14 @@ pub enum StoreError {
          (up to {supported}); it was left untouched: update Enumera to open it",
         path.display()
     )]
-    NewerVersion {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
+    NewerVersion { path: PathBuf, found: u32, supported: u32 },
 
     #[error(
         "{} is not a readable Enumera database ({reason}); it was moved aside to {} \
          (nothing was deleted) and a new database can be created in its place",
         path.display(), moved_to.display()
     )]
-    Corrupt {
-        path: PathBuf,
-        moved_to: PathBuf,
-        reason: String,
-    },
+    Corrupt { path: PathBuf, moved_to: PathBuf, reason: String },
 
     #[error(
         "device database {} is read-only (file permissions or a read-only file system); \
@@ -73,76 +65,40 @@ pub enum StoreError {
     UnknownForm { form_id: String },
 
     #[error("instrument {form_id:?} version {version:?} with hash {hash} is not installed")]
-    UnknownInstrument {
-        form_id: String,
-        version: String,
-        hash: String,
-    },
+    UnknownInstrument { form_id: String, version: String, hash: String },
 
     #[error(
         "instrument {form_id:?} version {version:?} is already installed with different content \
          (installed hash {installed}, new hash {new}); give the changed form a new version"
     )]
-    InstrumentVersionConflict {
-        form_id: String,
-        version: String,
-        installed: String,
-        new: String,
-    },
+    InstrumentVersionConflict { form_id: String, version: String, installed: String, new: String },
 
     #[error("stored instrument {form_id:?} version {version:?} cannot be read: {reason}")]
-    BadStoredInstrument {
-        form_id: String,
-        version: String,
-        reason: String,
-    },
+    BadStoredInstrument { form_id: String, version: String, reason: String },
 
     #[error("no response with instance id {instance_id}")]
     UnknownResponse { instance_id: String },
 
     #[error("response {instance_id} is {state}; only a draft can be {action}")]
-    NotDraft {
-        instance_id: String,
-        state: ResponseState,
-        action: &'static str,
-    },
+    NotDraft { instance_id: String, state: ResponseState, action: &'static str },
 
     #[error("response {instance_id} is {state}; it cannot be {action}")]
-    InvalidState {
-        instance_id: String,
-        state: ResponseState,
-        action: &'static str,
-    },
+    InvalidState { instance_id: String, state: ResponseState, action: &'static str },
 
     #[error("response {instance_id} is already being edited in draft {draft_id}")]
-    EditInProgress {
-        instance_id: String,
-        draft_id: String,
-    },
+    EditInProgress { instance_id: String, draft_id: String },
 
     #[error("no participant with id {participant_id:?} on this device")]
     UnknownParticipant { participant_id: String },
 
     #[error("invalid reference {reference:?} in response {instance_id}: {reason}")]
-    BadRef {
-        instance_id: String,
-        reference: String,
-        reason: &'static str,
-    },
+    BadRef { instance_id: String, reference: String, reason: &'static str },
 
     #[error("invalid attachment name {name:?} in response {instance_id}: {reason}")]
-    BadAttachmentName {
-        instance_id: String,
-        name: String,
-        reason: &'static str,
-    },
+    BadAttachmentName { instance_id: String, name: String, reason: &'static str },
 
     #[error("attachment {name:?} of response {instance_id} is missing (expected at {})", path.display())]
-    AttachmentMissing {
-        instance_id: String,
-        name: String,
-        path: PathBuf,
-    },
+    AttachmentMissing { instance_id: String, name: String, path: PathBuf },
 
     #[error(
         "attachment {name:?} of response {instance_id} does not match what was stored \
@@ -194,16 +150,9 @@ impl StoreError {
         use rusqlite::ErrorCode;
         let path = path.to_path_buf();
         match e.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => StoreError::DiskFull {
-                path,
-                context: context.into(),
-            },
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path, context: context.into() },
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
-            _ => StoreError::Sqlite {
-                path,
-                context: context.into(),
-                source: e,
-            },
+            _ => StoreError::Sqlite { path, context: context.into(), source: e },
         }
     }
 }

@@ -37,10 +37,7 @@ impl Store {
             hash: crate::store::sha256_hex(&json),
         };
         let Store { conn, path, .. } = self;
-        let ctx = format!(
-            "installing instrument {:?} version {:?}",
-            key.form_id, key.version
-        );
+        let ctx = format!("installing instrument {:?} version {:?}", key.form_id, key.version);
         let map = |e| StoreError::sql(path, ctx.clone(), e);
         let tx = super::write_tx(conn, path, &ctx)?;
         let installed: Option<String> = tx
@@ -66,14 +63,7 @@ impl Store {
         tx.execute(
             "INSERT INTO instruments (form_id, version, hash, title, json, installed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                key.form_id,
-                key.version,
-                key.hash,
-                instrument.title,
-                json,
-                now()
-            ],
+            params![key.form_id, key.version, key.hash, instrument.title, json, now()],
         )
         .map_err(map)?;
         tx.commit().map_err(map)?;
@@ -88,8 +78,7 @@ impl Store {
                 "SELECT json FROM instruments WHERE form_id = ?1 AND version = ?2 AND hash = ?3",
             )
             .and_then(|mut s| {
-                s.query_row(params![key.form_id, key.version, key.hash], |r| r.get(0))
-                    .optional()
+                s.query_row(params![key.form_id, key.version, key.hash], |r| r.get(0)).optional()
             })
             .map_err(self.err(format!("reading instrument {:?}", key.form_id)))?;
         let json = json.ok_or_else(|| StoreError::UnknownInstrument {
@@ -122,9 +111,7 @@ impl Store {
             )
             .optional()
             .map_err(self.err(format!("looking up form {form_id:?}")))?
-            .ok_or_else(|| StoreError::UnknownForm {
-                form_id: form_id.to_string(),
-            })
+            .ok_or_else(|| StoreError::UnknownForm { form_id: form_id.to_string() })
     }
 
     /// Every installed instrument, by form id then installation time.
@@ -138,11 +125,7 @@ impl Store {
             .map_err(self.err("listing instruments"))?;
         stmt.query_map([], |r| {
             Ok(InstalledInstrument {
-                key: InstrumentKey {
-                    form_id: r.get(0)?,
-                    version: r.get(1)?,
-                    hash: r.get(2)?,
-                },
+                key: InstrumentKey { form_id: r.get(0)?, version: r.get(1)?, hash: r.get(2)? },
                 title: r.get(3)?,
                 installed_at: r.get(4)?,
             })
@@ -182,16 +165,9 @@ mod tests {
     #[test]
     fn changed_content_under_same_version_is_refused() {
         let (_dir, mut store) = temp_store();
-        store
-            .install_instrument(&instrument("f", "1", &["a"]))
-            .unwrap();
-        let err = store
-            .install_instrument(&instrument("f", "1", &["a", "b"]))
-            .unwrap_err();
-        assert!(
-            matches!(err, StoreError::InstrumentVersionConflict { .. }),
-            "{err}"
-        );
+        store.install_instrument(&instrument("f", "1", &["a"])).unwrap();
+        let err = store.install_instrument(&instrument("f", "1", &["a", "b"])).unwrap_err();
+        assert!(matches!(err, StoreError::InstrumentVersionConflict { .. }), "{err}");
         assert!(err.to_string().contains("new version"));
     }
 

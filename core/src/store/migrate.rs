@@ -17,11 +17,7 @@ pub(crate) struct Migration {
 
 /// Every schema step since the first release. Released files are never edited.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../../sql/0001_init.sql"),
-    },
+    Migration { version: 1, name: "init", sql: include_str!("../../sql/0001_init.sql") },
     Migration {
         version: 2,
         name: "participants",
@@ -62,11 +58,9 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, migrations: &[Migratio
             source: e,
         };
         tx.execute_batch(m.sql).map_err(step)?;
-        tx.pragma_update(None, "user_version", m.version)
-            .map_err(step)?;
+        tx.pragma_update(None, "user_version", m.version).map_err(step)?;
     }
-    tx.commit()
-        .map_err(|e| StoreError::sql(path, "committing the schema upgrade", e))?;
+    tx.commit().map_err(|e| StoreError::sql(path, "committing the schema upgrade", e))?;
     Ok(latest)
 }
 
@@ -114,10 +108,7 @@ mod tests {
             let rows = stmt
                 .query_map([], |r| {
                     (0..n)
-                        .map(|i| {
-                            r.get::<_, rusqlite::types::Value>(i)
-                                .map(|v| format!("{v:?}"))
-                        })
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
                         .collect::<rusqlite::Result<Vec<_>>>()
                 })
                 .unwrap();
@@ -146,12 +137,7 @@ mod tests {
             let fixture = Connection::open(&path).unwrap();
             assert_eq!(user_version(&fixture).unwrap(), *version);
             let mut fresh = Connection::open_in_memory().unwrap();
-            migrate(
-                &mut fresh,
-                Path::new(":memory:"),
-                &MIGRATIONS[..*version as usize],
-            )
-            .unwrap();
+            migrate(&mut fresh, Path::new(":memory:"), &MIGRATIONS[..*version as usize]).unwrap();
             assert_eq!(
                 schema(&fixture),
                 schema(&fresh),
@@ -169,18 +155,10 @@ mod tests {
             let mut store = Store::open(&path).unwrap();
             assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
             drop(store);
-            assert_eq!(
-                snapshot(&path),
-                before,
-                "data changed upgrading from v{version}"
-            );
+            assert_eq!(snapshot(&path), before, "data changed upgrading from v{version}");
             store = Store::open(&path).unwrap();
             assert!(store.integrity_check().unwrap().is_empty());
-            assert!(
-                store.verify_outbox().unwrap().is_empty(),
-                "{:?}",
-                store.verify_outbox()
-            );
+            assert!(store.verify_outbox().unwrap().is_empty(), "{:?}", store.verify_outbox());
             // Participant ids used before the roster existed became roster rows.
             let p = store.participant("MZ-001").unwrap();
             assert_eq!(p.source, crate::store::ParticipantSource::Migrated);
@@ -191,27 +169,18 @@ mod tests {
                 .into_iter()
                 .find(|r| r.state == ResponseState::Draft && r.participant_id.is_some())
                 .unwrap();
-            store
-                .set_answer(&draft.instance_id, "/data/score", "4")
-                .unwrap();
+            store.set_answer(&draft.instance_id, "/data/score", "4").unwrap();
             let last = store.outbox(0, false).unwrap().last().unwrap().seq;
             let e = store
                 .finalize(
                     &draft.instance_id,
-                    Payload::Plain {
-                        xml: "<data/>".into(),
-                        json: "{}".into(),
-                    },
+                    Payload::Plain { xml: "<data/>".into(), json: "{}".into() },
                 )
                 .unwrap();
             assert_eq!(e.seq, last + 1);
             assert!(store.verify_outbox().unwrap().is_empty());
             let sig = store.sign(b"m").unwrap();
-            assert!(crate::store::verify_signature(
-                &store.public_key().unwrap(),
-                b"m",
-                &sig
-            ));
+            assert!(crate::store::verify_signature(&store.public_key().unwrap(), b"m", &sig));
         }
     }
 
@@ -228,23 +197,14 @@ mod tests {
         let before = snapshot(&path);
         let err = Store::open_with(&path, &steps).unwrap_err();
         match &err {
-            StoreError::Migration {
-                from: 1,
-                version,
-                name: "broken",
-                ..
-            } => {
+            StoreError::Migration { from: 1, version, name: "broken", .. } => {
                 assert_eq!(*version, SCHEMA_VERSION + 1)
             }
             other => panic!("unexpected {other}"),
         }
         assert!(err.to_string().contains("left at version 1"), "{err}");
         let c = Connection::open(&path).unwrap();
-        assert_eq!(
-            user_version(&c).unwrap(),
-            1,
-            "v2 was rolled back with the broken step"
-        );
+        assert_eq!(user_version(&c).unwrap(), 1, "v2 was rolled back with the broken step");
         let tables: i64 = c
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE name IN ('half_done', 'participants')",
@@ -256,10 +216,7 @@ mod tests {
         drop(c);
         assert_eq!(snapshot(&path), before);
         // A build without the broken step opens it fine.
-        assert_eq!(
-            Store::open(&path).unwrap().schema_version().unwrap(),
-            SCHEMA_VERSION
-        );
+        assert_eq!(Store::open(&path).unwrap().schema_version().unwrap(), SCHEMA_VERSION);
     }
 
     #[test]
@@ -289,11 +246,8 @@ mod tests {
                 .unwrap()
                 .collect::<rusqlite::Result<_>>()
                 .unwrap();
-            let quoted = cols
-                .iter()
-                .map(|c| format!("quote({c})"))
-                .collect::<Vec<_>>()
-                .join(" || ',' || ");
+            let quoted =
+                cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(" || ',' || ");
             let rows: Vec<String> = c
                 .prepare(&format!(
                     "SELECT 'INSERT INTO {name} VALUES (' || {quoted} || ');' FROM {name}"
@@ -333,35 +287,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.db");
         let mut store = Store::open_with(&path, &MIGRATIONS[..1]).unwrap();
-        store
-            .init_device("fixture tablet", Some("enum-42"))
-            .unwrap();
+        store.init_device("fixture tablet", Some("enum-42")).unwrap();
         let key = store
-            .install_instrument(&instrument(
-                "capacity",
-                "2026-01",
-                &["role*", "score", "m/name*"],
-            ))
+            .install_instrument(&instrument("capacity", "2026-01", &["role*", "score", "m/name*"]))
             .unwrap();
         let plain = |n: u32| Payload::Plain {
             xml: format!("<data><n>{n}</n></data>"),
             json: format!("{{\"n\":{n}}}"),
         };
         let mut ids = Vec::new();
-        for (n, participant) in [
-            Some("MZ-001"),
-            Some("MZ-001"),
-            Some("MZ-002"),
-            None,
-            Some("MZ-001"),
-        ]
-        .iter()
-        .enumerate()
+        for (n, participant) in
+            [Some("MZ-001"), Some("MZ-001"), Some("MZ-002"), None, Some("MZ-001")]
+                .iter()
+                .enumerate()
         {
-            let id = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
+            let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
             store
                 .conn
                 .execute(
@@ -369,16 +309,10 @@ mod tests {
                     params![id, participant, n as i64 + 1],
                 )
                 .unwrap();
-            store
-                .set_answer(&id, "/data/role", &format!("role {n}"))
-                .unwrap();
+            store.set_answer(&id, "/data/role", &format!("role {n}")).unwrap();
             store.set_repeat_count(&id, "/data/m", 2).unwrap();
-            store
-                .set_answer(&id, "/data/m[1]/name", "peer one")
-                .unwrap();
-            store
-                .set_answer(&id, "/data/m[2]/name", "peer two")
-                .unwrap();
+            store.set_answer(&id, "/data/m[1]/name", "peer one").unwrap();
+            store.set_answer(&id, "/data/m[2]/name", "peer two").unwrap();
             ids.push(id);
         }
         let a = store.finalize(&ids[0], plain(0)).unwrap();

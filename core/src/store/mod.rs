@@ -76,9 +76,7 @@ impl Store {
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
         if !path.exists() {
-            return Err(StoreError::NotFound {
-                path: path.to_path_buf(),
-            });
+            return Err(StoreError::NotFound { path: path.to_path_buf() });
         }
         Self::open(path)
     }
@@ -87,11 +85,7 @@ impl Store {
         let conn = open::open_connection(path, migrations)?;
         let mut files = path.as_os_str().to_owned();
         files.push("-attachments");
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-            files: PathBuf::from(files),
-        })
+        Ok(Store { conn, path: path.to_path_buf(), files: PathBuf::from(files) })
     }
 
     /// The database file.
@@ -112,10 +106,8 @@ impl Store {
     /// `PRAGMA integrity_check`: empty when the database is sound, else
     /// SQLite's list of problems.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(self.err("checking integrity"))?;
+        let mut stmt =
+            self.conn.prepare("PRAGMA integrity_check").map_err(self.err("checking integrity"))?;
         let rows: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .and_then(|rows| rows.collect())
@@ -212,12 +204,8 @@ pub(crate) mod test_support {
     /// An initialized device with one instrument installed.
     pub fn ready_store(leaves: &[&str]) -> (tempfile::TempDir, Store, InstrumentKey) {
         let (dir, mut store) = temp_store();
-        store
-            .init_device("test tablet", Some("enum-1"))
-            .expect("init");
-        let key = store
-            .install_instrument(&instrument("f", "1", leaves))
-            .expect("install");
+        store.init_device("test tablet", Some("enum-1")).expect("init");
+        let key = store.install_instrument(&instrument("f", "1", leaves)).expect("install");
         (dir, store, key)
     }
 }

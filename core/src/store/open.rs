@@ -39,17 +39,11 @@ pub(super) fn open_connection(path: &Path, migrations: &[Migration]) -> Result<C
     };
     let supported = migrations.last().map_or(0, |m| m.version);
     if found > supported {
-        return Err(StoreError::NewerVersion {
-            path: path.to_path_buf(),
-            found,
-            supported,
-        });
+        return Err(StoreError::NewerVersion { path: path.to_path_buf(), found, supported });
     }
     // SQLite silently opens a write-protected file read-only.
     if conn.is_readonly(MAIN_DB).unwrap_or(false) {
-        return Err(StoreError::ReadOnly {
-            path: path.to_path_buf(),
-        });
+        return Err(StoreError::ReadOnly { path: path.to_path_buf() });
     }
 
     let mode: String = conn
@@ -77,17 +71,12 @@ pub(super) fn open_connection(path: &Path, migrations: &[Migration]) -> Result<C
 /// is not a database or whose first pages are damaged.
 fn probe(conn: &Connection) -> rusqlite::Result<u32> {
     let version = migrate::user_version(conn)?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     Ok(version)
 }
 
 fn is_unreadable(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
-    )
+    matches!(e.sqlite_error_code(), Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt))
 }
 
 /// Renames the file (and its WAL and shared-memory files) to
@@ -110,11 +99,7 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     };
     let io = |context: &str| {
         let context = context.to_string();
-        move |source| StoreError::Io {
-            path: path.to_path_buf(),
-            context,
-            source,
-        }
+        move |source| StoreError::Io { path: path.to_path_buf(), context, source }
     };
     std::fs::rename(path, &target).map_err(io("moving an unreadable database aside"))?;
     for suffix in ["-wal", "-shm"] {
@@ -153,11 +138,7 @@ mod tests {
         let before = fs::read(&path).unwrap();
         let err = Store::open(&path).unwrap_err();
         match &err {
-            StoreError::NewerVersion {
-                found: 99,
-                supported,
-                ..
-            } => {
+            StoreError::NewerVersion { found: 99, supported, .. } => {
                 assert_eq!(*supported, crate::store::SCHEMA_VERSION)
             }
             other => panic!("unexpected {other}"),
@@ -173,15 +154,9 @@ mod tests {
         let content = bytes(&path);
         fs::write(&path, &content).unwrap();
         let err = Store::open(&path).unwrap_err();
-        let StoreError::Corrupt { moved_to, .. } = &err else {
-            panic!("unexpected {err}")
-        };
+        let StoreError::Corrupt { moved_to, .. } = &err else { panic!("unexpected {err}") };
         assert!(!path.exists());
-        assert_eq!(
-            fs::read(moved_to).unwrap(),
-            content,
-            "moved aside byte for byte"
-        );
+        assert_eq!(fs::read(moved_to).unwrap(), content, "moved aside byte for byte");
         assert!(moved_to.to_string_lossy().contains("d.db.corrupt-"));
         // The place is free for a new database; the old file stays.
         let store = Store::open(&path).unwrap();
@@ -198,15 +173,9 @@ mod tests {
     fn a_database_with_a_damaged_schema_page_is_moved_aside() {
         corrupt_case(|path| {
             let (_d, mut store, key) = ready_store(&["a"]);
-            let id = store
-                .create_draft(&NewResponse::new(key))
-                .unwrap()
-                .instance_id;
+            let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
             store.set_answer(&id, "/data/a", "1").unwrap();
-            store
-                .conn
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                .unwrap();
+            store.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
             let mut bytes = fs::read(store.path()).unwrap();
             drop(store);
             let _ = path;
@@ -220,14 +189,8 @@ mod tests {
     #[test]
     fn disk_full_loses_nothing_committed() {
         let (dir, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
-        let pages: u64 = store
-            .conn
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .unwrap();
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let pages: u64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         store.set_max_page_count(pages + 3).unwrap();
         let big = "x".repeat(1500);
         let mut acked = Vec::new();
@@ -249,11 +212,7 @@ mod tests {
         drop(store);
         let store = Store::open(dir.path().join("device.db")).unwrap();
         for r in &acked {
-            assert_eq!(
-                store.answer(&id, r).unwrap().as_deref(),
-                Some(big.as_str()),
-                "{r}"
-            );
+            assert_eq!(store.answer(&id, r).unwrap().as_deref(), Some(big.as_str()), "{r}");
         }
         assert!(store.integrity_check().unwrap().is_empty());
     }
@@ -263,10 +222,7 @@ mod tests {
 
     impl Drop for Mounted {
         fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
         }
     }
 
@@ -294,10 +250,7 @@ mod tests {
         let key = store
             .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
             .unwrap();
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         // Fill the file system, then free a little room for some answers.
         let filler = mnt.join("filler");
         {
@@ -323,11 +276,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert!(store.integrity_check().unwrap().is_empty());
         for r in &acked {
-            assert_eq!(
-                store.answer(&id, r).unwrap().as_deref(),
-                Some(value.as_str()),
-                "{r}"
-            );
+            assert_eq!(store.answer(&id, r).unwrap().as_deref(), Some(value.as_str()), "{r}");
         }
     }
 
@@ -337,10 +286,7 @@ mod tests {
     impl Drop for ReadOnlyFile<'_> {
         fn drop(&mut self) {
             if self.1 {
-                let _ = std::process::Command::new("chattr")
-                    .arg("-i")
-                    .arg(self.0)
-                    .status();
+                let _ = std::process::Command::new("chattr").arg("-i").arg(self.0).status();
             }
             if let Ok(meta) = fs::metadata(self.0) {
                 let mut perms = meta.permissions();
@@ -359,10 +305,7 @@ mod tests {
     fn read_only_file_is_a_clear_error_and_keeps_data() {
         let (dir, mut store, key) = ready_store(&["a"]);
         let path = dir.path().join("device.db");
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         store.set_answer(&id, "/data/a", "kept").unwrap();
         drop(store);
         let mut perms = fs::metadata(&path).unwrap().permissions();
@@ -388,10 +331,7 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), before);
         drop(guard);
         let store = Store::open(&path).unwrap();
-        assert_eq!(
-            store.answer(&id, "/data/a").unwrap().as_deref(),
-            Some("kept")
-        );
+        assert_eq!(store.answer(&id, "/data/a").unwrap().as_deref(), Some("kept"));
     }
 
     #[test]
@@ -408,9 +348,7 @@ mod tests {
         let get = |p: &str| -> String {
             store
                 .conn
-                .query_row(&format!("PRAGMA {p}"), [], |r| {
-                    r.get::<_, rusqlite::types::Value>(0)
-                })
+                .query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, rusqlite::types::Value>(0))
                 .map(|v| format!("{v:?}"))
                 .unwrap()
         };
@@ -418,9 +356,6 @@ mod tests {
         assert_eq!(get("synchronous"), "Integer(2)");
         assert_eq!(get("foreign_keys"), "Integer(1)");
         assert_eq!(get("temp_store"), "Integer(2)");
-        assert_eq!(
-            get("user_version"),
-            format!("Integer({})", crate::store::SCHEMA_VERSION)
-        );
+        assert_eq!(get("user_version"), format!("Integer({})", crate::store::SCHEMA_VERSION));
     }
 }

@@ -124,10 +124,7 @@ impl fmt::Display for ChainProblem {
                 )
             }
             ChainProblem::NotFinalized { seq, instance_id } => {
-                write!(
-                    f,
-                    "outbox entry {seq} names {instance_id}, which is not finalized"
-                )
+                write!(f, "outbox entry {seq} names {instance_id}, which is not finalized")
             }
         }
     }
@@ -175,9 +172,7 @@ impl Store {
         let tx = super::write_tx(conn, path, "finalizing a response")?;
         let response = load_response(&tx, instance_id)
             .map_err(map)?
-            .ok_or_else(|| StoreError::UnknownResponse {
-                instance_id: instance_id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::UnknownResponse { instance_id: instance_id.to_string() })?;
         if response.state != ResponseState::Draft {
             return Err(StoreError::NotDraft {
                 instance_id: instance_id.to_string(),
@@ -219,11 +214,9 @@ impl Store {
         let content = serde_json::to_string(&content).unwrap_or_default();
         let content_hash = sha256_hex(content.as_bytes());
         let last: Option<(u64, String)> = tx
-            .query_row(
-                "SELECT seq, entry_hash FROM outbox ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT seq, entry_hash FROM outbox ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(map)?;
         let (seq, prev_hash) = match last {
@@ -262,11 +255,8 @@ impl Store {
         .map_err(map)?;
         if sealed {
             for table in ["answers", "repeats", "attachments"] {
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE instance_id = ?1"),
-                    [instance_id],
-                )
-                .map_err(map)?;
+                tx.execute(&format!("DELETE FROM {table} WHERE instance_id = ?1"), [instance_id])
+                    .map_err(map)?;
             }
         }
         tx.execute(
@@ -293,8 +283,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT xml, json, sealed FROM submissions WHERE instance_id = ?1")
             .and_then(|mut s| {
-                s.query_row([instance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                s.query_row([instance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
             })
             .map_err(self.err(format!("reading the submission of {instance_id}")))?;
         let payload = match row {
@@ -309,10 +298,7 @@ impl Store {
                 });
             }
         };
-        Ok(Submission {
-            instance_id: instance_id.to_string(),
-            payload,
-        })
+        Ok(Submission { instance_id: instance_id.to_string(), payload })
     }
 
     /// Outbox entries after `after_seq` (0 for all), in sequence order;
@@ -324,8 +310,7 @@ impl Store {
                  ORDER BY seq"
             ))
             .and_then(|mut s| {
-                s.query_map(params![after_seq, unsent_only], entry_from_row)?
-                    .collect()
+                s.query_map(params![after_seq, unsent_only], entry_from_row)?.collect()
             })
             .map_err(self.err("reading the outbox"))
     }
@@ -333,9 +318,7 @@ impl Store {
     /// The outbox entry of a response, if it was finalized.
     pub fn outbox_entry(&self, instance_id: &str) -> Result<Option<OutboxEntry>> {
         self.conn
-            .prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM outbox WHERE instance_id = ?1"
-            ))
+            .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE instance_id = ?1"))
             .and_then(|mut s| s.query_row([instance_id], entry_from_row).optional())
             .map_err(self.err(format!("reading the outbox entry of {instance_id}")))
     }
@@ -350,10 +333,7 @@ impl Store {
         for (i, e) in entries.iter().enumerate() {
             let expected = i as u64 + 1;
             if e.seq != expected {
-                problems.push(ChainProblem::Gap {
-                    expected,
-                    found: e.seq,
-                });
+                problems.push(ChainProblem::Gap { expected, found: e.seq });
             }
             if e.prev_hash != prev {
                 problems.push(ChainProblem::BrokenLink { seq: e.seq });
@@ -392,9 +372,7 @@ impl Store {
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(self.err("verifying the outbox"))?;
         problems.extend(
-            orphans
-                .into_iter()
-                .map(|instance_id| ChainProblem::HalfFinalized { instance_id }),
+            orphans.into_iter().map(|instance_id| ChainProblem::HalfFinalized { instance_id }),
         );
         Ok(problems)
     }
@@ -431,10 +409,7 @@ impl Store {
         for (seq, instance_id) in covered {
             let row: Option<(String, Option<String>)> = tx
                 .prepare_cached("SELECT instance_id, sent_at FROM outbox WHERE seq = ?1")
-                .and_then(|mut s| {
-                    s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
+                .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(map)?;
             match row {
                 Some((id, _)) if id != *instance_id => {
@@ -443,11 +418,8 @@ impl Store {
                 None => report.unknown.push((*seq, instance_id.clone())),
                 Some((_, Some(_))) => report.already_sent.push(*seq),
                 Some((_, None)) => {
-                    tx.execute(
-                        "UPDATE outbox SET sent_at = ?2 WHERE seq = ?1",
-                        params![seq, at],
-                    )
-                    .map_err(map)?;
+                    tx.execute("UPDATE outbox SET sent_at = ?2 WHERE seq = ?1", params![seq, at])
+                        .map_err(map)?;
                     tx.execute(
                         "UPDATE responses SET state = 'sent', sent_at = ?2, updated_at = ?2
                          WHERE instance_id = ?1 AND state = 'finalized'",
@@ -470,10 +442,7 @@ mod tests {
     use crate::store::test_support::ready_store;
 
     fn plain(n: usize) -> Payload {
-        Payload::Plain {
-            xml: format!("<data><n>{n}</n></data>"),
-            json: format!("{{\"n\":{n}}}"),
-        }
+        Payload::Plain { xml: format!("<data><n>{n}</n></data>"), json: format!("{{\"n\":{n}}}") }
     }
 
     #[test]
@@ -481,17 +450,11 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a"]);
         let mut entries = Vec::new();
         for n in 0..5 {
-            let id = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
+            let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
             store.set_answer(&id, "/data/a", &n.to_string()).unwrap();
             entries.push(store.finalize(&id, plain(n)).unwrap());
         }
-        assert_eq!(
-            entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5]
-        );
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert_eq!(entries[0].prev_hash, GENESIS_HASH);
         for w in entries.windows(2) {
             assert_eq!(w[1].prev_hash, w[0].entry_hash);
@@ -502,10 +465,7 @@ mod tests {
         let content: EntryContent = serde_json::from_str(&entries[2].content).unwrap();
         assert_eq!(content.instance_id, entries[2].instance_id);
         assert_eq!(content.device_id, store.device().unwrap().device_id);
-        assert_eq!(
-            content.xml_sha256,
-            Some(sha256_hex(b"<data><n>2</n></data>"))
-        );
+        assert_eq!(content.xml_sha256, Some(sha256_hex(b"<data><n>2</n></data>")));
         let sub = store.submission(&entries[2].instance_id).unwrap();
         assert_eq!(sub.payload, plain(2));
     }
@@ -515,10 +475,7 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a"]);
         let mut ids = Vec::new();
         for n in 0..3 {
-            let id = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
+            let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
             store.finalize(&id, plain(n)).unwrap();
             ids.push(id);
         }
@@ -528,28 +485,19 @@ mod tests {
             .unwrap();
         store
             .conn
-            .execute(
-                "UPDATE submissions SET xml = '<evil/>' WHERE instance_id = ?1",
-                [&ids[0]],
-            )
+            .execute("UPDATE submissions SET xml = '<evil/>' WHERE instance_id = ?1", [&ids[0]])
             .unwrap();
-        store
-            .conn
-            .execute("DELETE FROM outbox WHERE seq = 2", [])
-            .unwrap();
+        store.conn.execute("DELETE FROM outbox WHERE seq = 2", []).unwrap();
         let problems = store.verify_outbox().unwrap();
-        assert!(problems.contains(&ChainProblem::SubmissionMismatch {
-            seq: 1,
-            instance_id: ids[0].clone()
-        }));
-        assert!(problems.contains(&ChainProblem::Gap {
-            expected: 2,
-            found: 3
-        }));
+        assert!(
+            problems.contains(&ChainProblem::SubmissionMismatch {
+                seq: 1,
+                instance_id: ids[0].clone()
+            })
+        );
+        assert!(problems.contains(&ChainProblem::Gap { expected: 2, found: 3 }));
         assert!(problems.contains(&ChainProblem::BrokenLink { seq: 3 }));
-        assert!(problems.contains(&ChainProblem::HalfFinalized {
-            instance_id: ids[1].clone()
-        }));
+        assert!(problems.contains(&ChainProblem::HalfFinalized { instance_id: ids[1].clone() }));
     }
 
     #[test]
@@ -558,14 +506,8 @@ mod tests {
         let key = store
             .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
             .unwrap();
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
-        assert!(matches!(
-            store.finalize(&id, plain(0)),
-            Err(StoreError::NotInitialized)
-        ));
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        assert!(matches!(store.finalize(&id, plain(0)), Err(StoreError::NotInitialized)));
         assert_eq!(store.response(&id).unwrap().state, ResponseState::Draft);
     }
 
@@ -574,10 +516,7 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a"]);
         let mut entries = Vec::new();
         for n in 0..4 {
-            let id = store
-                .create_draft(&NewResponse::new(key.clone()))
-                .unwrap()
-                .instance_id;
+            let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
             entries.push(store.finalize(&id, plain(n)).unwrap());
         }
         let pair = |e: &OutboxEntry| (e.seq, e.instance_id.clone());
@@ -590,14 +529,9 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(report.marked, vec![1, 3]);
-        assert_eq!(
-            report.unknown,
-            vec![(2, entries[3].instance_id.clone()), (9, "uuid:x".into())]
-        );
-        let states: Vec<ResponseState> = entries
-            .iter()
-            .map(|e| store.response(&e.instance_id).unwrap().state)
-            .collect();
+        assert_eq!(report.unknown, vec![(2, entries[3].instance_id.clone()), (9, "uuid:x".into())]);
+        let states: Vec<ResponseState> =
+            entries.iter().map(|e| store.response(&e.instance_id).unwrap().state).collect();
         assert_eq!(
             states,
             [
@@ -608,12 +542,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            store
-                .outbox(0, true)
-                .unwrap()
-                .iter()
-                .map(|e| e.seq)
-                .collect::<Vec<_>>(),
+            store.outbox(0, true).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(),
             [2, 4]
         );
         let again = store.mark_sent(&[pair(&entries[0])]).unwrap();
@@ -627,55 +556,32 @@ mod tests {
         store.purge(&entries[0].instance_id).unwrap();
         assert_eq!(store.outbox(0, false).unwrap().len(), 4);
         assert!(store.verify_outbox().unwrap().is_empty());
-        let next = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let next = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         assert_eq!(store.finalize(&next, plain(9)).unwrap().seq, 5);
     }
 
     #[test]
     fn sealed_finalize_keeps_no_plaintext() {
         let (_d, mut store, key) = ready_store(&["a"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         store.set_answer(&id, "/data/a", "secret answer").unwrap();
-        let photo = store
-            .put_attachment(&id, "photo.jpg", b"secret photo")
-            .unwrap();
-        let file = store
-            .attachments_dir()
-            .join(&photo.sha256[..2])
-            .join(&photo.sha256);
+        let photo = store.put_attachment(&id, "photo.jpg", b"secret photo").unwrap();
+        let file = store.attachments_dir().join(&photo.sha256[..2]).join(&photo.sha256);
         assert!(file.exists());
-        let entry = store
-            .finalize(
-                &id,
-                Payload::Sealed {
-                    ciphertext: b"age-encrypted".to_vec(),
-                },
-            )
-            .unwrap();
+        let entry =
+            store.finalize(&id, Payload::Sealed { ciphertext: b"age-encrypted".to_vec() }).unwrap();
         assert!(store.answers(&id).unwrap().is_empty());
         assert!(store.attachments(&id).unwrap().is_empty());
         assert!(!file.exists());
         let content: EntryContent = serde_json::from_str(&entry.content).unwrap();
         assert_eq!(content.sealed_sha256, Some(sha256_hex(b"age-encrypted")));
         assert_eq!(content.xml_sha256, None);
-        assert!(matches!(
-            store.edit(&id),
-            Err(StoreError::InvalidState { .. })
-        ));
+        assert!(matches!(store.edit(&id), Err(StoreError::InvalidState { .. })));
         assert!(store.verify_outbox().unwrap().is_empty());
         // Not in the database file or its WAL either.
         for file in ["device.db", "device.db-wal"] {
             let bytes = std::fs::read(store.path().with_file_name(file)).unwrap_or_default();
-            assert!(
-                !bytes.windows(13).any(|w| w == b"secret answer"),
-                "plaintext left in {file}"
-            );
+            assert!(!bytes.windows(13).any(|w| w == b"secret answer"), "plaintext left in {file}");
         }
     }
 }

@@ -70,9 +70,7 @@ pub struct RosterImport {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum RosterFile {
-    Wrapped {
-        participants: Vec<serde_json::Value>,
-    },
+    Wrapped { participants: Vec<serde_json::Value> },
     Bare(Vec<serde_json::Value>),
 }
 
@@ -116,10 +114,7 @@ impl Store {
     ) -> Result<Participant> {
         let at = now();
         let p = Participant {
-            id: id.map_or_else(
-                || format!("p-{}", uuid::Uuid::new_v4().simple()),
-                str::to_string,
-            ),
+            id: id.map_or_else(|| format!("p-{}", uuid::Uuid::new_v4().simple()), str::to_string),
             display,
             personal,
             source: ParticipantSource::Device,
@@ -127,10 +122,7 @@ impl Store {
             updated_at: at,
         };
         if p.id.trim().is_empty() {
-            return Err(StoreError::Roster {
-                index: 0,
-                reason: "participant id is empty".into(),
-            });
+            return Err(StoreError::Roster { index: 0, reason: "participant id is empty".into() });
         }
         let Store { conn, path, .. } = self;
         let map = |e| StoreError::sql(path, format!("adding participant {:?}", p.id), e);
@@ -162,9 +154,7 @@ impl Store {
             ))
             .and_then(|mut s| s.query_row([id], participant_from_row).optional())
             .map_err(self.err(format!("reading participant {id:?}")))?
-            .ok_or_else(|| StoreError::UnknownParticipant {
-                participant_id: id.to_string(),
-            })
+            .ok_or_else(|| StoreError::UnknownParticipant { participant_id: id.to_string() })
     }
 
     /// The whole roster, by id.
@@ -190,15 +180,10 @@ impl Store {
         let mut seen = BTreeSet::new();
         for (i, v) in values.into_iter().enumerate() {
             let index = i + 1;
-            let e: RosterEntry = serde_json::from_value(v).map_err(|e| StoreError::Roster {
-                index,
-                reason: e.to_string(),
-            })?;
+            let e: RosterEntry = serde_json::from_value(v)
+                .map_err(|e| StoreError::Roster { index, reason: e.to_string() })?;
             if e.id.trim().is_empty() {
-                return Err(StoreError::Roster {
-                    index,
-                    reason: "participant id is empty".into(),
-                });
+                return Err(StoreError::Roster { index, reason: "participant id is empty".into() });
             }
             if !seen.insert(e.id.clone()) {
                 return Err(StoreError::Roster {
@@ -219,10 +204,7 @@ impl Store {
                 .prepare_cached(
                     "SELECT display, personal FROM participants WHERE participant_id = ?1",
                 )
-                .and_then(|mut s| {
-                    s.query_row([&e.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
+                .and_then(|mut s| s.query_row([&e.id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(map)?;
             match existing {
                 Some((d, p)) if d == display && p == personal => report.unchanged += 1,
@@ -278,14 +260,12 @@ impl Store {
                  ORDER BY coalesce(round, -1) DESC, finalized_at DESC LIMIT 1",
             )
             .and_then(|mut s| {
-                s.query_row(params![participant_id, instrument.form_id, round], |r| {
-                    r.get(0)
-                })
-                .optional()
+                s.query_row(params![participant_id, instrument.form_id, round], |r| r.get(0))
+                    .optional()
             })
-            .map_err(self.err(format!(
-                "finding the latest response of participant {participant_id:?}"
-            )))?;
+            .map_err(
+                self.err(format!("finding the latest response of participant {participant_id:?}")),
+            )?;
         let Some(source) = source else {
             return Ok(Vec::new());
         };
@@ -318,10 +298,7 @@ mod tests {
     use crate::store::{NewResponse, Payload};
 
     fn plain() -> Payload {
-        Payload::Plain {
-            xml: "<data/>".into(),
-            json: "{}".into(),
-        }
+        Payload::Plain { xml: "<data/>".into(), json: "{}".into() }
     }
 
     const ROSTER: &str = r#"{"participants": [
@@ -332,17 +309,11 @@ mod tests {
     #[test]
     fn roster_import_adds_updates_and_never_deletes() {
         let (_d, mut store, _key) = ready_store(&["a"]);
-        let local = store
-            .add_participant(None, BTreeMap::new(), BTreeMap::new())
-            .unwrap();
+        let local = store.add_participant(None, BTreeMap::new(), BTreeMap::new()).unwrap();
         assert!(local.id.starts_with("p-"));
         assert_eq!(
             store.import_roster(ROSTER.as_bytes()).unwrap(),
-            RosterImport {
-                added: 2,
-                updated: 0,
-                unchanged: 0
-            }
+            RosterImport { added: 2, updated: 0, unchanged: 0 }
         );
         let ana = store.participant("MZ-001").unwrap();
         assert_eq!(ana.personal.get("name").map(String::as_str), Some("Ana"));
@@ -352,11 +323,7 @@ mod tests {
                           {"id": "MZ-002", "display": {"municipality": "Beira"}}]"#;
         assert_eq!(
             store.import_roster(changed.as_bytes()).unwrap(),
-            RosterImport {
-                added: 0,
-                updated: 1,
-                unchanged: 1
-            }
+            RosterImport { added: 0, updated: 1, unchanged: 1 }
         );
         assert_eq!(store.participants().unwrap().len(), 3);
         assert!(matches!(
@@ -376,10 +343,7 @@ mod tests {
             store.import_roster(dup.as_bytes()),
             Err(StoreError::Roster { index: 2, .. })
         ));
-        assert!(matches!(
-            store.import_roster(b"not json"),
-            Err(StoreError::RosterJson(_))
-        ));
+        assert!(matches!(store.import_roster(b"not json"), Err(StoreError::RosterJson(_))));
         assert!(store.participants().unwrap().is_empty());
     }
 
@@ -406,14 +370,9 @@ mod tests {
         fill(&mut store, 2, "drafted");
 
         let got = store.preload("MZ-001", &form, Some(3)).unwrap();
-        let refs: Vec<(&str, &str)> = got
-            .iter()
-            .map(|a| (a.reference.as_str(), a.value.as_str()))
-            .collect();
-        assert_eq!(
-            refs,
-            [("/data/m[2]/name", "peer"), ("/data/role", "manager")]
-        );
+        let refs: Vec<(&str, &str)> =
+            got.iter().map(|a| (a.reference.as_str(), a.value.as_str())).collect();
+        assert_eq!(refs, [("/data/m[2]/name", "peer"), ("/data/role", "manager")]);
         let got = store.preload("MZ-001", &form, Some(2)).unwrap();
         assert!(got.iter().any(|a| a.value == "planner"));
         assert!(store.preload("MZ-001", &form, Some(1)).unwrap().is_empty());
@@ -432,11 +391,6 @@ mod tests {
 
         // A form with nothing marked preloads nothing.
         let unmarked = instrument("f", "1", &["role"]);
-        assert!(
-            store
-                .preload("MZ-001", &unmarked, Some(3))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(store.preload("MZ-001", &unmarked, Some(3)).unwrap().is_empty());
     }
 }

@@ -27,10 +27,7 @@ fn reference() -> impl Strategy<Value = String> {
 
 /// A repeat (its path with enclosing indices) for counts and removals.
 fn repeat() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("/data/m".to_string()),
-        (1u32..5).prop_map(|k| format!("/data/m[{k}]/n"))
-    ]
+    prop_oneof![Just("/data/m".to_string()), (1u32..5).prop_map(|k| format!("/data/m[{k}]/n"))]
 }
 
 fn op() -> impl Strategy<Value = Op> {

@@ -9,10 +9,7 @@ pub(crate) fn invalid_reason(reference: &str) -> Option<&'static str> {
         Some("longer than 4096 bytes")
     } else if reference.ends_with('/') || reference.contains("//") {
         Some("has an empty step")
-    } else if reference
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
+    } else if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
         Some("contains white space or a control character")
     } else {
         None
@@ -71,14 +68,8 @@ mod tests {
 
     #[test]
     fn splits_repeat_instances() {
-        assert_eq!(
-            split_instance("/data/members[2]"),
-            Some(("/data/members", 2))
-        );
-        assert_eq!(
-            split_instance("/data/h[1]/m[12]"),
-            Some(("/data/h[1]/m", 12))
-        );
+        assert_eq!(split_instance("/data/members[2]"), Some(("/data/members", 2)));
+        assert_eq!(split_instance("/data/h[1]/m[12]"), Some(("/data/h[1]/m", 12)));
         assert_eq!(split_instance("/data/members[0]"), None);
         assert_eq!(split_instance("/data/members"), None);
         assert_eq!(split_instance("/data/members[x]"), None);
@@ -86,10 +77,7 @@ mod tests {
 
     #[test]
     fn finds_instance_of_descendants() {
-        assert_eq!(
-            instance_of("/data/m[3]/name", "/data/m"),
-            Some((3, "/name"))
-        );
+        assert_eq!(instance_of("/data/m[3]/name", "/data/m"), Some((3, "/name")));
         assert_eq!(instance_of("/data/m[3]", "/data/m"), Some((3, "")));
         assert_eq!(instance_of("/data/m[3]x", "/data/m"), None);
         assert_eq!(instance_of("/data/mm[3]/a", "/data/m"), None);

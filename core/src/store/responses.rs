@@ -73,12 +73,7 @@ pub struct NewResponse {
 
 impl NewResponse {
     pub fn new(instrument: InstrumentKey) -> Self {
-        NewResponse {
-            instrument,
-            participant_id: None,
-            round: None,
-            enumerator: None,
-        }
+        NewResponse { instrument, participant_id: None, round: None, enumerator: None }
     }
 }
 
@@ -125,11 +120,7 @@ const RESPONSE_COLUMNS: &str = "instance_id, form_id, form_version, form_hash, p
 fn response_from_row(r: &Row<'_>) -> rusqlite::Result<Response> {
     Ok(Response {
         instance_id: r.get(0)?,
-        instrument: InstrumentKey {
-            form_id: r.get(1)?,
-            version: r.get(2)?,
-            hash: r.get(3)?,
-        },
+        instrument: InstrumentKey { form_id: r.get(1)?, version: r.get(2)?, hash: r.get(3)? },
         participant_id: r.get(4)?,
         round: r.get(5)?,
         enumerator: r.get(6)?,
@@ -172,14 +163,10 @@ pub(crate) fn not_draft(
     action: &'static str,
 ) -> StoreError {
     match state_of(conn, instance_id) {
-        Ok(Some(state)) => StoreError::NotDraft {
-            instance_id: instance_id.to_string(),
-            state,
-            action,
-        },
-        Ok(None) => StoreError::UnknownResponse {
-            instance_id: instance_id.to_string(),
-        },
+        Ok(Some(state)) => {
+            StoreError::NotDraft { instance_id: instance_id.to_string(), state, action }
+        }
+        Ok(None) => StoreError::UnknownResponse { instance_id: instance_id.to_string() },
         Err(e) => StoreError::sql(store_path, format!("reading response {instance_id}"), e),
     }
 }
@@ -246,8 +233,7 @@ impl Store {
                 "SELECT 1 FROM instruments WHERE form_id = ?1 AND version = ?2 AND hash = ?3",
             )
             .and_then(|mut s| {
-                s.query_row(params![key.form_id, key.version, key.hash], |r| r.get(0))
-                    .optional()
+                s.query_row(params![key.form_id, key.version, key.hash], |r| r.get(0)).optional()
             })
             .map_err(self.err(format!("looking up instrument {:?}", key.form_id)))?;
         match found {
@@ -275,10 +261,8 @@ impl Store {
     /// Saves several answers in one transaction (all or none), e.g. the
     /// preloaded answers the enumerator confirmed.
     pub fn set_answers(&mut self, instance_id: &str, answers: &[Answer]) -> Result<()> {
-        let items: Vec<(&str, Option<&str>)> = answers
-            .iter()
-            .map(|a| (a.reference.as_str(), Some(a.value.as_str())))
-            .collect();
+        let items: Vec<(&str, Option<&str>)> =
+            answers.iter().map(|a| (a.reference.as_str(), Some(a.value.as_str()))).collect();
         self.write_answers(instance_id, &items, "answered")
     }
 
@@ -325,10 +309,7 @@ impl Store {
     pub fn answer(&self, instance_id: &str, reference: &str) -> Result<Option<String>> {
         self.conn
             .prepare_cached("SELECT value FROM answers WHERE instance_id = ?1 AND ref = ?2")
-            .and_then(|mut s| {
-                s.query_row(params![instance_id, reference], |r| r.get(0))
-                    .optional()
-            })
+            .and_then(|mut s| s.query_row(params![instance_id, reference], |r| r.get(0)).optional())
             .map_err(self.err(format!("reading an answer of {instance_id}")))
     }
 
@@ -339,10 +320,7 @@ impl Store {
             .prepare_cached("SELECT ref, value FROM answers WHERE instance_id = ?1 ORDER BY ref")
             .and_then(|mut s| {
                 s.query_map([instance_id], |r| {
-                    Ok(Answer {
-                        reference: r.get(0)?,
-                        value: r.get(1)?,
-                    })
+                    Ok(Answer { reference: r.get(0)?, value: r.get(1)? })
                 })?
                 .collect()
             })
@@ -378,10 +356,7 @@ impl Store {
     pub fn repeat_counts(&self, instance_id: &str) -> Result<Vec<(String, u32)>> {
         self.conn
             .prepare_cached("SELECT ref, count FROM repeats WHERE instance_id = ?1 ORDER BY ref")
-            .and_then(|mut s| {
-                s.query_map([instance_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect()
-            })
+            .and_then(|mut s| s.query_map([instance_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(self.err(format!("reading repeat counts of {instance_id}")))
     }
 
@@ -400,13 +375,8 @@ impl Store {
         let (base, removed) = refs::split_instance(instance_ref)
             .ok_or_else(|| bad("must end with an index such as [2]"))?;
         let Store { conn, path, .. } = self;
-        let map = |e| {
-            StoreError::sql(
-                path,
-                format!("removing {instance_ref} from {instance_id}"),
-                e,
-            )
-        };
+        let map =
+            |e| StoreError::sql(path, format!("removing {instance_ref} from {instance_id}"), e);
         let tx = super::write_tx(conn, path, "removing a repeat instance")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, "changed"));
@@ -463,9 +433,7 @@ impl Store {
     pub fn response(&self, instance_id: &str) -> Result<Response> {
         load_response(&self.conn, instance_id)
             .map_err(self.err(format!("reading response {instance_id}")))?
-            .ok_or_else(|| StoreError::UnknownResponse {
-                instance_id: instance_id.to_string(),
-            })
+            .ok_or_else(|| StoreError::UnknownResponse { instance_id: instance_id.to_string() })
     }
 
     /// Every response on the device, oldest first.
@@ -529,9 +497,7 @@ impl Store {
         let tx = super::write_tx(conn, path, "starting an edit")?;
         let old = load_response(&tx, instance_id)
             .map_err(map)?
-            .ok_or_else(|| StoreError::UnknownResponse {
-                instance_id: instance_id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::UnknownResponse { instance_id: instance_id.to_string() })?;
         if !matches!(old.state, ResponseState::Finalized | ResponseState::Sent) {
             return Err(StoreError::InvalidState {
                 instance_id: instance_id.to_string(),
@@ -632,10 +598,7 @@ mod tests {
     use crate::store::test_support::ready_store;
 
     fn plain() -> Payload {
-        Payload::Plain {
-            xml: "<data/>".into(),
-            json: "{}".into(),
-        }
+        Payload::Plain { xml: "<data/>".into(), json: "{}".into() }
     }
 
     #[test]
@@ -647,19 +610,10 @@ mod tests {
         store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
         store.set_answer(&r.instance_id, "/data/b", "x").unwrap();
         store.set_answer(&r.instance_id, "/data/a", "2").unwrap();
-        assert_eq!(
-            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
-            Some("2")
-        );
+        assert_eq!(store.answer(&r.instance_id, "/data/a").unwrap().as_deref(), Some("2"));
         store.clear_answer(&r.instance_id, "/data/b").unwrap();
         let all = store.answers(&r.instance_id).unwrap();
-        assert_eq!(
-            all,
-            vec![Answer {
-                reference: "/data/a".into(),
-                value: "2".into()
-            }]
-        );
+        assert_eq!(all, vec![Answer { reference: "/data/a".into(), value: "2".into() }]);
         assert!(store.response(&r.instance_id).unwrap().updated_at >= r.updated_at);
     }
 
@@ -669,27 +623,17 @@ mod tests {
         let r = store.create_draft(&NewResponse::new(key)).unwrap();
         store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
         store.finalize(&r.instance_id, plain()).unwrap();
-        let err = store
-            .set_answer(&r.instance_id, "/data/a", "2")
-            .unwrap_err();
+        let err = store.set_answer(&r.instance_id, "/data/a", "2").unwrap_err();
         match &err {
-            StoreError::NotDraft {
-                instance_id, state, ..
-            } => {
+            StoreError::NotDraft { instance_id, state, .. } => {
                 assert_eq!(instance_id, &r.instance_id);
                 assert_eq!(*state, ResponseState::Finalized);
             }
             other => panic!("unexpected {other}"),
         }
         assert!(err.to_string().contains(&r.instance_id));
-        assert_eq!(
-            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
-            Some("1")
-        );
-        assert!(matches!(
-            store.discard(&r.instance_id),
-            Err(StoreError::NotDraft { .. })
-        ));
+        assert_eq!(store.answer(&r.instance_id, "/data/a").unwrap().as_deref(), Some("1"));
+        assert!(matches!(store.discard(&r.instance_id), Err(StoreError::NotDraft { .. })));
         assert!(matches!(
             store.finalize(&r.instance_id, plain()),
             Err(StoreError::NotDraft { .. })
@@ -730,19 +674,12 @@ mod tests {
         let r = store.create_draft(&NewResponse::new(key)).unwrap();
         let err = store.set_answer(&r.instance_id, "data/a", "1").unwrap_err();
         assert!(matches!(err, StoreError::BadRef { .. }), "{err}");
-        let missing = InstrumentKey {
-            form_id: "g".into(),
-            version: "1".into(),
-            hash: "0".into(),
-        };
+        let missing = InstrumentKey { form_id: "g".into(), version: "1".into(), hash: "0".into() };
         let err = store.create_draft(&NewResponse::new(missing)).unwrap_err();
         assert!(matches!(err, StoreError::UnknownInstrument { .. }), "{err}");
         let mut with_p = NewResponse::new(r.instrument.clone());
         with_p.participant_id = Some("ghost".into());
-        assert!(matches!(
-            store.create_draft(&with_p),
-            Err(StoreError::UnknownParticipant { .. })
-        ));
+        assert!(matches!(store.create_draft(&with_p), Err(StoreError::UnknownParticipant { .. })));
     }
 
     #[test]
@@ -761,10 +698,7 @@ mod tests {
         ));
         assert_eq!(store.state_counts().unwrap().discarded, 1);
         store.purge(&r.instance_id).unwrap();
-        assert!(matches!(
-            store.response(&r.instance_id),
-            Err(StoreError::UnknownResponse { .. })
-        ));
+        assert!(matches!(store.response(&r.instance_id), Err(StoreError::UnknownResponse { .. })));
     }
 
     #[test]
@@ -772,76 +706,41 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a", "m/x"]);
         let r = store.create_draft(&NewResponse::new(key)).unwrap();
         store.set_answer(&r.instance_id, "/data/a", "1").unwrap();
-        store
-            .set_repeat_count(&r.instance_id, "/data/m", 1)
-            .unwrap();
-        store
-            .set_answer(&r.instance_id, "/data/m[1]/x", "y")
-            .unwrap();
+        store.set_repeat_count(&r.instance_id, "/data/m", 1).unwrap();
+        store.set_answer(&r.instance_id, "/data/m[1]/x", "y").unwrap();
         // Only finalized responses can be edited.
-        assert!(matches!(
-            store.edit(&r.instance_id),
-            Err(StoreError::InvalidState { .. })
-        ));
+        assert!(matches!(store.edit(&r.instance_id), Err(StoreError::InvalidState { .. })));
         store.finalize(&r.instance_id, plain()).unwrap();
         let e = store.edit(&r.instance_id).unwrap();
         assert_eq!(e.deprecated_id.as_deref(), Some(r.instance_id.as_str()));
         assert_eq!(e.state, ResponseState::Draft);
         assert_eq!(e.instrument, r.instrument);
-        assert_eq!(
-            store.answers(&e.instance_id).unwrap(),
-            store.answers(&r.instance_id).unwrap()
-        );
-        assert_eq!(
-            store.repeat_counts(&e.instance_id).unwrap(),
-            vec![("/data/m".to_string(), 1)]
-        );
+        assert_eq!(store.answers(&e.instance_id).unwrap(), store.answers(&r.instance_id).unwrap());
+        assert_eq!(store.repeat_counts(&e.instance_id).unwrap(), vec![("/data/m".to_string(), 1)]);
         let err = store.edit(&r.instance_id).unwrap_err();
         assert!(
             matches!(&err, StoreError::EditInProgress { draft_id, .. } if *draft_id == e.instance_id)
         );
         store.set_answer(&e.instance_id, "/data/a", "2").unwrap();
-        assert_eq!(
-            store.answer(&r.instance_id, "/data/a").unwrap().as_deref(),
-            Some("1")
-        );
+        assert_eq!(store.answer(&r.instance_id, "/data/a").unwrap().as_deref(), Some("1"));
         let entry = store.finalize(&e.instance_id, plain()).unwrap();
-        assert!(
-            entry
-                .content
-                .contains(&format!("\"deprecated_id\":\"{}\"", r.instance_id))
-        );
+        assert!(entry.content.contains(&format!("\"deprecated_id\":\"{}\"", r.instance_id)));
     }
 
     #[test]
     fn removing_a_repeat_instance_renumbers_the_rest() {
         let (_d, mut store, key) = ready_store(&["m/x"]);
-        let id = store
-            .create_draft(&NewResponse::new(key))
-            .unwrap()
-            .instance_id;
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         store.set_repeat_count(&id, "/data/m", 3).unwrap();
         for i in 1..=3 {
-            store
-                .set_answer(&id, &format!("/data/m[{i}]/x"), &format!("v{i}"))
-                .unwrap();
-            store
-                .set_repeat_count(&id, &format!("/data/m[{i}]/kids"), i)
-                .unwrap();
+            store.set_answer(&id, &format!("/data/m[{i}]/x"), &format!("v{i}")).unwrap();
+            store.set_repeat_count(&id, &format!("/data/m[{i}]/kids"), i).unwrap();
         }
-        store
-            .set_answer(&id, "/data/m[3]/kids[2]/name", "k")
-            .unwrap();
-        store
-            .set_answer(&id, "/data/mm[1]/x", "other repeat")
-            .unwrap();
+        store.set_answer(&id, "/data/m[3]/kids[2]/name", "k").unwrap();
+        store.set_answer(&id, "/data/mm[1]/x", "other repeat").unwrap();
         store.remove_repeat_instance(&id, "/data/m[2]").unwrap();
-        let answers: Vec<(String, String)> = store
-            .answers(&id)
-            .unwrap()
-            .into_iter()
-            .map(|a| (a.reference, a.value))
-            .collect();
+        let answers: Vec<(String, String)> =
+            store.answers(&id).unwrap().into_iter().map(|a| (a.reference, a.value)).collect();
         assert_eq!(
             answers,
             vec![
@@ -870,24 +769,14 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a"]);
         let mut ids = Vec::new();
         for _ in 0..4 {
-            ids.push(
-                store
-                    .create_draft(&NewResponse::new(key.clone()))
-                    .unwrap()
-                    .instance_id,
-            );
+            ids.push(store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id);
         }
         store.discard(&ids[0]).unwrap();
         store.finalize(&ids[1], plain()).unwrap();
         let e = store.finalize(&ids[2], plain()).unwrap();
         store.mark_sent(&[(e.seq, ids[2].clone())]).unwrap();
         let list = store.list_responses().unwrap();
-        assert_eq!(
-            list.iter()
-                .map(|r| r.instance_id.clone())
-                .collect::<Vec<_>>(),
-            ids
-        );
+        assert_eq!(list.iter().map(|r| r.instance_id.clone()).collect::<Vec<_>>(), ids);
         assert_eq!(
             list.iter().map(|r| r.state).collect::<Vec<_>>(),
             [
@@ -899,12 +788,7 @@ mod tests {
         );
         assert_eq!(
             store.state_counts().unwrap(),
-            StateCounts {
-                draft: 1,
-                finalized: 1,
-                sent: 1,
-                discarded: 1
-            }
+            StateCounts { draft: 1, finalized: 1, sent: 1, discarded: 1 }
         );
     }
 }

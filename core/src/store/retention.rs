@@ -35,9 +35,7 @@ impl Store {
         let tx = super::write_tx(conn, path, "purging a response")?;
         let state = super::responses::state_of(&tx, instance_id)
             .map_err(map)?
-            .ok_or_else(|| StoreError::UnknownResponse {
-                instance_id: instance_id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::UnknownResponse { instance_id: instance_id.to_string() })?;
         if !matches!(state, ResponseState::Sent | ResponseState::Discarded) {
             return Err(StoreError::InvalidState {
                 instance_id: instance_id.to_string(),
@@ -45,17 +43,10 @@ impl Store {
                 action: "purged before a receipt acknowledges it (or it is discarded)",
             });
         }
-        tx.execute(
-            "DELETE FROM responses WHERE instance_id = ?1",
-            [instance_id],
-        )
-        .map_err(map)?;
+        tx.execute("DELETE FROM responses WHERE instance_id = ?1", [instance_id]).map_err(map)?;
         tx.commit().map_err(map)?;
         let files_removed = self.collect_garbage()?;
-        Ok(PurgeReport {
-            purged: vec![instance_id.to_string()],
-            files_removed,
-        })
+        Ok(PurgeReport { purged: vec![instance_id.to_string()], files_removed })
     }
 
     pub fn set_retention(&mut self, retention: &Retention) -> Result<()> {
@@ -73,16 +64,10 @@ impl Store {
     pub fn retention(&self) -> Result<Retention> {
         let value: Option<String> = self
             .conn
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                [RETENTION_KEY],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM settings WHERE key = ?1", [RETENTION_KEY], |r| r.get(0))
             .optional()
             .map_err(self.err("reading the retention setting"))?;
-        Ok(value
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
+        Ok(value.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
     }
 
     /// Purges what the retention setting says has been kept long enough.
@@ -103,10 +88,7 @@ impl Store {
                     OR (state = 'discarded' AND ?2 IS NOT NULL AND discarded_at < ?2)
                  ORDER BY instance_id",
             )
-            .and_then(|mut s| {
-                s.query_map(params![sent, discarded], |r| r.get(0))?
-                    .collect()
-            })
+            .and_then(|mut s| s.query_map(params![sent, discarded], |r| r.get(0))?.collect())
             .map_err(self.err("finding responses past retention"))?;
         let mut report = PurgeReport::default();
         for id in expired {
@@ -129,17 +111,9 @@ mod tests {
         let (_d, mut store, key) = ready_store(&["a"]);
         let mut ids = Vec::new();
         for _ in 0..4 {
-            ids.push(
-                store
-                    .create_draft(&NewResponse::new(key.clone()))
-                    .unwrap()
-                    .instance_id,
-            );
+            ids.push(store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id);
         }
-        let plain = || Payload::Plain {
-            xml: "<data/>".into(),
-            json: "{}".into(),
-        };
+        let plain = || Payload::Plain { xml: "<data/>".into(), json: "{}".into() };
         let sent = store.finalize(&ids[0], plain()).unwrap();
         store.mark_sent(&[(sent.seq, ids[0].clone())]).unwrap();
         store.finalize(&ids[1], plain()).unwrap();
@@ -148,31 +122,14 @@ mod tests {
         // Without a setting nothing goes.
         let later = Utc::now() + chrono::Duration::days(100);
         assert!(store.apply_retention(later).unwrap().purged.is_empty());
-        store
-            .set_retention(&Retention {
-                sent_days: Some(30),
-                discarded_days: None,
-            })
-            .unwrap();
+        store.set_retention(&Retention { sent_days: Some(30), discarded_days: None }).unwrap();
         assert!(store.apply_retention(Utc::now()).unwrap().purged.is_empty());
         let report = store.apply_retention(later).unwrap();
         assert_eq!(report.purged, vec![ids[0].clone()]);
-        store
-            .set_retention(&Retention {
-                sent_days: Some(30),
-                discarded_days: Some(1),
-            })
-            .unwrap();
-        assert_eq!(
-            store.apply_retention(later).unwrap().purged,
-            vec![ids[2].clone()]
-        );
-        let left: Vec<String> = store
-            .list_responses()
-            .unwrap()
-            .into_iter()
-            .map(|r| r.instance_id)
-            .collect();
+        store.set_retention(&Retention { sent_days: Some(30), discarded_days: Some(1) }).unwrap();
+        assert_eq!(store.apply_retention(later).unwrap().purged, vec![ids[2].clone()]);
+        let left: Vec<String> =
+            store.list_responses().unwrap().into_iter().map(|r| r.instance_id).collect();
         assert_eq!(left, vec![ids[1].clone(), ids[3].clone()]);
         assert!(store.verify_outbox().unwrap().is_empty());
     }

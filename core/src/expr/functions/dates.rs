@@ -160,10 +160,8 @@ fn format_year_date(d: NaiveDate) -> String {
 
 fn local(env: &dyn Env, naive: NaiveDateTime) -> DateParts {
     let off = local_offset_for_naive(env, naive);
-    let dt = off
-        .from_local_datetime(&naive)
-        .single()
-        .unwrap_or_else(|| off.from_utc_datetime(&naive));
+    let dt =
+        off.from_local_datetime(&naive).single().unwrap_or_else(|| off.from_utc_datetime(&naive));
     DateParts(dt)
 }
 
@@ -211,11 +209,7 @@ fn time_shape_ok(t: &str) -> bool {
 /// `HH`, `HH:MM`, `HH:MM:SS`, `HH:MM:SS.f+` (two digits each).
 fn parse_time(s: &str) -> Option<NaiveTime> {
     let two = |x: &str| -> Option<u32> {
-        if x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit()) {
-            x.parse().ok()
-        } else {
-            None
-        }
+        if x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit()) { x.parse().ok() } else { None }
     };
     let (main, frac) = match s.split_once('.') {
         Some((m, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (m, Some(f)),
@@ -281,10 +275,7 @@ impl<'a> Evaluator<'a> {
                 Value::Str(Cow::Owned(out))
             }
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a date function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a date function", f.name())));
             }
         })
     }
@@ -370,9 +361,8 @@ fn decimal_time(s: &str, env: &dyn Env) -> f64 {
 
 /// ODK's format-date-time directives; others are left as written.
 fn format_date(fmt: &str, d: &DateParts) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     let t = d.0;
     let mut out = String::new();
@@ -412,6 +402,20 @@ fn format_date(fmt: &str, d: &DateParts) -> String {
     out
 }
 
+/// `now()` as ODK writes it (`2024-01-15T10:30:00.000+00:00`): for the
+/// `start`/`end` metadata and `dateTime` defaults.
+pub fn now_string(env: &dyn Env) -> String {
+    let now = env.now();
+    DateParts(now.with_timezone(&env.utc_offset(now))).to_odk_string()
+}
+
+/// `today()` as ODK writes it (`2024-01-15`), in the local zone.
+pub fn today_string(env: &dyn Env) -> String {
+    let now = env.now();
+    let local_now = now.with_timezone(&env.utc_offset(now));
+    format_year_date(local_now.date_naive())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,20 +426,11 @@ mod tests {
         let env = FixedEnv::default();
         let d = |s: &str| DateParts::parse(s, &env).map(|d| d.to_odk_string());
         assert_eq!(d("2024-01-15"), Some("2024-01-15".into()));
-        assert_eq!(
-            d("2024-01-15T10:30"),
-            Some("2024-01-15T10:30:00.000+00:00".into())
-        );
-        assert_eq!(
-            d("2024-01-15T10:30:00.5+02:00"),
-            Some("2024-01-15T08:30:00.5+00:00".into())
-        );
+        assert_eq!(d("2024-01-15T10:30"), Some("2024-01-15T10:30:00.000+00:00".into()));
+        assert_eq!(d("2024-01-15T10:30:00.5+02:00"), Some("2024-01-15T08:30:00.5+00:00".into()));
         assert_eq!(d("2024-02-30"), None);
         assert_eq!(d("2024-01-15 10:30"), None);
         assert_eq!(d("2024-01-15T25:00"), None);
-        assert_eq!(
-            DateParts::parse("2024-01-15", &env).map(|d| d.epoch_days()),
-            Some(19737.0)
-        );
+        assert_eq!(DateParts::parse("2024-01-15", &env).map(|d| d.epoch_days()), Some(19737.0));
     }
 }

@@ -24,10 +24,8 @@ const FORGIVING: GeneralPurpose = GeneralPurpose::new(
 /// Decodes base64 and reads the bytes as UTF-8 (invalid sequences become
 /// U+FFFD); input that is not base64 gives "" (ODK Web Forms).
 pub(crate) fn base64_decode_utf8(s: &str) -> String {
-    let compact: String = s
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c'))
-        .collect();
+    let compact: String =
+        s.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')).collect();
     match FORGIVING.decode(compact.as_bytes()) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(_) => String::new(),
@@ -63,9 +61,7 @@ impl<'a> Evaluator<'a> {
             "base64" => base64::engine::general_purpose::STANDARD.encode(&bytes),
             "hex" => bytes.iter().map(|b| format!("{b:02x}")).collect(),
             other => {
-                return Err(EvalError::new(format!(
-                    "digest(): unsupported encoding '{other}'"
-                )));
+                return Err(EvalError::new(format!("digest(): unsupported encoding '{other}'")));
             }
         };
         Ok(Value::Str(Cow::Owned(out)))

@@ -68,11 +68,7 @@ fn parse_trace(values: &[String]) -> Option<Vec<Point>> {
 }
 
 fn to_cm(v: f64) -> f64 {
-    if v == 0.0 {
-        0.0
-    } else {
-        (super::strings::js_round(v * 100.0) / 100.0).abs()
-    }
+    if v == 0.0 { 0.0 } else { (super::strings::js_round(v * 100.0) / 100.0).abs() }
 }
 
 fn area(points: &[Point]) -> f64 {
@@ -120,11 +116,8 @@ impl<'a> Evaluator<'a> {
         args: &'a [Expr],
         ctx: &Context,
     ) -> EvalResult<Value<'a>> {
-        let values: Vec<String> = self
-            .all_strings(args, ctx)?
-            .into_iter()
-            .map(|s| s.into_owned())
-            .collect();
+        let values: Vec<String> =
+            self.all_strings(args, ctx)?.into_iter().map(|s| s.into_owned()).collect();
         Ok(match f {
             Func::Area => Value::Num(to_cm(parse_trace(&values).map_or(0.0, |t| area(&t)))),
             Func::Distance => {
@@ -147,10 +140,7 @@ impl<'a> Evaluator<'a> {
                 })
             }
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a geo function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a geo function", f.name())));
             }
         })
     }

@@ -10,6 +10,7 @@ mod selects;
 mod strings;
 
 pub(crate) use dates::DateParts;
+pub use dates::{now_string, today_string};
 pub use nodes::ParkMiller;
 
 macro_rules! functions {
@@ -276,6 +277,26 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::regex_is_match;
+
+    #[test]
+    fn javascript_pattern_meanings() {
+        let m = |p: &str, t: &str| regex_is_match(p, t).unwrap_or(false);
+        assert!(!m("^a[]]b$", "a]b"));
+        assert!(m("^a[^]b$", "a\nb"));
+        assert!(m("^[\\w-]+$", "a-b_1"));
+        assert!(!m("^\\w+$", "ação"));
+        assert!(m("^\\d{2}$", "42"));
+        assert!(!m("^\\d$", "٤"));
+        assert!(m("\\bx\\b", "a x b"));
+        assert!(m("[[]", "["));
+        assert!(regex_is_match("(?i)a", "A").is_err());
+        assert!(m("(?:a)(?=b)?", "ab") || regex_is_match("(?=b)", "b").is_err());
+    }
+}
+
 thread_local! {
     /// Compiled patterns: a form uses a handful, evaluated on every change.
     static REGEX_CACHE: std::cell::RefCell<std::collections::HashMap<std::string::String, regex::Regex>> =
@@ -311,15 +332,23 @@ fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
                 }
             }
             '[' if !in_class => {
+                // JavaScript: `[]` matches nothing and `[^]` any character;
+                // otherwise a leading `]` closes the class.
+                let mut look = chars.clone();
+                let negated = look.peek() == Some(&'^');
+                if negated {
+                    look.next();
+                }
+                if look.peek() == Some(&']') {
+                    look.next();
+                    chars = look;
+                    out.push_str(if negated { "(?s:.)" } else { "(?:\\b\\B)" });
+                    continue;
+                }
                 in_class = true;
                 out.push(c);
-                // A leading `]` or `^]` is literal in both dialects.
-                if chars.peek() == Some(&'^') {
+                if negated {
                     out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push_str("\\]");
                     chars.next();
                 }
             }

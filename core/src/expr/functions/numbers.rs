@@ -53,18 +53,12 @@ impl<'a> Evaluator<'a> {
                     // ODK Web Forms: the sum of no nodes is NaN (XPath 1.0 says 0).
                     f64::NAN
                 } else {
-                    nodes
-                        .iter()
-                        .map(|&k| self.num(&Value::Nodes(vec![k])))
-                        .sum()
+                    nodes.iter().map(|&k| self.num(&Value::Nodes(vec![k]))).sum()
                 }
             }
             Func::CountNonEmpty => {
                 let nodes = self.arg_nodes(args, 0, ctx, "count-non-empty")?;
-                nodes
-                    .iter()
-                    .filter(|&&k| !self.doc.string_value(k).is_empty())
-                    .count() as f64
+                nodes.iter().filter(|&&k| !self.doc.string_value(k).is_empty()).count() as f64
             }
             Func::Floor => n(0)?.floor(),
             Func::Ceiling => n(0)?.ceil(),
@@ -107,10 +101,7 @@ impl<'a> Evaluator<'a> {
             Func::Exp10 => 10f64.powf(n(0)?),
             Func::Pi => std::f64::consts::PI,
             _ => {
-                return Err(EvalError::new(format!(
-                    "{}() is not a number function",
-                    f.name()
-                )));
+                return Err(EvalError::new(format!("{}() is not a number function", f.name())));
             }
         };
         Ok(Value::Num(x))
@@ -148,9 +139,7 @@ impl<'a> Evaluator<'a> {
             }
         } else {
             if !(args.len() - 2).is_multiple_of(2) {
-                return Err(EvalError::new(
-                    "weighted-checklist() needs value and weight pairs",
-                ));
+                return Err(EvalError::new("weighted-checklist() needs value and weight pairs"));
             }
             for pair in args[2..].chunks(2) {
                 let values = self.items(&pair[0], ctx)?;
@@ -175,9 +164,9 @@ impl<'a> Evaluator<'a> {
     /// Forms' node boolean), or a true value.
     fn item_bool(&self, v: &Value<'_>) -> bool {
         match v {
-            Value::Nodes(ns) => ns
-                .first()
-                .is_some_and(|&k| !self.doc.string_value(k).trim().is_empty()),
+            Value::Nodes(ns) => {
+                ns.first().is_some_and(|&k| !self.doc.string_value(k).trim().is_empty())
+            }
             other => other.to_bool(),
         }
     }

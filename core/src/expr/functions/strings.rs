@@ -210,7 +210,12 @@ impl<'a> Evaluator<'a> {
         if n.is_nan() {
             return Err(EvalError::new("uuid() expects a number for the length"));
         }
-        let n = n.clamp(0.0, 10_000.0) as usize;
+        // JavaScript's slice(0, n): a negative n counts back from the end.
+        let n = if n < 0.0 {
+            (36.0 + n.ceil()).max(0.0)
+        } else {
+            n.min(10_000.0)
+        } as usize;
         while out.len() < n {
             out.push_str(&self.env.uuid());
         }

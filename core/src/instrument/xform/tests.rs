@@ -1,6 +1,7 @@
+use super::binds::default_is_dynamic;
 use super::prepare::tests::{choice, group, instrument, q, select};
 use super::*;
-use crate::instrument::model::{ChoiceList, DataFile, Text};
+use crate::instrument::model::{ChoiceList, DataFile, QuestionType, Text};
 
 fn parse(xml: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not well-formed: {e}\n{xml}"))

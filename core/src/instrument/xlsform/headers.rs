@@ -175,7 +175,11 @@ fn survey_field(header: &str, first: &str, rest: &[String]) -> (Field, Option<St
         "pii" => Field::Pii,
         "preload" => Field::Preload,
         "disabled" => Field::Disabled,
-        "bind" => return (bind_field(header, rest), None),
+        "bind" => {
+            let field = bind_field(header, rest);
+            let lang = if field.translatable() { rest.get(1..).and_then(lang) } else { None };
+            return (field, lang);
+        }
         "body" | "control" => match rest.first().map(String::as_str) {
             Some("appearance") => Field::Appearance,
             Some("jr:count") => Field::RepeatCount,
@@ -197,6 +201,8 @@ fn bind_field(header: &str, rest: &[String]) -> Field {
         Some("constraint") => Field::Constraint,
         Some("calculate") => Field::Calculation,
         Some("readonly") => Field::ReadOnly,
+        Some("jr:constraintMsg") => Field::ConstraintMessage,
+        Some("jr:requiredMsg") => Field::RequiredMessage,
         Some("enumera:pii") => Field::Pii,
         Some("enumera:preload") => Field::Preload,
         _ => Field::Extra(header.to_string()),
@@ -330,6 +336,11 @@ mod tests {
     #[test]
     fn bind_body_instance() {
         assert_eq!(survey("bind::enumera:pii"), (Field::Pii, None));
+        assert_eq!(
+            survey("bind::jr:constraintMsg::Bengali (bn)"),
+            (Field::ConstraintMessage, Some("Bengali (bn)".into()))
+        );
+        assert_eq!(survey("bind::jr:requiredMsg"), (Field::RequiredMessage, None));
         assert_eq!(survey("bind::relevant"), (Field::Relevant, None));
         assert_eq!(survey("bind::odk:length"), (Field::Extra("bind::odk:length".into()), None));
         assert_eq!(survey("body::appearance"), (Field::Appearance, None));

@@ -6,6 +6,26 @@
 //! the instrument as the sheets allow and lists each error and warning as a
 //! [`Diagnostic`]. Only a file that is not a readable workbook at all (not an
 //! .xlsx, empty, encrypted, truncated) is an [`ImportError`].
+//!
+//! What is read (tests/tests/import_pyxform.rs checks it against pyxform's
+//! own reading of the same files):
+//! - cells as pyxform sees them: numbers without `.0`, `TRUE`/`FALSE`, dates
+//!   as `2026-11-29 00:00:00`, formulas as their cached result, text trimmed,
+//!   runs of spaces collapsed on the survey sheet, typographic quotes made
+//!   plain; headers case-insensitive, `::` (or `:`) language suffixes;
+//! - survey columns and pyxform's aliases (headers.rs), `bind::X`,
+//!   `body::X`, `instance::X` kept verbatim, our `pii` / `preload` columns
+//!   (also `bind::enumera:pii`, `bind::enumera:preload`);
+//! - types and their aliases (types.rs), `select_one list [or_other]`,
+//!   `select_*_from_file f.csv`, `rank`, begin/end group and repeat;
+//! - choices with extra columns; settings; CSV files beside the form.
+//!
+//! Deliberate differences from pyxform 4: plain `jr:constraintMsg` and
+//! `jr:requiredMsg` headers are read (pyxform now ignores them silently);
+//! `osm`, `select_one_external`, `background-audio`, `start-geopoint`,
+//! `background-geopoint`, `xml-external`, `csv-external` and the entities
+//! sheet are refused or ignored with a message; only CSV files are loaded
+//! for `select_*_from_file` (.xml/.geojson get a warning).
 
 mod choices;
 pub mod csv;
