@@ -8,10 +8,14 @@ use enumera_core::expr::SystemEnv;
 use enumera_core::fill::{Fill, FillError, Plain, Start};
 use enumera_core::store::Store;
 use enumera_core::session::navigation::Screen as CoreScreen;
-use enumera_core::session::{NodeId, Session, TplId};
+use std::collections::HashMap;
+
+use enumera_core::session::{NodeId, Session};
 
 use crate::store::DeviceStore;
-use crate::types::{ChoiceItem, HierarchyEntry, OutboxItem, Question, Screen, ValidationIssue};
+use crate::types::{
+    ChoiceItem, HierarchyEntry, IssueKind, OutboxItem, Progress, Question, Screen, ValidationIssue,
+};
 use crate::{EnumeraError, Result};
 
 /// A [`Fill`] on the real clock, movable to another thread.
@@ -161,7 +165,16 @@ impl Interview {
     pub fn screens(&self) -> Result<Vec<Screen>> {
         self.with(|fill| {
             let s = fill.session();
-            s.screens().into_iter().map(|screen| screen_of(s, screen)).collect()
+            Ok(s.screens().into_iter().map(|screen| screen_of(s, screen)).collect())
+        })
+    }
+
+    /// Questions shown now that can be answered, and how many are.
+    pub fn progress(&self) -> Result<Progress> {
+        self.with(|fill| {
+            let s = fill.session();
+            let p = s.progress(&s.screens());
+            Ok(Progress { answered: p.answered as u64, asked: p.asked as u64 })
         })
     }
 
@@ -206,6 +219,78 @@ impl Interview {
     }
 }
 
+fn question_at(session: &Session, reference: &str) -> Result<Question> {
+    let node = session.resolve(reference)?;
+    Ok(question_of(session, node))
+}
+
+/// A question from core's prompt (label, hint, choices in the current
+/// language) and leaf state (relevance; the value as ODK reads it, empty
+/// while non-relevant). Metadata fields have no prompt: label and choices
+/// stay empty.
+fn question_of(session: &Session, node: NodeId) -> Question {
+    let leaf = session.leaf_state(node);
+    let prompt = session.prompt(node);
+    let issue = leaf.violation_message.map(|text| ValidationIssue {
+        kind: if leaf.constraint_valid { IssueKind::Required } else { IssueKind::Constraint },
+        reference: leaf.reference.clone(),
+        text,
+    });
+    let (label, hint, appearance, parameters, choices) = match prompt {
+        Some(p) => (
+            Some(p.label),
+            p.hint,
+            p.appearance,
+            p.parameters.into_iter().collect(),
+            p.choices.into_iter().map(|o| ChoiceItem { value: o.value, label: o.label }).collect(),
+        ),
+        None => (leaf.label, None, None, HashMap::new(), Vec::new()),
+    };
+    Question {
+        reference: leaf.reference,
+        question_type: leaf.qtype,
+        label,
+        hint,
+        appearance,
+        parameters,
+        value: leaf.value,
+        relevant: leaf.relevant,
+        required: leaf.required,
+        readonly: leaf.readonly,
+        issue,
+        choices,
+    }
+}
+
+fn screen_of(session: &Session, screen: CoreScreen) -> Screen {
+    match screen {
+        CoreScreen::Question { node } => Screen::Question { question: question_of(session, node) },
+        CoreScreen::FieldList { group, questions } => {
+            let reference = session.reference(group);
+            let label = session
+                .form()
+                .by_path
+                .get(&template_path(&reference))
+                .and_then(|&t| session.form().template(t).label())
+                .map(|l| session.render(l, group));
+            Screen::FieldList {
+                reference,
+                label,
+                questions: questions.into_iter().map(|q| question_of(session, q)).collect(),
+            }
+        }
+        CoreScreen::AddRepeat { parent, repeat } => {
+            let p = session.repeat_prompt(parent, repeat);
+            Screen::AddRepeat {
+                reference: p.reference,
+                label: p.label,
+                count: u32::try_from(p.count).unwrap_or(u32::MAX),
+            }
+        }
+    }
+}
+
+
 /// `/data/members[2]/name` -> `/data/members/name`: the template's path.
 fn template_path(reference: &str) -> String {
     let mut out = String::with_capacity(reference.len());
@@ -219,83 +304,6 @@ fn template_path(reference: &str) -> String {
         }
     }
     out
-}
-
-fn tpl_of(session: &Session, reference: &str) -> Option<TplId> {
-    session.form().by_path.get(&template_path(reference)).copied()
-}
-
-fn question_at(session: &Session, reference: &str) -> Result<Question> {
-    let node = session.resolve(reference)?;
-    Ok(question_of(session, node))
-}
-
-fn question_of(session: &Session, node: NodeId) -> Question {
-    let leaf = session.leaf_state(node);
-    let template = tpl_of(session, &leaf.reference).map(|t| session.form().template(t));
-    let hint = template
-        .and_then(|t| t.node.as_ref())
-        .filter(|n| !n.hint.is_empty())
-        .map(|n| session.render(&n.hint, node));
-    let is_select = leaf.options.is_some();
-    let issue = leaf.violation_message.map(|text| ValidationIssue {
-        kind: if leaf.constraint_valid {
-            crate::types::IssueKind::Required
-        } else {
-            crate::types::IssueKind::Constraint
-        },
-        reference: leaf.reference.clone(),
-        text,
-    });
-    let choices = if is_select {
-        session
-            .options_of(node)
-            .into_iter()
-            .map(|o| ChoiceItem { value: o.value, label: o.label })
-            .collect()
-    } else {
-        vec![]
-    };
-    Question {
-        reference: leaf.reference,
-        question_type: leaf.qtype,
-        label: leaf.label,
-        hint,
-        value: leaf.value,
-        relevant: leaf.relevant,
-        required: leaf.required,
-        readonly: leaf.readonly,
-        issue,
-        choices,
-    }
-}
-
-fn label_of(session: &Session, node: NodeId, tpl: Option<TplId>) -> Option<String> {
-    tpl.and_then(|t| session.form().template(t).label()).map(|l| session.render(l, node))
-}
-
-fn screen_of(session: &Session, screen: CoreScreen) -> Result<Screen> {
-    Ok(match screen {
-        CoreScreen::Question { node } => Screen::Question { question: question_of(session, node) },
-        CoreScreen::FieldList { group, questions } => {
-            let reference = session.reference(group);
-            Screen::FieldList {
-                label: label_of(session, group, tpl_of(session, &reference)),
-                reference,
-                questions: questions.into_iter().map(|q| question_of(session, q)).collect(),
-            }
-        }
-        CoreScreen::AddRepeat { parent, repeat } => {
-            let t = session.form().template(repeat);
-            let reference = format!("{}/{}", session.reference(parent), t.name);
-            let label = t.label().map(|l| session.render(l, parent));
-            // Instances are numbered from 1 without gaps.
-            let count = (1..)
-                .take_while(|i| session.resolve(&format!("{reference}[{i}]")).is_ok())
-                .count();
-            Screen::AddRepeat { reference, label, count: u32::try_from(count).unwrap_or(u32::MAX) }
-        }
-    })
 }
 
 #[cfg(test)]

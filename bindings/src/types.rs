@@ -64,6 +64,10 @@ pub struct Question {
     pub question_type: String,
     pub label: Option<String>,
     pub hint: Option<String>,
+    /// The `appearance` column (`multiline`, `minimal`, `likert`, ...).
+    pub appearance: Option<String>,
+    /// The `parameters` column (`start`, `end`, `step` of a range, ...).
+    pub parameters: HashMap<String, String>,
     /// ODK's string form of the answer (`"a b"` for a select_multiple).
     pub value: String,
     pub relevant: bool,
@@ -82,7 +86,14 @@ pub enum Screen {
     /// A `field-list` group: all its questions on one screen.
     FieldList { reference: String, label: Option<String>, questions: Vec<Question> },
     /// "Add another?" after the last instance of a repeat the enumerator controls.
-    AddRepeat { reference: String, label: Option<String>, count: u32 },
+    AddRepeat { reference: String, label: String, count: u32 },
+}
+
+/// How far the interview is: questions shown now that can be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Progress {
+    pub answered: u64,
+    pub asked: u64,
 }
 
 /// One line of the hierarchy (jump) view.

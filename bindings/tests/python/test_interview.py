@@ -85,13 +85,14 @@ def test_the_study_invalid_script_is_blocked_on_the_expected_question(followup, 
 def test_repeats_add_and_remove(followup):
     device, _ = followup
     interview = device.start_interview("p2p_practice_followup", None, None, False)
+    interview.answer("/data/consent", "yes")  # the interview group needs consent
     interview.answer("/data/interview/practice/any_changes", "yes")
     changes = "/data/interview/practice/changes"
     assert interview.add_repeat(changes) == f"{changes}[2]"
     assert interview.add_repeat(changes) == f"{changes}[3]"
-    interview.answer(f"{changes}[3]/change_desc", "third")
+    interview.answer(f"{changes}[3]/change_type", "budget")
     interview.remove_repeat(f"{changes}[2]")
-    assert interview.question(f"{changes}[2]/change_desc").value == "third"
+    assert interview.question(f"{changes}[2]/change_type").value == "budget"
     adds = [s for s in interview.screens() if s.is_add_repeat()]
     assert [(s.reference, s.count) for s in adds] == [(changes, 2)]
     assert interview.question("/data/interview/practice/n_changes").value == "2"
@@ -115,13 +116,14 @@ def test_wrong_values_are_refused_without_echoing_them(followup, ffi):
 def test_a_draft_resumes_where_it_was_left(followup):
     device, _ = followup
     interview = device.start_interview("p2p_practice_followup", None, None, False)
+    interview.answer("/data/consent", "yes")  # the interview group needs consent
     interview.answer("/data/interview/practice/any_changes", "yes")
     interview.add_repeat("/data/interview/practice/changes")
-    interview.answer("/data/interview/practice/changes[2]/change_desc", "kept")
+    interview.answer("/data/interview/practice/changes[2]/change_type", "plan")
     instance_id = interview.instance_id()
     del interview  # the app is killed
     again = device.resume_interview(instance_id)
-    assert again.question("/data/interview/practice/changes[2]/change_desc").value == "kept"
+    assert again.question("/data/interview/practice/changes[2]/change_type").value == "plan"
 
 
 def test_languages_switch_labels(followup):
