@@ -5,6 +5,7 @@
 //!
 //! - [`DeviceStore`]: the device database (forms, responses, roster, outbox).
 //! - [`Interview`]: one response being filled, saved at every change.
+//! - [`SyncClient`]: rosters and forms from central, bundles to it.
 //! - [`HttpTransport`]: the app's HTTP client, implemented in Kotlin/Swift.
 //! - [`EnumeraError`]: the one error type, converted from core's in `errors`.
 //!
@@ -14,12 +15,14 @@
 mod errors;
 mod interview;
 mod store;
+mod sync;
 mod transport;
 mod types;
 
 pub use errors::{EnumeraError, Result};
 pub use interview::Interview;
 pub use store::DeviceStore;
+pub use sync::SyncClient;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport};
 pub use types::*;
 

@@ -57,10 +57,12 @@ impl DeviceStore {
         self.install(imported)
     }
 
-    /// Installs a form received as bytes (a download); `file_name` tells the
-    /// format by its extension and gives the form id when settings have none.
+    /// Installs a form received as bytes (a download): an Enumera instrument
+    /// (JSON) or an XLSForm workbook. `file_name` gives the form id when the
+    /// workbook's settings have none.
     pub fn install_form_bytes(&self, bytes: Vec<u8>, file_name: String) -> Result<InstalledForm> {
-        let imported = if file_name.to_ascii_lowercase().ends_with(".json") {
+        let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let imported = if json {
             let instrument = Instrument::from_json(&bytes)
                 .map_err(|e| EnumeraError::InvalidForm { problems: vec![format!("{file_name}: {e}")] })?;
             let diagnostics = enumera_core::instrument::validate(&instrument, &Default::default());

@@ -1,0 +1,91 @@
+//! Talking to central through the app's transport: rosters and published
+//! forms come down; finalized responses go up as bundles and a receipt
+//! comes back (once the bundle layer is in core).
+//!
+//! Paths are relative to the server's base URL, which the transport holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::store::DeviceStore;
+use crate::transport::{HttpRequest, HttpTransport, exchange};
+use crate::types::{InstalledForm, RosterSummary};
+use crate::Result;
+
+/// The roster of participants this device may interview.
+pub const ROSTER_PATH: &str = "/v1/roster";
+/// A published form, by id (`/v1/forms/{form_id}`): the instrument as JSON.
+pub const FORMS_PATH: &str = "/v1/forms";
+
+/// Sync with central for one device store, through the app's transport.
+#[derive(uniffi::Object)]
+pub struct SyncClient {
+    store: Arc<DeviceStore>,
+    transport: Arc<dyn HttpTransport>,
+    /// The device's bearer token, issued by central at enrolment.
+    token: String,
+}
+
+impl std::fmt::Debug for SyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("SyncClient").finish_non_exhaustive()
+    }
+}
+
+impl SyncClient {
+    fn request(&self, method: &str, path: String, body: Vec<u8>, content_type: &str) -> HttpRequest {
+        let mut headers = HashMap::new();
+        headers.insert("Authorization".to_string(), format!("Bearer {}", self.token));
+        headers.insert("Accept".to_string(), "application/json".to_string());
+        if !body.is_empty() {
+            headers.insert("Content-Type".to_string(), content_type.to_string());
+        }
+        HttpRequest { method: method.into(), path, headers, body }
+    }
+}
+
+#[uniffi::export]
+impl SyncClient {
+    #[uniffi::constructor]
+    pub fn new(store: Arc<DeviceStore>, transport: Arc<dyn HttpTransport>, token: String) -> Arc<Self> {
+        Arc::new(SyncClient { store, transport, token })
+    }
+
+    /// Downloads the roster and imports it (added, updated, unchanged).
+    pub fn fetch_roster(&self) -> Result<RosterSummary> {
+        let body = exchange(&*self.transport, self.request("GET", ROSTER_PATH.into(), vec![], ""))?;
+        self.store.import_roster(body)
+    }
+
+    /// Downloads a published form and installs it.
+    pub fn fetch_form(&self, form_id: String) -> Result<InstalledForm> {
+        let path = format!("{FORMS_PATH}/{}", percent_encode(&form_id));
+        let body = exchange(&*self.transport, self.request("GET", path, vec![], ""))?;
+        self.store.install_form_bytes(body, format!("{form_id}.json"))
+    }
+}
+
+/// Escapes everything but unreserved URL characters in a path segment.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_ids_are_escaped_in_paths() {
+        assert_eq!(percent_encode("p2p_capacity"), "p2p_capacity");
+        assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
+    }
+}
