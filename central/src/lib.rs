@@ -1,3 +1,150 @@
 //! Enumera central: where bundles from the field arrive, are checked and kept,
 //! and are exported for analysis. Composes `enumera-core`; adds the server and
 //! the export formats.
+//!
+//! Ingest rules (issue 6, docs/FORMAT.md):
+//! - a bundle is verified whole (signature, every hash, framing, version)
+//!   before anything is written; a refused bundle writes nothing;
+//! - a device is known by the key of its first bundle (or enrolled by an
+//!   operator; once any device is enrolled, unknown devices are refused) and
+//!   a bundle signed by another key for a known device id is refused;
+//! - one transaction per bundle; the instance id is unique in the database;
+//! - an entry already held, or a response held with the same content, is a
+//!   no-op; the same instance id with other content is kept as a conflict,
+//!   never an overwrite;
+//! - an edit (`deprecated_id`) of the current version becomes the current
+//!   version; an edit of a version already replaced is kept as a conflict;
+//!   an edit that arrives before the version it replaces is current, and the
+//!   older version is marked replaced when it arrives (order-free);
+//! - per device, every outbox entry is recorded, so sequence gaps and forks
+//!   are visible in [`Status`];
+//! - sealed responses are stored as ciphertext; central never decrypts.
+
+mod backend;
+mod error;
+mod report;
+mod sqlite;
+
+use std::path::Path;
+
+use enumera_core::bundle::{Receipt, SignedReceipt, read_bundle};
+use enumera_core::instrument::Instrument;
+
+pub use backend::CentralStore;
+pub use error::{CentralError, IngestError};
+pub use report::{
+    ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,
+};
+pub use sqlite::{SCHEMA_VERSION, SqliteCentral};
+
+/// Central: a store plus the rules around it. Not `Sync`; a server holds
+/// one per worker or behind a mutex. Several `Central`s may open the same
+/// SQLite file: ingests are serialized by the database (IMMEDIATE
+/// transactions), so the same bundle uploaded twice at once is held once.
+#[derive(Debug)]
+pub struct Central<S: CentralStore = SqliteCentral> {
+    store: S,
+}
+
+impl Central<SqliteCentral> {
+    /// Creates a central database with a new Ed25519 key.
+    pub fn init(path: impl AsRef<Path>) -> Result<Self, CentralError> {
+        Ok(Central { store: SqliteCentral::init(path.as_ref())? })
+    }
+
+    /// A new central in memory, with its own key (tests, benchmarks).
+    pub fn in_memory() -> Result<Self, CentralError> {
+        Ok(Central { store: SqliteCentral::in_memory()? })
+    }
+
+    /// Opens an initialized central database.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CentralError> {
+        Ok(Central { store: SqliteCentral::open(path.as_ref())? })
+    }
+}
+
+impl<S: CentralStore> Central<S> {
+    pub fn with_store(store: S) -> Self {
+        Central { store }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Verifies a bundle and applies it in one transaction. Idempotent and
+    /// order-free; a bundle that fails any check writes nothing.
+    pub fn ingest(&mut self, bundle: &[u8]) -> Result<IngestReport, IngestError> {
+        let verified = read_bundle(bundle)?;
+        self.store.ingest_verified(&verified)
+    }
+
+    /// The signed receipt for a device: every entry central holds from it.
+    pub fn receipt_for(&self, device_id: &str) -> Result<SignedReceipt, CentralError> {
+        let holdings = self.store.holdings(device_id)?;
+        let receipt = Receipt {
+            format: enumera_core::bundle::receipt::RECEIPT_FORMAT.into(),
+            central_public_key: String::new(),
+            device_id: holdings.device_id,
+            device_public_key: enumera_core::bundle::hex(&holdings.public_key),
+            issued_at: now(),
+            entries: holdings.entries,
+        };
+        Ok(receipt.sign(&self.store.signing_seed()?))
+    }
+
+    /// The payload held for a response (sealed ones as ciphertext).
+    pub fn payload(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<enumera_core::store::Payload>, CentralError> {
+        self.store.payload(instance_id)
+    }
+
+    pub fn public_key(&self) -> Result<[u8; 32], CentralError> {
+        self.store.public_key()
+    }
+
+    pub fn status(&self) -> Result<Status, CentralError> {
+        self.store.status()
+    }
+
+    pub fn enrol_device(
+        &mut self,
+        device_id: &str,
+        public_key: &[u8; 32],
+        name: &str,
+    ) -> Result<(), CentralError> {
+        self.store.enrol_device(device_id, public_key, name)
+    }
+
+    /// Publishes an instrument; true when it was new.
+    pub fn publish(&mut self, instrument: &Instrument) -> Result<bool, CentralError> {
+        self.store.publish(instrument)
+    }
+
+    pub fn published(&self) -> Result<Vec<PublishedInstrument>, CentralError> {
+        self.store.published()
+    }
+
+    pub fn published_json(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<Vec<u8>>, CentralError> {
+        self.store.published_json(form_id, version)
+    }
+
+    pub fn canonical_dump(&self) -> Result<String, CentralError> {
+        self.store.canonical_dump()
+    }
+}
+
+/// Current time as RFC 3339 UTC with microseconds: sortable as text.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

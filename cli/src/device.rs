@@ -47,11 +47,33 @@ pub enum DeviceCommand {
     Purge { instance_id: String },
     /// Start an edit of a finalized response; prints the new draft's instance id.
     Edit { instance_id: String },
+    /// Fill a response, every answer saved as it is given: from --steps, or
+    /// as an interview at the terminal. Prints the instance id.
+    Fill(crate::fill::FillArgs),
     /// Participant roster.
     #[command(subcommand)]
     Roster(RosterCommand),
     /// Check the database, the outbox chain and every attachment file.
     Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write finalized responses into a signed bundle for central.
+    Bundle {
+        /// The bundle file to write.
+        #[arg(short = 'o', long = "out", value_name = "OUT.bundle")]
+        out: PathBuf,
+        /// Only responses no receipt has acknowledged yet (default: every
+        /// finalized response still on the device; ingest is idempotent).
+        #[arg(long)]
+        since_receipt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply central's receipt: mark exactly the responses it covers as sent.
+    Receipt {
+        #[arg(value_name = "IN.receipt")]
+        file: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -71,6 +93,7 @@ pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
 pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
     let db = args.db.as_path();
     match args.command {
+        DeviceCommand::Fill(fill) => return crate::fill::run(db, fill),
         DeviceCommand::Init { name, enumerator, json } => {
             let mut store = Store::open(db)?;
             let id = store.init_device(&name, enumerator.as_deref())?;
@@ -168,11 +191,17 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             }
             eprintln!("{}: ok", db.display());
         }
+        DeviceCommand::Bundle {
+            out,
+            since_receipt,
+            json,
+        } => crate::device_sync::bundle(db, &out, since_receipt, json)?,
+        DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
@@ -219,7 +248,8 @@ mod tests {
 
     const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
         "root_name":"data","settings":{},
-        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"preload":true}]}"#;
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"preload":true,
+                     "label":{"":"Role"}}]}"#;
 
     #[test]
     fn init_install_list_show_discard_edit() {
@@ -238,7 +268,7 @@ mod tests {
         );
         run_args(&["--db", db, "install", form]).unwrap();
         let err = run_args(&["--db", db, "install", "form.xlsx"]).unwrap_err();
-        assert!(err.0.contains("XLSForm"), "{}", err.0);
+        assert!(err.0.contains("form.xlsx"), "{}", err.0);
 
         let (draft, done) = {
             let mut store = Store::open_existing(db).unwrap();

@@ -4,7 +4,10 @@
 //! progress and messages on stderr; exit 0 success, 1 a user error with a clear
 //! message, 2 a usage error (clap's own exit code).
 
+mod central;
 mod device;
+mod fill;
+mod device_sync;
 mod form;
 mod interview;
 mod load;
@@ -28,6 +31,8 @@ enum Command {
     Form(form::FormCommand),
     /// The device database: init, install instruments, list and inspect responses.
     Device(device::DeviceArgs),
+    /// The central store: init, publish instruments, ingest bundles, status, receipts.
+    Central(central::CentralArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Form(cmd) => form::run(cmd),
         Command::Device(args) => device::run(args),
+        Command::Central(args) => central::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 //! -> `session` (filling one response) -> `store` (the device database) ->
 //! `bundle` (what travels to central).
 
+pub mod bundle;
 pub mod expr;
 pub mod fill;
 pub mod instrument;

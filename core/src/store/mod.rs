@@ -37,6 +37,7 @@ mod proptests;
 mod refs;
 mod responses;
 mod retention;
+mod sync_state;
 
 use std::path::{Path, PathBuf};
 

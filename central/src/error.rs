@@ -1,0 +1,105 @@
+//! What can go wrong at central, each with what a person can do about it.
+
+use std::path::PathBuf;
+
+use enumera_core::bundle::BundleError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CentralError {
+    #[error(
+        "no central database at {}; create it with `enumera central --db {} init`",
+        path.display(), path.display()
+    )]
+    NotFound { path: PathBuf },
+
+    #[error("{} is already an initialized central database (central key {public_key})", path.display())]
+    AlreadyInitialized { path: PathBuf, public_key: String },
+
+    #[error(
+        "{} is not initialized as a central database; run `enumera central --db {} init`",
+        path.display(), path.display()
+    )]
+    NotInitialized { path: PathBuf },
+
+    #[error(
+        "central database {} has schema version {found}, newer than this build understands \
+         (up to {supported}); it was left untouched",
+        path.display()
+    )]
+    NewerVersion { path: PathBuf, found: u32, supported: u32 },
+
+    #[error("central database {}: {context}: {source}", path.display())]
+    Sql {
+        path: PathBuf,
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "instrument {form_id:?} version {version:?} is already published with different content \
+         (published hash {published}, new hash {new}); give the changed form a new version"
+    )]
+    PublishConflict { form_id: String, version: String, published: String, new: String },
+
+    #[error("device {device_id} is already enrolled with another public key ({known})")]
+    EnrolConflict { device_id: String, known: String },
+
+    #[error("central holds nothing from device {device_id}")]
+    UnknownDevice { device_id: String },
+
+    #[error("drawing central's random key: {0}")]
+    Random(String),
+}
+
+impl CentralError {
+    pub(crate) fn sql(
+        path: &std::path::Path,
+        context: impl Into<String>,
+        source: rusqlite::Error,
+    ) -> Self {
+        CentralError::Sql { path: path.to_path_buf(), context: context.into(), source }
+    }
+}
+
+/// Why a bundle was not ingested. Nothing from a refused bundle is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The bundle failed verification (signature, hashes, framing, version).
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+
+    #[error(
+        "unknown device key: device {device_id} (key {public_key}) is not enrolled at this central; \
+         enrol it with `enumera central --db C.db enrol --device {device_id} --key {public_key}`"
+    )]
+    UnknownDevice { device_id: String, public_key: String },
+
+    #[error(
+        "device {device_id} is known with public key {known}, but this bundle is signed with {found}: \
+         refused (a forged bundle, or a device re-initialized under the same id)"
+    )]
+    DeviceKeyMismatch { device_id: String, known: String, found: String },
+
+    /// Central's own database failed; the bundle may be fine: retry.
+    #[error(transparent)]
+    Central(#[from] CentralError),
+}
+
+impl IngestError {
+    /// A short machine-readable reason (for `--json` output and HTTP replies).
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::Bundle(e) => e.code(),
+            IngestError::UnknownDevice { .. } => "unknown_device_key",
+            IngestError::DeviceKeyMismatch { .. } => "device_key_mismatch",
+            IngestError::Central(_) => "central_error",
+        }
+    }
+
+    /// True when the bundle itself was refused (HTTP 400/403), false when
+    /// central failed and the same bundle may succeed later (HTTP 500).
+    pub fn is_rejection(&self) -> bool {
+        !matches!(self, IngestError::Central(_))
+    }
+}

@@ -1,0 +1,96 @@
+//! What central reports: per ingest, and its overall status.
+
+use serde::Serialize;
+
+/// What one ingest did. Ingesting the same bundle again gives
+/// `new_responses == 0` and everything counted in `duplicates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// SHA-256 of the bundle file.
+    pub bundle_sha256: String,
+    pub device_id: String,
+    /// Entries in the bundle.
+    pub entries: usize,
+    /// Entries newly recorded from this bundle.
+    pub new_entries: usize,
+    /// Responses newly held (new instance ids).
+    pub new_responses: usize,
+    /// Of those, edits that became the current version of an earlier one.
+    pub edits: usize,
+    /// Entries already held, or responses held with the same content: no-ops.
+    pub duplicates: usize,
+    /// Conflicts newly kept for review.
+    pub conflicts: Vec<ConflictInfo>,
+    /// This device's sequence gaps and forks after the ingest.
+    pub gaps: Vec<SeqRange>,
+    pub forks: Vec<u64>,
+}
+
+/// A version kept for review instead of being applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConflictInfo {
+    pub instance_id: String,
+    /// `different_content` or `edit_of_superseded`.
+    pub kind: String,
+    pub device_id: String,
+    pub seq: u64,
+    pub detail: String,
+}
+
+/// Missing sequence numbers `from..=to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SeqRange {
+    pub from: u64,
+    pub to: u64,
+}
+
+/// `enumera central status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub central_public_key: String,
+    /// Distinct responses held (instance ids).
+    pub responses: u64,
+    /// Of those, the current versions (not replaced by an edit, not conflicts).
+    pub current: u64,
+    /// Of those, sealed ones (held unread).
+    pub sealed: u64,
+    /// Conflicts kept for review.
+    pub conflicts: u64,
+    pub devices: Vec<DeviceStatus>,
+    pub published: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceStatus {
+    pub device_id: String,
+    pub name: String,
+    pub public_key: String,
+    pub enrolled: bool,
+    /// Outbox entries received.
+    pub entries: u64,
+    pub max_seq: u64,
+    /// Sequence numbers below `max_seq` not received yet.
+    pub gaps: Vec<SeqRange>,
+    /// Sequence numbers with two different entries, or whose entry does not
+    /// link to the entry before it: the device's history split.
+    pub forks: Vec<u64>,
+    pub last_seen: String,
+}
+
+/// A published instrument (without its JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedInstrument {
+    pub form_id: String,
+    pub version: String,
+    pub hash: String,
+    pub title: String,
+    pub published_at: String,
+}
+
+/// What central holds for one device: the content of its receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceHoldings {
+    pub device_id: String,
+    pub public_key: [u8; 32],
+    pub entries: Vec<enumera_core::bundle::ReceiptEntry>,
+}

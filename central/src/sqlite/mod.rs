@@ -1,0 +1,203 @@
+//! The SQLite central store: one file, nothing to install. WAL,
+//! `synchronous=FULL` (a receipt lets a device forget data, so what central
+//! acknowledged must be on disk), foreign keys on; schema version in
+//! `user_version`, migrations in one IMMEDIATE transaction.
+
+mod ingest;
+mod status;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::error::CentralError;
+use crate::now;
+
+/// Numbered schema files, applied in order; released ones never change.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../sql/0001_init.sql"))];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Central's database in SQLite.
+#[derive(Debug)]
+pub struct SqliteCentral {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteCentral {
+    /// Creates (or upgrades) the database and makes central's Ed25519 key.
+    /// Refused when the database already has a key.
+    pub fn init(path: &Path) -> Result<Self, CentralError> {
+        let mut store = Self::connect(path)?;
+        if let Some(key) = store.identity_row()? {
+            return Err(CentralError::AlreadyInitialized {
+                path: path.to_path_buf(),
+                public_key: enumera_core::bundle::hex(&key.1),
+            });
+        }
+        store.make_identity()?;
+        Ok(store)
+    }
+
+    /// A new central in memory (tests, benchmarks, dry runs).
+    pub fn in_memory() -> Result<Self, CentralError> {
+        let mut store = Self::connect(Path::new(":memory:"))?;
+        store.make_identity()?;
+        Ok(store)
+    }
+
+    fn make_identity(&mut self) -> Result<(), CentralError> {
+        let path = self.path.clone();
+        let path = path.as_path();
+        let store = self;
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| CentralError::Random(e.to_string()))?;
+        let public_key = enumera_core::bundle::receipt::public_key_of(&seed);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| CentralError::sql(path, "initializing", e))?;
+        tx.execute(
+            "INSERT INTO central (id, central_id, signing_seed, public_key, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4)",
+            params![uuid::Uuid::new_v4().to_string(), &seed[..], &public_key[..], now()],
+        )
+        .map_err(|e| CentralError::sql(path, "saving central's key", e))?;
+        tx.commit().map_err(|e| CentralError::sql(path, "saving central's key", e))
+    }
+
+    /// Opens an initialized database (upgrading its schema).
+    pub fn open(path: &Path) -> Result<Self, CentralError> {
+        if !path.exists() {
+            return Err(CentralError::NotFound { path: path.to_path_buf() });
+        }
+        let store = Self::connect(path)?;
+        if store.identity_row()?.is_none() {
+            return Err(CentralError::NotInitialized { path: path.to_path_buf() });
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(path: &Path) -> Result<Self, CentralError> {
+        let sql = |context: &'static str| move |e| CentralError::sql(path, context, e);
+        let mut conn = Connection::open(path).map_err(sql("opening"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql("setting busy_timeout"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(sql("configuring"))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("starting the schema upgrade"))?;
+        let version: u32 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("reading the schema version"))?;
+        if version > SCHEMA_VERSION {
+            return Err(CentralError::NewerVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (i, (name, migration)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(migration)
+                .map_err(|e| CentralError::sql(path, format!("applying migration {name}"), e))?;
+            tx.pragma_update(None, "user_version", i as u32 + 1)
+                .map_err(sql("recording the schema version"))?;
+        }
+        tx.commit().map_err(sql("upgrading the schema"))?;
+        Ok(SqliteCentral { conn, path: path.to_path_buf() })
+    }
+
+    fn err(&self, context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> CentralError + '_ {
+        let context = context.into();
+        move |e| CentralError::sql(&self.path, context, e)
+    }
+
+    fn identity_row(&self) -> Result<Option<([u8; 32], [u8; 32])>, CentralError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT signing_seed, public_key FROM central", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(self.err("reading central's key"))?;
+        Ok(row.and_then(|(s, p)| Some((s.try_into().ok()?, p.try_into().ok()?))))
+    }
+
+    fn identity(&self) -> Result<([u8; 32], [u8; 32]), CentralError> {
+        self.identity_row()?.ok_or_else(|| CentralError::NotInitialized { path: self.path.clone() })
+    }
+}
+
+impl crate::CentralStore for SqliteCentral {
+    fn public_key(&self) -> Result<[u8; 32], CentralError> {
+        self.public_key_impl()
+    }
+
+    fn signing_seed(&self) -> Result<[u8; 32], CentralError> {
+        Ok(self.identity()?.0)
+    }
+
+    fn ingest_verified(
+        &mut self,
+        bundle: &enumera_core::bundle::VerifiedBundle,
+    ) -> Result<crate::IngestReport, crate::IngestError> {
+        self.ingest_tx(bundle)
+    }
+
+    fn payload(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<enumera_core::store::Payload>, CentralError> {
+        self.payload_impl(instance_id)
+    }
+
+    fn holdings(&self, device_id: &str) -> Result<crate::DeviceHoldings, CentralError> {
+        self.holdings_impl(device_id)
+    }
+
+    fn status(&self) -> Result<crate::Status, CentralError> {
+        self.status_impl()
+    }
+
+    fn enrol_device(
+        &mut self,
+        device_id: &str,
+        public_key: &[u8; 32],
+        name: &str,
+    ) -> Result<(), CentralError> {
+        self.enrol_impl(device_id, public_key, name)
+    }
+
+    fn publish(
+        &mut self,
+        instrument: &enumera_core::instrument::Instrument,
+    ) -> Result<bool, CentralError> {
+        self.publish_impl(instrument)
+    }
+
+    fn published(&self) -> Result<Vec<crate::PublishedInstrument>, CentralError> {
+        self.published_impl()
+    }
+
+    fn published_json(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<Vec<u8>>, CentralError> {
+        self.published_json_impl(form_id, version)
+    }
+
+    fn canonical_dump(&self) -> Result<String, CentralError> {
+        self.dump_impl()
+    }
+}

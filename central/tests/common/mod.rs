@@ -1,0 +1,148 @@
+//! Devices with finalized responses, built through the public store API.
+#![allow(dead_code)]
+
+use enumera_core::bundle::{BundleOptions, finalize_response, write_bundle};
+use enumera_core::instrument::Instrument;
+use enumera_core::store::{InstrumentKey, NewResponse, Store};
+
+pub const TEST_IDENTITY: &str =
+    include_str!("../../../instruments/p2p-sanitation/test-keys/researcher.agekey");
+pub const TEST_RECIPIENT: &str = "age1gp4hnhu3kv6zpux60qq8cqcfvkvz54yt6pz4m7kcxapa7qnv9yaqm70asn";
+
+/// A temporary folder on a RAM file system when there is one: devices
+/// fsync every finalize.
+pub fn tempdir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().expect("tempdir")
+}
+
+pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
+    let json = serde_json::json!({
+        "model_version": enumera_core::instrument::model::MODEL_VERSION,
+        "form_id": form_id, "version": "1", "title": form_id, "root_name": "data",
+        "settings": {"public_keys": public_keys},
+        "children": [{"name": "a", "kind": {"kind": "question", "type": "text"}, "row": 2}],
+    });
+    Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
+}
+
+pub struct Device {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub plain: InstrumentKey,
+    pub sealed: InstrumentKey,
+}
+
+impl Device {
+    pub fn new(name: &str) -> Device {
+        let dir = tempdir();
+        let mut store = Store::open(dir.path().join("device.db")).expect("open");
+        store.init_device(name, None).expect("init");
+        let plain = store.install_instrument(&instrument("plain", &[])).expect("install");
+        let sealed =
+            store.install_instrument(&instrument("sealed", &[TEST_RECIPIENT])).expect("install");
+        Device { dir, store, plain, sealed }
+    }
+
+    pub fn device_id(&self) -> String {
+        self.store.device().expect("device").device_id
+    }
+
+    /// Finalizes a new response answering `a`; returns its instance id.
+    pub fn finalize(&mut self, answer: &str, sealed: bool, attachment: Option<&[u8]>) -> String {
+        let key = if sealed { self.sealed.clone() } else { self.plain.clone() };
+        let id = self.store.create_draft(&NewResponse::new(key)).expect("draft").instance_id;
+        self.fill_and_finalize(&id, answer, attachment);
+        id
+    }
+
+    /// Edits a finalized plain response; returns the new instance id.
+    pub fn edit(&mut self, of: &str, answer: &str) -> String {
+        let id = self.store.edit(of).expect("edit").instance_id;
+        self.fill_and_finalize(&id, answer, None);
+        id
+    }
+
+    fn fill_and_finalize(&mut self, id: &str, answer: &str, attachment: Option<&[u8]>) {
+        self.store.set_answer(id, "/data/a", answer).expect("answer");
+        if let Some(bytes) = attachment {
+            self.store.put_attachment(id, "photo.jpg", bytes).expect("attachment");
+        }
+        let xml = format!("<data><a>{answer}</a><meta><instanceID>{id}</instanceID></meta></data>");
+        let json = serde_json::json!({"a": answer, "meta": {"instanceID": id}}).to_string();
+        finalize_response(&mut self.store, id, xml, json).expect("finalize");
+    }
+
+    pub fn bundle(&self, since_receipt: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_bundle(&self.store, &BundleOptions { since_receipt }, &mut out).expect("bundle");
+        out
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl Device {
+    /// The device and a copy of it (a tablet restored from a backup): same
+    /// id and key, the same history so far, then each goes its own way.
+    pub fn fork(self) -> (Device, Device) {
+        let Device { dir, store, plain, sealed } = self;
+        let path = store.path().to_path_buf();
+        drop(store);
+        let copy_dir = tempdir();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut from = path.as_os_str().to_owned();
+            from.push(suffix);
+            let from = std::path::PathBuf::from(from);
+            if from.exists() {
+                let name = format!("device.db{suffix}");
+                std::fs::copy(&from, copy_dir.path().join(name)).expect("copy");
+            }
+        }
+        let a = Device {
+            store: Store::open(&path).expect("reopen"),
+            dir,
+            plain: plain.clone(),
+            sealed: sealed.clone(),
+        };
+        let b = Device {
+            store: Store::open(copy_dir.path().join("device.db")).expect("open copy"),
+            dir: copy_dir,
+            plain,
+            sealed,
+        };
+        (a, b)
+    }
+}
+
+/// Splits a bundle into (manifest JSON, items after the signature).
+pub fn split(bundle: &[u8]) -> (serde_json::Value, Vec<u8>) {
+    let m = u32::from_be_bytes(bundle[12..16].try_into().expect("len")) as usize;
+    let manifest = serde_json::from_slice(&bundle[16..16 + m]).expect("manifest");
+    (manifest, bundle[16 + m + 64..].to_vec())
+}
+
+/// Builds a bundle from a manifest and items, signed with `seed`, exactly
+/// as docs/FORMAT.md describes (as a forger holding only public
+/// information and a key of their own would).
+pub fn assemble(manifest: &serde_json::Value, items: &[u8], seed: &[u8; 32]) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let manifest = serde_json::to_vec(manifest).expect("json");
+    let key = ed25519_dalek::SigningKey::from_bytes(seed);
+    let mut message = b"enumera-bundle/1\n".to_vec();
+    message.extend_from_slice(&manifest);
+    let mut out = b"ENUMBNDL".to_vec();
+    out.extend_from_slice(&1u32.to_be_bytes());
+    out.extend_from_slice(&(manifest.len() as u32).to_be_bytes());
+    out.extend_from_slice(&manifest);
+    out.extend_from_slice(&key.sign(&message).to_bytes());
+    out.extend_from_slice(items);
+    out
+}

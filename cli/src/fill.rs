@@ -1,0 +1,160 @@
+//! `enumera device --db DEV.db fill FORM_ID ...`: fill a response on the
+//! device, every answer committed as it is given; from a steps script or
+//! (without `--steps`) as an interactive interview.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use enumera_core::fill::{Fill, Plain, Saver, Start};
+use enumera_core::session::Session;
+use enumera_core::store::Store;
+use serde_json::json;
+
+use crate::UserError;
+use crate::interview::{Change, HookError, InterviewHooks, InterviewOptions, Outcome, run_interview};
+use crate::run::{Step, instance_ref, parse_step, read_steps, value_string};
+
+#[derive(Debug, Args)]
+pub struct FillArgs {
+    /// The form id of an installed instrument (its latest version is used).
+    pub form_id: Option<String>,
+    /// Continue this draft instead of starting a new response.
+    #[arg(long, conflicts_with = "form_id")]
+    pub resume: Option<String>,
+    /// Link the response to this participant (and preload from their latest
+    /// earlier response where the form marks fields `preload`).
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The round of the study (1 = baseline).
+    #[arg(long)]
+    pub round: Option<i64>,
+    /// Apply these steps (JSON list) instead of asking interactively.
+    #[arg(long)]
+    pub steps: Option<PathBuf>,
+    /// Finalize after the steps (refused, with the reasons, while anything blocks it).
+    #[arg(long)]
+    pub finalize: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> {
+    let mut store = Store::open_existing(db)?;
+    let mut fill = match (&args.resume, &args.form_id) {
+        (Some(id), _) => Fill::resume(&store, id, Fill::system_env()).map_err(user)?,
+        (None, Some(form_id)) => {
+            let start = Start {
+                participant_id: args.participant.clone(),
+                round: args.round,
+                preload: args.participant.is_some(),
+            };
+            Fill::start(&mut store, form_id, &start, Fill::system_env()).map_err(user)?
+        }
+        (None, None) => return Err(UserError("name a FORM_ID to fill, or --resume INSTANCE_ID".into())),
+    };
+    let instance_id = fill.instance_id().to_string();
+    let Some(steps_path) = &args.steps else {
+        return interactively(&mut store, fill, args.resume.is_some());
+    };
+    let steps = read_steps(steps_path)?;
+    let mut outcomes = Vec::new();
+    let mut failed = 0;
+    for (index, raw) in steps.iter().enumerate() {
+        let r = parse_step(raw).and_then(|step| apply(&mut fill, &mut store, step));
+        if let Err(e) = &r {
+            failed += 1;
+            eprintln!("step {index}: {e}");
+        }
+        outcomes.push(json!({"index": index, "ok": r.is_ok(), "error": r.err()}));
+    }
+    let finalized = if args.finalize {
+        let entry = fill.finalize(&mut store, &Plain).map_err(user)?;
+        Some(entry.seq)
+    } else {
+        None
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({"instance_id": instance_id, "steps": outcomes, "failed": failed, "finalized_seq": finalized})
+        );
+    } else {
+        println!("{instance_id}");
+        match finalized {
+            Some(seq) => eprintln!("finalized as outbox entry {seq}"),
+            None => eprintln!("saved as a draft; continue with --resume {instance_id}"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply(fill: &mut Fill, store: &mut Store, step: Step) -> Result<(), String> {
+    let r = match step {
+        Step::Set { set, value } => fill.set(store, &set, &value_string(value)),
+        Step::Clear { clear } => fill.set(store, &clear, ""),
+        Step::AddRepeat { add_repeat, count } => {
+            (0..count.unwrap_or(1)).try_for_each(|_| fill.add_repeat(store, &add_repeat))
+        }
+        Step::RemoveRepeat { remove_repeat, index } => {
+            fill.remove_repeat(store, &instance_ref(remove_repeat, index))
+        }
+        Step::SetLanguage { set_language } => fill.set_language(&set_language),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// The interview at the terminal, every accepted change committed to the
+/// store as it is made.
+fn interactively(store: &mut Store, mut fill: Fill, resuming: bool) -> Result<ExitCode, UserError> {
+    let instance_id = fill.instance_id().to_string();
+    let (session, saver) = fill.parts();
+    let mut hooks = DeviceHooks { store, saver };
+    let mut options = InterviewOptions::for_terminal();
+    if resuming {
+        options = options.resuming();
+    }
+    let stdin = std::io::stdin();
+    let outcome = run_interview(session, stdin.lock(), std::io::stdout(), &mut hooks, &options)
+        .map_err(|e| UserError(format!("{instance_id}: {e}")))?;
+    println!("{instance_id}");
+    match outcome {
+        Outcome::Finalized => eprintln!("finalized"),
+        _ => eprintln!("saved as a draft; continue with --resume {instance_id}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Commits each change of the interview through the fill's saver.
+struct DeviceHooks<'a> {
+    store: &'a mut Store,
+    saver: &'a mut Saver,
+}
+
+impl InterviewHooks for DeviceHooks<'_> {
+    fn changed(&mut self, session: &Session, change: &Change) -> Result<(), HookError> {
+        match change {
+            Change::Answer { .. } => self.saver.save(self.store, session)?,
+            Change::RepeatAdded { reference } => self.saver.repeat_added(self.store, session, reference)?,
+            Change::RepeatRemoved { reference } => {
+                self.saver.repeat_removed(self.store, session, reference)?
+            }
+            Change::Language { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn save(&mut self, session: &Session) -> Result<(), HookError> {
+        Ok(self.saver.save(self.store, session)?)
+    }
+
+    fn finalize(&mut self, session: &Session) -> Result<(), HookError> {
+        self.saver.finalize(self.store, session, &Plain)?;
+        Ok(())
+    }
+}
+
+fn user(e: enumera_core::fill::FillError) -> UserError {
+    UserError(e.to_string())
+}
