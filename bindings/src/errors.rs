@@ -6,6 +6,7 @@
 //! personal data, and errors end up in logs and crash reports. Field names
 //! avoid `message`, which clashes with `Throwable.message` in Kotlin.
 
+use enumera_core::bundle::{BundleError, ReceiptError, SealError};
 use enumera_core::fill::FillError;
 use enumera_core::instrument::ImportError;
 use enumera_core::session::{Blocker, SessionError};
@@ -42,6 +43,10 @@ pub enum EnumeraError {
     /// from a newer app version, a damaged file moved aside.
     #[error("storage: {reason}")]
     Storage { reason: String },
+    /// A receipt was refused (forged, altered, for another device, or from
+    /// another central than the one this device trusts); nothing was marked.
+    #[error("receipt refused: {reason}")]
+    BadReceipt { reason: String },
     /// The server could not be reached or did not answer as expected
     /// (thrown by the app's transport, or a bad HTTP status).
     #[error("network: {detail}")]
@@ -154,6 +159,36 @@ impl From<FillError> for EnumeraError {
             FillError::Seal { instance_id, reason } => {
                 EnumeraError::Internal { reason: format!("sealing {instance_id}: {reason}") }
             }
+        }
+    }
+}
+
+impl From<BundleError> for EnumeraError {
+    fn from(e: BundleError) -> Self {
+        match e {
+            BundleError::Store(e) => e.into(),
+            BundleError::Io { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<ReceiptError> for EnumeraError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::Store(e) => e.into(),
+            _ => EnumeraError::BadReceipt { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<SealError> for EnumeraError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Store(e) => e.into(),
+            // A bad researcher key is the form's problem.
+            SealError::BadRecipient { .. } => EnumeraError::InvalidForm { problems: vec![e.to_string()] },
+            _ => EnumeraError::Internal { reason: e.to_string() },
         }
     }
 }

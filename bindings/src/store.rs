@@ -4,13 +4,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use enumera_core::bundle::{BundleOptions, apply_receipt, write_bundle, write_bundle_file};
 use enumera_core::fill::Start;
 use enumera_core::instrument::{Imported, Instrument, Severity, import_xlsform_bytes, load_form};
 use enumera_core::store::Store;
 
 use crate::interview::{Interview, Live};
 use crate::types::{
-    DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo, ResponseSummary, RosterSummary,
+    BundleInfo, DeviceInfo, ReceiptReport, InstalledForm, OutboxItem, ParticipantInfo, ResponseSummary, RosterSummary,
     StateCounts,
 };
 use crate::{EnumeraError, Result};
@@ -137,6 +138,20 @@ impl DeviceStore {
         Ok(self.lock().participant(&id)?.into())
     }
 
+    /// Writes the unsent finalized responses (every one still on the device
+    /// with `all`) as a signed bundle file at `path`, for carrying by hand.
+    pub fn export_bundle(&self, path: String, all: bool) -> Result<BundleInfo> {
+        let options = BundleOptions { since_receipt: !all };
+        Ok(write_bundle_file(&self.lock(), &options, Path::new(&path))?.into())
+    }
+
+    /// Applies central's receipt (a file or an HTTP answer): exactly the
+    /// responses it covers become `sent`. A forged or foreign receipt is
+    /// refused whole with `BadReceipt`.
+    pub fn apply_receipt(&self, receipt: Vec<u8>) -> Result<ReceiptReport> {
+        Ok(apply_receipt(&mut self.lock(), &receipt)?.into())
+    }
+
     /// Finalized responses in outbox order; with `unsent_only`, those no
     /// receipt has acknowledged yet.
     pub fn outbox(&self, unsent_only: bool) -> Result<Vec<OutboxItem>> {
@@ -145,6 +160,14 @@ impl DeviceStore {
 }
 
 impl DeviceStore {
+    /// The bundle of unsent responses, in memory (for HTTP).
+    pub(crate) fn bundle_bytes(&self) -> Result<(BundleInfo, Vec<u8>)> {
+        let mut out = Vec::new();
+        let summary =
+            write_bundle(&self.lock(), &BundleOptions { since_receipt: true }, &mut out)?;
+        Ok((summary.into(), out))
+    }
+
     fn install(&self, imported: Imported) -> Result<InstalledForm> {
         let problems: Vec<String> = imported.errors().map(ToString::to_string).collect();
         if !problems.is_empty() {

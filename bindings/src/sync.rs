@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use crate::store::DeviceStore;
 use crate::transport::{HttpRequest, HttpTransport, exchange};
-use crate::types::{InstalledForm, RosterSummary};
+use crate::types::{InstalledForm, RosterSummary, SyncReport};
 use crate::Result;
 
 /// The roster of participants this device may interview.
 pub const ROSTER_PATH: &str = "/v1/roster";
+/// Where bundles are posted; the answer is the device's signed receipt.
+pub const BUNDLES_PATH: &str = "/v1/bundles";
 /// A published form, by id (`/v1/forms/{form_id}`): the instrument as JSON.
 pub const FORMS_PATH: &str = "/v1/forms";
 
@@ -56,6 +58,21 @@ impl SyncClient {
     pub fn fetch_roster(&self) -> Result<RosterSummary> {
         let body = exchange(&*self.transport, self.request("GET", ROSTER_PATH.into(), vec![], ""))?;
         self.store.import_roster(body)
+    }
+
+    /// Sends the responses no receipt covers yet as one bundle and applies
+    /// the receipt central answers with. Safe to repeat after any failure:
+    /// ingest is idempotent, and only a receipt marks anything sent.
+    pub fn sync(&self) -> Result<SyncReport> {
+        let (info, bundle) = self.store.bundle_bytes()?;
+        if info.responses == 0 {
+            return Ok(SyncReport { sent: 0, bundle_bytes: 0, receipt: None });
+        }
+        let request =
+            self.request("POST", BUNDLES_PATH.into(), bundle, "application/vnd.enumera.bundle");
+        let receipt = exchange(&*self.transport, request)?;
+        let report = self.store.apply_receipt(receipt)?;
+        Ok(SyncReport { sent: info.responses, bundle_bytes: info.bytes, receipt: Some(report) })
     }
 
     /// Downloads a published form and installs it.

@@ -298,3 +298,59 @@ mod tests {
         assert_eq!(timestamp("not a time"), SystemTime::UNIX_EPOCH);
     }
 }
+
+/// A bundle written for carrying by hand (USB stick, SD card, email).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleInfo {
+    pub responses: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub bytes: u64,
+    /// SHA-256 of the whole file.
+    pub sha256: String,
+}
+
+impl From<enumera_core::bundle::BundleSummary> for BundleInfo {
+    fn from(b: enumera_core::bundle::BundleSummary) -> Self {
+        BundleInfo {
+            responses: b.responses as u64,
+            first_seq: b.first_seq,
+            last_seq: b.last_seq,
+            bytes: b.bytes,
+            sha256: b.sha256,
+        }
+    }
+}
+
+/// What central's receipt changed on the device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReceiptReport {
+    /// Outbox sequence numbers newly marked sent.
+    pub marked: Vec<u64>,
+    pub already_sent: Vec<u64>,
+    /// Entries the receipt names that this device does not have as named.
+    pub not_matching: u64,
+    /// This first receipt taught the device central's key.
+    pub central_key_pinned: bool,
+}
+
+impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
+    fn from(r: enumera_core::bundle::ApplyReport) -> Self {
+        ReceiptReport {
+            marked: r.marked,
+            already_sent: r.already_sent,
+            not_matching: r.not_matching.len() as u64,
+            central_key_pinned: r.central_key_pinned,
+        }
+    }
+}
+
+/// One round of sync over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Responses in the bundle sent (0: nothing to send, nothing was posted).
+    pub sent: u64,
+    pub bundle_bytes: u64,
+    /// `None` when nothing was sent.
+    pub receipt: Option<ReceiptReport>,
+}
