@@ -10,3 +10,6 @@ mkdir -p "$ENUMERA_CACHE"
 
 echo "== cargo test (workspace)" >&2
 cargo test --workspace --all-targets --locked
+
+echo "== mobile bindings (Python, Kotlin on the JVM, library size)" >&2
+scripts/test-bindings.sh

@@ -12,7 +12,7 @@ use crate::Result;
 pub struct HttpRequest {
     /// `GET` or `POST`.
     pub method: String,
-    /// Path and query under the server's base URL (`/api/v1/bundles`).
+    /// Path and query under the server's base URL (`/v1/bundles`).
     pub path: String,
     /// Includes `Authorization: Bearer <device token>` where the call needs it.
     pub headers: HashMap<String, String>,
