@@ -17,8 +17,9 @@
 //! Then ODK's engine (tests/odk, when node and npm are there) loads both
 //! XForms of each fixture and must see the same nodes and states.
 //!
-//! The fixtures are written by the test (fixtures.rs); the study instruments
-//! shipped in instruments/ are checked as well.
+//! The fixtures are written by the test (fixtures.rs, and random forms from a
+//! fixed seed in random.rs); the study instruments shipped in instruments/
+//! are checked as well.
 //!
 //! Skips, saying so, only when the machine has no python3.
 
@@ -28,6 +29,8 @@ mod compare;
 mod fixtures;
 #[path = "conformance_pyxform/odk.rs"]
 mod odk;
+#[path = "conformance_pyxform/random.rs"]
+mod random;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -156,6 +159,9 @@ fn check(tool: &Path, name: &str, xlsx: &Path, out_dir: &Path) -> Result<odk::Pa
     if diff.is_empty() { Ok(pair) } else { Err(diff.join("\n")) }
 }
 
+/// How many random forms (random.rs) join the fixtures.
+const RANDOM_FORMS: u64 = 16;
+
 /// Printed past the test harness's capture, so that a skip or the count is
 /// seen in every run, passing or not.
 fn say(line: &str) {
@@ -183,6 +189,10 @@ fn enumera_xforms_match_pyxform() {
             (f.name.to_string(), path)
         })
         .collect();
+    forms.extend((0..RANDOM_FORMS).map(|k| {
+        let path = random::write(&out_dir, k).map_err(|e| format!("writing the form: {e}"));
+        (format!("random_{k:02}"), path)
+    }));
     forms.extend(shipped_instruments().into_iter().map(|p| {
         let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
         (name, Ok(p))
@@ -225,7 +235,8 @@ fn enumera_xforms_match_pyxform() {
                 }
                 say(&format!(
                     "ODK Web Forms engine: {alike} of {} XForm pairs alike ({loaded} load; \
-                     the others need CSV attachments the harness cannot serve)",
+                     the others fail alike: CSV attachments the harness cannot serve, \
+                     or forms the engine refuses)",
                     pairs.len()
                 ));
             }

@@ -18,26 +18,14 @@ use enumera_tests::odk::{OdkEngine, OdkJob};
 /// Cases (by expression) where Enumera deliberately differs from ODK Web
 /// Forms, and why. Keep in step with docs/EXPRESSIONS.md.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "--3",
-        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
-    ),
-    (
-        "- - 3",
-        "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it",
-    ),
+    ("--3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
+    ("- - 3", "XPath 1.0 allows repeated unary minus; Web Forms' grammar refuses it"),
     (
         "not(1 = 2) and 1",
         "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
     ),
-    (
-        "1 and 0 or 1",
-        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
-    ),
-    (
-        "0 or 0 and 1",
-        "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand",
-    ),
+    ("1 and 0 or 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
+    ("0 or 0 and 1", "`and`/`or` give a boolean (XPath, JavaRosa); Web Forms returns an operand"),
     (
         "/data/rep[3]/preceding-sibling::rep[1]/n",
         "reverse axes work; Web Forms 0.22 stops: 'compareDocumentOrder pending'",
@@ -89,30 +77,34 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 ];
 
 fn xml_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// One XForm whose calculates `/data/c{i}` are the given cases.
+/// One XForm whose calculates `/data/c{i}` are the given cases, or, for
+/// repeat cases, `/data/rep/c{i}` in every repeat instance.
 fn xform(cases: &[&Case]) -> String {
+    let in_repeat = cases.first().is_some_and(|c| c.in_repeat);
     let data = FIXTURE_XML.trim();
     let close = data.rfind("</data>").unwrap_or(data.len());
     let mut instance = data[..close].to_string();
     let mut binds = String::new();
+    let mut calcs = String::new();
     for (i, c) in cases.iter().enumerate() {
-        instance.push_str(&format!("<c{i}/>"));
+        calcs.push_str(&format!("<c{i}/>"));
+        let at = if in_repeat { "/data/rep" } else { "/data" };
         binds.push_str(&format!(
-            "<bind nodeset=\"/data/c{i}\" type=\"string\" calculate=\"{}\"/>\n",
+            "<bind nodeset=\"{at}/c{i}\" type=\"string\" calculate=\"{}\"/>\n",
             xml_attr(&c.expr)
         ));
     }
+    if in_repeat {
+        instance = instance.replace("</rep>", &format!("{calcs}</rep>"));
+    } else {
+        instance.push_str(&calcs);
+    }
     instance.push_str("</data>");
-    let secondary = INSTANCES_XML
-        .trim()
-        .trim_start_matches("<instances>")
-        .trim_end_matches("</instances>");
+    let secondary =
+        INSTANCES_XML.trim().trim_start_matches("<instances>").trim_end_matches("</instances>");
     format!(
         r#"<?xml version="1.0"?>
 <h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
@@ -134,11 +126,7 @@ fn tz_name(seconds: i32) -> String {
     }
     // POSIX Etc zones have the sign inverted.
     let h = seconds / 3600;
-    if h > 0 {
-        format!("Etc/GMT-{h}")
-    } else {
-        format!("Etc/GMT+{}", -h)
-    }
+    if h > 0 { format!("Etc/GMT-{h}") } else { format!("Etc/GMT+{}", -h) }
 }
 
 /// What ODK made of one form: the value of each `/data/c{i}`, or the
@@ -154,12 +142,10 @@ fn run_batch(
 ) -> Result<Vec<FormResult>, String> {
     let mut jobs = Vec::new();
     for (k, cases) in forms.iter().enumerate() {
-        let form = work.join(format!("form-{tz}-{k}.xml"));
+        let rep = cases.first().is_some_and(|c| c.in_repeat);
+        let form = work.join(format!("form-{tz}-{rep}-{k}.xml"));
         std::fs::write(&form, xform(cases)).map_err(|e| e.to_string())?;
-        jobs.push(OdkJob {
-            form,
-            steps: serde_json::json!([]),
-        });
+        jobs.push(OdkJob { form, steps: serde_json::json!([]) });
     }
     let results = engine.run(&jobs, &tz_name(tz), work)?;
     Ok(forms
@@ -175,12 +161,18 @@ fn run_batch(
                     by_ref.insert(rf.to_string(), v.to_string());
                 }
             }
+            let in_repeat = cases.first().is_some_and(|c| c.in_repeat);
+            let value = |r: &str| by_ref.get(r).cloned().unwrap_or_default();
             Ok((0..cases.len())
                 .map(|i| {
-                    by_ref
-                        .get(&format!("/data/c{i}"))
-                        .cloned()
-                        .unwrap_or_default()
+                    if in_repeat {
+                        (1..=3)
+                            .map(|k| value(&format!("/data/rep[{k}]/c{i}")))
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    } else {
+                        value(&format!("/data/c{i}"))
+                    }
                 })
                 .collect())
         })
@@ -216,11 +208,7 @@ fn odk_results(
     }
     Ok(cases
         .iter()
-        .map(|c| {
-            results
-                .remove(&c.line)
-                .unwrap_or_else(|| Err("no result".into()))
-        })
+        .map(|c| results.remove(&c.line).unwrap_or_else(|| Err("no result".into())))
         .collect())
 }
 
@@ -244,15 +232,17 @@ fn expressions_agree_with_odk_web_forms() {
             "KNOWN_DIFFERENCES names {expr:?}, which is not a case"
         );
     }
-    let mut by_tz: BTreeMap<i32, Vec<&Case>> = BTreeMap::new();
+    // One group per zone, and repeat cases apart (their calculates sit in
+    // the repeat).
+    let mut by_tz: BTreeMap<(i32, bool), Vec<&Case>> = BTreeMap::new();
     for c in cases.iter().filter(|c| !c.rust_only) {
-        by_tz.entry(c.tz_seconds).or_default().push(c);
+        by_tz.entry((c.tz_seconds, c.in_repeat)).or_default().push(c);
     }
     let mut total = 0;
     let mut agree = 0;
     let mut unexpected = Vec::new();
     let mut known_seen = Vec::new();
-    for (tz, group) in &by_tz {
+    for ((tz, _), group) in &by_tz {
         let theirs = odk_results(&engine, group, *tz, work.path())
             .unwrap_or_else(|e| panic!("running ODK: {e}"));
         for (case, odk) in group.iter().zip(theirs) {
@@ -279,11 +269,7 @@ fn expressions_agree_with_odk_web_forms() {
     }
     println!("{agree} of {total} expression cases agree with ODK");
     if !known_seen.is_empty() {
-        println!(
-            "{} documented differences:\n{}",
-            known_seen.len(),
-            known_seen.join("\n")
-        );
+        println!("{} documented differences:\n{}", known_seen.len(), known_seen.join("\n"));
     }
     assert!(
         unexpected.is_empty(),

@@ -23,18 +23,10 @@ fn document() -> MemDoc {
     doc.append_element(data, "dob", "1990-06-15");
     doc.append_element(data, "district", "d7");
     let rows: Vec<Vec<String>> = (0..200)
-        .map(|i| {
-            vec![
-                format!("v{i}"),
-                format!("Village {i}"),
-                format!("d{}", i % 20),
-            ]
-        })
+        .map(|i| vec![format!("v{i}"), format!("Village {i}"), format!("d{}", i % 20)])
         .collect();
-    let row_refs: Vec<Vec<&str>> = rows
-        .iter()
-        .map(|r| r.iter().map(String::as_str).collect())
-        .collect();
+    let row_refs: Vec<Vec<&str>> =
+        rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
     let slices: Vec<&[&str]> = row_refs.iter().map(Vec::as_slice).collect();
     doc.add_instance_rows("villages", &["name", "label", "district"], &slices);
     doc
@@ -83,12 +75,7 @@ fn main() {
     let scale = |n: usize| if full { n } else { (n / 100).max(100) };
     let doc = document();
     println!("expression evaluation (per evaluation; samples of 100)");
-    bench(
-        "relevant",
-        "/data/age >= 18 and /data/consent = 'yes'",
-        &doc,
-        scale(200_000),
-    );
+    bench("relevant", "/data/age >= 18 and /data/consent = 'yes'", &doc, scale(200_000));
     bench(
         "relevant (selected)",
         "selected(/data/consent, 'yes') or /data/q3 > 2",
@@ -101,12 +88,7 @@ fn main() {
         &doc,
         scale(200_000),
     );
-    bench(
-        "calculate (dates)",
-        "int((today() - date(/data/dob)) div 365.25)",
-        &doc,
-        scale(100_000),
-    );
+    bench("calculate (dates)", "int((today() - date(/data/dob)) div 365.25)", &doc, scale(100_000));
     bench(
         "calculate (if/concat)",
         "if(/data/age > 60, 'senior', concat('age ', /data/age))",

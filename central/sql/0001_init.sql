@@ -110,7 +110,9 @@ CREATE TABLE conflicts (
     UNIQUE (instance_id, content_hash)
 );
 
--- Every bundle ingested that changed something (an audit log).
+-- Every bundle file ingested, by SHA-256, with what its first ingest did:
+-- an audit log, and how a byte-identical copy is recognised without
+-- parsing it again.
 CREATE TABLE bundles (
     sha256        TEXT PRIMARY KEY,
     device_id     TEXT NOT NULL,

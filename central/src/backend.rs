@@ -25,6 +25,11 @@ pub trait CentralStore {
     /// ciphertext as received: central never decrypts).
     fn payload(&self, instance_id: &str) -> Result<Option<Payload>, CentralError>;
 
+    /// The report of a no-op when this exact file (by SHA-256) was
+    /// ingested before: re-ingesting it would change nothing, so it is
+    /// neither parsed nor verified again. `None` for a file not seen.
+    fn replay(&self, bundle_sha256: &str) -> Result<Option<IngestReport>, CentralError>;
+
     /// Every entry held for a device, in sequence order.
     fn holdings(&self, device_id: &str) -> Result<DeviceHoldings, CentralError>;
 

@@ -30,6 +30,16 @@ fn the_same_bundle_twice_is_held_once() {
     let again = c.ingest(&bundle).unwrap();
     assert_eq!((again.new_entries, again.new_responses, again.duplicates), (0, 0, 3));
     assert_eq!(c.canonical_dump().unwrap(), dump);
+    // A damaged copy of a bundle already held is still refused with its reason.
+    let mut bad = bundle.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    assert_eq!(c.ingest(&bad).unwrap_err().code(), "hash_mismatch");
+    // Verified again from scratch (not recognised by its hash): still a no-op.
+    let verified = enumera_core::bundle::read_bundle(&bundle).unwrap();
+    let third = c.ingest_verified(&verified).unwrap();
+    assert_eq!((third.new_entries, third.duplicates), (0, 3));
+    assert_eq!(c.canonical_dump().unwrap(), dump);
     let s = status_json(&c);
     assert_eq!(s["responses"], 3);
     assert_eq!(s["conflicts"], 0);

@@ -209,3 +209,106 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use enumera_core::store::{NewResponse, Payload, ResponseState, Store};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(subcommand)]
+        cmd: Top,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Top {
+        Central(CentralArgs),
+        Device(crate::device::DeviceArgs),
+    }
+
+    fn run_args(args: &[&str]) -> Result<ExitCode, UserError> {
+        match Cmd::try_parse_from(std::iter::once("enumera").chain(args.iter().copied()))
+            .expect("valid arguments")
+            .cmd
+        {
+            Top::Central(a) => run(a),
+            Top::Device(a) => crate::device::run(a),
+        }
+    }
+
+    const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
+        "root_name":"data","settings":{},
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2}]}"#;
+
+    #[test]
+    fn bundle_ingest_status_receipt_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let (dev, central, form, bundle) = (p("d.db"), p("c.db"), p("form.json"), p("out.bundle"));
+        std::fs::write(&form, FORM).unwrap();
+        run_args(&["device", "--db", &dev, "init", "--name", "Tablet 1"]).unwrap();
+        run_args(&["device", "--db", &dev, "install", &form]).unwrap();
+        let ids: Vec<String> = {
+            let mut store = Store::open_existing(&dev).unwrap();
+            let key = store.latest_instrument("capacity").unwrap();
+            (0..2)
+                .map(|i| {
+                    let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+                    let xml = format!("<data><role>r{i}</role></data>");
+                    store.finalize(&id, Payload::Plain { xml, json: "{}".into() }).unwrap();
+                    id
+                })
+                .collect()
+        };
+        let device_id = Store::open_existing(&dev).unwrap().device().unwrap().device_id;
+
+        assert!(run_args(&["central", "--db", &central, "status"]).unwrap_err().0.contains("init"));
+        run_args(&["central", "--db", &central, "init"]).unwrap();
+        run_args(&["central", "--db", &central, "publish", &form]).unwrap();
+        run_args(&["device", "--db", &dev, "bundle", "-o", &bundle]).unwrap();
+        assert!(!std::path::Path::new(&format!("{bundle}.partial")).exists());
+
+        // A damaged copy is refused with its reason and stores nothing.
+        let damaged = p("damaged.bundle");
+        let mut bytes = std::fs::read(&bundle).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&damaged, &bytes).unwrap();
+        let err = run_args(&["central", "--db", &central, "ingest", &damaged]).unwrap_err();
+        assert!(err.0.contains("1 of 1"), "{}", err.0);
+        assert_eq!(Central::open(&central).unwrap().status().unwrap().responses, 0);
+
+        let receipts = p("receipts");
+        run_args(&["central", "--db", &central, "ingest", &bundle, &bundle, "--receipts", &receipts])
+            .unwrap();
+        run_args(&["central", "--db", &central, "status", "--json"]).unwrap();
+        let status = Central::open(&central).unwrap().status().unwrap();
+        assert_eq!((status.responses, status.published), (2, 1));
+
+        let receipt = dir.path().join("receipts").join(format!("{device_id}.receipt"));
+        assert!(receipt.exists());
+        let single = p("one.receipt");
+        run_args(&["central", "--db", &central, "receipt", "--device", &device_id, "-o", &single])
+            .unwrap();
+        run_args(&["device", "--db", &dev, "receipt", &single]).unwrap();
+        let store = Store::open_existing(&dev).unwrap();
+        for id in &ids {
+            assert_eq!(store.response(id).unwrap().state, ResponseState::Sent);
+        }
+        // Nothing left to send since the receipt.
+        run_args(&["device", "--db", &dev, "bundle", "-o", &bundle, "--since-receipt"]).unwrap();
+        let b = enumera_core::bundle::read_bundle(&std::fs::read(&bundle).unwrap()).unwrap();
+        assert!(b.responses.is_empty());
+
+        let err =
+            run_args(&["central", "--db", &central, "receipt", "--device", "nope", "-o", &single])
+                .unwrap_err();
+        assert!(err.0.contains("nope"), "{}", err.0);
+        let err = run_args(&["central", "--db", &central, "enrol", "--device", "x", "--key", "zz"])
+            .unwrap_err();
+        assert!(err.0.contains("64 hex"), "{}", err.0);
+    }
+}

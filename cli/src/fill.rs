@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use enumera_core::fill::{Fill, Plain, Saver, Start};
+use enumera_core::fill::{Fill, Saver, Start};
 use enumera_core::session::Session;
 use enumera_core::store::Store;
 use serde_json::json;
@@ -70,7 +70,7 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
         outcomes.push(json!({"index": index, "ok": r.is_ok(), "error": r.err()}));
     }
     let finalized = if args.finalize {
-        let entry = fill.finalize(&mut store, &Plain).map_err(user)?;
+        let entry = fill.finalize(&mut store).map_err(user)?;
         Some(entry.seq)
     } else {
         None
@@ -150,7 +150,7 @@ impl InterviewHooks for DeviceHooks<'_> {
     }
 
     fn finalize(&mut self, session: &Session) -> Result<(), HookError> {
-        self.saver.finalize(self.store, session, &Plain)?;
+        self.saver.finalize(self.store, session)?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod central;
+mod demo;
 mod device;
 mod fill;
 mod device_sync;
@@ -33,6 +34,9 @@ enum Command {
     Device(device::DeviceArgs),
     /// The central store: init, publish instruments, ingest bundles, status, receipts.
     Central(central::CentralArgs),
+    /// Simulate a whole field campaign of the P2P study on this machine:
+    /// central, tablets, three rounds, sync by file, receipts, export.
+    Demo(demo::DemoArgs),
 }
 
 /// A failure to report to the user: printed on stderr, exit code 1.
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Form(cmd) => form::run(cmd),
         Command::Device(args) => device::run(args),
         Command::Central(args) => central::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::expr::{Env, SystemEnv};
 use crate::session::{Blocker, Form, Session, SessionError, SessionOptions};
-use crate::store::{Answer, NewResponse, OutboxEntry, Payload, Response, Store, StoreError};
+use crate::store::{Answer, NewResponse, OutboxEntry, Response, Store, StoreError};
 
 /// What can go wrong while filling on a device.
 #[derive(Debug, thiserror::Error)]
@@ -38,23 +38,6 @@ fn list(blockers: &[Blocker]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Turns a finalized submission into what the outbox stores: plaintext, or
-/// ciphertext sealed to the instrument's researcher keys. The sync layer
-/// provides the sealing one; plain filling needs none.
-pub trait Sealer {
-    fn payload(&self, form: &Form, xml: String, json: String) -> Result<Payload, String>;
-}
-
-/// Keeps submissions in plaintext (forms without a researcher key).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Plain;
-
-impl Sealer for Plain {
-    fn payload(&self, _form: &Form, xml: String, json: String) -> Result<Payload, String> {
-        Ok(Payload::Plain { xml, json })
-    }
 }
 
 /// A response being filled on a device.
@@ -204,11 +187,11 @@ impl Fill {
 
     /// Finalizes: refused while anything blocks it; otherwise stamps `end`,
     /// builds the submission and hands it to the store's outbox in one
-    /// transaction (sealed by `sealer` where the form names a key).
-    pub fn finalize(mut self, store: &mut Store, sealer: &dyn Sealer) -> Result<OutboxEntry, FillError> {
+    /// transaction (sealed to the researcher's keys where the form names any).
+    pub fn finalize(mut self, store: &mut Store) -> Result<OutboxEntry, FillError> {
         self.saver.check_blockers(&self.session)?;
         self.session.mark_end();
-        self.saver.finalize(store, &self.session, sealer)
+        self.saver.finalize(store, &self.session)
     }
 
     /// Sets a field by name if the form has one at the top level, silently
@@ -287,17 +270,16 @@ impl Saver {
         &mut self,
         store: &mut Store,
         session: &Session,
-        sealer: &dyn Sealer,
     ) -> Result<OutboxEntry, FillError> {
         self.check_blockers(session)?;
         self.save(store, session)?;
         let xml = session.submission_xml();
         let json = session.submission_json().to_string();
-        let payload = sealer.payload(session.form(), xml, json).map_err(|reason| FillError::Seal {
-            instance_id: self.response.instance_id.clone(),
-            reason,
-        })?;
-        Ok(store.finalize(&self.response.instance_id, payload)?)
+        let id = &self.response.instance_id;
+        crate::bundle::seal::finalize_response(store, id, xml, json).map_err(|e| match e {
+            crate::bundle::SealError::Store(e) => FillError::Store(e),
+            other => FillError::Seal { instance_id: id.clone(), reason: other.to_string() },
+        })
     }
 }
 
@@ -370,15 +352,15 @@ mod tests {
         store.install_instrument(&form).unwrap();
         let mut fill = Fill::start(&mut store, "req", &Start::default(), env()).unwrap();
         let id = fill.instance_id().to_string();
-        let err = Fill::resume(&store, &id, env()).unwrap().finalize(&mut store, &Plain).unwrap_err();
+        let err = Fill::resume(&store, &id, env()).unwrap().finalize(&mut store).unwrap_err();
         assert!(matches!(err, FillError::Blocked { .. }), "{err}");
         fill.set(&mut store, "/data/name", "Ana").unwrap();
-        let entry = fill.finalize(&mut store, &Plain).unwrap();
+        let entry = fill.finalize(&mut store).unwrap();
         assert_eq!(entry.seq, 1);
         let sub = store.submission(&id).unwrap();
         assert!(format!("{sub:?}").contains("<name>Ana</name>"));
         let again = Fill::resume(&store, &id, env()).unwrap();
         let mut again_store = store;
-        assert!(again.finalize(&mut again_store, &Plain).is_err(), "a finalized response is frozen");
+        assert!(again.finalize(&mut again_store).is_err(), "a finalized response is frozen");
     }
 }

@@ -22,9 +22,19 @@ const BIND_ATTRS: [&str; 10] = [
     "jr:requiredMsg",
 ];
 
-/// Attributes whose value is an expression (normalized before comparing).
-const EXPR_ATTRS: [&str; 8] =
-    ["relevant", "required", "constraint", "calculate", "readonly", "value", "nodeset", "jr:count"];
+/// Attributes whose value is an expression (normalized before comparing);
+/// an appearance may call `search(..., ${x})`.
+const EXPR_ATTRS: [&str; 9] = [
+    "appearance",
+    "relevant",
+    "required",
+    "constraint",
+    "calculate",
+    "readonly",
+    "value",
+    "nodeset",
+    "jr:count",
+];
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Summary {

@@ -394,5 +394,42 @@ pub fn all() -> Vec<Fixture> {
             settings: "",
             files: &[],
         },
+        Fixture {
+            name: "instance_outputs",
+            survey: "
+                type | name | label | hint
+                select_one crop | crop | Main crop
+                note | chosen | You chose instance('crop')/root/item[name = ${crop}]/label today
+                begin_repeat | plot | Plot
+                select_one crop | pcrop | Crop of the plot
+                note | pchosen | Plot crop: instance('crop')/root/item[name = ${pcrop}]/label | Main: ${crop}
+                end_repeat
+            ",
+            choices: "
+                list_name | name | label
+                crop | maize | Maize
+                crop | rice | Rice
+            ",
+            settings: "",
+            files: &[],
+        },
+        Fixture {
+            name: "search_appearance",
+            survey: "
+                type | name | label | appearance
+                select_one fruits | f | Fruit | search('fruits')
+                select_multiple veg | v | Vegetables | minimal search('veg', 'matches', 'k', ${f})
+                select_one other | o | Other | quick
+            ",
+            choices: "
+                list_name | name | label
+                fruits | apple | Apple
+                fruits | mango | Mango
+                veg | kale | Kale
+                other | x | X
+            ",
+            settings: "",
+            files: &[],
+        },
     ]
 }

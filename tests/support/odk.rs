@@ -19,17 +19,11 @@ pub struct OdkJob {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 impl OdkEngine {
@@ -48,14 +42,9 @@ impl OdkEngine {
             .output()
             .map_err(|e| format!("install.sh: {e}"))?;
         if !out.status.success() {
-            return Err(format!(
-                "install.sh failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            return Err(format!("install.sh failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
-        Ok(Some(OdkEngine {
-            dir: PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
-        }))
+        Ok(Some(OdkEngine { dir: PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()) }))
     }
 
     /// Runs the jobs in one node process (the engine loads once), with dates
@@ -68,11 +57,12 @@ impl OdkEngine {
         tz: &str,
         work: &Path,
     ) -> Result<Vec<serde_json::Value>, String> {
-        let list: Vec<serde_json::Value> = jobs
-            .iter()
-            .map(|j| serde_json::json!({ "form": j.form, "steps": j.steps }))
-            .collect();
-        let jobs_path = work.join(format!("odk-jobs-{}.json", std::process::id()));
+        let list: Vec<serde_json::Value> =
+            jobs.iter().map(|j| serde_json::json!({ "form": j.form, "steps": j.steps })).collect();
+        // Unique per call: tests in one process may run side by side.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let jobs_path = work.join(format!("odk-jobs-{}-{n}.json", std::process::id()));
         std::fs::write(&jobs_path, serde_json::Value::Array(list).to_string())
             .map_err(|e| format!("{}: {e}", jobs_path.display()))?;
         let out = Command::new("node")

@@ -12,6 +12,31 @@ use crate::report::{ConflictInfo, IngestReport};
 type Sql<T> = Result<T, rusqlite::Error>;
 
 impl SqliteCentral {
+    pub(super) fn replay_impl(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<IngestReport>, CentralError> {
+        let row: Option<(String, usize)> = self
+            .conn
+            .prepare_cached("SELECT device_id, entries FROM bundles WHERE sha256 = ?1")
+            .and_then(|mut s| s.query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(self.err("looking up the bundle"))?;
+        let Some((device_id, entries)) = row else {
+            return Ok(None);
+        };
+        let (gaps, forks) = super::status::chain_problems(&self.conn, &device_id)
+            .map_err(self.err("checking the sequence"))?;
+        Ok(Some(IngestReport {
+            bundle_sha256: sha256.to_string(),
+            device_id,
+            entries,
+            duplicates: entries,
+            gaps,
+            forks,
+            ..Default::default()
+        }))
+    }
+
     pub(super) fn ingest_tx(&mut self, b: &VerifiedBundle) -> Result<IngestReport, IngestError> {
         let path = self.path.clone();
         let wrap = |context: &'static str| {
@@ -77,20 +102,23 @@ impl SqliteCentral {
                 params![m.device_id, at],
             )
             .map_err(wrap("recording the device"))?;
-            tx.execute(
-                "INSERT OR IGNORE INTO bundles (sha256, device_id, entries, new_responses, conflicts, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    b.sha256,
-                    m.device_id,
-                    report.entries,
-                    report.new_responses,
-                    report.conflicts.len(),
-                    at
-                ],
-            )
-            .map_err(wrap("logging the bundle"))?;
         }
+        // Logged once, so that a byte-identical copy is known by its hash.
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO bundles (sha256, device_id, entries, new_responses, conflicts, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                b.sha256,
+                m.device_id,
+                report.entries,
+                report.new_responses,
+                report.conflicts.len(),
+                at
+            ])
+        })
+        .map_err(wrap("logging the bundle"))?;
         let (gaps, forks) = super::status::chain_problems(&tx, &m.device_id)
             .map_err(wrap("checking the sequence"))?;
         report.gaps = gaps;

@@ -161,6 +161,10 @@ impl crate::CentralStore for SqliteCentral {
         self.payload_impl(instance_id)
     }
 
+    fn replay(&self, bundle_sha256: &str) -> Result<Option<crate::IngestReport>, CentralError> {
+        self.replay_impl(bundle_sha256)
+    }
+
     fn holdings(&self, device_id: &str) -> Result<crate::DeviceHoldings, CentralError> {
         self.holdings_impl(device_id)
     }

@@ -25,7 +25,9 @@ mod write;
 
 pub use error::BundleError;
 pub use manifest::{ItemKind, Manifest, ManifestEntry, ManifestItem};
-pub use read::{BundleResponse, Limits, VerifiedBundle, read_bundle, read_bundle_with};
+pub use read::{
+    BundleResponse, Limits, VerifiedBundle, read_bundle, read_bundle_prehashed, read_bundle_with,
+};
 pub use receipt::{ApplyReport, Receipt, ReceiptEntry, ReceiptError, SignedReceipt, apply_receipt};
 pub use seal::{
     OpenedSubmission, ResearcherIdentity, SealError, finalize_response, open_sealed,
@@ -53,8 +55,8 @@ pub(crate) fn signed_message(manifest: &[u8]) -> Vec<u8> {
     m
 }
 
-/// Lowercase hex SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// Lowercase hex SHA-256 (of a whole bundle file, for instance).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     crate::instrument::canonical::hex(&sha2::Sha256::digest(bytes))
 }

@@ -97,6 +97,20 @@ fn bad(reason: impl Into<String>) -> BundleError {
 /// entries' hash chain, each entry's items), then every item's length and
 /// SHA-256, and finally that nothing follows the last item.
 pub fn read_bundle_with(bytes: &[u8], limits: &Limits) -> Result<VerifiedBundle, BundleError> {
+    read_bundle_inner(bytes, limits, None)
+}
+
+/// Like [`read_bundle`], for a caller that has already computed the SHA-256
+/// of `bytes` (central, which looks the file up by it first).
+pub fn read_bundle_prehashed(bytes: &[u8], sha256: String) -> Result<VerifiedBundle, BundleError> {
+    read_bundle_inner(bytes, &Limits::default(), Some(sha256))
+}
+
+fn read_bundle_inner(
+    bytes: &[u8],
+    limits: &Limits,
+    sha256: Option<String>,
+) -> Result<VerifiedBundle, BundleError> {
     let mut c = Cursor { bytes, at: 0 };
     let magic = c.take(MAGIC.len() as u64, || "the file header".into())?;
     if magic != MAGIC {
@@ -214,7 +228,8 @@ pub fn read_bundle_with(bytes: &[u8], limits: &Limits) -> Result<VerifiedBundle,
             extra: (bytes.len() - c.at) as u64,
         });
     }
-    Ok(VerifiedBundle { manifest, responses, sha256: sha256_hex(bytes), device_public_key })
+    let sha256 = sha256.unwrap_or_else(|| sha256_hex(bytes));
+    Ok(VerifiedBundle { manifest, responses, sha256, device_public_key })
 }
 
 /// Checks the manifest's entries against themselves and its item list:
@@ -268,6 +283,10 @@ fn check_entries(m: &Manifest) -> Result<Vec<EntryContent>, BundleError> {
         if content.device_id != m.device_id {
             return Err(wrong("content names another device"));
         }
+        if let Some(a) = content.attachments.iter().find(|a| !is_file_name(&a.name)) {
+            // Export writes attachments to disk under these names.
+            return Err(wrong(&format!("attachment name {:?} is not a plain file name", a.name)));
+        }
         let expected = expected_items(&content)
             .ok_or_else(|| wrong("content names neither a plain nor a sealed submission"))?;
         for (kind, name, sha256, size) in expected {
@@ -294,4 +313,14 @@ fn check_entries(m: &Manifest) -> Result<Vec<EntryContent>, BundleError> {
         return Err(bad("the manifest lists items no entry names"));
     }
     Ok(contents)
+}
+
+/// A name safe to use as a file name: not empty, not `.` or `..`, at most
+/// 255 bytes, without `/`, `\\` or NUL (the device store's own rule).
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.len() <= 255
+        && !name.contains(['/', '\\', '\0'])
 }

@@ -286,3 +286,91 @@ pub fn finalize_response(
     };
     Ok(store.finalize(instance_id, payload)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::test_support::{TEST_IDENTITY, TEST_RECIPIENT};
+    use age::secrecy::ExposeSecret;
+
+    fn photo() -> Vec<(AttachmentInfo, Vec<u8>)> {
+        let bytes = b"jpeg bytes".to_vec();
+        let info =
+            AttachmentInfo { name: "p.jpg".into(), sha256: sha256_hex(&bytes), size: bytes.len() as u64 };
+        vec![(info, bytes)]
+    }
+
+    #[test]
+    fn every_recipient_opens_and_others_get_a_clear_error() {
+        let second = age::x25519::Identity::generate();
+        let keys = vec![TEST_RECIPIENT.to_string(), second.to_public().to_string()];
+        let sealed = seal_submission(&keys, "uuid:1", "<data/>", "{}", &photo()).unwrap();
+        let test = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
+        assert_eq!(test.recipients(), vec![TEST_RECIPIENT.to_string()]);
+        let other = ResearcherIdentity::parse(second.to_string().expose_secret()).unwrap();
+        for id in [&test, &other] {
+            let opened = open_sealed(&sealed, id).unwrap();
+            assert_eq!((opened.instance_id.as_str(), opened.xml.as_str()), ("uuid:1", "<data/>"));
+            assert_eq!(opened.attachments, photo());
+        }
+        let stranger = age::x25519::Identity::generate();
+        let stranger = ResearcherIdentity::parse(stranger.to_string().expose_secret()).unwrap();
+        assert!(matches!(open_sealed(&sealed, &stranger), Err(SealError::WrongIdentity)));
+        // The debug form never shows secret keys.
+        assert!(!format!("{test:?}").contains("AGE-SECRET-KEY"));
+    }
+
+    #[test]
+    fn bad_keys_and_identity_files_are_named() {
+        let err = seal_submission(&["ssh-ed25519 AAAA".into()], "uuid:1", "", "", &[]).unwrap_err();
+        assert!(matches!(err, SealError::BadRecipient { .. }), "{err}");
+        let err = ResearcherIdentity::parse("# comment only\n").unwrap_err();
+        assert!(matches!(err, SealError::BadIdentity { line: None }));
+        let err = ResearcherIdentity::parse("# c\nAGE-SECRET-KEY-1NOTAKEY\n").unwrap_err();
+        assert!(matches!(err, SealError::BadIdentity { line: Some(2) }), "{err}");
+    }
+
+    #[test]
+    fn oversized_or_foreign_headers_are_refused_before_decrypting() {
+        let test = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
+        let mut many = b"age-encryption.org/v1\n".to_vec();
+        for _ in 0..=MAX_STANZAS {
+            many.extend_from_slice(b"-> X25519 AAAA\nAAAA\n");
+        }
+        many.extend_from_slice(b"--- AAAA\n");
+        assert!(matches!(open_sealed(&many, &test), Err(SealError::HeaderTooLarge { .. })));
+        let mut endless = b"age-encryption.org/v1\n-> X25519 AAAA\n".to_vec();
+        endless.resize(MAX_HEADER + 10, b'A');
+        assert!(matches!(open_sealed(&endless, &test), Err(SealError::HeaderTooLarge { .. })));
+        assert!(matches!(open_sealed(b"PK\x03\x04", &test), Err(SealError::NotAgeFile { .. })));
+    }
+
+    #[test]
+    fn an_altered_ciphertext_never_opens() {
+        let sealed = seal_submission(&[TEST_RECIPIENT.into()], "uuid:1", "<a/>", "{}", &photo()).unwrap();
+        let test = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
+        for i in crate::bundle::tests::sample(0..sealed.len()) {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x01;
+            assert!(open_sealed(&bad, &test).is_err(), "flip at {i} opened");
+        }
+    }
+
+    #[test]
+    fn plaintext_framing_is_checked() {
+        assert!(parse_plaintext(b"nope").is_err());
+        let mut p = SEALED_MAGIC.to_vec();
+        p.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(parse_plaintext(&p).is_err());
+        let header = br#"{"instance_id":"u","xml_size":5,"json_size":0,"attachments":[]}"#;
+        let mut p = SEALED_MAGIC.to_vec();
+        p.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        p.extend_from_slice(header);
+        p.extend_from_slice(b"<a/>");
+        assert!(parse_plaintext(&p).is_err(), "short XML accepted");
+        p.extend_from_slice(b">");
+        assert_eq!(parse_plaintext(&p).unwrap().xml, "<a/>>");
+        p.push(0);
+        assert!(parse_plaintext(&p).is_err(), "trailing byte accepted");
+    }
+}

@@ -320,3 +320,58 @@ mod receipts {
         assert_eq!(states(&store, &ids), [ResponseState::Finalized, ResponseState::Finalized]);
     }
 }
+
+/// Re-signs a bundle after `edit` changed its manifest (with the device's
+/// real key): what a buggy or malicious device could send.
+fn resigned(store: &crate::store::Store, bytes: &[u8], edit: impl FnOnce(&mut Manifest)) -> Vec<u8> {
+    let m = u32::from_be_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut manifest: Manifest = serde_json::from_slice(&bytes[16..16 + m]).unwrap();
+    edit(&mut manifest);
+    let json = serde_json::to_vec(&manifest).unwrap();
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&store.sign(&signed_message(&json)).unwrap());
+    out.extend_from_slice(&bytes[16 + m + 64..]);
+    out
+}
+
+/// Rewrites an entry's content and recomputes its hashes.
+fn rewrite_content(e: &mut ManifestEntry, edit: impl FnOnce(&mut crate::store::EntryContent)) {
+    let mut c: crate::store::EntryContent = serde_json::from_str(&e.content).unwrap();
+    edit(&mut c);
+    e.content = serde_json::to_string(&c).unwrap();
+    e.content_hash = sha256_hex(e.content.as_bytes());
+    e.entry_hash = crate::store::entry_hash(e.seq, &e.prev_hash, &e.content_hash);
+}
+
+#[test]
+fn a_signed_but_inconsistent_manifest_is_refused() {
+    let (_d, store, _) = device_with(3);
+    let bytes = bundle_of(&store, false);
+    assert!(read_bundle(&resigned(&store, &bytes, |_| {})).is_ok());
+    let cases: Vec<(&str, Box<dyn Fn(&mut Manifest)>)> = vec![
+        ("broken link", Box::new(|m| m.entries[1].prev_hash = "1".repeat(64))),
+        ("content hash", Box::new(|m| m.entries[0].content_hash = "2".repeat(64))),
+        ("entry hash", Box::new(|m| m.entries[2].entry_hash = "3".repeat(64))),
+        ("order", Box::new(|m| m.entries.swap(0, 1))),
+        ("range", Box::new(|m| m.last_seq = Some(9))),
+        ("item dropped", Box::new(|m| { m.items.pop(); })),
+        ("item hash", Box::new(|m| m.items[0].sha256 = "4".repeat(64))),
+        ("other device", Box::new(|m| rewrite_content(&mut m.entries[0], |c| c.device_id = "x".into()))),
+        ("xml hash", Box::new(|m| rewrite_content(&mut m.entries[0], |c| c.xml_sha256 = Some("5".repeat(64))))),
+        ("unsafe attachment name", Box::new(|m| {
+            rewrite_content(&mut m.entries[1], |c| c.attachments[0].name = "../../etc/passwd".into());
+            m.items[4].name = Some("../../etc/passwd".into());
+        })),
+        ("format", Box::new(|m| m.format = "enumera-bundle/2".into())),
+    ];
+    for (what, edit) in cases {
+        let bad = resigned(&store, &bytes, edit);
+        let err = read_bundle(&bad).expect_err(what);
+        assert!(
+            matches!(err, BundleError::BadEntry { .. } | BundleError::BadManifest { .. }),
+            "{what}: {err}"
+        );
+    }
+}

@@ -110,12 +110,7 @@ impl MemDoc {
         }
         self.nodes[p as usize].last_child = Some(id);
         self.nodes[p as usize].child_count += 1;
-        self.by_name
-            .entry(p)
-            .or_default()
-            .entry(name.into())
-            .or_default()
-            .push(id);
+        self.by_name.entry(p).or_default().entry(name.into()).or_default().push(id);
         NodeId(u64::from(id))
     }
 
@@ -144,11 +139,7 @@ impl MemDoc {
     /// indexes: `/data/members[2]/name`. Not an XPath evaluator, a test aid.
     pub fn node_at(&self, path: &str) -> Option<NodeId> {
         let mut cur = NodeId(u64::from(self.main));
-        for part in path
-            .trim_start_matches('/')
-            .split('/')
-            .filter(|p| !p.is_empty())
-        {
+        for part in path.trim_start_matches('/').split('/').filter(|p| !p.is_empty()) {
             let (name, index) = match part.split_once('[') {
                 Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()?),
                 None => (part, 1),
@@ -270,10 +261,7 @@ fn parse_xml_into(doc: &mut MemDoc, root: u32, xml: &str) -> Result<(), XmlError
     let mut i = 0;
     let mut stack: Vec<u32> = vec![root];
     let mut text = String::new();
-    let err = |offset: usize, m: &str| XmlError {
-        offset,
-        message: m.to_string(),
-    };
+    let err = |offset: usize, m: &str| XmlError { offset, message: m.to_string() };
     while i < b.len() {
         if b[i] != b'<' {
             let end = xml[i..].find('<').map_or(b.len(), |p| i + p);
@@ -282,25 +270,17 @@ fn parse_xml_into(doc: &mut MemDoc, root: u32, xml: &str) -> Result<(), XmlError
             continue;
         }
         if xml[i..].starts_with("<!--") {
-            let end = xml[i..]
-                .find("-->")
-                .ok_or_else(|| err(i, "unclosed comment"))?;
+            let end = xml[i..].find("-->").ok_or_else(|| err(i, "unclosed comment"))?;
             i += end + 3;
         } else if xml[i..].starts_with("<![CDATA[") {
-            let end = xml[i..]
-                .find("]]>")
-                .ok_or_else(|| err(i, "unclosed CDATA"))?;
+            let end = xml[i..].find("]]>").ok_or_else(|| err(i, "unclosed CDATA"))?;
             text.push_str(&xml[i + 9..i + end]);
             i += end + 3;
         } else if xml[i..].starts_with("<?") || xml[i..].starts_with("<!") {
-            let end = xml[i..]
-                .find('>')
-                .ok_or_else(|| err(i, "unclosed declaration"))?;
+            let end = xml[i..].find('>').ok_or_else(|| err(i, "unclosed declaration"))?;
             i += end + 1;
         } else if xml[i..].starts_with("</") {
-            let end = xml[i..]
-                .find('>')
-                .ok_or_else(|| err(i, "unclosed end tag"))?;
+            let end = xml[i..].find('>').ok_or_else(|| err(i, "unclosed end tag"))?;
             let name = xml[i + 2..i + end].trim();
             let top = stack
                 .pop()
@@ -319,16 +299,12 @@ fn parse_xml_into(doc: &mut MemDoc, root: u32, xml: &str) -> Result<(), XmlError
             let end = find_tag_end(b, i).ok_or_else(|| err(i, "unclosed tag"))?;
             let self_closing = b[end - 1] == b'/';
             let inner = &xml[i + 1..if self_closing { end - 1 } else { end }];
-            let name_end = inner
-                .find(|c: char| c.is_whitespace())
-                .unwrap_or(inner.len());
+            let name_end = inner.find(|c: char| c.is_whitespace()).unwrap_or(inner.len());
             let name = &inner[..name_end];
             if name.is_empty() {
                 return Err(err(i, "missing element name"));
             }
-            let parent = *stack
-                .last()
-                .ok_or_else(|| err(i, "content after the root element"))?;
+            let parent = *stack.last().ok_or_else(|| err(i, "content after the root element"))?;
             let el = doc.append_element(NodeId(u64::from(parent)), name, "");
             parse_attributes(doc, el, &inner[name_end..]).map_err(|m| err(i, &m))?;
             if !self_closing {
@@ -403,8 +379,7 @@ fn decode_entities(s: &str) -> Result<String, String> {
                 } else {
                     None
                 };
-                code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity &{ent};"))?
+                code.and_then(char::from_u32).ok_or_else(|| format!("unknown entity &{ent};"))?
             }
         };
         out.push(c);
@@ -430,10 +405,7 @@ mod tests {
         let attr = d.first_attribute(data);
         assert_eq!(attr.map(|n| (d.name(n), d.value(n))), Some(("id", "f")));
         assert_eq!(d.node_at("/data/g/c").map(|n| d.value(n)), Some("x"));
-        assert!(
-            d.add_instance_xml("l", "<root><item><name>a</name></item></root>")
-                .is_ok()
-        );
+        assert!(d.add_instance_xml("l", "<root><item><name>a</name></item></root>").is_ok());
         assert!(d.instance("l").is_some());
         assert!(MemDoc::from_xml("<a><b></a>").is_err());
         assert!(MemDoc::from_xml("<a>").is_err());

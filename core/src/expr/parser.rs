@@ -14,10 +14,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(column: usize, message: impl Into<String>) -> ParseError {
-        ParseError {
-            column,
-            message: message.into(),
-        }
+        ParseError { column, message: message.into() }
     }
 }
 
@@ -35,22 +32,13 @@ const MAX_DEPTH: usize = 2048;
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
     let end_col = src.chars().count() + 1;
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        end_col,
-        depth: 0,
-        nesting: 0,
-    };
+    let mut p = Parser { toks, pos: 0, end_col, depth: 0, nesting: 0 };
     if p.toks.is_empty() {
         return Err(ParseError::new(1, "empty expression"));
     }
     let e = p.expr()?;
     if let Some((t, col)) = p.toks.get(p.pos) {
-        return Err(ParseError::new(
-            *col,
-            format!("unexpected {}", t.describe()),
-        ));
+        return Err(ParseError::new(*col, format!("unexpected {}", t.describe())));
     }
     Ok(e)
 }
@@ -153,11 +141,7 @@ impl Parser {
     /// Precedence climbing over the left-associative binary operators;
     /// unary minus sits between `* div mod` and `|`.
     fn binary(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
-        let mut lhs = if min_prec <= 7 {
-            self.unary()?
-        } else {
-            self.path_expr()?
-        };
+        let mut lhs = if min_prec <= 7 { self.unary()? } else { self.path_expr()? };
         // Each operator in a chain deepens the (left-leaning) tree by one.
         let mut chained = 0;
         while let Some(op) = self.peek_binop() {
@@ -213,11 +197,7 @@ impl Parser {
         if predicates.is_empty() && steps.is_empty() {
             return Ok(base);
         }
-        Ok(Expr::Filter(Box::new(Filter {
-            base,
-            predicates,
-            steps,
-        })))
+        Ok(Expr::Filter(Box::new(Filter { base, predicates, steps })))
     }
 
     fn primary(&mut self) -> Result<Expr, ParseError> {
@@ -273,17 +253,11 @@ impl Parser {
                     self.step_into(&mut steps)?;
                     self.relative_steps(&mut steps)?;
                 }
-                Ok(Path {
-                    absolute: true,
-                    steps,
-                })
+                Ok(Path { absolute: true, steps })
             }
             Some(Tok::DoubleSlash) => {
                 self.relative_steps(&mut steps)?;
-                Ok(Path {
-                    absolute: true,
-                    steps,
-                })
+                Ok(Path { absolute: true, steps })
             }
             _ => {
                 if !self.step_can_start() {
@@ -291,10 +265,7 @@ impl Parser {
                 }
                 self.step_into(&mut steps)?;
                 self.relative_steps(&mut steps)?;
-                Ok(Path {
-                    absolute: false,
-                    steps,
-                })
+                Ok(Path { absolute: false, steps })
             }
         }
     }
@@ -336,18 +307,10 @@ impl Parser {
 
     fn step(&mut self) -> Result<Step, ParseError> {
         if self.eat(&Tok::Dot) {
-            return Ok(Step {
-                axis: Axis::SelfAxis,
-                test: NodeTest::Node,
-                predicates: vec![],
-            });
+            return Ok(Step { axis: Axis::SelfAxis, test: NodeTest::Node, predicates: vec![] });
         }
         if self.eat(&Tok::DotDot) {
-            return Ok(Step {
-                axis: Axis::Parent,
-                test: NodeTest::Node,
-                predicates: vec![],
-            });
+            return Ok(Step { axis: Axis::Parent, test: NodeTest::Node, predicates: vec![] });
         }
         let mut axis = Axis::Child;
         if self.eat(&Tok::At) {
@@ -387,11 +350,7 @@ impl Parser {
         while self.peek() == Some(&Tok::LBracket) {
             predicates.push(self.predicate()?);
         }
-        Ok(Step {
-            axis,
-            test,
-            predicates,
-        })
+        Ok(Step { axis, test, predicates })
     }
 }
 
@@ -406,10 +365,7 @@ mod tests {
     #[test]
     fn errors_point_at_the_character() {
         assert_eq!(err("${a} + ) and 1"), "unexpected ')' at column 8");
-        assert_eq!(
-            err("concat('a', "),
-            "unexpected end of expression at column 13"
-        );
+        assert_eq!(err("concat('a', "), "unexpected end of expression at column 13");
         assert_eq!(err("'abc"), "unclosed string literal at column 1");
         assert_eq!(err(""), "empty expression at column 1");
         assert_eq!(err("1 2"), "unexpected number 2 at column 3");
@@ -438,10 +394,7 @@ mod tests {
     #[test]
     fn star_and_names_are_disambiguated() {
         assert!(matches!(parse("2*3"), Ok(Expr::Binary(BinOp::Mul, _, _))));
-        assert!(matches!(
-            parse("div div div"),
-            Ok(Expr::Binary(BinOp::Div, _, _))
-        ));
+        assert!(matches!(parse("div div div"), Ok(Expr::Binary(BinOp::Div, _, _))));
         assert!(matches!(parse("/data/*"), Ok(Expr::Path(_))));
         assert!(
             matches!(parse("jr:choice-name(1, 'x')"), Ok(Expr::Call(c)) if c.name == "jr:choice-name")
@@ -456,9 +409,7 @@ mod tests {
         };
         assert_eq!(f.steps.len(), 3);
         assert_eq!(f.steps[1].predicates.len(), 1);
-        let Ok(Expr::Path(p)) = parse("//a/../@b") else {
-            panic!("not a path")
-        };
+        let Ok(Expr::Path(p)) = parse("//a/../@b") else { panic!("not a path") };
         assert!(p.absolute);
         assert_eq!(p.steps.len(), 4);
         assert_eq!(p.steps[3].axis, Axis::Attribute);
@@ -493,9 +444,7 @@ mod tests {
         // Chains inside nesting: the total depth budget applies.
         let mixed = "(".repeat(100) + &vec!["1"; 15].join(" + ") + &" + 1)".repeat(100);
         for src in [chain, nested, negs, calls, mixed] {
-            let Ok(e) = parse(&src) else {
-                panic!("not accepted: {}", &src[..20])
-            };
+            let Ok(e) = parse(&src) else { panic!("not accepted: {}", &src[..20]) };
             assert!(evaluate(&e, &doc, &env, doc.root()).is_ok());
             assert!(!e.to_string().is_empty());
             assert_eq!(parse(&e.to_string()).ok(), Some(e));

@@ -26,6 +26,9 @@ pub struct Case {
     pub tz_seconds: i32,
     /// Context node path; `None` is the empty `/data/calc`.
     pub ctx: Option<String>,
+    /// Evaluated in each repeat instance (`/data/rep[k]/calc`), the results
+    /// joined by `|`.
+    pub in_repeat: bool,
 }
 
 /// Parses the table; a malformed line is an error naming it.
@@ -63,10 +66,13 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             rust_only: false,
             tz_seconds: 0,
             ctx: None,
+            in_repeat: false,
         };
         for flag in flags.split_whitespace() {
             if flag == "rust" {
                 case.rust_only = true;
+            } else if flag == "rep" {
+                case.in_repeat = true;
             } else if let Some(tz) = flag.strip_prefix("tz=") {
                 case.tz_seconds = parse_offset(tz).ok_or_else(|| format!("line {line}: bad tz"))?;
             } else if let Some(c) = flag.strip_prefix("ctx=") {
@@ -124,14 +130,30 @@ pub fn case_env(case: &Case) -> FixedEnv {
 /// Evaluates one case: the string result, or `Err` with the parse or
 /// evaluation error.
 pub fn run_case(doc: &MemDoc, case: &Case) -> Result<String, String> {
+    run_case_in(doc, doc, case)
+}
+
+/// Evaluates one case over `eval_doc`, any [`Document`] with the same node
+/// ids as the fixture `doc` (which locates the context node).
+pub fn run_case_in(doc: &MemDoc, eval_doc: &dyn Document, case: &Case) -> Result<String, String> {
     let expr = super::parse(&case.expr).map_err(|e| format!("parse: {e}"))?;
     let env = case_env(case);
+    if case.in_repeat {
+        let mut out = Vec::new();
+        for k in 1..=3 {
+            let at = format!("/data/rep[{k}]/calc");
+            let ctx = doc.node_at(&at).ok_or_else(|| format!("no context node {at}"))?;
+            let v = super::evaluate(&expr, eval_doc, &env, ctx).map_err(|e| e.to_string())?;
+            out.push(v.to_str(eval_doc).into_owned());
+        }
+        return Ok(out.join("|"));
+    }
     let ctx: NodeId = match &case.ctx {
         Some(p) => doc.node_at(p).ok_or_else(|| format!("no context node {p}"))?,
         None => doc.node_at("/data/calc").unwrap_or(doc.root()),
     };
-    let v = super::evaluate(&expr, doc, &env, ctx).map_err(|e| e.to_string())?;
-    Ok(v.to_str(doc).into_owned())
+    let v = super::evaluate(&expr, eval_doc, &env, ctx).map_err(|e| e.to_string())?;
+    Ok(v.to_str(eval_doc).into_owned())
 }
 
 #[cfg(test)]
@@ -172,6 +194,60 @@ mod tests {
             cases.len(),
             failures.join("\n")
         );
+    }
+
+    /// A document that implements only the required methods, so the
+    /// trait's defaults (document order, string values, child lookup) are
+    /// what the table exercises.
+    struct Plain<'a>(&'a MemDoc);
+
+    impl Document for Plain<'_> {
+        fn root(&self) -> NodeId {
+            self.0.root()
+        }
+        fn instance(&self, id: &str) -> Option<NodeId> {
+            self.0.instance(id)
+        }
+        fn kind(&self, node: NodeId) -> crate::expr::NodeKind {
+            self.0.kind(node)
+        }
+        fn parent(&self, node: NodeId) -> Option<NodeId> {
+            self.0.parent(node)
+        }
+        fn first_child(&self, node: NodeId) -> Option<NodeId> {
+            self.0.first_child(node)
+        }
+        fn next_sibling(&self, node: NodeId) -> Option<NodeId> {
+            self.0.next_sibling(node)
+        }
+        fn prev_sibling(&self, node: NodeId) -> Option<NodeId> {
+            self.0.prev_sibling(node)
+        }
+        fn first_attribute(&self, node: NodeId) -> Option<NodeId> {
+            self.0.first_attribute(node)
+        }
+        fn name(&self, node: NodeId) -> &str {
+            self.0.name(node)
+        }
+        fn value(&self, node: NodeId) -> &str {
+            self.0.value(node)
+        }
+    }
+
+    #[test]
+    fn the_table_passes_with_the_default_document_methods() {
+        let cases = parse_cases(CASES).unwrap_or_default();
+        let Ok(doc) = fixture_doc() else { panic!("fixture") };
+        let plain = Plain(&doc);
+        let failures: Vec<String> = cases
+            .iter()
+            .filter(|c| run_case_in(&doc, &plain, c) != run_case(&doc, c))
+            // uuid() and random() differ between two runs by design.
+            .filter(|c| !c.expr.contains("uuid") && !c.expr.contains("random"))
+            .map(|c| format!("line {}: {}", c.line, c.expr))
+            .collect();
+        assert!(cases.len() > 400);
+        assert!(failures.is_empty(), "differ with default methods:\n{}", failures.join("\n"));
     }
 
     #[test]

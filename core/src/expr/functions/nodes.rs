@@ -214,9 +214,7 @@ mod tests {
             <hh><name>A</name><m><age>1</age></m><m><age>2</age></m></hh>\
             <hh><name>B</name><m><age>3</age></m><m><age>4</age></m><m><age>5</age></m></hh>\
             </data>";
-        let Ok(doc) = MemDoc::from_xml(xml) else {
-            panic!("xml")
-        };
+        let Ok(doc) = MemDoc::from_xml(xml) else { panic!("xml") };
         let env = FixedEnv::default();
         let run = |src: &str| {
             let Ok(e) = parse(src) else {
@@ -227,19 +225,10 @@ mod tests {
                 Err(e) => format!("error: {e}"),
             }
         };
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"),
-            "5"
-        );
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"),
-            "3"
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 2, /data/hh/m, 3)"), "5");
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh/m, 1, /data/hh, 2)"), "3");
         assert_eq!(run("indexed-repeat(/data/hh/name, /data/hh, 2)"), "B");
-        assert_eq!(
-            run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"),
-            ""
-        );
+        assert_eq!(run("indexed-repeat(/data/hh/m/age, /data/hh, 1, /data/hh/m, 3)"), "");
         assert_eq!(run("count(indexed-repeat(/data/hh/m, /data/hh, 2))"), "3");
     }
 

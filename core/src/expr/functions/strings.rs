@@ -211,11 +211,7 @@ impl<'a> Evaluator<'a> {
             return Err(EvalError::new("uuid() expects a number for the length"));
         }
         // JavaScript's slice(0, n): a negative n counts back from the end.
-        let n = if n < 0.0 {
-            (36.0 + n.ceil()).max(0.0)
-        } else {
-            n.min(10_000.0)
-        } as usize;
+        let n = if n < 0.0 { (36.0 + n.ceil()).max(0.0) } else { n.min(10_000.0) } as usize;
         while out.len() < n {
             out.push_str(&self.env.uuid());
         }

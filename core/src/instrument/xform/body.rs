@@ -59,7 +59,7 @@ impl Writer<'_> {
         let mut repeat = Element::new("repeat").attr("nodeset", path.as_str());
         self.body_attributes(node, ctx, &mut repeat)?;
         if let Some(a) = &node.appearance {
-            repeat.set("appearance", a.as_str());
+            repeat.set("appearance", self.expand(a, ctx, node, "appearance")?);
         }
         if let Some(count) = count.filter(|c| !c.trim().is_empty()) {
             repeat.set("jr:count", self.expand(count, ctx, node, "repeat_count")?);
@@ -151,7 +151,7 @@ impl Writer<'_> {
             _ => {}
         }
         if let Some(a) = &node.appearance {
-            el.set("appearance", a.as_str());
+            el.set("appearance", self.expand(a, ctx, node, "appearance")?);
         }
         self.body_attributes(node, ctx, &mut el)?;
 
@@ -166,7 +166,13 @@ impl Writer<'_> {
             }
             el.push(self.hint(node, ctx)?);
         }
-        if qtype.is_select() {
+        if let Some(list) = search_list(node) {
+            // Collect's search() reads the choices from the body, not from
+            // an itemset.
+            for item in self.inline_items(node, list) {
+                el.push(item);
+            }
+        } else if qtype.is_select() {
             el.push(self.itemset(node, ctx)?);
         }
         if let Some(triggered) = self.triggers.get(&node.name) {
@@ -208,7 +214,7 @@ impl Writer<'_> {
         }
         let mut el = Element::new("label");
         if let Some(text) = node.label.0.get("") {
-            el.extend(self.rich(text, Some(ctx), node, "label")?);
+            el.extend(self.rich(text, ctx, node, "label")?);
         }
         Ok(el)
     }
@@ -220,9 +226,35 @@ impl Writer<'_> {
         }
         let mut el = Element::new("hint");
         if let Some(text) = node.hint.0.get("") {
-            el.extend(self.rich(text, Some(ctx), node, "hint")?);
+            el.extend(self.rich(text, ctx, node, "hint")?);
         }
         Ok(el)
+    }
+
+    /// The choices of a `search()` select as `<item>`s, as pyxform writes
+    /// them (a choice label shows only when the question has one).
+    fn inline_items(&self, node: &Node, list: &str) -> Vec<Element> {
+        let Some(choices) = self.inst.choices.get(list) else {
+            return Vec::new();
+        };
+        let itext = self.itext_lists.contains(list);
+        let mut out = Vec::new();
+        for (i, choice) in choices.choices.iter().enumerate() {
+            let mut label = Element::new("label");
+            if itext {
+                label.set("ref", format!("jr:itext('{list}-{i}')"));
+            } else if !node.label.is_empty()
+                && let Some(text) = choice.label.0.get("")
+            {
+                label.extend(self.choice_rich(text));
+            }
+            out.push(
+                Element::new("item")
+                    .child(label)
+                    .child(Element::new("value").text(choice.name.as_str())),
+            );
+        }
+        out
     }
 
     pub(super) fn itemset(&self, node: &Node, ctx: &ElementPath) -> Result<Element> {
@@ -266,6 +298,18 @@ impl Writer<'_> {
             .child(Element::new("value").attr("ref", value_ref))
             .child(Element::new("label").attr("ref", label_ref)))
     }
+}
+
+/// The choice list of a select whose appearance calls `search()`.
+pub(super) fn search_list(node: &Node) -> Option<&str> {
+    let NodeKind::Question(q) = &node.kind else {
+        return None;
+    };
+    let searches = node.appearance.as_deref().is_some_and(|a| a.contains("search("));
+    if !searches || q.file.is_some() || !q.qtype.is_select() {
+        return None;
+    }
+    q.list.as_deref()
 }
 
 pub(super) fn collect_triggers(nodes: &[Node], out: &mut HashMap<String, Vec<(String, String)>>) {

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use super::body::search_list;
 use super::xml::{Element, is_ncname};
 use super::{Writer, binds::default_is_dynamic, child_path};
 use crate::instrument::model::{Node, NodeKind};
@@ -115,7 +116,12 @@ impl Writer<'_> {
                 out.push(Element::new("instance").attr("id", id).attr("src", src));
             }
         }
+        let (search, other) = list_users(&self.inst.children);
         for (list_name, list) in &self.inst.choices {
+            // A list only search() selects use lives in the body instead.
+            if search.contains(list_name.as_str()) && !other.contains(list_name.as_str()) {
+                continue;
+            }
             if !seen.insert(list_name.clone()) {
                 continue;
             }
@@ -194,4 +200,23 @@ fn pulldata_files(expr: &str) -> Vec<String> {
 
 pub(super) fn file_stem(file: &str) -> &str {
     file.rsplit_once('.').map_or(file, |(stem, _)| stem)
+}
+
+/// Choice lists used by `search()` selects, and by any other select.
+fn list_users(nodes: &[Node]) -> (HashSet<&str>, HashSet<&str>) {
+    fn walk<'n>(nodes: &'n [Node], search: &mut HashSet<&'n str>, other: &mut HashSet<&'n str>) {
+        for node in nodes {
+            if let Some(list) = search_list(node) {
+                search.insert(list);
+            } else if let NodeKind::Question(q) = &node.kind
+                && let Some(list) = &q.list
+            {
+                other.insert(list);
+            }
+            walk(&node.children, search, other);
+        }
+    }
+    let (mut search, mut other) = (HashSet::new(), HashSet::new());
+    walk(nodes, &mut search, &mut other);
+    (search, other)
 }

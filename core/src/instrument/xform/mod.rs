@@ -10,6 +10,7 @@ mod binds;
 mod body;
 mod instance;
 mod itext;
+mod outputs;
 mod prepare;
 mod xml;
 
@@ -195,37 +196,16 @@ impl<'a> Writer<'a> {
         self.index.expand(src, ctx).map_err(|e| ref_error(node, column, e))
     }
 
-    /// Text with `${name}` turned into `<output value="path"/>`, as labels
-    /// and hints show answers. `ctx` is None for choice labels, whose
-    /// references are absolute.
+    /// Text with its `${name}` and `instance(...)` expressions turned into
+    /// `<output value="path"/>`, as labels and hints show answers.
     fn rich(
         &self,
         text: &str,
-        ctx: Option<&ElementPath>,
+        ctx: &ElementPath,
         node: &Node,
         column: &str,
     ) -> Result<Vec<Content>> {
-        let mut out = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            let Some(len) = rest[start + 2..].find('}') else {
-                break;
-            };
-            let name = rest[start + 2..start + 2 + len].trim();
-            let path = match ctx {
-                Some(ctx) => self.expand(&format!("${{{name}}}"), ctx, node, column)?,
-                None => self.index.get(name).map_err(|e| ref_error(node, column, e))?.absolute(),
-            };
-            if start > 0 {
-                out.push(Content::Text(rest[..start].to_string()));
-            }
-            out.push(Content::El(Element::new("output").attr("value", path)));
-            rest = &rest[start + 2 + len + 1..];
-        }
-        if !rest.is_empty() {
-            out.push(Content::Text(rest.to_string()));
-        }
-        Ok(pad_outputs(out))
+        outputs::rich(&self.index, text, ctx).map_err(|e| ref_error(node, column, e))
     }
 
     /// The language a text's key stands for in itext.
@@ -271,26 +251,13 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A choice label's text: references are absolute (a choice belongs to
+    /// no question); one that does not resolve leaves the text as written
+    /// (validation reports it).
     fn choice_rich(&self, text: &str) -> Vec<Content> {
-        let mut out = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            let Some(len) = rest[start + 2..].find('}') else {
-                break;
-            };
-            let Ok(target) = self.index.get(rest[start + 2..start + 2 + len].trim()) else {
-                break;
-            };
-            if start > 0 {
-                out.push(Content::Text(rest[..start].to_string()));
-            }
-            out.push(Content::El(Element::new("output").attr("value", target.absolute())));
-            rest = &rest[start + 2 + len + 1..];
-        }
-        if !rest.is_empty() {
-            out.push(Content::Text(rest.to_string()));
-        }
-        pad_outputs(out)
+        let root = ElementPath { segments: vec![self.inst.root_name.clone()], repeat: vec![false] };
+        outputs::rich(&self.index, text, &root)
+            .unwrap_or_else(|_| vec![Content::Text(text.to_string())])
     }
 
     /// Adds `text` in every language it has (the unsuffixed form in the
@@ -305,7 +272,7 @@ impl<'a> Writer<'a> {
         column: &str,
     ) -> Result<()> {
         for (key, value) in &text.0 {
-            let content = self.rich(value, Some(ctx), node, column)?;
+            let content = self.rich(value, ctx, node, column)?;
             let lang = self.lang(key).to_string();
             self.itext.add(id, form, &lang, content);
         }
@@ -382,24 +349,6 @@ fn extra_namespaces(setting: Option<&String>) -> Vec<(String, String)> {
         .filter(|(prefix, _)| is_ncname(prefix) && !NS.iter().any(|(k, _)| k.ends_with(prefix)))
         .map(|(prefix, uri)| (prefix.to_string(), uri.trim_matches(['"', '\'']).to_string()))
         .collect()
-}
-
-/// pyxform writes text that holds `<output>`s with a space before and after
-/// (` Age of <output value="/data/name"/> `); ODK shows labels as written,
-/// so we do the same.
-fn pad_outputs(mut content: Vec<Content>) -> Vec<Content> {
-    if !content.iter().any(|c| matches!(c, Content::El(_))) {
-        return content;
-    }
-    match content.first_mut() {
-        Some(Content::Text(t)) => t.insert(0, ' '),
-        _ => content.insert(0, Content::Text(" ".into())),
-    }
-    match content.last_mut() {
-        Some(Content::Text(t)) => t.push(' '),
-        _ => content.push(Content::Text(" ".into())),
-    }
-    content
 }
 
 fn ref_error(node: &Node, column: &str, source: RefError) -> XformError {

@@ -523,3 +523,32 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn search_selects_carry_their_choices_inline() {
+    let mut s = select("f", QuestionType::SelectOne, "fruits");
+    s.label = Text::plain("Fruit");
+    s.appearance = Some("search('fruits')".into());
+    let mut n = labelled(
+        q("n", QuestionType::Note),
+        "You chose instance('fruits')/root/item[name = ${f}]/label",
+    );
+    n.hint = Text::plain("plain");
+    let mut inst = instrument(vec![s, n]);
+    inst.choices.insert(
+        "fruits".into(),
+        ChoiceList { choices: vec![choice("apple", Text::plain("Apple"))] },
+    );
+    let xml = inst.to_xform().unwrap();
+    let doc = parse(&xml);
+    assert!(!xml.contains("<instance id=\"fruits\">"), "{xml}");
+    let sel = find(&doc, "select1", "ref", "/data/f");
+    let item = sel.children().find(|c| c.tag_name().name() == "item").unwrap();
+    let texts: Vec<_> =
+        item.children().filter(|c| c.is_element()).map(|c| c.text().unwrap_or_default()).collect();
+    assert_eq!(texts, ["Apple", "apple"]);
+    assert!(
+        xml.contains("<label> You chose <output value=\"instance('fruits')/root/item[name = /data/f]/label\"/> </label>"),
+        "{xml}"
+    );
+}

@@ -1,0 +1,570 @@
+//! The campaign itself: central, tablets, three rounds, bundles and receipts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use enumera_central::Central;
+use enumera_core::bundle::{BundleOptions, ResearcherIdentity, apply_receipt, open_sealed, write_bundle_file};
+use enumera_core::expr::FixedEnv;
+use enumera_core::fill::{Fill, Start};
+use enumera_core::instrument::{Instrument, import_xlsform_bytes};
+use enumera_core::store::{Payload, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::DemoArgs;
+use super::autofill::{self, Respondent};
+use super::people::{DISTRICTS, P2pRole, Participant, Rng, roster};
+use crate::UserError;
+
+/// The study's instruments, built into the binary so the demo runs from
+/// anywhere.
+const INSTRUMENTS: [(&str, &[u8]); 6] = [
+    ("registration.xlsx", include_bytes!("../../../instruments/p2p-sanitation/registration.xlsx")),
+    ("capacity.xlsx", include_bytes!("../../../instruments/p2p-sanitation/capacity.xlsx")),
+    (
+        "capacity_sealed.xlsx",
+        include_bytes!("../../../instruments/p2p-sanitation/capacity_sealed.xlsx"),
+    ),
+    ("event_feedback.xlsx", include_bytes!("../../../instruments/p2p-sanitation/event_feedback.xlsx")),
+    (
+        "practice_followup.xlsx",
+        include_bytes!("../../../instruments/p2p-sanitation/practice_followup.xlsx"),
+    ),
+    ("kii.xlsx", include_bytes!("../../../instruments/p2p-sanitation/kii.xlsx")),
+];
+
+/// The researcher's TEST identity matching capacity_sealed.xlsx's key.
+const TEST_IDENTITY: &str =
+    include_str!("../../../instruments/p2p-sanitation/test-keys/researcher.agekey");
+
+/// A marker so the demo only ever replaces a folder it made itself.
+const MARKER: &str = ".enumera-demo";
+
+/// One finalized response, as the simulation knows it.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub instance_id: String,
+    pub form_id: String,
+    pub participant: String,
+    pub p2p: P2pRole,
+    pub round: u32,
+    pub district: &'static str,
+    pub sealed: bool,
+}
+
+/// The tablet killed mid-interview, and what survived.
+#[derive(Debug, Clone, Default)]
+pub struct KillCheck {
+    pub tablet: String,
+    pub acknowledged: usize,
+    pub recovered: usize,
+    pub lost: Vec<String>,
+}
+
+/// Everything the demo found, for the summary and for tests.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub dir: PathBuf,
+    pub seed: u64,
+    pub devices: usize,
+    pub participants: Vec<Participant>,
+    pub finalized: Vec<Done>,
+    pub drafts_left: usize,
+    pub answers: usize,
+    pub corrected: usize,
+    pub repeats: usize,
+    pub killed: KillCheck,
+    pub bundles_ingested: usize,
+    pub duplicates_ignored: usize,
+    pub conflicts: u64,
+    pub central_responses: u64,
+    pub sealed_held: u64,
+    pub sealed_opened: usize,
+    /// instance id -> times found at central (must be 1 for each).
+    pub at_central: BTreeMap<String, usize>,
+    /// (round, group) -> capacity means.
+    pub capacity: BTreeMap<(u32, &'static str), Vec<f64>>,
+    pub exports: Vec<PathBuf>,
+    pub problems: Vec<String>,
+    pub seconds: f64,
+}
+
+struct Tablet {
+    name: String,
+    path: PathBuf,
+    store: Store,
+    /// A bundle written but not yet delivered (the late courier).
+    held: Option<PathBuf>,
+}
+
+pub struct Campaign {
+    dir: PathBuf,
+    rng: Rng,
+    people: Vec<Participant>,
+    central: Central,
+    tablets: Vec<Tablet>,
+    instruments: BTreeMap<String, Instrument>,
+    outcome: Outcome,
+    bar: ProgressBar,
+}
+
+fn err(context: &str) -> impl Fn(&dyn std::fmt::Display) -> UserError + '_ {
+    move |e| UserError(format!("demo: {context}: {e}"))
+}
+
+/// The calendar: baseline in March, then about 6 and 12 months later.
+fn round_date(round: u32) -> NaiveDate {
+    let base = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap_or_default();
+    base + Duration::days(182 * i64::from(round - 1))
+}
+
+impl Campaign {
+    pub fn new(args: &DemoArgs) -> Result<Campaign, UserError> {
+        let dir = args.dir.clone();
+        prepare_dir(&dir)?;
+        for sub in ["central", "tablets", "transfer/instruments", "transfer/bundles", "supervisor", "export"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| err("creating folders")(&e))?;
+        }
+        std::fs::write(dir.join(MARKER), "made by enumera demo\n").map_err(|e| err("marking the folder")(&e))?;
+        let mut rng = Rng::new(args.seed);
+        let people = roster(args.participants, args.devices, &mut rng);
+        let central = Central::init(dir.join("central/central.db")).map_err(|e| err("starting central")(&e))?;
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:>12} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        if args.json {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        Ok(Campaign {
+            dir: dir.clone(),
+            rng,
+            people,
+            central,
+            tablets: Vec::new(),
+            instruments: BTreeMap::new(),
+            outcome: Outcome { dir, seed: args.seed, devices: args.devices, ..Outcome::default() },
+            bar,
+        })
+    }
+
+    pub fn run(mut self) -> Result<Outcome, UserError> {
+        let started = Instant::now();
+        self.publish()?;
+        self.set_up_tablets()?;
+        for round in 1..=3 {
+            self.interview_round(round)?;
+            self.sync_round(round)?;
+        }
+        self.check_central()?;
+        self.export()?;
+        self.bar.finish_and_clear();
+        self.outcome.participants = self.people.clone();
+        self.outcome.seconds = started.elapsed().as_secs_f64();
+        Ok(self.outcome)
+    }
+
+    /// A line of narration on stderr, above the progress bar when there is one.
+    fn say(&self, line: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    /// Central publishes every instrument and the roster; devices fetch them
+    /// as files (what `device sync` downloads over HTTP).
+    fn publish(&mut self) -> Result<(), UserError> {
+        for (name, bytes) in INSTRUMENTS {
+            let imported = import_xlsform_bytes(bytes, name, None).map_err(|e| err(name)(&e))?;
+            if imported.has_errors() {
+                let first = imported.errors().next().map(ToString::to_string).unwrap_or_default();
+                return Err(UserError(format!("demo: {name} has errors: {first}")));
+            }
+            let instrument = imported.instrument;
+            self.central.publish(&instrument).map_err(|e| err("publishing")(&e))?;
+            let out = self.dir.join("transfer/instruments").join(format!("{}.json", instrument.form_id));
+            std::fs::write(&out, instrument.canonical_json()).map_err(|e| err("writing")(&e))?;
+            self.instruments.insert(instrument.form_id.clone(), instrument);
+        }
+        let roster = json!({
+            "participants": self.people.iter().map(|p| json!({
+                "id": p.id,
+                "display": {"district": DISTRICTS[p.district].name, "group": p.p2p.label()},
+                "personal": {"name": p.name, "phone": p.phone},
+            })).collect::<Vec<_>>()
+        });
+        std::fs::write(self.dir.join("transfer/roster.json"), roster.to_string())
+            .map_err(|e| err("writing the roster")(&e))?;
+        std::fs::write(self.dir.join("researcher.agekey"), TEST_IDENTITY)
+            .map_err(|e| err("writing the test identity")(&e))?;
+        self.say(&format!(
+            "central: published {} instruments and a roster of {} participants",
+            self.instruments.len(),
+            self.people.len()
+        ));
+        Ok(())
+    }
+
+    fn set_up_tablets(&mut self) -> Result<(), UserError> {
+        let devices = self.outcome.devices;
+        for i in 0..devices {
+            let district = i % DISTRICTS.len();
+            let name = format!("tablet-{} ({})", i + 1, DISTRICTS[district].name);
+            let path = self.dir.join(format!("tablets/tablet-{}.db", i + 1));
+            let mut store = Store::open(&path).map_err(|e| err("opening a tablet")(&e))?;
+            store.init_device(&name, Some(&format!("enum-{}", i + 1))).map_err(|e| err("init")(&e))?;
+            for instrument in self.instruments.values() {
+                store.install_instrument(instrument).map_err(|e| err("installing")(&e))?;
+            }
+            let roster = std::fs::read(self.dir.join("transfer/roster.json")).map_err(|e| err("roster")(&e))?;
+            store.import_roster(&roster).map_err(|e| err("importing the roster")(&e))?;
+            self.tablets.push(Tablet { name, path, store, held: None });
+        }
+        self.say(&format!("{devices} tablets set up, each with its own database and signing key"));
+        Ok(())
+    }
+
+    /// Which forms a participant answers in a round.
+    fn forms_for(&self, p: &Participant, round: u32) -> Vec<&'static str> {
+        let bangladesh = DISTRICTS[p.district].country == "bd";
+        let capacity = if bangladesh { "p2p_capacity_sealed" } else { "p2p_capacity" };
+        match round {
+            1 if p.p2p != P2pRole::None => vec!["p2p_registration", capacity, "p2p_event_feedback"],
+            1 => vec!["p2p_registration", capacity],
+            _ => vec![capacity, "p2p_practice_followup"],
+        }
+    }
+
+    fn interview_round(&mut self, round: u32) -> Result<(), UserError> {
+        let plan: Vec<(usize, &'static str)> = self
+            .people
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| self.forms_for(p, round).into_iter().map(move |f| (i, f)))
+            .collect();
+        let kii: Vec<usize> = if round == 3 {
+            (0..self.tablets.len()).filter_map(|d| self.people.iter().position(|p| p.device == d)).collect()
+        } else {
+            vec![]
+        };
+        self.bar.set_prefix(format!("round {round}"));
+        self.bar.set_length((plan.len() + kii.len()) as u64);
+        self.bar.set_position(0);
+        // The last participant of each tablet in round 3 is not finished:
+        // the interview is interrupted and left as a draft.
+        let last_of_tablet: Vec<usize> = (0..self.tablets.len())
+            .filter_map(|d| self.people.iter().rposition(|p| p.device == d))
+            .collect();
+        for (k, (pi, form)) in plan.iter().enumerate() {
+            let unfinished = round == 3 && last_of_tablet.contains(pi) && *form == "p2p_practice_followup";
+            let killed = round == 2 && k == 0;
+            self.bar.set_message(format!("{} {}", self.people[*pi].id, form));
+            self.one_interview(*pi, form, round, unfinished, killed)?;
+            self.bar.inc(1);
+        }
+        for pi in kii {
+            self.one_interview(pi, "p2p_kii", round, false, false)?;
+            self.bar.inc(1);
+        }
+        let done = self.outcome.finalized.iter().filter(|d| d.round == round).count();
+        self.say(&format!("round {round} ({}): {done} responses finalized", round_date(round)));
+        Ok(())
+    }
+
+    fn one_interview(
+        &mut self,
+        pi: usize,
+        form_id: &'static str,
+        round: u32,
+        unfinished: bool,
+        killed: bool,
+    ) -> Result<(), UserError> {
+        let p = self.people[pi].clone();
+        let device = p.device;
+        let today = round_date(round);
+        let now = Utc
+            .from_utc_datetime(&today.and_hms_opt(9 + (pi % 7) as u32, 30, 0).unwrap_or_default());
+        let env = || Box::new(FixedEnv::new(now, 7 + pi as u64));
+        let who = Respondent { participant: &p, district: &DISTRICTS[p.district], round, today };
+        let start = Start {
+            participant_id: Some(p.id.clone()),
+            round: Some(i64::from(round)),
+            preload: round > 1,
+        };
+        let tablet = &mut self.tablets[device];
+        let mut fill = Fill::start(&mut tablet.store, form_id, &start, env()).map_err(|e| err(form_id)(&e))?;
+        let mut rng = self.rng.clone();
+        self.rng.next_u64();
+        let stop = if unfinished { Some(5) } else if killed { Some(12) } else { None };
+        let first = autofill::interview(&mut fill, &mut tablet.store, &who, &mut rng, stop)
+            .map_err(|e| err(form_id)(&e))?;
+        self.outcome.answers += first.answered;
+        self.outcome.corrected += first.corrected;
+        self.outcome.repeats += first.repeats;
+        if unfinished {
+            self.outcome.drafts_left += 1;
+            return Ok(());
+        }
+        if killed {
+            // The app dies: only what reached the database survives. Reopen
+            // the database from disk and resume the draft.
+            let acknowledged = fill.session().answers();
+            let id = fill.instance_id().to_string();
+            drop(fill);
+            let path = tablet.path.clone();
+            tablet.store = Store::open(&path).map_err(|e| err("reopening the killed tablet")(&e))?;
+            fill = Fill::resume(&tablet.store, &id, env()).map_err(|e| err("resuming")(&e))?;
+            let recovered = fill.session().answers();
+            let lost: Vec<String> = acknowledged
+                .iter()
+                .filter(|a| !recovered.contains(a))
+                .map(|(r, v)| format!("{r}={v}"))
+                .collect();
+            self.outcome.killed = KillCheck {
+                tablet: tablet.name.clone(),
+                acknowledged: acknowledged.len(),
+                recovered: recovered.len(),
+                lost: lost.clone(),
+            };
+            if !lost.is_empty() {
+                self.outcome.problems.push(format!("the killed tablet lost {} answers", lost.len()));
+            }
+            let rest = autofill::interview(&mut fill, &mut tablet.store, &who, &mut rng, None)
+                .map_err(|e| err(form_id)(&e))?;
+            self.outcome.answers += rest.answered;
+            self.outcome.corrected += rest.corrected;
+        }
+        let id = fill.instance_id().to_string();
+        match fill.finalize(&mut tablet.store) {
+            Ok(_) => {
+                let sealed = !self.instruments.get(form_id).is_none_or(|i| i.settings.public_keys.is_empty());
+                self.outcome.finalized.push(Done {
+                    instance_id: id,
+                    form_id: form_id.to_string(),
+                    participant: p.id.clone(),
+                    p2p: p.p2p,
+                    round,
+                    district: DISTRICTS[p.district].name,
+                    sealed,
+                });
+            }
+            Err(e) => {
+                // Blocked: the enumerator could not complete it; it stays a draft.
+                self.outcome.drafts_left += 1;
+                self.say(&format!("  {} {form_id}: left as a draft ({e})", p.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves this round's bundles to central, each tablet its own way.
+    fn sync_round(&mut self, round: u32) -> Result<(), UserError> {
+        let n = self.tablets.len();
+        for t in 0..n {
+            let path = self.dir.join(format!("transfer/bundles/tablet-{}-round-{round}.bundle", t + 1));
+            let summary = write_bundle_file(&self.tablets[t].store, &BundleOptions { since_receipt: true }, &path)
+                .map_err(|e| err("writing a bundle")(&e))?;
+            if summary.responses == 0 {
+                continue;
+            }
+            match t % 3 {
+                // Carried by hand on a USB stick, straight to central.
+                0 => {
+                    self.ingest(&path)?;
+                    if round == 3 {
+                        // The stick is plugged in twice: nothing changes.
+                        self.ingest(&path)?;
+                    }
+                    self.return_receipt(t)?;
+                }
+                // Relayed through the supervisor's tablet, unchanged.
+                1 => {
+                    let relayed = self.dir.join("supervisor").join(path.file_name().unwrap_or_default());
+                    std::fs::copy(&path, &relayed).map_err(|e| err("relaying")(&e))?;
+                    self.ingest(&relayed)?;
+                    self.return_receipt(t)?;
+                }
+                // A slow courier: round 1's bundle arrives after round 2's
+                // (which, with no receipt yet, also carries round 1).
+                _ => {
+                    if round == 1 {
+                        self.tablets[t].held = Some(path);
+                        continue;
+                    }
+                    self.ingest(&path)?;
+                    if let Some(late) = self.tablets[t].held.take() {
+                        self.ingest(&late)?;
+                    }
+                    self.return_receipt(t)?;
+                }
+            }
+        }
+        let status = self.central.status().map_err(|e| err("status")(&e))?;
+        self.say(&format!(
+            "sync after round {round}: central holds {} responses ({} sealed), {} duplicates ignored so far",
+            status.responses, status.sealed, self.outcome.duplicates_ignored
+        ));
+        Ok(())
+    }
+
+    fn ingest(&mut self, path: &Path) -> Result<(), UserError> {
+        let bytes = std::fs::read(path).map_err(|e| err("reading a bundle")(&e))?;
+        let report = self.central.ingest(&bytes).map_err(|e| err("ingest")(&e))?;
+        self.outcome.bundles_ingested += 1;
+        self.outcome.duplicates_ignored += report.duplicates;
+        Ok(())
+    }
+
+    fn return_receipt(&mut self, t: usize) -> Result<(), UserError> {
+        let device = self.tablets[t].store.device().map_err(|e| err("device")(&e))?;
+        let receipt = self.central.receipt_for(&device.device_id).map_err(|e| err("receipt")(&e))?;
+        let path = self.dir.join(format!("transfer/tablet-{}.receipt", t + 1));
+        std::fs::write(&path, &receipt.file).map_err(|e| err("writing a receipt")(&e))?;
+        apply_receipt(&mut self.tablets[t].store, &receipt.file).map_err(|e| err("applying a receipt")(&e))?;
+        Ok(())
+    }
+
+    /// Central holds each finalized response exactly once; sealed ones open
+    /// with the researcher's identity; and the capacity findings.
+    fn check_central(&mut self) -> Result<(), UserError> {
+        let status = self.central.status().map_err(|e| err("status")(&e))?;
+        self.outcome.central_responses = status.responses;
+        self.outcome.sealed_held = status.sealed;
+        self.outcome.conflicts = status.conflicts;
+        let identity = ResearcherIdentity::parse(TEST_IDENTITY).map_err(|e| err("identity")(&e))?;
+        let finalized = self.outcome.finalized.clone();
+        for done in &finalized {
+            let payload = self.central.payload(&done.instance_id).map_err(|e| err("payload")(&e))?;
+            let json = match payload {
+                None => {
+                    self.outcome.problems.push(format!("{} is missing at central", done.instance_id));
+                    continue;
+                }
+                Some(Payload::Plain { json, .. }) => json,
+                Some(Payload::Sealed { ciphertext }) => match open_sealed(&ciphertext, &identity) {
+                    Ok(opened) => {
+                        self.outcome.sealed_opened += 1;
+                        opened.json
+                    }
+                    Err(e) => {
+                        self.outcome.problems.push(format!("{} could not be opened: {e}", done.instance_id));
+                        continue;
+                    }
+                },
+            };
+            *self.outcome.at_central.entry(done.instance_id.clone()).or_default() += 1;
+            if done.form_id.starts_with("p2p_capacity") {
+                let value: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+                if let Some(mean) = find(&value, "capacity_mean").and_then(as_number) {
+                    let group = if done.p2p == P2pRole::None { "comparison" } else { "P2P" };
+                    self.outcome.capacity.entry((done.round, group)).or_default().push(mean);
+                }
+            }
+        }
+        if status.responses as usize != finalized.len() {
+            self.outcome.problems.push(format!(
+                "central holds {} responses, the tablets finalized {}",
+                status.responses,
+                finalized.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The researcher's export: written by `central export` where this build
+    /// has it; the folder is created either way.
+    fn export(&mut self) -> Result<(), UserError> {
+        let out = self.dir.join("export");
+        self.outcome.exports = super::report::export(&self.central, &out, &self.dir.join("researcher.agekey"))?;
+        Ok(())
+    }
+}
+
+fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(m) => m.get(key).or_else(|| m.values().find_map(|x| find(x, key))),
+        Value::Array(a) => a.iter().find_map(|x| find(x, key)),
+        _ => None,
+    }
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Makes `dir` empty, refusing to touch a non-empty folder the demo did not make.
+fn prepare_dir(dir: &Path) -> Result<(), UserError> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty && !dir.join(MARKER).exists() {
+            return Err(UserError(format!(
+                "{} exists and was not made by `enumera demo`; choose another --dir",
+                dir.display()
+            )));
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| err("clearing the old demo")(&e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| err("creating the demo folder")(&e))
+}
+
+impl Outcome {
+    pub fn to_json(&self) -> Value {
+        let mut per_round: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for d in &self.finalized {
+            *per_round.entry(d.round.to_string()).or_default().entry(d.district.to_string()).or_default() += 1;
+        }
+        let capacity: Vec<Value> = self
+            .capacity
+            .iter()
+            .map(|((round, group), v)| {
+                json!({"round": round, "group": group, "n": v.len(), "mean": mean(v)})
+            })
+            .collect();
+        json!({
+            "dir": self.dir,
+            "seed": self.seed,
+            "devices": self.devices,
+            "participants": self.participants.len(),
+            "finalized": self.finalized.len(),
+            "finalized_per_round_district": per_round,
+            "finalized_ids": self.finalized.iter().map(|d| &d.instance_id).collect::<Vec<_>>(),
+            "finalized_sealed": self.finalized.iter().filter(|d| d.sealed).count(),
+            "capacity_responses": self.finalized.iter()
+                .filter(|d| d.form_id.starts_with("p2p_capacity"))
+                .map(|d| json!({"participant": d.participant, "round": d.round, "instance_id": d.instance_id}))
+                .collect::<Vec<_>>(),
+            "drafts_left": self.drafts_left,
+            "answers": self.answers,
+            "corrected_answers": self.corrected,
+            "repeat_instances": self.repeats,
+            "killed_tablet": {
+                "tablet": self.killed.tablet,
+                "acknowledged": self.killed.acknowledged,
+                "recovered": self.killed.recovered,
+                "lost": self.killed.lost,
+            },
+            "bundles_ingested": self.bundles_ingested,
+            "duplicates_ignored": self.duplicates_ignored,
+            "conflicts": self.conflicts,
+            "central_responses": self.central_responses,
+            "sealed_held": self.sealed_held,
+            "sealed_opened": self.sealed_opened,
+            "at_central_more_than_once": self.at_central.values().filter(|&&n| n != 1).count(),
+            "capacity": capacity,
+            "exports": self.exports,
+            "problems": self.problems,
+            "seconds": self.seconds,
+        })
+    }
+}
+
+pub fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+}

@@ -1,0 +1,78 @@
+//! `enumera demo` end to end: the campaign it simulates is the one central
+//! ends up holding, each response once, nothing lost on the killed tablet.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn the_demo_campaign_arrives_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_enumera"))
+        .args(["demo", "--dir", demo.to_str().unwrap(), "--json", "--seed", "7"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["problems"], Value::Array(vec![]), "{v}");
+
+    // Every finalized response is at central, exactly once.
+    let finalized = v["finalized"].as_u64().unwrap();
+    assert!(finalized >= 60, "a campaign of 12 people over 3 rounds: {finalized}");
+    assert_eq!(v["central_responses"].as_u64().unwrap(), finalized);
+    assert_eq!(v["at_central_more_than_once"], 0);
+    assert!(v["duplicates_ignored"].as_u64().unwrap() > 0, "a bundle was delivered twice");
+    assert_eq!(v["conflicts"], 0);
+
+    // Counts per round add up to what was simulated.
+    let per_round = v["finalized_per_round_district"].as_object().unwrap();
+    let total: u64 = per_round
+        .values()
+        .flat_map(|d| d.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, finalized);
+    assert_eq!(per_round.len(), 3, "three rounds");
+
+    // One capacity assessment per participant and round.
+    let mut seen = std::collections::BTreeSet::new();
+    for r in v["capacity_responses"].as_array().unwrap() {
+        let key = (r["participant"].as_str().unwrap().to_string(), r["round"].as_u64().unwrap());
+        assert!(seen.insert(key.clone()), "two capacity responses for {key:?}");
+    }
+    assert_eq!(seen.len(), 12 * 3);
+
+    // Sealed responses were held unread and opened with the researcher's key.
+    let sealed = v["finalized_sealed"].as_u64().unwrap();
+    assert!(sealed > 0);
+    assert_eq!(v["sealed_held"].as_u64().unwrap(), sealed);
+    assert_eq!(v["sealed_opened"].as_u64().unwrap(), sealed);
+
+    // The tablet killed mid-interview lost nothing it had acknowledged.
+    let killed = &v["killed_tablet"];
+    assert!(killed["acknowledged"].as_u64().unwrap() > 0);
+    assert_eq!(killed["acknowledged"], killed["recovered"]);
+    assert_eq!(killed["lost"], Value::Array(vec![]));
+    assert_eq!(v["drafts_left"].as_u64().unwrap(), 3, "one interrupted interview per tablet");
+
+    // Central's own account agrees (read back through the CLI).
+    let status = Command::new(env!("CARGO_BIN_EXE_enumera"))
+        .args(["central", "--db", demo.join("central/central.db").to_str().unwrap(), "status", "--json"])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(s["responses"].as_u64().unwrap(), finalized);
+
+    // Running again replaces the demo folder; a folder it did not make is refused.
+    let foreign = dir.path().join("mine");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "keep me").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_enumera"))
+        .args(["demo", "--dir", foreign.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(foreign.join("notes.txt").exists());
+}
