@@ -5,6 +5,7 @@
 #   - Kotlin on the JVM (kotlinc + JNA): bindings/tests/kotlin, together with
 #     the Android module's portable classes
 #   - the size of the release library (target: under 4 MiB)
+#   - `cargo check` for aarch64-linux-android and aarch64-apple-ios
 # Installs what is missing into $ENUMERA_CACHE (pytest in a venv, kotlinc
 # from npm) and JNA from Debian; skips a part, saying why, only when the
 # machine truly lacks python3, java or npm.
@@ -34,7 +35,10 @@ else
     echo "SKIP Python bindings tests: python3 is not installed" >&2
 fi
 
-# -- Kotlin on the JVM -------------------------------------------------------
+# -- the phones' targets -------------------------------------------------------
+scripts/check-mobile-targets.sh || status=1
+
+# -- Kotlin on the JVM (last: its summary line closes the output) -------------
 if ! command -v java >/dev/null; then
     echo "SKIP Kotlin bindings tests: java is not installed" >&2
     exit "$status"

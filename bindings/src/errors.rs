@@ -109,10 +109,13 @@ impl From<StoreError> for EnumeraError {
         use StoreError as S;
         match e {
             S::NotInitialized => EnumeraError::NotInitialized,
-            S::UnknownForm { form_id } => EnumeraError::NotFound { what: "form".into(), id: form_id },
-            S::UnknownInstrument { form_id, version, .. } => {
-                EnumeraError::NotFound { what: "form version".into(), id: format!("{form_id} {version}") }
+            S::UnknownForm { form_id } => {
+                EnumeraError::NotFound { what: "form".into(), id: form_id }
             }
+            S::UnknownInstrument { form_id, version, .. } => EnumeraError::NotFound {
+                what: "form version".into(),
+                id: format!("{form_id} {version}"),
+            },
             S::UnknownResponse { instance_id } => {
                 EnumeraError::NotFound { what: "response".into(), id: instance_id }
             }
@@ -125,9 +128,9 @@ impl From<StoreError> for EnumeraError {
             S::InstrumentVersionConflict { .. } => {
                 EnumeraError::InvalidForm { problems: vec![e.to_string()] }
             }
-            S::Roster { .. } | S::RosterJson(_) => EnumeraError::InvalidForm {
-                problems: vec![format!("roster: {e}")],
-            },
+            S::Roster { .. } | S::RosterJson(_) => {
+                EnumeraError::InvalidForm { problems: vec![format!("roster: {e}")] }
+            }
             S::BadRef { reference, reason, .. } => {
                 EnumeraError::InvalidAnswer { reference, reason: reason.into() }
             }
@@ -187,7 +190,9 @@ impl From<SealError> for EnumeraError {
         match e {
             SealError::Store(e) => e.into(),
             // A bad researcher key is the form's problem.
-            SealError::BadRecipient { .. } => EnumeraError::InvalidForm { problems: vec![e.to_string()] },
+            SealError::BadRecipient { .. } => {
+                EnumeraError::InvalidForm { problems: vec![e.to_string()] }
+            }
             _ => EnumeraError::Internal { reason: e.to_string() },
         }
     }

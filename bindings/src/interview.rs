@@ -5,11 +5,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use enumera_core::expr::SystemEnv;
-use enumera_core::bundle::seal_submission;
-use enumera_core::fill::{Fill, FillError, Plain, Sealer, Start};
-use enumera_core::session::Form;
-use enumera_core::store::{AttachmentInfo, Payload, Store};
+use enumera_core::fill::{Fill, FillError, Start};
 use enumera_core::session::navigation::Screen as CoreScreen;
+use enumera_core::store::Store;
 use std::collections::HashMap;
 
 use enumera_core::session::{NodeId, Session};
@@ -45,39 +43,16 @@ impl Live {
         Box::new(SystemEnv::default())
     }
 
-    pub(crate) fn start(store: &mut Store, form_id: &str, start: &Start) -> Result<Live, FillError> {
+    pub(crate) fn start(
+        store: &mut Store,
+        form_id: &str,
+        start: &Start,
+    ) -> Result<Live, FillError> {
         Fill::start(store, form_id, start, Live::env()).map(Live)
     }
 
     pub(crate) fn resume(store: &Store, instance_id: &str) -> Result<Live, FillError> {
         Fill::resume(store, instance_id, Live::env()).map(Live)
-    }
-}
-
-/// Seals a submission, attachments included, to the researcher keys the
-/// form names: the device then keeps no plaintext of it.
-struct Sealed {
-    instance_id: String,
-    attachments: Vec<(AttachmentInfo, Vec<u8>)>,
-}
-
-impl Sealed {
-    fn read(store: &Store, instance_id: &str) -> Result<Sealed> {
-        let mut attachments = Vec::new();
-        for a in store.attachments(instance_id)? {
-            let bytes = store.read_attachment(instance_id, &a.name)?;
-            attachments.push((a, bytes));
-        }
-        Ok(Sealed { instance_id: instance_id.to_string(), attachments })
-    }
-}
-
-impl Sealer for Sealed {
-    fn payload(&self, form: &Form, xml: String, json: String) -> Result<Payload, String> {
-        let keys = &form.instrument.settings.public_keys;
-        seal_submission(keys, &self.instance_id, &xml, &json, &self.attachments)
-            .map(|ciphertext| Payload::Sealed { ciphertext })
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -113,7 +88,10 @@ impl Interview {
     }
 
     fn frozen(&self) -> EnumeraError {
-        EnumeraError::NotEditable { instance_id: self.instance_id.clone(), state: "finalized".into() }
+        EnumeraError::NotEditable {
+            instance_id: self.instance_id.clone(),
+            state: "finalized".into(),
+        }
     }
 }
 
@@ -237,13 +215,8 @@ impl Interview {
             });
         }
         session.mark_end();
-        let mut store = self.store.lock();
-        let entry = if session.form().instrument.settings.public_keys.is_empty() {
-            saver.finalize(&mut store, session, &Plain)?
-        } else {
-            let sealer = Sealed::read(&store, &self.instance_id)?;
-            saver.finalize(&mut store, session, &sealer)?
-        };
+        // Sealed to the researcher keys where the form names any (core).
+        let entry = saver.finalize(&mut self.store.lock(), session)?;
         *guard = None;
         Ok(entry.into())
     }
@@ -324,7 +297,6 @@ fn screen_of(session: &Session, screen: CoreScreen) -> Screen {
         }
     }
 }
-
 
 /// `/data/members[2]/name` -> `/data/members/name`: the template's path.
 fn template_path(reference: &str) -> String {

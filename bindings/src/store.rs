@@ -11,8 +11,8 @@ use enumera_core::store::Store;
 
 use crate::interview::{Interview, Live};
 use crate::types::{
-    BundleInfo, DeviceInfo, ReceiptReport, InstalledForm, OutboxItem, ParticipantInfo, ResponseSummary, RosterSummary,
-    StateCounts,
+    BundleInfo, DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo, ReceiptReport,
+    ResponseSummary, RosterSummary, StateCounts,
 };
 use crate::{EnumeraError, Result};
 
@@ -64,8 +64,9 @@ impl DeviceStore {
     pub fn install_form_bytes(&self, bytes: Vec<u8>, file_name: String) -> Result<InstalledForm> {
         let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         let imported = if json {
-            let instrument = Instrument::from_json(&bytes)
-                .map_err(|e| EnumeraError::InvalidForm { problems: vec![format!("{file_name}: {e}")] })?;
+            let instrument = Instrument::from_json(&bytes).map_err(|e| {
+                EnumeraError::InvalidForm { problems: vec![format!("{file_name}: {e}")] }
+            })?;
             let diagnostics = enumera_core::instrument::validate(&instrument, &Default::default());
             Imported { instrument, diagnostics }
         } else {
@@ -163,8 +164,7 @@ impl DeviceStore {
     /// The bundle of unsent responses, in memory (for HTTP).
     pub(crate) fn bundle_bytes(&self) -> Result<(BundleInfo, Vec<u8>)> {
         let mut out = Vec::new();
-        let summary =
-            write_bundle(&self.lock(), &BundleOptions { since_receipt: true }, &mut out)?;
+        let summary = write_bundle(&self.lock(), &BundleOptions { since_receipt: true }, &mut out)?;
         Ok((summary.into(), out))
     }
 

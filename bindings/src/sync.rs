@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::Result;
 use crate::store::DeviceStore;
 use crate::transport::{HttpRequest, HttpTransport, exchange};
 use crate::types::{InstalledForm, RosterSummary, SyncReport};
-use crate::Result;
 
 /// The roster of participants this device may interview.
 pub const ROSTER_PATH: &str = "/v1/roster";
@@ -36,7 +36,13 @@ impl std::fmt::Debug for SyncClient {
 }
 
 impl SyncClient {
-    fn request(&self, method: &str, path: String, body: Vec<u8>, content_type: &str) -> HttpRequest {
+    fn request(
+        &self,
+        method: &str,
+        path: String,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> HttpRequest {
         let mut headers = HashMap::new();
         headers.insert("Authorization".to_string(), format!("Bearer {}", self.token));
         headers.insert("Accept".to_string(), "application/json".to_string());
@@ -50,7 +56,11 @@ impl SyncClient {
 #[uniffi::export]
 impl SyncClient {
     #[uniffi::constructor]
-    pub fn new(store: Arc<DeviceStore>, transport: Arc<dyn HttpTransport>, token: String) -> Arc<Self> {
+    pub fn new(
+        store: Arc<DeviceStore>,
+        transport: Arc<dyn HttpTransport>,
+        token: String,
+    ) -> Arc<Self> {
         Arc::new(SyncClient { store, transport, token })
     }
 
@@ -99,6 +109,72 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::EnumeraError;
+    use crate::transport::HttpResponse;
+    use std::sync::Mutex;
+
+    /// Answers every request with `status` and `body`; keeps what it was sent.
+    struct Fake {
+        status: u16,
+        body: Vec<u8>,
+        seen: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl HttpTransport for Fake {
+        fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+            self.seen
+                .lock()
+                .map_err(|_| EnumeraError::Internal { reason: "lock".into() })?
+                .push(request);
+            Ok(HttpResponse {
+                status: self.status,
+                headers: HashMap::new(),
+                body: self.body.clone(),
+            })
+        }
+    }
+
+    fn client(status: u16, body: &[u8]) -> (tempfile::TempDir, Arc<Fake>, Arc<SyncClient>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("device.db").to_string_lossy().into_owned();
+        let store = DeviceStore::open(path).expect("open");
+        let fake = Arc::new(Fake { status, body: body.to_vec(), seen: Mutex::new(vec![]) });
+        let sync = SyncClient::new(store, fake.clone(), "secret-token".into());
+        (dir, fake, sync)
+    }
+
+    #[test]
+    fn a_roster_is_fetched_with_the_token_and_imported() {
+        let (_dir, fake, sync) = client(200, br#"[{"id": "MZ-0042"}]"#);
+        assert_eq!(sync.fetch_roster().map(|r| r.added), Ok(1));
+        let seen = fake.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(seen.len(), 1);
+        assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("GET", ROSTER_PATH));
+        assert_eq!(
+            seen[0].headers.get("Authorization").map(String::as_str),
+            Some("Bearer secret-token")
+        );
+        assert!(!format!("{sync:?}").contains("secret"), "the token stays out of logs");
+    }
+
+    #[test]
+    fn an_error_status_is_a_network_error_and_changes_nothing() {
+        let (_dir, _fake, sync) = client(503, b"");
+        assert_eq!(
+            sync.fetch_roster(),
+            Err(EnumeraError::Network { detail: "the server answered 503 to /v1/roster".into() })
+        );
+        assert_eq!(sync.store.participants().map(|p| p.len()), Ok(0));
+    }
+
+    #[test]
+    fn nothing_to_send_posts_nothing() {
+        let (_dir, fake, sync) = client(200, b"");
+        sync.store.init_device("t".into(), None).expect("init");
+        let report = sync.sync().expect("sync");
+        assert_eq!((report.sent, report.receipt), (0, None));
+        assert!(fake.seen.lock().map(|s| s.is_empty()).unwrap_or(false));
+    }
 
     #[test]
     fn form_ids_are_escaped_in_paths() {

@@ -80,13 +80,26 @@ pub struct Question {
 }
 
 /// One screen of the interview, in order.
+// uniffi cannot carry a boxed record, and screens live only as long as a
+// call: the size difference costs nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum Screen {
-    Question { question: Question },
+    Question {
+        question: Question,
+    },
     /// A `field-list` group: all its questions on one screen.
-    FieldList { reference: String, label: Option<String>, questions: Vec<Question> },
+    FieldList {
+        reference: String,
+        label: Option<String>,
+        questions: Vec<Question>,
+    },
     /// "Add another?" after the last instance of a repeat the enumerator controls.
-    AddRepeat { reference: String, label: String, count: u32 },
+    AddRepeat {
+        reference: String,
+        label: String,
+        count: u32,
+    },
 }
 
 /// How far the interview is: questions shown now that can be answered.
@@ -257,7 +270,11 @@ pub struct RosterSummary {
 
 impl From<store::RosterImport> for RosterSummary {
     fn from(r: store::RosterImport) -> Self {
-        RosterSummary { added: r.added as u64, updated: r.updated as u64, unchanged: r.unchanged as u64 }
+        RosterSummary {
+            added: r.added as u64,
+            updated: r.updated as u64,
+            unchanged: r.unchanged as u64,
+        }
     }
 }
 
