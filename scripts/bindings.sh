@@ -47,7 +47,7 @@ for lang in kotlin swift python; do
         --language "$lang" --out-dir "$out/$lang" "$lib" >&2
 done
 # The Python module loads the library from its own folder.
-cp "$lib" "$out/python/"
+ln -s "../lib/$lib_name" "$out/python/$lib_name"
 echo "== bindings in $out/{kotlin,swift,python}" >&2
 
 # Size of one Android ABI's worth of library, measured on x86_64-linux.
