@@ -30,8 +30,9 @@ for target in aarch64-linux-android aarch64-apple-ios; do
     echo "== cargo check -p enumera-ffi --target $target" >&2
     # SQLite's C is compiled by aarch64 GCC for both: enough for a check,
     # never for a library that ships (that needs the NDK's or Xcode's clang).
+    # CRATE_CC_NO_DEFAULTS keeps cc-rs from asking xcrun for an iOS SDK.
     if env "$env_name=aarch64-linux-gnu-gcc" "AR_${target//-/_}=aarch64-linux-gnu-ar" \
-        CFLAGS="-U__APPLE__" cargo check --locked -q -p enumera-ffi --target "$target" >&2; then
+        CRATE_CC_NO_DEFAULTS=1 cargo check --locked -q -p enumera-ffi --target "$target" >&2; then
         echo "ok: enumera-ffi type-checks for $target"
     else
         echo "FAILED: cargo check -p enumera-ffi --target $target" >&2

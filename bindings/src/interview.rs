@@ -2,15 +2,14 @@
 //! committed to the device store before the call returns, so the app can be
 //! killed at any moment and `DeviceStore.resumeInterview` picks up the draft.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use enumera_core::expr::SystemEnv;
 use enumera_core::fill::{Fill, FillError, Start};
 use enumera_core::session::navigation::Screen as CoreScreen;
-use enumera_core::store::Store;
-use std::collections::HashMap;
-
 use enumera_core::session::{NodeId, Session};
+use enumera_core::store::Store;
 
 use crate::store::DeviceStore;
 use crate::types::{
@@ -23,9 +22,9 @@ use crate::{EnumeraError, Result};
 /// A session holds its environment as `Box<dyn Env>`, which is not `Send`,
 /// so `Fill` is not either, while uniffi objects are called from any thread.
 /// The only way to make a `Live` is below, with a [`SystemEnv`]: plain data,
-/// `Send` (asserted at compile time); every other part of a session is `Send`
-/// (the compiler names only the environment). When core makes `Env: Send`
-/// this wrapper goes.
+/// `Send` (asserted at compile time); every other part of a session and its
+/// saver is `Send` (plain data, `Arc`s of `Send + Sync` data; the compiler
+/// names only the environment). When core makes `Env: Send` this goes.
 #[derive(Debug)]
 pub(crate) struct Live(Fill);
 
