@@ -223,10 +223,8 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         let db = dir.path().join(format!("v1-{i}.db"));
         let answers_before = {
             let c = rusqlite::Connection::open(&db).expect("open");
-            c.execute_batch(&format!("BEGIN; {fixture}; COMMIT;"))
-                .expect("fixture");
-            c.query_row("SELECT count(*) FROM answers", [], |r| r.get::<_, i64>(0))
-                .expect("count")
+            c.execute_batch(&format!("BEGIN; {fixture}; COMMIT;")).expect("fixture");
+            c.query_row("SELECT count(*) FROM answers", [], |r| r.get::<_, i64>(0)).expect("count")
         };
         let mut child = spawn_with(&db, 1, &["--open-only"]);
         std::thread::sleep(Duration::from_micros(rng.below(100_000)));
@@ -234,9 +232,8 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         let _ = child.wait();
         {
             let c = rusqlite::Connection::open(&db).expect("open");
-            let version: u32 = c
-                .pragma_query_value(None, "user_version", |r| r.get(0))
-                .expect("version");
+            let version: u32 =
+                c.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
             let roster: i64 = c
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE name = 'participants'",
@@ -258,20 +255,14 @@ fn sigkill_during_schema_upgrade_leaves_old_or_new_never_half() {
         }
         let store = Store::open(&db).expect("reopen");
         assert!(store.integrity_check().expect("integrity").is_empty());
-        assert!(
-            store.verify_outbox().expect("outbox").is_empty(),
-            "iteration {i}"
-        );
+        assert!(store.verify_outbox().expect("outbox").is_empty(), "iteration {i}");
         let answers_after: usize = store
             .list_responses()
             .expect("list")
             .iter()
             .map(|r| store.answers(&r.instance_id).expect("answers").len())
             .sum();
-        assert_eq!(
-            answers_after as i64, answers_before,
-            "iteration {i}: answers lost"
-        );
+        assert_eq!(answers_after as i64, answers_before, "iteration {i}: answers lost");
         store.participant("MZ-001").expect("migrated participant");
     }
     eprintln!("schema upgrade kills: {old} left at v1, {new} upgraded (seed {seed})");

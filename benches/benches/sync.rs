@@ -34,16 +34,16 @@ fn main() {
         tempfile::tempdir()
     }
     .expect("scratch dir");
-    let base = std::env::var_os("ENUMERA_BENCH_DIR").map(std::path::PathBuf::from).unwrap_or_else(
-        || {
+    let base =
+        std::env::var_os("ENUMERA_BENCH_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
             if full {
                 std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir())
             } else {
                 std::env::temp_dir()
             }
-        },
-    );
-    let disk = tempfile::Builder::new().prefix(".bench-sync-").tempdir_in(&base).expect("bench dir");
+        });
+    let disk =
+        tempfile::Builder::new().prefix(".bench-sync-").tempdir_in(&base).expect("bench dir");
     println!(
         "sync benchmarks: central in {} ({})",
         disk.path().display(),
@@ -158,9 +158,7 @@ fn device(path: &Path, n: usize, sealed: bool) -> (Store, usize) {
             xml.push_str(&format!("<q{q}>{value}</q{q}>"));
             json.insert(format!("q{q}"), value.into());
         }
-        xml.push_str(&format!(
-            "<meta><instanceID>{id}</instanceID></meta></data>"
-        ));
+        xml.push_str(&format!("<meta><instanceID>{id}</instanceID></meta></data>"));
         let json = serde_json::Value::Object(json).to_string();
         xml_total += xml.len();
         let payload = if sealed {

@@ -1,6 +1,9 @@
 //! Central ingest: idempotence, conflicts, edits, gaps and forks, refusals,
 //! receipts and sealed responses, through the public API.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Device, assemble, contains, split};
@@ -393,4 +396,52 @@ fn init_open_and_publish_refuse_what_they_must() {
         c.publish(&changed),
         Err(enumera_central::CentralError::PublishConflict { .. })
     ));
+}
+
+#[test]
+fn the_same_bundle_uploaded_twice_at_once_is_held_once() {
+    let dir = common::tempdir();
+    let db = dir.path().join("c.db");
+    drop(Central::init(&db).unwrap());
+    let mut d = Device::new("t1");
+    for i in 0..20 {
+        d.finalize(&format!("a{i}"), i % 3 == 0, None);
+    }
+    let full = d.bundle(false);
+    let entries = d.store.outbox(0, false).unwrap();
+    d.store
+        .mark_sent(
+            &entries[..10].iter().map(|e| (e.seq, e.instance_id.clone())).collect::<Vec<_>>(),
+        )
+        .unwrap();
+    let tail = d.bundle(true);
+    let uploads = [full.clone(), full.clone(), tail.clone(), full, tail];
+    let reports: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = uploads
+            .iter()
+            .map(|b| {
+                let db = db.clone();
+                s.spawn(move || Central::open(&db).unwrap().ingest(b).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(reports.iter().map(|r| r.new_responses).sum::<usize>(), 20);
+    let c = Central::open(&db).unwrap();
+    let s = c.status().unwrap();
+    assert_eq!((s.responses, s.conflicts), (20, 0));
+}
+
+#[test]
+fn a_database_newer_than_this_build_is_left_untouched() {
+    let dir = common::tempdir();
+    let db = dir.path().join("c.db");
+    drop(Central::init(&db).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", enumera_central::SCHEMA_VERSION + 1).unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    assert!(matches!(Central::open(&db), Err(enumera_central::CentralError::NewerVersion { .. })));
+    assert_eq!(std::fs::read(&db).unwrap(), before);
 }

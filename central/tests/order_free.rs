@@ -2,6 +2,9 @@
 //! any order, with duplicates and overlaps, ends in the same central state,
 //! holding every finalized response exactly once.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -241,7 +241,7 @@ mod tests {
 
     const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
         "root_name":"data","settings":{},
-        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2}]}"#;
+        "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Role"}}]}"#;
 
     #[test]
     fn bundle_ingest_status_receipt_round_trip() {
@@ -256,7 +256,8 @@ mod tests {
             let key = store.latest_instrument("capacity").unwrap();
             (0..2)
                 .map(|i| {
-                    let id = store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
+                    let id =
+                        store.create_draft(&NewResponse::new(key.clone())).unwrap().instance_id;
                     let xml = format!("<data><role>r{i}</role></data>");
                     store.finalize(&id, Payload::Plain { xml, json: "{}".into() }).unwrap();
                     id
@@ -282,8 +283,17 @@ mod tests {
         assert_eq!(Central::open(&central).unwrap().status().unwrap().responses, 0);
 
         let receipts = p("receipts");
-        run_args(&["central", "--db", &central, "ingest", &bundle, &bundle, "--receipts", &receipts])
-            .unwrap();
+        run_args(&[
+            "central",
+            "--db",
+            &central,
+            "ingest",
+            &bundle,
+            &bundle,
+            "--receipts",
+            &receipts,
+        ])
+        .unwrap();
         run_args(&["central", "--db", &central, "status", "--json"]).unwrap();
         let status = Central::open(&central).unwrap().status().unwrap();
         assert_eq!((status.responses, status.published), (2, 1));

@@ -57,8 +57,7 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
         FormCommand::Run { form, steps, now, seed, lang } => {
             let compiled = crate::load::form(&form)?;
             let steps = crate::run::read_steps(&steps)?;
-            let opts =
-                crate::run::RunOptions { now: now.as_deref(), seed, lang: lang.as_deref() };
+            let opts = crate::run::RunOptions { now: now.as_deref(), seed, lang: lang.as_deref() };
             let out = crate::run::run(compiled, &steps, &opts)?;
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)

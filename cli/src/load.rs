@@ -32,5 +32,7 @@ pub fn instrument(path: &Path) -> Result<Instrument, UserError> {
 /// Reads a form and compiles it for filling.
 pub fn form(path: &Path) -> Result<Arc<Form>, UserError> {
     let instrument = instrument(path)?;
-    Form::compile(instrument).map(Arc::new).map_err(|e| UserError(format!("{}: {e}", path.display())))
+    Form::compile(instrument)
+        .map(Arc::new)
+        .map_err(|e| UserError(format!("{}: {e}", path.display())))
 }

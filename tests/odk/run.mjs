@@ -3,9 +3,10 @@
 // optional steps, and prints the state of every node as one JSON document.
 //
 //   node run.mjs FORM.xml [STEPS.json]
-//   node run.mjs --batch JOBS.json     JOBS: [{"form": PATH, "steps": PATH|null}, ...]
-//                                      prints a JSON list, one result per job
-//                                      (one process: the engine loads once)
+//   node run.mjs --batch JOBS.json     JOBS: [{"form": PATH, "steps": PATH|LIST|null,
+//                                      "trace": BOOL}, ...]; prints a JSON list, one
+//                                      result per job (one process: the engine loads once)
+//   node run.mjs --trace FORM.xml [STEPS.json]
 //
 // Environment:
 //   ENUMERA_ODK_ENGINE  directory holding node_modules (from install.sh; required)
@@ -17,15 +18,24 @@
 //   {"set": "/data/age", "value": "34"}          input, range, select (value list or
 //                                                space-separated string), trigger
 //   {"add_repeat": "/data/rep"}                  append one instance
-//   {"remove_repeat": "/data/rep", "index": 2}   1-based
+//   {"add_repeat": "/data/rep", "count": 2}      append two
+//   {"remove_repeat": "/data/rep", "index": 2}   1-based; or "/data/rep[2]"
+//   {"clear": "/data/age"}                       the same as setting ''
 //   {"set_language": "English (en)"}
 // Output: {engine, load: {status, error}, steps: [{ok, error}], nodes: [...]}
 // where each node is {ref, type, relevant, required, readonly, value,
 // constraint_valid, required_valid} (value and validity on leaves only).
+// With --trace (or "trace": true in a job) also:
+//   trace: [leaves before any step, leaves after step 1, ...], each a list of
+//          {ref, type, relevant, required, readonly, value, constraint_valid,
+//          required_valid, label, options, violation_message} in document order, value being the
+//          engine's string value as the user sees it (empty while non-relevant);
+//   submission: the instance XML the engine would submit (non-relevant nodes
+//          left out), or null when it cannot make one.
 // Exit status: 0 loaded, 2 the engine could not load the form, 1 usage error.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 // stdout carries only the JSON document.
@@ -110,14 +120,20 @@ const engineVersions = { '@getodk/xforms-engine': version('@getodk/xforms-engine
 const toJson = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 1);
 
 /** Loads one form, applies its steps, returns the result object. */
-async function runOne(formPath, steps) {
+async function runOne(formPath, steps, trace = false) {
 const out = {
   engine: engineVersions,
   load: { status: null, error: null },
   steps: [],
   nodes: [],
 };
-const form = await engine.loadForm(readFileSync(formPath, 'utf8'));
+// Attachments (`jr://file/places.csv`) are read from the form's folder.
+const fetchFormAttachment = async (url) => {
+  const name = decodeURIComponent(String(url.href ?? url).split('/').pop());
+  const path = join(dirname(formPath), name);
+  return existsSync(path) ? new Response(readFileSync(path)) : new Response('', { status: 404 });
+};
+const form = await engine.loadForm(readFileSync(formPath, 'utf8'), { fetchFormAttachment });
 out.load.status = form.status;
 out.load.error = form.error ? String(form.error.message ?? form.error) : null;
 if (form.status === 'failure') return out;
@@ -141,13 +157,58 @@ const byRef = () => {
 };
 const find = (ref) => {
   const map = byRef();
-  // Unindexed paths mean the first instance of each repeat on the way.
-  return map.get(ref) ?? map.get(ref.replace(/\/([^/[\]]+)(?=\/|$)/g, (m, name) => (map.has(`${m}[1]`) ? `${m}[1]` : m)));
+  if (map.has(ref)) return map.get(ref);
+  // Unindexed steps mean the first instance of each repeat on the way.
+  const segs = ref.split('/').filter(Boolean);
+  let path = '';
+  segs.forEach((seg, i) => {
+    path += `/${seg}`;
+    if (i < segs.length - 1 && !seg.endsWith(']') && map.has(`${path}[1]`)) path += '[1]';
+  });
+  return map.get(path);
 };
+
+const LEAF_TYPES = new Set(['input', 'select', 'model-value', 'note', 'range', 'rank', 'trigger', 'upload']);
+const textOf = (t) => {
+  try {
+    return t?.asString ?? null;
+  } catch {
+    return null;
+  }
+};
+// Every leaf as the user sees it now.
+const leaves = () => {
+  const list = [];
+  const walk = (n) => {
+    const s = n.currentState;
+    if (LEAF_TYPES.has(n.nodeType)) {
+      const v = n.validationState;
+      const rec = {
+        ref: s.reference,
+        type: n.nodeType,
+        relevant: s.relevant,
+        required: s.required,
+        readonly: s.readonly,
+        value: typeof s.instanceValue === 'string' ? s.instanceValue : null,
+        constraint_valid: v?.constraint?.valid ?? true,
+        required_valid: v?.required?.valid ?? true,
+        label: textOf(s.label),
+        violation_message: v?.violation ? textOf(v.violation.message) : null,
+      };
+      if (n.nodeType === 'select' || n.nodeType === 'rank') rec.options = (s.valueOptions ?? []).map((o) => o.value);
+      list.push(rec);
+    }
+    for (const c of s.children ?? []) walk(c);
+  };
+  walk(root);
+  return list;
+};
+if (trace) out.trace = [leaves()];
 
 for (const step of steps) {
   const rec = { step, ok: true, error: null };
   try {
+    if ('clear' in step) step.set = step.clear, step.value = '';
     if ('set' in step) {
       const node = find(step.set);
       if (!node) throw new Error(`no node ${step.set}`);
@@ -172,11 +233,19 @@ for (const step of steps) {
     } else if ('add_repeat' in step) {
       const node = find(step.add_repeat);
       if (!node?.addInstances) throw new Error(`no user-controlled repeat ${step.add_repeat}`);
-      node.addInstances();
+      if (node.nodeType === 'repeat-range:controlled') throw new Error(`${step.add_repeat} is a count-controlled repeat`);
+      node.addInstances(undefined, step.count ?? 1);
     } else if ('remove_repeat' in step) {
-      const node = find(step.remove_repeat);
+      let node = find(step.remove_repeat);
+      let index0 = (step.index ?? 1) - 1;
+      if (node?.nodeType === 'repeat-instance') {
+        index0 = node.parent.currentState.children.indexOf(node);
+        node = node.parent;
+      }
       if (!node?.removeInstances) throw new Error(`no user-controlled repeat ${step.remove_repeat}`);
-      node.removeInstances((step.index ?? 1) - 1);
+      if (node.nodeType === 'repeat-range:controlled') throw new Error(`${step.remove_repeat} is a count-controlled repeat`);
+      if (index0 < 0 || index0 >= node.currentState.children.length) throw new Error(`no instance ${index0 + 1} of ${step.remove_repeat}`);
+      node.removeInstances(index0);
     } else if ('set_language' in step) {
       const lang = root.languages.find((l) => l.language === step.set_language);
       if (!lang) throw new Error(`no language ${step.set_language}`);
@@ -189,9 +258,19 @@ for (const step of steps) {
     rec.error = String(e?.message ?? e);
   }
   out.steps.push(rec);
+  if (trace) out.trace.push(leaves());
+}
+if (trace) {
+  try {
+    const payload = await root.prepareInstancePayload();
+    out.submission = await payload.data[0].get('xml_submission_file').text();
+  } catch (e) {
+    out.submission = null;
+    out.submission_error = String(e?.message ?? e);
+  }
 }
 
-const LEAVES = new Set(['input', 'select', 'model-value', 'note', 'range', 'rank', 'trigger', 'upload']);
+const LEAVES = LEAF_TYPES;
 const visit = (n) => {
   const s = n.currentState;
   const rec = { ref: s.reference, type: n.nodeType, relevant: s.relevant, required: s.required, readonly: s.readonly };
@@ -215,14 +294,16 @@ if (args[0] === '--batch') {
   const results = [];
   for (const job of jobs) {
     try {
-      results.push(await runOne(job.form, Array.isArray(job.steps) ? job.steps : readSteps(job.steps)));
+      results.push(await runOne(job.form, Array.isArray(job.steps) ? job.steps : readSteps(job.steps), job.trace === true));
     } catch (e) {
       results.push({ engine: engineVersions, load: { status: 'failure', error: String(e?.message ?? e) }, steps: [], nodes: [] });
     }
   }
   process.stdout.write(toJson(results) + '\n');
 } else {
-  const result = await runOne(args[0], readSteps(args[1]));
+  const traced = args[0] === '--trace';
+  const rest = traced ? args.slice(1) : args;
+  const result = await runOne(rest[0], readSteps(rest[1]), traced);
   process.stdout.write(toJson(result) + '\n');
   process.exit(result.load.status === 'failure' ? 2 : 0);
 }

@@ -12,10 +12,7 @@ use crate::report::{ConflictInfo, IngestReport};
 type Sql<T> = Result<T, rusqlite::Error>;
 
 impl SqliteCentral {
-    pub(super) fn replay_impl(
-        &self,
-        sha256: &str,
-    ) -> Result<Option<IngestReport>, CentralError> {
+    pub(super) fn replay_impl(&self, sha256: &str) -> Result<Option<IngestReport>, CentralError> {
         let row: Option<(String, usize)> = self
             .conn
             .prepare_cached("SELECT device_id, entries FROM bundles WHERE sha256 = ?1")

@@ -19,6 +19,9 @@ const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../sql/0001
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+/// Ed25519 (seed, public key).
+type KeyPair = ([u8; 32], [u8; 32]);
+
 /// Central's database in SQLite.
 #[derive(Debug)]
 pub struct SqliteCentral {
@@ -122,7 +125,8 @@ impl SqliteCentral {
         move |e| CentralError::sql(&self.path, context, e)
     }
 
-    fn identity_row(&self) -> Result<Option<([u8; 32], [u8; 32])>, CentralError> {
+    /// Central's (signing seed, public key), once initialized.
+    fn identity_row(&self) -> Result<Option<KeyPair>, CentralError> {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
             .conn
             .query_row("SELECT signing_seed, public_key FROM central", [], |r| {
@@ -133,7 +137,7 @@ impl SqliteCentral {
         Ok(row.and_then(|(s, p)| Some((s.try_into().ok()?, p.try_into().ok()?))))
     }
 
-    fn identity(&self) -> Result<([u8; 32], [u8; 32]), CentralError> {
+    fn identity(&self) -> Result<KeyPair, CentralError> {
         self.identity_row()?.ok_or_else(|| CentralError::NotInitialized { path: self.path.clone() })
     }
 }

@@ -41,10 +41,10 @@ pub(super) fn chain_problems(
         if list.len() > 1 {
             forks.insert(seq);
         }
-        if let Some(before) = seq.checked_sub(1).and_then(|p| by_seq.get(&p)) {
-            if list.iter().any(|(_, prev)| !before.iter().any(|(hash, _)| hash == prev)) {
-                forks.insert(seq);
-            }
+        if let Some(before) = seq.checked_sub(1).and_then(|p| by_seq.get(&p))
+            && list.iter().any(|(_, prev)| !before.iter().any(|(hash, _)| hash == prev))
+        {
+            forks.insert(seq);
         }
     }
     Ok((gaps, forks.into_iter().collect()))

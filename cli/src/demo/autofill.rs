@@ -91,7 +91,7 @@ pub fn interview(
 }
 
 enum Next {
-    Question(Prompt),
+    Question(Box<Prompt>),
     AddRepeat { parent: NodeId, repeat: usize, reference: String, count: usize },
 }
 
@@ -129,7 +129,7 @@ fn next_step(
             {
                 continue;
             }
-            return Some(Next::Question(p));
+            return Some(Next::Question(Box::new(p)));
         }
     }
     None

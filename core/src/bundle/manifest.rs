@@ -75,25 +75,39 @@ pub struct ManifestItem {
     pub sha256: String,
 }
 
-/// The items an entry must have, in file order, as (kind, name, sha256,
-/// size when the entry content records it): XML then JSON then attachments
-/// by name for a plain submission; one sealed item otherwise.
-pub(crate) fn expected_items(
-    content: &crate::store::EntryContent,
-) -> Option<Vec<(ItemKind, Option<String>, String, Option<u64>)>> {
+/// An item an entry names: what the manifest's item list must hold for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpectedItem {
+    pub kind: ItemKind,
+    pub name: Option<String>,
+    pub sha256: String,
+    /// Known from the entry for attachments; the item's own for the rest.
+    pub size: Option<u64>,
+}
+
+/// The items an entry must have, in file order: XML then JSON then
+/// attachments by name for a plain submission; one sealed item otherwise.
+/// `None` when the entry names neither kind of submission.
+pub(crate) fn expected_items(content: &crate::store::EntryContent) -> Option<Vec<ExpectedItem>> {
+    let item = |kind, sha256: &String| ExpectedItem {
+        kind,
+        name: None,
+        sha256: sha256.clone(),
+        size: None,
+    };
     match (&content.sealed_sha256, &content.xml_sha256, &content.json_sha256) {
         (Some(sealed), None, None) if content.attachments.is_empty() => {
-            Some(vec![(ItemKind::Sealed, None, sealed.clone(), None)])
+            Some(vec![item(ItemKind::Sealed, sealed)])
         }
         (None, Some(xml), Some(json)) => {
-            let mut items = vec![
-                (ItemKind::Xml, None, xml.clone(), None),
-                (ItemKind::Json, None, json.clone(), None),
-            ];
+            let mut items = vec![item(ItemKind::Xml, xml), item(ItemKind::Json, json)];
             let mut attachments: Vec<_> = content.attachments.iter().collect();
             attachments.sort_by(|a, b| a.name.cmp(&b.name));
-            items.extend(attachments.into_iter().map(|a| {
-                (ItemKind::Attachment, Some(a.name.clone()), a.sha256.clone(), Some(a.size))
+            items.extend(attachments.into_iter().map(|a| ExpectedItem {
+                kind: ItemKind::Attachment,
+                name: Some(a.name.clone()),
+                sha256: a.sha256.clone(),
+                size: Some(a.size),
             }));
             Some(items)
         }

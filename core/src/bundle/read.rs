@@ -289,7 +289,7 @@ fn check_entries(m: &Manifest) -> Result<Vec<EntryContent>, BundleError> {
         }
         let expected = expected_items(&content)
             .ok_or_else(|| wrong("content names neither a plain nor a sealed submission"))?;
-        for (kind, name, sha256, size) in expected {
+        for super::manifest::ExpectedItem { kind, name, sha256, size } in expected {
             let item = items
                 .next()
                 .ok_or_else(|| wrong("the manifest lists fewer items than its entries name"))?;

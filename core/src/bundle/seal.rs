@@ -51,6 +51,13 @@ pub enum SealError {
     #[error("{0}")]
     Encrypt(String),
 
+    #[error("cannot read the identity file {}: {source}", path.display())]
+    IdentityFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -155,6 +162,13 @@ impl ResearcherIdentity {
             return Err(SealError::BadIdentity { line: None });
         }
         Ok(ResearcherIdentity { identities })
+    }
+
+    /// Reads an identity file (as `age-keygen` writes it).
+    pub fn read(path: &std::path::Path) -> Result<Self, SealError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SealError::IdentityFile { path: path.to_path_buf(), source })?;
+        Self::parse(&text)
     }
 
     /// The public keys (age1...) of these identities.
@@ -295,8 +309,11 @@ mod tests {
 
     fn photo() -> Vec<(AttachmentInfo, Vec<u8>)> {
         let bytes = b"jpeg bytes".to_vec();
-        let info =
-            AttachmentInfo { name: "p.jpg".into(), sha256: sha256_hex(&bytes), size: bytes.len() as u64 };
+        let info = AttachmentInfo {
+            name: "p.jpg".into(),
+            sha256: sha256_hex(&bytes),
+            size: bytes.len() as u64,
+        };
         vec![(info, bytes)]
     }
 
@@ -318,6 +335,40 @@ mod tests {
         assert!(matches!(open_sealed(&sealed, &stranger), Err(SealError::WrongIdentity)));
         // The debug form never shows secret keys.
         assert!(!format!("{test:?}").contains("AGE-SECRET-KEY"));
+    }
+
+    /// The committed test key pair belongs together with the sealed P2P form.
+    #[test]
+    fn the_sealed_study_form_names_the_test_identitys_key() {
+        use calamine::{Reader, open_workbook_auto};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../instruments/p2p-sanitation/capacity_sealed.xlsx"
+        );
+        let mut book = open_workbook_auto(path).unwrap();
+        let settings = book.worksheet_range("settings").unwrap();
+        let mut rows = settings.rows();
+        let header = rows.next().unwrap();
+        let col = header.iter().position(|c| *c == "public_key").unwrap();
+        let keys: Vec<String> = rows
+            .map(|r| r[col].to_string())
+            .filter(|k| !k.is_empty())
+            .flat_map(|k| k.split([' ', ',']).map(str::to_string).collect::<Vec<_>>())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let identity = ResearcherIdentity::read(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../instruments/p2p-sanitation/test-keys/researcher.agekey"
+        )))
+        .unwrap();
+        assert_eq!(keys, identity.recipients());
+        assert!(matches!(
+            ResearcherIdentity::read(std::path::Path::new("/nonexistent/key")),
+            Err(SealError::IdentityFile { .. })
+        ));
+        check_recipients(&keys).unwrap();
+        let sealed = seal_submission(&keys, "uuid:x", "<a/>", "{}", &[]).unwrap();
+        assert_eq!(open_sealed(&sealed, &identity).unwrap().xml, "<a/>");
     }
 
     #[test]
@@ -347,7 +398,8 @@ mod tests {
 
     #[test]
     fn an_altered_ciphertext_never_opens() {
-        let sealed = seal_submission(&[TEST_RECIPIENT.into()], "uuid:1", "<a/>", "{}", &photo()).unwrap();
+        let sealed =
+            seal_submission(&[TEST_RECIPIENT.into()], "uuid:1", "<a/>", "{}", &photo()).unwrap();
         let test = ResearcherIdentity::parse(TEST_IDENTITY).unwrap();
         for i in crate::bundle::tests::sample(0..sealed.len()) {
             let mut bad = sealed.clone();

@@ -92,10 +92,10 @@ fn position_classes(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)>
 pub(crate) fn sample(range: std::ops::Range<usize>) -> Vec<usize> {
     let step = (range.len() / 48).max(1);
     let mut v: Vec<usize> = range.clone().step_by(step).collect();
-    if let Some(last) = range.clone().last() {
-        if v.last() != Some(&last) {
-            v.push(last);
-        }
+    if let Some(last) = range.clone().last()
+        && v.last() != Some(&last)
+    {
+        v.push(last);
     }
     v
 }
@@ -323,7 +323,11 @@ mod receipts {
 
 /// Re-signs a bundle after `edit` changed its manifest (with the device's
 /// real key): what a buggy or malicious device could send.
-fn resigned(store: &crate::store::Store, bytes: &[u8], edit: impl FnOnce(&mut Manifest)) -> Vec<u8> {
+fn resigned(
+    store: &crate::store::Store,
+    bytes: &[u8],
+    edit: impl FnOnce(&mut Manifest),
+) -> Vec<u8> {
     let m = u32::from_be_bytes(bytes[12..16].try_into().unwrap()) as usize;
     let mut manifest: Manifest = serde_json::from_slice(&bytes[16..16 + m]).unwrap();
     edit(&mut manifest);
@@ -350,20 +354,39 @@ fn a_signed_but_inconsistent_manifest_is_refused() {
     let (_d, store, _) = device_with(3);
     let bytes = bundle_of(&store, false);
     assert!(read_bundle(&resigned(&store, &bytes, |_| {})).is_ok());
-    let cases: Vec<(&str, Box<dyn Fn(&mut Manifest)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Manifest)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("broken link", Box::new(|m| m.entries[1].prev_hash = "1".repeat(64))),
         ("content hash", Box::new(|m| m.entries[0].content_hash = "2".repeat(64))),
         ("entry hash", Box::new(|m| m.entries[2].entry_hash = "3".repeat(64))),
         ("order", Box::new(|m| m.entries.swap(0, 1))),
         ("range", Box::new(|m| m.last_seq = Some(9))),
-        ("item dropped", Box::new(|m| { m.items.pop(); })),
+        (
+            "item dropped",
+            Box::new(|m| {
+                m.items.pop();
+            }),
+        ),
         ("item hash", Box::new(|m| m.items[0].sha256 = "4".repeat(64))),
-        ("other device", Box::new(|m| rewrite_content(&mut m.entries[0], |c| c.device_id = "x".into()))),
-        ("xml hash", Box::new(|m| rewrite_content(&mut m.entries[0], |c| c.xml_sha256 = Some("5".repeat(64))))),
-        ("unsafe attachment name", Box::new(|m| {
-            rewrite_content(&mut m.entries[1], |c| c.attachments[0].name = "../../etc/passwd".into());
-            m.items[4].name = Some("../../etc/passwd".into());
-        })),
+        (
+            "other device",
+            Box::new(|m| rewrite_content(&mut m.entries[0], |c| c.device_id = "x".into())),
+        ),
+        (
+            "xml hash",
+            Box::new(|m| {
+                rewrite_content(&mut m.entries[0], |c| c.xml_sha256 = Some("5".repeat(64)))
+            }),
+        ),
+        (
+            "unsafe attachment name",
+            Box::new(|m| {
+                rewrite_content(&mut m.entries[1], |c| {
+                    c.attachments[0].name = "../../etc/passwd".into()
+                });
+                m.items[4].name = Some("../../etc/passwd".into());
+            }),
+        ),
         ("format", Box::new(|m| m.format = "enumera-bundle/2".into())),
     ];
     for (what, edit) in cases {
@@ -374,4 +397,23 @@ fn a_signed_but_inconsistent_manifest_is_refused() {
             "{what}: {err}"
         );
     }
+}
+
+#[test]
+fn a_response_purged_after_its_receipt_is_left_out() {
+    let (_d, mut store, ids) = device_with(3);
+    let first = store.outbox_entry(&ids[0]).unwrap().unwrap();
+    store.mark_sent(&[(first.seq, first.instance_id)]).unwrap();
+    store.purge(&ids[0]).unwrap();
+    let b = read_bundle(&bundle_of(&store, false)).unwrap();
+    assert_eq!(
+        b.responses.iter().map(|r| r.entry.seq).collect::<Vec<_>>(),
+        [2, 3],
+        "entry 1 is gone from the device but central has it"
+    );
+    // Entry 2 still names entry 1's hash: the chain stays checkable at central.
+    assert_eq!(
+        b.manifest.prev_hash.as_deref(),
+        Some(store.outbox(0, false).unwrap()[0].entry_hash.as_str())
+    );
 }

@@ -97,7 +97,7 @@ pub fn write_bundle(
             instance_id: p.entry.instance_id.clone(),
             what: "its outbox entry names neither a plain nor a sealed submission".into(),
         })?;
-        for (kind, name, sha256, size) in expected {
+        for super::manifest::ExpectedItem { kind, name, sha256, size } in expected {
             let size = match (kind, &p.payload, size) {
                 (_, _, Some(size)) => size,
                 (ItemKind::Xml, Payload::Plain { xml, .. }, None) => xml.len() as u64,

@@ -44,7 +44,7 @@ pub use env::{Env, FixedEnv, SystemEnv};
 pub use eval::{
     Context, EvalError, EvalResult, Evaluator, evaluate, evaluate_bool, evaluate_string,
 };
-pub use functions::{Func, ParkMiller, is_known_function, now_string, today_string};
+pub use functions::{Func, ParkMiller, is_known_function, now_string, seeded_order, today_string};
 pub use memdoc::{MemDoc, XmlError};
 pub use parser::{ParseError, parse};
 pub use value::{Value, number_to_string, string_to_number};

@@ -48,6 +48,12 @@ pub struct Logic {
     /// A default that is an expression (evaluated once, at creation).
     pub dynamic_default: Option<Expr>,
     pub choice_filter: Option<Expr>,
+    /// `select_one ${name}`: the nodes whose answers are the choices.
+    pub choices_from: Option<Expr>,
+    /// `parameters: randomize=true seed=EXPR`: the choices are shuffled
+    /// with this seed (without a seed they keep their order: a random
+    /// order cannot be repeated, nor compared).
+    pub randomize_seed: Option<Expr>,
     pub repeat_count: Option<Expr>,
     /// Paths of elements whose change re-runs `calculate` (the `trigger` column).
     pub trigger: Vec<String>,
@@ -116,6 +122,9 @@ pub struct Form {
     pub child_by_name: Vec<HashMap<String, TplId>>,
     /// For each template, the templates whose expressions read it.
     pub dependents: Vec<Vec<TplId>>,
+    /// (reader, read) pairs read across repeat instances (see
+    /// [`super::graph::Reads::broad`]).
+    pub broad_reads: std::collections::HashSet<(TplId, TplId)>,
     /// Templates whose expressions are volatile (now(), random()) or that
     /// depend on position in a repeat: re-evaluated when repeats change.
     pub structural: Vec<TplId>,
@@ -167,9 +176,12 @@ impl Form {
             child_by_name,
             triggered_by: Vec::new(),
             dependents: Vec::new(),
+            broad_reads: Default::default(),
             structural: Vec::new(),
         };
-        let deps = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let reads = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
+        let deps = reads.deps;
+        form.broad_reads = reads.broad;
         let order = super::graph::order(&templates, &deps)
             .map_err(|cycle| CompileError { problems: vec![cycle] })?;
         for (pos, &t) in order.iter().enumerate() {
@@ -232,7 +244,7 @@ impl Builder {
         let repeat =
             if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
         let logic = self.logic(node, &path);
-        let default = node.bind.default.as_ref().filter(|d| !is_expression(d)).cloned();
+        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).cloned();
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {
@@ -361,10 +373,27 @@ impl Builder {
             calculate: self.opt(node, "calculation", &b.calculation, path),
             dynamic_default: None,
             choice_filter: None,
+            choices_from: None,
+            randomize_seed: None,
             repeat_count: None,
             trigger: vec![],
         };
-        if let Some(d) = b.default.as_ref().filter(|d| is_expression(d)) {
+        if node.parameters.get("randomize").is_some_and(|v| v == "true")
+            && let Some(seed) = node.parameters.get("seed")
+        {
+            logic.randomize_seed = self.opt(node, "parameters", &Some(seed.clone()), path);
+        }
+        if let NodeKind::Question(Question { list: Some(list), .. }) = &node.kind
+            && let Some(name) = list.strip_prefix("${").and_then(|l| l.strip_suffix('}'))
+        {
+            match self.index.get(name) {
+                Ok(p) => {
+                    logic.choices_from = self.parse_expanded(node, "choices", &p.absolute());
+                }
+                Err(e) => self.errors.push(format!("{e} (choices of {})", node.name)),
+            }
+        }
+        if let Some(d) = b.default.as_ref().filter(|d| is_expression(d, node)) {
             logic.dynamic_default = self.parse(&format!("default of {}", node.name), d, path);
         }
         if let Some(filter) = &b.choice_filter {
@@ -380,7 +409,10 @@ impl Builder {
             }
         }
         if let NodeKind::Repeat { count: Some(count) } = &node.kind {
-            logic.repeat_count = self.opt(node, "repeat_count", &Some(count.clone()), path);
+            // Expanded as pyxform does, from the repeat (`../n`), but counted
+            // from the repeat's parent, which exists when no instance does.
+            logic.repeat_count =
+                self.opt(node, "repeat_count", &Some(count.clone()), path).map(from_parent);
         }
         if let Some(trigger) = &b.trigger {
             match crate::instrument::paths::references(trigger) {
@@ -439,9 +471,42 @@ impl Builder {
     }
 }
 
+/// An expression written for a repeat instance, for evaluation at the
+/// repeat's parent: each relative path loses its leading `..`.
+fn from_parent(e: Expr) -> Expr {
+    match e {
+        Expr::Path(mut p) => {
+            if !p.absolute && p.steps.first().is_some_and(|s| s.axis == expr::Axis::Parent) {
+                p.steps.remove(0);
+                if p.steps.is_empty() {
+                    p.steps.push(expr::Step {
+                        axis: expr::Axis::SelfAxis,
+                        test: expr::NodeTest::Node,
+                        predicates: vec![],
+                    });
+                }
+            }
+            Expr::Path(p)
+        }
+        Expr::Filter(mut f) => {
+            f.base = from_parent(f.base);
+            Expr::Filter(f)
+        }
+        Expr::Binary(op, a, b) => {
+            Expr::Binary(op, Box::new(from_parent(*a)), Box::new(from_parent(*b)))
+        }
+        Expr::Neg(a) => Expr::Neg(Box::new(from_parent(*a))),
+        Expr::Call(mut c) => {
+            c.args = c.args.into_iter().map(from_parent).collect();
+            Expr::Call(c)
+        }
+        other => other,
+    }
+}
+
 /// XLSForm `default` holds either a literal or (ODK's "dynamic defaults") an
-/// expression; pyxform treats it as an expression when it contains `${`, a
-/// function call or a path.
-fn is_expression(s: &str) -> bool {
-    s.contains("${") || s.contains('(') || s.starts_with('/')
+/// expression; the test is pyxform's, as the XForm writer applies it (`2 * 3`
+/// is computed, `2024-01-01` on a date is not).
+fn is_expression(s: &str, node: &Node) -> bool {
+    crate::instrument::xform::default_is_dynamic(s, node.question_type())
 }

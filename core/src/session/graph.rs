@@ -6,23 +6,38 @@
 //! the graph is built once per form. At fill time an answer to one element
 //! re-evaluates only its dependents, in this order (see `recompute.rs`).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::expr::{Axis, Expr, NodeTest, Step};
 
 use super::form::{Template, TplId, TplKind};
+
+/// What the expressions of a form read.
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// For each template, the templates its expressions read.
+    pub deps: Vec<Vec<TplId>>,
+    /// (reader, read) pairs where the reader reaches the read template
+    /// through a step into a repeat (`../../rep[...]/x`, `/data/rep/x`):
+    /// it reads every instance, not only the one it shares with `read`.
+    pub broad: HashSet<(TplId, TplId)>,
+}
 
 /// For each template, the templates its expressions read.
 pub fn dependencies(
     templates: &[Template],
     by_path: &HashMap<String, TplId>,
     child_by_name: &[HashMap<String, TplId>],
-) -> Vec<Vec<TplId>> {
-    let g = Graph { templates, child_by_name };
-    templates
+) -> Reads {
+    let g =
+        Graph { templates, child_by_name, in_broad: Cell::new(false), broad: Default::default() };
+    let mut broad = HashSet::new();
+    let deps = templates
         .iter()
         .enumerate()
         .map(|(id, t)| {
+            g.broad.take();
             let mut deps = BTreeSet::new();
             let l = &t.logic;
             for e in [
@@ -32,12 +47,16 @@ pub fn dependencies(
                 &l.constraint,
                 &l.calculate,
                 &l.choice_filter,
-                &l.repeat_count,
+                &l.choices_from,
             ]
             .into_iter()
             .flatten()
             {
                 g.collect(id, e, &mut deps);
+            }
+            // A repeat's count is evaluated at the repeat's parent.
+            if let Some(count) = &l.repeat_count {
+                g.collect(t.parent.unwrap_or(id), count, &mut deps);
             }
             for path in &l.trigger {
                 if let Some(&t) = by_path.get(path) {
@@ -49,9 +68,13 @@ pub fn dependencies(
                 deps.insert(p);
             }
             deps.remove(&id);
+            for r in g.broad.take() {
+                broad.insert((id, r));
+            }
             deps.into_iter().collect()
         })
-        .collect()
+        .collect();
+    Reads { deps, broad }
 }
 
 #[derive(Clone, Copy)]
@@ -65,6 +88,10 @@ enum Start {
 struct Graph<'a> {
     templates: &'a [Template],
     child_by_name: &'a [HashMap<String, TplId>],
+    /// Whether the path being walked has stepped down into a repeat.
+    in_broad: Cell<bool>,
+    /// What the current template reads broadly (see [`Reads::broad`]).
+    broad: std::cell::RefCell<BTreeSet<TplId>>,
 }
 
 impl Graph<'_> {
@@ -138,6 +165,7 @@ impl Graph<'_> {
         out: &mut BTreeSet<TplId>,
     ) -> Vec<TplId> {
         let templates = self.templates;
+        let was_broad = self.in_broad.get();
         let mut level = start;
         for step in steps {
             let mut next: Vec<Start> = Vec::new();
@@ -206,9 +234,21 @@ impl Graph<'_> {
                     (_, Start::Document) => {}
                 }
             }
+            let downward =
+                matches!(step.axis, Axis::Child | Axis::Descendant | Axis::DescendantOrSelf);
+            if downward
+                && next
+                    .iter()
+                    .any(|s| matches!(s, Start::Tpl(t) if templates[*t].kind == TplKind::Repeat))
+            {
+                self.in_broad.set(true);
+            }
             for s in &next {
                 if let Start::Tpl(t) = s {
                     out.insert(*t);
+                    if self.in_broad.get() {
+                        self.broad.borrow_mut().insert(*t);
+                    }
                     for p in &step.predicates {
                         self.collect(*t, p, out);
                         // current() inside a predicate is still the bind's node.
@@ -218,6 +258,7 @@ impl Graph<'_> {
             }
             level = next;
         }
+        self.in_broad.set(was_broad);
         level
             .into_iter()
             .filter_map(|s| match s {

@@ -204,6 +204,15 @@ impl Session {
         let normalised = if q.is_select() {
             self.check_choices(node, q, value)?
         } else {
+            // A range holds whole numbers unless a bound or the step is
+            // fractional: the XForm's bind type, which ODK formats by.
+            let q = match (q, tpl.node.as_ref()) {
+                (QuestionType::Range, Some(n)) => match crate::instrument::xform::bind_type(n, q) {
+                    "decimal" => QuestionType::Decimal,
+                    _ => QuestionType::Integer,
+                },
+                _ => q,
+            };
             values::normalise(q, value).map_err(|expected| SessionError::BadValue {
                 reference: reference.clone(),
                 value: value.to_string(),
@@ -267,13 +276,19 @@ impl Session {
                 });
             }
         }
-        let mut seen = Vec::new();
-        for p in picked {
-            if !seen.contains(&p) {
-                seen.push(p);
-            }
-        }
-        Ok(seen.join(" "))
+        // ODK keeps the choices in the list's order, not the order picked
+        // (Web Forms' filterValues, JavaRosa's tests); repeats fall away.
+        let ordered: Vec<&str> = options
+            .iter()
+            .map(|o| o.value.as_str())
+            .filter(|v| picked.contains(v))
+            .fold(Vec::new(), |mut acc, v| {
+                if !acc.contains(&v) {
+                    acc.push(v);
+                }
+                acc
+            });
+        Ok(ordered.join(" "))
     }
 
     /// Adds an instance at the end of a user-controlled repeat. `reference`

@@ -93,12 +93,12 @@ impl Session {
                     continue;
                 }
                 self.work.evals[node] += 1;
-                let (value_changed, relevance_changed) = self.evaluate_node(node);
+                let (value_changed, relevance_changed, readonly_changed) = self.evaluate_node(node);
                 if value_changed || relevance_changed {
                     self.enqueue_dependents(node);
                 }
-                if relevance_changed {
-                    // Children inherit relevance.
+                if relevance_changed || readonly_changed {
+                    // Children inherit relevance and read-only.
                     let children = self.tree.node(node).children.clone();
                     for c in children {
                         self.enqueue(self.tree.node(c).tpl, c);
@@ -116,7 +116,10 @@ impl Session {
         let form = self.form.clone();
         let tpl = self.tree.node(node).tpl;
         for &d in &form.dependents[tpl] {
-            let shared = shared_repeat(&form.templates, tpl, d);
+            // A reader that reaches into other instances (`../../rep[..]/x`)
+            // depends on every instance, not just the one it shares.
+            let shared = shared_repeat(&form.templates, tpl, d)
+                .filter(|&r| r == d || !form.broad_reads.contains(&(d, tpl)));
             let scope =
                 shared.and_then(|r| self.tree.ancestor_of_tpl(node, r)).unwrap_or(self.tree.root());
             let dt = form.template(d);
@@ -142,13 +145,14 @@ impl Session {
     }
 
     /// Re-evaluates one node's expressions. Returns whether its effective
-    /// value and whether its relevance changed.
-    fn evaluate_node(&mut self, node: NodeId) -> (bool, bool) {
+    /// value, its relevance and its read-only state changed.
+    fn evaluate_node(&mut self, node: NodeId) -> (bool, bool, bool) {
         let form = self.form.clone();
         let n = self.tree.node(node);
         let t = form.template(n.tpl);
         let before_value = n.effective().to_string();
         let before_relevant = n.relevant;
+        let before_readonly = n.readonly;
         let parent = n.parent.map(|p| self.tree.node(p));
         let parent_relevant = parent.is_none_or(|p| p.relevant);
         let parent_readonly = parent.is_some_and(|p| p.readonly);
@@ -159,6 +163,8 @@ impl Session {
         let readonly = parent_readonly
             || matches!(t.kind, TplKind::Leaf(q) if q == crate::instrument::QuestionType::Note)
             || self.eval_bool(t.logic.readonly.as_ref(), node, false);
+        let shown = (t.logic.choice_filter.is_some() || t.logic.choices_from.is_some())
+            .then(|| self.offered_value(node));
         let calculated = match (&t.logic.calculate, t.logic.trigger.is_empty()) {
             (Some(calc), true) => Some(self.eval_string(calc, node)),
             _ => None,
@@ -172,12 +178,15 @@ impl Session {
         if let Some(v) = calculated {
             n.value = v;
         }
+        if let Some(shown) = shown {
+            n.shown = (shown != n.value).then_some(shown);
+        }
         let has_value = !n.value.is_empty();
         let constraint_valid =
             !relevant || !has_value || self.eval_bool(t.logic.constraint.as_ref(), node, true);
         let n = self.tree.node_mut(node);
         n.constraint_valid = constraint_valid;
-        (n.effective() != before_value, relevant != before_relevant)
+        (n.effective() != before_value, relevant != before_relevant, readonly != before_readonly)
     }
 
     /// Makes the number of instances of count-controlled repeat `tpl` under
@@ -187,6 +196,11 @@ impl Session {
         let Some(count) = form.template(tpl).logic.repeat_count.as_ref() else {
             return;
         };
+        // A hidden parent keeps its instances (and their answers) for when
+        // it shows again, as in ODK Web Forms; its count reads empty now.
+        if !self.tree.node(parent).relevant {
+            return;
+        }
         let wanted = {
             let n = self.with_evaluator(parent, |ev| {
                 ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
@@ -249,6 +263,28 @@ impl Session {
                 self.enqueue(t, inst);
             }
         }
+    }
+
+    /// A select's stored picks that its current choices still offer, in
+    /// the order stored (Web Forms filters a select's value by its itemset
+    /// and keeps the stored picks for when they return).
+    fn offered_value(&self, node: NodeId) -> String {
+        let stored = &self.tree.node(node).value;
+        if stored.is_empty() {
+            return String::new();
+        }
+        let multi =
+            self.form.template(self.tree.node(node).tpl).qtype().is_some_and(|q| q.is_multi());
+        let picked: Vec<&str> =
+            if multi { stored.split_whitespace().collect() } else { vec![stored.trim()] };
+        let offered = self.options_of(node);
+        let mut out: Vec<&str> = Vec::new();
+        for p in picked {
+            if offered.iter().any(|o| o.value == p) && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out.join(" ")
     }
 
     pub(crate) fn apply_dynamic_defaults(&mut self, nodes: &[NodeId]) {

@@ -187,6 +187,20 @@ impl Session {
     /// labels in the current language.
     pub fn options_of(&self, n: NodeId) -> Vec<ChoiceOption> {
         let t = self.form.template(self.tree.node(n).tpl);
+        let mut out = self.listed_options(n);
+        if let Some(seed) = &t.logic.randomize_seed {
+            let seed = self.eval_string(seed, n);
+            let order = crate::expr::seeded_order(out.len(), &seed);
+            let mut slots: Vec<Option<ChoiceOption>> = out.into_iter().map(Some).collect();
+            out =
+                order.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
+        }
+        out
+    }
+
+    /// The choices of a select node in the order of their list.
+    fn listed_options(&self, n: NodeId) -> Vec<ChoiceOption> {
+        let t = self.form.template(self.tree.node(n).tpl);
         let lang = self.language.as_deref();
         let default_lang = self.form.instrument.default_language.as_deref();
         let filter = t.logic.choice_filter.as_ref();
@@ -197,7 +211,20 @@ impl Session {
             return vec![];
         };
         let mut out = Vec::new();
-        if let Some(list) = &q.list {
+        if let Some(source) = &t.logic.choices_from {
+            // Choices from a repeat's answers: each non-empty one, value
+            // and label alike, in document order (pyxform's itemset).
+            let nodes = self.with_evaluator(n, |ev| {
+                ev.eval_nodes(source, &Context::new(super::doc::xid(n))).unwrap_or_default()
+            });
+            for x in nodes {
+                let Some(id) = super::doc::tree_node(x) else { continue };
+                let v = self.tree.node(id).effective();
+                if !v.is_empty() {
+                    out.push(ChoiceOption { value: v.to_string(), label: v.to_string() });
+                }
+            }
+        } else if let Some(list) = &q.list {
             let Some(choices) = self.form.instrument.choices.get(list) else {
                 return vec![];
             };

@@ -37,8 +37,9 @@ fn element(form: &Form, tree: &Tree, id: NodeId, out: &mut String) {
         return;
     }
     let name = &form.template(node.tpl).name;
-    if node.children.is_empty() && (form.template(node.tpl).is_leaf() || node.value.is_empty()) {
-        if node.value.is_empty() {
+    let value = node.effective();
+    if node.children.is_empty() && (form.template(node.tpl).is_leaf() || value.is_empty()) {
+        if value.is_empty() {
             out.push('<');
             out.push_str(name);
             out.push_str("/>");
@@ -47,7 +48,7 @@ fn element(form: &Form, tree: &Tree, id: NodeId, out: &mut String) {
         out.push('<');
         out.push_str(name);
         out.push('>');
-        escape_into(out, &node.value, false);
+        escape_into(out, value, false);
         out.push_str("</");
         out.push_str(name);
         out.push('>');
@@ -113,7 +114,7 @@ fn children_json(form: &Form, tree: &Tree, id: NodeId, obj: &mut Map<String, Jso
                 obj.insert(tpl.name.clone(), Json::Object(inner));
             }
             _ => {
-                obj.insert(tpl.name.clone(), Json::String(node.value.clone()));
+                obj.insert(tpl.name.clone(), Json::String(node.effective().to_string()));
             }
         }
     }

@@ -239,6 +239,9 @@ fn nested_repeats_with_relevance_inside() {
         json!({}),
     );
     s.add_repeat("/data/hh").unwrap();
+    // As in ODK Web Forms, a new household starts with no kids instance.
+    assert!(!s.leaves().iter().any(|l| l.reference.starts_with("/data/hh[2]/kids")));
+    s.add_repeat("/data/hh[2]/kids").unwrap();
     s.set("/data/hh[1]/size", "5").unwrap();
     s.set("/data/hh[2]/size", "1").unwrap();
     s.add_repeat("/data/hh[1]/kids").unwrap();
@@ -415,4 +418,219 @@ fn choice_name_follows_the_language() {
     assert_eq!(leaf(&s.leaves(), "/data/label").value, "Yes");
     s.set_language("Portuguese (pt)").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/label").value, "Sim");
+}
+
+#[test]
+fn select_multiple_keeps_the_lists_order() {
+    // ODK Web Forms stores the picked values in the choice list's order.
+    let mut s = session(json!([list(q("crops", "select_multiple"), "country")]), places());
+    s.set("/data/crops", "bd mz bd").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/crops").value, "mz bd");
+}
+
+#[test]
+fn group_read_only_is_inherited_when_it_changes() {
+    // ODK: a question in a read-only group is read-only too.
+    let mut s = session(
+        json!([
+            q("lock", "integer"),
+            with(
+                bind(
+                    json!({"name": "g", "kind": {"kind": "group"}, "row": 3}),
+                    json!({"readonly": "${lock} = 1"})
+                ),
+                "children",
+                json!([q("inner", "text")]),
+            ),
+        ]),
+        json!({}),
+    );
+    assert!(!leaf(&s.leaves(), "/data/g/inner").readonly);
+    s.set("/data/lock", "1").unwrap();
+    assert!(leaf(&s.leaves(), "/data/g/inner").readonly);
+    s.set("/data/lock", "0").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").readonly);
+}
+
+#[test]
+fn a_calculate_reading_another_instance_follows_it() {
+    // `prev` reads the previous instance's `v` through `../../r[...]`: an
+    // answer in instance 1 must update instance 2 (ODK does).
+    let mut s = session(
+        json!([with(
+            json!({"name": "r", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("v", "integer"),
+                bind(q("pos", "calculate"), json!({"calculation": "position(..)"})),
+                bind(
+                    q("prev", "calculate"),
+                    json!({"calculation": "../../r[position() = current()/../pos - 1]/v"})
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/r").unwrap();
+    s.set("/data/r[1]/v", "5").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/prev").value, "5");
+    s.set("/data/r[1]/v", "7").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/r[2]/prev").value, "7");
+}
+
+#[test]
+fn range_values_follow_the_ranges_type() {
+    // A fractional step makes a decimal range, stored as ODK stores decimals.
+    let mut s = session(
+        json!([
+            with(
+                q("half", "range"),
+                "parameters",
+                json!({"start": "0", "end": "5", "step": "0.5"})
+            ),
+            with(q("whole", "range"), "parameters", json!({"start": "0", "end": "5", "step": "1"})),
+        ]),
+        json!({}),
+    );
+    s.set("/data/half", "3").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/half").value, "3.0");
+    s.set("/data/whole", "3").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/whole").value, "3");
+    assert!(s.set("/data/whole", "2.5").is_err());
+}
+
+#[test]
+fn a_pick_the_filter_no_longer_offers_reads_empty_and_comes_back() {
+    // ODK Web Forms: a select's value is its stored picks that the current
+    // choices still offer; the stored pick returns with its choice.
+    let mut s = session(
+        json!([
+            list(q("country", "select_one"), "country"),
+            bind(
+                list(q("city", "select_one"), "city"),
+                json!({"choice_filter": "country = ${country}"}),
+            ),
+            bind(q("echo", "calculate"), json!({"calculation": "concat('[', ${city}, ']')"})),
+        ]),
+        places(),
+    );
+    s.set("/data/country", "mz").unwrap();
+    s.set("/data/city", "beira").unwrap();
+    s.set("/data/country", "bd").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").value, "");
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[]");
+    assert!(!s.submission_xml().contains("beira"));
+    s.set("/data/country", "mz").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/city").value, "beira");
+    assert_eq!(leaf(&s.leaves(), "/data/echo").value, "[beira]");
+}
+
+#[test]
+fn choices_from_a_repeats_answers() {
+    let mut s = session(
+        json!([
+            with(
+                json!({"name": "people", "kind": {"kind": "repeat"}, "row": 2}),
+                "children",
+                json!([q("pname", "text")]),
+            ),
+            list(q("head", "select_one"), "${pname}"),
+        ]),
+        json!({}),
+    );
+    s.set("/data/people[1]/pname", "Ana").unwrap();
+    s.add_repeat("/data/people").unwrap();
+    s.set("/data/people[2]/pname", "Rui").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/head").options.clone().unwrap(), vec!["Ana", "Rui"]);
+    s.set("/data/head", "Rui").unwrap();
+    s.set("/data/people[2]/pname", "Rui Jr").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/head").value, "");
+}
+
+#[test]
+fn a_count_controlled_repeat_inside_a_user_repeat_counts_per_instance() {
+    let mut s = session(
+        json!([with(
+            json!({"name": "trips", "kind": {"kind": "repeat"}, "row": 2}),
+            "children",
+            json!([
+                q("nights", "integer"),
+                with(
+                    json!({"name": "night", "kind": {"kind": "repeat", "count": "${nights}"}, "row": 4}),
+                    "children",
+                    json!([q("hotel", "text")]),
+                ),
+            ]),
+        )]),
+        json!({}),
+    );
+    s.add_repeat("/data/trips").unwrap();
+    s.set("/data/trips[1]/nights", "3").unwrap();
+    s.set("/data/trips[2]/nights", "1").unwrap();
+    let count = |s: &Session, p: &str| {
+        s.leaves()
+            .iter()
+            .filter(|l| l.reference.starts_with(p) && l.reference.ends_with("/hotel"))
+            .count()
+    };
+    assert_eq!(count(&s, "/data/trips[1]/"), 3);
+    assert_eq!(count(&s, "/data/trips[2]/"), 1);
+    s.set("/data/trips[1]/nights", "2").unwrap();
+    assert_eq!(count(&s, "/data/trips[1]/"), 2);
+}
+
+#[test]
+fn a_hidden_repeat_keeps_its_counted_instances() {
+    // ODK Web Forms keeps a count-controlled repeat's instances while their
+    // parent is hidden, and their answers come back with it.
+    let mut s = session(
+        json!([
+            q("go", "integer"),
+            with(
+                bind(
+                    json!({"name": "g", "kind": {"kind": "group"}, "row": 3}),
+                    json!({"relevant": "${go} = 1"})
+                ),
+                "children",
+                json!([
+                    q("n", "integer"),
+                    with(
+                        json!({"name": "r", "kind": {"kind": "repeat", "count": "${n}"}, "row": 5}),
+                        "children",
+                        json!([q("x", "text")]),
+                    ),
+                ]),
+            ),
+        ]),
+        json!({}),
+    );
+    s.set("/data/go", "1").unwrap();
+    s.set("/data/g/n", "2").unwrap();
+    s.set("/data/g/r[2]/x", "kept").unwrap();
+    s.set("/data/go", "0").unwrap();
+    assert!(s.leaves().iter().any(|l| l.reference == "/data/g/r[2]/x"));
+    s.set("/data/go", "1").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/g/r[2]/x").value, "kept");
+}
+
+#[test]
+fn seeded_randomize_orders_choices_as_odk() {
+    let fruit: Vec<Value> = ["apple", "banana", "cherry", "date", "elder"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"name": n, "label": {"": n}, "row": i + 2}))
+        .collect();
+    let s = session(
+        json!([with(
+            list(q("f", "select_one"), "fruit"),
+            "parameters",
+            json!({"randomize": "true", "seed": "42"})
+        )]),
+        json!({"fruit": {"choices": fruit}}),
+    );
+    // The order ODK Web Forms 0.22 shows for seed 42.
+    assert_eq!(
+        leaf(&s.leaves(), "/data/f").options.clone().unwrap(),
+        vec!["apple", "elder", "cherry", "banana", "date"]
+    );
 }

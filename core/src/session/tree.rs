@@ -22,6 +22,11 @@ pub struct InstNode {
     pub next: Option<NodeId>,
     /// The stored value (kept while non-relevant, so it comes back).
     pub value: String,
+    /// For a select whose choices change (choice_filter, choices from a
+    /// repeat): the stored value less the picks no longer offered, which is
+    /// what ODK shows, computes with and submits. The stored value stays, so
+    /// a pick comes back with its choice.
+    pub shown: Option<String>,
     /// The node's own `relevant` expression (true when it has none).
     pub self_relevant: bool,
     /// Relevant itself and every ancestor relevant.
@@ -43,6 +48,7 @@ impl InstNode {
             prev: None,
             next: None,
             value: String::new(),
+            shown: None,
             self_relevant: true,
             relevant: true,
             required: false,
@@ -54,7 +60,11 @@ impl InstNode {
 
     /// The value as expressions see it: empty while non-relevant.
     pub fn effective(&self) -> &str {
-        if self.relevant { &self.value } else { "" }
+        match (&self.shown, self.relevant) {
+            (_, false) => "",
+            (Some(shown), true) => shown,
+            (None, true) => &self.value,
+        }
     }
 }
 
@@ -74,7 +84,7 @@ impl Tree {
     pub fn new(form: &Form) -> Tree {
         let mut tree = Tree { nodes: Vec::new(), first: HashMap::new() };
         tree.nodes.push(InstNode::new(0, None));
-        tree.build_children(form, 0);
+        tree.build_children(form, 0, true);
         tree
     }
 
@@ -91,14 +101,15 @@ impl Tree {
     }
 
     /// Creates the subtree under a new node: every child element once (none
-    /// of a count-controlled repeat). Appends in form order and links once,
-    /// so a wide form builds in linear time.
-    fn build_children(&mut self, form: &Form, parent: NodeId) {
+    /// of a count-controlled repeat, and none of a user repeat unless
+    /// `user_repeats`). Appends in form order and links once, so a wide form
+    /// builds in linear time.
+    fn build_children(&mut self, form: &Form, parent: NodeId, user_repeats: bool) {
         let tpl = self.nodes[parent].tpl;
         let mut created = Vec::new();
         for &child in &form.template(tpl).children {
             let t = form.template(child);
-            if t.kind == TplKind::Repeat && t.logic.repeat_count.is_some() {
+            if t.kind == TplKind::Repeat && (t.logic.repeat_count.is_some() || !user_repeats) {
                 continue;
             }
             let id = self.nodes.len();
@@ -112,7 +123,7 @@ impl Tree {
         }
         self.relink(parent);
         for id in created {
-            self.build_children(form, id);
+            self.build_children(form, id, user_repeats);
         }
     }
 
@@ -140,7 +151,10 @@ impl Tree {
         };
         self.nodes[parent].children.insert(pos, id);
         self.relink(parent);
-        self.build_children(form, id);
+        // The form's instance holds one instance of each user repeat; a
+        // repeat instance added later holds none of the repeats nested in
+        // it, as in ODK Web Forms (the enumerator adds them).
+        self.build_children(form, id, false);
         id
     }
 

@@ -18,7 +18,7 @@ pub fn normalise(q: QuestionType, raw: &str) -> Result<String, Expected> {
     }
     match q {
         Integer => parse_integer(v).map(|i| i.to_string()).ok_or("whole number"),
-        Decimal => parse_decimal(v).map(number_to_string).ok_or("number"),
+        Decimal => parse_decimal(v).map(decimal_string).ok_or("number"),
         Range => parse_decimal(v).map(number_to_string).ok_or("number"),
         Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(|d| d.format("%Y-%m-%d").to_string())
@@ -27,11 +27,9 @@ pub fn normalise(q: QuestionType, raw: &str) -> Result<String, Expected> {
         DateTime | Start | End => {
             valid_datetime(v).then(|| v.to_string()).ok_or("date and time (YYYY-MM-DDTHH:MM:SS)")
         }
-        Geopoint => valid_point(v).then(|| squash(v)).ok_or("geopoint (lat lon [alt [accuracy]])"),
-        Geotrace => {
-            valid_points(v, 2).then(|| v.to_string()).ok_or("geotrace (two or more points)")
-        }
-        Geoshape => valid_points(v, 4).then(|| v.to_string()).ok_or("geoshape (a closed ring)"),
+        Geopoint => point(v).map(|p| point_string(&p)).ok_or("geopoint (lat lon [alt [accuracy]])"),
+        Geotrace => points_string(v, 2).ok_or("geotrace (two or more points)"),
+        Geoshape => points_string(v, 4).ok_or("geoshape (a closed ring)"),
         Acknowledge => match v {
             "OK" | "ok" | "true" | "1" | "yes" => Ok("OK".to_string()),
             _ => Err("acknowledgement (OK)"),
@@ -77,17 +75,37 @@ fn point(p: &str) -> Option<Vec<f64>> {
     ok.then_some(nums)
 }
 
-fn valid_point(v: &str) -> bool {
-    point(v).is_some()
+/// A decimal answer as ODK Web Forms stores it: no exponent, at least one
+/// fraction digit (`12` -> `12.0`, as JavaRosa's `Double` does too), at most
+/// twenty (its `Intl.NumberFormat` settings).
+pub fn decimal_string(n: f64) -> String {
+    let mut s = format!("{n}");
+    if let Some((_, frac)) = s.split_once('.')
+        && frac.len() > 20
+    {
+        s = format!("{n:.20}");
+        s = s.trim_end_matches('0').to_string();
+    }
+    if !s.contains('.') {
+        s.push_str(".0");
+    } else if s.ends_with('.') {
+        s.push('0');
+    }
+    s
 }
 
-fn valid_points(v: &str, min: usize) -> bool {
-    let pts: Vec<&str> = v.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
-    pts.len() >= min && pts.iter().all(|p| point(p).is_some())
+/// A point as ODK writes it: each number as a decimal (`12` -> `12.0`).
+fn point_string(p: &[f64]) -> String {
+    p.iter().map(|&x| decimal_string(x)).collect::<Vec<_>>().join(" ")
 }
 
-fn squash(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
+/// A geotrace or geoshape with at least `min` points, each written as
+/// [`point_string`] and joined by `;` as ODK does.
+fn points_string(v: &str, min: usize) -> Option<String> {
+    let v = v.trim().trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+    let pts: Option<Vec<Vec<f64>>> = v.split(';').map(|p| point(p.trim())).collect();
+    let pts = pts?;
+    (pts.len() >= min).then(|| pts.iter().map(|p| point_string(p)).collect::<Vec<_>>().join(";"))
 }
 
 #[cfg(test)]
@@ -103,7 +121,11 @@ mod tests {
         assert!(normalise(Integer, "12.7").is_err());
         assert!(normalise(Integer, "abc").is_err());
         assert_eq!(normalise(Decimal, "3.50").unwrap(), "3.5");
-        assert_eq!(normalise(Decimal, "100").unwrap(), "100");
+        // ODK writes decimals with a fraction digit and never an exponent.
+        assert_eq!(normalise(Decimal, "100").unwrap(), "100.0");
+        assert_eq!(normalise(Decimal, "1e21").unwrap(), "1000000000000000000000.0");
+        assert_eq!(normalise(Decimal, "1e-7").unwrap(), "0.0000001");
+        assert_eq!(normalise(Decimal, "-0.5").unwrap(), "-0.5");
         assert!(normalise(Decimal, "inf").is_err());
         assert!(normalise(Decimal, "1,5").is_err());
     }
@@ -123,7 +145,8 @@ mod tests {
 
     #[test]
     fn geo() {
-        assert_eq!(normalise(Geopoint, "-25.9  32.6 10 5").unwrap(), "-25.9 32.6 10 5");
+        assert_eq!(normalise(Geopoint, "-25.9  32.6 10 5").unwrap(), "-25.9 32.6 10.0 5.0");
+        assert_eq!(normalise(Geotrace, "1 2; 3 4.5;").unwrap(), "1.0 2.0;3.0 4.5");
         assert!(normalise(Geopoint, "95 32").is_err());
         assert!(normalise(Geopoint, "1").is_err());
         assert!(normalise(Geotrace, "1 2; 3 4").is_ok());

@@ -153,9 +153,7 @@ mod tests {
         assert_eq!(store.latest_instrument("f").unwrap(), k2);
         assert_eq!(store.instruments().unwrap().len(), 2);
         // A draft stays on the version it was started with.
-        let draft = store
-            .create_draft(&crate::store::NewResponse::new(k1.clone()))
-            .unwrap();
+        let draft = store.create_draft(&crate::store::NewResponse::new(k1.clone())).unwrap();
         assert_eq!(store.response(&draft.instance_id).unwrap().instrument, k1);
         // Same content again: no-op.
         assert_eq!(store.install_instrument(&v1).unwrap(), k1);

@@ -83,10 +83,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         // One transaction: statement by statement, each would wait for a sync.
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch(&format!("BEGIN; {sql}; COMMIT;"))
-            .unwrap();
+        Connection::open(&path).unwrap().execute_batch(&format!("BEGIN; {sql}; COMMIT;")).unwrap();
         (dir, path)
     }
 

@@ -11,7 +11,7 @@ mod strings;
 
 pub(crate) use dates::DateParts;
 pub use dates::{now_string, today_string};
-pub use nodes::ParkMiller;
+pub use nodes::{ParkMiller, seeded_order};
 
 macro_rules! functions {
     ($($variant:ident => $name:literal, $min:literal, $max:expr;)*) => {

@@ -59,6 +59,22 @@ impl ParkMiller {
 }
 
 /// The shuffle of the spec (inside-out Fisher–Yates).
+/// The order `randomize(items, seed)` puts `len` items in: the seed is a
+/// number, or text when it is not one (as `randomize()` reads its second
+/// argument). For choice lists with `randomize=true seed=...`.
+pub fn seeded_order(len: usize, seed: &str) -> Vec<usize> {
+    let n = crate::expr::string_to_number(seed);
+    let mut prng = if !n.is_nan() {
+        ParkMiller::from_number(n)
+    } else if seed.is_empty() {
+        ParkMiller::from_number(0.0)
+    } else {
+        ParkMiller::from_text(seed)
+    };
+    let idx: Vec<usize> = (0..len).collect();
+    shuffle(&idx, || prng.next_f64())
+}
+
 fn shuffle<T: Copy>(values: &[T], mut random: impl FnMut() -> f64) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(values.len());
     for (i, &v) in values.iter().enumerate() {

@@ -146,7 +146,7 @@ fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn bind_type(node: &Node, t: QuestionType) -> &'static str {
+pub(crate) fn bind_type(node: &Node, t: QuestionType) -> &'static str {
     if t == QuestionType::Range {
         // A range with a fractional bound or step holds decimals.
         let fractional = ["start", "end", "step"].iter().any(|k| {
@@ -182,7 +182,7 @@ fn bind_parameters(t: QuestionType) -> &'static [(&'static str, &'static str)] {
 /// than written into the instance: it holds a reference, a function call, a
 /// predicate, a union or an arithmetic operator. A leading minus is part of a
 /// number, and dates and geo values may hold hyphens.
-pub(super) fn default_is_dynamic(default: &str, qtype: Option<QuestionType>) -> bool {
+pub(crate) fn default_is_dynamic(default: &str, qtype: Option<QuestionType>) -> bool {
     use QuestionType::*;
     let hyphens_ok = matches!(qtype, Some(Date | DateTime | Geopoint | Geotrace | Geoshape));
     let chars: Vec<char> = default.chars().collect();

@@ -14,6 +14,8 @@ mod outputs;
 mod prepare;
 mod xml;
 
+pub(crate) use binds::{bind_type, default_is_dynamic};
+
 use std::collections::{HashMap, HashSet};
 
 use super::model::{Instrument, Node, NodeKind, Text};
