@@ -10,3 +10,6 @@ mkdir -p "$ENUMERA_CACHE"
 
 echo "== cargo test (workspace)" >&2
 cargo test --workspace --locked
+
+echo "== mobile bindings (Python, Kotlin on the JVM, library size)" >&2
+bash scripts/test-bindings.sh

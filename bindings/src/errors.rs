@@ -1,0 +1,251 @@
+//! The one error the apps see, and the one place core's errors become it.
+//!
+//! Variants are what an app can act on (show the reason next to the
+//! question, send the user to install a form, retry later), not a mirror of
+//! core's types. Messages never carry answer values: an answer may be
+//! personal data, and errors end up in logs and crash reports. Field names
+//! avoid `message`, which clashes with `Throwable.message` in Kotlin.
+
+use enumera_core::bundle::{BundleError, ReceiptError, SealError};
+use enumera_core::fill::FillError;
+use enumera_core::instrument::ImportError;
+use enumera_core::session::{Blocker, SessionError};
+use enumera_core::store::StoreError;
+
+use crate::types::{IssueKind, ValidationIssue};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum EnumeraError {
+    /// The answer was refused (wrong type, not one of the choices, read-only,
+    /// not a question); the response is unchanged.
+    #[error("{reference}: {reason}")]
+    InvalidAnswer { reference: String, reason: String },
+    /// No question, group or repeat at that reference.
+    #[error("no question at {reference}")]
+    UnknownReference { reference: String },
+    /// The form file cannot be used; `problems` lists every one, each with
+    /// sheet, row and column where known.
+    #[error("the form cannot be used: {}", problems.join("; "))]
+    InvalidForm { problems: Vec<String> },
+    /// A form, response or participant that this device does not have.
+    #[error("no {what} {id:?} on this device")]
+    NotFound { what: String, id: String },
+    /// Finalizing was refused: these questions need an answer or a fix.
+    #[error("{instance_id} cannot be finalized yet ({} issue(s))", issues.len())]
+    Blocked { instance_id: String, issues: Vec<ValidationIssue> },
+    /// The response is finalized (or sent, or discarded) and cannot change.
+    #[error("response {instance_id} can no longer change ({state})")]
+    NotEditable { instance_id: String, state: String },
+    /// The device has no identity yet: call `DeviceStore.initDevice` first.
+    #[error("this device is not initialized yet")]
+    NotInitialized,
+    /// Storage trouble the user may fix: disk full, read-only, a database
+    /// from a newer app version, a damaged file moved aside.
+    #[error("storage: {reason}")]
+    Storage { reason: String },
+    /// A receipt was refused (forged, altered, for another device, or from
+    /// another central than the one this device trusts); nothing was marked.
+    #[error("receipt refused: {reason}")]
+    BadReceipt { reason: String },
+    /// The server could not be reached or did not answer as expected
+    /// (thrown by the app's transport, or a bad HTTP status).
+    #[error("network: {detail}")]
+    Network { detail: String },
+    /// Anything else; a bug to report.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+pub type Result<T, E = EnumeraError> = std::result::Result<T, E>;
+
+/// An exception the app's transport threw that is not an `EnumeraError`
+/// (a Kotlin `IOException`, a Python `OSError`): still a network failure.
+impl From<uniffi::UnexpectedUniFFICallbackError> for EnumeraError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        EnumeraError::Network { detail: e.reason }
+    }
+}
+
+impl From<SessionError> for EnumeraError {
+    fn from(e: SessionError) -> Self {
+        use SessionError as S;
+        match e {
+            S::UnknownRef { reference } => EnumeraError::UnknownReference { reference },
+            S::NotAnswerable { reference, what } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("{what}, which cannot be answered"),
+            },
+            S::ReadOnly { reference } => {
+                EnumeraError::InvalidAnswer { reference, reason: "read-only".into() }
+            }
+            // The value itself is left out: it may be personal data.
+            S::BadValue { reference, expected, .. } => {
+                EnumeraError::InvalidAnswer { reference, reason: format!("not a valid {expected}") }
+            }
+            S::NotAChoice { reference, choices, .. } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("not one of the choices ({choices})"),
+            },
+            S::NotARepeat { reference } => {
+                EnumeraError::InvalidAnswer { reference, reason: "not a repeat".into() }
+            }
+            S::CountControlled { reference } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: "its repeat_count sets the number of instances".into(),
+            },
+            S::UnknownLanguage { language, available } => EnumeraError::NotFound {
+                what: format!("language (the form has: {available})"),
+                id: language,
+            },
+            S::Finalized => {
+                EnumeraError::NotEditable { instance_id: String::new(), state: "finalized".into() }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for EnumeraError {
+    fn from(e: StoreError) -> Self {
+        use StoreError as S;
+        match e {
+            S::NotInitialized => EnumeraError::NotInitialized,
+            S::UnknownForm { form_id } => {
+                EnumeraError::NotFound { what: "form".into(), id: form_id }
+            }
+            S::UnknownInstrument { form_id, version, .. } => EnumeraError::NotFound {
+                what: "form version".into(),
+                id: format!("{form_id} {version}"),
+            },
+            S::UnknownResponse { instance_id } => {
+                EnumeraError::NotFound { what: "response".into(), id: instance_id }
+            }
+            S::UnknownParticipant { participant_id } => {
+                EnumeraError::NotFound { what: "participant".into(), id: participant_id }
+            }
+            S::NotDraft { instance_id, state, .. } | S::InvalidState { instance_id, state, .. } => {
+                EnumeraError::NotEditable { instance_id, state: state.to_string() }
+            }
+            S::InstrumentVersionConflict { .. } => {
+                EnumeraError::InvalidForm { problems: vec![e.to_string()] }
+            }
+            S::Roster { .. } | S::RosterJson(_) => {
+                EnumeraError::InvalidForm { problems: vec![format!("roster: {e}")] }
+            }
+            S::BadRef { reference, reason, .. } => {
+                EnumeraError::InvalidAnswer { reference, reason: reason.into() }
+            }
+            S::NotFound { .. }
+            | S::NewerVersion { .. }
+            | S::Corrupt { .. }
+            | S::ReadOnly { .. }
+            | S::DiskFull { .. }
+            | S::Migration { .. }
+            | S::Io { .. }
+            | S::Sqlite { .. }
+            | S::AttachmentMissing { .. }
+            | S::AttachmentMismatch { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<FillError> for EnumeraError {
+    fn from(e: FillError) -> Self {
+        match e {
+            FillError::Store(e) => e.into(),
+            FillError::Session(e) => e.into(),
+            FillError::Form { reason, .. } => EnumeraError::InvalidForm { problems: vec![reason] },
+            FillError::Blocked { instance_id, blockers } => EnumeraError::Blocked {
+                instance_id,
+                issues: blockers.into_iter().map(ValidationIssue::from).collect(),
+            },
+            FillError::Seal { instance_id, reason } => {
+                EnumeraError::Internal { reason: format!("sealing {instance_id}: {reason}") }
+            }
+        }
+    }
+}
+
+impl From<BundleError> for EnumeraError {
+    fn from(e: BundleError) -> Self {
+        match e {
+            BundleError::Store(e) => e.into(),
+            BundleError::Io { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<ReceiptError> for EnumeraError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::Store(e) => e.into(),
+            _ => EnumeraError::BadReceipt { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<SealError> for EnumeraError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Store(e) => e.into(),
+            // A bad researcher key is the form's problem.
+            SealError::BadRecipient { .. } => {
+                EnumeraError::InvalidForm { problems: vec![e.to_string()] }
+            }
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<ImportError> for EnumeraError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Io { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::InvalidForm { problems: vec![e.to_string()] },
+        }
+    }
+}
+
+impl From<Blocker> for ValidationIssue {
+    fn from(b: Blocker) -> Self {
+        match b {
+            Blocker::Required { reference, message } => {
+                ValidationIssue { kind: IssueKind::Required, reference, text: message }
+            }
+            Blocker::Constraint { reference, message } => {
+                ValidationIssue { kind: IssueKind::Constraint, reference, text: message }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_never_appears_in_the_error() {
+        let e: EnumeraError = SessionError::BadValue {
+            reference: "/data/age".into(),
+            value: "Maria Silva".into(),
+            expected: "integer".into(),
+        }
+        .into();
+        assert!(!e.to_string().contains("Maria"), "{e}");
+        assert_eq!(
+            e,
+            EnumeraError::InvalidAnswer {
+                reference: "/data/age".into(),
+                reason: "not a valid integer".into()
+            }
+        );
+    }
+
+    #[test]
+    fn store_errors_map_to_what_the_app_can_act_on() {
+        assert_eq!(EnumeraError::from(StoreError::NotInitialized), EnumeraError::NotInitialized);
+        let e: EnumeraError = StoreError::UnknownForm { form_id: "hh".into() }.into();
+        assert_eq!(e, EnumeraError::NotFound { what: "form".into(), id: "hh".into() });
+    }
+}

@@ -1,0 +1,324 @@
+//! One response being filled: the app's interview screen. Every change is
+//! committed to the device store before the call returns, so the app can be
+//! killed at any moment and `DeviceStore.resumeInterview` picks up the draft.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use enumera_core::expr::SystemEnv;
+use enumera_core::fill::{Fill, FillError, Start};
+use enumera_core::session::navigation::Screen as CoreScreen;
+use enumera_core::session::{NodeId, Session};
+use enumera_core::store::Store;
+
+use crate::store::DeviceStore;
+use crate::types::{
+    ChoiceItem, HierarchyEntry, IssueKind, OutboxItem, Progress, Question, Screen, ValidationIssue,
+};
+use crate::{EnumeraError, Result};
+
+/// A [`Fill`] on the real clock, movable to another thread.
+///
+/// A session holds its environment as `Box<dyn Env>`, which is not `Send`,
+/// so `Fill` is not either, while uniffi objects are called from any thread.
+/// The only way to make a `Live` is below, with a [`SystemEnv`]: plain data,
+/// `Send` (asserted at compile time); every other part of a session and its
+/// saver is `Send` (plain data, `Arc`s of `Send + Sync` data; the compiler
+/// names only the environment). When core makes `Env: Send` this goes.
+#[derive(Debug)]
+pub(crate) struct Live(Fill);
+
+// SAFETY: see above; the environment inside is always a `SystemEnv`.
+#[allow(unsafe_code)]
+unsafe impl Send for Live {}
+
+const _: fn() = || {
+    fn send<T: Send + Sync>() {}
+    send::<SystemEnv>();
+};
+
+impl Live {
+    fn env() -> Box<SystemEnv> {
+        Box::new(SystemEnv::default())
+    }
+
+    pub(crate) fn start(
+        store: &mut Store,
+        form_id: &str,
+        start: &Start,
+    ) -> Result<Live, FillError> {
+        Fill::start(store, form_id, start, Live::env()).map(Live)
+    }
+
+    pub(crate) fn resume(store: &Store, instance_id: &str) -> Result<Live, FillError> {
+        Fill::resume(store, instance_id, Live::env()).map(Live)
+    }
+}
+
+/// A form session on this device. Calls from several threads are serialised.
+#[derive(Debug, uniffi::Object)]
+pub struct Interview {
+    store: Arc<DeviceStore>,
+    instance_id: String,
+    form_id: String,
+    /// `None` once finalized: the response is frozen.
+    fill: Mutex<Option<Live>>,
+}
+
+impl Interview {
+    pub(crate) fn new(store: Arc<DeviceStore>, live: Live) -> Arc<Self> {
+        Arc::new(Interview {
+            store,
+            instance_id: live.0.instance_id().to_string(),
+            form_id: live.0.response().instrument.form_id.clone(),
+            fill: Mutex::new(Some(live)),
+        })
+    }
+
+    /// Runs `f` on the live session; lock order is always interview, then store.
+    fn with<T>(&self, f: impl FnOnce(&mut Fill) -> Result<T>) -> Result<T> {
+        let mut guard = self.guard();
+        let live = guard.as_mut().ok_or_else(|| self.frozen())?;
+        f(&mut live.0)
+    }
+
+    fn guard(&self) -> MutexGuard<'_, Option<Live>> {
+        self.fill.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn frozen(&self) -> EnumeraError {
+        EnumeraError::NotEditable {
+            instance_id: self.instance_id.clone(),
+            state: "finalized".into(),
+        }
+    }
+}
+
+#[uniffi::export]
+impl Interview {
+    /// `uuid:...`, the response's ODK instance id.
+    pub fn instance_id(&self) -> String {
+        self.instance_id.clone()
+    }
+
+    pub fn form_id(&self) -> String {
+        self.form_id.clone()
+    }
+
+    /// Answers a question (ODK's string form: `"a b"` for a select_multiple)
+    /// and saves it. Returns the question as it now stands: a broken
+    /// constraint shows as `issue`, with the form's message. A value of the
+    /// wrong type or not among the choices is refused with `InvalidAnswer`.
+    pub fn answer(&self, reference: String, value: String) -> Result<Question> {
+        self.with(|fill| {
+            fill.set(&mut self.store.lock(), &reference, &value)?;
+            question_at(fill.session(), &reference)
+        })
+    }
+
+    /// Clears an answer and saves it.
+    pub fn clear(&self, reference: String) -> Result<Question> {
+        self.answer(reference, String::new())
+    }
+
+    /// Adds an instance at the end of a repeat (`/data/members`) and returns
+    /// its reference (`/data/members[3]`).
+    pub fn add_repeat(&self, reference: String) -> Result<String> {
+        self.with(|fill| {
+            let (session, saver) = fill.parts();
+            let node = session.add_repeat(&reference)?;
+            let instance = session.reference(node);
+            saver.repeat_added(&mut self.store.lock(), session, &instance)?;
+            Ok(instance)
+        })
+    }
+
+    /// Removes one repeat instance (`/data/members[2]`); later ones move up.
+    pub fn remove_repeat(&self, reference: String) -> Result<()> {
+        self.with(|fill| Ok(fill.remove_repeat(&mut self.store.lock(), &reference)?))
+    }
+
+    /// The form's languages, as written in the form (`Portuguese (pt)`).
+    pub fn languages(&self) -> Result<Vec<String>> {
+        self.with(|fill| Ok(fill.session().form().instrument.languages.clone()))
+    }
+
+    pub fn language(&self) -> Result<Option<String>> {
+        self.with(|fill| Ok(fill.session().language().map(str::to_string)))
+    }
+
+    /// Switches labels, hints and messages to `language` (`Portuguese (pt)`,
+    /// `Portuguese` or `pt`).
+    pub fn set_language(&self, language: String) -> Result<()> {
+        self.with(|fill| Ok(fill.set_language(&language)?))
+    }
+
+    /// One question by reference.
+    pub fn question(&self, reference: String) -> Result<Question> {
+        self.with(|fill| question_at(fill.session(), &reference))
+    }
+
+    /// Every question, calculation and metadata field in document order,
+    /// relevant or not (the app shows the relevant ones).
+    pub fn questions(&self) -> Result<Vec<Question>> {
+        self.with(|fill| {
+            let s = fill.session();
+            s.leaves().iter().map(|l| question_at(s, &l.reference)).collect()
+        })
+    }
+
+    /// The screens of the interview in order, given the answers so far.
+    pub fn screens(&self) -> Result<Vec<Screen>> {
+        self.with(|fill| {
+            let s = fill.session();
+            Ok(s.screens().into_iter().map(|screen| screen_of(s, screen)).collect())
+        })
+    }
+
+    /// Questions shown now that can be answered, and how many are.
+    pub fn progress(&self) -> Result<Progress> {
+        self.with(|fill| {
+            let s = fill.session();
+            let p = s.progress(&s.screens());
+            Ok(Progress { answered: p.answered as u64, asked: p.asked as u64 })
+        })
+    }
+
+    /// What stands between the response and finalizing.
+    pub fn blockers(&self) -> Result<Vec<ValidationIssue>> {
+        self.with(|fill| Ok(fill.session().blockers().into_iter().map(Into::into).collect()))
+    }
+
+    /// The response as a tree, for jumping to a question.
+    pub fn hierarchy(&self) -> Result<Vec<HierarchyEntry>> {
+        self.with(|fill| Ok(fill.session().hierarchy().into_iter().map(Into::into).collect()))
+    }
+
+    /// The submission as ODK would send it (for a review screen).
+    pub fn submission_xml(&self) -> Result<String> {
+        self.with(|fill| Ok(fill.session().submission_xml()))
+    }
+
+    /// Finalizes: refused with `Blocked` (listing every issue) while a
+    /// required question is empty or a constraint broken; otherwise the
+    /// response is frozen and queued in the outbox in one transaction.
+    pub fn finalize(&self) -> Result<OutboxItem> {
+        let mut guard = self.guard();
+        let live = guard.as_mut().ok_or_else(|| self.frozen())?;
+        let (session, saver) = live.0.parts();
+        let blockers = session.blockers();
+        if !blockers.is_empty() {
+            return Err(EnumeraError::Blocked {
+                instance_id: self.instance_id.clone(),
+                issues: blockers.into_iter().map(Into::into).collect(),
+            });
+        }
+        session.mark_end();
+        // Sealed to the researcher keys where the form names any (core).
+        let entry = saver.finalize(&mut self.store.lock(), session)?;
+        *guard = None;
+        Ok(entry.into())
+    }
+
+    /// Whether `finalize` succeeded (the interview is then read-only).
+    pub fn is_finalized(&self) -> bool {
+        self.guard().is_none()
+    }
+}
+
+fn question_at(session: &Session, reference: &str) -> Result<Question> {
+    let node = session.resolve(reference)?;
+    Ok(question_of(session, node))
+}
+
+/// A question from core's prompt (label, hint, choices in the current
+/// language) and leaf state (relevance; the value as ODK reads it, empty
+/// while non-relevant). Metadata fields have no prompt: label and choices
+/// stay empty.
+fn question_of(session: &Session, node: NodeId) -> Question {
+    let leaf = session.leaf_state(node);
+    let prompt = session.prompt(node);
+    let issue = leaf.violation_message.map(|text| ValidationIssue {
+        kind: if leaf.constraint_valid { IssueKind::Required } else { IssueKind::Constraint },
+        reference: leaf.reference.clone(),
+        text,
+    });
+    let (label, hint, appearance, parameters, choices) = match prompt {
+        Some(p) => (
+            Some(p.label),
+            p.hint,
+            p.appearance,
+            p.parameters.into_iter().collect(),
+            p.choices.into_iter().map(|o| ChoiceItem { value: o.value, label: o.label }).collect(),
+        ),
+        None => (leaf.label, None, None, HashMap::new(), Vec::new()),
+    };
+    Question {
+        reference: leaf.reference,
+        question_type: leaf.qtype,
+        label,
+        hint,
+        appearance,
+        parameters,
+        value: leaf.value,
+        relevant: leaf.relevant,
+        required: leaf.required,
+        readonly: leaf.readonly,
+        issue,
+        choices,
+    }
+}
+
+fn screen_of(session: &Session, screen: CoreScreen) -> Screen {
+    match screen {
+        CoreScreen::Question { node } => Screen::Question { question: question_of(session, node) },
+        CoreScreen::FieldList { group, questions } => {
+            let reference = session.reference(group);
+            let label = session
+                .form()
+                .by_path
+                .get(&template_path(&reference))
+                .and_then(|&t| session.form().template(t).label())
+                .map(|l| session.render(l, group));
+            Screen::FieldList {
+                reference,
+                label,
+                questions: questions.into_iter().map(|q| question_of(session, q)).collect(),
+            }
+        }
+        CoreScreen::AddRepeat { parent, repeat } => {
+            let p = session.repeat_prompt(parent, repeat);
+            Screen::AddRepeat {
+                reference: p.reference,
+                label: p.label,
+                count: u32::try_from(p.count).unwrap_or(u32::MAX),
+            }
+        }
+    }
+}
+
+/// `/data/members[2]/name` -> `/data/members/name`: the template's path.
+fn template_path(reference: &str) -> String {
+    let mut out = String::with_capacity(reference.len());
+    let mut skipping = false;
+    for c in reference.chars() {
+        match c {
+            '[' => skipping = true,
+            ']' => skipping = false,
+            _ if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_paths_drop_instance_indices() {
+        assert_eq!(template_path("/data/hh[2]/members[10]/name"), "/data/hh/members/name");
+        assert_eq!(template_path("/data/age"), "/data/age");
+    }
+}

@@ -1,0 +1,53 @@
+//! The HTTP transport is the app's: OkHttp on Android, URLSession on iOS,
+//! anything in tests. Rust says what to send; the app sends it, with its own
+//! TLS, proxy and certificate settings, and hands back the answer. Keeping
+//! the network out of Rust keeps the library small and free of async.
+
+use std::collections::HashMap;
+
+use crate::Result;
+
+/// One request to the central server.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Path and query under the server's base URL (`/v1/bundles`).
+    pub path: String,
+    /// Includes `Authorization: Bearer <device token>` where the call needs it.
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// The server's answer, whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Sends requests to the central server; implemented by the app.
+///
+/// Throw `EnumeraError.Network` for a failure the user should see as such
+/// (offline, timeout, TLS); any other exception arrives as `Network` too,
+/// with its text. A non-2xx status is not an error here: return it.
+#[uniffi::export(foreign)]
+pub trait HttpTransport: Send + Sync {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// Sends `request` and checks the status: 2xx gives the body, anything
+/// else a `Network` error naming the status and the path (never the body,
+/// which may echo personal data).
+pub(crate) fn exchange(transport: &dyn HttpTransport, request: HttpRequest) -> Result<Vec<u8>> {
+    let path = request.path.clone();
+    let response = transport.send(request)?;
+    if (200..300).contains(&response.status) {
+        Ok(response.body)
+    } else {
+        Err(crate::EnumeraError::Network {
+            detail: format!("the server answered {} to {path}", response.status),
+        })
+    }
+}

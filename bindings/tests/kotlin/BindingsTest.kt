@@ -1,0 +1,321 @@
+// The Kotlin side of the bindings, on the JVM: the generated Kotlin, JNA and
+// the real library, as an Android app uses them (less Android itself). Also
+// compiles and exercises the Android module's portable classes
+// (UrlConnectionTransport, InterviewModel). Run by scripts/test-bindings.sh.
+
+import com.sun.net.httpserver.HttpServer
+import java.io.File
+import java.net.InetSocketAddress
+import java.net.ServerSocket
+import java.nio.file.Files
+import kotlin.system.exitProcess
+import org.enumera.android.InterviewModel
+import org.enumera.android.UrlConnectionTransport
+import org.enumera.ffi.DeviceStore
+import org.enumera.ffi.EnumeraException
+import org.enumera.ffi.HttpRequest
+import org.enumera.ffi.HttpResponse
+import org.enumera.ffi.HttpTransport
+import org.enumera.ffi.Interview
+import org.enumera.ffi.IssueKind
+import org.enumera.ffi.ResponseState
+import org.enumera.ffi.Screen
+import org.enumera.ffi.SyncClient
+
+val repo = File(System.getProperty("enumera.repo") ?: ".").absoluteFile
+val instruments = File(repo, "instruments/p2p-sanitation")
+val enumeraBin = File(System.getenv("ENUMERA_BIN") ?: File(repo, "target/debug/enumera").path)
+
+class Failure(message: String) : Exception(message)
+
+fun check(condition: Boolean, what: () -> String) {
+    if (!condition) throw Failure(what())
+}
+
+fun <T> eq(actual: T, expected: T, what: String = "") {
+    if (actual != expected) throw Failure("$what: expected <$expected>, got <$actual>")
+}
+
+inline fun <reified E : Throwable> throws(block: () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw Failure("expected ${E::class.simpleName}, got $e")
+    }
+    throw Failure("expected ${E::class.simpleName}, nothing was thrown")
+}
+
+fun device(): DeviceStore {
+    val dir = Files.createTempDirectory("enumera-kt").toFile()
+    val store = DeviceStore.open(File(dir, "device.db").path)
+    store.initDevice("tablet 7", "enum-7")
+    return store
+}
+
+fun followup(): Pair<DeviceStore, Interview> {
+    val store = device()
+    store.installFormFile(File(instruments, "practice_followup.xlsx").path)
+    return store to store.startInterview("p2p_practice_followup", null, null, false)
+}
+
+// -- the study's scripted interviews (instruments/p2p-sanitation/steps) ----
+
+/** Just enough JSON for the step files: objects, arrays, strings, literals. */
+class Json(private val s: String) {
+    private var i = 0
+    fun parse(): Any? {
+        ws()
+        return when (s[i]) {
+            '{' -> {
+                i++; val m = LinkedHashMap<String, Any?>(); ws()
+                if (s[i] == '}') { i++; return m }
+                while (true) {
+                    ws(); val k = parse() as String; ws(); i++ // ':'
+                    m[k] = parse(); ws()
+                    if (s[i++] == '}') return m
+                }
+                @Suppress("UNREACHABLE_CODE") m
+            }
+            '[' -> {
+                i++; val l = ArrayList<Any?>(); ws()
+                if (s[i] == ']') { i++; return l }
+                while (true) {
+                    l.add(parse()); ws()
+                    if (s[i++] == ']') return l
+                }
+                @Suppress("UNREACHABLE_CODE") l
+            }
+            '"' -> {
+                val b = StringBuilder(); i++
+                while (s[i] != '"') {
+                    if (s[i] == '\\') {
+                        i++
+                        when (s[i]) {
+                            'n' -> b.append('\n'); 't' -> b.append('\t')
+                            'u' -> { b.append(s.substring(i + 1, i + 5).toInt(16).toChar()); i += 4 }
+                            else -> b.append(s[i])
+                        }
+                    } else b.append(s[i])
+                    i++
+                }
+                i++; b.toString()
+            }
+            else -> {
+                val start = i
+                while (i < s.length && s[i] !in ",]} \n\r\t") i++
+                when (val word = s.substring(start, i)) {
+                    "true" -> true; "false" -> false; "null" -> null; else -> word
+                }
+            }
+        }
+    }
+    private fun ws() { while (i < s.length && s[i].isWhitespace()) i++ }
+}
+
+@Suppress("UNCHECKED_CAST")
+fun steps(name: String): Pair<List<Map<String, Any?>>, Map<String, Any?>> {
+    val dir = File(instruments, "steps")
+    val script = Json(File(dir, "$name.json").readText()).parse() as List<Map<String, Any?>>
+    val expect = Json(File(dir, "$name.expect.json").readText()).parse() as Map<String, Any?>
+    return script to expect
+}
+
+fun replay(interview: Interview, script: List<Map<String, Any?>>) {
+    for (step in script) {
+        when {
+            "set_language" in step -> interview.setLanguage(step["set_language"] as String)
+            "set" in step -> {
+                val v = step["value"]
+                interview.answer(step["set"] as String, if (v is List<*>) v.joinToString(" ") else v as String)
+            }
+            "add_repeat" in step -> interview.addRepeat(step["add_repeat"] as String)
+            "remove_repeat" in step -> interview.removeRepeat(step["remove_repeat"] as String)
+            else -> throw Failure("unknown step $step")
+        }
+    }
+}
+
+// -- central over HTTP, for the transport tests ------------------------------
+
+class Central(val handler: (method: String, path: String, auth: String?, body: ByteArray) -> Pair<Int, ByteArray>) : AutoCloseable {
+    private val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+    val url: String
+
+    init {
+        server.createContext("/") { ex ->
+            val body = ex.requestBody.readBytes()
+            val (status, answer) = handler(ex.requestMethod, ex.requestURI.toString(), ex.requestHeaders.getFirst("Authorization"), body)
+            ex.sendResponseHeaders(status, if (answer.isEmpty()) -1 else answer.size.toLong())
+            if (answer.isNotEmpty()) ex.responseBody.use { it.write(answer) }
+            ex.close()
+        }
+        server.start()
+        url = "http://127.0.0.1:${server.address.port}"
+    }
+
+    override fun close() = server.stop(0)
+}
+
+fun enumera(vararg args: String): String {
+    val p = ProcessBuilder(listOf(enumeraBin.path) + args).redirectErrorStream(false).start()
+    val out = p.inputStream.bufferedReader().readText()
+    val err = p.errorStream.bufferedReader().readText()
+    check(p.waitFor() == 0) { "enumera ${args.joinToString(" ")}: $err" }
+    return out
+}
+
+// -- the tests ----------------------------------------------------------------
+
+val tests = linkedMapOf<String, () -> Unit>(
+    "a scripted round-3 interview finalizes and is listed" to {
+        val (store, interview) = followup()
+        val (script, expect) = steps("practice_followup.quelimane_round3")
+        replay(interview, script)
+        @Suppress("UNCHECKED_CAST")
+        for ((ref, value) in expect["values"] as Map<String, String>) {
+            eq(interview.question(ref).value, value, ref)
+        }
+        eq(interview.blockers(), emptyList(), "blockers")
+        val entry = interview.finalize()
+        eq(entry.seq, 1UL, "seq")
+        eq(store.listResponses().map { it.state }, listOf(ResponseState.FINALIZED), "states")
+        throws<EnumeraException.NotEditable> { interview.answer("/data/consent", "no") }
+    },
+    "a broken constraint shows the form's message and blocks finalizing" to {
+        val (_, interview) = followup()
+        val q = interview.answer("/data/participant_id", "Maria Silva")
+        eq(q.issue?.kind, IssueKind.CONSTRAINT, "issue kind")
+        check(!q.issue?.text.isNullOrBlank()) { "no constraint message" }
+        val blocked = throws<EnumeraException.Blocked> { interview.finalize() }
+        check(blocked.issues.any { it.reference == "/data/participant_id" && it.kind == IssueKind.CONSTRAINT }) {
+            "blockers: ${blocked.issues}"
+        }
+        eq(interview.answer("/data/participant_id", "MZ-0042").issue, null, "fixed")
+    },
+    "repeats are added and removed" to {
+        val (_, interview) = followup()
+        interview.answer("/data/consent", "yes")
+        interview.answer("/data/interview/practice/any_changes", "yes")
+        val changes = "/data/interview/practice/changes"
+        eq(interview.addRepeat(changes), "$changes[2]", "added")
+        interview.answer("$changes[2]/change_type", "budget")
+        interview.addRepeat(changes)
+        interview.removeRepeat("$changes[1]")
+        eq(interview.question("$changes[1]/change_type").value, "budget", "moved up")
+        val add = interview.screens().filterIsInstance<Screen.AddRepeat>().single()
+        eq(add.count, 2U, "count")
+    },
+    "wrong answers come back typed, without the value" to {
+        val (_, interview) = followup()
+        val e = throws<EnumeraException.InvalidAnswer> { interview.answer("/data/round", "Maria Silva") }
+        eq(e.reference, "/data/round", "reference")
+        check("Maria" !in (e.message ?: "") && "Maria" !in e.reason) { "value leaked: ${e.message}" }
+        throws<EnumeraException.UnknownReference> { interview.answer("/data/nope", "1") }
+        throws<EnumeraException.NotFound> { interview.setLanguage("Klingon") }
+    },
+    "a draft resumes where it was left" to {
+        val (store, interview) = followup()
+        interview.answer("/data/consent", "yes")
+        val id = interview.instanceId()
+        interview.close()
+        eq(store.resumeInterview(id).question("/data/consent").value, "yes", "resumed")
+    },
+    "roster comes down through UrlConnectionTransport with the device token" to {
+        var auth: String? = null
+        Central { method, path, a, _ ->
+            auth = a
+            if (method == "GET" && path == "/v1/roster") 200 to """[{"id": "MZ-0042"}]""".toByteArray()
+            else 404 to ByteArray(0)
+        }.use { central ->
+            val store = device()
+            val sync = SyncClient(store, UrlConnectionTransport(central.url), "tok-1")
+            eq(sync.fetchRoster().added, 1UL, "added")
+            eq(auth, "Bearer tok-1", "auth")
+            eq(store.participants().map { it.id }, listOf("MZ-0042"), "participants")
+        }
+    },
+    "an unreachable server is a Network error" to {
+        val port = ServerSocket(0).use { it.localPort } // closed again: nothing listens
+        val sync = SyncClient(device(), UrlConnectionTransport("http://127.0.0.1:$port"), "t")
+        val e = throws<EnumeraException.Network> { sync.fetchRoster() }
+        check("Connect" in e.detail) { e.detail }
+    },
+    "exceptions thrown by a Kotlin transport come back typed" to {
+        val offline = object : HttpTransport {
+            override fun send(request: HttpRequest): HttpResponse = throw EnumeraException.Network("airplane mode")
+        }
+        eq(throws<EnumeraException.Network> { SyncClient(device(), offline, "t").fetchRoster() }.detail, "airplane mode", "detail")
+        val broken = object : HttpTransport {
+            override fun send(request: HttpRequest): HttpResponse = throw IllegalStateException("socket closed")
+        }
+        val e = throws<EnumeraException.Network> { SyncClient(device(), broken, "t").fetchRoster() }
+        check("socket closed" in e.detail) { e.detail }
+    },
+    "sync posts a bundle to central and applies its receipt" to {
+        check(enumeraBin.exists()) { "$enumeraBin not built" }
+        val dir = Files.createTempDirectory("enumera-central").toFile()
+        val db = File(dir, "central.db").path
+        enumera("central", "--db", db, "init")
+        Central { method, path, _, body ->
+            if (method != "POST" || path != "/v1/bundles") return@Central 404 to ByteArray(0)
+            val bundle = File(dir, "in.bundle").apply { writeBytes(body) }
+            val receipts = File(dir, "receipts").apply { deleteRecursively(); mkdirs() }
+            enumera("central", "--db", db, "ingest", bundle.path, "--receipts", receipts.path)
+            200 to receipts.listFiles()!!.single().readBytes()
+        }.use { central ->
+            val (store, interview) = followup()
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            val report = SyncClient(store, UrlConnectionTransport(central.url), "t").sync()
+            eq(report.sent, 1UL, "sent")
+            eq(report.receipt?.marked, listOf(1UL), "marked")
+            eq(store.listResponses().single().state, ResponseState.SENT, "state")
+        }
+    },
+    "a server error leaves responses unsent" to {
+        Central { _, _, _, _ -> 500 to "oops".toByteArray() }.use { central ->
+            val (store, interview) = followup()
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            val e = throws<EnumeraException.Network> { SyncClient(store, UrlConnectionTransport(central.url), "t").sync() }
+            eq(e.detail, "the server answered 500 to /v1/bundles", "detail")
+            eq(store.listResponses().single().state, ResponseState.FINALIZED, "state")
+        }
+    },
+    "InterviewModel moves, reports refused answers and jumps to blockers" to {
+        val (_, interview) = followup()
+        val seen = mutableListOf<Int>()
+        val model = InterviewModel(interview) { seen.add(it.index) }
+        eq(model.state.index, 0, "start")
+        model.next(); model.next(); model.back()
+        eq(model.state.index, 1, "after moves")
+        model.answer("/data/round", "nonsense")
+        check(model.state.error?.contains("not one of the choices") == true) { "error: ${model.state.error}" }
+        model.answer("/data/consent", "yes")
+        eq(model.state.error, null, "error cleared")
+        model.finalize()
+        check(model.state.blockers.isNotEmpty() && !model.state.finalized) { "not blocked" }
+        val shown = model.state.screen
+        val first = model.state.blockers.first().reference
+        check(shown is Screen.Question && shown.question.reference == first) { "shows $shown, first blocker $first" }
+        check(seen.size >= 6) { "listener saw $seen" }
+    },
+)
+
+fun main() {
+    var passed = 0
+    var failed = 0
+    for ((name, test) in tests) {
+        try {
+            test()
+            passed++
+            println("PASS $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL $name: $e")
+        }
+    }
+    println("kotlin: $passed passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
