@@ -23,6 +23,7 @@ fn the_demo_campaign_arrives_whole() {
     assert_eq!(v["central_responses"].as_u64().unwrap(), finalized);
     assert_eq!(v["at_central_more_than_once"], 0);
     assert!(v["duplicates_ignored"].as_u64().unwrap() > 0, "a bundle was delivered twice");
+    assert!(v["http_uploads"].as_u64().unwrap() > 0, "a tablet synced over HTTP");
     assert_eq!(v["conflicts"], 0);
 
     // Counts per round add up to what was simulated.

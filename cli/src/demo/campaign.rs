@@ -83,6 +83,8 @@ pub struct Outcome {
     pub repeats: usize,
     pub killed: KillCheck,
     pub bundles_ingested: usize,
+    /// Responses uploaded over HTTP to `central serve`.
+    pub http_uploads: usize,
     pub duplicates_ignored: usize,
     pub conflicts: u64,
     pub central_responses: u64,
@@ -114,6 +116,8 @@ pub struct Campaign {
     instruments: BTreeMap<String, Instrument>,
     outcome: Outcome,
     bar: ProgressBar,
+    /// `central serve` on 127.0.0.1, for the tablet that syncs over HTTP.
+    server: Option<super::server::Running>,
 }
 
 fn err(context: &str) -> impl Fn(&dyn std::fmt::Display) -> UserError + '_ {
@@ -164,6 +168,7 @@ impl Campaign {
             instruments: BTreeMap::new(),
             outcome: Outcome { dir, seed: args.seed, devices: args.devices, ..Outcome::default() },
             bar,
+            server: None,
         })
     }
 
@@ -176,6 +181,7 @@ impl Campaign {
             self.sync_round(round)?;
         }
         self.check_central()?;
+        self.server = None; // stops the sync server
         self.export()?;
         self.bar.finish_and_clear();
         self.outcome.participants = self.people.clone();
@@ -414,21 +420,23 @@ impl Campaign {
                 continue;
             }
             match t % 3 {
-                // Carried by hand on a USB stick, straight to central.
-                0 => {
+                // Round 1 carried by hand on a USB stick; later rounds over
+                // HTTP to `central serve` (bundle up, receipt back).
+                0 if round == 1 => {
                     self.ingest(&path)?;
-                    if round == 3 {
-                        // The stick is plugged in twice: nothing changes.
-                        self.ingest(&path)?;
-                    }
                     self.return_receipt(t)?;
                 }
-                // Relayed through the supervisor's tablet, unchanged.
+                0 => self.sync_over_http(t)?,
+                // Relayed through the supervisor's tablet, unchanged; in
+                // round 3 the supervisor delivers it twice.
                 1 => {
                     let relayed =
                         self.dir.join("supervisor").join(path.file_name().unwrap_or_default());
                     std::fs::copy(&path, &relayed).map_err(|e| err("relaying")(&e))?;
                     self.ingest(&relayed)?;
+                    if round == 3 {
+                        self.ingest(&relayed)?;
+                    }
                     self.return_receipt(t)?;
                 }
                 // A slow courier: round 1's bundle arrives after round 2's
@@ -451,6 +459,31 @@ impl Campaign {
             "sync after round {round}: central holds {} responses ({} sealed), {} duplicates ignored so far",
             status.responses, status.sealed, self.outcome.duplicates_ignored
         ));
+        Ok(())
+    }
+
+    /// `enumera device sync`: the tablet uploads what no receipt covers to
+    /// the server on 127.0.0.1 with its token, and applies the receipt.
+    fn sync_over_http(&mut self, t: usize) -> Result<(), UserError> {
+        if self.server.is_none() {
+            self.server = Some(super::server::start(&self.dir.join("central/central.db"))?);
+        }
+        let addr = self
+            .server
+            .as_ref()
+            .map(|s| s.addr)
+            .ok_or_else(|| UserError("demo: no server".into()))?;
+        let device = self.tablets[t].store.device().map_err(|e| err("device")(&e))?;
+        let token = self.central.create_token(&device.device_id).map_err(|e| err("token")(&e))?;
+        let transport = crate::http::UreqTransport::new(
+            &format!("http://{addr}"),
+            std::time::Duration::from_secs(60),
+        )
+        .map_err(|e| UserError(format!("demo: {e}")))?;
+        let report = enumera_core::remote::sync(&mut self.tablets[t].store, &transport, &token)
+            .map_err(|e| err("device sync")(&e))?;
+        self.outcome.bundles_ingested += 1;
+        self.outcome.http_uploads += report.uploaded;
         Ok(())
     }
 
@@ -610,6 +643,7 @@ impl Outcome {
                 "lost": self.killed.lost,
             },
             "bundles_ingested": self.bundles_ingested,
+            "http_uploads": self.http_uploads,
             "duplicates_ignored": self.duplicates_ignored,
             "conflicts": self.conflicts,
             "central_responses": self.central_responses,

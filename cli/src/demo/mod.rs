@@ -11,6 +11,7 @@ mod autofill;
 mod campaign;
 mod people;
 mod report;
+mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -109,8 +109,13 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
-        "  bundles ingested         {:>6}   (by hand, relayed, late, twice)",
+        "  bundles delivered        {:>6}   (by hand, over HTTP, relayed, late, twice)",
         o.bundles_ingested
+    );
+    let _ = writeln!(
+        s,
+        "  sent over HTTP           {:>6}   (responses, to `central serve` on 127.0.0.1)",
+        o.http_uploads
     );
     let _ = writeln!(s, "  duplicates ignored       {:>6}", o.duplicates_ignored);
     let _ = writeln!(s, "  conflicts                {:>6}", o.conflicts);
