@@ -21,9 +21,9 @@ fn main() {
         .collect();
     let sizes = if sizes.is_empty() { vec![500, 2000, 5000] } else { sizes };
     println!(
-        "| rows | compile | open session | answer p50 | answer p95 | answer max | 200 answers | peak RSS |"
+        "| rows | compile | open session | answer p50 | answer p95 | answer max | 200 answers | quiet answer p50 / p95 | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let rows = forms::rows(n, 42, 0.30, 0.10);
         let instrument = forms::instrument(&rows);
@@ -42,14 +42,21 @@ fn main() {
         for (r, v) in &answers {
             samples.time(|| session.set(r, v)).expect("generated answer is valid");
         }
+        // Answers nothing depends on: a fixed amount of work each.
+        let mut quiet = Samples::default();
+        for (r, v) in forms::quiet_answers(&rows, 100) {
+            quiet.time(|| session.set(&r, &v)).expect("generated answer is valid");
+        }
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {:.1} MiB |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} / {} | {:.1} MiB |",
             fmt_duration(compile),
             fmt_duration(open),
             fmt_duration(samples.quantile(0.5)),
             fmt_duration(samples.quantile(0.95)),
             fmt_duration(samples.max()),
             fmt_duration(samples.total()),
+            fmt_duration(quiet.quantile(0.5)),
+            fmt_duration(quiet.quantile(0.95)),
             peak_rss_bytes() as f64 / (1024.0 * 1024.0),
         );
     }

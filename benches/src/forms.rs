@@ -199,3 +199,13 @@ pub fn hot_answers(rows: &[Row], count: usize, seed: u64) -> Vec<(String, String
         })
         .collect()
 }
+
+/// Answers to questions nothing else reads: each touches a fixed number of
+/// expressions (its own), so its cost must not grow with the form.
+pub fn quiet_answers(rows: &[Row], count: usize) -> Vec<(String, String)> {
+    rows.iter()
+        .filter(|r| r.referenced_by == 0 && r.kind == "integer")
+        .take(count)
+        .map(|r| (format!("/data/{}", r.name), "7".to_string()))
+        .collect()
+}

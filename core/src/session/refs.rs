@@ -18,16 +18,18 @@ impl Session {
         }
         let mut cur = root;
         for (name, index) in steps {
-            let matching: Vec<NodeId> = self
-                .tree
-                .node(cur)
-                .children
-                .iter()
-                .copied()
-                .filter(|&c| self.form.template(self.tree.node(c).tpl).name == name)
-                .collect();
+            // By template index, not by scanning: a wide form has thousands
+            // of siblings and this runs on every answer.
+            let parent_tpl = self.tree.node(cur).tpl;
+            let tpl = *self.form.child_by_name[parent_tpl].get(name).ok_or_else(unknown)?;
             let i = index.unwrap_or(1);
-            cur = *matching.get(i.wrapping_sub(1)).ok_or_else(unknown)?;
+            let mut found = self.tree.first_of(cur, tpl);
+            for _ in 1..i {
+                found = found
+                    .and_then(|n| self.tree.node(n).next)
+                    .filter(|&n| self.tree.node(n).tpl == tpl);
+            }
+            cur = found.filter(|_| i >= 1).ok_or_else(unknown)?;
         }
         Ok(cur)
     }
