@@ -17,24 +17,14 @@ use crate::types::{
 };
 use crate::{EnumeraError, Result};
 
-/// A [`Fill`] on the real clock, movable to another thread.
-///
-/// A session holds its environment as `Box<dyn Env>`, which is not `Send`,
-/// so `Fill` is not either, while uniffi objects are called from any thread.
-/// The only way to make a `Live` is below, with a [`SystemEnv`]: plain data,
-/// `Send` (asserted at compile time); every other part of a session and its
-/// saver is `Send` (plain data, `Arc`s of `Send + Sync` data; the compiler
-/// names only the environment). When core makes `Env: Send` this goes.
+/// A [`Fill`] on the real clock. Uniffi objects are called from any
+/// thread; core keeps sessions `Send` for that (asserted below).
 #[derive(Debug)]
 pub(crate) struct Live(Fill);
 
-// SAFETY: see above; the environment inside is always a `SystemEnv`.
-#[allow(unsafe_code)]
-unsafe impl Send for Live {}
-
 const _: fn() = || {
-    fn send<T: Send + Sync>() {}
-    send::<SystemEnv>();
+    fn send<T: Send>() {}
+    send::<Live>();
 };
 
 impl Live {

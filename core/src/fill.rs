@@ -74,7 +74,7 @@ impl Fill {
         store: &mut Store,
         form_id: &str,
         start: &Start,
-        env: Box<dyn Env>,
+        env: Box<dyn Env + Send>,
     ) -> Result<Fill, FillError> {
         let key = store.latest_instrument(form_id)?;
         let instrument = store.instrument(&key)?;
@@ -113,7 +113,11 @@ impl Fill {
     }
 
     /// Resumes a draft exactly as it was saved.
-    pub fn resume(store: &Store, instance_id: &str, env: Box<dyn Env>) -> Result<Fill, FillError> {
+    pub fn resume(
+        store: &Store,
+        instance_id: &str,
+        env: Box<dyn Env + Send>,
+    ) -> Result<Fill, FillError> {
         let response = store.response(instance_id)?;
         let instrument = store.instrument(&response.instrument)?;
         let form = compile(instrument, &response.instrument.form_id)?;
@@ -136,7 +140,7 @@ impl Fill {
     }
 
     /// A fresh environment on the real clock.
-    pub fn system_env() -> Box<dyn Env> {
+    pub fn system_env() -> Box<dyn Env + Send> {
         Box::new(SystemEnv::default())
     }
 
@@ -322,7 +326,7 @@ mod tests {
     use crate::expr::FixedEnv;
     use crate::store::test_support::{instrument, temp_store};
 
-    fn env() -> Box<dyn Env> {
+    fn env() -> Box<dyn Env + Send> {
         Box::new(FixedEnv::default())
     }
 

@@ -56,7 +56,9 @@ pub struct SessionOptions {
 pub struct Session {
     form: Arc<Form>,
     tree: tree::Tree,
-    env: Box<dyn Env>,
+    /// `Send` so an app can keep a session behind a lock and call it from
+    /// any thread (the bindings do).
+    env: Box<dyn Env + Send>,
     language: Option<String>,
     instance_id: String,
     deprecated_id: Option<String>,
@@ -81,7 +83,7 @@ impl Session {
 
     /// A new response with an injected clock/random/uuid source (tests,
     /// `form run --now --seed`).
-    pub fn with_env(form: Arc<Form>, options: SessionOptions, env: Box<dyn Env>) -> Session {
+    pub fn with_env(form: Arc<Form>, options: SessionOptions, env: Box<dyn Env + Send>) -> Session {
         let tree = tree::Tree::new(&form);
         let instance_id =
             options.instance_id.clone().unwrap_or_else(|| format!("uuid:{}", env.uuid()));
@@ -113,7 +115,7 @@ impl Session {
     pub fn restore(
         form: Arc<Form>,
         options: SessionOptions,
-        env: Box<dyn Env>,
+        env: Box<dyn Env + Send>,
         repeat_counts: &[(String, u32)],
         answers: &[(String, String)],
     ) -> Session {
