@@ -292,10 +292,22 @@ mod tests {
         assert!(!m("^\\d$", "٤"));
         assert!(m("\\bx\\b", "a x b"));
         assert!(m("[[]", "["));
+        // JavaScript's whitespace, not Unicode's.
+        assert!(m("^\\s+$", " \t\u{a0}\u{3000}\u{feff}"));
+        assert!(!m("^\\s$", "\u{85}"));
+        assert!(m("^[\\s,]+$", ", ,") && m("^\\S+$", "ação") && !m("\\S", " "));
+        // No `u` flag: `\\p{L}` is the text `p{L}`.
+        assert!(m("^\\p{L}$", "p{L}") && !m("^\\p{L}$", "a"));
+        assert!(m("^a{2}b{1,}c{0,1}$", "aabbc") && m("^{x}$", "{x}") && m("^a{,2}$", "a{,2}"));
         assert!(regex_is_match("(?i)a", "A").is_err());
         assert!(m("(?:a)(?=b)?", "ab") || regex_is_match("(?=b)", "b").is_err());
     }
 }
+
+/// JavaScript's `\\s`: WhiteSpace and LineTerminator (ECMA-262), that is
+/// tab, LF, VT, FF, CR, the Zs spaces, LS, PS and the BOM.
+const JS_SPACE: &str = "[\\t\\n\\x0B\\x0C\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
+const JS_NON_SPACE: &str = "[^\\t\\n\\x0B\\x0C\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
 
 thread_local! {
     /// Compiled patterns: a form uses a handful, evaluated on every change.
@@ -305,7 +317,11 @@ thread_local! {
 
 /// Rewrites the JavaScript-only meanings in a pattern for the `regex`
 /// crate: `\\w \\d \\b` and their negations are ASCII in JavaScript (Unicode
-/// in Rust), and inline flags like `(?i)` are a syntax error in JavaScript.
+/// in Rust), `\\s` is JavaScript's own whitespace set (not Unicode's: no
+/// U+0085, but U+FEFF), `\\p` is a plain `p` without the `u` flag ODK never
+/// sets, and inline flags like `(?i)` are a syntax error in JavaScript.
+/// Spelling every class out also keeps the Unicode tables out of the
+/// phone's library.
 fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
     let mut out = std::string::String::with_capacity(p.len() + 8);
     let mut chars = p.chars().peekable();
@@ -323,6 +339,9 @@ fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
                     'W' => out.push_str("[^0-9A-Za-z_]"),
                     'd' => out.push_str("[0-9]"),
                     'D' => out.push_str("[^0-9]"),
+                    's' => out.push_str(JS_SPACE),
+                    'S' => out.push_str(JS_NON_SPACE),
+                    'p' | 'P' => out.push(n),
                     'b' if !in_class => out.push_str("(?-u:\\b)"),
                     'B' if !in_class => out.push_str("(?-u:\\B)"),
                     _ => {
@@ -342,7 +361,7 @@ fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
                 if look.peek() == Some(&']') {
                     look.next();
                     chars = look;
-                    out.push_str(if negated { "(?s:.)" } else { "(?:\\b\\B)" });
+                    out.push_str(if negated { "(?s:.)" } else { "[a&&b]" });
                     continue;
                 }
                 in_class = true;
@@ -369,10 +388,42 @@ fn js_pattern_to_rust(p: &str) -> EvalResult<std::string::String> {
                     }
                 }
             }
+            // JavaScript (Annex B) reads a `{` that starts no `{n}`, `{n,}`
+            // or `{n,m}`, and a `}` closing none, as themselves; the regex
+            // crate refuses them.
+            '{' if !in_class => {
+                if starts_quantifier(chars.clone()) {
+                    out.push(c);
+                    for d in chars.by_ref() {
+                        out.push(d);
+                        if d == '}' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push_str("\\{");
+                }
+            }
+            '}' if !in_class => out.push_str("\\}"),
             _ => out.push(c),
         }
     }
     Ok(out)
+}
+
+/// Whether what follows a `{` is `n}`, `n,}` or `n,m}`.
+fn starts_quantifier(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if digits > 0 && !comma => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Whether `text` matches an ODK `regex()` pattern (compiled once per thread). Like ODK Web Forms
