@@ -338,6 +338,7 @@ mod tests {
     }
 
     /// The committed test key pair belongs together with the sealed P2P form.
+    #[cfg(feature = "xlsx")]
     #[test]
     fn the_sealed_study_form_names_the_test_identitys_key() {
         use calamine::{Reader, open_workbook_auto};

@@ -35,6 +35,8 @@ mod settings;
 mod survey;
 mod types;
 mod workbook;
+#[cfg(feature = "xlsx")]
+mod xlsx;
 
 pub(crate) use files::expressions;
 pub(crate) use types::suggest;
@@ -92,6 +94,12 @@ pub enum ImportError {
     Unreadable { name: String, reason: String },
     #[error("{name}: {source}")]
     Json { name: String, source: CanonicalError },
+    #[error(
+        "{name}: this build of Enumera reads forms as Enumera instruments (.json) only; \
+         publish the XLSForm at central (devices fetch it when they sync) or convert it with \
+         `enumera form convert FORM.xlsx -o FORM.json`"
+    )]
+    NoWorkbookReader { name: String },
     #[error(
         "{name}: unknown form file type; give an XLSForm (.xlsx, .xls) or an Enumera instrument (.json)"
     )]

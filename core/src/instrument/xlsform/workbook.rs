@@ -1,11 +1,8 @@
 //! Reading a workbook into plain text cells, the way pyxform sees them:
 //! every value becomes the text pyxform's reader would produce (whole numbers
 //! without `.0`, booleans as `TRUE`/`FALSE`, dates as `2026-11-29 00:00:00`),
-//! strings are trimmed, and blank cells are absent.
-
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xls, Xlsx};
+//! strings are trimmed, and blank cells are absent. The reading itself is
+//! in `xlsx.rs`, behind the `xlsx` feature.
 
 use super::ImportError;
 
@@ -50,106 +47,17 @@ impl Workbook {
     }
 }
 
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
-const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
-
 /// Reads .xlsx (or legacy .xls) bytes. `name` is only for messages.
-///
-/// The spreadsheet reader is third-party parsing code run on files from
-/// anywhere, so a panic inside it is caught and reported as an unreadable
-/// file rather than taking the app down. Fuzzing found one (calamine 0.38: a
-/// cell reference with a very long column, `AAAAAAAAAAAAAAA1`, overflows its
-/// column arithmetic; tests/fuzz_corpus.rs keeps the file).
+#[cfg(feature = "xlsx")]
 pub(crate) fn read(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
-    std::panic::catch_unwind(|| read_unguarded(bytes, name)).unwrap_or_else(|_| {
-        Err(ImportError::Unreadable {
-            name: name.to_string(),
-            reason: "its contents are malformed (the spreadsheet reader failed on them); \
-                     open and save it again in a spreadsheet program"
-                .into(),
-        })
-    })
+    super::xlsx::read(bytes, name)
 }
 
-fn read_unguarded(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
-    let name = name.to_string();
-    if bytes.is_empty() {
-        return Err(ImportError::Empty { name });
-    }
-    if bytes.starts_with(OLE_MAGIC) {
-        // An encrypted .xlsx is an OLE container holding an `EncryptionInfo`
-        // stream; its directory stores stream names in UTF-16.
-        if contains_utf16(bytes, "EncryptionInfo") {
-            return Err(ImportError::Encrypted { name });
-        }
-        let mut xls = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
-            calamine::XlsError::Password => ImportError::Encrypted { name: name.clone() },
-            other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
-        })?;
-        return collect(&mut xls, &name);
-    }
-    if !bytes.starts_with(ZIP_MAGIC) {
-        return Err(ImportError::NotAWorkbook { name });
-    }
-    let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
-        calamine::XlsxError::Zip(_) | calamine::XlsxError::Io(_) => {
-            ImportError::Damaged { name: name.clone() }
-        }
-        other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
-    })?;
-    collect(&mut xlsx, &name)
-}
-
-fn collect<RS, R>(reader: &mut R, name: &str) -> Result<Workbook, ImportError>
-where
-    RS: std::io::Read + std::io::Seek,
-    R: Reader<RS>,
-    R::Error: std::fmt::Display,
-{
-    let mut book = Workbook::default();
-    for sheet_name in reader.sheet_names() {
-        let range = reader.worksheet_range(&sheet_name).map_err(|e| ImportError::Unreadable {
-            name: name.to_string(),
-            reason: format!("sheet '{sheet_name}': {e}"),
-        })?;
-        book.sheets.push(sheet_from_range(sheet_name, &range));
-    }
-    Ok(book)
-}
-
-fn sheet_from_range(name: String, range: &calamine::Range<Data>) -> Sheet {
-    let mut sheet = Sheet { name, ..Sheet::default() };
-    let Some((row0, col0)) = range.start() else {
-        return sheet;
-    };
-    let col0 = col0 as usize;
-    let mut rows = range.rows().enumerate();
-    // The header row is the first row holding anything (row 1 in any normal
-    // form); columns keep their absolute positions so messages name real cells.
-    for (i, cells) in rows.by_ref() {
-        let texts = row_texts(cells, col0);
-        if texts.iter().any(Option::is_some) {
-            sheet.header_row = row0 + i as u32 + 1;
-            sheet.headers = texts.into_iter().map(|h| h.map(|h| collapse_spaces(&h))).collect();
-            break;
-        }
-    }
-    for (i, cells) in rows {
-        let texts = row_texts(cells, col0);
-        if texts.iter().any(Option::is_some) {
-            sheet.rows.push(Row { number: row0 + i as u32 + 1, cells: texts });
-        }
-    }
-    sheet
-}
-
-fn row_texts(cells: &[Data], col0: usize) -> Vec<Option<String>> {
-    let mut out = vec![None; col0];
-    out.extend(cells.iter().map(cell_text));
-    while out.last().is_some_and(Option::is_none) {
-        out.pop();
-    }
-    out
+/// This build has no workbook reader (the phones' library): say what to
+/// give it instead.
+#[cfg(not(feature = "xlsx"))]
+pub(crate) fn read(_bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
+    Err(ImportError::NoWorkbookReader { name: name.to_string() })
 }
 
 /// Runs of spaces become one, as pyxform does for headers.
@@ -170,87 +78,12 @@ pub(crate) fn collapse_spaces(s: &str) -> String {
     out
 }
 
-/// The text pyxform would see for a cell; `None` for blank.
-pub(crate) fn cell_text(cell: &Data) -> Option<String> {
-    let text = match cell {
-        Data::Empty => return None,
-        Data::String(s) => s.trim().replace('\u{a0}', " "),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => float_text(*f),
-        Data::Bool(true) => "TRUE".to_string(),
-        Data::Bool(false) => "FALSE".to_string(),
-        Data::DateTime(dt) => datetime_text(dt),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
-        Data::Error(e) => e.to_string(),
-    };
-    (!text.trim().is_empty()).then_some(text)
-}
-
-/// Python's `str()` of the number openpyxl returns: whole numbers without a
-/// fraction (`2026112901`, not `2026112901.0`).
-fn float_text(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e17 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
-/// Python's `str()` of a `datetime` (or a `time` for values under one day).
-fn datetime_text(dt: &calamine::ExcelDateTime) -> String {
-    let (y, mo, d, h, mi, s, ms) = dt.to_ymd_hms_milli();
-    let frac = if ms > 0 { format!(".{:06}", u32::from(ms) * 1000) } else { String::new() };
-    if dt.is_duration() || dt.as_f64() < 1.0 {
-        format!("{h:02}:{mi:02}:{s:02}{frac}")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{frac}")
-    }
-}
-
-fn contains_utf16(bytes: &[u8], needle: &str) -> bool {
-    let pattern: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    bytes.windows(pattern.len()).any(|w| w == pattern.as_slice())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calamine::{ExcelDateTime, ExcelDateTimeType};
-
-    #[test]
-    fn cells_read_as_pyxform_sees_them() {
-        assert_eq!(cell_text(&Data::Float(2026112901.0)).as_deref(), Some("2026112901"));
-        assert_eq!(cell_text(&Data::Float(1.5)).as_deref(), Some("1.5"));
-        assert_eq!(cell_text(&Data::Int(7)).as_deref(), Some("7"));
-        assert_eq!(cell_text(&Data::Bool(true)).as_deref(), Some("TRUE"));
-        assert_eq!(cell_text(&Data::String("  a\u{a0}b ".into())).as_deref(), Some("a b"));
-        assert_eq!(cell_text(&Data::String("   ".into())), None);
-        assert_eq!(cell_text(&Data::Empty), None);
-        let date = ExcelDateTime::new(46355.0, ExcelDateTimeType::DateTime, false);
-        assert_eq!(cell_text(&Data::DateTime(date)).as_deref(), Some("2026-11-29 00:00:00"));
-        let time = ExcelDateTime::new(0.5, ExcelDateTimeType::DateTime, false);
-        assert_eq!(cell_text(&Data::DateTime(time)).as_deref(), Some("12:00:00"));
-    }
 
     #[test]
     fn spaces_collapse() {
         assert_eq!(collapse_spaces("  label::English   (en) "), "label::English (en)");
-    }
-
-    #[test]
-    fn not_workbooks_are_refused_clearly() {
-        assert!(matches!(read(b"", "f.xlsx"), Err(ImportError::Empty { .. })));
-        assert!(matches!(
-            read(b"type,name\ntext,q", "f.xlsx"),
-            Err(ImportError::NotAWorkbook { .. })
-        ));
-        assert!(matches!(
-            read(b"PK\x03\x04garbage", "f.xlsx"),
-            Err(ImportError::Damaged { .. }) | Err(ImportError::Unreadable { .. })
-        ));
-        let mut ole = OLE_MAGIC.to_vec();
-        ole.extend(vec![0u8; 64]);
-        ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
-        assert!(matches!(read(&ole, "f.xlsx"), Err(ImportError::Encrypted { .. })));
     }
 }
