@@ -21,6 +21,10 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import j
 "$target_dir/debug/uniffi-bindgen" generate --no-format --language kotlin \
     --out-dir "$out/uniffi/kotlin" "$out/jniLibs/arm64-v8a/libenumera_ffi.so"
 
+# The phones' library reads instruments (JSON), not workbooks: convert the
+# sample's form as central does when it publishes.
 mkdir -p android/sample/src/main/assets
-cp instruments/p2p-sanitation/practice_followup.xlsx android/sample/src/main/assets/
+cargo run --locked -q -p enumera-cli -- form convert \
+    instruments/p2p-sanitation/practice_followup.xlsx \
+    -o android/sample/src/main/assets/practice_followup.json
 ls -l "$out"/jniLibs/*/libenumera_ffi.so

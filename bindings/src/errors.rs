@@ -9,6 +9,7 @@
 use enumera_core::bundle::{BundleError, ReceiptError, SealError};
 use enumera_core::fill::FillError;
 use enumera_core::instrument::ImportError;
+use enumera_core::remote::SyncError;
 use enumera_core::session::{Blocker, SessionError};
 use enumera_core::store::StoreError;
 
@@ -47,10 +48,17 @@ pub enum EnumeraError {
     /// another central than the one this device trusts); nothing was marked.
     #[error("receipt refused: {reason}")]
     BadReceipt { reason: String },
-    /// The server could not be reached or did not answer as expected
-    /// (thrown by the app's transport, or a bad HTTP status).
+    /// The server could not be reached, failed, or answered something
+    /// unreadable (thrown by the app's transport, or a 5xx/408/429): try
+    /// again later; nothing was lost.
     #[error("network: {detail}")]
     Network { detail: String },
+    /// Central refused the request and repeating it will not help: `status`
+    /// 401 (the token is unknown or revoked: enrol the device again), 403
+    /// (not this device's to send), 400 (a bundle central cannot read), 404
+    /// (wrong server URL), 413 (too large). `code` is central's short code.
+    #[error("central refused it (HTTP {status}): {detail}")]
+    Refused { status: u16, code: String, detail: String },
     /// Anything else; a bug to report.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -181,6 +189,32 @@ impl From<ReceiptError> for EnumeraError {
         match e {
             ReceiptError::Store(e) => e.into(),
             _ => EnumeraError::BadReceipt { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<SyncError> for EnumeraError {
+    fn from(e: SyncError) -> Self {
+        use SyncError as S;
+        let detail = e.to_string();
+        match e {
+            S::Bundle(e) => e.into(),
+            S::Receipt(e) => e.into(),
+            S::Store(e) => e.into(),
+            S::Unauthorized { .. } => {
+                EnumeraError::Refused { status: 401, code: String::new(), detail }
+            }
+            S::Forbidden { code, .. } => EnumeraError::Refused { status: 403, code, detail },
+            S::Rejected { code, .. } => EnumeraError::Refused { status: 400, code, detail },
+            S::NotFound { .. } => {
+                EnumeraError::Refused { status: 404, code: String::new(), detail }
+            }
+            S::TooLarge { .. } => {
+                EnumeraError::Refused { status: 413, code: String::new(), detail }
+            }
+            S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
+                EnumeraError::Network { detail }
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use enumera_core::bundle::{BundleOptions, apply_receipt, write_bundle, write_bundle_file};
+use enumera_core::bundle::{BundleOptions, apply_receipt, write_bundle_file};
 use enumera_core::fill::Start;
 use enumera_core::instrument::{Imported, Instrument, Severity, import_xlsform_bytes, load_form};
 use enumera_core::store::Store;
@@ -161,13 +161,6 @@ impl DeviceStore {
 }
 
 impl DeviceStore {
-    /// The bundle of unsent responses, in memory (for HTTP).
-    pub(crate) fn bundle_bytes(&self) -> Result<(BundleInfo, Vec<u8>)> {
-        let mut out = Vec::new();
-        let summary = write_bundle(&self.lock(), &BundleOptions { since_receipt: true }, &mut out)?;
-        Ok((summary.into(), out))
-    }
-
     fn install(&self, imported: Imported) -> Result<InstalledForm> {
         let problems: Vec<String> = imported.errors().map(ToString::to_string).collect();
         if !problems.is_empty() {

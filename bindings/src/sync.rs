@@ -1,23 +1,22 @@
-//! Talking to central through the app's transport: rosters and published
-//! forms come down; finalized responses go up as bundles and a receipt
-//! comes back (once the bundle layer is in core).
+//! Sync with central through the app's transport. The protocol is core's
+//! ([`enumera_core::remote`], the same code `enumera device sync` runs):
+//! this file only adapts the app's [`HttpTransport`] to core's `Transport`
+//! and converts what comes back.
 //!
-//! Paths are relative to the server's base URL, which the transport holds.
+//! A sync opens its own connection to the device database, so the app's
+//! interview screens keep saving answers while a slow upload is under way
+//! (SQLite serialises the few short write transactions).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::Result;
+use enumera_core::remote::{self, Transport, TransportError, TransportErrorKind};
+use enumera_core::store::Store;
+
 use crate::store::DeviceStore;
-use crate::transport::{HttpRequest, HttpTransport, exchange};
-use crate::types::{InstalledForm, RosterSummary, SyncReport};
-
-/// The roster of participants this device may interview.
-pub const ROSTER_PATH: &str = "/v1/roster";
-/// Where bundles are posted; the answer is the device's signed receipt.
-pub const BUNDLES_PATH: &str = "/v1/bundles";
-/// A published form, by id (`/v1/forms/{form_id}`): the instrument as JSON.
-pub const FORMS_PATH: &str = "/v1/forms";
+use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
+use crate::types::{FormKey, ReceiptReport, RosterFetched, SyncReport};
+use crate::{EnumeraError, Result};
 
 /// Sync with central for one device store, through the app's transport.
 #[derive(uniffi::Object)]
@@ -36,20 +35,19 @@ impl std::fmt::Debug for SyncClient {
 }
 
 impl SyncClient {
-    fn request(
+    /// Runs one core sync step on a connection of its own, turning a
+    /// transport failure back into exactly what the app's transport threw.
+    fn run<T>(
         &self,
-        method: &str,
-        path: String,
-        body: Vec<u8>,
-        content_type: &str,
-    ) -> HttpRequest {
-        let mut headers = HashMap::new();
-        headers.insert("Authorization".to_string(), format!("Bearer {}", self.token));
-        headers.insert("Accept".to_string(), "application/json".to_string());
-        if !body.is_empty() {
-            headers.insert("Content-Type".to_string(), content_type.to_string());
-        }
-        HttpRequest { method: method.into(), path, headers, body }
+        step: impl FnOnce(&mut Store, &dyn Transport, &str) -> Result<T, remote::SyncError>,
+    ) -> Result<T> {
+        let path = self.store.lock().path().to_path_buf();
+        let mut store = Store::open_existing(&path)?;
+        let transport = Foreign { app: &*self.transport, thrown: Mutex::new(None) };
+        step(&mut store, &transport, &self.token).map_err(|e| match e {
+            remote::SyncError::Transport { .. } => transport.take_thrown().unwrap_or(e.into()),
+            e => e.into(),
+        })
     }
 }
 
@@ -64,68 +62,148 @@ impl SyncClient {
         Arc::new(SyncClient { store, transport, token })
     }
 
-    /// Downloads the roster and imports it (added, updated, unchanged).
-    pub fn fetch_roster(&self) -> Result<RosterSummary> {
-        let body = exchange(&*self.transport, self.request("GET", ROSTER_PATH.into(), vec![], ""))?;
-        self.store.import_roster(body)
-    }
-
-    /// Sends the responses no receipt covers yet as one bundle and applies
-    /// the receipt central answers with. Safe to repeat after any failure:
-    /// ingest is idempotent, and only a receipt marks anything sent.
+    /// Everything in one call: uploads the responses no receipt covers yet
+    /// and applies central's receipt, installs newly published forms and
+    /// imports the rosters. Safe to repeat after any failure: every step is
+    /// idempotent, central keeps each response once, and only a receipt
+    /// marks a response sent.
     pub fn sync(&self) -> Result<SyncReport> {
-        let (info, bundle) = self.store.bundle_bytes()?;
-        if info.responses == 0 {
-            return Ok(SyncReport { sent: 0, bundle_bytes: 0, receipt: None });
-        }
-        let request =
-            self.request("POST", BUNDLES_PATH.into(), bundle, "application/vnd.enumera.bundle");
-        let receipt = exchange(&*self.transport, request)?;
-        let report = self.store.apply_receipt(receipt)?;
-        Ok(SyncReport { sent: info.responses, bundle_bytes: info.bytes, receipt: Some(report) })
+        self.run(remote::sync).map(SyncReport::from)
     }
 
-    /// Downloads a published form and installs it.
-    pub fn fetch_form(&self, form_id: String) -> Result<InstalledForm> {
-        let path = format!("{FORMS_PATH}/{}", percent_encode(&form_id));
-        let body = exchange(&*self.transport, self.request("GET", path, vec![], ""))?;
-        self.store.install_form_bytes(body, format!("{form_id}.json"))
+    /// Only the upload and its receipt (e.g. right after finalizing).
+    pub fn upload(&self) -> Result<SyncReport> {
+        let up = self.run(remote::upload)?;
+        Ok(SyncReport::from(remote::SyncReport {
+            uploaded: up.as_ref().map_or(0, |u| u.responses),
+            bundle_bytes: up.as_ref().map_or(0, |u| u.bytes),
+            receipt: up.map(|u| u.receipt),
+            ..Default::default()
+        }))
+    }
+
+    /// Only what comes down: newly published forms and the rosters (e.g. at
+    /// the start of a field day, before anything is finalized).
+    pub fn fetch_updates(&self) -> Result<SyncReport> {
+        let ((installed, present), rosters) = self.run(updates)?;
+        Ok(SyncReport::from(remote::SyncReport {
+            instruments_installed: installed,
+            instruments_present: present,
+            rosters,
+            ..Default::default()
+        }))
+    }
+
+    /// Fetches and applies the device's latest receipt, for an upload whose
+    /// reply was lost. `None` when central holds nothing from this device.
+    pub fn fetch_receipt(&self) -> Result<Option<ReceiptReport>> {
+        Ok(self.run(remote::fetch_receipt)?.map(ReceiptReport::from))
     }
 }
 
-/// Escapes everything but unreserved URL characters in a path segment.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// Forms, then rosters: [`SyncClient::fetch_updates`] as one core step.
+// Core's own error, converted by the caller at once; boxing it would only
+// add an allocation on the error path.
+#[allow(clippy::result_large_err)]
+fn updates(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Updates, remote::SyncError> {
+    let forms = remote::fetch_instruments(store, transport, token)?;
+    Ok((forms, remote::fetch_rosters(store, transport, token)?))
+}
+
+type Updates = ((Vec<enumera_core::store::InstrumentKey>, usize), Vec<remote::RosterFetched>);
+
+/// Core's `Transport` over the app's: converts the records and keeps what
+/// the app threw, so it reaches the app again unchanged.
+struct Foreign<'a> {
+    app: &'a dyn HttpTransport,
+    thrown: Mutex<Option<EnumeraError>>,
+}
+
+impl Foreign<'_> {
+    fn take_thrown(&self) -> Option<EnumeraError> {
+        self.thrown.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl Transport for Foreign<'_> {
+    fn send(&self, request: &remote::HttpRequest) -> Result<remote::HttpResponse, TransportError> {
+        let mut headers: HashMap<String, String> = HashMap::new();
+        for (name, value) in &request.headers {
+            // A map on the app's side: repeated headers join as HTTP allows.
+            headers
+                .entry(name.clone())
+                .and_modify(|v| {
+                    v.push_str(", ");
+                    v.push_str(value);
+                })
+                .or_insert_with(|| value.clone());
+        }
+        let sent = self.app.send(HttpRequest {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            headers,
+            body: request.body.clone(),
+        });
+        match sent {
+            Ok(HttpResponse { status, headers, body }) => {
+                Ok(remote::HttpResponse { status, headers: headers.into_iter().collect(), body })
+            }
+            Err(thrown) => {
+                let message = match &thrown {
+                    EnumeraError::Network { detail } => detail.clone(),
+                    other => other.to_string(),
+                };
+                *self.thrown.lock().unwrap_or_else(|p| p.into_inner()) = Some(thrown);
+                Err(TransportError { kind: TransportErrorKind::Other, message })
+            }
         }
     }
-    out
+}
+
+impl From<remote::SyncReport> for SyncReport {
+    fn from(r: remote::SyncReport) -> Self {
+        SyncReport {
+            uploaded: r.uploaded as u64,
+            bundle_bytes: r.bundle_bytes,
+            receipt: r.receipt.map(ReceiptReport::from),
+            forms_installed: r
+                .instruments_installed
+                .into_iter()
+                .map(|k| FormKey { form_id: k.form_id, version: k.version, hash: k.hash })
+                .collect(),
+            forms_present: r.instruments_present as u64,
+            rosters: r
+                .rosters
+                .into_iter()
+                .map(|f| RosterFetched { name: f.name, summary: f.import.into() })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EnumeraError;
-    use crate::transport::HttpResponse;
-    use std::sync::Mutex;
 
-    /// Answers every request with `status` and `body`; keeps what it was sent.
+    /// Answers every request with `status` and `body`, or throws `error`;
+    /// keeps what it was sent.
     struct Fake {
         status: u16,
         body: Vec<u8>,
+        error: Option<EnumeraError>,
         seen: Mutex<Vec<HttpRequest>>,
     }
 
     impl HttpTransport for Fake {
         fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-            self.seen
-                .lock()
-                .map_err(|_| EnumeraError::Internal { reason: "lock".into() })?
-                .push(request);
+            self.seen.lock().unwrap_or_else(|p| p.into_inner()).push(request);
+            if let Some(e) = &self.error {
+                return Err(e.clone());
+            }
             Ok(HttpResponse {
                 status: self.status,
                 headers: HashMap::new(),
@@ -134,22 +212,36 @@ mod tests {
         }
     }
 
-    fn client(status: u16, body: &[u8]) -> (tempfile::TempDir, Arc<Fake>, Arc<SyncClient>) {
+    fn client(fake: Fake) -> (tempfile::TempDir, Arc<Fake>, Arc<SyncClient>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("device.db").to_string_lossy().into_owned();
         let store = DeviceStore::open(path).expect("open");
-        let fake = Arc::new(Fake { status, body: body.to_vec(), seen: Mutex::new(vec![]) });
+        store.init_device("t".into(), None).expect("init");
+        let fake = Arc::new(fake);
         let sync = SyncClient::new(store, fake.clone(), "secret-token".into());
         (dir, fake, sync)
     }
 
+    fn answering(status: u16, body: &[u8]) -> Fake {
+        Fake { status, body: body.to_vec(), error: None, seen: Mutex::new(vec![]) }
+    }
+
+    fn seen(fake: &Fake) -> Vec<HttpRequest> {
+        fake.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     #[test]
-    fn a_roster_is_fetched_with_the_token_and_imported() {
-        let (_dir, fake, sync) = client(200, br#"[{"id": "MZ-0042"}]"#);
-        assert_eq!(sync.fetch_roster().map(|r| r.added), Ok(1));
-        let seen = fake.seen.lock().map(|s| s.clone()).unwrap_or_default();
-        assert_eq!(seen.len(), 1);
-        assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("GET", ROSTER_PATH));
+    fn updates_use_core_paths_and_the_token() {
+        let (_dir, fake, sync) = client(answering(200, b"[]"));
+        let report = sync.fetch_updates().expect("fetch");
+        assert_eq!((report.forms_installed.len(), report.rosters.len()), (0, 0));
+        let seen = seen(&fake);
+        let paths: Vec<_> = seen.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+        assert_eq!(
+            paths,
+            [("GET", remote::api::INSTRUMENTS), ("GET", remote::api::ROSTERS)],
+            "the paths central serves"
+        );
         assert_eq!(
             seen[0].headers.get("Authorization").map(String::as_str),
             Some("Bearer secret-token")
@@ -158,27 +250,60 @@ mod tests {
     }
 
     #[test]
-    fn an_error_status_is_a_network_error_and_changes_nothing() {
-        let (_dir, _fake, sync) = client(503, b"");
-        assert_eq!(
-            sync.fetch_roster(),
-            Err(EnumeraError::Network { detail: "the server answered 503 to /v1/roster".into() })
-        );
+    fn a_server_failure_is_a_network_error_and_changes_nothing() {
+        let (_dir, _fake, sync) = client(answering(503, br#"{"error":"busy","message":"later"}"#));
+        match sync.fetch_updates() {
+            Err(EnumeraError::Network { detail }) => assert!(detail.contains("503"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(sync.store.participants().map(|p| p.len()), Ok(0));
     }
 
     #[test]
-    fn nothing_to_send_posts_nothing() {
-        let (_dir, fake, sync) = client(200, b"");
-        sync.store.init_device("t".into(), None).expect("init");
-        let report = sync.sync().expect("sync");
-        assert_eq!((report.sent, report.receipt), (0, None));
-        assert!(fake.seen.lock().map(|s| s.is_empty()).unwrap_or(false));
+    fn a_refused_token_is_refused_not_retried() {
+        let (_dir, _fake, sync) = client(answering(
+            401,
+            br#"{"error":"bad_token","message":"unknown or revoked token"}"#,
+        ));
+        match sync.fetch_updates() {
+            Err(EnumeraError::Refused { status: 401, detail, .. }) => {
+                assert!(detail.contains("unknown or revoked token"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn form_ids_are_escaped_in_paths() {
-        assert_eq!(percent_encode("p2p_capacity"), "p2p_capacity");
-        assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
+    fn what_the_app_throws_comes_back_unchanged() {
+        let thrown = EnumeraError::Internal { reason: "certificate pinning failed".into() };
+        let (_dir, _fake, sync) = client(Fake {
+            status: 0,
+            body: vec![],
+            error: Some(thrown.clone()),
+            seen: Mutex::new(vec![]),
+        });
+        assert_eq!(sync.fetch_updates(), Err(thrown));
+    }
+
+    #[test]
+    fn nothing_to_send_posts_nothing() {
+        let (_dir, fake, sync) = client(answering(200, b""));
+        let report = sync.upload().expect("upload");
+        assert_eq!((report.uploaded, report.receipt), (0, None));
+        assert!(seen(&fake).is_empty());
+    }
+
+    #[test]
+    fn repeated_headers_join() {
+        let fake = answering(200, b"[]");
+        let foreign = Foreign { app: &fake, thrown: Mutex::new(None) };
+        let request = remote::HttpRequest {
+            method: "GET".into(),
+            path: "/v1/rosters".into(),
+            headers: vec![("Accept".into(), "a".into()), ("Accept".into(), "b".into())],
+            body: vec![],
+        };
+        assert_eq!(foreign.send(&request).map(|r| r.status), Ok(200));
+        assert_eq!(seen(&fake)[0].headers.get("Accept").map(String::as_str), Some("a, b"));
     }
 }

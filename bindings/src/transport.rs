@@ -30,24 +30,11 @@ pub struct HttpResponse {
 /// Sends requests to the central server; implemented by the app.
 ///
 /// Throw `EnumeraError.Network` for a failure the user should see as such
-/// (offline, timeout, TLS); any other exception arrives as `Network` too,
-/// with its text. A non-2xx status is not an error here: return it.
+/// (offline, timeout, TLS); the sync call that asked throws the same error
+/// back. Any other exception arrives as `Network` too, with its text. A
+/// non-2xx status is not an error here: return it, and the sync call turns
+/// it into `Network` (worth retrying) or `Refused` (not).
 #[uniffi::export(foreign)]
 pub trait HttpTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
-}
-
-/// Sends `request` and checks the status: 2xx gives the body, anything
-/// else a `Network` error naming the status and the path (never the body,
-/// which may echo personal data).
-pub(crate) fn exchange(transport: &dyn HttpTransport, request: HttpRequest) -> Result<Vec<u8>> {
-    let path = request.path.clone();
-    let response = transport.send(request)?;
-    if (200..300).contains(&response.status) {
-        Ok(response.body)
-    } else {
-        Err(crate::EnumeraError::Network {
-            detail: format!("the server answered {} to {path}", response.status),
-        })
-    }
 }

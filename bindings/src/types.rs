@@ -366,8 +366,29 @@ impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
     /// Responses in the bundle sent (0: nothing to send, nothing was posted).
-    pub sent: u64,
+    pub uploaded: u64,
     pub bundle_bytes: u64,
     /// `None` when nothing was sent.
     pub receipt: Option<ReceiptReport>,
+    /// Forms central publishes that this device installed just now.
+    pub forms_installed: Vec<FormKey>,
+    /// Published forms the device already had.
+    pub forms_present: u64,
+    /// Every roster central publishes, as imported.
+    pub rosters: Vec<RosterFetched>,
+}
+
+/// One version of a form, as responses name it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormKey {
+    pub form_id: String,
+    pub version: String,
+    pub hash: String,
+}
+
+/// A roster fetched from central and what importing it changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RosterFetched {
+    pub name: String,
+    pub summary: RosterSummary,
 }

@@ -25,6 +25,7 @@ import org.enumera.ffi.SyncClient
 val repo = File(System.getProperty("enumera.repo") ?: ".").absoluteFile
 val instruments = File(repo, "instruments/p2p-sanitation")
 val enumeraBin = File(System.getenv("ENUMERA_BIN") ?: File(repo, "target/debug/enumera").path)
+val forms = File(repo, "build/bindings/forms")
 
 class Failure(message: String) : Exception(message)
 
@@ -53,9 +54,21 @@ fun device(): DeviceStore {
     return store
 }
 
+/** The study's form `name` as instrument JSON, converted once by the CLI as
+ * central does when it publishes (the phones' library reads no workbooks). */
+fun form(name: String): File {
+    val out = File(forms, "$name.json")
+    val xlsx = File(instruments, "$name.xlsx")
+    if (!out.exists() || out.lastModified() < xlsx.lastModified()) {
+        forms.mkdirs()
+        enumera("form", "convert", xlsx.path, "-o", out.path)
+    }
+    return out
+}
+
 fun followup(): Pair<DeviceStore, Interview> {
     val store = device()
-    store.installFormFile(File(instruments, "practice_followup.xlsx").path)
+    store.installFormFile(form("practice_followup").path)
     return store to store.startInterview("p2p_practice_followup", null, null, false)
 }
 
@@ -157,6 +170,39 @@ class Central(val handler: (method: String, path: String, auth: String?, body: B
     override fun close() = server.stop(0)
 }
 
+/** `enumera central serve` on a free port, with the follow-up form and a
+ * roster published. */
+class RealCentral : AutoCloseable {
+    val dir: File = Files.createTempDirectory("enumera-central").toFile()
+    val db = File(dir, "central.db").path
+    private val server: Process
+    val url: String
+
+    init {
+        check(enumeraBin.exists()) { "$enumeraBin not built" }
+        enumera("central", "--db", db, "init")
+        enumera("central", "--db", db, "publish", File(instruments, "practice_followup.xlsx").path)
+        val roster = File(dir, "lgas.json")
+        roster.writeText("""{"participants": [{"id": "MZ-0042"}, {"id": "BD-0113"}]}""")
+        enumera("central", "--db", db, "roster", "publish", roster.path)
+        server = ProcessBuilder(enumeraBin.path, "central", "--db", db, "serve", "--listen", "127.0.0.1:0").start()
+        val line = server.errorStream.bufferedReader().readLine() ?: ""
+        check("listening on http://" in line) { "central serve said: $line" }
+        url = line.trim().substringAfterLast(' ')
+    }
+
+    fun token(store: DeviceStore): String =
+        enumera("central", "--db", db, "token", "create", "--device", store.device().deviceId.toString()).trim()
+
+    fun responses(): Int =
+        Regex("\"responses\":\\s*(\\d+)").find(enumera("central", "--db", db, "status", "--json"))!!.groupValues[1].toInt()
+
+    override fun close() {
+        server.destroy()
+        server.waitFor()
+    }
+}
+
 fun enumera(vararg args: String): String {
     val p = ProcessBuilder(listOf(enumeraBin.path) + args).redirectErrorStream(false).start()
     val out = p.inputStream.bufferedReader().readText()
@@ -221,57 +267,54 @@ val tests = linkedMapOf<String, () -> Unit>(
         interview.close()
         eq(store.resumeInterview(id).question("/data/consent").value, "yes", "resumed")
     },
-    "roster comes down through UrlConnectionTransport with the device token" to {
-        var auth: String? = null
-        Central { method, path, a, _ ->
-            auth = a
-            if (method == "GET" && path == "/v1/roster") 200 to """[{"id": "MZ-0042"}]""".toByteArray()
-            else 404 to ByteArray(0)
-        }.use { central ->
+    "a new tablet syncs with central serve through UrlConnectionTransport" to {
+        RealCentral().use { central ->
             val store = device()
-            val sync = SyncClient(store, UrlConnectionTransport(central.url), "tok-1")
-            eq(sync.fetchRoster().added, 1UL, "added")
-            eq(auth, "Bearer tok-1", "auth")
-            eq(store.participants().map { it.id }, listOf("MZ-0042"), "participants")
+            val sync = SyncClient(store, UrlConnectionTransport(central.url), central.token(store))
+            val first = sync.sync()
+            eq(first.uploaded, 0UL, "nothing to upload yet")
+            eq(first.formsInstalled.map { it.formId }, listOf("p2p_practice_followup"), "forms")
+            eq(first.rosters.single().summary.added, 2UL, "roster")
+            val interview = store.startInterview("p2p_practice_followup", null, null, false)
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            val report = sync.sync()
+            eq(report.uploaded, 1UL, "uploaded")
+            eq(report.receipt?.marked, listOf(1UL), "marked")
+            eq(report.formsPresent, 1UL, "forms present")
+            eq(store.listResponses().single().state, ResponseState.SENT, "state")
+            eq(central.responses(), 1, "at central")
+            eq(sync.upload().uploaded, 0UL, "nothing left")
+            eq(central.responses(), 1, "still once at central")
+        }
+    },
+    "a wrong token is Refused and nothing is marked sent" to {
+        RealCentral().use { central ->
+            val (store, interview) = followup()
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            val e = throws<EnumeraException.Refused> { SyncClient(store, UrlConnectionTransport(central.url), "wrong").sync() }
+            eq(e.status, 401.toUShort(), "status")
+            eq(store.listResponses().single().state, ResponseState.FINALIZED, "state")
+            eq(central.responses(), 0, "at central")
         }
     },
     "an unreachable server is a Network error" to {
         val port = ServerSocket(0).use { it.localPort } // closed again: nothing listens
         val sync = SyncClient(device(), UrlConnectionTransport("http://127.0.0.1:$port"), "t")
-        val e = throws<EnumeraException.Network> { sync.fetchRoster() }
+        val e = throws<EnumeraException.Network> { sync.fetchUpdates() }
         check("Connect" in e.detail) { e.detail }
     },
     "exceptions thrown by a Kotlin transport come back typed" to {
         val offline = object : HttpTransport {
             override fun send(request: HttpRequest): HttpResponse = throw EnumeraException.Network("airplane mode")
         }
-        eq(throws<EnumeraException.Network> { SyncClient(device(), offline, "t").fetchRoster() }.detail, "airplane mode", "detail")
+        eq(throws<EnumeraException.Network> { SyncClient(device(), offline, "t").fetchUpdates() }.detail, "airplane mode", "detail")
         val broken = object : HttpTransport {
             override fun send(request: HttpRequest): HttpResponse = throw IllegalStateException("socket closed")
         }
-        val e = throws<EnumeraException.Network> { SyncClient(device(), broken, "t").fetchRoster() }
+        val e = throws<EnumeraException.Network> { SyncClient(device(), broken, "t").fetchUpdates() }
         check("socket closed" in e.detail) { e.detail }
-    },
-    "sync posts a bundle to central and applies its receipt" to {
-        check(enumeraBin.exists()) { "$enumeraBin not built" }
-        val dir = Files.createTempDirectory("enumera-central").toFile()
-        val db = File(dir, "central.db").path
-        enumera("central", "--db", db, "init")
-        Central { method, path, _, body ->
-            if (method != "POST" || path != "/v1/bundles") return@Central 404 to ByteArray(0)
-            val bundle = File(dir, "in.bundle").apply { writeBytes(body) }
-            val receipts = File(dir, "receipts").apply { deleteRecursively(); mkdirs() }
-            enumera("central", "--db", db, "ingest", bundle.path, "--receipts", receipts.path)
-            200 to receipts.listFiles()!!.single().readBytes()
-        }.use { central ->
-            val (store, interview) = followup()
-            replay(interview, steps("practice_followup.quelimane_round3").first)
-            interview.finalize()
-            val report = SyncClient(store, UrlConnectionTransport(central.url), "t").sync()
-            eq(report.sent, 1UL, "sent")
-            eq(report.receipt?.marked, listOf(1UL), "marked")
-            eq(store.listResponses().single().state, ResponseState.SENT, "state")
-        }
     },
     "a server error leaves responses unsent" to {
         Central { _, _, _, _ -> 500 to "oops".toByteArray() }.use { central ->
@@ -279,7 +322,7 @@ val tests = linkedMapOf<String, () -> Unit>(
             replay(interview, steps("practice_followup.quelimane_round3").first)
             interview.finalize()
             val e = throws<EnumeraException.Network> { SyncClient(store, UrlConnectionTransport(central.url), "t").sync() }
-            eq(e.detail, "the server answered 500 to /v1/bundles", "detail")
+            check("500" in e.detail && "oops" in e.detail) { e.detail }
             eq(store.listResponses().single().state, ResponseState.FINALIZED, "state")
         }
     },

@@ -1,9 +1,14 @@
 """Loads the generated Python bindings (scripts/bindings.sh writes them, with
 the library beside them, into build/bindings/python) and gives each test a
-fresh device database."""
+fresh device database.
+
+The phones' library reads forms as Enumera instruments (JSON), as central
+publishes them; the study's XLSForms are converted once with the CLI
+(`enumera form convert`), as central does when it publishes."""
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +21,27 @@ sys.path.insert(0, str(BINDINGS))
 import enumera_ffi  # noqa: E402  (the generated module)
 
 INSTRUMENTS = REPO / "instruments" / "p2p-sanitation"
+ENUMERA = Path(os.environ.get("ENUMERA_BIN", REPO / "target" / "debug" / "enumera"))
+FORMS = BINDINGS.parent / "forms"
+
+
+def enumera(*args):
+    """Runs the `enumera` CLI; its stdout."""
+    if not ENUMERA.exists():
+        pytest.fail(f"{ENUMERA} is not built (cargo build -p enumera-cli)")
+    done = subprocess.run([str(ENUMERA), *map(str, args)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def form(name):
+    """The study's form `name` (e.g. practice_followup) as instrument JSON."""
+    out = FORMS / f"{name}.json"
+    xlsx = INSTRUMENTS / f"{name}.xlsx"
+    if not out.exists() or out.stat().st_mtime < xlsx.stat().st_mtime:
+        FORMS.mkdir(parents=True, exist_ok=True)
+        enumera("form", "convert", xlsx, "-o", out)
+    return out
 
 
 @pytest.fixture
@@ -33,8 +59,8 @@ def device(tmp_path):
 @pytest.fixture
 def followup(device):
     """A device with the practice follow-up form (a repeat, constraints)."""
-    form = device.install_form_file(str(INSTRUMENTS / "practice_followup.xlsx"))
-    return device, form
+    installed = device.install_form_file(str(form("practice_followup")))
+    return device, installed
 
 
 def steps(name):

@@ -2,17 +2,19 @@
 library: install the study's follow-up form, fill it, break a constraint and
 read its message, add repeats, finalize, and list the outbox."""
 
+import json
+
 import pytest
 
-from conftest import INSTRUMENTS, replay, steps
+from conftest import INSTRUMENTS, form, replay, steps
 
 
 def test_install_is_idempotent_and_lists_the_form(followup):
-    device, form = followup
-    assert form.form_id == "p2p_practice_followup"
-    assert len(form.hash) == 64
-    again = device.install_form_file(str(INSTRUMENTS / "practice_followup.xlsx"))
-    assert again.hash == form.hash
+    device, installed = followup
+    assert installed.form_id == "p2p_practice_followup"
+    assert len(installed.hash) == 64
+    again = device.install_form_file(str(form("practice_followup")))
+    assert again.hash == installed.hash
     assert [f.form_id for f in device.forms()] == ["p2p_practice_followup"]
 
 
@@ -140,11 +142,27 @@ def test_languages_switch_labels(followup):
 
 def test_forms_with_errors_are_refused_with_every_problem(device, ffi):
     with pytest.raises(ffi.EnumeraError.InvalidForm) as e:
-        device.install_form_bytes(b"not a workbook", "broken.xlsx")
-    assert "broken.xlsx" in e.value.problems[0]
+        device.install_form_bytes(b'{"form_id": 3}', "broken.json")
+    assert "broken.json" in e.value.problems[0]
+    broken = json.loads(form("practice_followup").read_text())
+    broken["children"][0]["name"] = "not a name"
+    broken["children"][1]["name"] = broken["children"][2]["name"]
+    with pytest.raises(ffi.EnumeraError.InvalidForm) as e:
+        device.install_form_bytes(json.dumps(broken).encode(), "broken.json")
+    assert len(e.value.problems) >= 2, e.value.problems
     with pytest.raises(ffi.EnumeraError.NotFound) as e:
         device.start_interview("missing", None, None, False)
     assert e.value.id == "missing"
+
+
+def test_the_phone_library_asks_for_instruments_not_workbooks(device, ffi):
+    """The mobile build leaves the XLSForm reader out (its size); it says
+    what to do instead."""
+    with pytest.raises(ffi.EnumeraError.InvalidForm) as e:
+        device.install_form_file(str(INSTRUMENTS / "practice_followup.xlsx"))
+    (problem,) = e.value.problems
+    assert "enumera form convert" in problem and "practice_followup.xlsx" in problem
+    assert device.forms() == []
 
 
 def test_roster_and_participants(device, ffi):

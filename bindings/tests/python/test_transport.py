@@ -1,20 +1,23 @@
 """The HTTP transport implemented in Python, as the apps implement it in
-Kotlin and Swift: requests Rust asks for, answers it gets back, and errors
-thrown by the app arriving typed."""
+Kotlin and Swift: the requests Rust asks for, what it does with the
+answers, and errors thrown by the app arriving typed. A scripted central
+here; test_sync.py talks to the real one."""
+
+import hashlib
+import json
 
 import enumera_ffi
 import pytest
 
-from conftest import INSTRUMENTS
+from conftest import form
 
 ROSTER = b'{"participants": [{"id": "MZ-0042"}, {"id": "BD-0113"}]}'
 
 
 class FakeCentral(enumera_ffi.HttpTransport):
-    """Answers like central would; records what it was asked."""
+    """Answers from a table of routes; records what it was asked."""
 
-    def __init__(self, ffi, routes):
-        self.ffi = ffi
+    def __init__(self, routes):
         self.routes = routes
         self.seen = []
 
@@ -22,53 +25,111 @@ class FakeCentral(enumera_ffi.HttpTransport):
         self.seen.append(request)
         answer = self.routes.get((request.method, request.path))
         if answer is None:
-            return self.ffi.HttpResponse(status=404, headers={}, body=b"")
+            body = json.dumps({"error": "not_found", "message": "no such path"}).encode()
+            return enumera_ffi.HttpResponse(status=404, headers={}, body=body)
         if isinstance(answer, BaseException):
             raise answer
-        return self.ffi.HttpResponse(status=200, headers={}, body=answer)
+        status, body = answer if isinstance(answer, tuple) else (200, answer)
+        return enumera_ffi.HttpResponse(status=status, headers={}, body=body)
 
 
-def client(ffi, device, routes, token="tok-123"):
-    central = FakeCentral(ffi, routes)
-    return ffi.SyncClient(device, central, token), central
+def listing(roster=ROSTER, instrument=None):
+    """Routes publishing one roster and, when given, one instrument."""
+    routes = {
+        ("GET", "/v1/rosters"): json.dumps(
+            [
+                {
+                    "name": "lgas",
+                    "sha256": hashlib.sha256(roster).hexdigest(),
+                    "participants": 2,
+                    "published_at": "2026-11-29T10:00:00Z",
+                }
+            ]
+        ).encode(),
+        ("GET", "/v1/rosters/lgas"): roster,
+        ("GET", "/v1/instruments"): b"[]",
+    }
+    if instrument is not None:
+        data = json.loads(instrument)
+        digest = hashlib.sha256(instrument).hexdigest()
+        routes[("GET", "/v1/instruments")] = json.dumps(
+            [
+                {
+                    "form_id": data["form_id"],
+                    "version": data["version"],
+                    "hash": digest,
+                    "title": data["title"],
+                    "published_at": "2026-11-29T10:00:00Z",
+                }
+            ]
+        ).encode()
+        routes[("GET", f"/v1/instruments/{digest}")] = instrument
+    return routes
 
 
-def test_roster_comes_down_with_the_device_token(device, ffi):
-    sync, central = client(ffi, device, {("GET", "/v1/roster"): ROSTER})
-    summary = sync.fetch_roster()
-    assert (summary.added, summary.updated, summary.unchanged) == (2, 0, 0)
+def test_updates_come_down_with_the_device_token(device):
+    central = FakeCentral(listing())
+    sync = enumera_ffi.SyncClient(device, central, "tok-123")
+    report = sync.fetch_updates()
+    ((roster),) = report.rosters
+    assert (roster.name, roster.summary.added) == ("lgas", 2)
     assert [p.id for p in device.participants()] == ["BD-0113", "MZ-0042"]
-    (request,) = central.seen
-    assert request.headers["Authorization"] == "Bearer tok-123"
-    assert request.body == b""
+    assert [(r.method, r.path) for r in central.seen] == [
+        ("GET", "/v1/instruments"),
+        ("GET", "/v1/rosters"),
+        ("GET", "/v1/rosters/lgas"),
+    ]
+    assert all(r.headers["Authorization"] == "Bearer tok-123" for r in central.seen)
+    assert all(r.body == b"" for r in central.seen)
 
 
-def test_a_published_form_is_installed(device, ffi):
-    xlsx = (INSTRUMENTS / "registration.xlsx").read_bytes()
-    sync, central = client(ffi, device, {("GET", "/v1/forms/p2p_registration"): xlsx})
-    form = sync.fetch_form("p2p_registration")
-    assert form.form_id == "p2p_registration"
+def test_a_published_form_is_installed_and_checked_against_its_hash(device):
+    instrument = form("registration").read_bytes()
+    sync = enumera_ffi.SyncClient(device, FakeCentral(listing(instrument=instrument)), "t")
+    (installed,) = sync.fetch_updates().forms_installed
+    assert installed.form_id == "p2p_registration"
     assert [f.form_id for f in device.forms()] == ["p2p_registration"]
+    # Already there: not fetched again.
+    assert sync.fetch_updates().forms_present == 1
 
 
-def test_network_errors_thrown_by_the_app_come_back_typed(device, ffi):
+def test_a_form_that_does_not_match_its_listing_is_refused(device):
+    instrument = form("registration").read_bytes()
+    routes = listing(instrument=instrument)
+    (path,) = [p for (m, p) in routes if p.startswith("/v1/instruments/")]
+    tampered = json.loads(instrument)
+    tampered["title"] = "Something else"
+    routes[("GET", path)] = json.dumps(tampered).encode()
+    sync = enumera_ffi.SyncClient(device, FakeCentral(routes), "t")
+    with pytest.raises(enumera_ffi.EnumeraError.Network) as e:
+        sync.fetch_updates()
+    assert "hash" in e.value.detail
+    assert device.forms() == []
+
+
+def test_network_errors_thrown_by_the_app_come_back_as_thrown(device, ffi):
     offline = ffi.EnumeraError.Network("no route to host")
-    sync, _ = client(ffi, device, {("GET", "/v1/roster"): offline})
+    sync = ffi.SyncClient(device, FakeCentral({("GET", "/v1/instruments"): offline}), "t")
     with pytest.raises(ffi.EnumeraError.Network) as e:
-        sync.fetch_roster()
+        sync.fetch_updates()
     assert e.value.detail == "no route to host"
 
 
 def test_any_other_exception_from_the_app_is_a_network_error(device, ffi):
-    sync, _ = client(ffi, device, {("GET", "/v1/roster"): ValueError("socket closed")})
+    broken = ValueError("socket closed")
+    sync = ffi.SyncClient(device, FakeCentral({("GET", "/v1/instruments"): broken}), "t")
     with pytest.raises(ffi.EnumeraError.Network) as e:
-        sync.fetch_roster()
+        sync.fetch_updates()
     assert "socket closed" in e.value.detail
 
 
-def test_an_error_status_is_refused_without_touching_the_device(device, ffi):
-    sync, _ = client(ffi, device, {})
+def test_statuses_become_network_or_refused(device, ffi):
+    busy = {("GET", "/v1/instruments"): (503, b'{"error": "busy", "message": "later"}')}
     with pytest.raises(ffi.EnumeraError.Network) as e:
-        sync.fetch_roster()
-    assert e.value.detail == "the server answered 404 to /v1/roster"
+        ffi.SyncClient(device, FakeCentral(busy), "t").fetch_updates()
+    assert "503" in e.value.detail
+
+    with pytest.raises(ffi.EnumeraError.Refused) as e:
+        ffi.SyncClient(device, FakeCentral({}), "t").fetch_updates()
+    assert (e.value.status, e.value.code) == (404, "")
     assert device.participants() == []

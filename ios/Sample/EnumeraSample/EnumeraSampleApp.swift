@@ -26,7 +26,7 @@ final class Home: ObservableObject {
             if (try? store.device()) == nil {
                 _ = try store.initDevice(name: "sample iPad", enumeratorId: nil)
             }
-            if let form = Bundle.main.url(forResource: "practice_followup", withExtension: "xlsx") {
+            if let form = Bundle.main.url(forResource: "practice_followup", withExtension: "json") {
                 _ = try store.installFormFile(path: form.path)
             }
             responses = try store.listResponses()
@@ -51,7 +51,7 @@ final class Home: ObservableObject {
             let text: String
             do {
                 let report = try SyncClient(store: store, transport: URLSessionTransport(baseURL: url), token: token).sync()
-                text = "Sent \(report.sent)"
+                text = "Sent \(report.uploaded), new forms \(report.formsInstalled.count), rosters \(report.rosters.count)"
             } catch {
                 text = error.localizedDescription
             }

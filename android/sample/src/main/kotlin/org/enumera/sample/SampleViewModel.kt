@@ -50,8 +50,11 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     fun sync(token: String) = io {
+        // Up: finalized responses, and the receipt marks them sent. Down:
+        // forms central publishes and the participant rosters.
         val report = SyncClient(store, OkHttpTransport(BuildConfig.CENTRAL_URL), token).sync()
-        message.value = "Sent ${report.sent}, marked ${report.receipt?.marked?.size ?: 0}"
+        message.value = "Sent ${report.uploaded}, marked ${report.receipt?.marked?.size ?: 0}, " +
+            "new forms ${report.formsInstalled.size}, rosters ${report.rosters.size}"
         refresh()
     }
 
@@ -74,7 +77,7 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     companion object {
-        const val FORM = "practice_followup.xlsx"
+        const val FORM = "practice_followup.json"
         const val FORM_ID = "p2p_practice_followup"
     }
 }
