@@ -133,3 +133,31 @@ def test_statuses_become_network_or_refused(device, ffi):
         ffi.SyncClient(device, FakeCentral({}), "t").fetch_updates()
     assert (e.value.status, e.value.code) == (404, "")
     assert device.participants() == []
+
+
+def test_interviews_keep_saving_while_a_sync_waits_on_the_network(followup):
+    """The transport runs while the sync holds no lock on the device store:
+    an answer given meanwhile (another screen, another thread) is saved."""
+    import threading
+
+    device, _ = followup
+    interview = device.start_interview("p2p_practice_followup", None, None, False)
+    answered = []
+
+    class SlowCentral(FakeCentral):
+        def send(self, request):
+            # The enumerator answers while the request is on the wire.
+            worker = threading.Thread(target=lambda: answered.append(
+                interview.answer("/data/consent", "yes").value))
+            worker.start()
+            worker.join(timeout=10)
+            return super().send(request)
+
+    sync = enumera_ffi.SyncClient(device, SlowCentral(listing()), "t")
+    done = threading.Thread(target=sync.fetch_updates)
+    done.start()
+    done.join(timeout=30)
+    assert not done.is_alive(), "sync and the interview deadlocked"
+    assert answered and set(answered) == {"yes"}, answered
+    resumed = device.resume_interview(interview.instance_id())
+    assert resumed.question("/data/consent").value == "yes"
