@@ -198,3 +198,45 @@ fn shutdown_does_not_wait_forever_for_a_stalled_client() {
     assert!(finished.recv_timeout(Duration::from_secs(60)).is_ok(), "server never stopped");
     drop(stalled);
 }
+
+#[test]
+fn clients_stalling_over_their_headers_are_cut_while_others_are_served() {
+    let config = ServerConfig { header_timeout: Duration::from_millis(500), ..Default::default() };
+    let mut central = Central::in_memory().expect("central");
+    let token = central.create_token("dev").expect("token");
+    let (addr, stop, handle) = start(central, config);
+
+    // Slow loris: half a request head, then nothing; and a silent client.
+    let mut trickling = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(b"POST /v1/bundles HTTP/1.1\r\nHost: x\r\nAuthor").expect("write");
+        trickling.push(s);
+    }
+    let silent = TcpStream::connect(addr).expect("connect");
+
+    // Meanwhile a well-behaved client is answered.
+    let get = HttpRequest {
+        method: "GET".into(),
+        path: remote::api::INSTRUMENTS.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        body: vec![],
+    };
+    for _ in 0..5 {
+        assert_eq!(StdTransport(addr).send(&get).map(|r| r.status), Ok(200));
+    }
+
+    // Each stalled connection is closed by the server (end of stream, with
+    // or without a 408 first), not left open until the client gives up.
+    for mut s in trickling.into_iter().chain([silent]) {
+        // A liveness bound, not a speed claim: the header timeout is 0.5 s.
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut rest = Vec::new();
+        let read = s.read_to_end(&mut rest);
+        assert!(read.is_ok(), "the server left a stalled connection open: {read:?}");
+        let text = String::from_utf8_lossy(&rest);
+        assert!(rest.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+}

@@ -69,7 +69,8 @@ pub enum CentralCommand {
         /// Largest request body (a bundle), in MiB.
         #[arg(long, value_name = "MIB", default_value_t = 64)]
         max_body_mib: usize,
-        /// Longest a request may take, upload included, in seconds.
+        /// Longest a request may take, upload included, in seconds (its
+        /// request line and headers: at most 30 of them).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         request_timeout: u64,
     },
@@ -116,9 +117,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
 
 fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
+    let request_timeout = std::time::Duration::from_secs(timeout.max(1));
     let config = ServerConfig {
         max_body: max_body_mib.saturating_mul(1 << 20),
-        request_timeout: std::time::Duration::from_secs(timeout.max(1)),
+        request_timeout,
+        // Headers are small: a client that takes longer than this over
+        // them is stalling, whatever the request timeout allows a body.
+        header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
         ..ServerConfig::default()
     };
     let server = Server::bind(Central::open(db)?, listen, config)?;

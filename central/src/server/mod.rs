@@ -8,10 +8,11 @@
 //! expensive part, runs before the lock, in parallel.
 
 mod auth;
+mod listen;
 mod reply;
 mod routes;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +26,9 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// Longest a request may take, body upload included; longer gets 408.
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request line and headers, on a
+    /// new connection or a kept-alive one; the connection is closed then.
+    pub header_timeout: Duration,
     /// After a shutdown signal, how long requests in flight may finish.
     pub shutdown_grace: Duration,
 }
@@ -34,6 +38,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_body: 64 << 20,
             request_timeout: Duration::from_secs(300),
+            header_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -95,22 +100,10 @@ impl Server {
         runtime.block_on(async move {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let serve = axum::serve(listener, routes::router(state))
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .into_future();
-            let serving = tokio::spawn(serve);
-            shutdown.await;
-            let _ = stop.send(());
-            match tokio::time::timeout(config.shutdown_grace, serving).await {
-                Ok(Ok(Ok(()))) => Ok(()),
-                Ok(Ok(Err(e))) => Err(ServerError::Runtime(e)),
-                Ok(Err(join)) => Err(ServerError::Runtime(std::io::Error::other(join))),
-                // Clients still connected after the grace period are cut.
-                Err(_) => Ok(()),
-            }
+            let app = routes::router(state);
+            listen::serve(listener, app, config.header_timeout, shutdown, config.shutdown_grace)
+                .await;
+            Ok(())
         })
     }
 }
