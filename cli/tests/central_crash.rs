@@ -311,7 +311,12 @@ fn sigkill_during_central_ingest_keeps_each_response_exactly_once() {
         let scratch = dir.path().join("scratch.db");
         Central::init(&scratch).expect("scratch central");
         let all: Vec<&BundleFile> = pool.iter().collect();
-        let typical = ingest_clean(&scratch, &all, "calibration");
+        let typical = ingest_clean(&scratch, &all, "calibration").as_micros() as u64 + 1;
+        // The windows the kills are drawn from: after the last
+        // acknowledged bundle, and from the start. Each narrows when a run
+        // finished before its kill and widens when it did not, so that about
+        // four runs in five are cut.
+        let mut windows = [typical / all.len() as u64 + 1, typical];
 
         let mut acked = BTreeSet::new();
         for _ in 0..PER_CENTRAL.min(iterations - done) {
@@ -319,7 +324,8 @@ fn sigkill_during_central_ingest_keeps_each_response_exactly_once() {
             done += 1;
             // The devices carry on: new responses, in a bundle of the whole
             // outbox or (after applying central's receipt) of what is unsent.
-            if rng.below(2) == 0 {
+            let grew = rng.below(3) != 0;
+            if grew {
                 let d = rng.below(DEVICES as u64) as usize;
                 tablets[d].finalize(1 + rng.below(30), 4096, &mut rng);
                 let since_receipt = rng.below(3) == 0;
@@ -334,7 +340,8 @@ fn sigkill_during_central_ingest_keeps_each_response_exactly_once() {
                 }
                 write_bundle(dir.path(), &tablets, d, since_receipt, &mut pool);
             }
-            // Re-send: a few bundles, the newest of a device more often.
+            // Re-send: a few bundles, the newest of a device more often, and
+            // the new one if there is one (anywhere in the run).
             let k = 1 + rng.below(5) as usize;
             let mut chosen: Vec<&BundleFile> = (0..k)
                 .map(|_| {
@@ -346,22 +353,29 @@ fn sigkill_during_central_ingest_keeps_each_response_exactly_once() {
                     }
                 })
                 .collect();
+            if grew {
+                let at = rng.below(k as u64 + 1) as usize;
+                chosen.insert(at, pool.last().expect("the new bundle"));
+            }
             chosen.dedup_by(|a, b| a.path == b.path);
             let (mut child, mut stderr) = ingest_child(&db, &chosen);
-            // Half the kills land right after a bundle committed (so during
+            // Half the kills land soon after a bundle committed (so during
             // the next one), half after a random delay (any moment).
-            let mut lines = if rng.below(2) == 0 {
+            let mode = rng.below(2) as usize;
+            let mut lines = if mode == 0 {
                 let wanted = rng.below(chosen.len() as u64) as usize;
-                let lines = read_lines(&mut stderr, Some(wanted));
-                std::thread::sleep(Duration::from_micros(rng.below(5_000)));
-                lines
+                read_lines(&mut stderr, Some(wanted))
             } else {
-                std::thread::sleep(Duration::from_micros(
-                    rng.below(typical.as_micros() as u64 + 1),
-                ));
                 Vec::new()
             };
+            // In the next bundle (reading, verifying, writing), or anywhere.
+            std::thread::sleep(Duration::from_micros(rng.below(windows[mode])));
             let status = kill(&mut child);
+            windows[mode] = if status.success() {
+                windows[mode] * 2 / 3 + 1
+            } else {
+                (windows[mode] * 11 / 10).min(typical * 4)
+            };
             lines.extend(read_lines(&mut stderr, None));
             let committed: Vec<&BundleFile> =
                 lines.iter().filter_map(|l| acknowledged_bundle(l, &pool)).collect();
@@ -392,7 +406,7 @@ fn sigkill_during_central_ingest_keeps_each_response_exactly_once() {
         exactly_the_produced(&held, &produced, &format!("seed {seed}"));
     }
     eprintln!(
-        "central ingest crash test: {iterations} kills ({mid_run} between two bundles of a run, \
+        "central ingest crash test: {iterations} kills ({mid_run} after part of a run committed, \
          {finished} runs finished first), {acks} acknowledged bundles checked in {:.1}s",
         started.elapsed().as_secs_f64()
     );
