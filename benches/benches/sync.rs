@@ -68,7 +68,8 @@ fn main() {
     let mut per_response = None;
     for &n in &sizes {
         let m = measure(n, scratch.path(), disk.path());
-        per_response.get_or_insert((m.bundle_bytes as f64 / n as f64, m.xml_bytes as f64 / n as f64));
+        per_response
+            .get_or_insert((m.bundle_bytes as f64 / n as f64, m.xml_bytes as f64 / n as f64));
         let rate = |d: Duration| format!("{:.0}/s", n as f64 / d.as_secs_f64());
         println!(
             "| {n} | {:.1} s | {:.0} ms ({}) | {:.0} ms ({}) | {:.0} ms ({}) | {:.1} ms ({:.0}x faster) | {:.0} ms ({:.1}x faster) | {:.1} ms | {:.1} MiB | {:.0} MiB | {:.0} MiB |",

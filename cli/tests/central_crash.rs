@@ -182,8 +182,9 @@ fn check_central(
     assert_eq!(distinct, responses, "{context}: a response held twice");
 
     let mut held = Produced::new();
-    let mut stmt =
-        conn.prepare("SELECT instance_id, device_id, seq, content_hash FROM responses").expect("sql");
+    let mut stmt = conn
+        .prepare("SELECT instance_id, device_id, seq, content_hash FROM responses")
+        .expect("sql");
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
         .expect("responses");
@@ -206,7 +207,11 @@ fn check_central(
 
 fn exactly_the_produced(held: &Produced, produced: &Produced, context: &str) {
     let missing: Vec<_> = produced.keys().filter(|id| !held.contains_key(*id)).collect();
-    assert!(missing.is_empty(), "{context}: central lacks {} responses: {missing:?}", missing.len());
+    assert!(
+        missing.is_empty(),
+        "{context}: central lacks {} responses: {missing:?}",
+        missing.len()
+    );
     assert_eq!(held, produced, "{context}: central holds other responses than the devices made");
 }
 
