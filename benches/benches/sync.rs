@@ -1,9 +1,14 @@
-//! Sync benchmarks (issue 6):
-//! - central ingest of one bundle of 10,000 responses (target over 5,000
-//!   responses/s), into a central database on this machine's disk;
-//! - re-ingest of the same bundle (target at least 10x faster: nothing is
-//!   written);
+//! Sync benchmarks (issues 6 and 10), for bundles of 10,000 and 100,000
+//! responses (ENUMERA_BENCH_SYNC_SIZES=10000,100000 to choose):
+//! - central ingest of one bundle (target over 5,000 responses/s), into a
+//!   central database on this machine's disk;
+//! - re-ingest of the same file (target at least 10x faster: recognised by
+//!   its SHA-256, nothing is written), and of a rebuilt bundle of the same
+//!   responses (other bytes: verified and looked up entry by entry, as when
+//!   a device re-sends after losing a receipt);
 //! - writing and verifying the bundle;
+//! - peak memory for each size (the bundle is held in memory: ingest takes
+//!   the bytes; the verified bundle holds every response once more);
 //! - bundle bytes per response beside the size of the submission XML, plain
 //!   and sealed.
 //!
@@ -11,12 +16,14 @@
 //! `--bench` argument) it runs a tiny version only.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use enumera_benches::forms::Rng;
-use enumera_benches::peak_rss_bytes;
+use enumera_benches::{peak_rss_bytes, reset_peak_rss};
 use enumera_central::Central;
-use enumera_core::bundle::{BundleOptions, read_bundle, seal_submission, write_bundle};
+use enumera_core::bundle::{
+    BundleOptions, apply_receipt, read_bundle, seal_submission, write_bundle,
+};
 use enumera_core::instrument::Instrument;
 use enumera_core::store::{NewResponse, Payload, Store};
 
@@ -24,7 +31,11 @@ const RECIPIENT: &str = "age1gp4hnhu3kv6zpux60qq8cqcfvkvz54yt6pz4m7kcxapa7qnv9ya
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (responses, sealed_responses) = if full { (10_000, 1_000) } else { (40, 5) };
+    let sizes: Vec<usize> = std::env::var("ENUMERA_BENCH_SYNC_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| if full { vec![10_000, 100_000] } else { vec![40] });
+    let sealed_responses = if full { 1_000 } else { 5 };
     // The device is built on a RAM disk when there is one (building it is
     // not what we measure); central lives on the working directory's disk
     // unless ENUMERA_BENCH_DIR says otherwise.
@@ -49,51 +60,46 @@ fn main() {
         disk.path().display(),
         if full { "full" } else { "smoke" }
     );
-
-    let (store, xml_bytes) = device(&scratch.path().join("plain.db"), responses, false);
-    let t = Instant::now();
-    let mut bundle = Vec::new();
-    write_bundle(&store, &BundleOptions::default(), &mut bundle).expect("bundle");
-    let write = t.elapsed();
-    let t = Instant::now();
-    let verified = read_bundle(&bundle).expect("read");
-    let verify = t.elapsed();
-    assert_eq!(verified.responses.len(), responses);
-    drop(verified);
-
-    let mut central = Central::init(disk.path().join("central.db")).expect("central");
-    let t = Instant::now();
-    let first = central.ingest(&bundle).expect("ingest");
-    let ingest = t.elapsed();
-    assert_eq!(first.new_responses, responses);
-    let t = Instant::now();
-    let again = central.ingest(&bundle).expect("re-ingest");
-    let reingest = t.elapsed();
-    assert_eq!((again.new_responses, again.duplicates), (0, responses));
-
-    let rate = |d: std::time::Duration| responses as f64 / d.as_secs_f64();
-    println!("responses per bundle: {responses}");
-    println!("write bundle:        {:>9.1} ms ({:>8.0} responses/s)", ms(write), rate(write));
-    println!("read + verify:       {:>9.1} ms ({:>8.0} responses/s)", ms(verify), rate(verify));
+    println!();
     println!(
-        "ingest (first):      {:>9.1} ms ({:>8.0} responses/s; target > 5000)",
-        ms(ingest),
-        rate(ingest)
+        "| responses | build device | write bundle | read + verify | ingest (first) | re-ingest, same file | re-ingest, rebuilt bundle | then 1 new response | bundle size | peak RSS writing | peak RSS ingesting |"
     );
-    println!(
-        "re-ingest (no-op):   {:>9.1} ms ({:>8.0} responses/s; {:.1}x faster, target >= 10x)",
-        ms(reingest),
-        rate(reingest),
-        ingest.as_secs_f64() / reingest.as_secs_f64()
-    );
-    let per = bundle.len() as f64 / responses as f64;
-    let xml = xml_bytes as f64 / responses as f64;
-    println!(
-        "plain:  bundle {:>7.0} bytes/response, submission XML {:>6.0} bytes ({:.2}x: XML + JSON + manifest entry)",
-        per,
-        xml,
-        per / xml
-    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut per_response = None;
+    for &n in &sizes {
+        let m = measure(n, scratch.path(), disk.path());
+        per_response
+            .get_or_insert((m.bundle_bytes as f64 / n as f64, m.xml_bytes as f64 / n as f64));
+        let rate = |d: Duration| format!("{:.0}/s", n as f64 / d.as_secs_f64());
+        println!(
+            "| {n} | {:.1} s | {:.0} ms ({}) | {:.0} ms ({}) | {:.0} ms ({}) | {:.1} ms ({:.0}x faster) | {:.0} ms ({:.1}x faster) | {:.1} ms | {:.1} MiB | {:.0} MiB | {:.0} MiB |",
+            m.build.as_secs_f64(),
+            ms(m.write),
+            rate(m.write),
+            ms(m.verify),
+            rate(m.verify),
+            ms(m.ingest),
+            rate(m.ingest),
+            ms(m.reingest),
+            m.ingest.as_secs_f64() / m.reingest.as_secs_f64(),
+            ms(m.rebuilt),
+            m.ingest.as_secs_f64() / m.rebuilt.as_secs_f64(),
+            ms(m.one_more),
+            m.bundle_bytes as f64 / 1_048_576.0,
+            m.write_rss as f64 / 1_048_576.0,
+            m.ingest_rss as f64 / 1_048_576.0,
+        );
+    }
+    println!();
+    println!("Targets: first ingest > 5000 responses/s; re-ingest of the same file >= 10x faster.");
+    if let Some((per, xml)) = per_response {
+        println!(
+            "plain:  bundle {:>7.0} bytes/response, submission XML {:>6.0} bytes ({:.2}x: XML + JSON + manifest entry)",
+            per,
+            xml,
+            per / xml
+        );
+    }
 
     let (sealed_store, sealed_xml) =
         device(&scratch.path().join("sealed.db"), sealed_responses, true);
@@ -107,7 +113,98 @@ fn main() {
         xml,
         per / xml
     );
-    println!("peak RSS: {:.1} MiB", peak_rss_bytes() as f64 / 1_048_576.0);
+}
+
+/// What one bundle size measured.
+struct Measured {
+    build: Duration,
+    write: Duration,
+    verify: Duration,
+    ingest: Duration,
+    reingest: Duration,
+    rebuilt: Duration,
+    /// Ingest of a one-response bundle from the device after the others.
+    one_more: Duration,
+    bundle_bytes: usize,
+    xml_bytes: usize,
+    /// Peak resident memory while writing the bundle (the device's side)
+    /// and while verifying and ingesting it (central's), each from what was
+    /// resident before the step.
+    write_rss: u64,
+    ingest_rss: u64,
+}
+
+fn measure(n: usize, scratch: &Path, disk: &Path) -> Measured {
+    let t = Instant::now();
+    let device_path = scratch.join(format!("plain-{n}.db"));
+    let (mut store, xml_bytes) = device(&device_path, n, false);
+    let build = t.elapsed();
+
+    reset_peak_rss();
+    let t = Instant::now();
+    let mut bundle = Vec::new();
+    write_bundle(&store, &BundleOptions::default(), &mut bundle).expect("bundle");
+    let write = t.elapsed();
+    let write_rss = peak_rss_bytes();
+    let t = Instant::now();
+    let verified = read_bundle(&bundle).expect("read");
+    let verify = t.elapsed();
+    assert_eq!(verified.responses.len(), n);
+    drop(verified);
+
+    let mut central = Central::init(disk.join(format!("central-{n}.db"))).expect("central");
+    reset_peak_rss();
+    let t = Instant::now();
+    let first = central.ingest(&bundle).expect("ingest");
+    let ingest = t.elapsed();
+    assert_eq!(first.new_responses, n);
+    let ingest_rss = peak_rss_bytes();
+    let t = Instant::now();
+    let again = central.ingest(&bundle).expect("re-ingest");
+    let reingest = t.elapsed();
+    assert_eq!((again.new_responses, again.duplicates), (0, n));
+    let bundle_bytes = bundle.len();
+
+    // The same responses in a new file (another creation time, so other
+    // bytes): nothing can be skipped by the file's hash.
+    drop(bundle);
+    let mut rebuilt_bundle = Vec::new();
+    write_bundle(&store, &BundleOptions::default(), &mut rebuilt_bundle).expect("bundle");
+    let t = Instant::now();
+    let again = central.ingest(&rebuilt_bundle).expect("re-ingest rebuilt");
+    let rebuilt = t.elapsed();
+    assert_eq!((again.new_responses, again.duplicates), (0, n));
+    drop(rebuilt_bundle);
+
+    // The next sync of this device: its receipt applied, one new response.
+    let device_id = store.device().expect("device").device_id;
+    let receipt = central.receipt_for(&device_id).expect("receipt").file;
+    apply_receipt(&mut store, &receipt).expect("apply receipt");
+    let key = store.latest_instrument("capacity").expect("form");
+    let id = store.create_draft(&NewResponse::new(key)).expect("draft").instance_id;
+    let xml = format!("<data><q0>1</q0><meta><instanceID>{id}</instanceID></meta></data>");
+    store.finalize(&id, Payload::Plain { xml, json: "{\"q0\":\"1\"}".into() }).expect("finalize");
+    let mut next = Vec::new();
+    write_bundle(&store, &BundleOptions { since_receipt: true }, &mut next).expect("bundle");
+    let t = Instant::now();
+    let report = central.ingest(&next).expect("ingest the next bundle");
+    let one_more = t.elapsed();
+    assert_eq!((report.entries, report.new_responses), (1, 1));
+    drop((store, central));
+    let _ = std::fs::remove_file(&device_path);
+    Measured {
+        build,
+        write,
+        verify,
+        ingest,
+        reingest,
+        rebuilt,
+        one_more,
+        bundle_bytes,
+        xml_bytes,
+        write_rss,
+        ingest_rss,
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

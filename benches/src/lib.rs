@@ -57,6 +57,12 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// Resets the peak resident memory to the current one (Linux 4.0+; a no-op
+/// elsewhere), so that [`peak_rss_bytes`] measures one step of a run.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// CPU time this thread has run so far (Linux schedstat), or `None`
 /// elsewhere. On a shared, loaded machine wall time overstates what a run
 /// costs; CPU time over many runs does not.
