@@ -185,7 +185,8 @@ fn measure(n: usize, scratch: &Path, disk: &Path) -> Measured {
     let xml = format!("<data><q0>1</q0><meta><instanceID>{id}</instanceID></meta></data>");
     store.finalize(&id, Payload::Plain { xml, json: "{\"q0\":\"1\"}".into() }).expect("finalize");
     let mut next = Vec::new();
-    write_bundle(&store, &BundleOptions { since_receipt: true }, &mut next).expect("bundle");
+    write_bundle(&store, &BundleOptions { since_receipt: true, ..Default::default() }, &mut next)
+        .expect("bundle");
     let t = Instant::now();
     let report = central.ingest(&next).expect("ingest the next bundle");
     let one_more = t.elapsed();

@@ -142,7 +142,7 @@ impl DeviceStore {
     /// Writes the unsent finalized responses (every one still on the device
     /// with `all`) as a signed bundle file at `path`, for carrying by hand.
     pub fn export_bundle(&self, path: String, all: bool) -> Result<BundleInfo> {
-        let options = BundleOptions { since_receipt: !all };
+        let options = BundleOptions { since_receipt: !all, ..Default::default() };
         Ok(write_bundle_file(&self.lock(), &options, Path::new(&path))?.into())
     }
 

@@ -249,7 +249,12 @@ fn fixture() -> Fixture {
         ),
     );
     let mut bundle = Vec::new();
-    write_bundle(&store, &BundleOptions { since_receipt: false }, &mut bundle).expect("bundle");
+    write_bundle(
+        &store,
+        &BundleOptions { since_receipt: false, ..Default::default() },
+        &mut bundle,
+    )
+    .expect("bundle");
     let db = dir.path().join("central.db");
     let mut central = Central::init(&db).expect("central");
     central.ingest(&bundle).expect("ingest");

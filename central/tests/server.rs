@@ -240,3 +240,29 @@ fn clients_stalling_over_their_headers_are_cut_while_others_are_served() {
     let _ = stop.send(());
     handle.join().expect("server stops");
 }
+
+#[test]
+fn a_backlog_over_the_servers_body_limit_arrives_in_several_uploads() {
+    let dir = common::tempdir();
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    let mut d = Device::new("t");
+    // Weeks offline with photos: 24 responses of 40 KB each, against a
+    // server that takes 200 KB a request.
+    let photo = vec![7u8; 40 << 10];
+    let ids: Vec<String> =
+        (0..24).map(|k| d.finalize(&format!("r{k}"), k % 5 == 4, Some(&photo))).collect();
+    let token = central.create_token(&d.device_id()).expect("token");
+    let config = ServerConfig { max_body: 200 << 10, ..Default::default() };
+    let (addr, stop, handle) = start(central, config);
+
+    let report = remote::sync(&mut d.store, &StdTransport(addr), &token).expect("sync");
+    assert_eq!(report.uploaded, ids.len());
+    assert!(report.bundles >= 5, "{} bundles for ~1 MB", report.bundles);
+    assert!(d.store.outbox(0, true).expect("outbox").is_empty(), "all acknowledged");
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+    let status = Central::open(&db).expect("open").status().expect("status");
+    assert_eq!(status.responses as usize, ids.len());
+    assert_eq!(status.conflicts, 0);
+}

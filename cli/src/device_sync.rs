@@ -11,7 +11,8 @@ use crate::device::to_json;
 
 pub fn bundle(db: &Path, out: &Path, since_receipt: bool, json: bool) -> Result<(), UserError> {
     let store = Store::open_existing(db)?;
-    let summary = write_bundle_file(&store, &BundleOptions { since_receipt }, out)?;
+    let summary =
+        write_bundle_file(&store, &BundleOptions { since_receipt, ..Default::default() }, out)?;
     if json {
         println!("{}", to_json(&summary));
     } else {
@@ -110,9 +111,10 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
     } else {
         match &report.receipt {
             Some(r) => eprintln!(
-                "uploaded {} response(s) ({} bytes); receipt: {} marked sent, {} already sent",
+                "uploaded {} response(s) ({} bytes in {} bundle(s)); receipt: {} marked sent, {} already sent",
                 report.uploaded,
                 report.bundle_bytes,
+                report.bundles,
                 r.marked.len(),
                 r.already_sent.len()
             ),

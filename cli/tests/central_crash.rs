@@ -251,8 +251,12 @@ fn write_bundle(
     pool: &mut Vec<BundleFile>,
 ) {
     let path = dir.join(format!("b{}-d{d}.bundle", pool.len()));
-    write_bundle_file(&tablets[d].open(), &BundleOptions { since_receipt }, &path)
-        .expect("write bundle");
+    write_bundle_file(
+        &tablets[d].open(),
+        &BundleOptions { since_receipt, ..Default::default() },
+        &path,
+    )
+    .expect("write bundle");
     let bytes = std::fs::read(&path).expect("read bundle");
     let ids = read_bundle(&bytes).expect("bundle").responses.into_iter();
     let ids = ids.map(|r| r.entry.instance_id).collect();

@@ -80,7 +80,8 @@ impl Device {
 
     pub fn bundle(&self, since_receipt: bool) -> Vec<u8> {
         let mut out = Vec::new();
-        write_bundle(&self.store, &BundleOptions { since_receipt }, &mut out).expect("bundle");
+        write_bundle(&self.store, &BundleOptions { since_receipt, ..Default::default() }, &mut out)
+            .expect("bundle");
         out
     }
 }

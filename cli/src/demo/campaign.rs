@@ -412,7 +412,7 @@ impl Campaign {
                 self.dir.join(format!("transfer/bundles/tablet-{}-round-{round}.bundle", t + 1));
             let summary = write_bundle_file(
                 &self.tablets[t].store,
-                &BundleOptions { since_receipt: true },
+                &BundleOptions { since_receipt: true, ..Default::default() },
                 &path,
             )
             .map_err(|e| err("writing a bundle")(&e))?;

@@ -4,7 +4,7 @@ use crate::store::Payload;
 
 fn bundle_of(store: &crate::store::Store, since_receipt: bool) -> Vec<u8> {
     let mut out = Vec::new();
-    write_bundle(store, &BundleOptions { since_receipt }, &mut out).unwrap();
+    write_bundle(store, &BundleOptions { since_receipt, ..Default::default() }, &mut out).unwrap();
     out
 }
 

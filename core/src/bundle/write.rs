@@ -17,6 +17,10 @@ pub struct BundleOptions {
     /// finalized response whose submission is still on the device goes in
     /// (safe: ingest is idempotent), which helps when a receipt was lost.
     pub since_receipt: bool,
+    /// Stop adding responses, in outbox order, once the bundle would pass
+    /// about this many bytes (the first response always goes in), so a long
+    /// backlog travels as several uploads a server accepts. `None`: all.
+    pub max_bytes: Option<u64>,
 }
 
 /// What [`write_bundle`] wrote.
@@ -71,6 +75,9 @@ pub fn write_bundle(
 ) -> Result<BundleSummary, BundleError> {
     let device = store.device()?;
     let mut planned = Vec::new();
+    // Estimates, to stop before a budget or the manifest cap is passed.
+    let (mut total, mut manifest_size) = (0u64, 0u64);
+    let manifest_budget = super::read::Limits::default().max_manifest / 2;
     for entry in store.outbox(0, options.since_receipt)? {
         let payload = match store.submission(&entry.instance_id) {
             Ok(s) => s.payload,
@@ -87,6 +94,14 @@ pub fn write_bundle(
                 instance_id: entry.instance_id.clone(),
                 what: format!("its outbox entry is not readable: {e}"),
             })?;
+        let manifest_part = entry.content.len() as u64 + ENTRY_OVERHEAD;
+        let size = manifest_part + payload_size(&payload, &content);
+        let over_budget = options.max_bytes.is_some_and(|max| total + size > max);
+        if !planned.is_empty() && (over_budget || manifest_size + manifest_part > manifest_budget) {
+            break;
+        }
+        total += size;
+        manifest_size += manifest_part;
         planned.push(Planned { entry, content, payload });
     }
 
@@ -211,6 +226,19 @@ pub fn write_bundle(
         bytes: w.bytes,
         sha256: hex(&w.hash.finalize()),
     })
+}
+
+/// Manifest bytes an entry and its items take beyond the entry content:
+/// hashes, names and JSON punctuation (a generous estimate).
+const ENTRY_OVERHEAD: u64 = 1024;
+
+/// The bytes of an entry's items in a bundle.
+fn payload_size(payload: &Payload, content: &EntryContent) -> u64 {
+    let attachments: u64 = content.attachments.iter().map(|a| a.size + 8).sum();
+    match payload {
+        Payload::Plain { xml, json } => xml.len() as u64 + json.len() as u64 + 16 + attachments,
+        Payload::Sealed { ciphertext } => ciphertext.len() as u64 + 8,
+    }
 }
 
 /// Writes a bundle to `path` durably: a temporary file beside it, fsync,

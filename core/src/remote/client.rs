@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::api::{self, ErrorReply, InstrumentListing, RosterListing, UploadReply};
-use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use super::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
 use crate::bundle::{
     ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
 };
@@ -18,6 +18,8 @@ pub struct SyncReport {
     /// Responses in the uploaded bundle (0: nothing was waiting).
     pub uploaded: usize,
     pub bundle_bytes: u64,
+    /// Bundles those responses went in (a large backlog goes as several).
+    pub bundles: usize,
     /// The receipt applied after the upload.
     pub receipt: Option<ApplyReport>,
     pub instruments_installed: Vec<InstrumentKey>,
@@ -88,6 +90,7 @@ pub fn sync(
     if let Some(up) = upload(store, transport, token)? {
         report.uploaded = up.responses;
         report.bundle_bytes = up.bytes;
+        report.bundles = up.bundles;
         report.receipt = Some(up.receipt);
     }
     let (installed, present) = fetch_instruments(store, transport, token)?;
@@ -97,34 +100,109 @@ pub fn sync(
     Ok(report)
 }
 
-/// What [`upload`] sent and the receipt it applied.
+/// What [`upload`] sent and the receipts it applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uploaded {
     pub responses: usize,
     pub bytes: u64,
+    /// Bundles posted: a backlog over [`UPLOAD_BUDGET`] goes as several.
+    pub bundles: usize,
+    /// The receipts together: every entry they marked sent; the last one's
+    /// other findings.
     pub receipt: ApplyReport,
 }
 
+/// About how many bytes one upload carries. Central refuses bodies over its
+/// limit (64 MiB by default) with 413 and a device's backlog can be larger
+/// (photos, weeks offline), so a backlog goes as several bundles, each
+/// acknowledged before the next; on a 413 the budget halves.
+pub const UPLOAD_BUDGET: u64 = 16 << 20;
+
 /// Bundles every response no receipt has acknowledged, uploads it and
-/// applies the receipt in the reply. `None` when nothing was waiting.
+/// applies the receipt in the reply, a budget's worth at a time until
+/// nothing is waiting. `None` when nothing was waiting. An error leaves
+/// what earlier bundles' receipts marked sent marked; the rest waits for
+/// the next try.
 pub fn upload(
     store: &mut Store,
     transport: &dyn Transport,
     token: &str,
 ) -> Result<Option<Uploaded>, SyncError> {
+    upload_with_budget(store, transport, token, UPLOAD_BUDGET)
+}
+
+fn upload_with_budget(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+    mut budget: u64,
+) -> Result<Option<Uploaded>, SyncError> {
     const WHAT: &str = "uploading the bundle";
-    let mut bundle = Vec::new();
-    let summary = write_bundle(store, &BundleOptions { since_receipt: true }, &mut bundle)?;
-    if summary.responses == 0 {
-        return Ok(None);
+    // Halving this often takes any backlog down to one response a bundle.
+    const MAX_SHRINKS: u32 = 24;
+    let mut done: Option<Uploaded> = None;
+    let mut shrinks = 0;
+    loop {
+        let mut bundle = Vec::new();
+        let options = BundleOptions { since_receipt: true, max_bytes: Some(budget) };
+        let summary = write_bundle(store, &options, &mut bundle)?;
+        if summary.responses == 0 {
+            return Ok(done);
+        }
+        let mut request = request("POST", api::BUNDLES, token);
+        request.headers.push(("Content-Type".into(), "application/octet-stream".into()));
+        request.body = bundle;
+        let reply = match exchange(transport, &request, WHAT) {
+            Ok(reply) => reply,
+            // Too large for this server (a 413, or, as often, a connection
+            // the server closed while the body was still going out), or a
+            // link that breaks under long uploads: smaller bundles, down to
+            // one response, before giving up.
+            Err(
+                SyncError::TooLarge { .. }
+                | SyncError::Transport {
+                    source: TransportError { kind: TransportErrorKind::Interrupted, .. },
+                    ..
+                },
+            ) if summary.responses > 1 && shrinks < MAX_SHRINKS => {
+                budget = (summary.bytes / 2).max(1);
+                shrinks += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let reply: UploadReply = json(&reply, WHAT)?;
+        let receipt = apply_receipt(store, reply.receipt.as_bytes())?;
+        let progressed = !receipt.marked.is_empty();
+        let total = done.get_or_insert_with(|| Uploaded {
+            responses: 0,
+            bytes: 0,
+            bundles: 0,
+            receipt: ApplyReport::default(),
+        });
+        total.responses += summary.responses;
+        total.bytes += summary.bytes;
+        total.bundles += 1;
+        let mut marked = std::mem::take(&mut total.receipt.marked);
+        marked.extend(receipt.marked.iter().copied());
+        marked.sort_unstable();
+        let pinned = total.receipt.central_key_pinned || receipt.central_key_pinned;
+        total.receipt = ApplyReport {
+            already_sent: receipt
+                .already_sent
+                .into_iter()
+                .filter(|s| marked.binary_search(s).is_err())
+                .collect(),
+            marked,
+            not_matching: receipt.not_matching,
+            central_key_pinned: pinned,
+        };
+        // A receipt that marks nothing of what was sent would have the same
+        // bundle sent again forever: stop; those responses stay unsent.
+        if !progressed {
+            return Ok(done);
+        }
     }
-    let mut request = request("POST", api::BUNDLES, token);
-    request.headers.push(("Content-Type".into(), "application/octet-stream".into()));
-    request.body = bundle;
-    let reply = exchange(transport, &request, WHAT)?;
-    let reply: UploadReply = json(&reply, WHAT)?;
-    let receipt = apply_receipt(store, reply.receipt.as_bytes())?;
-    Ok(Some(Uploaded { responses: summary.responses, bytes: summary.bytes, receipt }))
 }
 
 /// Fetches and applies the device's latest receipt (`None`: central holds

@@ -17,6 +17,10 @@ const SEED: [u8; 32] = [7; 32];
 struct FakeCentral {
     sent: RefCell<Vec<HttpRequest>>,
     fail_upload: Option<Result<(u16, &'static str), TransportErrorKind>>,
+    /// Bodies over this many bytes get 413, as central's limit does.
+    max_body: Option<usize>,
+    /// Receipts that acknowledge nothing.
+    empty_receipts: bool,
     instruments: Vec<(InstrumentListing, Vec<u8>)>,
     rosters: Vec<(RosterListing, Vec<u8>)>,
 }
@@ -32,6 +36,9 @@ impl Transport for FakeCentral {
             ("POST", api::BUNDLES) => match self.fail_upload {
                 Some(Err(kind)) => Err(TransportError { kind, message: "connection reset".into() }),
                 Some(Ok((status, body))) => reply(status, body),
+                None if self.max_body.is_some_and(|max| request.body.len() > max) => {
+                    reply(413, r#"{"error":"too_large","message":"over the limit"}"#)
+                }
                 None => {
                     let bundle = read_bundle(&request.body).expect("client sends valid bundles");
                     let receipt = Receipt {
@@ -44,6 +51,7 @@ impl Transport for FakeCentral {
                             .manifest
                             .entries
                             .iter()
+                            .filter(|_| !self.empty_receipts)
                             .map(|e| ReceiptEntry {
                                 seq: e.seq,
                                 instance_id: e.instance_id.clone(),
@@ -212,4 +220,82 @@ fn a_missing_receipt_is_none_not_an_error() {
     let (_dir, mut store, _) = device_with(1);
     let central = FakeCentral::default();
     assert_eq!(fetch_receipt(&mut store, &central, "tok").expect("fetch"), None);
+}
+
+/// The bodies of the bundles the client posted that central took.
+fn accepted(central: &FakeCentral) -> Vec<usize> {
+    let limit = central.max_body.unwrap_or(usize::MAX);
+    let sent = central.sent.borrow();
+    sent.iter()
+        .filter(|r| r.path == api::BUNDLES)
+        .map(|r| r.body.len())
+        .filter(|&n| n <= limit)
+        .collect()
+}
+
+/// The size of a bundle holding all of `store`'s responses.
+fn whole_bundle(store: &Store) -> u64 {
+    let mut out = Vec::new();
+    write_bundle(store, &BundleOptions { since_receipt: true, max_bytes: None }, &mut out)
+        .expect("bundle")
+        .bytes
+}
+
+#[test]
+fn a_backlog_goes_as_several_bundles_each_acknowledged() {
+    let (_dir, mut store, _) = device_with(12);
+    let per_response = whole_bundle(&store) / 12;
+    let central = FakeCentral::default();
+    let up = upload_with_budget(&mut store, &central, "tok", per_response * 3)
+        .expect("upload")
+        .expect("something was waiting");
+    assert_eq!((up.responses, up.receipt.marked), (12, (1..=12).collect::<Vec<u64>>()));
+    assert!(up.bundles >= 4, "{} bundles for 12 responses at ~3 each", up.bundles);
+    assert_eq!(accepted(&central).len(), up.bundles);
+    assert!(up.receipt.already_sent.is_empty(), "{:?}", up.receipt.already_sent);
+    assert_eq!(unsent(&store), 0);
+    // Each bundle a run of the outbox, in order, none twice.
+    let seqs: Vec<u64> = central
+        .sent
+        .borrow()
+        .iter()
+        .flat_map(|r| read_bundle(&r.body).expect("bundle").manifest.entries)
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=12).collect::<Vec<u64>>());
+}
+
+#[test]
+fn a_server_limit_shrinks_the_bundles_until_they_fit() {
+    let (_dir, mut store, _) = device_with(10);
+    let whole = whole_bundle(&store) as usize;
+    let central = FakeCentral { max_body: Some(whole / 4), ..Default::default() };
+    let report = sync(&mut store, &central, "tok").expect("sync");
+    assert_eq!(report.uploaded, 10);
+    assert_eq!(unsent(&store), 0);
+    assert!(report.bundles >= 4, "{} bundles", report.bundles);
+    assert!(accepted(&central).iter().all(|&n| n <= whole / 4));
+}
+
+#[test]
+fn one_response_over_the_servers_limit_is_refused_and_stays_unsent() {
+    let (_dir, mut store, _) = device_with(3);
+    let central = FakeCentral { max_body: Some(100), ..Default::default() };
+    let err = sync(&mut store, &central, "tok").expect_err("too large");
+    assert!(matches!(err, SyncError::TooLarge { .. }), "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(unsent(&store), 3);
+}
+
+#[test]
+fn a_receipt_that_acknowledges_nothing_stops_the_upload() {
+    let (_dir, mut store, _) = device_with(6);
+    let per_response = whole_bundle(&store) / 6;
+    let central = FakeCentral { empty_receipts: true, ..Default::default() };
+    let up = upload_with_budget(&mut store, &central, "tok", per_response * 2)
+        .expect("upload")
+        .expect("something was waiting");
+    // Not the same bundle again and again: one try, nothing marked.
+    assert_eq!((up.bundles, up.receipt.marked.len()), (1, 0));
+    assert_eq!(unsent(&store), 6);
 }
