@@ -140,6 +140,9 @@ fn upload_with_budget(
     const WHAT: &str = "uploading the bundle";
     // Halving this often takes any backlog down to one response a bundle.
     const MAX_SHRINKS: u32 = 24;
+    // Socket buffers hold a smaller body whole, so a server's early answer
+    // to it is read rather than cut: below this a cut is the network's.
+    const CUT_MEANS_TOO_LARGE: u64 = 64 << 10;
     let mut done: Option<Uploaded> = None;
     let mut shrinks = 0;
     loop {
@@ -154,17 +157,23 @@ fn upload_with_budget(
         request.body = bundle;
         let reply = match exchange(transport, &request, WHAT) {
             Ok(reply) => reply,
-            // Too large for this server (a 413, or, as often, a connection
-            // the server closed while the body was still going out), or a
-            // link that breaks under long uploads: smaller bundles, down to
-            // one response, before giving up.
-            Err(
-                SyncError::TooLarge { .. }
-                | SyncError::Transport {
-                    source: TransportError { kind: TransportErrorKind::Interrupted, .. },
-                    ..
-                },
-            ) if summary.responses > 1 && shrinks < MAX_SHRINKS => {
+            // Too large for this server: a 413, or, as often, a large body
+            // cut while it was still going out (the server answered early
+            // and closed), which is also what a link that breaks under long
+            // uploads does. Smaller bundles, down to one response, before
+            // giving up. A small body cut is the network's: an error.
+            Err(SyncError::TooLarge { .. }) if summary.responses > 1 && shrinks < MAX_SHRINKS => {
+                budget = (summary.bytes / 2).max(1);
+                shrinks += 1;
+                continue;
+            }
+            Err(SyncError::Transport {
+                source: TransportError { kind: TransportErrorKind::Interrupted, .. },
+                ..
+            }) if summary.responses > 1
+                && summary.bytes > CUT_MEANS_TOO_LARGE
+                && shrinks < MAX_SHRINKS =>
+            {
                 budget = (summary.bytes / 2).max(1);
                 shrinks += 1;
                 continue;
