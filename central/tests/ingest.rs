@@ -445,3 +445,44 @@ fn a_database_newer_than_this_build_is_left_untouched() {
     assert!(matches!(Central::open(&db), Err(enumera_central::CentralError::NewerVersion { .. })));
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
+
+/// A central from before the chain state (schema 2) upgrades in place and
+/// then reports gaps as before: the first ingest walks each device's chain
+/// once and remembers how far it is whole.
+#[test]
+fn a_schema_2_central_upgrades_and_keeps_checking_chains() {
+    let dir = common::tempdir();
+    let db = dir.path().join("c.db");
+    let mut d = Device::new("t1");
+    for i in 0..4 {
+        d.finalize(&format!("a{i}"), false, None);
+    }
+    let first = d.bundle(false);
+    {
+        let mut c = Central::init(&db).unwrap();
+        c.ingest(&first).unwrap();
+    }
+    {
+        // As schema 2 left it.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE chain_state; DROP TABLE chain_forks;").unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+    }
+    let mut c = Central::open(&db).unwrap();
+    assert_eq!(status_json(&c)["devices"][0]["gaps"], serde_json::json!([]));
+    // Two more responses, only the last of them delivered: a gap at 5.
+    d.finalize("a4", false, None);
+    let everything = d.bundle(false);
+    let entries = d.store.outbox(0, false).unwrap();
+    d.store
+        .mark_sent(&entries.iter().map(|e| (e.seq, e.instance_id.clone())).collect::<Vec<_>>())
+        .unwrap();
+    d.finalize("a5", false, None);
+    let only_last = d.bundle(true);
+    let report = c.ingest(&only_last).unwrap();
+    assert_eq!(report.gaps.len(), 1);
+    assert_eq!((report.gaps[0].from, report.gaps[0].to), (5, 5));
+    c.ingest(&everything).unwrap();
+    assert_eq!(status_json(&c)["devices"][0]["gaps"], serde_json::json!([]));
+    assert_eq!(c.status().unwrap().responses, 6);
+}

@@ -21,7 +21,7 @@ impl SqliteCentral {
         let Some((device_id, entries)) = row else {
             return Ok(None);
         };
-        let (gaps, forks) = super::status::chain_problems(&self.conn, &device_id)
+        let (gaps, forks) = super::chain::problems(&self.conn, &device_id)
             .map_err(self.err("checking the sequence"))?;
         Ok(Some(IngestReport {
             bundle_sha256: sha256.to_string(),
@@ -50,6 +50,7 @@ impl SqliteCentral {
             DeviceCheck::Refused(e) => e,
             DeviceCheck::Sql(e) => wrap("checking the device")(e),
         })?;
+        let whole = super::chain::whole(&tx, &m.device_id).map_err(wrap("reading the chain"))?;
         let mut report = IngestReport {
             bundle_sha256: b.sha256.clone(),
             device_id: m.device_id.clone(),
@@ -89,6 +90,8 @@ impl SqliteCentral {
                 ])
             })
             .map_err(wrap("recording an entry"))?;
+            super::chain::note_entry(&tx, &m.device_id, e.seq, &whole)
+                .map_err(wrap("recording an entry"))?;
             report.new_entries += 1;
             place_response(&tx, &m.device_id, r, &at, &mut report)
                 .map_err(wrap("storing a response"))?;
@@ -116,7 +119,7 @@ impl SqliteCentral {
             ])
         })
         .map_err(wrap("logging the bundle"))?;
-        let (gaps, forks) = super::status::chain_problems(&tx, &m.device_id)
+        let (gaps, forks) = super::chain::problems_after_ingest(&tx, &m.device_id)
             .map_err(wrap("checking the sequence"))?;
         report.gaps = gaps;
         report.forks = forks;

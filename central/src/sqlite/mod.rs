@@ -4,6 +4,7 @@
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
 mod access;
+mod chain;
 mod export;
 mod ingest;
 mod status;
@@ -19,6 +20,7 @@ use crate::now;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/0001_init.sql")),
     ("0002_tokens_rosters", include_str!("../../sql/0002_tokens_rosters.sql")),
+    ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
 ];
 
 /// The schema version this build writes.

@@ -1,7 +1,6 @@
 //! Reading central's state: status, per-device sequence problems, receipts'
 //! holdings, published instruments and the canonical dump.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use enumera_core::bundle::{ReceiptEntry, hex};
@@ -12,43 +11,7 @@ use sha2::{Digest, Sha256};
 use super::SqliteCentral;
 use crate::error::CentralError;
 use crate::now;
-use crate::report::{DeviceHoldings, DeviceStatus, PublishedInstrument, SeqRange, Status};
-
-/// A device's gaps (sequence numbers below the highest received that are
-/// missing) and forks (a sequence number with two different entries, or an
-/// entry that does not link to the one received before it).
-pub(super) fn chain_problems(
-    conn: &Connection,
-    device_id: &str,
-) -> rusqlite::Result<(Vec<SeqRange>, Vec<u64>)> {
-    let mut by_seq: BTreeMap<u64, Vec<(String, String)>> = BTreeMap::new();
-    let mut s = conn.prepare_cached(
-        "SELECT seq, entry_hash, prev_hash FROM entries WHERE device_id = ?1 ORDER BY seq",
-    )?;
-    let rows = s.query_map([device_id], |r| Ok((r.get::<_, u64>(0)?, r.get(1)?, r.get(2)?)))?;
-    for row in rows {
-        let (seq, hash, prev) = row?;
-        by_seq.entry(seq).or_default().push((hash, prev));
-    }
-    let mut gaps = Vec::new();
-    let mut forks = BTreeSet::new();
-    let mut expected = 1u64;
-    for (&seq, list) in &by_seq {
-        if seq > expected {
-            gaps.push(SeqRange { from: expected, to: seq - 1 });
-        }
-        expected = seq + 1;
-        if list.len() > 1 {
-            forks.insert(seq);
-        }
-        if let Some(before) = seq.checked_sub(1).and_then(|p| by_seq.get(&p))
-            && list.iter().any(|(_, prev)| !before.iter().any(|(hash, _)| hash == prev))
-        {
-            forks.insert(seq);
-        }
-    }
-    Ok((gaps, forks.into_iter().collect()))
-}
+use crate::report::{DeviceHoldings, DeviceStatus, PublishedInstrument, Status};
 
 fn sha_opt(bytes: Option<&[u8]>) -> String {
     bytes.map_or_else(|| "-".into(), |b| hex(&Sha256::digest(b)))
@@ -143,8 +106,8 @@ impl SqliteCentral {
             })
             .map_err(self.err("listing devices"))?;
         for (device_id, name, key, enrolled, entries, max_seq, last_seen) in rows {
-            let (gaps, forks) =
-                chain_problems(&self.conn, &device_id).map_err(self.err("checking sequences"))?;
+            let (gaps, forks) = super::chain::problems(&self.conn, &device_id)
+                .map_err(self.err("checking sequences"))?;
             devices.push(DeviceStatus {
                 device_id,
                 name,
