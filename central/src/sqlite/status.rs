@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use enumera_core::bundle::{ReceiptEntry, hex};
 use enumera_core::instrument::Instrument;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::SqliteCentral;
