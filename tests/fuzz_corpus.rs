@@ -197,6 +197,7 @@ trigger\tt\tT\t\t\t\nstart\tstart\t\t\t\t\n===\nlist_name\tname\tlabel\nyn\t1\tY
         device_public_key: device.public_key_hex(),
         device_id: device.device_id,
         issued_at: "2026-01-01T00:00:00.000000Z".into(),
+        through: None,
         entries,
     };
     let signed = receipt.sign(&FUZZ_SEED);

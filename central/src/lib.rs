@@ -112,6 +112,7 @@ impl<S: CentralStore> Central<S> {
             device_id: holdings.device_id,
             device_public_key: enumera_core::bundle::hex(&holdings.public_key),
             issued_at: now(),
+            through: holdings.through,
             entries: holdings.entries,
         };
         Ok(receipt.sign(&self.store.signing_seed()?))

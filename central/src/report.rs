@@ -92,5 +92,8 @@ pub struct PublishedInstrument {
 pub struct DeviceHoldings {
     pub device_id: String,
     pub public_key: [u8; 32],
+    /// Entries 1 to this one are all held, linked (see `chain.rs`).
+    pub through: Option<enumera_core::bundle::receipt::ReceiptThrough>,
+    /// The entries held past `through` (all of them without it).
     pub entries: Vec<enumera_core::bundle::ReceiptEntry>,
 }

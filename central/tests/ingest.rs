@@ -59,7 +59,9 @@ fn receipts_mark_exactly_what_central_holds() {
     let mut c = Central::in_memory().unwrap();
     c.ingest(&early).unwrap();
     let receipt = c.receipt_for(&d.device_id()).unwrap();
-    assert_eq!(receipt.receipt.entries.len(), 1);
+    // One hash stands for the chain held whole; nothing else to list.
+    let through = receipt.receipt.through.clone().unwrap();
+    assert_eq!((through.seq, receipt.receipt.entries.len()), (1, 0));
     let report = apply_receipt(&mut d.store, &receipt.file).unwrap();
     assert_eq!(report.marked, vec![1]);
     assert_eq!(d.store.response(&a).unwrap().state, ResponseState::Sent);
@@ -485,4 +487,63 @@ fn a_schema_2_central_upgrades_and_keeps_checking_chains() {
     c.ingest(&everything).unwrap();
     assert_eq!(status_json(&c)["devices"][0]["gaps"], serde_json::json!([]));
     assert_eq!(c.status().unwrap().responses, 6);
+}
+
+/// A receipt's size follows what is not yet whole at central, not the
+/// device's history: a long chain is one hash, and what lies past a gap is
+/// listed. A device marks exactly its own entries either way, and a
+/// receipt claiming a chain the device does not have marks nothing.
+#[test]
+fn receipts_stay_small_and_mark_only_the_devices_own_chain() {
+    let mut d = Device::new("t1");
+    for i in 0..50 {
+        d.finalize(&format!("a{i}"), false, None);
+    }
+    let first_50 = d.bundle(false);
+    let entries = d.store.outbox(0, false).unwrap();
+    d.store
+        .mark_sent(&entries.iter().map(|e| (e.seq, e.instance_id.clone())).collect::<Vec<_>>())
+        .unwrap();
+    d.finalize("a50", false, None);
+    d.finalize("a51", false, None);
+    let last_2 = d.bundle(true);
+    let mut fresh = Device::new("t2");
+    for i in 0..3 {
+        fresh.finalize(&format!("b{i}"), false, None);
+    }
+    let mut c = Central::in_memory().unwrap();
+
+    // Only the last two arrived: no whole prefix, both listed.
+    c.ingest(&last_2).unwrap();
+    let r = c.receipt_for(&d.device_id()).unwrap().receipt;
+    assert_eq!((r.through, r.entries.len()), (None, 2));
+    // Then the first fifty: whole through 52, nothing listed.
+    c.ingest(&first_50).unwrap();
+    let signed = c.receipt_for(&d.device_id()).unwrap();
+    assert_eq!(signed.receipt.through.as_ref().map(|t| t.seq), Some(52));
+    assert!(signed.receipt.entries.is_empty());
+    let report = apply_receipt(&mut d.store, &signed.file).unwrap();
+    assert_eq!(report.marked, vec![51, 52]);
+    assert_eq!(report.already_sent.len(), 50);
+    assert!(report.not_matching.is_empty());
+    assert!(d.store.outbox(0, true).unwrap().is_empty());
+
+    // The same kind of receipt for a chain the device does not have (another
+    // central's view, or a fork): nothing marked, the claim reported.
+    c.ingest(&fresh.bundle(false)).unwrap();
+    let theirs = c.receipt_for(&fresh.device_id()).unwrap();
+    let report = apply_receipt(&mut fresh.store, &theirs.file).unwrap();
+    assert_eq!(report.marked, vec![1, 2, 3]);
+    let mut twin = Device::new("t3");
+    twin.finalize("c0", false, None);
+    let forged = enumera_core::bundle::Receipt {
+        device_id: twin.device_id(),
+        device_public_key: enumera_core::bundle::hex(&twin.store.device().unwrap().public_key),
+        ..theirs.receipt.clone()
+    }
+    .sign(&[9; 32]);
+    let report = apply_receipt(&mut twin.store, &forged.file).unwrap();
+    assert!(report.marked.is_empty());
+    assert_eq!(report.not_matching.len(), 1);
+    assert_eq!(twin.store.outbox(0, true).unwrap().len(), 1);
 }

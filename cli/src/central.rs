@@ -260,8 +260,9 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         CentralCommand::Receipt { device, out } => {
             let receipt = Central::open(db)?.receipt_for(&device)?;
             write_file(&out, &receipt.file)?;
+            let through = receipt.receipt.through.as_ref().map_or(0, |t| t.seq);
             eprintln!(
-                "wrote {}: {} entries of device {device}",
+                "wrote {}: device {device}'s entries 1 to {through} and {} more",
                 out.display(),
                 receipt.receipt.entries.len()
             );

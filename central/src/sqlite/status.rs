@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use enumera_core::bundle::receipt::ReceiptThrough;
 use enumera_core::bundle::{ReceiptEntry, hex};
 use enumera_core::instrument::Instrument;
 use rusqlite::{OptionalExtension, params};
@@ -55,14 +56,16 @@ impl SqliteCentral {
         let public_key: [u8; 32] = key
             .and_then(|k| k.try_into().ok())
             .ok_or_else(|| CentralError::UnknownDevice { device_id: device_id.to_string() })?;
+        let whole = super::chain::whole(&self.conn, device_id)
+            .map_err(self.err("reading a device's chain"))?;
         let entries = self
             .conn
             .prepare_cached(
-                "SELECT seq, instance_id, entry_hash FROM entries WHERE device_id = ?1
+                "SELECT seq, instance_id, entry_hash FROM entries WHERE device_id = ?1 AND seq > ?2
                  ORDER BY seq, entry_hash",
             )
             .and_then(|mut s| {
-                s.query_map([device_id], |r| {
+                s.query_map(params![device_id, whole.seq], |r| {
                     Ok(ReceiptEntry {
                         seq: r.get(0)?,
                         instance_id: r.get(1)?,
@@ -72,7 +75,8 @@ impl SqliteCentral {
                 .collect()
             })
             .map_err(self.err("reading a device's entries"))?;
-        Ok(DeviceHoldings { device_id: device_id.to_string(), public_key, entries })
+        let through = whole.hash.map(|entry_hash| ReceiptThrough { seq: whole.seq, entry_hash });
+        Ok(DeviceHoldings { device_id: device_id.to_string(), public_key, through, entries })
     }
 
     pub(super) fn status_impl(&self) -> Result<Status, CentralError> {

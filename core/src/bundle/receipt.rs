@@ -34,8 +34,22 @@ pub struct Receipt {
     /// The device key the held bundles were signed with (hex).
     pub device_public_key: String,
     pub issued_at: String,
-    /// Every entry held, in sequence order.
+    /// Every entry from 1 to this one is held: the device's chain up to an
+    /// entry with this hash (each entry hash covers the one before, so one
+    /// hash stands for the whole prefix). Keeps a receipt the size of what
+    /// is new rather than of the device's history. Absent in older receipts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<ReceiptThrough>,
+    /// Every other entry held, in sequence order (all of them when there is
+    /// no `through`).
     pub entries: Vec<ReceiptEntry>,
+}
+
+/// The end of the part of a device's chain central holds whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptThrough {
+    pub seq: u64,
+    pub entry_hash: String,
 }
 
 /// One outbox entry central holds: the device marks it sent only when its
@@ -182,6 +196,23 @@ pub fn apply_receipt(store: &mut Store, file: &[u8]) -> Result<ApplyReport, Rece
     }
     let mut covered = Vec::new();
     let mut not_matching = Vec::new();
+    if let Some(through) = &receipt.through {
+        match ours.get(&through.seq) {
+            // Our entry there has that hash, so every entry before it is
+            // ours too: each entry hash covers the previous one.
+            Some(e) if e.entry_hash == through.entry_hash => covered.extend(
+                ours.values()
+                    .filter(|e| e.seq <= through.seq)
+                    .map(|e| (e.seq, e.instance_id.clone())),
+            ),
+            found => not_matching.push(ReceiptEntry {
+                seq: through.seq,
+                instance_id: found.map(|e| e.instance_id.clone()).unwrap_or_default(),
+                entry_hash: through.entry_hash.clone(),
+            }),
+        }
+        covered.sort_unstable();
+    }
     for r in &receipt.entries {
         match ours.get(&r.seq) {
             Some(e) if e.instance_id == r.instance_id && e.entry_hash == r.entry_hash => {

@@ -236,6 +236,7 @@ mod receipts {
             device_id: device.device_id,
             device_public_key: hex(&device.public_key),
             issued_at: "2026-11-29T08:00:00Z".into(),
+            through: None,
             entries,
         }
         .sign(seed)
@@ -306,6 +307,7 @@ mod receipts {
             device_id: device.device_id,
             device_public_key: hex(&device.public_key),
             issued_at: String::new(),
+            through: None,
             entries: vec![ReceiptEntry {
                 seq: e.seq,
                 instance_id: e.instance_id,

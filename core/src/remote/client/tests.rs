@@ -47,6 +47,7 @@ impl Transport for FakeCentral {
                         device_id: bundle.manifest.device_id.clone(),
                         device_public_key: bundle.manifest.device_public_key.clone(),
                         issued_at: "2026-01-01T00:00:00Z".into(),
+                        through: None,
                         entries: bundle
                             .manifest
                             .entries
