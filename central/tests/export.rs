@@ -869,7 +869,8 @@ print("ok", checked)
 "#,
         dir = out.path().display(),
     );
-    let output = std::process::Command::new(python).arg("-c").arg(script).output().expect("python");
+    let output =
+        std::process::Command::new(&python).arg("-c").arg(script).output().expect("python");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("ok "), "{stdout}");
@@ -886,6 +887,26 @@ print("ok", checked)
     let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
     assert!(dofile.contains("import delimited using \"panel.csv\""), "{dofile}");
     assert!(dofile.contains("save \"panel.dta\", replace"));
+    // With --labels the CSV holds choice labels; the .dta still holds codes.
+    let out = common::tempdir();
+    let opts = ExportOptions { format: Some(Format::Stata), labels: true, ..Default::default() };
+    export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");
+    let script = format!(
+        r#"
+import pandas as pd
+raw = pd.read_stata(r"{dir}/study.dta", convert_categoricals=False, convert_missing=True)
+csv = pd.read_csv(r"{dir}/study.csv", dtype=str, keep_default_na=False)
+print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
+"#,
+        dir = out.path().display(),
+    );
+    let output = std::process::Command::new(&python).arg("-c").arg(script).output().expect("py");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "['Low', 'Not applicable', '', 'High'] [1, '.a', '.', 2]"
+    );
+
     let out = common::tempdir();
     let opts = ExportOptions { format: Some(Format::Spss), panel: true, ..Default::default() };
     export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");

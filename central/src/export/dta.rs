@@ -261,7 +261,7 @@ impl DtaFile {
         Ok(())
     }
 
-    /// Writes the `.dta` from the spool, then removes the spool.
+    /// Writes the `.dta` from the spool (removed when `self` drops).
     pub fn finish(mut self) -> Result<PathBuf, ExportError> {
         self.spool.flush().map_err(|e| ExportError::io(&self.spool_path, e))?;
         let storage: Vec<Storage> = self
@@ -280,10 +280,8 @@ impl DtaFile {
                 _ => Storage::Str(s.max_len.max(1)),
             })
             .collect();
-        let result = self.write_dta(&storage);
-        let _ = std::fs::remove_file(&self.spool_path);
-        result.map_err(|e| ExportError::io(&self.path, e))?;
-        Ok(self.path)
+        self.write_dta(&storage).map_err(|e| ExportError::io(&self.path, e))?;
+        Ok(self.path.clone())
     }
 
     fn write_dta(&self, storage: &[Storage]) -> std::io::Result<()> {
@@ -452,6 +450,13 @@ impl DtaFile {
         }
         file.write_all(&bytes)?;
         file.flush()
+    }
+}
+
+/// The spool goes whether the export finished or failed half-way.
+impl Drop for DtaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.spool_path);
     }
 }
 
@@ -760,6 +765,18 @@ mod tests {
         assert_eq!(w.at, 16);
         assert_eq!(&w.out[..8], &0x7FE0_0200_0000_0000u64.to_le_bytes());
         assert_eq!(&w.out[8..], &(-1.25f64).to_le_bytes());
+    }
+
+    #[test]
+    fn a_spool_left_by_a_failed_export_is_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.dta");
+        let mut f = DtaFile::create(&path, "", vec![var("a", Kind::Text)], vec![]).expect("create");
+        f.write(&["x"]).expect("write");
+        assert!(dir.path().join(".t.dta.spool").exists());
+        drop(f);
+        assert!(!dir.path().join(".t.dta.spool").exists());
+        assert!(!path.exists());
     }
 
     #[test]

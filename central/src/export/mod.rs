@@ -216,7 +216,10 @@ pub fn export<S: ExportSource>(
                             opts.labels,
                         );
                         let path = out.join(format!("{}.dta", t.name));
-                        let label = t.label.get(form.lang.as_deref(), None).unwrap_or(&t.name);
+                        let label = t
+                            .label
+                            .get(form.lang.as_deref(), form.schema.default_language.as_deref())
+                            .unwrap_or(&t.name);
                         form.dta.push(dta::DtaFile::create(&path, label, vars, labels)?);
                     }
                 }
