@@ -906,6 +906,12 @@ print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
         String::from_utf8_lossy(&output.stdout).trim(),
         "['Low', 'Not applicable', '', 'High'] [1, '.a', '.', 2]"
     );
+    // The .do file codes the same labels when it rebuilds the .dta.
+    let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
+    assert!(
+        dofile.contains("replace enumera_tmp = .a if score == `\"Not applicable\"'"),
+        "{dofile}"
+    );
 
     let out = common::tempdir();
     let opts = ExportOptions { format: Some(Format::Spss), panel: true, ..Default::default() };

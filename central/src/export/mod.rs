@@ -339,7 +339,7 @@ pub fn export<S: ExportSource>(
     let panel_layout = opts.panel.then(|| panel::layout(&schemas));
     let tables = table_vars(&schemas, &naming, panel_layout.as_ref());
     match format {
-        Format::Stata => summary.files.push(stata::write(out, &tables)?),
+        Format::Stata => summary.files.push(stata::write(out, &tables, opts.labels)?),
         Format::Spss => summary.files.push(spss::write(out, &tables)?),
         _ => {}
     }

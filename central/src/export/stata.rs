@@ -139,7 +139,12 @@ pub fn dta_variables<'a>(
     (vars, value_labels)
 }
 
-pub(crate) fn write(out: &Path, tables: &[TableVars<'_>]) -> Result<PathBuf, ExportError> {
+/// `labels`: the CSVs hold choice labels (`--labels`), not choice names.
+pub(crate) fn write(
+    out: &Path,
+    tables: &[TableVars<'_>],
+    labels: bool,
+) -> Result<PathBuf, ExportError> {
     let mut s = String::from(
         "* Enumera export: reads the CSVs in this folder into Stata, with variable and value labels.\n\
          * Run from this folder: do export.do\n\
@@ -204,11 +209,16 @@ pub(crate) fn write(out: &Path, tables: &[TableVars<'_>]) -> Result<PathBuf, Exp
             if let Some(list) = select_one_list(schema, c) {
                 let names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
                 let _ = writeln!(s, "generate double enumera_tmp = ., after({stata})");
-                for (name, code) in codes(&names) {
+                for ((name, code), (_, text)) in codes(&names).into_iter().zip(list) {
+                    // The CSV holds the choice label with --labels.
+                    let value = match text.get(lang, schema.default_language.as_deref()) {
+                        Some(label) if labels => label,
+                        _ => &name,
+                    };
                     let _ = writeln!(
                         s,
                         "replace enumera_tmp = {code} if {stata} == {}",
-                        quote(&name, 2000)
+                        quote(value, 2000)
                     );
                 }
                 let _ = writeln!(s, "drop {stata}\nrename enumera_tmp {stata}");
