@@ -237,7 +237,7 @@ impl DtaFile {
             let v = row.get(i).map(AsRef::as_ref).unwrap_or("");
             let seen = &mut self.seen[i];
             seen.max_len = seen.max_len.max(v.len());
-            if !v.is_empty() && seen.numeric {
+            if !v.is_empty() && seen.numeric && !matches!(var.kind, Kind::Text) {
                 match number(&var.kind, v) {
                     None => seen.numeric = false,
                     Some(Num::Missing(_)) => {}
