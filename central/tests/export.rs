@@ -1,7 +1,8 @@
 //! The researcher export, read back: CSVs through a real CSV reader, every
 //! value checked; keys, select_multiple columns, labels in each language,
 //! personal data, the panel, the report of what could not be exported, and
-//! the Stata/SPSS files' structure; pandas reads the CSVs.
+//! the Stata/SPSS files' structure; pandas reads the CSVs and the `.dta`
+//! files.
 
 mod common;
 
@@ -715,6 +716,214 @@ print("ok")
     let output = std::process::Command::new(python).arg("-c").arg(script).output().expect("python");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok");
+}
+
+/// A central holding `study` version 2 answers for the `.dta` check: text
+/// in Portuguese and Bengali (one longer than a `str2045`), integers of
+/// several sizes, decimals, the mixed `1`/`2`/`na` list, a text-coded
+/// list in a repeat, and missing values of each kind.
+fn dta_fixture() -> (tempfile::TempDir, PathBuf) {
+    let dir = common::tempdir();
+    let mut store = Store::open(dir.path().join("device.db")).expect("open");
+    store.init_device("tab1", Some("enum-7")).expect("init");
+    for p in ["MZ-0042", "BD-0007", "MZ-0099"] {
+        store.add_participant(Some(p), BTreeMap::new(), BTreeMap::new()).expect("participant");
+    }
+    let study = form("study", "2", &[]);
+    let key = store.install_instrument(&study).expect("install");
+    let long = "পরিকল্পনা ".repeat(300);
+    let answers = [
+        (
+            "MZ-0042",
+            1,
+            Answers {
+                name: "João Conceição",
+                score: Some("1"),
+                channels: Some("call visit"),
+                place: "-19.8412 34.8433 12.5 4.25",
+                changes: &[
+                    ("Rubrica orçamental, \"FSM\" aprovada", "budget"),
+                    ("Plano\nadoptado", "plan"),
+                ],
+                staff: Some("40000"),
+            },
+        ),
+        (
+            "MZ-0042",
+            2,
+            Answers {
+                name: "João Conceição",
+                score: Some("na"),
+                channels: None,
+                place: "",
+                changes: &[(long.as_str(), "plan")],
+                staff: Some("-3"),
+            },
+        ),
+        (
+            "BD-0007",
+            1,
+            Answers {
+                name: "রহিম উদ্দিন",
+                score: None,
+                channels: Some("visit"),
+                place: "23.1634 89.2001 8 6",
+                changes: &[("বাজেট লাইন অনুমোদিত", "")],
+                staff: None,
+            },
+        ),
+        (
+            "MZ-0099",
+            1,
+            Answers {
+                name: "",
+                score: Some("2"),
+                channels: Some(""),
+                place: "1 2 3 4",
+                changes: &[],
+                staff: Some("7"),
+            },
+        ),
+    ];
+    for (p, round, a) in &answers {
+        respond(&mut store, &key, p, *round, a);
+    }
+    let mut bundle = Vec::new();
+    write_bundle(&store, &BundleOptions { since_receipt: false }, &mut bundle).expect("bundle");
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    central.ingest(&bundle).expect("ingest");
+    central.publish(&study).expect("publish");
+    (dir, db)
+}
+
+/// Every `.dta` file, read by pandas, holds what its CSV holds, row by row:
+/// text as text, numbers as numbers, choices as their codes with value
+/// labels (`na` as `.a`), empty answers as `.`; with variable labels.
+#[test]
+fn pandas_reads_the_dta_files_as_the_csvs() {
+    let Some(python) = python_with_pandas() else { return };
+    let (_dir, db) = dta_fixture();
+    let out = common::tempdir();
+    let central = Central::open(&db).expect("open");
+    let opts = ExportOptions {
+        format: Some(Format::Stata),
+        include_pii: true,
+        panel: true,
+        lang: Some("pt".into()),
+        ..Default::default()
+    };
+    let summary = export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");
+    let dtas: Vec<&PathBuf> =
+        summary.files.iter().filter(|p| p.extension().is_some_and(|e| e == "dta")).collect();
+    assert_eq!(dtas.len(), 3, "study, study-changes, panel: {:?}", summary.files);
+    let script = format!(
+        r#"
+import math, sys
+import pandas as pd
+from pandas.io.stata import StataReader, StataMissingValue
+d = r"{dir}"
+# What each choice means, in Portuguese (the export's language).
+labels = {{
+    "score": {{"1": "Baixa", "2": "Alta", "na": "Não se aplica"}},
+    "kind": {{"budget": "Rubrica orçamental", "plan": "Plano"}},
+}}
+lists = {{"score": "l_scale", "kind": "l_kinds"}}
+yesno = {{"0": "No", "1": "Yes"}}
+checked = 0
+for table in ["study", "study-changes", "panel"]:
+    csv = pd.read_csv(f"{{d}}/{{table}}.csv", dtype=str, keep_default_na=False)
+    raw = pd.read_stata(f"{{d}}/{{table}}.dta", convert_categoricals=False, convert_missing=True)
+    # Labelled variables come as categories of their labels.
+    cat = pd.read_stata(f"{{d}}/{{table}}.dta")
+    with StataReader(f"{{d}}/{{table}}.dta") as r:
+        r.read()
+        var_labels = r.variable_labels()
+        value_labels = r.value_labels()
+    assert len(raw) == len(csv), (table, len(raw), len(csv))
+    assert len(raw.columns) == len(csv.columns), (table, list(raw.columns), list(csv.columns))
+    for j, (header, var) in enumerate(zip(csv.columns, raw.columns)):
+        leaf = header.split("-")[-1].split("/")[0]
+        for i in range(len(csv)):
+            want = csv.iloc[i, j]
+            got = raw.iloc[i, j]
+            where = f"{{table}} row {{i}} {{header}} ({{var}}): csv {{want!r}}, dta {{got!r}}"
+            if isinstance(got, str):
+                assert got == want, where
+            elif want == "":
+                assert isinstance(got, StataMissingValue) and got.string == ".", where
+            elif "/" in header or leaf in labels:
+                meaning = (yesno if "/" in header else labels[leaf])[want]
+                assert cat[var].dtype.name == "category", where
+                if isinstance(got, StataMissingValue):
+                    # .a is labelled under Stata's long code for .a.
+                    assert want == "na" and got.string == ".a", where
+                    assert meaning in value_labels[lists[leaf]].values(), where
+                    assert value_labels[lists[leaf]][2147483622] == meaning, where
+                else:
+                    assert cat[var].iloc[i] == meaning, where
+            else:
+                assert not isinstance(got, StataMissingValue) and float(want) == float(got), where
+            checked += 1
+    lab = {{k: v for k, v in var_labels.items() if v}}
+    assert len(lab) == len(raw.columns), (table, var_labels)
+    if table == "study":
+        assert var_labels["score"] == "Capacidade de planeamento", var_labels
+        assert var_labels["name"] == "Nome", var_labels
+print("ok", checked)
+"#,
+        dir = out.path().display(),
+    );
+    let output =
+        std::process::Command::new(&python).arg("-c").arg(script).output().expect("python");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("ok "), "{stdout}");
+    // Every cell of the three tables was compared.
+    let cells: usize = ["study", "study-changes", "panel"]
+        .iter()
+        .map(|t| {
+            let (h, rows) = read(&out.path().join(format!("{t}.csv")));
+            h.len() * rows.len()
+        })
+        .sum();
+    assert_eq!(stdout.trim(), format!("ok {cells}"));
+    // The .do and .sps read the panel too.
+    let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
+    assert!(dofile.contains("import delimited using \"panel.csv\""), "{dofile}");
+    assert!(dofile.contains("save \"panel.dta\", replace"));
+    // With --labels the CSV holds choice labels; the .dta still holds codes.
+    let out = common::tempdir();
+    let opts = ExportOptions { format: Some(Format::Stata), labels: true, ..Default::default() };
+    export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");
+    let script = format!(
+        r#"
+import pandas as pd
+raw = pd.read_stata(r"{dir}/study.dta", convert_categoricals=False, convert_missing=True)
+csv = pd.read_csv(r"{dir}/study.csv", dtype=str, keep_default_na=False)
+print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
+"#,
+        dir = out.path().display(),
+    );
+    let output = std::process::Command::new(&python).arg("-c").arg(script).output().expect("py");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "['Low', 'Not applicable', '', 'High'] [1, '.a', '.', 2]"
+    );
+    // The .do file codes the same labels when it rebuilds the .dta.
+    let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
+    assert!(
+        dofile.contains("replace enumera_tmp = .a if score == `\"Not applicable\"'"),
+        "{dofile}"
+    );
+
+    let out = common::tempdir();
+    let opts = ExportOptions { format: Some(Format::Spss), panel: true, ..Default::default() };
+    export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");
+    let sps = std::fs::read_to_string(out.path().join("export.sps")).expect("sps");
+    assert!(sps.contains("/FILE='panel.csv'") && sps.contains("SAVE OUTFILE='panel.sav'."));
+    assert!(!out.path().join("study.dta").exists(), "only --format stata writes .dta files");
 }
 
 /// A Python with pandas: a venv under $ENUMERA_CACHE (default <repo>/.cache),

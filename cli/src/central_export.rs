@@ -15,7 +15,9 @@ pub enum FormatArg {
     Csv,
     Xlsx,
     Json,
+    /// The CSVs, a labelled .dta per table (Stata 14+) and export.do.
     Stata,
+    /// The CSVs and export.sps.
     Spss,
 }
 
@@ -50,7 +52,7 @@ pub struct ExportArgs {
     /// The researcher's age identity file, to open sealed responses.
     #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
-    /// Also write panel.csv: one row per participant and round.
+    /// Also write panel.csv (and panel.dta for Stata): one row per participant and round.
     #[arg(long)]
     panel: bool,
 }

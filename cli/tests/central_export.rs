@@ -104,11 +104,20 @@ fn the_study_exports_with_repeats_labels_and_a_panel() {
     assert_eq!(panel[0]["p2p_capacity-KEY"], cap);
     assert_eq!(panel[1]["p2p_practice_followup-KEY"], fup);
     assert_eq!(panel[0]["participant"], panel[1]["participant"]);
-    for file in ["export.do", "codebook.csv", "codebook.md", "report.csv"] {
+    for file in [
+        "export.do",
+        "codebook.csv",
+        "codebook.md",
+        "report.csv",
+        "p2p_practice_followup.dta",
+        "p2p_practice_followup-changes.dta",
+        "panel.dta",
+    ] {
         assert!(out.join(file).exists(), "{file}");
     }
+    // Text and .dta files alike: searched as bytes.
     for entry in std::fs::read_dir(out).expect("out") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
-        assert!(!text.contains("MZ-0042"), "raw participant id exported");
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        assert!(!bytes.windows(7).any(|w| w == b"MZ-0042"), "raw participant id exported");
     }
 }

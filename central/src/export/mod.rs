@@ -3,8 +3,9 @@
 //! - one table per form (a row per response) and one per repeat (a row per
 //!   repeat instance), linked by `KEY` / `PARENT_KEY` as ODK Central does;
 //!   versions of a form merged into one table (union of columns);
-//! - CSV, XLSX, JSON Lines; a codebook (CSV and Markdown); Stata `.do` and
-//!   SPSS `.sps` files that read the CSVs and label them;
+//! - CSV, XLSX, JSON Lines; a codebook (CSV and Markdown); Stata `.dta`
+//!   files written directly, plus Stata `.do` and SPSS `.sps` files that
+//!   read the CSVs and label them;
 //! - personal data left out and the participant id pseudonymized unless
 //!   asked for; a panel table (one row per participant and round);
 //! - sealed responses opened with the researcher's identity; anything not
@@ -13,6 +14,7 @@
 
 mod codebook;
 mod csv;
+mod dta;
 mod jsonl;
 mod names;
 mod panel;
@@ -48,7 +50,7 @@ pub enum Format {
     Csv,
     Xlsx,
     Json,
-    /// CSVs plus `export.do`.
+    /// CSVs, a `.dta` per table, and `export.do`.
     Stata,
     /// CSVs plus `export.sps`.
     Spss,
@@ -68,7 +70,7 @@ pub struct ExportOptions {
     pub include_pii: bool,
     /// Opens sealed responses.
     pub identity: Option<ResearcherIdentity>,
-    /// Also write `panel.csv`.
+    /// Also write `panel.csv` (and `panel.dta` for Stata).
     pub panel: bool,
 }
 
@@ -100,6 +102,9 @@ pub enum ExportError {
 
     #[error("cannot write {}: {reason}", path.display())]
     Xlsx { path: PathBuf, reason: String },
+
+    #[error("cannot write {}: {reason}", path.display())]
+    Dta { path: PathBuf, reason: String },
 
     #[error("published instrument {form_id:?} version {version:?} cannot be read: {reason}")]
     Instrument { form_id: String, version: String, reason: String },
@@ -150,6 +155,7 @@ struct FormOut {
     schema: FormSchema,
     lang: Option<String>,
     csv: Vec<csv::CsvFile>,
+    dta: Vec<dta::DtaFile>,
     xlsx: Option<xlsx::XlsxBook>,
     json: Option<jsonl::JsonLines>,
 }
@@ -191,13 +197,31 @@ pub fn export<S: ExportSource>(
             .iter()
             .map(|t| t.columns.iter().map(|c| c.name.clone()).collect())
             .collect();
-        let mut form = FormOut { schema, lang, csv: Vec::new(), xlsx: None, json: None };
+        let mut form =
+            FormOut { schema, lang, csv: Vec::new(), dta: Vec::new(), xlsx: None, json: None };
         match format {
             Format::Csv | Format::Stata | Format::Spss => {
                 for (t, h) in form.schema.tables.iter().zip(&headers) {
                     let path = out.join(format!("{}.csv", t.name));
                     let h: Vec<&str> = h.iter().map(String::as_str).collect();
                     form.csv.push(csv::CsvFile::create(&path, &h)?);
+                }
+                if format == Format::Stata {
+                    for t in &form.schema.tables {
+                        let names = table_names(t);
+                        let (vars, labels) = stata::dta_variables(
+                            t.columns.iter().zip(&names).map(|(c, (stata, _))| {
+                                (&form.schema, form.lang.as_deref(), c, stata.as_str())
+                            }),
+                            opts.labels,
+                        );
+                        let path = out.join(format!("{}.dta", t.name));
+                        let label = t
+                            .label
+                            .get(form.lang.as_deref(), form.schema.default_language.as_deref())
+                            .unwrap_or(&t.name);
+                        form.dta.push(dta::DtaFile::create(&path, label, vars, labels)?);
+                    }
                 }
             }
             Format::Xlsx => {
@@ -279,6 +303,9 @@ pub fn export<S: ExportSource>(
             if let Some(f) = form.csv.get_mut(*t) {
                 f.write(values)?;
             }
+            if let Some(d) = form.dta.get_mut(*t) {
+                d.write(values)?;
+            }
             if let Some(x) = &mut form.xlsx {
                 x.row(*t, values)?;
             }
@@ -295,6 +322,9 @@ pub fn export<S: ExportSource>(
             summary.rows.insert(t.name.clone(), f.rows);
             summary.files.push(f.finish()?);
         }
+        for d in form.dta {
+            summary.files.push(d.finish()?);
+        }
         if let Some(x) = form.xlsx {
             summary.files.push(x.finish()?);
         }
@@ -306,14 +336,18 @@ pub fn export<S: ExportSource>(
     }
     let naming = names_for(&schemas);
     summary.files.extend(codebook::write(out, &schemas, &naming)?);
+    let panel_layout = opts.panel.then(|| panel::layout(&schemas));
+    let tables = table_vars(&schemas, &naming, panel_layout.as_ref());
     match format {
-        Format::Stata => summary.files.push(stata::write(out, &schemas, &naming)?),
-        Format::Spss => summary.files.push(spss::write(out, &schemas, &naming)?),
+        Format::Stata => summary.files.push(stata::write(out, &tables, opts.labels)?),
+        Format::Spss => summary.files.push(spss::write(out, &tables)?),
         _ => {}
     }
     if opts.panel {
-        let (path, n) = panel::write(source, opts, out, &schemas, secret.as_ref(), &mut report)?;
-        summary.files.push(path);
+        let layout = panel_layout.unwrap_or_else(|| panel::layout(&schemas));
+        let (paths, n) =
+            panel::write(source, opts, out, &schemas, &layout, secret.as_ref(), &mut report)?;
+        summary.files.extend(paths);
         summary.panel_rows = n;
     }
     let (path, counts) = report.finish()?;
@@ -326,19 +360,63 @@ pub fn export<S: ExportSource>(
 pub(crate) type Naming = Vec<Vec<Vec<(String, String)>>>;
 
 fn names_for(schemas: &[(FormSchema, Option<String>)]) -> Naming {
-    schemas
-        .iter()
-        .map(|(s, _)| {
-            s.tables
+    schemas.iter().map(|(s, _)| s.tables.iter().map(table_names).collect()).collect()
+}
+
+/// Valid (Stata, SPSS) names of a table's columns, from their leaf names.
+fn table_names(t: &Table) -> Vec<(String, String)> {
+    column_names(&t.columns)
+}
+
+pub(crate) fn column_names(columns: &[Column]) -> Vec<(String, String)> {
+    let mut stata = names::Namer::new(Tool::Stata);
+    let mut spss = names::Namer::new(Tool::Spss);
+    columns.iter().map(|c| (stata.name(&c.leaf), spss.name(&c.leaf))).collect()
+}
+
+/// One variable of a table as the Stata and SPSS files describe it.
+pub(crate) struct Var<'a> {
+    pub schema: &'a FormSchema,
+    pub lang: Option<&'a str>,
+    pub column: &'a Column,
+    pub stata: &'a str,
+    pub spss: &'a str,
+}
+
+/// A table (file stem) and its variables.
+pub(crate) struct TableVars<'a> {
+    pub name: &'a str,
+    pub vars: Vec<Var<'a>>,
+}
+
+/// Every table of the export, the panel last.
+fn table_vars<'a>(
+    schemas: &'a [(FormSchema, Option<String>)],
+    naming: &'a Naming,
+    panel: Option<&'a panel::Layout>,
+) -> Vec<TableVars<'a>> {
+    let mut tables = Vec::new();
+    for ((schema, lang), form_names) in schemas.iter().zip(naming) {
+        for (table, names) in schema.tables.iter().zip(form_names) {
+            let vars = table
+                .columns
                 .iter()
-                .map(|t| {
-                    let mut stata = names::Namer::new(Tool::Stata);
-                    let mut spss = names::Namer::new(Tool::Spss);
-                    t.columns.iter().map(|c| (stata.name(&c.leaf), spss.name(&c.leaf))).collect()
+                .zip(names)
+                .map(|(column, (stata, spss))| Var {
+                    schema,
+                    lang: lang.as_deref(),
+                    column,
+                    stata,
+                    spss,
                 })
-                .collect()
-        })
-        .collect()
+                .collect();
+            tables.push(TableVars { name: &table.name, vars });
+        }
+    }
+    if let Some(p) = panel {
+        tables.push(TableVars { name: "panel", vars: p.vars(schemas) });
+    }
+    tables
 }
 
 /// One schema per form id, from its versions (already in order).

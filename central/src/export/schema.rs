@@ -62,7 +62,7 @@ pub struct Column {
 }
 
 impl Column {
-    fn meta(name: &str, label: &str) -> Self {
+    pub(crate) fn meta(name: &str, label: &str) -> Self {
         Column {
             name: name.into(),
             leaf: name.strip_prefix("meta-").unwrap_or(name).into(),
@@ -81,7 +81,8 @@ impl Column {
     pub fn is_numeric(&self) -> bool {
         match self.role {
             ColumnRole::Choice(_) | ColumnRole::GeoPart(_) => true,
-            ColumnRole::Meta => self.name == "meta-round",
+            // `round` is the panel's.
+            ColumnRole::Meta => matches!(self.name.as_str(), "meta-round" | "round"),
             ColumnRole::Value => matches!(
                 self.qtype,
                 Some(QuestionType::Integer | QuestionType::Decimal | QuestionType::Range)

@@ -194,7 +194,7 @@ pub fn render(o: &Outcome) -> String {
         writeln!(s, "  supervisor/                bundles relayed through the supervisor's tablet");
     let _ = writeln!(
         s,
-        "  export/stata/               CSV tables (KEY/PARENT_KEY), codebook, export.do, panel.csv, report.csv"
+        "  export/stata/               .dta and CSV tables (KEY/PARENT_KEY), codebook, export.do, panel, report.csv"
     );
     let _ = writeln!(s, "  export/spss/                the same tables with export.sps");
     let _ =
