@@ -789,7 +789,12 @@ fn dta_fixture() -> (tempfile::TempDir, PathBuf) {
         respond(&mut store, &key, p, *round, a);
     }
     let mut bundle = Vec::new();
-    write_bundle(&store, &BundleOptions { since_receipt: false }, &mut bundle).expect("bundle");
+    write_bundle(
+        &store,
+        &BundleOptions { since_receipt: false, ..Default::default() },
+        &mut bundle,
+    )
+    .expect("bundle");
     let db = dir.path().join("central.db");
     let mut central = Central::init(&db).expect("central");
     central.ingest(&bundle).expect("ingest");
