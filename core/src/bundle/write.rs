@@ -96,8 +96,12 @@ pub fn write_bundle(
             })?;
         let manifest_part = entry.content.len() as u64 + ENTRY_OVERHEAD;
         let size = manifest_part + payload_size(&payload, &content);
-        let over_budget = options.max_bytes.is_some_and(|max| total + size > max);
-        if !planned.is_empty() && (over_budget || manifest_size + manifest_part > manifest_budget) {
+        // Only a bounded bundle stops early (the rest goes in the next
+        // one); an unbounded one holds everything, or fails as too large.
+        let over_budget = options.max_bytes.is_some_and(|max| {
+            total + size > max || manifest_size + manifest_part > manifest_budget
+        });
+        if over_budget && !planned.is_empty() {
             break;
         }
         total += size;
