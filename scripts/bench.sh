@@ -28,7 +28,18 @@ for b in "${benches[@]}"; do
     echo
     echo "### $b"
     echo
-    cargo bench -q -p enumera-benches --bench "$b" 2>/dev/null | grep -E '^\||^[A-Za-z(]' || echo "(failed to run)"
+    # Tables as they are; every other run of lines in a code block, so
+    # Markdown keeps their columns.
+    if out_b=$(cargo bench -q -p enumera-benches --bench "$b" 2>/tmp/enumera-bench-$$.err); then
+        printf '%s\n' "$out_b" | awk '
+            /^\|/ { if (code) { print "```"; code = 0 } print; next }
+            /^[[:space:]]*$/ { next }
+            { if (!code) { print "```"; code = 1 } print }
+            END { if (code) print "```" }'
+    else
+        echo "(failed to run: $(grep -m1 -E 'panicked|error' /tmp/enumera-bench-$$.err || echo unknown))"
+    fi
+    rm -f /tmp/enumera-bench-$$.err
   } >> "$out"
 done
 echo "appended to $out" >&2
