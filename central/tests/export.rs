@@ -933,7 +933,14 @@ print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
 
 /// A Python with pandas: a venv under $ENUMERA_CACHE (default <repo>/.cache),
 /// made and filled on first use. None (with a message) only without python3.
+/// Once per process: tests run on threads of one process, and two installs
+/// into the same temporary venv break each other.
 fn python_with_pandas() -> Option<PathBuf> {
+    static PYTHON: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(install_pandas).clone()
+}
+
+fn install_pandas() -> Option<PathBuf> {
     use std::process::Command;
     if Command::new("python3").arg("--version").output().is_err() {
         eprintln!("SKIPPED: python3 is not installed; the pandas check did not run");
