@@ -140,9 +140,6 @@ fn upload_with_budget(
     const WHAT: &str = "uploading the bundle";
     // Halving this often takes any backlog down to one response a bundle.
     const MAX_SHRINKS: u32 = 24;
-    // Socket buffers hold a smaller body whole, so a server's early answer
-    // to it is read rather than cut: below this a cut is the network's.
-    const CUT_MEANS_TOO_LARGE: u64 = 64 << 10;
     let mut done: Option<Uploaded> = None;
     let mut shrinks = 0;
     loop {
@@ -157,22 +154,11 @@ fn upload_with_budget(
         request.body = bundle;
         let reply = match exchange(transport, &request, WHAT) {
             Ok(reply) => reply,
-            // Too large for this server: a 413, or, as often, a large body
-            // cut while it was still going out (the server answered early
-            // and closed), which is also what a link that breaks under long
-            // uploads does. Smaller bundles, down to one response, before
-            // giving up. A small body cut is the network's: an error.
-            Err(SyncError::TooLarge { .. }) if summary.responses > 1 && shrinks < MAX_SHRINKS => {
-                budget = (summary.bytes / 2).max(1);
-                shrinks += 1;
-                continue;
-            }
-            Err(SyncError::Transport {
-                source: TransportError { kind: TransportErrorKind::Interrupted, .. },
-                ..
-            }) if summary.responses > 1
-                && summary.bytes > CUT_MEANS_TOO_LARGE
-                && shrinks < MAX_SHRINKS =>
+            // Smaller bundles, down to one response, before giving up.
+            Err(e)
+                if summary.responses > 1
+                    && shrinks < MAX_SHRINKS
+                    && looks_too_large(&e, summary.bytes) =>
             {
                 budget = (summary.bytes / 2).max(1);
                 shrinks += 1;
@@ -211,6 +197,22 @@ fn upload_with_budget(
         if !progressed {
             return Ok(done);
         }
+    }
+}
+
+/// Whether an upload of `bytes` failed as too large for the server: a 413,
+/// or, as often, a large body cut while it was still going out (the server
+/// answered early and closed), which is also what a link that breaks under
+/// long uploads does. A small body cut is the network's: socket buffers
+/// hold it whole, so an early answer to it would have been read.
+fn looks_too_large(e: &SyncError, bytes: u64) -> bool {
+    const CUT_MEANS_TOO_LARGE: u64 = 64 << 10;
+    match e {
+        SyncError::TooLarge { .. } => true,
+        SyncError::Transport { source, .. } => {
+            source.kind == TransportErrorKind::Interrupted && bytes > CUT_MEANS_TOO_LARGE
+        }
+        _ => false,
     }
 }
 
