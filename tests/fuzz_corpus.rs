@@ -200,9 +200,25 @@ trigger\tt\tT\t\t\t\nstart\tstart\t\t\t\t\n===\nlist_name\tname\tlabel\nyn\t1\tY
         through: None,
         entries,
     };
-    let signed = receipt.sign(&FUZZ_SEED);
+    let signed = receipt.clone().sign(&FUZZ_SEED);
     write("receipt_read", "file", &signed.file);
     write("receipt_read", "body", serde_json::to_string(&signed.receipt).expect("json").as_bytes());
+    // The compact form: the chain held whole up to the last entry.
+    let last = receipt.entries.last().cloned().expect("an entry");
+    let compact = Receipt {
+        through: Some(enumera_core::bundle::receipt::ReceiptThrough {
+            seq: last.seq,
+            entry_hash: last.entry_hash,
+        }),
+        entries: Vec::new(),
+        ..receipt
+    }
+    .sign(&FUZZ_SEED);
+    write(
+        "receipt_read",
+        "through",
+        serde_json::to_string(&compact.receipt).expect("json").as_bytes(),
+    );
 
     // Session scripts: the study's capacity scripts.
     let steps = root.join("instruments/p2p-sanitation/steps");
