@@ -22,14 +22,14 @@ impl Session {
             // of siblings and this runs on every answer.
             let parent_tpl = self.tree.node(cur).tpl;
             let tpl = *self.form.child_by_name[parent_tpl].get(name).ok_or_else(unknown)?;
-            let i = index.unwrap_or(1);
+            // Walk to the i-th instance, stopping at the last one there is:
+            // an index is input (`[18446744073709551615]` came from fuzzing).
             let mut found = self.tree.first_of(cur, tpl);
-            for _ in 1..i {
-                found = found
-                    .and_then(|n| self.tree.node(n).next)
-                    .filter(|&n| self.tree.node(n).tpl == tpl);
+            for _ in 1..index.unwrap_or(1) {
+                let Some(n) = found else { break };
+                found = self.tree.node(n).next.filter(|&n| self.tree.node(n).tpl == tpl);
             }
-            cur = found.filter(|_| i >= 1).ok_or_else(unknown)?;
+            cur = found.ok_or_else(unknown)?;
         }
         Ok(cur)
     }

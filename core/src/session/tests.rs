@@ -331,6 +331,11 @@ fn bad_steps_fail_cleanly_and_change_nothing() {
     assert!(matches!(s.set("/data/n", "3"), Err(SessionError::NotAnswerable { .. })));
     assert!(matches!(s.remove_repeat("/data/n"), Err(SessionError::NotARepeat { .. })));
     assert!(matches!(s.add_repeat("/data/total"), Err(SessionError::NotARepeat { .. })));
+    // An index far past the instances there are is unknown, at once (it
+    // once walked 2^64 steps: found by fuzzing session_steps).
+    for huge in ["/data/members[18446744073709551615]/age", "/data/members[2]/age"] {
+        assert!(matches!(s.set(huge, "1"), Err(SessionError::UnknownRef { .. })), "{huge}");
+    }
     assert_eq!(s.submission_xml(), before);
 }
 
