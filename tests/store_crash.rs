@@ -12,17 +12,7 @@ use std::time::{Duration, Instant};
 
 use enumera_core::instrument::Instrument;
 use enumera_core::store::{ResponseState, Store};
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
+use enumera_tests::rng::Rng;
 
 /// What the writer acknowledged, accumulated over the runs on one database.
 #[derive(Default)]

@@ -29,20 +29,9 @@ use enumera_central::Central;
 use enumera_core::bundle::{BundleOptions, apply_receipt, read_bundle, write_bundle_file};
 use enumera_core::store::{NewResponse, Store};
 use enumera_tests::device::{device, payload};
+use enumera_tests::rng::Rng;
 
 const DEVICES: usize = 3;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        // xorshift64*: reproducible from the printed seed.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -11,18 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use enumera_core::store::{NewResponse, Payload, ResponseState, Store};
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        // xorshift64*: enough to vary the work, reproducible from the seed.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
+use enumera_tests::rng::Rng;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -15,6 +15,7 @@ pub mod device;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod odk;
+pub mod rng;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
