@@ -249,16 +249,8 @@ fn fixture() -> Fixture {
             },
         ),
     );
-    let mut bundle = Vec::new();
-    write_bundle(
-        &store,
-        &BundleOptions { since_receipt: false, ..Default::default() },
-        &mut bundle,
-    )
-    .expect("bundle");
     let db = dir.path().join("central.db");
-    let mut central = Central::init(&db).expect("central");
-    central.ingest(&bundle).expect("ingest");
+    let mut central = central_holding(&store, &db);
     for f in &forms {
         central.publish(f).expect("publish");
     }
@@ -788,16 +780,8 @@ fn dta_fixture() -> (tempfile::TempDir, PathBuf) {
     for (p, round, a) in &answers {
         respond(&mut store, &key, p, *round, a);
     }
-    let mut bundle = Vec::new();
-    write_bundle(
-        &store,
-        &BundleOptions { since_receipt: false, ..Default::default() },
-        &mut bundle,
-    )
-    .expect("bundle");
     let db = dir.path().join("central.db");
-    let mut central = Central::init(&db).expect("central");
-    central.ingest(&bundle).expect("ingest");
+    let mut central = central_holding(&store, &db);
     central.publish(&study).expect("publish");
     (dir, db)
 }
@@ -929,6 +913,16 @@ print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
     let sps = std::fs::read_to_string(out.path().join("export.sps")).expect("sps");
     assert!(sps.contains("/FILE='panel.csv'") && sps.contains("SAVE OUTFILE='panel.sav'."));
     assert!(!out.path().join("study.dta").exists(), "only --format stata writes .dta files");
+}
+
+/// A central at `db` holding every response of the device `store`.
+fn central_holding(store: &Store, db: &Path) -> Central {
+    let mut bundle = Vec::new();
+    let options = BundleOptions { since_receipt: false, ..Default::default() };
+    write_bundle(store, &options, &mut bundle).expect("bundle");
+    let mut central = Central::init(db).expect("central");
+    central.ingest(&bundle).expect("ingest");
+    central
 }
 
 /// A Python with pandas: a venv under $ENUMERA_CACHE (default <repo>/.cache),
