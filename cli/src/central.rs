@@ -73,6 +73,10 @@ pub enum CentralCommand {
         /// request line and headers: at most 30 of them).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         request_timeout: u64,
+        /// Serve the web app under /app/ from this folder (a built
+        /// web/dist/app) instead of the copy built into this binary.
+        #[arg(long, value_name = "DIR")]
+        web_dir: Option<PathBuf>,
     },
     /// Per-device bearer tokens for the HTTP server.
     #[command(subcommand)]
@@ -115,7 +119,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
 }
 
-fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(), UserError> {
+fn serve(
+    db: &Path,
+    listen: &str,
+    max_body_mib: usize,
+    timeout: u64,
+    web_dir: Option<PathBuf>,
+) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
     let request_timeout = std::time::Duration::from_secs(timeout.max(1));
     let config = ServerConfig {
@@ -126,7 +136,16 @@ fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(
         header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
         ..ServerConfig::default()
     };
-    let server = Server::bind(Central::open(db)?, listen, config)?;
+    let mut server = Server::bind(Central::open(db)?, listen, config)?;
+    if let Some(dir) = web_dir {
+        if !dir.join("index.html").is_file() {
+            return Err(UserError(format!(
+                "--web-dir {}: no index.html there (build the app with scripts/build-web.sh)",
+                dir.display()
+            )));
+        }
+        server = server.web_dir(dir);
+    }
     server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
     eprintln!("enumera central stopped");
     Ok(())
@@ -274,8 +293,8 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             Central::open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
-        CentralCommand::Serve { listen, max_body_mib, request_timeout } => {
-            serve(db, &listen, max_body_mib, request_timeout)?;
+        CentralCommand::Serve { listen, max_body_mib, request_timeout, web_dir } => {
+            serve(db, &listen, max_body_mib, request_timeout, web_dir)?;
         }
         CentralCommand::Token(TokenCommand::Create { device }) => {
             let token = Central::open(db)?.create_token(&device)?;

@@ -7,6 +7,7 @@
 //! uploaded twice at once is held once); bundle verification, the
 //! expensive part, runs before the lock, in parallel.
 
+mod app;
 mod auth;
 mod listen;
 mod reply;
@@ -59,6 +60,8 @@ pub enum ServerError {
 pub(crate) struct AppState {
     pub central: Mutex<Central>,
     pub config: ServerConfig,
+    /// Where `/app/` is read from.
+    pub web: app::WebApp,
 }
 
 /// A bound, not yet serving, server.
@@ -68,6 +71,7 @@ pub struct Server {
     listener: std::net::TcpListener,
     central: Central,
     config: ServerConfig,
+    web: app::WebApp,
 }
 
 impl Server {
@@ -82,7 +86,14 @@ impl Server {
             .thread_name("enumera-server")
             .build()
             .map_err(ServerError::Runtime)?;
-        Ok(Server { runtime, listener, central, config })
+        Ok(Server { runtime, listener, central, config, web: app::WebApp::Embedded })
+    }
+
+    /// Serves the web app under `/app/` from `dir` (a built `web/dist/app`)
+    /// instead of the copy built into the binary: for development.
+    pub fn web_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.web = app::WebApp::Folder(dir);
+        self
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
@@ -95,8 +106,8 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server { runtime, listener, central, config } = self;
-        let state = Arc::new(AppState { central: Mutex::new(central), config });
+        let Server { runtime, listener, central, config, web } = self;
+        let state = Arc::new(AppState { central: Mutex::new(central), config, web });
         runtime.block_on(async move {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;

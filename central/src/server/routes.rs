@@ -26,10 +26,19 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
+        .route("/app", axum::routing::any(web_app))
+        .route("/app/", axum::routing::any(web_app))
+        .route("/app/{*path}", axum::routing::any(web_app))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timeout))
         .with_state(state)
+}
+
+/// The web app (`server/app.rs`): no token, files only.
+async fn web_app(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let rest = request.uri().path().strip_prefix("/app").unwrap_or("");
+    super::app::serve(&state.web, request.method(), request.headers(), rest).await
 }
 
 /// Bounds every request, body upload included. A bundle whose ingest was
