@@ -7,7 +7,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type DeviceInfo, store, type StoreStatus } from './engine/api';
 import { storageProblem, type Explained } from './messages';
-import { useRoute } from './route';
+import { navigate, useRoute } from './route';
+import { connection } from './settings';
 import { Drafts, Participants, StartForm } from './ui/lists';
 import { Home } from './ui/home';
 import { InterviewScreen } from './ui/interview';
@@ -31,6 +32,8 @@ function Enumerator({ route }: { route: string }) {
   const [status, setStatus] = useState<StoreStatus | null>(null);
   const [failure, setFailure] = useState<Explained | null>(null);
   const [online, setOnline] = useState(navigator.onLine);
+  // Forms come only from central: until the device is connected, set-up is the screen.
+  const [settingUp, setSettingUp] = useState(() => !connection());
 
   useEffect(() => {
     // Ask the browser not to evict the data under storage pressure.
@@ -84,11 +87,15 @@ function Enumerator({ route }: { route: string }) {
       )}
     </>
   );
-  if (!status.device || route.startsWith('/setup')) {
+  if (!status.device || settingUp || route.startsWith('/setup')) {
+    const done = () => {
+      setSettingUp(!connection());
+      navigate('/');
+    };
     return (
       <main class="page">
         {banner}
-        <Setup device={status.device} onDevice={setDevice} />
+        <Setup device={status.device} onDevice={setDevice} onDone={done} />
       </main>
     );
   }

@@ -6,6 +6,9 @@
 import { render } from 'preact';
 import { App } from './app';
 import { engine } from './engine/api';
+// Bengali labels render on devices without a Bengali font (downloaded only
+// when Bengali text is shown; kept for offline use by the service worker).
+import '@fontsource/noto-sans-bengali/bengali-400.css';
 import './style.css';
 
 declare global {

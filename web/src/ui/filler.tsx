@@ -30,6 +30,8 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
   const [showRequired, setShowRequired] = useState(false);
   const [jump, setJump] = useState<HierarchyEntry[] | null>(null);
   const [problem, setProblem] = useState('');
+  // Commits answered so far (saved or refused): tests wait on it.
+  const [commits, setCommits] = useState(0);
   const flushers = useRef<Flushers>(new Map()).current;
   const inFlight = useRef(new Set<Promise<void>>()).current;
   const current = useRef<ScreenView | null>(null);
@@ -84,6 +86,8 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
         await refresh();
       } catch (e) {
         setStates((s) => ({ ...s, [ref]: { kind: 'error', text: answerProblem(e) } }));
+      } finally {
+        setCommits((n) => n + 1);
       }
     })();
     inFlight.add(p);
@@ -209,7 +213,7 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
           </ul>
         </div>
       )}
-      <section class="screen" data-screen={view.anchor} aria-live="polite">
+      <section class="screen" data-anchor={view.anchor} data-index={view.index} data-commits={commits} aria-live="polite">
         {view.breadcrumbs.length > 0 && <p class="crumbs">{view.breadcrumbs.join(' › ')}</p>}
         {s?.kind === 'fieldList' && s.label && <h2 class="group-label">{s.label}</h2>}
         {s && s.kind !== 'addRepeat' &&
@@ -227,7 +231,7 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
               />
             ))}
         {s?.kind === 'addRepeat' && (
-          <div class="add-repeat" data-repeat={s.reference}>
+          <div class="add-repeat" data-repeat={s.reference} data-count={s.count}>
             <p>
               {s.count === 0 ? `Add a ${s.label}?` : `Add another ${s.label}? (${s.count} so far)`}
             </p>

@@ -150,18 +150,7 @@ function Control({ kind, ap, common, attach }: { kind: string; ap: string[]; com
         </output>
       );
     case 'acknowledge':
-      return (
-        <div class="q-ack">
-          <input
-            type="checkbox"
-            id={common.id}
-            checked={q.value === 'OK'}
-            disabled={common.disabled}
-            aria-describedby={common.describedBy}
-            onChange={(e) => common.set((e.currentTarget as HTMLInputElement).checked ? 'OK' : '')}
-          />
-        </div>
-      );
+      return <Acknowledge {...common} />;
     case 'select_one':
     case 'select_one_from_file':
       return ap.includes('autocomplete') ? <Autocomplete {...common} multiple={false} /> : <Choices {...common} multiple={false} ap={ap} />;
@@ -184,6 +173,24 @@ function Control({ kind, ap, common, attach }: { kind: string; ap: string[]; com
     default:
       return <TextInput {...common} />;
   }
+}
+
+/**
+ * The value a control shows: what the enumerator just picked while its
+ * commit is under way, then what the engine holds. Without it a picked
+ * radio would flick back until the engine answers.
+ */
+function usePicked(value: string, set: (v: string) => Promise<void>): [string, (v: string) => Promise<void>] {
+  const [picked, setPicked] = useState<string | null>(null);
+  const pick = async (v: string) => {
+    setPicked(v);
+    try {
+      await set(v);
+    } finally {
+      setPicked(null);
+    }
+  };
+  return [picked ?? value, pick];
 }
 
 /** Typing is committed half a second after it stops, on leaving the field, and on Enter. */
@@ -257,6 +264,22 @@ function Native(p: Common & { type: string; value?: string }) {
   );
 }
 
+function Acknowledge(p: Common) {
+  const [value, pick] = usePicked(p.q.value, p.set);
+  return (
+    <div class="q-ack">
+      <input
+        type="checkbox"
+        id={p.id}
+        checked={value === 'OK'}
+        disabled={p.disabled}
+        aria-describedby={p.describedBy}
+        onChange={(e) => void pick((e.currentTarget as HTMLInputElement).checked ? 'OK' : '')}
+      />
+    </div>
+  );
+}
+
 function Range(p: Common) {
   const prm = p.q.parameters;
   const start = prm.start ?? '1';
@@ -291,16 +314,17 @@ function selected(q: Question): string[] {
 /** Radio buttons or checkboxes; `likert`, `horizontal` and `columns` lay them out. */
 function Choices(p: Common & { multiple: boolean; ap: string[] }) {
   const { q, multiple } = p;
-  const chosen = selected(q);
+  const [value, choose] = usePicked(q.value, p.set);
+  const chosen = value.split(/\s+/).filter(Boolean);
   const layout = p.ap.includes('likert')
     ? 'likert'
     : p.ap.some((a) => a.startsWith('horizontal') || a.startsWith('columns'))
       ? 'columns'
       : 'list';
   const pick = (c: ChoiceItem, on: boolean) => {
-    if (!multiple) return p.set(c.value);
+    if (!multiple) return choose(c.value);
     const next = q.choices.map((x) => x.value).filter((v) => (v === c.value ? on : chosen.includes(v)));
-    return p.set(next.join(' '));
+    return choose(next.join(' '));
   };
   return (
     <div
@@ -328,7 +352,7 @@ function Choices(p: Common & { multiple: boolean; ap: string[] }) {
         );
       })}
       {!multiple && chosen.length > 0 && !p.disabled && (
-        <button type="button" class="q-clear" onClick={() => void p.set('')}>
+        <button type="button" class="q-clear" onClick={() => void choose('')}>
           Clear answer
         </button>
       )}
@@ -339,7 +363,8 @@ function Choices(p: Common & { multiple: boolean; ap: string[] }) {
 /** `minimal`: a drop-down list. */
 function Dropdown(p: Common & { multiple: boolean }) {
   const { q } = p;
-  const chosen = selected(q);
+  const [value, choose] = usePicked(q.value, p.set);
+  const chosen = value.split(/\s+/).filter(Boolean);
   return (
     <select
       id={p.id}
@@ -349,7 +374,7 @@ function Dropdown(p: Common & { multiple: boolean }) {
       onChange={(e) => {
         const el = e.currentTarget as HTMLSelectElement;
         const values = [...el.selectedOptions].map((o) => o.value).filter(Boolean);
-        void p.set(values.join(' '));
+        void choose(values.join(' '));
       }}
     >
       {!p.multiple && <option value="">—</option>}

@@ -10,16 +10,22 @@ import { type DeviceInfo, store } from '../engine/api';
 import { EngineError } from '../engine/client';
 import { syncProblem, type Explained } from '../messages';
 import { connection, saveConnection } from '../settings';
-import { navigate } from '../route';
 import { decodeQr, parseEnrolment } from './qr';
 
-export function Setup({ device, onDevice }: { device: DeviceInfo | null; onDevice: (d: DeviceInfo) => void }) {
+interface Props {
+  device: DeviceInfo | null;
+  onDevice: (d: DeviceInfo) => void;
+  /** Set-up is over: the home screen. */
+  onDone: () => void;
+}
+
+export function Setup({ device, onDevice, onDone }: Props) {
   return (
     <div class="setup" data-screen="setup">
       <header class="top">
         <h1>Set up this device</h1>
       </header>
-      {device ? <Enrol device={device} onDevice={onDevice} /> : <Identity onDevice={onDevice} />}
+      {device ? <Enrol device={device} onDevice={onDevice} onDone={onDone} /> : <Identity onDevice={onDevice} />}
     </div>
   );
 }
@@ -51,7 +57,7 @@ function Identity({ onDevice }: { onDevice: (d: DeviceInfo) => void }) {
   );
 }
 
-function Enrol({ device, onDevice }: { device: DeviceInfo; onDevice: (d: DeviceInfo) => void }) {
+function Enrol({ device, onDevice, onDone }: Props & { device: DeviceInfo }) {
   const saved = connection();
   const [server, setServer] = useState(saved?.server ?? location.origin);
   const [token, setToken] = useState(saved?.token ?? '');
@@ -166,7 +172,7 @@ function Enrol({ device, onDevice }: { device: DeviceInfo; onDevice: (d: DeviceI
           <h2>{result.message.title}</h2>
           <p>{result.message.text}</p>
           {result.ok && (
-            <button type="button" onClick={() => navigate('/')}>
+            <button type="button" data-action="done" onClick={onDone}>
               Start working
             </button>
           )}
@@ -174,7 +180,9 @@ function Enrol({ device, onDevice }: { device: DeviceInfo; onDevice: (d: DeviceI
       )}
       {saved && !result && (
         <p>
-          <a href="#/">Back to the home screen</a>
+          <button type="button" class="link" onClick={onDone}>
+            Back to the home screen
+          </button>
         </p>
       )}
     </>
