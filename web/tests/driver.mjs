@@ -198,3 +198,27 @@ export async function readBack(page) {
   }
   return seen;
 }
+
+/** Problems with the data-ref contract on the screen shown now (empty: none). */
+export async function labelProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const qs = document.querySelectorAll('.screen .q');
+    for (const q of qs) {
+      const ref = q.getAttribute('data-ref');
+      if (!ref || !ref.startsWith('/')) {
+        out.push('a question without data-ref');
+        continue;
+      }
+      const label = q.querySelector('.q-label');
+      if (!label || !label.textContent.trim()) {
+        out.push(`${ref}: no label`);
+        continue;
+      }
+      let control = label.tagName === 'LABEL' && label.htmlFor ? document.getElementById(label.htmlFor) : null;
+      if (!control && label.id) control = q.querySelector(`[aria-labelledby~="${label.id}"]`);
+      if (!control || !q.contains(control)) out.push(`${ref}: its control is not tied to its label`);
+    }
+    return out;
+  });
+}

@@ -4,7 +4,7 @@
 // with a way to each question.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { interview, type OutboxItem, type ValidationIssue } from '../engine/api';
+import { interview, type OutboxItem, store, type ValidationIssue } from '../engine/api';
 import { EngineError } from '../engine/client';
 import { forgetAnchor, lastAnchor, saveAnchor } from '../settings';
 import { Filler } from './filler';
@@ -19,7 +19,7 @@ function safeName(ref: string, file: File): string {
 export function InterviewScreen({ id }: { id: string }) {
   const session = useMemo(() => interview(id), [id]);
   const [state, setState] = useState<'loading' | 'open' | 'finalized' | 'missing'>('loading');
-  const [formId, setFormId] = useState('');
+  const [title, setTitle] = useState('');
   const [problem, setProblem] = useState('');
   const [done, setDone] = useState<OutboxItem | null>(null);
   const [issues, setIssues] = useState<ValidationIssue[] | null>(null);
@@ -27,8 +27,9 @@ export function InterviewScreen({ id }: { id: string }) {
   useEffect(() => {
     session
       .info()
-      .then((i) => {
-        setFormId(i.formId);
+      .then(async (i) => {
+        const forms = await store.forms();
+        setTitle(forms.filter((f) => f.formId === i.formId).pop()?.title || i.formId);
         setState(i.finalized ? 'finalized' : 'open');
       })
       .catch((e) => {
@@ -88,7 +89,7 @@ export function InterviewScreen({ id }: { id: string }) {
     <div class="interview" data-screen="interview" data-instance={id}>
       <header class="top">
         <a href="#/" class="back">← Home (the draft is kept)</a>
-        <h1>{formId}</h1>
+        <h1>{title}</h1>
       </header>
       <Filler
         session={session}

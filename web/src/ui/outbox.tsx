@@ -9,13 +9,13 @@ import { syncProblem, type Explained } from '../messages';
 import { connection } from '../settings';
 
 export function Outbox({ device }: { device: DeviceInfo }) {
-  const [responses, setResponses] = useState<ResponseSummary[]>([]);
+  const [responses, setResponses] = useState<ResponseSummary[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; message: Explained } | null>(null);
   const load = () => void store.listResponses().then(setResponses);
   useEffect(load, []);
-  const waiting = responses.filter((r) => r.state === 'finalized');
-  const sent = responses.filter((r) => r.state === 'sent');
+  const waiting = (responses ?? []).filter((r) => r.state === 'finalized');
+  const sent = (responses ?? []).filter((r) => r.state === 'sent');
   const c = connection();
 
   const sync = async () => {
@@ -60,7 +60,7 @@ export function Outbox({ device }: { device: DeviceInfo }) {
   };
 
   return (
-    <div data-screen="outbox">
+    <div data-screen="outbox" data-loaded={responses ? 'yes' : 'no'}>
       <header class="top">
         <a href="#/" class="back">← Home</a>
         <h1>Outbox and sync</h1>

@@ -1,0 +1,186 @@
+// A field day in the browser, against a real `enumera central serve`: the
+// device is set up with central's address, its token and central's key;
+// the study's instruments are filled through the app's screens in Bengali,
+// Portuguese and English (the step scripts of instruments/p2p-sanitation,
+// answered widget by widget); mid-interview the network goes off and the
+// page is reloaded (every answer is there); mid-answer the browser is
+// closed and opened again (nothing acknowledged is lost); the interviews
+// are finalized offline, one of them sealed to the researcher's key; back
+// online, one sync: central holds exactly those responses with the same
+// values as the native engine gives, the sealed one unread, and the
+// receipt marks them sent on the device.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { enumera, formRun, instruments, launchPersistent, startCentral, STUDY_NOW, studySteps, tempDir, watchErrors } from './harness.mjs';
+import { answer, fill, labelProblems, plan, readBack } from './driver.mjs';
+import { PHONE, shot } from './screens.mjs';
+
+async function open(profile) {
+  const context = await launchPersistent(profile, { viewport: PHONE });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, errors: watchErrors(page) };
+}
+
+/** Starts `formId` from the "New interview" screen (for `participant`, round `round`). */
+async function start(page, url, formId, { participant, round } = {}) {
+  await page.goto(`${url}/app/#/start${participant ? `?participant=${participant}` : ''}`);
+  await page.locator(`#form-${formId}`).check();
+  if (participant) assert.equal(await page.locator('#participant').inputValue(), participant);
+  if (round) await page.locator('#round').selectOption(String(round));
+  await page.locator('[data-action=start]').click();
+  await page.locator('section.screen').waitFor();
+  return decodeURIComponent(new URL(page.url()).hash.replace('#/interview/', ''));
+}
+
+/** Every answer made so far is what the app shows, read going back screen by screen. */
+async function assertAnswersShown(page, steps, refs) {
+  const { values } = plan(steps);
+  const seen = await readBack(page);
+  for (const ref of refs) {
+    assert.equal(seen.get(ref), values.get(ref), `${ref} after the reload`);
+  }
+}
+
+async function finalize(page) {
+  await page.locator('[data-action=finalize]').click();
+  await page.locator('[data-screen=finalized]').waitFor();
+}
+
+test('a field day: three languages, offline, a reload and a closed browser, one sync', async () => {
+  const t = tempDir('field');
+  const central = await startCentral(t.dir);
+  const profile = join(t.dir, 'profile');
+  let { context, page, errors } = await open(profile);
+  try {
+    // Set-up: the device makes its identity; the supervisor makes its token.
+    await page.goto(`${central.url}/app/`);
+    await page.locator('#device-name').fill('browser-tablet-3');
+    await page.locator('#enumerator-id').fill('enum-12');
+    await page.locator('[data-action=create-device]').click();
+    const deviceId = await page.locator('[data-device-id]').getAttribute('data-device-id');
+    const token = enumera('central', '--db', central.db, 'token', 'create', '--device', deviceId).trim();
+    await page.locator('#token').fill(token);
+    await page.locator('#central-key').fill(central.key);
+    await shot(page, 'setup');
+    await page.locator('[data-action=connect]').click();
+    await page.locator('[data-result=connected]').waitFor();
+    assert.match(await page.locator('[data-result]').innerText(), /6 new form\(s\) installed.*3 participant/s);
+    await page.locator('[data-action=done]').click();
+    await page.locator('[data-screen=home]').waitFor();
+    await shot(page, 'home');
+
+    // 1. Bengali, from the roster, with a reload offline in the middle.
+    await page.goto(`${central.url}/app/#/participants`);
+    await page.locator('[data-participant=BD-0113]').waitFor();
+    await shot(page, 'participants');
+    const bnSteps = studySteps('capacity.round2_bn');
+    const bn = await start(page, central.url, 'p2p_capacity', { participant: 'BD-0113', round: 2 });
+    const half = await fill(page, bnSteps, {
+      stopAt: (done) => done.length >= 14,
+      onScreen: async (i) => {
+        assert.deepEqual(await labelProblems(page), [], `screen ${i}`);
+        if (i === 9) await shot(page, 'interview-bn');
+      },
+    });
+    assert.match(await page.locator('.screen').innerText(), /[\u0980-\u09FF]/, 'Bengali labels');
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('section.screen').waitFor();
+    await assertAnswersShown(page, bnSteps, half);
+    await fill(page, bnSteps, { onScreen: async () => assert.deepEqual(await labelProblems(page), []) });
+    await shot(page, 'end');
+    await finalize(page);
+
+    // 2. Portuguese, sealed: the browser is closed in the middle of an answer.
+    const ptSteps = studySteps('capacity_sealed.baseline_pt');
+    const pt = await start(page, central.url, 'p2p_capacity_sealed');
+    const acknowledged = await fill(page, ptSteps, { stopAt: (done) => done.length >= 12 });
+    assert.match(await page.locator('.screen').innerText(), /município|Município|capacidade|Capacidade/, 'Portuguese labels');
+    // Type into the next text question and close before the app confirms it.
+    for (let i = 0; i < 10 && !(await page.locator('.screen .q[data-type=text] input').count()); i++) {
+      await page.locator('[data-action=next]').click();
+      await page.waitForTimeout(200);
+    }
+    const typing = page.locator('.screen .q[data-type=text]').first();
+    if (await typing.count()) await answer(page, typing, 'MZ-9', { wait: false });
+    await context.close();
+    ({ context, page, errors } = await open(profile));
+    await context.setOffline(true);
+    await page.goto(`${central.url}/app/#/drafts`);
+    await page.locator(`[data-draft="${pt}"] [data-action=resume]`).click();
+    await page.locator('section.screen').waitFor();
+    await assertAnswersShown(page, ptSteps, acknowledged);
+    await fill(page, ptSteps);
+    await finalize(page);
+
+    // 3. English, with a repeat of three practice changes, offline.
+    const enSteps = studySteps('practice_followup.quelimane_round3');
+    const en = await start(page, central.url, 'p2p_practice_followup');
+    let repeatShot = false;
+    await fill(page, enSteps, {
+      onScreen: async () => {
+        if (!repeatShot && (await page.locator('.add-repeat').count())) {
+          repeatShot = true;
+          await shot(page, 'repeat');
+        }
+      },
+    });
+    assert.ok(repeatShot, 'the "add another?" screen was shown');
+    await finalize(page);
+
+    // Back online: one sync.
+    await page.goto(`${central.url}/app/#/outbox`);
+    await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+    assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '3');
+    await context.setOffline(false);
+    await page.locator('[data-action=sync]').click();
+    await page.locator('[data-result=synced]').waitFor();
+    assert.match(await page.locator('[data-result]').innerText(), /3 response\(s\) sent and confirmed/);
+    await shot(page, 'outbox');
+    assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '0');
+    assert.equal(await page.locator('[data-outbox=sent]').innerText(), '3');
+    for (const id of [bn, pt, en]) assert.equal(await page.locator(`[data-response="${id}"]`).getAttribute('data-state'), 'sent');
+
+    // Central holds exactly those three, the sealed one unread.
+    const status = JSON.parse(enumera('central', '--db', central.db, 'status', '--json'));
+    assert.equal(status.responses, 3);
+    assert.equal(status.sealed, 1);
+    const out = join(t.dir, 'export');
+    enumera('central', '--db', central.db, 'export', '--format', 'json', '--out', out);
+    const docs = readdirSync(out)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(join(out, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    const ids = JSON.stringify(docs).match(/uuid:[0-9a-f-]{36}/g) ?? [];
+    assert.ok(ids.includes(bn) && ids.includes(en), 'both open responses exported');
+    assert.ok(!ids.includes(pt), 'the sealed response is not readable without the key');
+    // ... and opened with the researcher's identity, all three, with the
+    // values the native engine gives for the same script.
+    const opened = join(t.dir, 'opened');
+    enumera('central', '--db', central.db, 'export', '--format', 'json', '--out', opened, '--identity', join(instruments, 'test-keys/researcher.agekey'));
+    const all = readdirSync(opened)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(join(opened, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    for (const [id, form, steps] of [
+      [bn, 'capacity', 'capacity.round2_bn'],
+      [pt, 'capacity_sealed', 'capacity_sealed.baseline_pt'],
+      [en, 'practice_followup', 'practice_followup.quelimane_round3'],
+    ]) {
+      const doc = all.find((d) => JSON.stringify(d).includes(id));
+      assert.ok(doc, `${id} (${form}) exported`);
+      const native = formRun(join(instruments, `${form}.xlsx`), join(instruments, 'steps', `${steps}.json`), STUDY_NOW);
+      const text = JSON.stringify(doc);
+      for (const leaf of native.leaves) {
+        if (!leaf.relevant || !leaf.value || leaf.type === 'meta' || /\/meta\/|\/(start|end|today|deviceid|username)$/.test(leaf.ref)) continue;
+        assert.ok(text.includes(JSON.stringify(leaf.value)), `${form}: ${leaf.ref} = ${leaf.value} at central`);
+      }
+    }
+    assert.deepEqual(errors, []);
+    t.cleanup();
+  } finally {
+    await context.close().catch(() => undefined);
+    await central.stop();
+  }
+});
