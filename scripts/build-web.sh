@@ -19,26 +19,13 @@ target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
 say() { echo "== web: $*" >&2; }
 
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]} (apt)"
-    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-    $sudo apt-get update -qq >/dev/null || true
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
-
 for tool in cargo rustup node npm; do
   if ! command -v "$tool" >/dev/null; then
     echo "scripts/build-web.sh: $tool is needed and not found" >&2
     exit 1
   fi
 done
-apt_install clang lld
+bash scripts/apt-install.sh clang lld
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target (rustup)"

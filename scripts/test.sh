@@ -13,3 +13,6 @@ cargo test --workspace --locked
 
 echo "== mobile bindings (Python, Kotlin on the JVM, library size)" >&2
 bash scripts/test-bindings.sh
+
+echo "== web app (WebAssembly build, browser tests in Chromium)" >&2
+bash scripts/test-web.sh

@@ -23,7 +23,11 @@ export function App() {
   const route = useRoute();
   const previewPath = new URLSearchParams(location.search).get('preview');
   if (previewPath !== null || route.startsWith('/preview')) {
-    return <PreviewScreen path={previewPath} />;
+    return (
+      <main class="page">
+        <PreviewScreen path={previewPath} />
+      </main>
+    );
   }
   return <Enumerator route={route} />;
 }
@@ -32,6 +36,7 @@ function Enumerator({ route }: { route: string }) {
   const [status, setStatus] = useState<StoreStatus | null>(null);
   const [failure, setFailure] = useState<Explained | null>(null);
   const [online, setOnline] = useState(navigator.onLine);
+  const [left, setLeft] = useState<number | null>(null);
   // Forms come only from central: until the device is connected, set-up is the screen.
   const [settingUp, setSettingUp] = useState(() => !connection());
 
@@ -42,6 +47,10 @@ function Enumerator({ route }: { route: string }) {
       .open()
       .then(setStatus)
       .catch((e) => setFailure(storageProblem(e)));
+    void navigator.storage
+      ?.estimate?.()
+      .then((e) => e.quota !== undefined && e.usage !== undefined && setLeft(e.quota - e.usage))
+      .catch(() => undefined);
     const on = () => setOnline(navigator.onLine);
     addEventListener('online', on);
     addEventListener('offline', on);
@@ -72,7 +81,6 @@ function Enumerator({ route }: { route: string }) {
     );
   }
   const setDevice = (device: DeviceInfo) => setStatus({ ...status, device });
-  const left = status.quota !== null && status.usage !== null ? status.quota - status.usage : null;
   const banner = (
     <>
       {!online && (

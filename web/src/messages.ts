@@ -84,7 +84,7 @@ export function storageProblem(e: unknown): Explained {
     why = 'Enumera is already open in another tab or window of this browser, which holds its storage.';
   } else if (lower.includes('quota') || lower.includes('full')) {
     why = "This browser's storage for Enumera is full.";
-  } else if (lower.includes('require') || lower.includes('not supported') || lower.includes('undefined')) {
+  } else if (lower.includes('require') || lower.includes('not supported') || lower.includes('undefined') || lower.includes('is not a function')) {
     why = 'This browser (or a private window) does not offer the storage Enumera needs.';
   }
   return {

@@ -222,3 +222,38 @@ export async function labelProblems(page) {
     return out;
   });
 }
+
+/**
+ * Sets the device up through the set-up screen: its identity, then the
+ * token central makes for it (`token` replaces it, to try a wrong one).
+ * Returns the device id and what the set-up screen said.
+ */
+export async function setUp(page, central, { name = 'browser-tablet', token, key } = {}) {
+  const { enumera } = await import('./harness.mjs');
+  await page.goto(`${central.url}/app/`);
+  await page.locator('#device-name').fill(name);
+  await page.locator('[data-action=create-device]').click();
+  const deviceId = await page.locator('[data-device-id]').getAttribute('data-device-id');
+  const real = enumera('central', '--db', central.db, 'token', 'create', '--device', deviceId).trim();
+  await page.locator('#token').fill(token ?? real);
+  if (key) await page.locator('#central-key').fill(key);
+  await page.locator('[data-action=connect]').click();
+  await page.locator('[data-result]').waitFor();
+  const result = await page.locator('[data-result]').innerText();
+  const connected = (await page.locator('[data-result]').getAttribute('data-result')) === 'connected';
+  if (connected) {
+    await page.locator('[data-action=done]').click();
+    await page.locator('[data-screen=home]').waitFor();
+  }
+  return { deviceId, token: real, result, connected };
+}
+
+/** Starts `formId` from the "New interview" screen; returns the response's instance id. */
+export async function startForm(page, url, formId, { participant, round } = {}) {
+  await page.goto(`${url}/app/#/start${participant ? `?participant=${participant}` : ''}`);
+  await page.locator(`#form-${formId}`).check();
+  if (round) await page.locator('#round').selectOption(String(round));
+  await page.locator('[data-action=start]').click();
+  await page.locator('section.screen').waitFor();
+  return decodeURIComponent(new URL(page.url()).hash.replace('#/interview/', ''));
+}

@@ -65,11 +65,11 @@ export async function startCentral(dir, { forms = ['capacity', 'capacity_sealed'
 }
 
 /** `enumera central serve` on a free port; resolves once it listens. */
-export function serve(db, extra = []) {
+export function serve(db, extra = [], listen = '127.0.0.1:0') {
   // For working on the app: serve a fresh `vite build` without rebuilding the binary.
   if (process.env.ENUMERA_WEB_DIR) extra = [...extra, '--web-dir', process.env.ENUMERA_WEB_DIR];
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['central', '--db', db, 'serve', '--listen', '127.0.0.1:0', ...extra], {
+    const child = spawn(bin, ['central', '--db', db, 'serve', '--listen', listen, ...extra], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

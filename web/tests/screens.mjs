@@ -20,6 +20,7 @@ export async function shot(page, name) {
     await page.setViewportSize(viewport);
     // Let the layout settle and the fonts arrive.
     await page.evaluate(() => document.fonts.ready);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(150);
     const file = join(out, `${name}-${size}.png`);
     await page.screenshot({ path: file });

@@ -47,6 +47,19 @@ fn every_diff_spec_becomes_a_workbook_and_its_scripts() {
         written += 1;
     }
     assert!(written >= 30, "only {written} specs written");
+    // And a form with mistakes, for the preview's list of errors by cell
+    // (no step script: the parity test leaves it alone).
+    enumera_tests::XlsForm::new()
+        .sheet(
+            "survey",
+            &[
+                &["type", "name", "label", "relevant"],
+                &["integer", "age", "Age", ""],
+                &["text", "job", "Job", "${agee} > 15"],
+                &["select_one nolist", "colour", "Colour", ""],
+            ],
+        )
+        .write_to(out.join("broken_form.xlsx"));
     eprintln!(
         "{written} forms written to {}; with CSV files, not given to the browser: {skipped:?}",
         out.display()

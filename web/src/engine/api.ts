@@ -24,8 +24,6 @@ export type * from '../wasm/enumera_wasm.js';
 
 export interface StoreStatus {
   device: DeviceInfo | null;
-  quota: number | null;
-  usage: number | null;
 }
 
 export const engine = {

@@ -52,6 +52,16 @@ function preview(handle: number): Preview {
 /** What opening the store found: the device (null before set-up) and the room left. */
 async function openStore() {
   if (!store) {
+    // Say so plainly where the browser lacks what the store needs (an old
+    // browser), rather than failing somewhere inside the VFS.
+    const opfs = typeof navigator.storage?.getDirectory === 'function';
+    const handles = typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
+    if (!opfs || !handles) {
+      throw Object.assign(
+        new Error('this browser is not supported: it has no Origin Private File System with sync access handles (Chrome or Edge 108, Firefox 111, Safari 16.4 or newer)'),
+        { kind: 'Storage' },
+      );
+    }
     store = await DeviceStore.open(DATABASE);
     const problems = store.integrityCheck();
     if (problems.length) {
@@ -66,8 +76,7 @@ async function openStore() {
   } catch (e) {
     if ((e as { kind?: string }).kind !== 'NotInitialized') throw e;
   }
-  const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
-  return { device, quota: estimate?.quota ?? null, usage: estimate?.usage ?? null };
+  return { device };
 }
 
 async function sync(server: string, token: string, what: 'sync' | 'upload' | 'fetchUpdates') {

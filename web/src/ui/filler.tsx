@@ -22,9 +22,11 @@ interface Props {
   attach?: (ref: string, file: File) => Promise<string>;
   /** Language to switch to on opening. */
   language?: string | null;
+  /** Whether answers are kept (an interview) or only tried (the preview). */
+  keeps?: boolean;
 }
 
-export function Filler({ session, start, onChange, end, attach, language }: Props) {
+export function Filler({ session, start, onChange, end, attach, language, keeps = true }: Props) {
   const [view, setView] = useState<ScreenView | null>(null);
   const [states, setStates] = useState<Record<string, SaveState>>({});
   const [showRequired, setShowRequired] = useState(false);
@@ -199,6 +201,17 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
               Close
             </button>
           </div>
+          <button
+            type="button"
+            class="secondary small"
+            data-action="jump-end"
+            onClick={() => {
+              setJump(null);
+              void go(null, 1_000_000);
+            }}
+          >
+            Go to the end (finalize)
+          </button>
           <ul>
             {jump
               .filter((h) => h.relevant)
@@ -228,6 +241,7 @@ export function Filler({ session, start, onChange, end, attach, language }: Prop
                 showRequired={showRequired}
                 flushers={flushers}
                 attach={attach}
+                keeps={keeps}
               />
             ))}
         {s?.kind === 'addRepeat' && (

@@ -161,6 +161,7 @@ function Checked({ loaded }: { loaded: Loaded }) {
             </p>
             <Filler
               session={session}
+              keeps={false}
               onChange={() => void refresh()}
               end={() => (
                 <div class="end" data-screen="end">

@@ -27,6 +27,8 @@ interface Props {
   flushers: Flushers;
   /** Where files chosen for image/audio/file questions go. */
   attach?: (ref: string, file: File) => Promise<string>;
+  /** Whether the answer is kept (an interview: "Saved") or only tried (the preview). */
+  keeps?: boolean;
 }
 
 const ids = new Map<string, string>();
@@ -49,7 +51,7 @@ const SINGLE = new Set([
   'select_multiple_minimal',
 ]);
 
-export function QuestionView({ q, commit, state, showRequired, flushers, attach }: Props) {
+export function QuestionView({ q, commit, state, showRequired, flushers, attach, keeps = true }: Props) {
   const id = controlId(q.reference);
   const labelId = `${id}-label`;
   const hintId = `${id}-hint`;
@@ -89,17 +91,17 @@ export function QuestionView({ q, commit, state, showRequired, flushers, attach 
           {issue.text}
         </p>
       )}
-      <SaveLine state={state} />
+      <SaveLine state={state} keeps={keeps} />
     </div>
   );
 }
 
-function SaveLine({ state }: { state: SaveState }) {
+function SaveLine({ state, keeps }: { state: SaveState; keeps: boolean }) {
   switch (state.kind) {
     case 'saving':
-      return <p class="q-save">Saving…</p>;
+      return keeps ? <p class="q-save">Saving…</p> : null;
     case 'saved':
-      return <p class="q-save q-saved">Saved</p>;
+      return keeps ? <p class="q-save q-saved">Saved</p> : null;
     case 'error':
       return (
         <p class="q-save q-unsaved" role="alert">

@@ -1,0 +1,188 @@
+// Bad input and bad luck, as an enumerator meets them: storage the browser
+// will not give (another tab holds it, an old browser) or little left, said
+// before the first answer; a sync that fails keeps everything and says what
+// happens next; a wrong token and a device central refuses get sentences a
+// person can act on; finalizing is refused with the reasons.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { enumera, launch, launchPersistent, serve, startCentral, studySteps, tempDir, watchErrors } from './harness.mjs';
+import { fill, setUp, startForm } from './driver.mjs';
+import { shot } from './screens.mjs';
+
+test('storage the browser will not give is said before the first answer', async () => {
+  const t = tempDir('storage');
+  const central = await startCentral(t.dir, { forms: [], roster: false });
+  const context = await launchPersistent(join(t.dir, 'profile'));
+  const browser = await launch();
+  try {
+    // Another tab of the same browser holds the device's storage.
+    const first = context.pages()[0] ?? (await context.newPage());
+    await first.goto(`${central.url}/app/`);
+    await first.locator('[data-screen=setup]').waitFor();
+    const second = await context.newPage();
+    await second.goto(`${central.url}/app/`);
+    const failure = second.locator('[data-storage=unavailable]');
+    await failure.waitFor();
+    assert.match(await failure.innerText(), /already open in another tab/);
+    assert.match(await failure.innerText(), /Do not start interviews here/);
+    assert.equal(await second.locator('#device-name').count(), 0, 'no set-up, no interview');
+    await shot(second, 'storage');
+
+    // A browser without OPFS sync access handles (older than Chrome 108,
+    // Safari 16.4): the engine worker is served without them.
+    const old = await browser.newContext({ serviceWorkers: 'block' });
+    await old.route(/\/assets\/worker-[^/]*\.js$/, async (route) => {
+      const r = await route.fetch();
+      await route.fulfill({ response: r, body: `delete FileSystemFileHandle.prototype.createSyncAccessHandle;\n${await r.text()}` });
+    });
+    const page = await old.newPage();
+    await page.goto(`${central.url}/app/`);
+    await page.locator('[data-storage=unavailable]').waitFor();
+    assert.match(await page.locator('[data-storage=unavailable]').innerText(), /does not offer the storage Enumera needs/);
+    // The preview keeps nothing and still works there.
+    await page.locator('a[href="#/preview"]').click();
+    await page.locator('#preview-file').waitFor();
+
+    // Little room left (a quota nearly used up, as the browser reports it).
+    const full = await browser.newContext();
+    await full.addInitScript(() => {
+      navigator.storage.estimate = async () => ({ quota: 60 * 1024 * 1024, usage: 45 * 1024 * 1024 });
+    });
+    const low = await full.newPage();
+    await low.goto(`${central.url}/app/`);
+    await low.locator('[data-storage=low]').waitFor();
+    assert.match(await low.locator('[data-storage=low]').innerText(), /15 MB/);
+    t.cleanup();
+  } finally {
+    await context.close();
+    await browser.close();
+    await central.stop();
+  }
+});
+
+test('a failed sync keeps everything and says what happens next', async () => {
+  const t = tempDir('sync-fails');
+  let central = await startCentral(t.dir, { forms: ['capacity'] });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    assert.ok((await setUp(page, central)).connected);
+    await startForm(page, central.url, 'p2p_capacity');
+    await fill(page, studySteps('capacity.refused'));
+    await page.locator('[data-action=finalize]').click();
+    await page.locator('[data-screen=finalized]').waitFor();
+
+    // Central goes away.
+    const port = new URL(central.url).port;
+    await central.stop();
+    await page.goto(`${central.url}/app/#/outbox`);
+    await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+    await page.locator('[data-action=sync]').click();
+    const failed = page.locator('[data-result=failed]');
+    await failed.waitFor({ timeout: 90_000 });
+    const text = await failed.innerText();
+    assert.match(text, /Central could not be reached/);
+    assert.match(text, /Everything is kept on this device/);
+    assert.match(text, /Sync again when there is a connection/);
+    assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '1');
+    await shot(page, 'sync-failed');
+
+    // It comes back: the same sync sends it, once.
+    central = { ...central, ...(await serve(central.db, [], `127.0.0.1:${port}`)) };
+    await page.locator('[data-action=sync]').click();
+    await page.locator('[data-result=synced]').waitFor();
+    assert.equal(await page.locator('[data-outbox=sent]').innerText(), '1');
+    assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 1);
+    assert.deepEqual(errors.filter((e) => !/Failed to fetch|ERR_CONNECTION_REFUSED/.test(e)), []);
+    t.cleanup();
+  } finally {
+    await browser.close();
+    await central.stop();
+  }
+});
+
+test('a wrong token and a device central refuses get messages a person understands', async () => {
+  const t = tempDir('refused');
+  const central = await startCentral(t.dir, { forms: ['capacity'] });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const wrong = await setUp(page, central, { token: 'enm_0000000000000000000000000000000000000000000000000000000000000000' });
+    assert.equal(wrong.connected, false);
+    assert.match(wrong.result, /Central does not accept this token/);
+    assert.ok(wrong.result.includes(`enumera central token create --device ${wrong.deviceId}`), wrong.result);
+    await shot(page, 'setup-refused');
+    // The right token works.
+    await page.locator('#token').fill(wrong.token);
+    await page.locator('[data-action=connect]').click();
+    await page.locator('[data-result=connected]').waitFor();
+    await page.locator('[data-action=done]').click();
+
+    await startForm(page, central.url, 'p2p_capacity');
+    await fill(page, studySteps('capacity.refused'));
+    await page.locator('[data-action=finalize]').click();
+    await page.locator('[data-screen=finalized]').waitFor();
+    // Central now accepts enrolled devices only, and this one is not.
+    enumera('central', '--db', central.db, 'enrol', '--device', '7b2f8d55-0000-4000-8000-000000000001', '--key', '11'.repeat(32));
+    await page.goto(`${central.url}/app/#/outbox`);
+    await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+    await page.locator('[data-action=sync]').click();
+    const failed = page.locator('[data-result=failed]');
+    await failed.waitFor();
+    assert.match(await failed.innerText(), /Central does not accept this device/);
+    assert.match(await failed.innerText(), new RegExp(`enrol device ${wrong.deviceId}`));
+    assert.match(await failed.innerText(), /Everything is kept on this device/);
+    assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '1');
+    assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 0);
+    t.cleanup();
+  } finally {
+    await browser.close();
+    await central.stop();
+  }
+});
+
+test('finalizing is refused with the reasons, each a way to its question', async () => {
+  const t = tempDir('blocked');
+  const central = await startCentral(t.dir, { forms: ['capacity'] });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    assert.ok((await setUp(page, central)).connected);
+    await startForm(page, central.url, 'p2p_capacity');
+    await fill(page, studySteps('capacity.unfinished'), { stopAt: (done) => done.length >= 4 });
+    // Next refuses to pass a required question left empty, with its message.
+    const here = await page.locator('section.screen').getAttribute('data-anchor');
+    const empty = page.locator('.screen .q').filter({ has: page.locator('.req') });
+    if ((await empty.count()) && !(await page.locator('.screen .q input:checked').count())) {
+      await page.locator('[data-action=next]').click();
+      await page.locator('.q-issue').first().waitFor();
+      assert.equal(await page.locator('section.screen').getAttribute('data-anchor'), here);
+    }
+    // The end, through the jump list: finalizing lists every reason.
+    await page.locator('.filler-bar button', { hasText: 'Go to a question' }).click();
+    await page.locator('[data-action=jump-end]').click();
+    await page.locator('[data-screen=end]').waitFor();
+    await page.locator('[data-action=finalize]').click();
+    const blockers = page.locator('[data-blockers]');
+    await blockers.waitFor();
+    const n = Number(await blockers.getAttribute('data-blockers'));
+    assert.ok(n >= 5, `${n} reasons`);
+    assert.match(await blockers.innerText(), /\/data\/interview\/.*: /);
+    await shot(page, 'finalize-refused');
+    // Each reason leads to its question.
+    const first = blockers.locator('button').first();
+    const ref = await first.innerText();
+    await first.click();
+    await page.locator(`.screen .q[data-ref="${ref}"]`).waitFor();
+    assert.equal((await page.locator('[data-screen=finalized]').count()), 0, 'not finalized');
+    assert.deepEqual(errors, []);
+    t.cleanup();
+  } finally {
+    await browser.close();
+    await central.stop();
+  }
+});
