@@ -57,9 +57,11 @@ rm -rf web/src/wasm
 "$wasm_bindgen" --target web --remove-name-section --remove-producers-section --out-dir web/src/wasm "$wasm"
 
 say "installing the app's npm packages (npm ci)"
-# npm ci starts from the lockfile; skip it when node_modules already is it.
-if ! cmp -s web/package-lock.json web/node_modules/.package-lock.json 2>/dev/null; then
+# npm ci starts from the lockfile; skip it when node_modules was made from
+# this very lockfile (a copy is left there).
+if ! cmp -s web/package-lock.json web/node_modules/.enumera-package-lock.json 2>/dev/null; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp web/package-lock.json web/node_modules/.enumera-package-lock.json
 fi
 
 say "building the app (vite) into web/dist/app"

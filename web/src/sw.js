@@ -4,7 +4,8 @@
 // come from that store first. Only the app's own files are handled: the
 // sync calls to central (`/v1/...`) always go to the network, never to a
 // cache. A new build (a new list below) installs beside the old one and
-// takes over at the next start; the old files are then removed.
+// takes over once every page of the old one is closed (so a running page
+// never loses a file it may still load); the old files are then removed.
 //
 // vite.config.ts fills in VERSION and FILES when it builds.
 
@@ -17,8 +18,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(FILES.map((f) => new Request(new URL(f, scope), { cache: 'reload' }))))
-      .then(() => self.skipWaiting()),
+      .then((cache) => cache.addAll(FILES.map((f) => new Request(new URL(f, scope), { cache: 'reload' })))),
   );
 });
 

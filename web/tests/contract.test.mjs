@@ -49,9 +49,9 @@ test('central serves the app under /app/ with the right headers', async () => {
     assert.equal((await manifest.json()).display, 'standalone');
     assert.equal((await fetch(`${central.url}/app/../v1/instruments`)).status, 401, 'the API stays behind its token');
     assert.equal((await fetch(`${central.url}/app/no-such-file.js`)).status, 404);
-    t.cleanup();
   } finally {
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -72,10 +72,10 @@ test('window.enumera.runSteps gives the document `enumera form run` prints', asy
     );
     assert.deepEqual(web, formRun(form, stepsFile, STUDY_NOW, ['--lang', 'bn']));
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -106,10 +106,10 @@ test('?preview=PATH opens that form, each question tied to its label', async () 
     await page.getByRole('tab', { name: 'Submission XML' }).click();
     assert.match(await page.locator('[data-panel=xml]').innerText(), /<knowledge_score>5<\/knowledge_score>/);
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -123,8 +123,8 @@ test('after one visit the app reloads and works with the network off', async () 
     const errors = watchErrors(page);
     await page.goto(`${central.url}/app/`);
     await page.locator('[data-screen=setup]').waitFor();
-    // The service worker has stored the build and controls the page.
-    await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+    // The service worker has stored the build and is active.
+    await page.waitForFunction(async () => !!(await navigator.serviceWorker.ready).active, null, { timeout: 30_000 });
     await context.setOffline(true);
     await central.stop();
     await page.reload();
@@ -134,9 +134,9 @@ test('after one visit the app reloads and works with the network off', async () 
     const doc = await page.evaluate((bytes) => window.enumera.runSteps(new Uint8Array(bytes), 'registration.xlsx', [], {}), form);
     assert.equal(doc.form.id, 'p2p_registration');
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });

@@ -1,5 +1,6 @@
 // A field day in the browser, against a real `enumera central serve`: the
-// device is set up with central's address, its token and central's key;
+// device is set up from the supervisor's QR code (central's address, the
+// device's token and central's key);
 // the study's instruments are filled through the app's screens in Bengali,
 // Portuguese and English (the step scripts of instruments/p2p-sanitation,
 // answered widget by widget); mid-interview the network goes off and the
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { enumera, formRun, instruments, launchPersistent, startCentral, STUDY_NOW, studySteps, tempDir, watchErrors } from './harness.mjs';
 import { answer, fill, labelProblems, plan, readBack } from './driver.mjs';
 import { PHONE, shot } from './screens.mjs';
+import QRCode from 'qrcode';
 
 async function open(profile) {
   const context = await launchPersistent(profile, { viewport: PHONE });
@@ -72,9 +74,14 @@ test('a field day: three languages, offline, a reload and a closed browser, one 
     await page.locator('#enumerator-id').fill('enum-12');
     await page.locator('[data-action=create-device]').click();
     const deviceId = await page.locator('[data-device-id]').getAttribute('data-device-id');
+    // The supervisor shows a set-up code; the enumerator photographs it.
     const token = enumera('central', '--db', central.db, 'token', 'create', '--device', deviceId).trim();
-    await page.locator('#token').fill(token);
-    await page.locator('#central-key').fill(central.key);
+    const code = join(t.dir, 'enrol.png');
+    await QRCode.toFile(code, `enumera:enrol?server=${encodeURIComponent(central.url)}&token=${token}&key=${central.key}`, { width: 480 });
+    await page.locator('#scan').setInputFiles(code);
+    await page.waitForFunction((tk) => document.querySelector('#token')?.value === tk, token);
+    assert.equal(await page.locator('#central-key').inputValue(), central.key);
+    assert.equal(await page.locator('#server').inputValue(), central.url);
     await shot(page, 'setup');
     await page.locator('[data-action=connect]').click();
     await page.locator('[data-result=connected]').waitFor();
@@ -192,9 +199,9 @@ test('a field day: three languages, offline, a reload and a closed browser, one 
       assert.ok(compared >= 25, `${form}: ${compared} values compared`);
     }
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await context.close().catch(() => undefined);
     await central.stop();
+    t.cleanup();
   }
 });

@@ -31,7 +31,7 @@ export const chromiumArgs = [
 
 export function tempDir(name) {
   const dir = mkdtempSync(join(tmpdir(), `enumera-web-${name}-`));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) };
 }
 
 /** Runs `enumera ARGS`; returns stdout. Throws with stderr on failure. */

@@ -9,9 +9,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formRun, instruments, launch, startCentral, STUDY_NOW, tempDir, watchErrors } from './harness.mjs';
+import { formRun, instruments, launch, repo, startCentral, STUDY_NOW, tempDir, watchErrors } from './harness.mjs';
+
+/** Where a difference is kept for reading. */
+const kept = join(repo, 'web/test-results/parity');
 
 /** Every form with each of its step scripts, in `dir` (`FORM.SCRIPT.json` beside `FORM.xlsx`). */
 function scriptsIn(dir, formDir, now) {
@@ -60,16 +63,17 @@ test('the browser build runs every conformance step script as the native build d
           [forms.get(c.form), c.form.split('/').pop(), steps, lang ? { now: c.now, lang } : { now: c.now }],
         );
         if (JSON.stringify(web) !== JSON.stringify(native)) {
-          writeFileSync(join(t.dir, `${c.name}.web.json`), JSON.stringify(web, null, 1));
-          writeFileSync(join(t.dir, `${c.name}.native.json`), JSON.stringify(native, null, 1));
+          mkdirSync(kept, { recursive: true });
+          writeFileSync(join(kept, `${c.name}.web.json`), JSON.stringify(web, null, 1));
+          writeFileSync(join(kept, `${c.name}.native.json`), JSON.stringify(native, null, 1));
         }
-        assert.deepEqual(web, native, `${c.name}${lang ? ` --lang ${lang}` : ''}: the browser build differs (both kept in ${t.dir})`);
+        assert.deepEqual(web, native, `${c.name}${lang ? ` --lang ${lang}` : ''}: the browser build differs (both kept in ${kept})`);
       }
     }
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });

@@ -56,10 +56,10 @@ test('a dropped XLSForm is filled at once, its states and submission beside it, 
     await page.locator('.steps-out').waitFor();
     assert.match(await page.locator('.steps-out').innerText(), /^33 of 33 steps applied/);
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -88,9 +88,9 @@ test('a form with mistakes lists every one with its sheet and cell', async (ctx)
     assert.equal(await page.locator('.preview-form').count(), 0, 'nothing to fill');
     await shot(page, 'preview-errors');
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });

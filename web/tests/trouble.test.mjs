@@ -54,11 +54,11 @@ test('storage the browser will not give is said before the first answer', async 
     await low.goto(`${central.url}/app/`);
     await low.locator('[data-storage=low]').waitFor();
     assert.match(await low.locator('[data-storage=low]').innerText(), /15 MB/);
-    t.cleanup();
   } finally {
     await context.close();
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -97,10 +97,10 @@ test('a failed sync keeps everything and says what happens next', async () => {
     assert.equal(await page.locator('[data-outbox=sent]').innerText(), '1');
     assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 1);
     assert.deepEqual(errors.filter((e) => !/Failed to fetch|ERR_CONNECTION_REFUSED/.test(e)), []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -137,10 +137,10 @@ test('a wrong token and a device central refuses get messages a person understan
     assert.match(await failed.innerText(), /Everything is kept on this device/);
     assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '1');
     assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 0);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });
 
@@ -180,9 +180,9 @@ test('finalizing is refused with the reasons, each a way to its question', async
     await page.locator(`.screen .q[data-ref="${ref}"]`).waitFor();
     assert.equal((await page.locator('[data-screen=finalized]').count()), 0, 'not finalized');
     assert.deepEqual(errors, []);
-    t.cleanup();
   } finally {
     await browser.close();
     await central.stop();
+    t.cleanup();
   }
 });

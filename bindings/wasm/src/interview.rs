@@ -50,8 +50,20 @@ impl Interview {
         Ok(Interview::new(store, fill))
     }
 
+    /// Only a draft resumes; a finalized, sent or discarded response is
+    /// refused with `NotEditable` (its state), never opened for answers.
     pub(crate) fn resume(store: Shared, instance_id: &str) -> Result<Interview> {
-        let fill = Fill::resume(&*lock(&store)?, instance_id, browser_env())?;
+        let fill = {
+            let s = lock(&store)?;
+            let state = s.response(instance_id)?.state;
+            if state != enumera_core::store::ResponseState::Draft {
+                return Err(EnumeraError::NotEditable {
+                    instance_id: instance_id.to_string(),
+                    state: state.as_str().to_string(),
+                });
+            }
+            Fill::resume(&s, instance_id, browser_env())?
+        };
         Ok(Interview::new(store, fill))
     }
 
@@ -106,6 +118,26 @@ impl Interview {
         let fill = self.live()?;
         fill.set(&mut *lock(&store)?, &reference, &value)?;
         to_js(&view::question_at(fill.session(), &reference)?)
+    }
+
+    /// Gives an answer to the session without committing it yet: the
+    /// screen can show what follows from it (relevance, calculations) at
+    /// once, while [`Interview::save`] writes it. Until `save` returns, the
+    /// answer is not saved and the app must not say it is. A value of the
+    /// wrong type or not among the choices is refused here, unchanged.
+    #[wasm_bindgen(unchecked_return_type = "Question")]
+    pub fn set(&mut self, reference: String, value: String) -> Result<JsValue> {
+        let fill = self.live()?;
+        let (session, _) = fill.parts();
+        session.set(&reference, &value)?;
+        to_js(&view::question_at(session, &reference)?)
+    }
+
+    /// Commits every change given with [`Interview::set`] since the last
+    /// save, in one transaction.
+    pub fn save(&mut self) -> Result<()> {
+        let store = self.store.clone();
+        Ok(self.live()?.save(&mut *lock(&store)?)?)
     }
 
     /// Clears an answer and commits it.

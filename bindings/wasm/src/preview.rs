@@ -95,6 +95,12 @@ impl Preview {
         to_js(&view::question_at(&self.session, &reference)?)
     }
 
+    /// As `answer`: the preview keeps nothing, so there is nothing to save.
+    #[wasm_bindgen(unchecked_return_type = "Question")]
+    pub fn set(&mut self, reference: String, value: String) -> Result<JsValue> {
+        self.answer(reference, value)
+    }
+
     #[wasm_bindgen(unchecked_return_type = "Question")]
     pub fn clear(&mut self, reference: String) -> Result<JsValue> {
         self.answer(reference, String::new())

@@ -55,7 +55,12 @@ export const store = {
 
 /** What the interview and the preview screens both drive. */
 export interface Session {
+  /** Answers and commits (resolves once saved). */
   answer(ref: string, value: string): Promise<Question>;
+  /** Answers without committing yet: what follows shows at once... */
+  set(ref: string, value: string): Promise<Question>;
+  /** ... and this commits it (resolves once saved). */
+  save(): Promise<void>;
   addRepeat(ref: string): Promise<string>;
   removeRepeat(ref: string): Promise<void>;
   setLanguage(lang: string): Promise<void>;
@@ -74,6 +79,8 @@ export function interview(id: string): Session & {
   const c = <T>(op: string, ...args: unknown[]) => call<T>(`interview.${op}`, id, ...args);
   return {
     answer: (ref, value) => c('answer', ref, value),
+    set: (ref, value) => c('set', ref, value),
+    save: () => c('save'),
     addRepeat: (ref) => c('addRepeat', ref),
     removeRepeat: (ref) => c('removeRepeat', ref),
     setLanguage: (lang) => c('setLanguage', lang),
@@ -96,6 +103,8 @@ export async function openPreview(bytes: Uint8Array, name: string): Promise<
   return {
     handle,
     answer: (ref, value) => c('answer', ref, value),
+    set: (ref, value) => c('set', ref, value),
+    save: () => c('save'),
     addRepeat: (ref) => c('addRepeat', ref),
     removeRepeat: (ref) => c('removeRepeat', ref),
     setLanguage: (lang) => c('setLanguage', lang),

@@ -128,6 +128,8 @@ const ops: Record<string, Op> = {
     return { instanceId: iv.instanceId, formId: iv.formId, finalized: iv.isFinalized() };
   },
   'interview.answer': (id: string, ref: string, value: string) => interview(id).answer(ref, value),
+  'interview.set': (id: string, ref: string, value: string) => interview(id).set(ref, value),
+  'interview.save': (id: string) => interview(id).save(),
   'interview.putAttachment': (id: string, name: string, bytes: Uint8Array) => interview(id).putAttachment(name, bytes),
   'interview.addRepeat': (id: string, ref: string) => interview(id).addRepeat(ref),
   'interview.removeRepeat': (id: string, ref: string) => interview(id).removeRepeat(ref),
@@ -158,6 +160,8 @@ const ops: Record<string, Op> = {
     previews.delete(handle);
   },
   'preview.answer': (h: number, ref: string, value: string) => preview(h).answer(ref, value),
+  'preview.set': (h: number, ref: string, value: string) => preview(h).set(ref, value),
+  'preview.save': () => undefined,
   'preview.addRepeat': (h: number, ref: string) => preview(h).addRepeat(ref),
   'preview.removeRepeat': (h: number, ref: string) => preview(h).removeRepeat(ref),
   'preview.setLanguage': (h: number, lang: string) => preview(h).setLanguage(lang),

@@ -79,13 +79,25 @@ export function Filler({ session, start, onChange, end, attach, language, keeps 
     show(next, true);
   };
 
+  /**
+   * Three calls sent at once, answered in order by the worker: the answer
+   * (refused here if it does not fit), the screen as it now stands, shown
+   * at once, and the commit, after which the question says "Saved".
+   */
   const commit = (ref: string, value: string) => {
     const p = (async () => {
       setStates((s) => ({ ...s, [ref]: { kind: 'saving' } }));
+      const v = current.current;
+      const given = session.set(ref, value);
+      const screen = session.view(v?.anchor ?? null, 0, null, v?.index ?? 0);
+      const saved = session.save();
+      // Nothing is left unhandled whichever fails first.
+      for (const p of [screen, saved]) p.catch(() => undefined);
       try {
-        await session.answer(ref, value);
+        await given;
+        show(await screen, true);
+        await saved;
         setStates((s) => ({ ...s, [ref]: { kind: 'saved' } }));
-        await refresh();
       } catch (e) {
         setStates((s) => ({ ...s, [ref]: { kind: 'error', text: answerProblem(e) } }));
       } finally {

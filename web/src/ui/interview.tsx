@@ -40,7 +40,16 @@ export function InterviewScreen({ id }: { id: string }) {
 
   const attach = async (ref: string, file: File) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    return session.putAttachment(safeName(ref, file), bytes);
+    try {
+      return await session.putAttachment(safeName(ref, file), bytes);
+    } catch (e) {
+      // Core keeps attachments as files beside the database, which a
+      // browser does not have (docs/WEB.md, "Not yet").
+      if (e instanceof EngineError && e.kind === 'Storage' && /saving attachment/.test(e.message)) {
+        throw new Error('the browser app cannot keep photos, recordings or files yet: take this one with the tablet app. The rest of the interview is kept.');
+      }
+      throw e;
+    }
   };
 
   const finalize = async () => {
