@@ -10,7 +10,9 @@
 //! (web/bench/bench.mjs). Needs node, npm and the machine's Chromium; says
 //! so and stops without them.
 //!
-//! `cargo bench -p enumera-benches --bench web [-- SIZES...]`
+//! `cargo bench -p enumera-benches --bench web [-- SIZES...]`; with
+//! `ENUMERA_BENCH_FORMS=DIR` the generated forms are written (and kept)
+//! there, and only written.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,13 +26,15 @@ fn main() {
     }
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let work = tempfile::tempdir().expect("temp dir");
+    let keep = std::env::var_os("ENUMERA_BENCH_FORMS").map(PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| work.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("forms folder");
     for &n in &sizes {
         let rows = forms::rows(n, 42, 0.30, 0.10);
         let instrument = forms::instrument(&rows);
         let xml = instrument.to_xform().expect("the generated form has an XForm");
         let answers: Vec<[String; 2]> =
             forms::hot_answers(&rows, 200, 7).into_iter().map(|(r, v)| [r, v]).collect();
-        let dir = work.path();
         std::fs::write(dir.join(format!("large_{n}.json")), instrument.canonical_json())
             .expect("write the form");
         std::fs::write(dir.join(format!("large_{n}.xml")), xml).expect("write the XForm");
@@ -40,9 +44,13 @@ fn main() {
         )
         .expect("write the answers");
     }
+    if keep.is_some() {
+        println!("forms written to {}", dir.display());
+        return;
+    }
     let status = Command::new("bash")
         .arg(repo.join("scripts/bench-web.sh"))
-        .arg(work.path())
+        .arg(&dir)
         .args(sizes.iter().map(ToString::to_string))
         .status();
     match status {

@@ -40,6 +40,8 @@ window.bench = async (formUrl, answersUrl, mode) => {
   const bytes = new Uint8Array(await (await fetch(formUrl)).arrayBuffer());
   const answers: Answers = await (await fetch(answersUrl)).json();
   await call('version'); // the worker and its module are up
+  // As the app does once its first screen is up (src/main.tsx).
+  await call('warmUp');
   if (mode !== 'interview') {
     const t = performance.now();
     const session = await openPreview(bytes, 'large.json');

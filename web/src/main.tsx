@@ -36,3 +36,10 @@ if ('serviceWorker' in navigator && import.meta.env.PROD) {
 
 const root = document.getElementById('app');
 if (root) render(<App />, root);
+
+// Once the first screen is up: compile the engine's main paths in the
+// worker (engine/worker.ts, warmUp) before a form is opened.
+const idle = (window as { requestIdleCallback?: (f: () => void, o?: object) => void }).requestIdleCallback;
+const warm = () => void engine.warmUp().catch(() => undefined);
+if (idle) idle(warm, { timeout: 2000 });
+else setTimeout(warm, 500);

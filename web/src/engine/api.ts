@@ -28,6 +28,8 @@ export interface StoreStatus {
 
 export const engine = {
   version: () => call<string>('version'),
+  /** Runs the engine's main paths once, so the first real form opens fast. */
+  warmUp: () => call<void>('warmUp'),
   runSteps: (form: Uint8Array, name: string, steps: object[], options: { now?: string; lang?: string; seed?: number }) =>
     call<object>('runSteps', form, name, steps, options),
   checkForm: (form: Uint8Array, name: string) => call<FormCheck>('checkForm', form, name),

@@ -91,10 +91,64 @@ async function sync(server: string, token: string, what: 'sync' | 'upload' | 'fe
   }
 }
 
+/**
+ * A small form run through the engine's main paths once, in idle time
+ * after start: the browser compiles WebAssembly functions the first time
+ * they run, so without this the enumerator's first form open would pay
+ * for compiling the whole engine (about 100 ms on a slow machine).
+ */
+const WARM_UP_FORM = JSON.stringify({
+  model_version: 1,
+  form_id: 'warm_up',
+  version: '1',
+  title: 'warm up',
+  root_name: 'data',
+  settings: {},
+  languages: ['English (en)', 'Portuguese (pt)'],
+  children: [
+    { name: 'n', label: { 'English (en)': 'N', 'Portuguese (pt)': 'N' }, kind: { kind: 'question', type: 'integer' }, row: 2, bind: { constraint: '. >= 0', required: 'true()' } },
+    { name: 'c', label: { 'English (en)': 'C', 'Portuguese (pt)': 'C' }, kind: { kind: 'question', type: 'select_one', list: 'yn' }, row: 3, bind: { relevant: '${n} > 1' } },
+    { name: 'x', kind: { kind: 'question', type: 'calculate' }, row: 4, bind: { calculate: 'if(${c} = "y", ${n} * 2, 0)' } },
+    { name: 'r', label: { 'English (en)': 'R', 'Portuguese (pt)': 'R' }, kind: { kind: 'repeat' }, row: 5, children: [{ name: 't', label: { 'English (en)': 'T', 'Portuguese (pt)': 'T' }, kind: { kind: 'question', type: 'text' }, row: 6 }] },
+  ],
+  choices: {
+    yn: {
+      choices: [
+        { name: 'y', label: { 'English (en)': 'Yes', 'Portuguese (pt)': 'Sim' }, row: 2 },
+        { name: 'n', label: { 'English (en)': 'No', 'Portuguese (pt)': 'Não' }, row: 3 },
+      ],
+    },
+  },
+});
+
+let warmed = false;
+function warmUp() {
+  if (warmed) return;
+  warmed = true;
+  const bytes = new TextEncoder().encode(WARM_UP_FORM);
+  try {
+    const check = checkForm(bytes, 'warm-up.json');
+    if (!check.ok) throw new Error(check.diagnostics.map((d) => d.message).join('; '));
+    const p = new Preview(bytes, 'warm-up.json');
+    const v = p.view(undefined, 0, undefined, 0);
+    p.set('/data/n', '3');
+    p.set('/data/c', 'y');
+    p.addRepeat('/data/r');
+    p.view(v.anchor, 1, undefined, 0);
+    p.leaves();
+    p.submissionXml();
+    p.free();
+  } catch (e) {
+    // Only a speed-up: the real form will say what is wrong, if anything.
+    console.warn('engine warm-up:', e);
+  }
+}
+
 type Op = (...args: any[]) => unknown;
 
 const ops: Record<string, Op> = {
   version: () => version(),
+  warmUp,
   runSteps: (form: Uint8Array, name: string, steps: object[], options: object) =>
     runSteps(form, name, steps, options ?? {}),
   checkForm: (form: Uint8Array, name: string) => checkForm(form, name),
