@@ -48,6 +48,7 @@ export async function shown(q) {
     const boxes = [...el.querySelectorAll('input[type=checkbox]')];
     const select = el.querySelector('select');
     if (type === 'acknowledge') return boxes[0]?.checked ? 'OK' : '';
+    if (type === 'rank') return el.querySelector('.q-rank')?.dataset.value ?? '';
     if (radios.length) return radios.find((r) => r.checked)?.value ?? '';
     if (boxes.length) return boxes.filter((b) => b.checked).map((b) => b.value).join(' ');
     if (select) return [...select.selectedOptions].map((o) => o.value).filter(Boolean).join(' ');
@@ -61,7 +62,7 @@ export async function shown(q) {
 function same(type, showing, value) {
   if (showing === value) return true;
   if (type === 'time') return showing.slice(0, 5) === value.slice(0, 5);
-  if (type === 'dateTime') return showing.slice(0, 16) === value.slice(0, 16);
+  if (type === 'date_time') return showing.slice(0, 16) === value.slice(0, 16);
   if (type === 'decimal') return Number(showing) === Number(value);
   return false;
 }
@@ -79,7 +80,17 @@ export async function answer(page, q, value, { wait = true } = {}) {
   };
   const radios = q.locator('input[type=radio]');
   const boxes = q.locator('input[type=checkbox]');
-  if (type === 'acknowledge') {
+  if (type === 'rank') {
+    // Move each choice up into place, then save the order.
+    const want = value.split(' ');
+    for (let i = 0; i < want.length; i++) {
+      const order = await q.locator('.q-rank li').evaluateAll((lis) => lis.map((li) => li.dataset.value));
+      for (let at = order.indexOf(want[i]); at > i; at--) {
+        await q.locator(`.q-rank li[data-value="${want[i]}"] button`).first().click();
+      }
+    }
+    await act(() => q.locator('.q-rank > button').click());
+  } else if (type === 'acknowledge') {
     await act(() => boxes.first().setChecked(value === 'OK'));
   } else if (await q.locator('select').count()) {
     await act(() => q.locator('select').selectOption(value.split(' ')));
@@ -91,8 +102,8 @@ export async function answer(page, q, value, { wait = true } = {}) {
       const v = await box.getAttribute('value');
       if ((await box.isChecked()) !== want.includes(v)) await act(() => box.setChecked(want.includes(v)));
     }
-  } else if (type === 'date' || type === 'time' || type === 'dateTime') {
-    const v = type === 'dateTime' ? value.slice(0, 16) : type === 'time' ? value.slice(0, 5) : value;
+  } else if (type === 'date' || type === 'time' || type === 'date_time') {
+    const v = type === 'date_time' ? value.slice(0, 16) : type === 'time' ? value.slice(0, 5) : value;
     await act(() => q.locator('input').first().fill(v));
   } else if (type === 'range') {
     await act(() =>

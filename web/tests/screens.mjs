@@ -13,14 +13,19 @@ export const TABLET = { width: 800, height: 1280 };
 const out = join(repo, 'web/test-results/screens');
 const docs = join(repo, 'docs/web');
 
-export async function shot(page, name) {
+/** `at`: a selector scrolled to the top first (default: the page's top). */
+export async function shot(page, name, at = null) {
   mkdirSync(out, { recursive: true });
   const before = page.viewportSize() ?? PHONE;
   for (const [size, viewport] of [['phone', PHONE], ['tablet', TABLET]]) {
     await page.setViewportSize(viewport);
     // Let the layout settle and the fonts arrive.
     await page.evaluate(() => document.fonts.ready);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate((sel) => {
+      const el = sel && document.querySelector(sel);
+      if (el) el.scrollIntoView({ block: 'start' });
+      else window.scrollTo(0, 0);
+    }, at);
     await page.waitForTimeout(150);
     const file = join(out, `${name}-${size}.png`);
     await page.screenshot({ path: file });

@@ -171,14 +171,24 @@ test('finalizing is refused with the reasons, each a way to its question', async
     await blockers.waitFor();
     const n = Number(await blockers.getAttribute('data-blockers'));
     assert.ok(n >= 5, `${n} reasons`);
-    assert.match(await blockers.innerText(), /\/data\/interview\/.*: /);
+    assert.match(await blockers.innerText(), /requires an answer/);
     await shot(page, 'finalize-refused');
     // Each reason leads to its question.
     const first = blockers.locator('button').first();
-    const ref = await first.innerText();
+    const ref = await first.getAttribute('data-reference');
+    assert.notEqual(await first.innerText(), ref, 'the question is named by its label');
     await first.click();
     await page.locator(`.screen .q[data-ref="${ref}"]`).waitFor();
     assert.equal((await page.locator('[data-screen=finalized]').count()), 0, 'not finalized');
+
+    // The draft is given up instead: kept on the device, never sent.
+    const id = decodeURIComponent(new URL(page.url()).hash.replace('#/interview/', ''));
+    await page.goto(`${central.url}/app/#/drafts`);
+    page.once('dialog', (d) => void d.accept());
+    await page.locator(`[data-draft="${id}"] [data-action=discard]`).click();
+    await page.locator(`[data-draft="${id}"]`).waitFor({ state: 'detached' });
+    await page.goto(`${central.url}/app/#/`);
+    await page.waitForFunction(() => document.querySelector('[data-count=draft]')?.textContent === '0');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -23,6 +23,7 @@ export function InterviewScreen({ id }: { id: string }) {
   const [problem, setProblem] = useState('');
   const [done, setDone] = useState<OutboxItem | null>(null);
   const [issues, setIssues] = useState<ValidationIssue[] | null>(null);
+  const [labels, setLabels] = useState<Map<string, string>>(new Map());
 
   useEffect(() => {
     session
@@ -59,6 +60,9 @@ export function InterviewScreen({ id }: { id: string }) {
       setState('finalized');
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'Blocked') {
+        // Each reason under its question's label, as the enumerator knows it.
+        const tree = await session.hierarchy().catch(() => []);
+        setLabels(new Map(tree.map((h) => [h.reference, h.label])));
         setIssues((e.info.issues as ValidationIssue[]) ?? []);
       } else {
         setProblem(e instanceof Error ? e.message : String(e));
@@ -117,8 +121,8 @@ export function InterviewScreen({ id }: { id: string }) {
                 <ul>
                   {issues.map((i) => (
                     <li key={i.reference}>
-                      <button type="button" class="link" onClick={() => jump(i.reference)}>
-                        {i.reference}
+                      <button type="button" class="link" data-reference={i.reference} onClick={() => jump(i.reference)}>
+                        {labels.get(i.reference) || i.reference}
                       </button>
                       : {i.text}
                     </li>

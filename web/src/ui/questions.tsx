@@ -46,7 +46,7 @@ const words = (appearance: string | null) => (appearance ?? '').split(/\s+/).fil
 
 /** Types whose control is one element a `<label for>` can name. */
 const SINGLE = new Set([
-  'text', 'integer', 'decimal', 'date', 'time', 'dateTime', 'range', 'barcode', 'geopoint',
+  'text', 'integer', 'decimal', 'date', 'time', 'date_time', 'range', 'barcode', 'geopoint',
   'geotrace', 'geoshape', 'image', 'audio', 'video', 'file', 'acknowledge', 'select_one_minimal',
   'select_multiple_minimal',
 ]);
@@ -141,7 +141,7 @@ function Control({ kind, ap, common, attach }: { kind: string; ap: string[]; com
       return <Native {...common} type="date" />;
     case 'time':
       return <Native {...common} type="time" value={q.value.slice(0, 8)} />;
-    case 'dateTime':
+    case 'date_time':
       return <Native {...common} type="datetime-local" value={q.value.slice(0, 16)} />;
     case 'range':
       return <Range {...common} />;
@@ -426,10 +426,10 @@ function Rank(p: Common) {
     setOrder(next);
   };
   return (
-    <div class="q-rank" role="group" aria-labelledby={p.labelId} id={p.id}>
+    <div class="q-rank" role="group" aria-labelledby={p.labelId} id={p.id} data-value={q.value}>
       <ol>
         {order.map((v, i) => (
-          <li key={v}>
+          <li key={v} data-value={v}>
             <span>{labelOf(v)}</span>
             <button type="button" aria-label={`Move ${labelOf(v)} up`} disabled={p.disabled || i === 0} onClick={() => move(i, -1)}>
               ↑
