@@ -45,11 +45,32 @@ pub trait CentralStore {
     ) -> Result<(), CentralError>;
 
     /// Publishes an instrument for devices to fetch; the same content again
-    /// is a no-op (returns false), other content under a published version
-    /// is refused.
+    /// is a no-op (returns false; or serves it again after `unpublish`,
+    /// true), other content under a published version is refused. The
+    /// caller ([`crate::Central::publish`]) has checked that its canonical
+    /// JSON reads back.
     fn publish(&mut self, instrument: &Instrument) -> Result<bool, CentralError>;
 
+    /// Every instrument published, served or not.
     fn published(&self) -> Result<Vec<PublishedInstrument>, CentralError>;
+
+    /// Stops serving a published instrument (every version of the form when
+    /// `version` is `None`) to devices; it stays at central. Returns how many
+    /// versions were served before. Publishing the same content again
+    /// serves it again.
+    fn unpublish(&mut self, form_id: &str, version: Option<&str>) -> Result<usize, CentralError>;
+
+    /// Authorises `device_id` to replace the response `instance_id` made by
+    /// another device (the review flow's return, issue 17): an edit from
+    /// that device arriving after this is placed as if its author had sent
+    /// it. Only the author may replace a response otherwise; the store
+    /// enforces that rule itself (in SQLite, by a trigger).
+    fn grant_edit(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError>;
 
     /// The canonical JSON of a published instrument.
     fn published_json(&self, form_id: &str, version: &str)

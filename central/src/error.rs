@@ -42,6 +42,16 @@ pub enum CentralError {
     )]
     PublishConflict { form_id: String, version: String, published: String, new: String },
 
+    #[error(
+        "instrument {form_id:?} version {version:?} was not published: central could not read \
+         back what it would serve to devices ({reason}); simplify the form (fewer nested groups \
+         or repeats) and publish it again"
+    )]
+    Unservable { form_id: String, version: String, reason: String },
+
+    #[error("instrument {form_id:?}{} is not published at this central", version.as_ref().map(|v| format!(" version {v:?}")).unwrap_or_default())]
+    NotPublished { form_id: String, version: Option<String> },
+
     #[error("device {device_id} is already enrolled with another public key ({known})")]
     EnrolConflict { device_id: String, known: String },
 

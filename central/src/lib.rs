@@ -12,10 +12,19 @@
 //! - an entry already held, or a response held with the same content, is a
 //!   no-op; the same instance id with other content is kept as a conflict,
 //!   never an overwrite;
-//! - an edit (`deprecated_id`) of the current version becomes the current
-//!   version; an edit of a version already replaced is kept as a conflict;
-//!   an edit that arrives before the version it replaces is current, and the
-//!   older version is marked replaced when it arrives (order-free);
+//! - an edit (`deprecated_id`) replaces a version only when it comes from
+//!   the device that made that version (or one central authorised,
+//!   [`Central::grant_edit`]); an edit of another device's response is held
+//!   aside (`not_author`), never applied. An edit of the current version
+//!   becomes the current version; an edit of a version already replaced is
+//!   kept as a conflict; an edit that arrives before the version it replaces
+//!   waits (`pending_edit`) and is placed by these rules when that version
+//!   arrives (order-free);
+//! - other content under an instance id another device sent contests it:
+//!   both are kept, neither is exported (instance ids are no secret);
+//! - a response is current (exported) only when it matches the form central
+//!   published under its form id and version, sealed when that form names
+//!   researcher keys; otherwise it is held aside (`CURRENT` in sqlite/);
 //! - per device, every outbox entry is recorded, so sequence gaps and forks
 //!   are visible in [`Status`];
 //! - sealed responses are stored as ciphertext; central never decrypts.
@@ -143,13 +152,55 @@ impl<S: CentralStore> Central<S> {
         self.store.enrol_device(device_id, public_key, name)
     }
 
-    /// Publishes an instrument; true when it was new.
+    /// Publishes an instrument; true when it was new (or served again after
+    /// [`Central::unpublish`]). Refused when its canonical JSON, which is
+    /// what devices fetch and export reads, does not read back as the same
+    /// instrument (issue 15, finding 8): central never serves what it
+    /// cannot read itself.
     pub fn publish(&mut self, instrument: &Instrument) -> Result<bool, CentralError> {
+        let unservable = |reason: String| CentralError::Unservable {
+            form_id: instrument.form_id.clone(),
+            version: instrument.version.clone(),
+            reason,
+        };
+        match Instrument::from_json(&instrument.canonical_json()) {
+            Ok(back) if back.hash() == instrument.hash() => {}
+            Ok(_) => return Err(unservable("it reads back as other content".into())),
+            Err(e) => return Err(unservable(e.to_string())),
+        }
         self.store.publish(instrument)
     }
 
+    /// Every instrument published, including those no longer served.
     pub fn published(&self) -> Result<Vec<PublishedInstrument>, CentralError> {
         self.store.published()
+    }
+
+    /// The instruments served to devices (published and not unpublished).
+    pub fn served(&self) -> Result<Vec<PublishedInstrument>, CentralError> {
+        Ok(self.store.published()?.into_iter().filter(|p| p.unpublished_at.is_none()).collect())
+    }
+
+    /// Stops serving a form's versions (all when `version` is `None`) to
+    /// devices; central keeps them, and responses to them are still checked
+    /// and exported. Returns how many versions were being served.
+    pub fn unpublish(
+        &mut self,
+        form_id: &str,
+        version: Option<&str>,
+    ) -> Result<usize, CentralError> {
+        self.store.unpublish(form_id, version)
+    }
+
+    /// Authorises a device to replace a response another device made (the
+    /// review flow's return; see [`CentralStore::grant_edit`]).
+    pub fn grant_edit(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError> {
+        self.store.grant_edit(instance_id, device_id, reason)
     }
 
     pub fn published_json(

@@ -25,8 +25,18 @@ pub enum CentralCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Publish an instrument for devices to fetch.
+    /// Publish an instrument for devices to fetch (refused when central
+    /// could not read back what it would serve).
     Publish { form: PathBuf },
+    /// Stop serving a form to devices (every version, or one). Central keeps
+    /// it: responses to it are still accepted, checked and exported, and
+    /// publishing the same form again serves it again.
+    Unpublish {
+        #[arg(value_name = "FORM_ID")]
+        form_id: String,
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+    },
     /// Verify and ingest bundles (each all or nothing).
     Ingest {
         #[arg(required = true, value_name = "BUNDLE")]
@@ -156,6 +166,13 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 instrument.hash()
             );
         }
+        CentralCommand::Unpublish { form_id, version } => {
+            let n = Central::open(db)?.unpublish(&form_id, version.as_deref())?;
+            eprintln!(
+                "{form_id}: {n} version(s) no longer served to devices (kept at central for \
+                 responses and export)"
+            );
+        }
         CentralCommand::Ingest { bundles, receipts, json } => {
             let mut central = Central::open(db)?;
             let mut results = Vec::new();
@@ -171,18 +188,25 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                     Ok(report) => {
                         if !json {
                             eprintln!(
-                                "{}: device {}: {} entries, {} new responses ({} edits), {} duplicates, {} conflicts",
+                                "{}: device {}: {} entries, {} new responses ({} edits), {} duplicates, {} conflicts, {} held aside",
                                 path.display(),
                                 report.device_id,
                                 report.entries,
                                 report.new_responses,
                                 report.edits,
                                 report.duplicates,
-                                report.conflicts.len()
+                                report.conflicts.len(),
+                                report.held_aside.len()
                             );
                             for c in &report.conflicts {
                                 eprintln!(
                                     "  conflict {} ({}): {}",
+                                    c.instance_id, c.kind, c.detail
+                                );
+                            }
+                            for c in &report.held_aside {
+                                eprintln!(
+                                    "  held aside {} ({}): {}",
                                     c.instance_id, c.kind, c.detail
                                 );
                             }
@@ -226,11 +250,12 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 println!("{}", to_json(&status));
             } else {
                 println!(
-                    "{} responses ({} current, {} sealed), {} conflicts, {} devices, {} published instruments",
+                    "{} responses ({} current, {} sealed), {} conflicts, {} held aside, {} devices, {} published instruments",
                     status.responses,
                     status.current,
                     status.sealed,
                     status.conflicts,
+                    status.held_aside,
                     status.devices.len(),
                     status.published
                 );

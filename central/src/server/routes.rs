@@ -148,7 +148,7 @@ async fn instruments(
     State(state): State<Arc<AppState>>,
     _: Device,
 ) -> Result<Json<Vec<InstrumentListing>>, ApiError> {
-    let published = blocking(move || Ok(lock(&state).published()?)).await?;
+    let published = blocking(move || Ok(lock(&state).served()?)).await?;
     Ok(Json(
         published
             .into_iter()

@@ -195,7 +195,11 @@ fn store_blobs(tx: &Transaction<'_>, r: &BundleResponse) -> Sql<()> {
     Ok(())
 }
 
-/// Places one newly received entry's response: new, duplicate, conflict or edit.
+/// Places one newly received entry's response: new, duplicate, conflict or
+/// edit. The rules (issue 15): a response is replaced only by an edit from
+/// the device that made it (or one central authorised, [`edit_authorised`]);
+/// an edit whose version has not arrived waits for it ([`settle_pending`]);
+/// other content under an instance id another device sent contests it.
 fn place_response(
     tx: &Transaction<'_>,
     device_id: &str,
@@ -205,16 +209,16 @@ fn place_response(
 ) -> Sql<()> {
     let e = &r.entry;
     let c = &r.content;
-    let held: Option<String> = tx
-        .prepare_cached("SELECT content_hash FROM responses WHERE instance_id = ?1")?
-        .query_row([&e.instance_id], |r| r.get(0))
+    let held: Option<(String, String)> = tx
+        .prepare_cached("SELECT content_hash, device_id FROM responses WHERE instance_id = ?1")?
+        .query_row([&e.instance_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match held {
-        Some(hash) if hash == e.content_hash => {
+        Some((hash, _)) if hash == e.content_hash => {
             report.duplicates += 1;
             return Ok(());
         }
-        Some(hash) => {
+        Some((hash, holder)) => {
             let detail = format!(
                 "instance id already held with other content (held {hash}, received {})",
                 e.content_hash
@@ -246,53 +250,71 @@ fn place_response(
                 seq: e.seq,
                 detail,
             });
+            // Instance ids are no secret (anyone carrying a bundle reads
+            // them): when two devices claim one, neither is taken as made.
+            if holder != device_id {
+                let contested = tx
+                    .prepare_cached(
+                        "UPDATE responses SET hold = 'contested'
+                         WHERE instance_id = ?1 AND hold IS NOT 'contested'",
+                    )?
+                    .execute([&e.instance_id])?;
+                if contested > 0 {
+                    report.held_aside.push(ConflictInfo {
+                        instance_id: e.instance_id.clone(),
+                        kind: Hold::Contested.as_str().into(),
+                        device_id: holder,
+                        seq: e.seq,
+                        detail: format!(
+                            "device {device_id} sent other content under this instance id; \
+                             neither version is exported until someone decides"
+                        ),
+                    });
+                }
+            }
             return Ok(());
         }
         None => {}
     }
 
     store_blobs(tx, r)?;
-    // An edit replaces the version it names only while that version is current.
     let mut edit_conflict: Option<String> = None;
-    let mut replaces_held = false;
+    let mut hold: Option<(Hold, String)> = None;
+    let mut replaces = false;
     if let Some(d) = &c.deprecated_id {
-        let target: Option<Option<String>> = tx
-            .prepare_cached("SELECT superseded_by FROM responses WHERE instance_id = ?1")?
-            .query_row([d], |r| r.get(0))
-            .optional()?;
-        let claimant: Option<String> = tx
+        let target: Option<(String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT instance_id FROM responses WHERE deprecated_id = ?1 AND edit_conflict = 0",
+                "SELECT device_id, superseded_by FROM responses WHERE instance_id = ?1",
             )?
-            .query_row([d], |r| r.get(0))
+            .query_row([d], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if d == &e.instance_id {
             edit_conflict = Some("the edit names itself as the version it replaces".into());
-        } else if let Some(other) = claimant {
-            edit_conflict = Some(format!("edits {d}, which {other} already replaced"));
         } else {
             match target {
-                Some(Some(other)) => {
+                None => {
+                    hold = Some((
+                        Hold::PendingEdit,
+                        format!("an edit of {d}, which central has not received yet"),
+                    ))
+                }
+                Some((author, _)) if !edit_authorised(tx, d, &author, device_id)? => {
+                    hold = Some((Hold::NotAuthor, not_author_detail(d, &author)))
+                }
+                Some((_, Some(other))) => {
                     edit_conflict = Some(format!("edits {d}, which {other} already replaced"))
                 }
-                Some(None) => replaces_held = true,
-                None => {} // The older version arrives later and is marked then.
+                Some((_, None)) => replaces = true,
             }
         }
     }
-    // An edit of this version may have arrived first.
-    let superseded_by: Option<String> = tx
-        .prepare_cached(
-            "SELECT instance_id FROM responses WHERE deprecated_id = ?1 AND edit_conflict = 0",
-        )?
-        .query_row([&e.instance_id], |r| r.get(0))
-        .optional()?;
     let (xml, json, sealed) = payload_columns(&r.payload);
     tx.prepare_cached(
         "INSERT INTO responses (instance_id, content_hash, device_id, seq, entry_hash, form_id,
              form_version, form_hash, participant_id, round, enumerator, deprecated_id,
-             finalized_at, xml, json, sealed, superseded_by, edit_conflict, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             finalized_at, xml, json, sealed, superseded_by, edit_conflict, hold, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, NULL, ?17,
+                 ?18, ?19)",
     )?
     .execute(params![
         e.instance_id,
@@ -311,8 +333,8 @@ fn place_response(
         xml,
         json,
         sealed,
-        superseded_by,
         edit_conflict.is_some(),
+        hold.as_ref().map(|(h, _)| h.as_str()),
         at
     ])?;
     {
@@ -324,25 +346,183 @@ fn place_response(
         }
     }
     report.new_responses += 1;
+    let info = |kind: &str, detail: String| ConflictInfo {
+        instance_id: e.instance_id.clone(),
+        kind: kind.into(),
+        device_id: device_id.to_string(),
+        seq: e.seq,
+        detail,
+    };
     if let Some(detail) = edit_conflict {
         insert_conflict(tx, device_id, r, "edit_of_superseded", (None, None, None), &detail, at)?;
-        report.conflicts.push(ConflictInfo {
-            instance_id: e.instance_id.clone(),
-            kind: "edit_of_superseded".into(),
-            device_id: device_id.to_string(),
-            seq: e.seq,
-            detail,
-        });
-    } else if c.deprecated_id.is_some() {
+        report.conflicts.push(info("edit_of_superseded", detail));
+    } else if let Some((h, detail)) = hold {
+        report.held_aside.push(info(h.as_str(), detail));
+    } else if replaces {
         report.edits += 1;
-        if replaces_held {
-            tx.prepare_cached(
-                "UPDATE responses SET superseded_by = ?2 WHERE instance_id = ?1 AND superseded_by IS NULL",
-            )?
-            .execute(params![c.deprecated_id, e.instance_id])?;
+        tx.prepare_cached(
+            "UPDATE responses SET superseded_by = ?2 WHERE instance_id = ?1 AND superseded_by IS NULL",
+        )?
+        .execute(params![c.deprecated_id, e.instance_id])?;
+    }
+    if let Some(problem) = form_problem(tx, c, &r.payload)? {
+        report.held_aside.push(info(problem.kind(), problem.detail(c)));
+    }
+    settle_pending(tx, &e.instance_id, device_id, report)
+}
+
+/// Why a held response is not current (the `hold` column; schema 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hold {
+    PendingEdit,
+    NotAuthor,
+    EditOfSuperseded,
+    Contested,
+}
+
+impl Hold {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Hold::PendingEdit => "pending_edit",
+            Hold::NotAuthor => "not_author",
+            Hold::EditOfSuperseded => "edit_of_superseded",
+            Hold::Contested => "contested",
+        }
+    }
+}
+
+fn not_author_detail(target: &str, author: &str) -> String {
+    format!(
+        "an edit of {target}, which device {author} made: only the device that made a response \
+         (or one central authorised) may replace it"
+    )
+}
+
+/// Whether `editor` may replace the response `instance_id` that `author`
+/// made: the author itself, or a device central authorised
+/// ([`crate::CentralStore::grant_edit`]; the review flow's return). The
+/// database's trigger `responses_replaced_by_author` says the same.
+fn edit_authorised(
+    tx: &Transaction<'_>,
+    instance_id: &str,
+    author: &str,
+    editor: &str,
+) -> Sql<bool> {
+    if author == editor {
+        return Ok(true);
+    }
+    tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM edit_grants WHERE instance_id = ?1 AND device_id = ?2)",
+    )?
+    .query_row(params![instance_id, editor], |r| r.get(0))
+}
+
+/// Edits that arrived before the version they replace, now that it has
+/// arrived (made by `author`): the first authorised one replaces it, later
+/// ones are edit conflicts, those of other devices are held aside.
+fn settle_pending(
+    tx: &Transaction<'_>,
+    instance_id: &str,
+    author: &str,
+    report: &mut IngestReport,
+) -> Sql<()> {
+    let pending: Vec<(String, String, u64)> = tx
+        .prepare_cached(
+            "SELECT instance_id, device_id, seq FROM responses
+             WHERE deprecated_id = ?1 AND hold = 'pending_edit' ORDER BY rowid",
+        )?
+        .query_map([instance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Sql<_>>()?;
+    for (edit, editor, seq) in pending {
+        let replaced: Option<String> = tx
+            .prepare_cached("SELECT superseded_by FROM responses WHERE instance_id = ?1")?
+            .query_row([instance_id], |r| r.get(0))?;
+        let (hold, detail) = if !edit_authorised(tx, instance_id, author, &editor)? {
+            (Some(Hold::NotAuthor), not_author_detail(instance_id, author))
+        } else if let Some(other) = replaced {
+            (
+                Some(Hold::EditOfSuperseded),
+                format!("edits {instance_id}, which {other} already replaced"),
+            )
+        } else {
+            (None, String::new())
+        };
+        tx.prepare_cached("UPDATE responses SET hold = ?2 WHERE instance_id = ?1")?
+            .execute(params![edit, hold.map(Hold::as_str)])?;
+        match hold {
+            Some(h) => report.held_aside.push(ConflictInfo {
+                instance_id: edit,
+                kind: h.as_str().into(),
+                device_id: editor,
+                seq,
+                detail,
+            }),
+            None => {
+                report.edits += 1;
+                tx.prepare_cached(
+                    "UPDATE responses SET superseded_by = ?2 WHERE instance_id = ?1",
+                )?
+                .execute(params![instance_id, edit])?;
+            }
         }
     }
     Ok(())
+}
+
+/// Why a response does not match the form central published under its
+/// form id and version (issue 15, finding 2), if it does not. Checked
+/// again whenever central is read (`CURRENT` in status.rs), so a form
+/// published after its responses arrived is applied to them too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FormProblem {
+    /// Filled with other content than central published under that version.
+    HashMismatch { published: String },
+    /// In plaintext, for a form that names researcher keys.
+    PlaintextForSealedForm,
+}
+
+impl FormProblem {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            FormProblem::HashMismatch { .. } => "form_hash_mismatch",
+            FormProblem::PlaintextForSealedForm => "plaintext_for_sealed_form",
+        }
+    }
+
+    fn detail(&self, c: &enumera_core::store::EntryContent) -> String {
+        match self {
+            FormProblem::HashMismatch { published } => format!(
+                "filled with form {} version {:?} hash {}, but central published that version \
+                 with hash {published}",
+                c.form_id, c.form_version, c.form_hash
+            ),
+            FormProblem::PlaintextForSealedForm => format!(
+                "arrived in plaintext, but form {} version {:?} requires sealing to the \
+                 researcher's key",
+                c.form_id, c.form_version
+            ),
+        }
+    }
+}
+
+fn form_problem(
+    tx: &Transaction<'_>,
+    c: &enumera_core::store::EntryContent,
+    payload: &Payload,
+) -> Sql<Option<FormProblem>> {
+    let published: Option<(String, bool)> = tx
+        .prepare_cached("SELECT hash, sealed FROM published WHERE form_id = ?1 AND version = ?2")?
+        .query_row(params![c.form_id, c.form_version], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match published {
+        Some((hash, _)) if hash != c.form_hash => {
+            Some(FormProblem::HashMismatch { published: hash })
+        }
+        Some((_, true)) if matches!(payload, Payload::Plain { .. }) => {
+            Some(FormProblem::PlaintextForSealedForm)
+        }
+        _ => None,
+    })
 }
 
 fn insert_conflict(

@@ -21,7 +21,18 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/0001_init.sql")),
     ("0002_tokens_rosters", include_str!("../../sql/0002_tokens_rosters.sql")),
     ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
+    ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
 ];
+
+/// Whether the response `r` is current, i.e. exported as a row: not
+/// replaced by an edit, not an edit conflict, not held aside (`hold`), and
+/// filled with the form central published under its form id and version
+/// (same hash; sealed when that form names researcher keys). The form check
+/// is made here, when central is read, rather than only at ingest, so that
+/// a form published after its responses arrived applies to them too.
+pub(crate) const CURRENT: &str = "r.superseded_by IS NULL AND r.edit_conflict = 0 AND r.hold IS NULL
+    AND NOT EXISTS (SELECT 1 FROM published p WHERE p.form_id = r.form_id
+        AND p.version = r.form_version AND (p.hash <> r.form_hash OR (p.sealed = 1 AND r.sealed IS NULL)))";
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -202,6 +213,19 @@ impl crate::CentralStore for SqliteCentral {
 
     fn published(&self) -> Result<Vec<crate::PublishedInstrument>, CentralError> {
         self.published_impl()
+    }
+
+    fn unpublish(&mut self, form_id: &str, version: Option<&str>) -> Result<usize, CentralError> {
+        self.unpublish_impl(form_id, version)
+    }
+
+    fn grant_edit(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError> {
+        self.grant_edit_impl(instance_id, device_id, reason)
     }
 
     fn published_json(
