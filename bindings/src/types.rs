@@ -374,8 +374,19 @@ pub struct SyncReport {
     pub forms_installed: Vec<FormKey>,
     /// Published forms the device already had.
     pub forms_present: u64,
+    /// Published forms this device could not take, each with why; the
+    /// others were installed all the same.
+    pub forms_refused: Vec<FormRefused>,
     /// Every roster central publishes, as imported.
     pub rosters: Vec<RosterFetched>,
+}
+
+/// A published form the device left out (unreadable, not matching its
+/// hash, or clashing with the version it holds).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormRefused {
+    pub form: FormKey,
+    pub reason: String,
 }
 
 /// One version of a form, as responses name it.

@@ -123,6 +123,9 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
         for key in &report.instruments_installed {
             eprintln!("installed {} version {:?}", key.form_id, key.version);
         }
+        for r in &report.instruments_refused {
+            eprintln!("left out {} version {:?}: {}", r.form_id, r.version, r.reason);
+        }
         for r in &report.rosters {
             eprintln!(
                 "roster {}: {} added, {} updated, {} unchanged",
