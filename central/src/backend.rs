@@ -1,13 +1,16 @@
 //! The central store as a trait, so that a PostgreSQL backend can follow
-//! the SQLite one. Verification happens before a backend is called
-//! ([`crate::Central::ingest`]); a backend applies a verified bundle in one
-//! transaction, all or nothing.
+//! the SQLite one. The manifest and signature are verified before a backend
+//! is called ([`crate::Central::ingest`]); a backend applies the bundle's
+//! responses as they are read, each checked against its hash, in one
+//! transaction, all or nothing. Rules that matter (authorship, quotas) are
+//! enforced inside that transaction, by the database where it can.
 
-use enumera_core::bundle::VerifiedBundle;
+use enumera_core::bundle::BundleSource;
 use enumera_core::instrument::Instrument;
 use enumera_core::remote::api::RosterListing;
 use enumera_core::store::Payload;
 
+use crate::Quotas;
 use crate::error::{CentralError, IngestError};
 use crate::report::{DeviceHoldings, IngestReport, PublishedInstrument, Status};
 
@@ -18,9 +21,16 @@ pub trait CentralStore {
     /// Central's Ed25519 seed, for [`enumera_core::bundle::Receipt::sign`].
     fn signing_seed(&self) -> Result<[u8; 32], CentralError>;
 
-    /// Applies a verified bundle in one transaction (see the crate docs for
-    /// the rules). Idempotent: applying it again changes nothing.
-    fn ingest_verified(&mut self, bundle: &VerifiedBundle) -> Result<IngestReport, IngestError>;
+    /// Applies a bundle in one transaction (see the crate docs for the
+    /// rules), reading its responses one at a time from `bundle`, whose
+    /// manifest and signature are already checked: an item that fails its
+    /// hash, or a quota passed, rolls everything back. Idempotent: applying
+    /// it again changes nothing.
+    fn ingest_stream(
+        &mut self,
+        bundle: &mut dyn BundleSource,
+        quotas: &Quotas,
+    ) -> Result<IngestReport, IngestError>;
 
     /// The payload held for a response (plain XML and JSON, or the sealed
     /// ciphertext as received: central never decrypts).

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use enumera_central::Central;
+use enumera_central::{Central, Quotas};
 
 use crate::UserError;
 use crate::device::to_json;
@@ -44,6 +44,8 @@ pub enum CentralCommand {
         /// Write each device's receipt into this folder (`DEVICE_ID.receipt`).
         #[arg(long, value_name = "DIR")]
         receipts: Option<PathBuf>,
+        #[command(flatten)]
+        quotas: QuotaArgs,
         #[arg(long)]
         json: bool,
     },
@@ -83,6 +85,12 @@ pub enum CentralCommand {
         /// request line and headers: at most 30 of them).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         request_timeout: u64,
+        /// Uploads received or verified at once (one per device at most;
+        /// others wait their turn unread). Bounds the server's memory.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        max_uploads: usize,
+        #[command(flatten)]
+        quotas: QuotaArgs,
     },
     /// Per-device bearer tokens for the HTTP server.
     #[command(subcommand)]
@@ -90,6 +98,31 @@ pub enum CentralCommand {
     /// Participant rosters devices fetch when they sync.
     #[command(subcommand)]
     Roster(RosterCommand),
+}
+
+/// Per-device quotas (0: no limit); over one, a bundle is refused whole
+/// and its responses stay on the device.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct QuotaArgs {
+    /// Responses one bundle may carry.
+    #[arg(long, value_name = "N", default_value_t = Quotas::DEFAULT.responses_per_bundle)]
+    max_responses_per_bundle: u64,
+    /// New responses one device may deliver in any 24 hours.
+    #[arg(long, value_name = "N", default_value_t = Quotas::DEFAULT.responses_per_day)]
+    max_responses_per_day: u64,
+    /// MiB of new submissions and attachments one device may deliver in any 24 hours.
+    #[arg(long, value_name = "MIB", default_value_t = Quotas::DEFAULT.bytes_per_day >> 20)]
+    max_mib_per_day: u64,
+}
+
+impl QuotaArgs {
+    fn quotas(self) -> Quotas {
+        Quotas {
+            responses_per_bundle: self.max_responses_per_bundle,
+            responses_per_day: self.max_responses_per_day,
+            bytes_per_day: self.max_mib_per_day.saturating_mul(1 << 20),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,18 +158,34 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
 }
 
-fn serve(db: &Path, listen: &str, max_body_mib: usize, timeout: u64) -> Result<(), UserError> {
+struct ServeArgs {
+    listen: String,
+    max_body_mib: usize,
+    request_timeout: u64,
+    max_uploads: usize,
+    quotas: Quotas,
+}
+
+fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
-    let request_timeout = std::time::Duration::from_secs(timeout.max(1));
+    let request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = ServerConfig {
-        max_body: max_body_mib.saturating_mul(1 << 20),
+        max_body: args.max_body_mib.saturating_mul(1 << 20),
         request_timeout,
         // Headers are small: a client that takes longer than this over
         // them is stalling, whatever the request timeout allows a body.
         header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
+        max_uploads: args.max_uploads.max(1),
+        // Uploads are spooled beside the database: the disk that must
+        // hold them anyway, not a RAM-backed /tmp.
+        spool_dir: Some(
+            db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
+        ),
         ..ServerConfig::default()
     };
-    let server = Server::bind(Central::open(db)?, listen, config)?;
+    let mut central = Central::open(db)?;
+    central.set_quotas(args.quotas);
+    let server = Server::bind(central, &args.listen, config)?;
     server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
     eprintln!("enumera central stopped");
     Ok(())
@@ -173,17 +222,15 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                  responses and export)"
             );
         }
-        CentralCommand::Ingest { bundles, receipts, json } => {
+        CentralCommand::Ingest { bundles, receipts, quotas, json } => {
             let mut central = Central::open(db)?;
+            central.set_quotas(quotas.quotas());
             let mut results = Vec::new();
             let mut failed = 0;
             let mut devices = std::collections::BTreeSet::new();
             for path in &bundles {
-                let outcome = std::fs::read(path)
-                    .map_err(|e| format!("cannot read: {e}"))
-                    .and_then(|bytes| {
-                        central.ingest(&bytes).map_err(|e| format!("refused ({}): {e}", e.code()))
-                    });
+                let outcome =
+                    central.ingest_file(path).map_err(|e| format!("refused ({}): {e}", e.code()));
                 match outcome {
                     Ok(report) => {
                         if !json {
@@ -299,8 +346,9 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             Central::open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
-        CentralCommand::Serve { listen, max_body_mib, request_timeout } => {
-            serve(db, &listen, max_body_mib, request_timeout)?;
+        CentralCommand::Serve { listen, max_body_mib, request_timeout, max_uploads, quotas } => {
+            let quotas = quotas.quotas();
+            serve(db, ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas })?;
         }
         CentralCommand::Token(TokenCommand::Create { device }) => {
             let token = Central::open(db)?.create_token(&device)?;

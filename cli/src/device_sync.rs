@@ -39,9 +39,10 @@ pub fn receipt(db: &Path, file: &Path, json: bool) -> Result<(), UserError> {
     if json {
         println!("{}", to_json(&report));
     } else {
-        if report.central_key_pinned {
+        if report.central_key_learned {
             eprintln!(
-                "learned central's key from this first receipt; later receipts must match it"
+                "learned central's key from this first receipt; later receipts must match it, and \
+                 responses are purged only once an operator pins it (`device trust --central-key`)"
             );
         }
         eprintln!(

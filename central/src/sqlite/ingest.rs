@@ -1,12 +1,13 @@
 //! Applying a verified bundle: one IMMEDIATE transaction, all or nothing.
 
-use enumera_core::bundle::{BundleResponse, VerifiedBundle, hex};
+use enumera_core::bundle::{BundleResponse, BundleSource, Manifest, hex};
 use enumera_core::store::Payload;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::SqliteCentral;
 use crate::error::{CentralError, IngestError};
 use crate::now;
+use crate::quota::{self, QuotaKind, Quotas};
 use crate::report::{ConflictInfo, IngestReport};
 
 type Sql<T> = Result<T, rusqlite::Error>;
@@ -34,30 +35,41 @@ impl SqliteCentral {
         }))
     }
 
-    pub(super) fn ingest_tx(&mut self, b: &VerifiedBundle) -> Result<IngestReport, IngestError> {
+    pub(super) fn ingest_tx(
+        &mut self,
+        b: &mut dyn BundleSource,
+        quotas: &Quotas,
+    ) -> Result<IngestReport, IngestError> {
         let path = self.path.clone();
         let wrap = |context: &'static str| {
             let path = path.clone();
             move |e| IngestError::Central(CentralError::sql(&path, context, e))
         };
-        let m = &b.manifest;
+        let device_id = b.manifest().device_id.clone();
+        let entries = b.manifest().entries.len();
+        if quota::over(quotas.responses_per_bundle, entries as u64) {
+            return Err(IngestError::Quota {
+                device_id,
+                kind: QuotaKind::ResponsesPerBundle,
+                limit: quotas.responses_per_bundle,
+                used: entries as u64,
+            });
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(wrap("starting the ingest"))?;
         let at = now();
-        check_device(&tx, b, &at).map_err(|e| match e {
+        check_device(&tx, b.manifest(), &b.device_public_key(), &at).map_err(|e| match e {
             DeviceCheck::Refused(e) => e,
             DeviceCheck::Sql(e) => wrap("checking the device")(e),
         })?;
-        let whole = super::chain::whole(&tx, &m.device_id).map_err(wrap("reading the chain"))?;
-        let mut report = IngestReport {
-            bundle_sha256: b.sha256.clone(),
-            device_id: m.device_id.clone(),
-            entries: b.responses.len(),
-            ..Default::default()
-        };
-        for r in &b.responses {
+        let day = Day::since(&tx, &device_id, &at).map_err(wrap("counting the device's day"))?;
+        let whole = super::chain::whole(&tx, &device_id).map_err(wrap("reading the chain"))?;
+        let mut report =
+            IngestReport { device_id: device_id.clone(), entries, ..Default::default() };
+        let mut stored_bytes = 0u64;
+        while let Some(r) = b.next_response()? {
             let e = &r.entry;
             let held: bool = tx
                 .prepare_cached(
@@ -65,7 +77,7 @@ impl SqliteCentral {
                      WHERE device_id = ?1 AND seq = ?2 AND entry_hash = ?3)",
                 )
                 .and_then(|mut s| {
-                    s.query_row(params![m.device_id, e.seq, e.entry_hash], |r| r.get(0))
+                    s.query_row(params![device_id, e.seq, e.entry_hash], |r| r.get(0))
                 })
                 .map_err(wrap("looking up an entry"))?;
             if held {
@@ -79,7 +91,7 @@ impl SqliteCentral {
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    m.device_id,
+                    device_id,
                     e.seq,
                     e.entry_hash,
                     e.prev_hash,
@@ -90,41 +102,116 @@ impl SqliteCentral {
                 ])
             })
             .map_err(wrap("recording an entry"))?;
-            super::chain::note_entry(&tx, &m.device_id, e.seq, &whole)
+            super::chain::note_entry(&tx, &device_id, e.seq, &whole)
                 .map_err(wrap("recording an entry"))?;
             report.new_entries += 1;
-            place_response(&tx, &m.device_id, r, &at, &mut report)
+            stored_bytes += response_bytes(&r);
+            place_response(&tx, &device_id, &r, &at, &mut report)
                 .map_err(wrap("storing a response"))?;
         }
+        let (sha256, _) = b.finish()?;
+        day.check(quotas, &device_id, report.new_entries as u64, stored_bytes)?;
+        report.bundle_sha256 = sha256;
         if report.new_entries > 0 {
             tx.execute(
                 "UPDATE devices SET last_seen = ?2 WHERE device_id = ?1",
-                params![m.device_id, at],
+                params![device_id, at],
             )
             .map_err(wrap("recording the device"))?;
         }
         // Logged once, so that a byte-identical copy is known by its hash.
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO bundles (sha256, device_id, entries, new_responses, conflicts, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR IGNORE INTO bundles (sha256, device_id, entries, new_responses, conflicts,
+                                            received_at, stored_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .and_then(|mut s| {
             s.execute(params![
-                b.sha256,
-                m.device_id,
+                report.bundle_sha256,
+                device_id,
                 report.entries,
                 report.new_responses,
                 report.conflicts.len(),
-                at
+                at,
+                stored_bytes as i64
             ])
         })
         .map_err(wrap("logging the bundle"))?;
-        let (gaps, forks) = super::chain::problems_after_ingest(&tx, &m.device_id)
+        let (gaps, forks) = super::chain::problems_after_ingest(&tx, &device_id)
             .map_err(wrap("checking the sequence"))?;
         report.gaps = gaps;
         report.forks = forks;
         tx.commit().map_err(wrap("committing the ingest"))?;
         Ok(report)
+    }
+}
+
+/// Bytes a response stores: its submission and attachments.
+fn response_bytes(r: &BundleResponse) -> u64 {
+    let payload = match &r.payload {
+        Payload::Plain { xml, json } => xml.len() + json.len(),
+        Payload::Sealed { ciphertext } => ciphertext.len(),
+    } as u64;
+    payload + r.attachments.iter().map(|(a, _)| a.size).sum::<u64>()
+}
+
+/// What a device delivered in the 24 hours before an ingest.
+struct Day {
+    responses: u64,
+    bytes: u64,
+}
+
+impl Day {
+    fn since(tx: &Transaction<'_>, device_id: &str, at: &str) -> Sql<Day> {
+        let from = chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| {
+                (t - chrono::Duration::hours(24))
+                    .to_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            })
+            .unwrap_or_default();
+        let responses = tx
+            .prepare_cached(
+                "SELECT count(*) FROM entries WHERE device_id = ?1 AND received_at >= ?2",
+            )?
+            .query_row(params![device_id, from], |r| r.get(0))?;
+        let bytes: i64 = tx
+            .prepare_cached(
+                "SELECT coalesce(sum(stored_bytes), 0) FROM bundles
+                 WHERE device_id = ?1 AND received_at >= ?2",
+            )?
+            .query_row(params![device_id, from], |r| r.get(0))?;
+        Ok(Day { responses, bytes: bytes.max(0) as u64 })
+    }
+
+    /// Refused when the day so far plus what this bundle newly brings
+    /// passes a quota. A bundle that brings nothing new (sent again after a
+    /// lost receipt) is never refused: it costs nothing, and its reply
+    /// carries the receipt the device needs.
+    fn check(
+        &self,
+        q: &Quotas,
+        device_id: &str,
+        responses: u64,
+        bytes: u64,
+    ) -> Result<(), IngestError> {
+        let refuse = |kind, limit, used| {
+            Err(IngestError::Quota { device_id: device_id.to_string(), kind, limit, used })
+        };
+        if responses == 0 && bytes == 0 {
+            return Ok(());
+        }
+        if quota::over(q.responses_per_day, self.responses + responses) {
+            return refuse(
+                QuotaKind::ResponsesPerDay,
+                q.responses_per_day,
+                self.responses + responses,
+            );
+        }
+        if quota::over(q.bytes_per_day, self.bytes + bytes) {
+            return refuse(QuotaKind::BytesPerDay, q.bytes_per_day, self.bytes + bytes);
+        }
+        Ok(())
     }
 }
 
@@ -141,19 +228,23 @@ impl From<rusqlite::Error> for DeviceCheck {
 
 /// A known device must sign with its known key; an unknown one is learned
 /// from its first bundle unless devices are enrolled.
-fn check_device(tx: &Transaction<'_>, b: &VerifiedBundle, at: &str) -> Result<(), DeviceCheck> {
-    let m = &b.manifest;
+fn check_device(
+    tx: &Transaction<'_>,
+    m: &Manifest,
+    device_public_key: &[u8; 32],
+    at: &str,
+) -> Result<(), DeviceCheck> {
     let known: Option<Vec<u8>> = tx
         .query_row("SELECT public_key FROM devices WHERE device_id = ?1", [&m.device_id], |r| {
             r.get(0)
         })
         .optional()?;
     match known {
-        Some(key) if key != b.device_public_key => {
+        Some(key) if key != device_public_key => {
             Err(DeviceCheck::Refused(IngestError::DeviceKeyMismatch {
                 device_id: m.device_id.clone(),
                 known: hex(&key),
-                found: hex(&b.device_public_key),
+                found: hex(device_public_key),
             }))
         }
         Some(_) => Ok(()),
@@ -166,13 +257,13 @@ fn check_device(tx: &Transaction<'_>, b: &VerifiedBundle, at: &str) -> Result<()
             if enrolment {
                 return Err(DeviceCheck::Refused(IngestError::UnknownDevice {
                     device_id: m.device_id.clone(),
-                    public_key: hex(&b.device_public_key),
+                    public_key: hex(device_public_key),
                 }));
             }
             tx.execute(
                 "INSERT INTO devices (device_id, public_key, name, enrolled, first_seen, last_seen)
                  VALUES (?1, ?2, ?3, 0, ?4, ?4)",
-                params![m.device_id, &b.device_public_key[..], m.device_name, at],
+                params![m.device_id, &device_public_key[..], m.device_name, at],
             )?;
             Ok(())
         }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_tokens_rosters", include_str!("../../sql/0002_tokens_rosters.sql")),
     ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
     ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
+    ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -101,8 +102,51 @@ impl SqliteCentral {
         Ok(store)
     }
 
+    /// Opens an initialized database for reading only: no schema upgrade,
+    /// no write lock ever taken (a server's readers beside its writer).
+    /// Refused unless the database is at this build's schema version.
+    pub fn open_reader(
+        path: &Path,
+        busy_timeout: std::time::Duration,
+    ) -> Result<Self, CentralError> {
+        use rusqlite::OpenFlags;
+        let sql = |context: &'static str| move |e| CentralError::sql(path, context, e);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql("opening for reading"))?;
+        conn.busy_timeout(busy_timeout).map_err(sql("setting busy_timeout"))?;
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("reading the schema version"))?;
+        if version != SCHEMA_VERSION {
+            return Err(CentralError::NewerVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let store = SqliteCentral { conn, path: path.to_path_buf() };
+        if store.identity_row()?.is_none() {
+            return Err(CentralError::NotInitialized { path: path.to_path_buf() });
+        }
+        Ok(store)
+    }
+
+    /// How long a statement waits for another connection's lock before it
+    /// fails as busy (30 s from the command line; a server answers sooner).
+    pub fn set_busy_timeout(&mut self, timeout: std::time::Duration) -> Result<(), CentralError> {
+        self.conn.busy_timeout(timeout).map_err(self.err("setting busy_timeout"))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The database file, or `None` for a central in memory.
+    pub fn file(&self) -> Option<&Path> {
+        (self.path != Path::new(":memory:")).then_some(self.path.as_path())
     }
 
     fn connect(path: &Path) -> Result<Self, CentralError> {
@@ -169,11 +213,12 @@ impl crate::CentralStore for SqliteCentral {
         Ok(self.identity()?.0)
     }
 
-    fn ingest_verified(
+    fn ingest_stream(
         &mut self,
-        bundle: &enumera_core::bundle::VerifiedBundle,
+        bundle: &mut dyn enumera_core::bundle::BundleSource,
+        quotas: &crate::Quotas,
     ) -> Result<crate::IngestReport, crate::IngestError> {
-        self.ingest_tx(bundle)
+        self.ingest_tx(bundle, quotas)
     }
 
     fn payload(

@@ -31,8 +31,11 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
 }
 
-/// Takes a central database of schema 4 back to schema 3 (for upgrade tests).
+/// Takes a central database of the current schema back to schema 3 (for
+/// upgrade tests): 5, then 4 undone.
 pub const UNDO_SCHEMA_4: &str = "
+    DROP INDEX bundles_by_device; DROP INDEX entries_by_device_time;
+    ALTER TABLE bundles DROP COLUMN stored_bytes;
     DROP TRIGGER responses_replaced_by_author; DROP TRIGGER responses_arrive_unreplaced;
     DROP TRIGGER responses_hold_settles; DROP INDEX responses_one_edit;
     ALTER TABLE responses DROP COLUMN hold;

@@ -56,6 +56,11 @@ pub enum SyncError {
     Rejected { what: &'static str, code: String, message: String },
     #[error("{what}: too large for central (HTTP 413: {message})")]
     TooLarge { what: &'static str, message: String },
+    #[error(
+        "{what}: central's quota for this device is reached (HTTP 429: {message}); the responses \
+         stay on this device, sync again later"
+    )]
+    Quota { what: &'static str, message: String },
     #[error("{what}: not found at central (HTTP 404: {message}); is the URL right?")]
     NotFound { what: &'static str, message: String },
     #[error("{what}: central failed (HTTP {status}: {message}); try again later")]
@@ -122,6 +127,11 @@ pub struct Uploaded {
 /// acknowledged before the next; on a 413 the budget halves.
 pub const UPLOAD_BUDGET: u64 = 16 << 20;
 
+/// At most this many responses go in one upload: under central's default
+/// per-bundle quota (2,000), and a bundle central applies in a fraction of
+/// a second. A 413 halves it with the byte budget.
+pub const UPLOAD_MAX_RESPONSES: usize = 1_000;
+
 /// Bundles every response no receipt has acknowledged, uploads it and
 /// applies the receipt in the reply, a budget's worth at a time until
 /// nothing is waiting. `None` when nothing was waiting. An error leaves
@@ -146,9 +156,14 @@ fn upload_with_budget(
     const MAX_SHRINKS: u32 = 24;
     let mut done: Option<Uploaded> = None;
     let mut shrinks = 0;
+    let mut responses = UPLOAD_MAX_RESPONSES;
     loop {
         let mut bundle = Vec::new();
-        let options = BundleOptions { since_receipt: true, max_bytes: Some(budget) };
+        let options = BundleOptions {
+            since_receipt: true,
+            max_bytes: Some(budget),
+            max_responses: Some(responses),
+        };
         let summary = write_bundle(store, &options, &mut bundle)?;
         if summary.responses == 0 {
             return Ok(done);
@@ -165,6 +180,7 @@ fn upload_with_budget(
                     && looks_too_large(&e, summary.bytes) =>
             {
                 budget = (summary.bytes / 2).max(1);
+                responses = (summary.responses / 2).max(1);
                 shrinks += 1;
                 continue;
             }
@@ -185,7 +201,7 @@ fn upload_with_budget(
         let mut marked = std::mem::take(&mut total.receipt.marked);
         marked.extend(receipt.marked.iter().copied());
         marked.sort_unstable();
-        let pinned = total.receipt.central_key_pinned || receipt.central_key_pinned;
+        let learned = total.receipt.central_key_learned || receipt.central_key_learned;
         total.receipt = ApplyReport {
             already_sent: receipt
                 .already_sent
@@ -194,7 +210,7 @@ fn upload_with_budget(
                 .collect(),
             marked,
             not_matching: receipt.not_matching,
-            central_key_pinned: pinned,
+            central_key_learned: learned,
         };
         // A receipt that marks nothing of what was sent would have the same
         // bundle sent again forever: stop; those responses stay unsent.
@@ -405,6 +421,8 @@ fn exchange(
         403 => SyncError::Forbidden { what, code, message },
         404 => SyncError::NotFound { what, message },
         413 => SyncError::TooLarge { what, message },
+        // Retrying at once cannot help: the quota frees up over hours.
+        429 if code == "quota_exceeded" => SyncError::Quota { what, message },
         status => SyncError::Server { what, status, message },
     })
 }

@@ -282,7 +282,7 @@ fn accepted(central: &FakeCentral) -> Vec<usize> {
 /// The size of a bundle holding all of `store`'s responses.
 fn whole_bundle(store: &Store) -> u64 {
     let mut out = Vec::new();
-    write_bundle(store, &BundleOptions { since_receipt: true, max_bytes: None }, &mut out)
+    write_bundle(store, &BundleOptions { since_receipt: true, ..Default::default() }, &mut out)
         .expect("bundle")
         .bytes
 }
