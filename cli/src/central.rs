@@ -487,5 +487,14 @@ mod tests {
         let err = run_args(&["central", "--db", &central, "enrol", "--device", "x", "--key", "zz"])
             .unwrap_err();
         assert!(err.0.contains("64 hex"), "{}", err.0);
+
+        // Unpublished: no longer served, still held and exported.
+        run_args(&["central", "--db", &central, "unpublish", "capacity", "--version", "1"])
+            .unwrap();
+        let c = Central::open(&central).unwrap();
+        assert!(c.served().unwrap().is_empty());
+        assert_eq!(c.published().unwrap().len(), 1);
+        let err = run_args(&["central", "--db", &central, "unpublish", "nope"]).unwrap_err();
+        assert!(err.0.contains("not published"), "{}", err.0);
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files
 import kotlin.system.exitProcess
 import org.enumera.android.InterviewModel
 import org.enumera.android.UrlConnectionTransport
+import org.enumera.ffi.CentralTrust
 import org.enumera.ffi.DeviceStore
 import org.enumera.ffi.EnumeraException
 import org.enumera.ffi.HttpRequest

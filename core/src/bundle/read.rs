@@ -326,7 +326,10 @@ impl<R: Read> BundleReader<R> {
                     limit: self.limits.max_item,
                 });
             }
-            let (found, data) = if keep {
+            // Submission text is kept even when only checking: it must be
+            // UTF-8, and it is what ingest holds anyway.
+            let text = matches!(item.kind, ItemKind::Xml | ItemKind::Json);
+            let (found, data) = if keep || text {
                 let data = self.input.exactly(len, what)?;
                 (sha256_hex(&data), data)
             } else {
@@ -370,9 +373,11 @@ impl<R: Read> BundleReader<R> {
         Ok(Some(BundleResponse { entry, content, payload, attachments }))
     }
 
-    /// Checks every remaining item against its hash without keeping any,
-    /// then that nothing follows: the whole bundle verified in constant
-    /// memory (a server does this before it takes the database's lock).
+    /// Checks every remaining item against its hash without keeping
+    /// attachments or sealed payloads (only each submission's text, one at
+    /// a time), then that nothing follows: the whole bundle verified in the
+    /// memory of one response (a server does this before it takes the
+    /// database's lock).
     /// Returns the file's SHA-256 and size.
     pub fn verify_rest(mut self) -> Result<(String, u64), BundleError> {
         while self.read_response(false)?.is_some() {}
