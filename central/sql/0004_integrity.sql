@@ -62,6 +62,11 @@ CREATE UNIQUE INDEX responses_one_edit ON responses (deprecated_id)
     WHERE deprecated_id IS NOT NULL AND edit_conflict = 0
       AND coalesce(hold, 'contested') = 'contested';
 
+-- Edits waiting for their version, looked up each time a response arrives
+-- (without it every ingest would scan every response held).
+CREATE INDEX responses_pending_edits ON responses (deprecated_id)
+    WHERE hold = 'pending_edit';
+
 -- The authorship rule, enforced by the database whatever code writes to it.
 CREATE TRIGGER responses_replaced_by_author BEFORE UPDATE OF superseded_by ON responses
 WHEN NEW.superseded_by IS NOT NULL AND NOT EXISTS (

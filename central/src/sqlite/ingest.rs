@@ -508,6 +508,11 @@ fn edit_authorised(
     .query_row(params![instance_id, editor], |r| r.get(0))
 }
 
+/// Run for every response an ingest places: it must find its rows through
+/// an index (`responses_pending_edits`), never by reading every response.
+const PENDING_EDITS: &str = "SELECT instance_id, device_id, seq FROM responses
+     WHERE deprecated_id = ?1 AND hold = 'pending_edit' ORDER BY rowid";
+
 /// Edits that arrived before the version they replace, now that it has
 /// arrived (made by `author`): the first authorised one replaces it, later
 /// ones are edit conflicts, those of other devices are held aside.
@@ -518,10 +523,7 @@ fn settle_pending(
     report: &mut IngestReport,
 ) -> Sql<()> {
     let pending: Vec<(String, String, u64)> = tx
-        .prepare_cached(
-            "SELECT instance_id, device_id, seq FROM responses
-             WHERE deprecated_id = ?1 AND hold = 'pending_edit' ORDER BY rowid",
-        )?
+        .prepare_cached(PENDING_EDITS)?
         .query_map([instance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Sql<_>>()?;
     for (edit, editor, seq) in pending {
@@ -646,4 +648,23 @@ fn insert_conflict(
         at
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ingest costs what it brings, not what central holds: the lookup
+    /// run for every placed response goes through an index.
+    #[test]
+    fn pending_edits_are_found_through_an_index() {
+        let central = SqliteCentral::in_memory().expect("central");
+        let plan: Vec<String> = central
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {PENDING_EDITS}"))
+            .and_then(|mut s| s.query_map(["x"], |r| r.get::<_, String>(3))?.collect())
+            .expect("plan");
+        assert!(plan.iter().any(|l| l.contains("responses_pending_edits")), "{plan:?}");
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN")), "{plan:?}");
+    }
 }

@@ -38,6 +38,7 @@ pub const UNDO_SCHEMA_4: &str = "
     ALTER TABLE bundles DROP COLUMN stored_bytes;
     DROP TRIGGER responses_replaced_by_author; DROP TRIGGER responses_arrive_unreplaced;
     DROP TRIGGER responses_hold_settles; DROP INDEX responses_one_edit;
+    DROP INDEX responses_pending_edits;
     ALTER TABLE responses DROP COLUMN hold;
     CREATE UNIQUE INDEX responses_one_edit ON responses (deprecated_id)
         WHERE deprecated_id IS NOT NULL AND edit_conflict = 0;
