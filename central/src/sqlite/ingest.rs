@@ -64,7 +64,8 @@ impl SqliteCentral {
             DeviceCheck::Refused(e) => e,
             DeviceCheck::Sql(e) => wrap("checking the device")(e),
         })?;
-        let day = Day::since(&tx, &device_id, &at).map_err(wrap("counting the device's day"))?;
+        let day =
+            Day::since(&tx, &device_id, &at, quotas).map_err(wrap("counting the device's day"))?;
         let whole = super::chain::whole(&tx, &device_id).map_err(wrap("reading the chain"))?;
         let mut report =
             IngestReport { device_id: device_id.clone(), entries, ..Default::default() };
@@ -162,7 +163,9 @@ struct Day {
 }
 
 impl Day {
-    fn since(tx: &Transaction<'_>, device_id: &str, at: &str) -> Sql<Day> {
+    /// Counts only what a quota limits, and never past the limit: an
+    /// ingest costs what it brings, not the device's day.
+    fn since(tx: &Transaction<'_>, device_id: &str, at: &str, q: &Quotas) -> Sql<Day> {
         let from = chrono::DateTime::parse_from_rfc3339(at)
             .map(|t| {
                 (t - chrono::Duration::hours(24))
@@ -170,17 +173,25 @@ impl Day {
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
             })
             .unwrap_or_default();
-        let responses = tx
-            .prepare_cached(
-                "SELECT count(*) FROM entries WHERE device_id = ?1 AND received_at >= ?2",
-            )?
-            .query_row(params![device_id, from], |r| r.get(0))?;
-        let bytes: i64 = tx
-            .prepare_cached(
-                "SELECT coalesce(sum(stored_bytes), 0) FROM bundles
-                 WHERE device_id = ?1 AND received_at >= ?2",
-            )?
-            .query_row(params![device_id, from], |r| r.get(0))?;
+        let responses = match q.responses_per_day {
+            0 => 0,
+            limit => {
+                tx.prepare_cached(
+                    "SELECT count(*) FROM (SELECT 1 FROM entries
+                     WHERE device_id = ?1 AND received_at >= ?2 LIMIT ?3)",
+                )?
+                .query_row(params![device_id, from, limit.saturating_add(1) as i64], |r| r.get(0))?
+            }
+        };
+        let bytes: i64 = match q.bytes_per_day {
+            0 => 0,
+            _ => tx
+                .prepare_cached(
+                    "SELECT coalesce(sum(stored_bytes), 0) FROM bundles
+                     WHERE device_id = ?1 AND received_at >= ?2",
+                )?
+                .query_row(params![device_id, from], |r| r.get(0))?,
+        };
         Ok(Day { responses, bytes: bytes.max(0) as u64 })
     }
 
