@@ -319,7 +319,7 @@ fn http_contract_every_error_reply_is_json_without_internals() {
     let cases: Vec<(String, u16, &str)> = vec![
         (get("/v1/bundles"), 405, "method_not_allowed"),
         (
-            format!("DELETE /v1/receipt HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+            format!("DELETE /v1/receipt HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"),
             405,
             "method_not_allowed",
         ),
