@@ -101,8 +101,8 @@ fn the_study_exports_with_repeats_labels_and_a_panel() {
     assert_eq!(changes[1]["p2p_contribution"], "Nenhuma");
     let panel = read(&out.join("panel.csv"));
     assert_eq!(panel.len(), 2, "rounds 1 and 3 of one participant");
-    assert_eq!(panel[0]["p2p_capacity-KEY"], cap);
-    assert_eq!(panel[1]["p2p_practice_followup-KEY"], fup);
+    assert_eq!(panel[0]["capacity_key"], cap);
+    assert_eq!(panel[1]["practice_followup_key"], fup);
     assert_eq!(panel[0]["participant"], panel[1]["participant"]);
     for file in [
         "export.do",

@@ -1,13 +1,15 @@
 //! One submission (instance XML) into table rows, or into one nested JSON
 //! document, following a [`FormSchema`]. Elements the schema does not know
-//! (personal data left out, `meta`) are skipped.
+//! (personal data left out, `meta` in Enumera's layout) are skipped.
 
 use std::collections::HashMap;
 
 use enumera_core::instrument::QuestionType;
 use serde_json::{Map, Value as Json};
 
-use super::schema::{FormSchema, Leaf, SchemaNode, Slot};
+use super::codes::{Meaning, meaning};
+use super::schema::{FormSchema, Layout, Leaf, MetaField, SchemaNode, Slot};
+use super::types::{ValueType, number};
 
 /// How values are written.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +28,8 @@ pub struct ParticipantSwap<'a> {
     pub exported: &'a str,
 }
 
-/// The response's metadata for the main table.
-#[derive(Debug, Clone, Copy)]
+/// The response's metadata, for the metadata columns.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RowMeta<'a> {
     pub key: &'a str,
     pub participant: &'a str,
@@ -37,6 +39,45 @@ pub struct RowMeta<'a> {
     pub enumerator: &'a str,
     pub submitted: &'a str,
     pub received: &'a str,
+    /// ODK Central's `SubmissionDate` (received, as Central writes times).
+    pub submission_date: &'a str,
+    pub attachments: &'a str,
+    pub edits: &'a str,
+    /// ODK Central's `Status` (`not decrypted`).
+    pub status: &'a str,
+}
+
+impl RowMeta<'_> {
+    fn value(&self, f: MetaField) -> &str {
+        use MetaField::*;
+        match f {
+            Key => self.key,
+            Participant => self.participant,
+            Round => self.round,
+            FormVersion => self.form_version,
+            DeviceId | SubmitterId => self.device_id,
+            Enumerator | SubmitterName => self.enumerator,
+            Submitted => self.submitted,
+            Received => self.received,
+            SubmissionDate => self.submission_date,
+            AttachmentsPresent | AttachmentsExpected => self.attachments,
+            Edits => self.edits,
+            Status => self.status,
+            ParentKey | Started | Ended | ReviewState => "",
+        }
+    }
+}
+
+/// What the high-frequency checks count while a response is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally {
+    /// Optional questions shown (in the submission) and left empty.
+    pub skipped: u32,
+    /// Optional questions shown.
+    pub optional: u32,
+    /// Select answers given, and those that are "don't know".
+    pub selects: u32,
+    pub dont_know: u32,
 }
 
 /// Rows of one response: (table index, values), the main row first. The
@@ -45,6 +86,10 @@ pub struct RowMeta<'a> {
 pub struct Rows {
     rows: Vec<(usize, Vec<String>)>,
     len: usize,
+    pub tally: Tally,
+    /// Metadata questions whose answer differs from what central knows
+    /// (`deviceid` answered with another device's id): (question, answer).
+    pub differs: Vec<(String, String)>,
 }
 
 impl Rows {
@@ -56,16 +101,19 @@ impl Rows {
         self.rows.first().map(|r| r.1.as_slice()).unwrap_or_default()
     }
 
-    /// A new empty row of `width` columns for `table`; its index.
-    fn push(&mut self, table: usize, width: usize) -> usize {
+    /// A new row of `table` holding its defaults; its index.
+    fn push(&mut self, table: usize, defaults: &[&str]) -> usize {
         if self.len == self.rows.len() {
             self.rows.push((table, Vec::new()));
         }
         let row = &mut self.rows[self.len];
         row.0 = table;
-        row.1.truncate(width);
+        row.1.truncate(defaults.len());
         row.1.iter_mut().for_each(String::clear);
-        row.1.resize(width, String::new());
+        row.1.resize(defaults.len(), String::new());
+        for (v, d) in row.1.iter_mut().zip(defaults) {
+            v.push_str(d);
+        }
         self.len += 1;
         self.len - 1
     }
@@ -87,39 +135,16 @@ pub fn rows(
     out: &mut Rows,
 ) -> Result<(), RecordError> {
     out.len = 0;
+    out.tally = Tally::default();
+    out.differs.clear();
     let doc = roxmltree::Document::parse(xml)?;
-    out.push(0, schema.tables[0].columns.len());
+    out.push(0, &schema.tables[0].defaults);
     let main = &mut out.rows[0].1;
-    for (i, v) in [
-        meta.key,
-        meta.participant,
-        meta.round,
-        meta.form_version,
-        meta.device_id,
-        meta.enumerator,
-        "",
-        "",
-        meta.submitted,
-        meta.received,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        main[i].push_str(v);
+    for (i, f) in &schema.tables[0].meta_cols {
+        main[*i].push_str(meta.value(*f));
     }
-    let mut w = Walker { schema, style, swap, out };
-    w.fill(&schema.root, doc.root_element(), 0, meta.key);
-    let main = &mut out.rows[0].1;
-    if let Some(c) = schema.start_col {
-        let v = std::mem::take(&mut main[c]);
-        main[6].push_str(&v);
-        main[c] = v;
-    }
-    if let Some(c) = schema.end_col {
-        let v = std::mem::take(&mut main[c]);
-        main[7].push_str(&v);
-        main[c] = v;
-    }
+    let mut w = Walker { schema, style, swap, meta, out };
+    w.fill(&schema.root, doc.root_element(), 0, meta.key, "");
     Ok(())
 }
 
@@ -127,40 +152,95 @@ struct Walker<'a, 's> {
     schema: &'s FormSchema,
     style: ValueStyle<'a>,
     swap: Option<ParticipantSwap<'a>>,
+    meta: &'a RowMeta<'a>,
     out: &'a mut Rows,
 }
 
 impl Walker<'_, '_> {
-    fn fill(&mut self, node: &SchemaNode, elem: roxmltree::Node<'_, '_>, row: usize, key: &str) {
+    /// `groups`: the group path since the row's table began (`a/b/`), for
+    /// Central's repeat keys.
+    fn fill(
+        &mut self,
+        node: &SchemaNode,
+        elem: roxmltree::Node<'_, '_>,
+        row: usize,
+        key: &str,
+        groups: &str,
+    ) {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for child in elem.children().filter(roxmltree::Node::is_element) {
             let name = child.tag_name().name();
             match node.children.get(name) {
                 None => {}
-                Some(Slot::Group(g)) => self.fill(g, child, row, key),
+                Some(Slot::Group(g)) => {
+                    let groups = format!("{groups}{name}/");
+                    self.fill(g, child, row, key, &groups);
+                }
                 Some(Slot::Repeat { table, node }) => {
                     let n = counts.entry(name).or_insert(0);
                     *n += 1;
-                    let child_key = format!("{key}/{name}[{n}]");
-                    let idx = self.out.push(*table, self.schema.tables[*table].columns.len());
+                    let child_key = match self.schema.layout {
+                        Layout::Enumera => format!("{key}/{name}[{n}]"),
+                        Layout::Odk => format!("{key}/{groups}{name}[{n}]"),
+                    };
+                    let t = &self.schema.tables[*table];
+                    let idx = self.out.push(*table, &t.defaults);
                     let values = &mut self.out.rows[idx].1;
-                    values[0].push_str(key);
-                    values[1].push_str(&child_key);
-                    self.fill(node, child, idx, &child_key);
+                    for (i, f) in &t.meta_cols {
+                        match f {
+                            MetaField::ParentKey => values[*i].push_str(key),
+                            MetaField::Key => values[*i].push_str(&child_key),
+                            _ => {}
+                        }
+                    }
+                    self.fill(node, child, idx, &child_key, "");
                 }
                 Some(Slot::Leaf(leaf)) => {
                     let raw = child.text().unwrap_or("");
-                    self.leaf(leaf, raw, row);
+                    self.leaf(leaf, name, raw, row);
                 }
             }
         }
     }
 
-    fn leaf(&mut self, leaf: &Leaf, raw: &str, row: usize) {
+    fn leaf(&mut self, leaf: &Leaf, name: &str, raw: &str, row: usize) {
         let raw = match self.swap {
             Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
             _ => raw,
         };
+        let tally = &mut self.out.tally;
+        if leaf.optional {
+            tally.optional += 1;
+            if raw.is_empty() {
+                tally.skipped += 1;
+            }
+        }
+        if leaf.qtype.is_select() && !raw.is_empty() {
+            tally.selects += 1;
+            if raw.split_whitespace().any(|v| meaning(v) == Some(Meaning::DontKnow)) {
+                tally.dont_know += 1;
+            }
+        }
+        if let Some(f) = leaf.fold {
+            let main = &mut self.out.rows[0].1;
+            let Some((col, _)) = self.schema.tables[0].meta_cols.iter().find(|(_, m)| *m == f)
+            else {
+                return;
+            };
+            match f {
+                MetaField::Started | MetaField::Ended => {
+                    if main[*col].is_empty() {
+                        main[*col].push_str(raw);
+                    }
+                }
+                _ => {
+                    if !raw.is_empty() && raw != self.meta.value(f) {
+                        self.out.differs.push((name.to_string(), raw.to_string()));
+                    }
+                }
+            }
+            return;
+        }
         let values = &mut self.out.rows[row].1;
         if let Some(geo) = leaf.geo_cols {
             for (col, part) in geo.iter().zip(raw.split_whitespace()) {
@@ -169,6 +249,7 @@ impl Walker<'_, '_> {
             return;
         }
         if let Some(col) = leaf.value_col {
+            values[col].clear();
             if self.style.labels && leaf.list.is_some() {
                 values[col] = display(self.schema, leaf, raw, self.style);
             } else {
@@ -178,6 +259,7 @@ impl Walker<'_, '_> {
         if !raw.is_empty() {
             for (choice, col) in &leaf.choice_cols {
                 let chosen = raw.split_whitespace().any(|v| v == choice);
+                values[*col].clear();
                 values[*col].push(if chosen { '1' } else { '0' });
             }
         }
@@ -200,48 +282,125 @@ pub fn display(schema: &FormSchema, leaf: &Leaf, raw: &str, style: ValueStyle<'_
 }
 
 /// The submission as one nested JSON object: groups as objects, repeats as
-/// arrays, answers as strings (labels when asked).
+/// arrays, numeric answers as numbers, everything else as strings (labels
+/// when asked). `infer` collects, per (table, column) of a calculate whose
+/// type only its values tell, whether every value so far was a number.
 pub fn document(
     schema: &FormSchema,
     xml: &str,
     style: ValueStyle<'_>,
     swap: Option<ParticipantSwap<'_>>,
+    infer: &mut HashMap<(usize, usize), bool>,
 ) -> Result<Map<String, Json>, RecordError> {
     let doc = roxmltree::Document::parse(xml)?;
-    Ok(object(schema, &schema.root, doc.root_element(), style, swap))
+    let mut w = DocWalker { schema, style, swap, infer };
+    Ok(w.object(&schema.root, 0, doc.root_element()))
 }
 
-fn object(
-    schema: &FormSchema,
-    node: &SchemaNode,
-    elem: roxmltree::Node<'_, '_>,
-    style: ValueStyle<'_>,
-    swap: Option<ParticipantSwap<'_>>,
-) -> Map<String, Json> {
-    let mut map = Map::new();
-    for child in elem.children().filter(roxmltree::Node::is_element) {
-        let name = child.tag_name().name();
-        match node.children.get(name) {
-            None => {}
-            Some(Slot::Group(g)) => {
-                map.insert(name.into(), Json::Object(object(schema, g, child, style, swap)));
-            }
-            Some(Slot::Repeat { node, .. }) => {
-                let item = Json::Object(object(schema, node, child, style, swap));
-                match map.entry(name).or_insert_with(|| Json::Array(Vec::new())) {
-                    Json::Array(a) => a.push(item),
-                    other => *other = Json::Array(vec![item]),
+struct DocWalker<'a, 's> {
+    schema: &'s FormSchema,
+    style: ValueStyle<'a>,
+    swap: Option<ParticipantSwap<'a>>,
+    infer: &'a mut HashMap<(usize, usize), bool>,
+}
+
+impl DocWalker<'_, '_> {
+    fn object(
+        &mut self,
+        node: &SchemaNode,
+        table: usize,
+        elem: roxmltree::Node<'_, '_>,
+    ) -> Map<String, Json> {
+        let mut map = Map::new();
+        for child in elem.children().filter(roxmltree::Node::is_element) {
+            let name = child.tag_name().name();
+            match node.children.get(name) {
+                None => {}
+                Some(Slot::Group(g)) => {
+                    let o = self.object(g, table, child);
+                    map.insert(name.into(), Json::Object(o));
+                }
+                Some(Slot::Repeat { node, table }) => {
+                    let item = Json::Object(self.object(node, *table, child));
+                    match map.entry(name).or_insert_with(|| Json::Array(Vec::new())) {
+                        Json::Array(a) => a.push(item),
+                        other => *other = Json::Array(vec![item]),
+                    }
+                }
+                Some(Slot::Leaf(leaf)) => {
+                    let raw = child.text().unwrap_or("");
+                    let raw = match self.swap {
+                        Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
+                        _ => raw,
+                    };
+                    let vtype = self.leaf_type(leaf, table);
+                    let value = match (vtype, number(raw)) {
+                        (ValueType::Number, Some(x)) => json_number(raw, x),
+                        (ValueType::Infer, n) => {
+                            if let Some(col) = leaf.value_col
+                                && !raw.is_empty()
+                            {
+                                let all = self.infer.entry((table, col)).or_insert(true);
+                                *all &= n.is_some();
+                            }
+                            Json::String(raw.to_string())
+                        }
+                        _ => Json::String(display(self.schema, leaf, raw, self.style)),
+                    };
+                    map.insert(name.into(), value);
                 }
             }
-            Some(Slot::Leaf(leaf)) => {
-                let raw = child.text().unwrap_or("");
-                let raw = match swap {
-                    Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
-                    _ => raw,
-                };
-                map.insert(name.into(), Json::String(display(schema, leaf, raw, style)));
-            }
+        }
+        map
+    }
+
+    fn leaf_type(&self, leaf: &Leaf, table: usize) -> ValueType {
+        match leaf.value_col {
+            Some(c) => self.schema.tables[table].columns[c].vtype,
+            None if leaf.fold.is_some() => ValueType::DateTime,
+            None => ValueType::Text,
         }
     }
-    map
+}
+
+/// A number as JSON: integers as integers (no `.0`), the rest as floats.
+pub fn json_number(raw: &str, x: f64) -> Json {
+    let raw = raw.trim();
+    if !raw.contains(['.', 'e', 'E'])
+        && let Ok(n) = raw.parse::<i64>()
+    {
+        return Json::from(n);
+    }
+    serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+}
+
+/// Turns the values of calculates found to be numbers into JSON numbers
+/// (the JSON Lines writer, once every value has been seen).
+pub fn numbers_in(
+    node: &SchemaNode,
+    table: usize,
+    map: &mut Map<String, Json>,
+    numeric: &dyn Fn(usize, usize) -> bool,
+) {
+    for (name, value) in map.iter_mut() {
+        match (node.children.get(name.as_str()), value) {
+            (Some(Slot::Group(g)), Json::Object(o)) => numbers_in(g, table, o, numeric),
+            (Some(Slot::Repeat { node, table }), Json::Array(items)) => {
+                for item in items {
+                    if let Json::Object(o) = item {
+                        numbers_in(node, *table, o, numeric);
+                    }
+                }
+            }
+            (Some(Slot::Leaf(leaf)), v @ Json::String(_)) => {
+                if let (Some(col), Json::String(s)) = (leaf.value_col, &*v)
+                    && numeric(table, col)
+                    && let Some(x) = number(s)
+                {
+                    *v = json_number(s, x);
+                }
+            }
+            _ => {}
+        }
+    }
 }

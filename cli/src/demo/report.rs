@@ -46,6 +46,7 @@ pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Exported
             // Parsed per export: an identity is secret material, not copied around.
             identity: Some(ResearcherIdentity::parse(&text).map_err(|e| fail(&e))?),
             panel,
+            ..ExportOptions::default()
         };
         let summary =
             enumera_central::export::export(central.store(), &opts, &out.join(sub), &mut |_, _| {})
