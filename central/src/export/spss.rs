@@ -1,11 +1,11 @@
 //! SPSS output: a `.sav` per table (sav.rs, from [`variables`]) in the
 //! chosen language, and syntax for people who want it:
 //!
-//! - `export.sps` opens each `.sav` as a named dataset and (re)applies its
-//!   variable labels, value labels and missing values, so the dictionary
-//!   can be read and edited as text;
-//! - `export-LANG.sps`, one per other language of the forms, does the same
-//!   with that language's labels.
+//! - `export.sps` opens each `.sav`, (re)applies its variable labels, value
+//!   labels and missing values, and saves it: the dictionary as text, to
+//!   read and edit;
+//! - `export-LANG.sps`, one per other language of the forms, applies that
+//!   language's labels and saves the copy `TABLE-LANG.sav`.
 //!
 //! The syntax opens the `.sav` files rather than the CSVs: SPSS and PSPP
 //! read delimited text a line at a time, so an answer with a line break
@@ -19,7 +19,6 @@ use super::codes::{SpssMissing, spss_missing};
 use super::dictionary::{
     choice_text, code_pairs, coded, label_languages, language_name, variable_label,
 };
-use super::names::{Tool, sanitize};
 use super::sav::{Measure, Variable};
 use super::types::ValueType;
 use super::{ExportError, TableVars};
@@ -101,10 +100,11 @@ pub(crate) fn write(out: &Path, tables: &[TableVars<'_>]) -> Result<Vec<PathBuf>
             }
         }
     }
-    let mut files = vec![write_one(&out.join("export.sps"), tables, None, chosen)?];
+    let mut files = vec![write_one(&out.join("export.sps"), tables, None, chosen, "")?];
     for lang in &others {
-        let path = out.join(format!("export-{}.sps", language_name(lang)));
-        files.push(write_one(&path, tables, Some(lang), chosen)?);
+        let code = language_name(lang);
+        let path = out.join(format!("export-{code}.sps"));
+        files.push(write_one(&path, tables, Some(lang), chosen, &format!("-{code}"))?);
     }
     Ok(files)
 }
@@ -114,25 +114,26 @@ fn write_one(
     tables: &[TableVars<'_>],
     lang: Option<&str>,
     chosen: Option<&str>,
+    suffix: &str,
 ) -> Result<PathBuf, ExportError> {
     let mut s = String::from("* Encoding: UTF-8.\n");
     let _ = writeln!(
         s,
-        "* Enumera export: opens each .sav in this folder as a dataset and applies its labels{}.\n\
+        "* Enumera export: opens each .sav in this folder and applies its labels{}; saves {}.\n\
          * Variable names: see codebook.csv (column spss_name). Missing-style choices\n\
          * (don't know, refused, not applicable) are user-missing values.\n\
          * Run from this folder (File > Open > Syntax, then Run > All).\n",
-        lang.or(chosen).map(|l| format!(" in {l}")).unwrap_or_default()
+        lang.or(chosen).map(|l| format!(" in {l}")).unwrap_or_default(),
+        if suffix.is_empty() {
+            "it again".to_string()
+        } else {
+            format!("a copy, TABLE{suffix}.sav")
+        }
     );
     for table in tables {
         let lang = lang.or_else(|| table.vars.first().and_then(|v| v.lang));
         let vars = variables(table, lang);
-        let _ = writeln!(
-            s,
-            "GET FILE='{}.sav'.\nDATASET NAME {}.",
-            table.name,
-            sanitize(table.name, Tool::Spss)
-        );
+        let _ = writeln!(s, "GET FILE='{}.sav'.", table.name);
         if !vars.is_empty() {
             s.push_str("VARIABLE LABELS\n");
             let n = vars.len();
@@ -174,7 +175,7 @@ fn write_one(
             };
             let _ = writeln!(s, "MISSING VALUES {} ({list}).", v.name);
         }
-        s.push_str("EXECUTE.\n\n");
+        let _ = writeln!(s, "SAVE OUTFILE='{}{suffix}.sav'.\n", table.name);
     }
     std::fs::write(path, s).map_err(|e| ExportError::io(path, e))?;
     Ok(path.to_path_buf())

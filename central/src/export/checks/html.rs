@@ -101,7 +101,7 @@ pub fn write(
                     (format!("{d}, round {round}"), pct, pct < 50.0)
                 })
                 .collect();
-            s.push_str(&bars(&format!("{}: % interviewed", form_id(f)), &items, "%"));
+            s.push_str(&bars(&format!("{}: % interviewed", form_id(f)), &items, "%", Some(100.0)));
         }
         s.push_str("</div>");
         let rows: Vec<Vec<String>> = found
@@ -223,7 +223,7 @@ pub fn write(
                     (l.enumerator.clone(), r, r > 2.0 * form_rate && r > 0.0)
                 })
                 .collect();
-            s.push_str(&bars(&format!("{}: % {title}", form_id(f)), &items, "%"));
+            s.push_str(&bars(&format!("{}: % {title}", form_id(f)), &items, "%", None));
         }
     }
     s.push_str("</div>");

@@ -27,7 +27,7 @@ pub mod svg;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use enumera_core::expr::{Document, Expr, MemDoc, SystemEnv, evaluate_bool, parse};
+use enumera_core::expr::{Document, Expr, FixedEnv, MemDoc, evaluate_bool, parse};
 
 use super::ExportError;
 use super::csv::{CsvFile, CsvStyle};
@@ -96,7 +96,6 @@ pub struct Collector {
     /// Per form, per numeric column: (value, interview).
     values: Vec<Vec<Vec<(f64, u32)>>>,
     failures: Vec<Failure>,
-    env: SystemEnv,
 }
 
 impl std::fmt::Debug for Collector {
@@ -154,13 +153,7 @@ impl Collector {
             })
             .collect();
         let values = forms.iter().map(|f| vec![Vec::new(); f.numeric.len()]).collect();
-        Collector {
-            forms,
-            interviews: Vec::new(),
-            values,
-            failures: Vec::new(),
-            env: SystemEnv { offset_seconds: 0, language: None },
-        }
+        Collector { forms, interviews: Vec::new(), values, failures: Vec::new() }
     }
 
     /// One response of form `form`, read into `rows`.
@@ -194,6 +187,12 @@ impl Collector {
         if !f.checks.is_empty()
             && let Ok(doc) = MemDoc::from_xml(xml)
         {
+            // `today()` and `now()` as they were when the interview ended.
+            let when = parse_datetime(ended)
+                .or_else(|| parse_datetime(&r.finalized_at))
+                .map(|t| t.and_utc())
+                .unwrap_or_else(chrono::Utc::now);
+            let env = FixedEnv::new(when, 0);
             for check in &f.checks {
                 let mut nodes = vec![doc.root()];
                 for name in std::iter::once(None).chain(check.path.iter().map(Some)) {
@@ -218,7 +217,7 @@ impl Collector {
                     }
                     // An expression that cannot be evaluated here (a
                     // secondary instance, an unknown function) is not a failure.
-                    if let Ok(false) = evaluate_bool(&check.expr, &doc, &self.env, node) {
+                    if let Ok(false) = evaluate_bool(&check.expr, &doc, &env, node) {
                         self.failures.push(Failure {
                             interview: n as usize,
                             column: check.column.clone(),
@@ -348,7 +347,15 @@ impl Found {
         for f in 0..schemas.len() {
             let mins: Vec<f64> =
                 c.interviews.iter().filter(|iv| iv.form == f).filter_map(|iv| iv.minutes).collect();
-            let fence = fences(&mins, 1.5);
+            // Tukey's fences, and never shorter than a third of the median
+            // nor longer than three times it (rushed or stalled interviews).
+            let median = {
+                let mut m = mins.clone();
+                m.sort_by(f64::total_cmp);
+                quantile(&m, 0.5)
+            };
+            let fence =
+                fences(&mins, 1.5).map(|(lo, hi)| (lo.max(median / 3.0), hi.min(median * 3.0)));
             duration_fences.push(fence);
             for (i, iv) in c.interviews.iter().enumerate().filter(|(_, iv)| iv.form == f) {
                 let Some(m) = iv.minutes else { continue };
@@ -443,12 +450,6 @@ impl Found {
         for d in district_of.values() {
             *expected.entry(d).or_default() += 1;
         }
-        let rounds: Vec<i64> = {
-            let mut r: Vec<i64> = c.interviews.iter().filter_map(|iv| iv.round).collect();
-            r.sort_unstable();
-            r.dedup();
-            r
-        };
         let mut progress = Progress::new();
         if !roster.is_empty() {
             let mut seen: std::collections::HashSet<(usize, &str, i64)> = Default::default();
@@ -465,9 +466,19 @@ impl Found {
                 f.dedup();
                 f
             };
+            // A form is expected in the districts where it is used at all
+            // (Bangladesh's sealed capacity form is not Mozambique's).
             for f in forms_seen {
-                for (d, n) in &expected {
-                    for round in &rounds {
+                let used: std::collections::HashSet<&str> = seen
+                    .iter()
+                    .filter(|(g, _, _)| *g == f)
+                    .map(|(_, p, _)| district_of[p])
+                    .collect();
+                // ... and in the rounds it is used in (event feedback after the event only).
+                let in_rounds: std::collections::BTreeSet<i64> =
+                    seen.iter().filter(|(g, _, _)| *g == f).map(|(_, _, r)| *r).collect();
+                for (d, n) in expected.iter().filter(|(d, _)| used.contains(**d)) {
+                    for round in &in_rounds {
                         progress.insert((f, d.to_string(), *round), (*n, 0));
                     }
                 }

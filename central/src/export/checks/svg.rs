@@ -19,8 +19,8 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const LABEL_W: f64 = 150.0;
-const PLOT_W: f64 = 420.0;
+const LABEL_W: f64 = 130.0;
+const PLOT_W: f64 = 300.0;
 const ROW_H: f64 = 22.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 26.0;
@@ -70,10 +70,11 @@ fn open(title: &str, rows: usize) -> (String, f64) {
     (s, height)
 }
 
-/// Horizontal bars: (label, value, highlighted).
-pub fn bars(title: &str, items: &[(String, f64, bool)], unit: &str) -> String {
+/// Horizontal bars: (label, value, highlighted); the axis ends at `max`
+/// (100 for percentages) or at a round number above the largest value.
+pub fn bars(title: &str, items: &[(String, f64, bool)], unit: &str, max: Option<f64>) -> String {
     let (mut s, height) = open(title, items.len());
-    let max = nice(items.iter().map(|i| i.1).fold(0.0, f64::max));
+    let max = max.unwrap_or_else(|| nice(items.iter().map(|i| i.1).fold(0.0, f64::max)));
     axis(&mut s, TOP, height, max, unit);
     for (i, (label, v, hot)) in items.iter().enumerate() {
         let y = TOP + ROW_H * i as f64;
@@ -164,8 +165,12 @@ mod tests {
 
     #[test]
     fn plots_escape_their_text_and_scale_to_the_largest_value() {
-        let s =
-            bars("DK <rate>", &[("enum & co".into(), 0.5, false), ("b".into(), 2.0, true)], "%");
+        let s = bars(
+            "DK <rate>",
+            &[("enum & co".into(), 0.5, false), ("b".into(), 2.0, true)],
+            "%",
+            None,
+        );
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(s.contains("DK &lt;rate&gt;") && s.contains("enum &amp; co"));
         assert!(s.contains("#d9534f"));
