@@ -78,51 +78,54 @@ pub fn write(
     card(&mut s, found.outliers.len(), "numeric outliers", "#outliers");
     s.push_str("</div>");
 
-    // Progress.
+    // Progress: one line per form and district, a cell per round.
     s.push_str("<h2 id=\"progress\">Progress against the roster</h2>");
     if found.progress.is_empty() {
         s.push_str("<p class=\"note\">No roster is published at this central: nothing to measure progress against.</p>");
     } else {
         let district = found.district_key.as_deref().unwrap_or("district");
+        let mut rounds: Vec<i64> = found.progress.keys().map(|k| k.2).collect();
+        rounds.sort_unstable();
+        rounds.dedup();
         let _ = write!(
             s,
-            "<p class=\"note\">Participants with a response of each form in each round, of those on the roster, by {}.</p><div class=\"plots\">",
+            "<p class=\"note\">Participants on the roster with a response of each form, by {} and round (a form counts where and when it is used at all).</p><table><tr><th>form</th><th>{}</th>",
+            esc(district),
             esc(district)
         );
-        let mut forms: Vec<usize> = found.progress.keys().map(|k| k.0).collect();
-        forms.dedup();
-        for f in forms {
-            let items: Vec<(String, f64, bool)> = found
-                .progress
-                .iter()
-                .filter(|(k, _)| k.0 == f)
-                .map(|((_, d, round), (expected, done))| {
-                    let pct = 100.0 * *done as f64 / (*expected).max(1) as f64;
-                    (format!("{d}, round {round}"), pct, pct < 50.0)
-                })
-                .collect();
-            s.push_str(&bars(&format!("{}: % interviewed", form_id(f)), &items, "%", Some(100.0)));
+        for r in &rounds {
+            let _ = write!(s, "<th>round {r}</th>");
         }
-        s.push_str("</div>");
-        let rows: Vec<Vec<String>> = found
-            .progress
-            .iter()
-            .map(|((f, d, round), (e, n))| {
-                vec![
-                    form_id(*f).to_string(),
-                    d.clone(),
-                    round.to_string(),
-                    e.to_string(),
-                    n.to_string(),
-                ]
-            })
-            .collect();
-        table(
-            &mut s,
-            &["form", district, "round", "expected", "interviewed"],
-            &rows,
-            rows.len(),
-            "progress.csv",
+        s.push_str("</tr>");
+        let mut lines: Vec<(usize, &str)> =
+            found.progress.keys().map(|(f, d, _)| (*f, d.as_str())).collect();
+        lines.dedup();
+        for (f, d) in lines {
+            let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(form_id(f)), esc(d));
+            for r in &rounds {
+                match found.progress.get(&(f, d.to_string(), *r)) {
+                    Some((expected, done)) => {
+                        let pct = 100.0 * *done as f64 / (*expected).max(1) as f64;
+                        // Green when done, amber on the way, red barely started.
+                        let bg = if pct >= 100.0 {
+                            "#d8efd9"
+                        } else if pct >= 50.0 {
+                            "#fbeccb"
+                        } else {
+                            "#f6d3d2"
+                        };
+                        let _ = write!(
+                            s,
+                            "<td class=\"n\" style=\"background:{bg}\">{done} / {expected} ({pct:.0}%)</td>"
+                        );
+                    }
+                    None => s.push_str("<td></td>"),
+                }
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str(
+            "</table><p class=\"note\">As CSV: <a href=\"progress.csv\">progress.csv</a>.</p>",
         );
     }
 

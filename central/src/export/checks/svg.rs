@@ -19,8 +19,8 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const LABEL_W: f64 = 130.0;
-const PLOT_W: f64 = 300.0;
+const LABEL_W: f64 = 120.0;
+const PLOT_W: f64 = 260.0;
 const ROW_H: f64 = 22.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 26.0;
@@ -131,6 +131,16 @@ pub fn boxplots(
             esc(&format!("{label} (n={})", values.len()))
         );
         let Some([lo, q1, med, q3, hi]) = five(values) else { continue };
+        // Whiskers reach the furthest values inside the fences; those
+        // outside are the red points.
+        let (lo, hi) = match fences {
+            Some((low, high)) => {
+                let inside = values.iter().copied().filter(|v| *v >= low && *v <= high);
+                inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)))
+            }
+            None => (lo, hi),
+        };
+        let (lo, hi) = if lo.is_finite() { (lo.min(q1), hi.max(q3)) } else { (q1, q3) };
         let _ = write!(
             s,
             r##"<line x1="{:.1}" y1="{mid:.1}" x2="{:.1}" y2="{mid:.1}" stroke="#333"/><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#cfe0f3" stroke="#333"/><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333" stroke-width="2"/>"##,
