@@ -69,6 +69,14 @@ impl Meaning {
 
 /// Recognises don't know, refused and not applicable by a choice's name.
 pub fn meaning(name: &str) -> Option<Meaning> {
+    // Most values are none of these: decide without allocating.
+    if name.len() > 24
+        || !name
+            .trim_start()
+            .starts_with(['d', 'D', 'i', 'I', 'n', 'N', 'u', 'U', 'r', 'R', 'p', 'P'])
+    {
+        return None;
+    }
     let n: String = name
         .trim()
         .to_ascii_lowercase()

@@ -323,7 +323,7 @@ pub fn export<S: ExportSource>(
 
     let total = source.count(&opts.filter)?;
     let mut done = 0u64;
-    let mut rows = record::Rows::default();
+    let mut rows = record::Rows::new(opts.checks);
     source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
         done += 1;
         if done.is_multiple_of(256) || done == total {
@@ -467,7 +467,7 @@ pub fn export<S: ExportSource>(
         summary.files.extend(spss::write(out, &all_tables)?);
     }
     if let Some(layout) = &panel_layout {
-        let (paths, n) = panel::write(
+        let (paths, n, types) = panel::write(
             source,
             opts,
             out,
@@ -480,6 +480,9 @@ pub fn export<S: ExportSource>(
         )?;
         summary.files.extend(paths);
         summary.panel_rows = n;
+        if let Some(t) = types {
+            resolved.insert("panel".into(), t);
+        }
     }
     summary.files.extend(codebook::write(
         out,
@@ -528,7 +531,7 @@ pub fn checks_only<S: ExportSource>(
     let mut summary = ExportSummary::default();
     let total = source.count(&opts.filter)?;
     let mut done = 0u64;
-    let mut rows = record::Rows::default();
+    let mut rows = record::Rows::new(true);
     source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
         done += 1;
         if done.is_multiple_of(256) || done == total {
@@ -779,11 +782,11 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// The submission XML of a response: checked against the hashes of the
 /// outbox entry it came in (a changed database row is tampering), opened
 /// when sealed. None when it cannot be exported (then it is in the report).
-pub(crate) fn submission_xml(
-    r: &StoredResponse,
+pub(crate) fn submission_xml<'r>(
+    r: &'r StoredResponse,
     identity: Option<&ResearcherIdentity>,
     note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
-) -> Result<Option<String>, ExportError> {
+) -> Result<Option<std::borrow::Cow<'r, str>>, ExportError> {
     let entry: Option<EntryContent> =
         r.entry_content.as_deref().and_then(|c| serde_json::from_str(c).ok());
     let Some(entry) = entry else {
@@ -813,7 +816,7 @@ pub(crate) fn submission_xml(
                 )?;
                 return Ok(None);
             }
-            Ok(Some(xml.clone()))
+            Ok(Some(std::borrow::Cow::Borrowed(xml.as_str())))
         }
         (_, Some(sealed)) => {
             if entry.sealed_sha256.as_deref() != Some(hex_sha256(sealed).as_str()) {
@@ -833,7 +836,9 @@ pub(crate) fn submission_xml(
                 return Ok(None);
             };
             match open_sealed(sealed, identity) {
-                Ok(opened) if opened.instance_id == r.instance_id => Ok(Some(opened.xml)),
+                Ok(opened) if opened.instance_id == r.instance_id => {
+                    Ok(Some(std::borrow::Cow::Owned(opened.xml)))
+                }
                 Ok(opened) => {
                     note(
                         ReportKind::Tampered,

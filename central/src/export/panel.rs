@@ -135,7 +135,11 @@ pub fn layout(schemas: &[(FormSchema, Option<String>)]) -> Layout {
     Layout { columns, names, offsets }
 }
 
-/// Writes `panel.csv` (and the typed files asked for); the files and the rows.
+/// What the panel wrote: its files, its rows, and its columns' types when
+/// the typed files were asked for.
+pub type Written = (Vec<PathBuf>, u64, Option<Vec<super::spool::Resolved>>);
+
+/// Writes `panel.csv` (and the typed files asked for).
 #[allow(clippy::too_many_arguments)]
 pub fn write<S: ExportSource>(
     source: &S,
@@ -147,7 +151,7 @@ pub fn write<S: ExportSource>(
     style: CsvStyle,
     typed: &TypedOut,
     report: &mut Report,
-) -> Result<(Vec<PathBuf>, u64), ExportError> {
+) -> Result<Written, ExportError> {
     let h: Vec<&str> = layout.names.iter().map(String::as_str).collect();
     let mut csv = CsvFile::create(&out.join("panel.csv"), &h, style)?;
     let mut spool = if typed.any() {
@@ -239,8 +243,10 @@ pub fn write<S: ExportSource>(
     flush(&mut csv, &mut spool, &mut row, &mut filled)?;
     let n = csv.rows;
     let mut files = vec![csv.finish()?];
+    let mut resolved = None;
     if let Some(s) = spool {
         let data = s.finish()?;
+        resolved = Some(data.resolved.clone());
         let vars = layout.vars(schemas);
         let table = super::TableVars {
             name: "panel",
@@ -249,7 +255,7 @@ pub fn write<S: ExportSource>(
         };
         files.extend(typed.write_table(out, &table, &data)?);
     }
-    Ok((files, n))
+    Ok((files, n, resolved))
 }
 
 #[cfg(test)]

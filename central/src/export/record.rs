@@ -86,6 +86,8 @@ pub struct Tally {
 pub struct Rows {
     rows: Vec<(usize, Vec<String>)>,
     len: usize,
+    /// Count what the checks need into `tally` (only when they run).
+    pub counting: bool,
     pub tally: Tally,
     /// Metadata questions whose answer differs from what central knows
     /// (`deviceid` answered with another device's id): (question, answer).
@@ -93,6 +95,11 @@ pub struct Rows {
 }
 
 impl Rows {
+    /// Buffers that count what the checks need when `counting`.
+    pub fn new(counting: bool) -> Rows {
+        Rows { counting, ..Rows::default() }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &(usize, Vec<String>)> {
         self.rows[..self.len].iter()
     }
@@ -124,6 +131,10 @@ impl Rows {
 pub enum RecordError {
     #[error("the submission XML is not well formed: {0}")]
     Xml(#[from] roxmltree::Error),
+    #[error("the submission XML is not well formed: {0}")]
+    Stream(#[from] quick_xml::Error),
+    #[error("the submission XML is not well formed: {0}")]
+    Malformed(String),
 }
 
 pub fn rows(
@@ -137,15 +148,32 @@ pub fn rows(
     out.len = 0;
     out.tally = Tally::default();
     out.differs.clear();
-    let doc = roxmltree::Document::parse(xml)?;
     out.push(0, &schema.tables[0].defaults);
     let main = &mut out.rows[0].1;
     for (i, f) in &schema.tables[0].meta_cols {
         main[*i].push_str(meta.value(*f));
     }
     let mut w = Walker { schema, style, swap, meta, out };
-    w.fill(&schema.root, doc.root_element(), 0, meta.key, "");
-    Ok(())
+    w.read(xml)
+}
+
+/// Where the reader is in the submission.
+enum Frame<'s> {
+    /// A group or repeat instance (or the root): its schema node, the row
+    /// it fills, its key, the group path since the row's table began
+    /// (Central's repeat keys name the groups), and the repeat instances
+    /// counted so far among its children.
+    Node {
+        node: &'s SchemaNode,
+        row: usize,
+        key: String,
+        groups: String,
+        counts: Vec<(&'s str, usize)>,
+    },
+    /// A question: its value is gathered until the element closes.
+    Leaf { leaf: &'s Leaf, name: &'s str, row: usize },
+    /// An element the schema does not know (personal data left out, `meta`).
+    Skip,
 }
 
 struct Walker<'a, 's> {
@@ -156,50 +184,148 @@ struct Walker<'a, 's> {
     out: &'a mut Rows,
 }
 
-impl Walker<'_, '_> {
-    /// `groups`: the group path since the row's table began (`a/b/`), for
-    /// Central's repeat keys.
-    fn fill(
-        &mut self,
-        node: &SchemaNode,
-        elem: roxmltree::Node<'_, '_>,
-        row: usize,
-        key: &str,
-        groups: &str,
-    ) {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for child in elem.children().filter(roxmltree::Node::is_element) {
-            let name = child.tag_name().name();
-            match node.children.get(name) {
-                None => {}
-                Some(Slot::Group(g)) => {
-                    let groups = format!("{groups}{name}/");
-                    self.fill(g, child, row, key, &groups);
-                }
-                Some(Slot::Repeat { table, node }) => {
-                    let n = counts.entry(name).or_insert(0);
-                    *n += 1;
-                    let child_key = match self.schema.layout {
-                        Layout::Enumera => format!("{key}/{name}[{n}]"),
-                        Layout::Odk => format!("{key}/{groups}{name}[{n}]"),
-                    };
-                    let t = &self.schema.tables[*table];
-                    let idx = self.out.push(*table, &t.defaults);
-                    let values = &mut self.out.rows[idx].1;
-                    for (i, f) in &t.meta_cols {
-                        match f {
-                            MetaField::ParentKey => values[*i].push_str(key),
-                            MetaField::Key => values[*i].push_str(&child_key),
-                            _ => {}
-                        }
+impl<'s> Walker<'_, 's> {
+    /// Reads the submission as a stream of events (no tree is built: this
+    /// is most of the export's work per response).
+    fn read(&mut self, xml: &str) -> Result<(), RecordError> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut stack: Vec<Frame<'s>> = Vec::with_capacity(16);
+        let mut text = String::new();
+        let mut seen_root = false;
+        loop {
+            let event = reader.read_event()?;
+            let (start, end) = match &event {
+                Event::Start(_) => (true, false),
+                Event::Empty(_) => (true, true),
+                Event::End(_) => (false, true),
+                _ => (false, false),
+            };
+            if start {
+                let (Event::Start(e) | Event::Empty(e)) = &event else { unreachable!() };
+                let name = e.local_name().into_inner();
+                let frame = if stack.is_empty() {
+                    if seen_root {
+                        return Err(RecordError::Malformed("more than one root element".into()));
                     }
-                    self.fill(node, child, idx, &child_key, "");
+                    seen_root = true;
+                    let key = self.meta.key.to_string();
+                    Frame::Node {
+                        node: &self.schema.root,
+                        row: 0,
+                        key,
+                        groups: String::new(),
+                        counts: Vec::new(),
+                    }
+                } else {
+                    self.open(stack.last_mut(), name)
+                };
+                if matches!(frame, Frame::Leaf { .. }) {
+                    text.clear();
                 }
-                Some(Slot::Leaf(leaf)) => {
-                    let raw = child.text().unwrap_or("");
-                    self.leaf(leaf, name, raw, row);
+                stack.push(frame);
+            }
+            match &event {
+                Event::Text(t) => {
+                    if let Some(Frame::Leaf { .. }) = stack.last() {
+                        text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(Frame::Leaf { .. }) = stack.last() {
+                        text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let c = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(r) {
+                            Some(s) => s.to_string(),
+                            None => {
+                                return Err(RecordError::Malformed(format!(
+                                    "unknown entity &{};",
+                                    &**r
+                                )));
+                            }
+                        },
+                        Err(e) => return Err(RecordError::Malformed(e.to_string())),
+                    };
+                    if let Some(Frame::Leaf { .. }) = stack.last() {
+                        text.push_str(&c);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            if end {
+                match stack.pop() {
+                    Some(Frame::Leaf { leaf, name, row }) => self.leaf(leaf, name, &text, row),
+                    Some(_) => {}
+                    None => {
+                        return Err(RecordError::Malformed("an end tag without a start".into()));
+                    }
                 }
             }
+        }
+        if !stack.is_empty() || !seen_root {
+            return Err(RecordError::Malformed("the document ends inside an element".into()));
+        }
+        Ok(())
+    }
+
+    /// The frame of a child element `name` of `parent`.
+    fn open(&mut self, parent: Option<&mut Frame<'s>>, name: &str) -> Frame<'s> {
+        let Some(Frame::Node { node, row, key, groups, counts }) = parent else {
+            return Frame::Skip;
+        };
+        let Some((child_name, slot)) = node.children.get_key_value(name) else {
+            return Frame::Skip;
+        };
+        match slot {
+            Slot::Group(g) => Frame::Node {
+                node: g,
+                row: *row,
+                key: key.clone(),
+                groups: match self.schema.layout {
+                    Layout::Odk => format!("{groups}{name}/"),
+                    Layout::Enumera => String::new(),
+                },
+                counts: Vec::new(),
+            },
+            Slot::Repeat { table, node: child } => {
+                let n = match counts.iter_mut().find(|(c, _)| *c == child_name.as_str()) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        counts.push((child_name.as_str(), 1));
+                        1
+                    }
+                };
+                let child_key = match self.schema.layout {
+                    Layout::Enumera => format!("{key}/{name}[{n}]"),
+                    Layout::Odk => format!("{key}/{groups}{name}[{n}]"),
+                };
+                let t = &self.schema.tables[*table];
+                let idx = self.out.push(*table, &t.defaults);
+                let values = &mut self.out.rows[idx].1;
+                for (i, f) in &t.meta_cols {
+                    match f {
+                        MetaField::ParentKey => values[*i].push_str(key),
+                        MetaField::Key => values[*i].push_str(&child_key),
+                        _ => {}
+                    }
+                }
+                Frame::Node {
+                    node: child,
+                    row: idx,
+                    key: child_key,
+                    groups: String::new(),
+                    counts: Vec::new(),
+                }
+            }
+            Slot::Leaf(leaf) => Frame::Leaf { leaf, name: child_name.as_str(), row: *row },
         }
     }
 
@@ -208,17 +334,19 @@ impl Walker<'_, '_> {
             Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
             _ => raw,
         };
-        let tally = &mut self.out.tally;
-        if leaf.optional {
-            tally.optional += 1;
-            if raw.is_empty() {
-                tally.skipped += 1;
+        if self.out.counting {
+            let tally = &mut self.out.tally;
+            if leaf.optional {
+                tally.optional += 1;
+                if raw.is_empty() {
+                    tally.skipped += 1;
+                }
             }
-        }
-        if leaf.qtype.is_select() && !raw.is_empty() {
-            tally.selects += 1;
-            if raw.split_whitespace().any(|v| meaning(v) == Some(Meaning::DontKnow)) {
-                tally.dont_know += 1;
+            if leaf.qtype.is_select() && !raw.is_empty() {
+                tally.selects += 1;
+                if raw.split_whitespace().any(|v| meaning(v) == Some(Meaning::DontKnow)) {
+                    tally.dont_know += 1;
+                }
             }
         }
         if let Some(f) = leaf.fold {

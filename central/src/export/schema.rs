@@ -21,6 +21,7 @@
 //!   not chosen or not answered.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 
 use enumera_core::instrument::paths::PathIndex;
 use enumera_core::instrument::{Instrument, Node, NodeKind, QuestionType, Text};
@@ -210,7 +211,30 @@ pub enum Slot {
 
 #[derive(Debug, Clone, Default)]
 pub struct SchemaNode {
-    pub children: HashMap<String, Slot>,
+    pub children: HashMap<String, Slot, BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: element names are short and ours, so the export's hottest
+/// lookup (every element of every submission) needs no DoS-resistant hash.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// A question and the columns it fills.
@@ -586,10 +610,25 @@ impl Builder<'_> {
         });
     }
 
-    /// Central names a repeat's file after the repeat alone; two repeats of
-    /// one name get `~1`, `~2` (in depth-first order).
-    fn odk_table_name(&self, repeat: &str) -> String {
-        format!("{}-{repeat}", self.schema.form_id)
+    /// Central names a repeat's file after the repeat alone; repeats of
+    /// one name get `~1`, `~2`, ... (in depth-first order).
+    fn odk_table_name(&mut self, repeat: &str) -> String {
+        let base = format!("{}-{repeat}", self.schema.form_id);
+        let numbered = format!("{base}~");
+        let same: Vec<usize> = (0..self.schema.tables.len())
+            .filter(|i| {
+                let n = &self.schema.tables[*i].name;
+                *n == base || n.starts_with(&numbered)
+            })
+            .collect();
+        match same.as_slice() {
+            [] => base,
+            [only] if self.schema.tables[*only].name == base => {
+                self.schema.tables[*only].name = format!("{base}~1");
+                format!("{base}~2")
+            }
+            many => format!("{base}~{}", many.len() + 1),
+        }
     }
 
     /// Adds (or marks with this version) the columns of one question.
