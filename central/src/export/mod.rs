@@ -281,7 +281,7 @@ pub fn export<S: ExportSource>(
     let naming = names_for(&schemas);
     let secret = if opts.include_pii { None } else { Some(source.pseudonym_secret()?) };
     let mut summary = ExportSummary::default();
-    let mut report = report::Report::create(&out.join("report.csv"), style)?;
+    let report = report::Report::create(&out.join("report.csv"), style)?;
 
     let mut outs = Vec::new();
     for (schema, lang) in &schemas {
@@ -319,106 +319,56 @@ pub fn export<S: ExportSource>(
     }
     let index: HashMap<&str, usize> =
         schemas.iter().enumerate().map(|(i, (s, _))| (s.form_id.as_str(), i)).collect();
-    let mut checks = opts.checks.then(|| checks::Collector::new(&schemas));
-
+    let checks = opts.checks.then(|| checks::Collector::new(&schemas));
     let total = source.count(&opts.filter)?;
-    let mut done = 0u64;
-    let mut rows = record::Rows::new(opts.checks);
-    source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
-        done += 1;
-        if done.is_multiple_of(256) || done == total {
-            progress(done, total);
-        }
-        let Some(&i) = index.get(r.form_id.as_str()) else {
-            report.item(
-                ReportKind::NoInstrument,
-                &r,
-                "its form is not published at this central",
-            )?;
-            return Ok(());
-        };
-        let (schema, lang) = &schemas[i];
-        let form = &mut outs[i];
-        if !schema.versions.contains(&r.form_version) {
-            report.item(
-                ReportKind::NoInstrument,
-                &r,
-                &format!("form version {:?} is not published at this central", r.form_version),
-            )?;
-            return Ok(());
-        }
-        let mut held = None;
-        let mut note = |k: ReportKind, r: &StoredResponse, d: &str| {
-            held = Some(k);
-            report.item(k, r, d)
-        };
-        let xml = submission_xml(&r, opts.identity.as_ref(), &mut note)?;
-        let participant = exported_participant(&r, secret.as_ref());
-        let swap = r
-            .participant_id
-            .as_deref()
-            .filter(|_| secret.is_some())
-            .map(|raw| ParticipantSwap { raw, exported: &participant });
-        let style = ValueStyle { labels: opts.labels, lang: lang.as_deref() };
-        let round = r.round.map(|n| n.to_string()).unwrap_or_default();
-        let Some(xml) = xml else {
-            // Central lists a submission it cannot decrypt, with its Status.
-            if schema.layout == Layout::Odk
-                && matches!(held, Some(ReportKind::Sealed | ReportKind::WrongIdentity))
-            {
-                let odk = OdkMeta::of(source, &r)?;
-                let meta = row_meta(&r, &participant, &round, &odk, "not decrypted");
-                if record::rows(schema, "<data/>", &meta, style, None, &mut rows).is_ok() {
-                    write_rows(form, &rows)?;
-                }
+
+    // Three stages on their own threads, so the cores share the work:
+    // this thread reads the store and checks each response against its
+    // signed entry (the store is not shared across threads), a second
+    // reads each submission into rows, a third writes every file in
+    // response order.
+    let writer = Writer {
+        schemas: &schemas,
+        opts,
+        csv_wanted,
+        spooled,
+        typed,
+        outs,
+        report,
+        checks,
+        responses: 0,
+    };
+    let (to_parse, parse_in) = std::sync::mpsc::sync_channel::<Read>(256);
+    let (to_write, write_in) = std::sync::mpsc::sync_channel::<Parsed>(256);
+    let (recycle, recycled) = std::sync::mpsc::channel::<record::Rows>();
+    let (read, written) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| {
+            let stage =
+                Parser { schemas: &schemas, opts, secret: secret.as_ref(), csv_wanted, spooled };
+            stage.run(parse_in, to_write, recycled)
+        });
+        let writer = scope.spawn(move || writer.run(write_in, recycle));
+        let mut done = 0u64;
+        let read = source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
+            done += 1;
+            if done.is_multiple_of(256) || done == total {
+                progress(done, total);
             }
-            return Ok(());
-        };
-        if let Some(json) = &mut form.json {
-            match record::document(schema, &xml, style, swap, &mut json.infer) {
-                Ok(doc) => {
-                    json.write(&json_document(&r, &participant, schema, doc))?;
-                    if !csv_wanted && !spooled {
-                        summary.responses += 1;
-                        if let Some(c) = &mut checks
-                            && record::rows(schema, &xml, &RowMeta::default(), style, swap, &mut rows).is_ok()
-                        {
-                            c.observe(i, &r, &participant, &rows, &xml);
-                        }
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    report.item(ReportKind::Unreadable, &r, &e.to_string())?;
-                    return Ok(());
-                }
-            }
-        }
-        let odk = match schema.layout {
-            Layout::Odk => OdkMeta::of(source, &r)?,
-            Layout::Enumera => OdkMeta::default(),
-        };
-        let meta = row_meta(&r, &participant, &round, &odk, "");
-        if let Err(e) = record::rows(schema, &xml, &meta, style, swap, &mut rows) {
-            report.item(ReportKind::Unreadable, &r, &e.to_string())?;
-            return Ok(());
-        }
-        for (question, answer) in &rows.differs {
-            report.item(
-                ReportKind::MetadataDiffers,
-                &r,
-                &format!("the form's {question} question holds {answer:?}, not what central knows; the metadata column keeps central's"),
-            )?;
-        }
-        keep_long_values(schema, form, &rows, typed, &r, &mut report)?;
-        write_rows(form, &rows)?;
-        if let Some(c) = &mut checks {
-            c.observe(i, &r, &participant, &rows, &xml);
-        }
-        summary.responses += 1;
-        Ok(())
-    })?;
+            let item = Read::of(source, &schemas, &index, opts, r)?;
+            // The writer stopped on an error: stop reading, report the writer's.
+            to_parse.send(item).map_err(|_| stopped(out))
+        });
+        drop(to_parse);
+        let _ = parser.join();
+        (read, writer.join())
+    });
+    let Writer { outs, mut report, checks, responses, .. } = match written {
+        Ok(w) => w?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    read?;
     progress(total, total);
+    summary.responses = responses;
     source.held_aside(&opts.filter, &mut |h: HeldAside| report.held_aside(&h))?;
 
     let tables = table_vars(&schemas, &naming, None);
@@ -598,6 +548,245 @@ fn central_time(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|_| t.to_string())
+}
+
+/// The error that stops reading when a later stage has stopped (its own
+/// error is the one returned).
+fn stopped(out: &Path) -> ExportError {
+    ExportError::io(out, std::io::Error::other("the export stopped"))
+}
+
+/// A response as read from the store and checked against its signed entry.
+struct Read {
+    /// Its form's place in the export; None when the form or version is
+    /// not published (then `notes` says so).
+    form: Option<usize>,
+    r: StoredResponse,
+    /// Report items found while reading.
+    notes: Vec<(ReportKind, String)>,
+    /// The submission could be read (plain, or opened with the identity).
+    readable: bool,
+    /// A sealed response's plaintext.
+    opened: Option<String>,
+    /// Sealed and not opened: Central's layout still lists it.
+    not_decrypted: bool,
+    odk: OdkMeta,
+}
+
+impl Read {
+    fn of<S: ExportSource>(
+        source: &S,
+        schemas: &[(FormSchema, Option<String>)],
+        index: &HashMap<&str, usize>,
+        opts: &ExportOptions,
+        r: StoredResponse,
+    ) -> Result<Read, ExportError> {
+        let mut read = Read {
+            form: None,
+            r,
+            notes: Vec::new(),
+            readable: false,
+            opened: None,
+            not_decrypted: false,
+            odk: OdkMeta::default(),
+        };
+        let Some(&i) = index.get(read.r.form_id.as_str()) else {
+            read.notes.push((
+                ReportKind::NoInstrument,
+                "its form is not published at this central".into(),
+            ));
+            return Ok(read);
+        };
+        let schema = &schemas[i].0;
+        if !schema.versions.contains(&read.r.form_version) {
+            let why =
+                format!("form version {:?} is not published at this central", read.r.form_version);
+            read.notes.push((ReportKind::NoInstrument, why));
+            return Ok(read);
+        }
+        read.form = Some(i);
+        let mut notes = Vec::new();
+        let xml = submission_xml(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
+            notes.push((k, d.to_string()));
+            Ok(())
+        })?;
+        read.readable = xml.is_some();
+        if let Some(std::borrow::Cow::Owned(x)) = xml {
+            read.opened = Some(x);
+        }
+        read.not_decrypted =
+            notes.iter().any(|(k, _)| matches!(k, ReportKind::Sealed | ReportKind::WrongIdentity));
+        read.notes = notes;
+        if schema.layout == Layout::Odk {
+            read.odk = OdkMeta::of(source, &read.r)?;
+        }
+        Ok(read)
+    }
+
+    /// The submission XML, when it could be read.
+    fn xml(&self) -> Option<&str> {
+        if !self.readable {
+            return None;
+        }
+        self.opened.as_deref().or(self.r.xml.as_deref())
+    }
+}
+
+/// A response read into rows.
+struct Parsed {
+    read: Read,
+    participant: String,
+    /// The rows, or why the submission could not be read; None when no
+    /// table is written (JSON alone) or there is nothing to read.
+    rows: Option<Result<record::Rows, String>>,
+}
+
+/// The second stage: submissions into rows.
+struct Parser<'a> {
+    schemas: &'a [(FormSchema, Option<String>)],
+    opts: &'a ExportOptions,
+    secret: Option<&'a [u8; 32]>,
+    csv_wanted: bool,
+    spooled: bool,
+}
+
+impl Parser<'_> {
+    fn run(
+        &self,
+        input: std::sync::mpsc::Receiver<Read>,
+        output: std::sync::mpsc::SyncSender<Parsed>,
+        recycled: std::sync::mpsc::Receiver<record::Rows>,
+    ) {
+        for read in input {
+            // Buffers the writer is done with, so rows are not allocated anew.
+            let rows = recycled.try_recv().unwrap_or_else(|_| record::Rows::new(self.opts.checks));
+            if output.send(self.parse(read, rows)).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn parse(&self, read: Read, mut rows: record::Rows) -> Parsed {
+        let participant = exported_participant(&read.r, self.secret);
+        let Some(i) = read.form else {
+            return Parsed { read, participant, rows: None };
+        };
+        let (schema, lang) = &self.schemas[i];
+        let style = ValueStyle { labels: self.opts.labels, lang: lang.as_deref() };
+        let round = read.r.round.map(|n| n.to_string()).unwrap_or_default();
+        let wanted = self.csv_wanted || self.spooled || self.opts.checks;
+        let result = match read.xml() {
+            Some(xml) if wanted => {
+                let swap = read
+                    .r
+                    .participant_id
+                    .as_deref()
+                    .filter(|_| self.secret.is_some())
+                    .map(|raw| ParticipantSwap { raw, exported: &participant });
+                let meta = row_meta(&read.r, &participant, &round, &read.odk, "");
+                Some(
+                    record::rows(schema, xml, &meta, style, swap, &mut rows)
+                        .map_err(|e| e.to_string()),
+                )
+            }
+            // Central lists a submission it cannot decrypt, with its Status.
+            None if read.not_decrypted && schema.layout == Layout::Odk && wanted => {
+                let meta = row_meta(&read.r, &participant, &round, &read.odk, "not decrypted");
+                Some(
+                    record::rows(schema, "<data/>", &meta, style, None, &mut rows)
+                        .map_err(|e| e.to_string()),
+                )
+            }
+            _ => None,
+        };
+        Parsed { read, participant, rows: result.map(|r| r.map(|()| rows)) }
+    }
+}
+
+/// The third stage: every file, in response order.
+struct Writer<'a> {
+    schemas: &'a [(FormSchema, Option<String>)],
+    opts: &'a ExportOptions,
+    csv_wanted: bool,
+    spooled: bool,
+    typed: TypedOut,
+    outs: Vec<FormOut>,
+    report: report::Report,
+    checks: Option<checks::Collector>,
+    responses: u64,
+}
+
+impl Writer<'_> {
+    fn run(
+        mut self,
+        input: std::sync::mpsc::Receiver<Parsed>,
+        recycle: std::sync::mpsc::Sender<record::Rows>,
+    ) -> Result<Self, ExportError> {
+        for p in input {
+            self.write(&p)?;
+            if let Some(Ok(rows)) = p.rows {
+                let _ = recycle.send(rows);
+            }
+        }
+        Ok(self)
+    }
+
+    fn write(&mut self, p: &Parsed) -> Result<(), ExportError> {
+        let r = &p.read.r;
+        for (kind, detail) in &p.read.notes {
+            self.report.item(*kind, r, detail)?;
+        }
+        let Some(i) = p.read.form else { return Ok(()) };
+        let (schema, lang) = &self.schemas[i];
+        let form = &mut self.outs[i];
+        let Some(xml) = p.read.xml() else {
+            if let Some(Ok(rows)) = &p.rows {
+                write_rows(form, rows)?;
+            }
+            return Ok(());
+        };
+        if let Some(json) = &mut form.json {
+            let style = ValueStyle { labels: self.opts.labels, lang: lang.as_deref() };
+            let swap = r
+                .participant_id
+                .as_deref()
+                .filter(|_| !self.opts.include_pii)
+                .map(|raw| ParticipantSwap { raw, exported: &p.participant });
+            match record::document(schema, xml, style, swap, &mut json.infer) {
+                Ok(doc) => json.write(&json_document(r, &p.participant, schema, doc))?,
+                Err(e) => {
+                    self.report.item(ReportKind::Unreadable, r, &e.to_string())?;
+                    return Ok(());
+                }
+            }
+            if !self.csv_wanted && !self.spooled {
+                self.responses += 1;
+                if let (Some(c), Some(Ok(rows))) = (&mut self.checks, &p.rows) {
+                    c.observe(i, r, &p.participant, rows, xml);
+                }
+                return Ok(());
+            }
+        }
+        let rows = match &p.rows {
+            Some(Ok(rows)) => rows,
+            Some(Err(e)) => return self.report.item(ReportKind::Unreadable, r, e),
+            None => return Ok(()),
+        };
+        for (question, answer) in &rows.differs {
+            self.report.item(
+                ReportKind::MetadataDiffers,
+                r,
+                &format!("the form's {question} question holds {answer:?}, not what central knows; the metadata column keeps central's"),
+            )?;
+        }
+        keep_long_values(schema, form, rows, self.typed, r, &mut self.report)?;
+        write_rows(form, rows)?;
+        if let Some(c) = &mut self.checks {
+            c.observe(i, r, &p.participant, rows, xml);
+        }
+        self.responses += 1;
+        Ok(())
+    }
 }
 
 fn row_meta<'a>(
