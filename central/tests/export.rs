@@ -5,6 +5,7 @@
 //! files.
 
 mod common;
+mod readers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -966,45 +967,7 @@ fn central_holding(store: &Store, db: &Path) -> Central {
     central
 }
 
-/// A Python with pandas: a venv under $ENUMERA_CACHE (default <repo>/.cache),
-/// made and filled on first use. None (with a message) only without python3.
-/// Once per process: tests run on threads of one process, and two installs
-/// into the same temporary venv break each other.
+/// pandas (with pyreadstat and openpyxl), shared with export_tools.rs.
 fn python_with_pandas() -> Option<PathBuf> {
-    static PYTHON: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(install_pandas).clone()
-}
-
-fn install_pandas() -> Option<PathBuf> {
-    use std::process::Command;
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: python3 is not installed; the pandas check did not run");
-        return None;
-    }
-    let cache = std::env::var_os("ENUMERA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
-    let venv = cache.join("venv-pandas");
-    let python = venv.join("bin/python");
-    let has_pandas = |p: &Path| {
-        Command::new(p).args(["-c", "import pandas"]).status().is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_pandas(&python) {
-        return Some(python);
-    }
-    // Another test process may be making it too: make it under a unique name, then move.
-    let _ = std::fs::create_dir_all(&cache);
-    let tmp = cache.join(format!("venv-pandas.tmp{}", std::process::id()));
-    let ok =
-        Command::new("python3").args(["-m", "venv"]).arg(&tmp).status().is_ok_and(|s| s.success())
-            && Command::new(tmp.join("bin/pip"))
-                .args(["install", "--quiet", "pandas"])
-                .status()
-                .is_ok_and(|s| s.success());
-    assert!(ok, "could not install pandas into {} (network?)", tmp.display());
-    if std::fs::rename(&tmp, &venv).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    assert!(has_pandas(&python), "pandas missing from {}", venv.display());
-    Some(python)
+    readers::python()
 }
