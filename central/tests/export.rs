@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use enumera_central::Central;
-use enumera_central::export::{ExportOptions, ExportSummary, Filter, Format, export};
+use enumera_central::export::{ExportOptions, ExportSummary, Filter, Format, Layout, export};
 use enumera_core::bundle::{BundleOptions, ResearcherIdentity, finalize_response, write_bundle};
 use enumera_core::instrument::Instrument;
 use enumera_core::store::{InstrumentKey, NewResponse, Store};
@@ -592,6 +592,36 @@ fn xlsx_and_json_hold_the_same_rows() {
     assert_eq!(d1["data"]["changes"].as_array().map(Vec::len), Some(2));
     assert_eq!(d1["data"]["changes"][1]["kind"], "plan");
     assert!(d1["data"].get("name").is_none());
+}
+
+/// In ODK Central's layout a sealed response that cannot be opened is
+/// still a row, with Central's `Status`, and report.csv lists it as ever.
+#[test]
+fn odk_layout_lists_what_it_cannot_decrypt_as_central_does() {
+    let f = fixture();
+    for (identity, r4_status) in [(None, "not decrypted"), (identity(), "")] {
+        let out = common::tempdir();
+        let opened = identity.is_some();
+        run(&f, out.path(), ExportOptions { layout: Layout::Odk, identity, ..Default::default() });
+        let (header, rows) = read(&out.path().join("sealed.csv"));
+        assert_eq!(header[0], "SubmissionDate");
+        assert_eq!(header.last().map(String::as_str), Some("FormVersion"));
+        assert_eq!(rows.len(), 2, "r4 and r5, opened or not");
+        assert_eq!(row(&rows, &f.ids["r4"])["Status"], r4_status);
+        let r5 = row(&rows, &f.ids["r5"]);
+        assert_eq!(r5["Status"], "not decrypted", "sealed to another key");
+        assert_eq!(r5["FormVersion"], "2");
+        assert_eq!(r5["meta-instanceID"], "", "nothing of its content");
+        if opened {
+            assert_eq!(row(&rows, &f.ids["r4"])["meta-instanceID"], f.ids["r4"]);
+        }
+        let (_, report) = read(&out.path().join("report.csv"));
+        let sealed = report.iter().filter(|r| r["kind"].starts_with("sealed_")).count();
+        assert_eq!(sealed, if opened { 1 } else { 2 });
+        // No byte-order mark in Central's layout.
+        let bytes = std::fs::read(out.path().join("study.csv")).expect("csv");
+        assert!(bytes.starts_with(b"SubmissionDate,"));
+    }
 }
 
 #[test]

@@ -133,11 +133,12 @@ impl Shorts {
     }
 }
 
-fn layouts(vars: &[Variable], resolved: &[Resolved]) -> Vec<Layout> {
+fn layouts(vars: &[Variable], resolved: &[Resolved], decimals: &[u8]) -> Vec<Layout> {
     let mut shorts = Shorts::default();
     vars.iter()
         .zip(resolved)
-        .map(|(v, r)| {
+        .zip(decimals.iter().chain(std::iter::repeat(&2)))
+        .map(|((v, r), d)| {
             let (width, format) = match *r {
                 Resolved::Text { width, .. } => {
                     let w = width.clamp(1, MAX_STRING);
@@ -149,7 +150,9 @@ fn layouts(vars: &[Variable], resolved: &[Resolved]) -> Vec<Layout> {
                     if whole {
                         (0, Format(F_F, w.clamp(8, 40), 0))
                     } else {
-                        (0, Format(F_F, (w + 7).clamp(8, 40), 6))
+                        // As many decimals as the values have (2.63 shows as 2.63).
+                        let d = (*d).clamp(1, 16);
+                        (0, Format(F_F, (w + d + 1).clamp(8, 40), d))
                     }
                 }
                 Resolved::Date => (0, Format(F_DATE, 11, 0)),
@@ -208,7 +211,7 @@ pub fn write(
     let io = |e: std::io::Error| ExportError::io(path, e);
     let file = File::create(path).map_err(io)?;
     let mut out = Out { w: BufWriter::with_capacity(256 * 1024, file) };
-    let layout = layouts(vars, &data.resolved);
+    let layout = layouts(vars, &data.resolved, &data.decimals);
     dictionary(&mut out, label, vars, &layout, data.rows).map_err(io)?;
     cases(&mut out, &layout, data).map_err(|e| match e {
         CaseError::Io(e) => io(e),

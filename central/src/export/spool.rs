@@ -47,6 +47,8 @@ struct Seen {
     whole: bool,
     min: f64,
     max: f64,
+    /// The most digits after a decimal point (for display formats).
+    decimals: u8,
 }
 
 impl Default for Seen {
@@ -59,6 +61,7 @@ impl Default for Seen {
             whole: true,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
+            decimals: 0,
         }
     }
 }
@@ -137,6 +140,10 @@ impl Spool {
                         None => seen.fits = false,
                         Some(Cell::Number(x)) => {
                             seen.whole &= x.fract() == 0.0;
+                            if let Some((_, frac)) = v.split_once('.') {
+                                let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+                                seen.decimals = seen.decimals.max(digits.min(16) as u8);
+                            }
                             seen.min = seen.min.min(x);
                             seen.max = seen.max.max(x);
                         }
@@ -162,8 +169,15 @@ impl Spool {
     pub fn finish(mut self) -> Result<Finished, ExportError> {
         self.out.flush().map_err(|e| ExportError::io(&self.path, e))?;
         let resolved = self.plans.iter().zip(&self.seen).map(|(p, s)| resolve(p, s)).collect();
+        let decimals = self.seen.iter().map(|s| s.decimals).collect();
         let path = std::mem::take(&mut self.path);
-        Ok(Finished { path, plans: std::mem::take(&mut self.plans), resolved, rows: self.rows })
+        Ok(Finished {
+            path,
+            plans: std::mem::take(&mut self.plans),
+            resolved,
+            decimals,
+            rows: self.rows,
+        })
     }
 }
 
@@ -218,6 +232,8 @@ pub struct Finished {
     path: PathBuf,
     pub plans: Vec<Plan>,
     pub resolved: Vec<Resolved>,
+    /// Per column, the most digits after a decimal point of its numbers.
+    pub decimals: Vec<u8>,
     pub rows: u64,
 }
 
