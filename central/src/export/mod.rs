@@ -359,7 +359,9 @@ pub fn export<S: ExportSource>(
             to_parse.send(item).map_err(|_| stopped(out))
         });
         drop(to_parse);
-        let _ = parser.join();
+        if let Err(panic) = parser.join() {
+            std::panic::resume_unwind(panic);
+        }
         (read, writer.join())
     });
     let Writer { outs, mut report, checks, responses, .. } = match written {
