@@ -65,6 +65,11 @@ pub fn is_plain_number(s: &str) -> bool {
 
 /// Would a spreadsheet run this (after any leading `'`) as a formula?
 fn formula_like(value: &str) -> bool {
+    // Most cells start with something harmless: decide on the first byte.
+    if !matches!(value.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\''))
+    {
+        return false;
+    }
     let rest = value.trim_start_matches('\'');
     rest.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(rest)
 }
@@ -89,15 +94,17 @@ pub fn unneutralise(cell: &str) -> &str {
 /// Appends `prefix` and `field` as one field, quoted when it holds a
 /// comma, quote or line break.
 fn push_prefixed(line: &mut String, prefix: &str, field: &str) {
-    if field.contains([',', '"', '\n', '\r']) {
+    if field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         line.push('"');
         line.push_str(prefix);
-        for c in field.chars() {
-            if c == '"' {
-                line.push('"');
-            }
-            line.push(c);
+        // Quotes doubled, the text between them copied whole.
+        let mut rest = field;
+        while let Some(i) = rest.find('"') {
+            line.push_str(&rest[..=i]);
+            line.push('"');
+            rest = &rest[i + 1..];
         }
+        line.push_str(rest);
         line.push('"');
     } else {
         line.push_str(prefix);

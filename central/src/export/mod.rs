@@ -338,9 +338,11 @@ pub fn export<S: ExportSource>(
         checks,
         responses: 0,
     };
-    let (to_parse, parse_in) = std::sync::mpsc::sync_channel::<Read>(256);
-    let (to_write, write_in) = std::sync::mpsc::sync_channel::<Parsed>(256);
-    let (recycle, recycled) = std::sync::mpsc::channel::<record::Rows>();
+    // Responses travel in batches: a message per response would cost the
+    // threads more in waking each other than the work itself.
+    let (to_parse, parse_in) = std::sync::mpsc::sync_channel::<Vec<Read>>(8);
+    let (to_write, write_in) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(8);
+    let (recycle, recycled) = std::sync::mpsc::channel::<Vec<record::Rows>>();
     let (read, written) = std::thread::scope(|scope| {
         let parser = scope.spawn(|| {
             let stage =
@@ -349,15 +351,23 @@ pub fn export<S: ExportSource>(
         });
         let writer = scope.spawn(move || writer.run(write_in, recycle));
         let mut done = 0u64;
-        let read = source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut read = source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
             done += 1;
             if done.is_multiple_of(256) || done == total {
                 progress(done, total);
             }
-            let item = Read::of(source, &schemas, &index, opts, r)?;
-            // The writer stopped on an error: stop reading, report the writer's.
-            to_parse.send(item).map_err(|_| stopped(out))
+            batch.push(Read::of(source, &schemas, &index, opts, r)?);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                // The writer stopped on an error: stop reading, report the writer's.
+                to_parse.send(full).map_err(|_| stopped(out))?;
+            }
+            Ok(())
         });
+        if read.is_ok() && !batch.is_empty() {
+            read = to_parse.send(batch).map_err(|_| stopped(out));
+        }
         drop(to_parse);
         if let Err(panic) = parser.join() {
             std::panic::resume_unwind(panic);
@@ -552,6 +562,9 @@ fn central_time(t: &str) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+/// Responses per message between the export's threads.
+const BATCH: usize = 64;
+
 /// The error that stops reading when a later stage has stopped (its own
 /// error is the one returned).
 fn stopped(out: &Path) -> ExportError {
@@ -655,14 +668,24 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn run(
         &self,
-        input: std::sync::mpsc::Receiver<Read>,
-        output: std::sync::mpsc::SyncSender<Parsed>,
-        recycled: std::sync::mpsc::Receiver<record::Rows>,
+        input: std::sync::mpsc::Receiver<Vec<Read>>,
+        output: std::sync::mpsc::SyncSender<Vec<Parsed>>,
+        recycled: std::sync::mpsc::Receiver<Vec<record::Rows>>,
     ) {
-        for read in input {
-            // Buffers the writer is done with, so rows are not allocated anew.
-            let rows = recycled.try_recv().unwrap_or_else(|_| record::Rows::new(self.opts.checks));
-            if output.send(self.parse(read, rows)).is_err() {
+        // Buffers the writer is done with, so rows are not allocated anew.
+        let mut spare: Vec<record::Rows> = Vec::new();
+        for batch in input {
+            while let Ok(more) = recycled.try_recv() {
+                spare.extend(more);
+            }
+            let parsed = batch
+                .into_iter()
+                .map(|read| {
+                    let rows = spare.pop().unwrap_or_else(|| record::Rows::new(self.opts.checks));
+                    self.parse(read, rows)
+                })
+                .collect();
+            if output.send(parsed).is_err() {
                 return;
             }
         }
@@ -721,14 +744,18 @@ struct Writer<'a> {
 impl Writer<'_> {
     fn run(
         mut self,
-        input: std::sync::mpsc::Receiver<Parsed>,
-        recycle: std::sync::mpsc::Sender<record::Rows>,
+        input: std::sync::mpsc::Receiver<Vec<Parsed>>,
+        recycle: std::sync::mpsc::Sender<Vec<record::Rows>>,
     ) -> Result<Self, ExportError> {
-        for p in input {
-            self.write(&p)?;
-            if let Some(Ok(rows)) = p.rows {
-                let _ = recycle.send(rows);
+        for batch in input {
+            let mut done = Vec::with_capacity(batch.len());
+            for p in batch {
+                self.write(&p)?;
+                if let Some(Ok(rows)) = p.rows {
+                    done.push(rows);
+                }
             }
+            let _ = recycle.send(done);
         }
         Ok(self)
     }
@@ -966,8 +993,14 @@ pub(crate) fn exported_participant(r: &StoredResponse, secret: Option<&[u8; 32]>
     }
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    enumera_core::bundle::hex(&Sha256::digest(bytes))
+/// Whether `bytes` hash to the SHA-256 written in hex as `expected`
+/// (compared as bytes: formatting hex for every response costs more than
+/// the hash).
+fn sha256_is(bytes: &[u8], expected: Option<&str>) -> bool {
+    let Some(want) = expected.and_then(enumera_core::bundle::unhex::<32>) else {
+        return false;
+    };
+    Sha256::digest(bytes).as_slice() == want
 }
 
 /// The submission XML of a response: checked against the hashes of the
@@ -999,7 +1032,7 @@ pub(crate) fn submission_xml<'r>(
     }
     match (&r.xml, &r.sealed) {
         (Some(xml), None) => {
-            if entry.xml_sha256.as_deref() != Some(hex_sha256(xml.as_bytes()).as_str()) {
+            if !sha256_is(xml.as_bytes(), entry.xml_sha256.as_deref()) {
                 note(
                     ReportKind::Tampered,
                     r,
@@ -1010,7 +1043,7 @@ pub(crate) fn submission_xml<'r>(
             Ok(Some(std::borrow::Cow::Borrowed(xml.as_str())))
         }
         (_, Some(sealed)) => {
-            if entry.sealed_sha256.as_deref() != Some(hex_sha256(sealed).as_str()) {
+            if !sha256_is(sealed, entry.sealed_sha256.as_deref()) {
                 note(
                     ReportKind::Tampered,
                     r,

@@ -92,6 +92,8 @@ pub struct Rows {
     /// Metadata questions whose answer differs from what central knows
     /// (`deviceid` answered with another device's id): (question, answer).
     pub differs: Vec<(String, String)>,
+    /// The value being read, kept from one response to the next.
+    text: String,
 }
 
 impl Rows {
@@ -166,7 +168,8 @@ enum Frame<'s> {
     Node {
         node: &'s SchemaNode,
         row: usize,
-        key: String,
+        /// Shared by a row's groups: cloning it costs a count, not a copy.
+        key: std::rc::Rc<str>,
         groups: String,
         counts: Vec<(&'s str, usize)>,
     },
@@ -191,7 +194,7 @@ impl<'s> Walker<'_, 's> {
         use quick_xml::events::Event;
         let mut reader = quick_xml::Reader::from_str(xml);
         let mut stack: Vec<Frame<'s>> = Vec::with_capacity(16);
-        let mut text = String::new();
+        let mut text = std::mem::take(&mut self.out.text);
         let mut seen_root = false;
         loop {
             let event = reader.read_event()?;
@@ -209,7 +212,7 @@ impl<'s> Walker<'_, 's> {
                         return Err(RecordError::Malformed("more than one root element".into()));
                     }
                     seen_root = true;
-                    let key = self.meta.key.to_string();
+                    let key: std::rc::Rc<str> = self.meta.key.into();
                     Frame::Node {
                         node: &self.schema.root,
                         row: 0,
@@ -267,6 +270,7 @@ impl<'s> Walker<'_, 's> {
                 }
             }
         }
+        self.out.text = text;
         if !stack.is_empty() || !seen_root {
             return Err(RecordError::Malformed("the document ends inside an element".into()));
         }
@@ -312,7 +316,7 @@ impl<'s> Walker<'_, 's> {
                 let values = &mut self.out.rows[idx].1;
                 for (i, f) in &t.meta_cols {
                     match f {
-                        MetaField::ParentKey => values[*i].push_str(key),
+                        MetaField::ParentKey => values[*i].push_str(&key[..]),
                         MetaField::Key => values[*i].push_str(&child_key),
                         _ => {}
                     }
@@ -320,7 +324,7 @@ impl<'s> Walker<'_, 's> {
                 Frame::Node {
                     node: child,
                     row: idx,
-                    key: child_key,
+                    key: child_key.into(),
                     groups: String::new(),
                     counts: Vec::new(),
                 }
@@ -384,11 +388,17 @@ impl<'s> Walker<'_, 's> {
                 values[col].push_str(raw);
             }
         }
-        if !raw.is_empty() {
-            for (choice, col) in &leaf.choice_cols {
-                let chosen = raw.split_whitespace().any(|v| v == choice);
+        if !raw.is_empty() && !leaf.choice_cols.is_empty() {
+            for (_, col) in &leaf.choice_cols {
                 values[*col].clear();
-                values[*col].push(if chosen { '1' } else { '0' });
+                values[*col].push('0');
+            }
+            // One pass over the answer, not one per choice.
+            for v in raw.split_whitespace() {
+                if let Some((_, col)) = leaf.choice_cols.iter().find(|(c, _)| c == v) {
+                    values[*col].clear();
+                    values[*col].push('1');
+                }
             }
         }
     }
