@@ -19,15 +19,13 @@ use std::path::{Path, PathBuf};
 
 use super::csv::{CsvFile, CsvStyle};
 use super::names::{Namer, Tool};
+use super::payload::{exported_participant, submission_xml};
 use super::record::{self, ParticipantSwap, RowMeta, ValueStyle};
 use super::report::{Report, ReportKind};
 use super::schema::{Column, FormSchema, MetaField};
 use super::spool::{Plan, Spool};
 use super::types::ValueType;
-use super::{
-    ExportError, ExportSource, Order, StoredResponse, TypedOut, Var, exported_participant,
-    submission_xml,
-};
+use super::{ExportError, ExportSource, Order, StoredResponse, TypedOut, Var};
 
 /// The panel's columns, with the form each comes from (None for
 /// participant and round) and its one name.
