@@ -15,8 +15,9 @@
 //! - sealed responses opened with the researcher's identity; anything not
 //!   exported, or not held whole by a format, is listed in `report.csv`,
 //!   never dropped silently;
-//! - streaming: responses are read one at a time; the typed files are
-//!   spooled to disk until every value is known (spool.rs).
+//! - streaming: responses are read one at a time and pass through three
+//!   threads (read and check, parse, write: pipeline.rs); the typed files
+//!   are spooled to disk until every value is known (spool.rs).
 
 mod checks;
 mod codebook;
