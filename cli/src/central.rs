@@ -11,9 +11,9 @@ use crate::device::to_json;
 
 #[derive(Debug, Args)]
 pub struct CentralArgs {
-    /// The central database file.
-    #[arg(long, value_name = "C.db")]
-    db: PathBuf,
+    /// The central database file (before or after the subcommand, or ENUMERA_DB).
+    #[arg(long, value_name = "C.db", global = true, env = "ENUMERA_DB")]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: CentralCommand,
 }
@@ -73,6 +73,8 @@ pub enum CentralCommand {
     },
     /// Export for analysis: CSV/XLSX/JSON tables, codebook, Stata/SPSS files, report.
     Export(crate::central_export::ExportArgs),
+    /// High-frequency checks for field managers: an HTML report and CSVs.
+    Checks(crate::central_export::ChecksArgs),
     /// Serve devices over HTTP: bundle upload with receipts, instruments, rosters.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
@@ -192,7 +194,13 @@ fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
 }
 
 pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
-    let db = args.db.as_path();
+    let Some(db) = args.db.as_deref() else {
+        // A usage error, as clap reports a missing argument.
+        eprintln!(
+            "error: the central database is missing: give --db C.db (before or after the subcommand) or set ENUMERA_DB"
+        );
+        return Ok(ExitCode::from(2));
+    };
     match args.command {
         CentralCommand::Init { json } => {
             let central = Central::init(db)?;
@@ -340,6 +348,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Export(export) => crate::central_export::run(db, export)?,
+        CentralCommand::Checks(checks) => crate::central_export::checks(db, checks)?,
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;

@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{CURRENT, SqliteCentral};
 use crate::error::CentralError;
-use crate::export::{ExportError, ExportSource, Filter, HeldAside, Order, StoredResponse, Visit};
+use crate::export::{
+    ExportError, ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit,
+};
 
 const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
     r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
@@ -240,5 +242,53 @@ impl ExportSource for SqliteCentral {
         secret.try_into().map_err(|_| {
             ExportError::Central(CentralError::NotInitialized { path: self.path.clone() })
         })
+    }
+
+    fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
+        self.conn
+            .query_row(
+                "WITH RECURSIVE earlier(id) AS (
+                     SELECT instance_id FROM responses WHERE superseded_by = ?1
+                     UNION SELECT r.instance_id FROM responses r JOIN earlier e ON r.superseded_by = e.id)
+                 SELECT count(*) FROM earlier",
+                [instance_id],
+                |r| r.get(0),
+            )
+            .map_err(self.sql_err("counting a response's edits"))
+    }
+
+    fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT json FROM rosters ORDER BY name")
+            .map_err(self.sql_err("reading rosters"))?;
+        let jsons = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(self.sql_err("reading rosters"))?;
+        let mut out: Vec<RosterEntry> = Vec::new();
+        for json in jsons {
+            // Published rosters were checked at publish; anything odd here
+            // is left out of the progress count rather than failing an export.
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&json) else { continue };
+            let list = v.get("participants").unwrap_or(&v).as_array().cloned().unwrap_or_default();
+            for p in list {
+                let Some(id) = p.get("id").and_then(|i| i.as_str()) else { continue };
+                if out.iter().any(|e| e.id == id) {
+                    continue;
+                }
+                let display = p
+                    .get("display")
+                    .and_then(|d| d.as_object())
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(RosterEntry { id: id.to_string(), display });
+            }
+        }
+        Ok(out)
     }
 }
