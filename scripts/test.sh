@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
 mkdir -p "$ENUMERA_CACHE"
 
+echo "== export readers (PSPP, R with haven and readxl, Chromium), when missing" >&2
+bash scripts/export-tools.sh
+
 echo "== cargo test (workspace)" >&2
 cargo test --workspace --locked
 

@@ -56,7 +56,9 @@ pub enum EnumeraError {
     /// Central refused the request and repeating it will not help: `status`
     /// 401 (the token is unknown or revoked: enrol the device again), 403
     /// (not this device's to send), 400 (a bundle central cannot read), 404
-    /// (wrong server URL), 413 (too large). `code` is central's short code.
+    /// (wrong server URL), 413 (too large), 429 (`quota_exceeded`: the
+    /// device's daily quota at central is used; sync again later). `code`
+    /// is central's short code.
     #[error("central refused it (HTTP {status}): {detail}")]
     Refused { status: u16, code: String, detail: String },
     /// Anything else; a bug to report.
@@ -139,6 +141,7 @@ impl From<StoreError> for EnumeraError {
             S::Roster { .. } | S::RosterJson(_) => {
                 EnumeraError::InvalidForm { problems: vec![format!("roster: {e}")] }
             }
+            S::CentralChanged => EnumeraError::BadReceipt { reason: e.to_string() },
             S::BadRef { reference, reason, .. } => {
                 EnumeraError::InvalidAnswer { reference, reason: reason.into() }
             }
@@ -211,6 +214,9 @@ impl From<SyncError> for EnumeraError {
             }
             S::TooLarge { .. } => {
                 EnumeraError::Refused { status: 413, code: String::new(), detail }
+            }
+            S::Quota { .. } => {
+                EnumeraError::Refused { status: 429, code: "quota_exceeded".into(), detail }
             }
             S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
                 EnumeraError::Network { detail }

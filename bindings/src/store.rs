@@ -11,8 +11,8 @@ use enumera_core::store::Store;
 
 use crate::interview::{Interview, Live};
 use crate::types::{
-    BundleInfo, DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo, ReceiptReport,
-    ResponseSummary, RosterSummary, StateCounts,
+    BundleInfo, CentralTrust, DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo,
+    ReceiptReport, ResponseSummary, RosterSummary, StateCounts, TrustReport,
 };
 use crate::{EnumeraError, Result};
 
@@ -151,6 +151,25 @@ impl DeviceStore {
     /// refused whole with `BadReceipt`.
     pub fn apply_receipt(&self, receipt: Vec<u8>) -> Result<ReceiptReport> {
         Ok(apply_receipt(&mut self.lock(), &receipt)?.into())
+    }
+
+    /// Pins central's public key (64 hex digits, as `enumera central init`
+    /// prints it; an app gets it with its server address and token at
+    /// set-up): receipts signed by any other key are refused with
+    /// `BadReceipt`, and only this central's receipts let responses leave
+    /// the device. Responses another key acknowledged go back to the outbox.
+    pub fn trust_central(&self, central_key_hex: String) -> Result<TrustReport> {
+        let key = enumera_core::bundle::unhex::<32>(central_key_hex.trim()).ok_or_else(|| {
+            EnumeraError::BadReceipt { reason: "central's key must be 64 hex digits".into() }
+        })?;
+        Ok(self.lock().pin_central_key(&key)?.into())
+    }
+
+    /// The central key receipts are checked against: pinned by
+    /// `trust_central`, or learned from the first receipt (trust on first
+    /// use, which never lets a response be purged). `None` before either.
+    pub fn central_trust(&self) -> Result<Option<CentralTrust>> {
+        Ok(self.lock().central_trust()?.map(CentralTrust::from))
     }
 
     /// Finalized responses in outbox order; with `unsent_only`, those no

@@ -15,7 +15,7 @@ use enumera_core::store::Store;
 
 use crate::store::DeviceStore;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
-use crate::types::{FormKey, ReceiptReport, RosterFetched, SyncReport};
+use crate::types::{FormKey, FormRefused, ReceiptReport, RosterFetched, SyncReport};
 use crate::{EnumeraError, Result};
 
 /// Sync with central for one device store, through the app's transport.
@@ -85,10 +85,11 @@ impl SyncClient {
     /// Only what comes down: newly published forms and the rosters (e.g. at
     /// the start of a field day, before anything is finalized).
     pub fn fetch_updates(&self) -> Result<SyncReport> {
-        let ((installed, present), rosters) = self.run(updates)?;
+        let (forms, rosters) = self.run(updates)?;
         Ok(SyncReport::from(remote::SyncReport {
-            instruments_installed: installed,
-            instruments_present: present,
+            instruments_installed: forms.installed,
+            instruments_present: forms.present,
+            instruments_refused: forms.refused,
             rosters,
             ..Default::default()
         }))
@@ -114,7 +115,7 @@ fn updates(
     Ok((forms, remote::fetch_rosters(store, transport, token)?))
 }
 
-type Updates = ((Vec<enumera_core::store::InstrumentKey>, usize), Vec<remote::RosterFetched>);
+type Updates = (remote::InstrumentsFetched, Vec<remote::RosterFetched>);
 
 /// Core's `Transport` over the app's: converts the records and keeps what
 /// the app threw, so it reaches the app again unchanged.
@@ -176,6 +177,14 @@ impl From<remote::SyncReport> for SyncReport {
                 .map(|k| FormKey { form_id: k.form_id, version: k.version, hash: k.hash })
                 .collect(),
             forms_present: r.instruments_present as u64,
+            forms_refused: r
+                .instruments_refused
+                .into_iter()
+                .map(|f| FormRefused {
+                    form: FormKey { form_id: f.form_id, version: f.version, hash: f.hash },
+                    reason: f.reason,
+                })
+                .collect(),
             rosters: r
                 .rosters
                 .into_iter()

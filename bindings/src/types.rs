@@ -348,7 +348,7 @@ pub struct ReceiptReport {
     /// Entries the receipt names that this device does not have as named.
     pub not_matching: u64,
     /// This first receipt taught the device central's key.
-    pub central_key_pinned: bool,
+    pub central_key_learned: bool,
 }
 
 impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
@@ -357,7 +357,41 @@ impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
             marked: r.marked,
             already_sent: r.already_sent,
             not_matching: r.not_matching.len() as u64,
-            central_key_pinned: r.central_key_pinned,
+            central_key_learned: r.central_key_learned,
+        }
+    }
+}
+
+/// The central key this device checks receipts against.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CentralTrust {
+    /// 64 hex digits.
+    pub central_key_hex: String,
+    /// Pinned by `DeviceStore.trustCentral` (true) or learned from the
+    /// first receipt (false: responses are never purged on its receipts).
+    pub pinned: bool,
+}
+
+impl From<enumera_core::store::CentralTrust> for CentralTrust {
+    fn from(t: enumera_core::store::CentralTrust) -> Self {
+        CentralTrust { central_key_hex: enumera_core::bundle::hex(&t.key), pinned: t.pinned }
+    }
+}
+
+/// What pinning central's key changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TrustReport {
+    /// The key trusted before, when it was another one.
+    pub replaced_hex: Option<String>,
+    /// Outbox sequence numbers another key had acknowledged, to be sent again.
+    pub reopened: Vec<u64>,
+}
+
+impl From<enumera_core::store::PinReport> for TrustReport {
+    fn from(r: enumera_core::store::PinReport) -> Self {
+        TrustReport {
+            replaced_hex: r.replaced.map(|k| enumera_core::bundle::hex(&k)),
+            reopened: r.reopened,
         }
     }
 }
@@ -374,8 +408,19 @@ pub struct SyncReport {
     pub forms_installed: Vec<FormKey>,
     /// Published forms the device already had.
     pub forms_present: u64,
+    /// Published forms this device could not take, each with why; the
+    /// others were installed all the same.
+    pub forms_refused: Vec<FormRefused>,
     /// Every roster central publishes, as imported.
     pub rosters: Vec<RosterFetched>,
+}
+
+/// A published form the device left out (unreadable, not matching its
+/// hash, or clashing with the version it holds).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormRefused {
+    pub form: FormKey,
+    pub reason: String,
 }
 
 /// One version of a form, as responses name it.

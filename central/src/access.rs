@@ -55,9 +55,9 @@ impl<S: CentralStore> Central<S> {
         self.store().roster_json(name)
     }
 
-    /// The canonical JSON of the published instrument with this hash.
+    /// The canonical JSON of the served instrument with this hash.
     pub fn published_by_hash(&self, hash: &str) -> Result<Option<Vec<u8>>, CentralError> {
-        match self.published()?.into_iter().find(|p| p.hash == hash) {
+        match self.served()?.into_iter().find(|p| p.hash == hash) {
             Some(p) => self.published_json(&p.form_id, &p.version),
             None => Ok(None),
         }

@@ -1,13 +1,16 @@
 //! The central store as a trait, so that a PostgreSQL backend can follow
-//! the SQLite one. Verification happens before a backend is called
-//! ([`crate::Central::ingest`]); a backend applies a verified bundle in one
-//! transaction, all or nothing.
+//! the SQLite one. The manifest and signature are verified before a backend
+//! is called ([`crate::Central::ingest`]); a backend applies the bundle's
+//! responses as they are read, each checked against its hash, in one
+//! transaction, all or nothing. Rules that matter (authorship, quotas) are
+//! enforced inside that transaction, by the database where it can.
 
-use enumera_core::bundle::VerifiedBundle;
+use enumera_core::bundle::BundleSource;
 use enumera_core::instrument::Instrument;
 use enumera_core::remote::api::RosterListing;
 use enumera_core::store::Payload;
 
+use crate::Quotas;
 use crate::error::{CentralError, IngestError};
 use crate::report::{DeviceHoldings, IngestReport, PublishedInstrument, Status};
 
@@ -18,9 +21,16 @@ pub trait CentralStore {
     /// Central's Ed25519 seed, for [`enumera_core::bundle::Receipt::sign`].
     fn signing_seed(&self) -> Result<[u8; 32], CentralError>;
 
-    /// Applies a verified bundle in one transaction (see the crate docs for
-    /// the rules). Idempotent: applying it again changes nothing.
-    fn ingest_verified(&mut self, bundle: &VerifiedBundle) -> Result<IngestReport, IngestError>;
+    /// Applies a bundle in one transaction (see the crate docs for the
+    /// rules), reading its responses one at a time from `bundle`, whose
+    /// manifest and signature are already checked: an item that fails its
+    /// hash, or a quota passed, rolls everything back. Idempotent: applying
+    /// it again changes nothing.
+    fn ingest_stream(
+        &mut self,
+        bundle: &mut dyn BundleSource,
+        quotas: &Quotas,
+    ) -> Result<IngestReport, IngestError>;
 
     /// The payload held for a response (plain XML and JSON, or the sealed
     /// ciphertext as received: central never decrypts).
@@ -45,11 +55,32 @@ pub trait CentralStore {
     ) -> Result<(), CentralError>;
 
     /// Publishes an instrument for devices to fetch; the same content again
-    /// is a no-op (returns false), other content under a published version
-    /// is refused.
+    /// is a no-op (returns false; or serves it again after `unpublish`,
+    /// true), other content under a published version is refused. The
+    /// caller ([`crate::Central::publish`]) has checked that its canonical
+    /// JSON reads back.
     fn publish(&mut self, instrument: &Instrument) -> Result<bool, CentralError>;
 
+    /// Every instrument published, served or not.
     fn published(&self) -> Result<Vec<PublishedInstrument>, CentralError>;
+
+    /// Stops serving a published instrument (every version of the form when
+    /// `version` is `None`) to devices; it stays at central. Returns how many
+    /// versions were served before. Publishing the same content again
+    /// serves it again.
+    fn unpublish(&mut self, form_id: &str, version: Option<&str>) -> Result<usize, CentralError>;
+
+    /// Authorises `device_id` to replace the response `instance_id` made by
+    /// another device (the review flow's return, issue 17): an edit from
+    /// that device arriving after this is placed as if its author had sent
+    /// it. Only the author may replace a response otherwise; the store
+    /// enforces that rule itself (in SQLite, by a trigger).
+    fn grant_edit(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError>;
 
     /// The canonical JSON of a published instrument.
     fn published_json(&self, form_id: &str, version: &str)

@@ -42,6 +42,16 @@ pub enum CentralError {
     )]
     PublishConflict { form_id: String, version: String, published: String, new: String },
 
+    #[error(
+        "instrument {form_id:?} version {version:?} was not published: central could not read \
+         back what it would serve to devices ({reason}); simplify the form (fewer nested groups \
+         or repeats) and publish it again"
+    )]
+    Unservable { form_id: String, version: String, reason: String },
+
+    #[error("instrument {form_id:?}{} is not published at this central", version.as_ref().map(|v| format!(" version {v:?}")).unwrap_or_default())]
+    NotPublished { form_id: String, version: Option<String> },
+
     #[error("device {device_id} is already enrolled with another public key ({known})")]
     EnrolConflict { device_id: String, known: String },
 
@@ -61,6 +71,19 @@ pub enum CentralError {
 }
 
 impl CentralError {
+    /// True when the database was locked by another program for longer
+    /// than the busy timeout: the same request may succeed shortly.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            CentralError::Sql { source, .. }
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                )
+        )
+    }
+
     pub(crate) fn sql(
         path: &std::path::Path,
         context: impl Into<String>,
@@ -89,6 +112,19 @@ pub enum IngestError {
     )]
     DeviceKeyMismatch { device_id: String, known: String, found: String },
 
+    /// Over one of the device's quotas ([`crate::Quotas`]); nothing from the
+    /// bundle was stored, the device keeps its responses.
+    #[error(
+        "device {device_id} is over central's quota of {limit} {kind}{}: nothing from this bundle \
+         was stored; the responses stay on the device{}",
+        if *used > 0 { format!(" (this bundle would make {used})") } else { String::new() },
+        match kind {
+            crate::QuotaKind::ResponsesPerBundle => ", and smaller bundles can go",
+            _ => " until the quota frees up (or the operator raises it)",
+        }
+    )]
+    Quota { device_id: String, kind: crate::QuotaKind, limit: u64, used: u64 },
+
     /// Central's own database failed; the bundle may be fine: retry.
     #[error(transparent)]
     Central(#[from] CentralError),
@@ -101,6 +137,10 @@ impl IngestError {
             IngestError::Bundle(e) => e.code(),
             IngestError::UnknownDevice { .. } => "unknown_device_key",
             IngestError::DeviceKeyMismatch { .. } => "device_key_mismatch",
+            IngestError::Quota { kind: crate::QuotaKind::ResponsesPerBundle, .. } => {
+                "too_many_responses"
+            }
+            IngestError::Quota { .. } => "quota_exceeded",
             IngestError::Central(_) => "central_error",
         }
     }

@@ -21,6 +21,12 @@ pub struct IngestReport {
     pub duplicates: usize,
     /// Conflicts newly kept for review.
     pub conflicts: Vec<ConflictInfo>,
+    /// Responses newly held aside, kept but not exported (issue 15):
+    /// `not_author` (an edit of another device's response), `pending_edit`
+    /// (an edit of a version not received yet), `edit_of_superseded`,
+    /// `contested` (an instance id two devices claim), `form_hash_mismatch`,
+    /// `plaintext_for_sealed_form`.
+    pub held_aside: Vec<ConflictInfo>,
     /// This device's sequence gaps and forks after the ingest.
     pub gaps: Vec<SeqRange>,
     pub forks: Vec<u64>,
@@ -30,7 +36,8 @@ pub struct IngestReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConflictInfo {
     pub instance_id: String,
-    /// `different_content` or `edit_of_superseded`.
+    /// `different_content` or `edit_of_superseded` (a conflict); for a
+    /// response held aside, the reason (see [`IngestReport::held_aside`]).
     pub kind: String,
     pub device_id: String,
     pub seq: u64,
@@ -56,6 +63,11 @@ pub struct Status {
     pub sealed: u64,
     /// Conflicts kept for review.
     pub conflicts: u64,
+    /// Responses neither current nor replaced: held aside for review (an
+    /// edit by a device that did not make the response, an edit waiting for
+    /// its version, a contested instance id, a form central did not publish
+    /// under that version, plaintext for a sealed form).
+    pub held_aside: u64,
     pub devices: Vec<DeviceStatus>,
     pub published: u64,
 }
@@ -85,6 +97,10 @@ pub struct PublishedInstrument {
     pub hash: String,
     pub title: String,
     pub published_at: String,
+    /// When `central unpublish` stopped serving it to devices (it stays at
+    /// central: responses to it are still checked and exported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpublished_at: Option<String>,
 }
 
 /// What central holds for one device: the content of its receipt.

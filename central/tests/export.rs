@@ -5,12 +5,13 @@
 //! files.
 
 mod common;
+mod readers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use enumera_central::Central;
-use enumera_central::export::{ExportOptions, ExportSummary, Filter, Format, export};
+use enumera_central::export::{ExportOptions, ExportSummary, Filter, Format, Layout, export};
 use enumera_core::bundle::{BundleOptions, ResearcherIdentity, finalize_response, write_bundle};
 use enumera_core::instrument::Instrument;
 use enumera_core::store::{InstrumentKey, NewResponse, Store};
@@ -517,17 +518,47 @@ fn panel_has_one_row_per_participant_and_round() {
             .find(|r| r["participant"] == p && r["round"] == round)
             .unwrap_or_else(|| panic!("no {p} {round}"))
     };
-    // Two forms share question names: the panel prefixes them with the form id.
-    assert!(header.contains(&"study-cap-score".to_string()), "{header:?}");
+    // Two forms share question names: the panel prefixes them with the form's alias.
+    assert_eq!(
+        header,
+        [
+            "participant",
+            "round",
+            "sealed_key",
+            "sealed_score",
+            "sealed_channels",
+            "sealed_channels_call",
+            "sealed_channels_visit",
+            "sealed_place_Latitude",
+            "sealed_place_Longitude",
+            "sealed_place_Altitude",
+            "sealed_place_Accuracy",
+            "sealed_staff",
+            "study_key",
+            "study_score",
+            "study_channels",
+            "study_channels_call",
+            "study_channels_visit",
+            "study_place_Latitude",
+            "study_place_Longitude",
+            "study_place_Altitude",
+            "study_place_Accuracy",
+            "study_staff",
+        ]
+    );
     let a = find(p1, "1");
     let b = find(p1, "2");
-    assert_eq!((a["study-cap-score"].as_str(), b["study-cap-score"].as_str()), ("1", "na"));
-    assert_eq!(b["study-staff"], "4");
-    assert_eq!(a["sealed-KEY"], "");
+    assert_eq!((a["study_score"].as_str(), b["study_score"].as_str()), ("1", "na"));
+    assert_eq!(b["study_staff"], "4");
+    assert_eq!(a["sealed_key"], "");
     let c = find(p2, "1");
-    assert_eq!(c["study-KEY"], f.ids["r3"]);
-    assert_eq!(c["sealed-KEY"], f.ids["r4"], "both forms of one round side by side");
-    assert_eq!(c["sealed-channels/call"], "1");
+    assert_eq!(c["study_key"], f.ids["r3"]);
+    assert_eq!(c["sealed_key"], f.ids["r4"], "both forms of one round side by side");
+    assert_eq!(c["sealed_channels_call"], "1");
+    // Each panel name is in the codebook with the column it comes from.
+    let (_, codebook) = read(&out.path().join("codebook.csv"));
+    let score = codebook.iter().find(|r| r["table"] == "panel" && r["variable"] == "study_score");
+    assert_eq!(score.map(|r| r["path"].as_str()), Some("study:cap-score"));
 }
 
 #[test]
@@ -561,6 +592,36 @@ fn xlsx_and_json_hold_the_same_rows() {
     assert_eq!(d1["data"]["changes"].as_array().map(Vec::len), Some(2));
     assert_eq!(d1["data"]["changes"][1]["kind"], "plan");
     assert!(d1["data"].get("name").is_none());
+}
+
+/// In ODK Central's layout a sealed response that cannot be opened is
+/// still a row, with Central's `Status`, and report.csv lists it as ever.
+#[test]
+fn odk_layout_lists_what_it_cannot_decrypt_as_central_does() {
+    let f = fixture();
+    for (identity, r4_status) in [(None, "not decrypted"), (identity(), "")] {
+        let out = common::tempdir();
+        let opened = identity.is_some();
+        run(&f, out.path(), ExportOptions { layout: Layout::Odk, identity, ..Default::default() });
+        let (header, rows) = read(&out.path().join("sealed.csv"));
+        assert_eq!(header[0], "SubmissionDate");
+        assert_eq!(header.last().map(String::as_str), Some("FormVersion"));
+        assert_eq!(rows.len(), 2, "r4 and r5, opened or not");
+        assert_eq!(row(&rows, &f.ids["r4"])["Status"], r4_status);
+        let r5 = row(&rows, &f.ids["r5"]);
+        assert_eq!(r5["Status"], "not decrypted", "sealed to another key");
+        assert_eq!(r5["FormVersion"], "2");
+        assert_eq!(r5["meta-instanceID"], "", "nothing of its content");
+        if opened {
+            assert_eq!(row(&rows, &f.ids["r4"])["meta-instanceID"], f.ids["r4"]);
+        }
+        let (_, report) = read(&out.path().join("report.csv"));
+        let sealed = report.iter().filter(|r| r["kind"].starts_with("sealed_")).count();
+        assert_eq!(sealed, if opened { 1 } else { 2 });
+        // No byte-order mark in Central's layout.
+        let bytes = std::fs::read(out.path().join("study.csv")).expect("csv");
+        assert!(bytes.starts_with(b"SubmissionDate,"));
+    }
 }
 
 #[test]
@@ -631,7 +692,10 @@ fn stata_and_spss_files_label_every_variable() {
         }
         assert!(!names.is_empty());
     }
-    assert!(dofile.contains("label define l_scale .a `\"Not applicable\"', add"), "{dofile}");
+    assert!(dofile.contains("label define l_scale .n `\"Not applicable\"', add"), "{dofile}");
+    // Every language of the form, as `label language` keeps them.
+    assert!(dofile.contains("label language pt, new"), "{dofile}");
+    assert!(dofile.contains("label define l_scale_pt .n `\"Não se aplica\"'"), "{dofile}");
     // The mapping to the CSV names is in the codebook.
     let (_, codebook) = read(&out.path().join("codebook.csv"));
     let score = codebook
@@ -654,27 +718,29 @@ fn stata_and_spss_files_label_every_variable() {
         ExportOptions { format: Some(Format::Spss), identity: identity(), ..Default::default() },
     );
     let sps = std::fs::read_to_string(out.path().join("export.sps")).expect("sps");
-    for section in sps.split("GET DATA").skip(1) {
-        let vars_block = section
-            .split("/VARIABLES=")
-            .nth(1)
-            .and_then(|s| s.split("\n.\n").next())
-            .expect("variables");
-        let vars: Vec<&str> =
-            vars_block.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let sections: Vec<&str> = sps.split("GET FILE=").skip(1).collect();
+    assert_eq!(sections.len(), 4, "study, study-changes, sealed, sealed-changes");
+    for section in sections {
+        // Every variable of the .sav is labelled, and every name is valid.
         let labels = section.split("VARIABLE LABELS").nth(1).expect("labels");
+        let labels = labels.split(".\n").next().expect("block");
+        let vars: Vec<&str> = labels.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        assert!(vars.len() > 2);
         for v in &vars {
             assert!(v.len() <= 64 && !v.starts_with(|c: char| c.is_ascii_digit()), "{v}");
-            assert!(
-                labels.lines().any(|l| l.split_whitespace().next() == Some(v)),
-                "{v} unlabelled"
-            );
         }
         for line in section.lines() {
             assert_eq!(line.matches('\'').count() % 2, 0, "unbalanced quotes: {line}");
         }
     }
-    assert!(sps.contains("'na' 'Not applicable'"));
+    // The same codes as Stata's, with the missing-style choice user-missing.
+    assert!(sps.contains("-914 'Not applicable'"), "{sps}");
+    assert!(sps.contains("MISSING VALUES score (-914)."), "{sps}");
+    for file in ["study.sav", "study-changes.sav", "export-pt.sps", "export-bn.sps"] {
+        assert!(out.path().join(file).exists(), "{file}");
+    }
+    let pt = std::fs::read_to_string(out.path().join("export-pt.sps")).expect("sps");
+    assert!(pt.contains("-914 'Não se aplica'"), "{pt}");
 }
 
 /// pandas reads the CSVs as a researcher would.
@@ -809,8 +875,10 @@ fn pandas_reads_the_dta_files_as_the_csvs() {
     let script = format!(
         r#"
 import math, sys
+from datetime import datetime, timedelta, timezone
 import pandas as pd
 from pandas.io.stata import StataReader, StataMissingValue
+epoch = datetime(1960, 1, 1, tzinfo=timezone.utc)
 d = r"{dir}"
 # What each choice means, in Portuguese (the export's language).
 labels = {{
@@ -822,7 +890,7 @@ yesno = {{"0": "No", "1": "Yes"}}
 checked = 0
 for table in ["study", "study-changes", "panel"]:
     csv = pd.read_csv(f"{{d}}/{{table}}.csv", dtype=str, keep_default_na=False)
-    raw = pd.read_stata(f"{{d}}/{{table}}.dta", convert_categoricals=False, convert_missing=True)
+    raw = pd.read_stata(f"{{d}}/{{table}}.dta", convert_categoricals=False, convert_missing=True, convert_dates=False)
     # Labelled variables come as categories of their labels.
     cat = pd.read_stata(f"{{d}}/{{table}}.dta")
     with StataReader(f"{{d}}/{{table}}.dta") as r:
@@ -839,16 +907,20 @@ for table in ["study", "study-changes", "panel"]:
             where = f"{{table}} row {{i}} {{header}} ({{var}}): csv {{want!r}}, dta {{got!r}}"
             if isinstance(got, str):
                 assert got == want, where
+            elif header in ("meta-started", "meta-ended", "meta-submitted", "meta-received") and want != "":
+                # %tc: milliseconds from 1960-01-01 in UTC.
+                ms = (datetime.fromisoformat(want.replace("Z", "+00:00")) - epoch) / timedelta(milliseconds=1)
+                assert abs(float(got) - ms) < 1, where
             elif want == "":
                 assert isinstance(got, StataMissingValue) and got.string == ".", where
             elif "/" in header or leaf in labels:
                 meaning = (yesno if "/" in header else labels[leaf])[want]
                 assert cat[var].dtype.name == "category", where
                 if isinstance(got, StataMissingValue):
-                    # .a is labelled under Stata's long code for .a.
-                    assert want == "na" and got.string == ".a", where
+                    # .n (not applicable) is labelled under Stata's long code for .n.
+                    assert want == "na" and got.string == ".n", where
                     assert meaning in value_labels[lists[leaf]].values(), where
-                    assert value_labels[lists[leaf]][2147483622] == meaning, where
+                    assert value_labels[lists[leaf]][2147483621 + 14] == meaning, where
                 else:
                     assert cat[var].iloc[i] == meaning, where
             else:
@@ -888,7 +960,7 @@ print("ok", checked)
     let script = format!(
         r#"
 import pandas as pd
-raw = pd.read_stata(r"{dir}/study.dta", convert_categoricals=False, convert_missing=True)
+raw = pd.read_stata(r"{dir}/study.dta", convert_categoricals=False, convert_missing=True, convert_dates=False)
 csv = pd.read_csv(r"{dir}/study.csv", dtype=str, keep_default_na=False)
 print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
 "#,
@@ -898,12 +970,12 @@ print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "['Low', 'Not applicable', '', 'High'] [1, '.a', '.', 2]"
+        "['Low', 'Not applicable', '', 'High'] [1, '.n', '.', 2]"
     );
     // The .do file codes the same labels when it rebuilds the .dta.
     let dofile = std::fs::read_to_string(out.path().join("export.do")).expect("do");
     assert!(
-        dofile.contains("replace enumera_tmp = .a if score == `\"Not applicable\"'"),
+        dofile.contains("replace enumera_tmp = .n if score == `\"Not applicable\"'"),
         "{dofile}"
     );
 
@@ -911,7 +983,7 @@ print(list(csv["cap-score"]), [getattr(v, "string", v) for v in raw["score"]])
     let opts = ExportOptions { format: Some(Format::Spss), panel: true, ..Default::default() };
     export(central.store(), &opts, out.path(), &mut |_, _| {}).expect("export");
     let sps = std::fs::read_to_string(out.path().join("export.sps")).expect("sps");
-    assert!(sps.contains("/FILE='panel.csv'") && sps.contains("SAVE OUTFILE='panel.sav'."));
+    assert!(sps.contains("GET FILE='panel.sav'.") && out.path().join("panel.sav").exists());
     assert!(!out.path().join("study.dta").exists(), "only --format stata writes .dta files");
 }
 
@@ -925,45 +997,7 @@ fn central_holding(store: &Store, db: &Path) -> Central {
     central
 }
 
-/// A Python with pandas: a venv under $ENUMERA_CACHE (default <repo>/.cache),
-/// made and filled on first use. None (with a message) only without python3.
-/// Once per process: tests run on threads of one process, and two installs
-/// into the same temporary venv break each other.
+/// pandas (with pyreadstat and openpyxl), shared with export_tools.rs.
 fn python_with_pandas() -> Option<PathBuf> {
-    static PYTHON: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(install_pandas).clone()
-}
-
-fn install_pandas() -> Option<PathBuf> {
-    use std::process::Command;
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: python3 is not installed; the pandas check did not run");
-        return None;
-    }
-    let cache = std::env::var_os("ENUMERA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
-    let venv = cache.join("venv-pandas");
-    let python = venv.join("bin/python");
-    let has_pandas = |p: &Path| {
-        Command::new(p).args(["-c", "import pandas"]).status().is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_pandas(&python) {
-        return Some(python);
-    }
-    // Another test process may be making it too: make it under a unique name, then move.
-    let _ = std::fs::create_dir_all(&cache);
-    let tmp = cache.join(format!("venv-pandas.tmp{}", std::process::id()));
-    let ok =
-        Command::new("python3").args(["-m", "venv"]).arg(&tmp).status().is_ok_and(|s| s.success())
-            && Command::new(tmp.join("bin/pip"))
-                .args(["install", "--quiet", "pandas"])
-                .status()
-                .is_ok_and(|s| s.success());
-    assert!(ok, "could not install pandas into {} (network?)", tmp.display());
-    if std::fs::rename(&tmp, &venv).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    assert!(has_pandas(&python), "pandas missing from {}", venv.display());
-    Some(python)
+    readers::python()
 }

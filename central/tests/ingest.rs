@@ -40,7 +40,7 @@ fn the_same_bundle_twice_is_held_once() {
     assert_eq!(c.ingest(&bad).unwrap_err().code(), "hash_mismatch");
     // Verified again from scratch (not recognised by its hash): still a no-op.
     let verified = enumera_core::bundle::read_bundle(&bundle).unwrap();
-    let third = c.ingest_verified(&verified).unwrap();
+    let third = c.ingest_verified(&verified, bundle.len() as u64).unwrap();
     assert_eq!((third.new_entries, third.duplicates), (0, 3));
     assert_eq!(c.canonical_dump().unwrap(), dump);
     let s = status_json(&c);
@@ -465,8 +465,9 @@ fn a_schema_2_central_upgrades_and_keeps_checking_chains() {
         c.ingest(&first).unwrap();
     }
     {
-        // As schema 2 left it.
+        // As schema 2 left it: later migrations undone, newest first.
         let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(common::UNDO_SCHEMA_4).unwrap();
         conn.execute_batch("DROP TABLE chain_state; DROP TABLE chain_forks;").unwrap();
         conn.pragma_update(None, "user_version", 2).unwrap();
     }

@@ -25,6 +25,12 @@ enum Step {
         device: usize,
         pick: usize,
     },
+    /// A hostile device signs an edit of the `pick`-th response another
+    /// device made (issue 15, finding 1): it must never take effect.
+    Forge {
+        device: usize,
+        pick: usize,
+    },
     /// Mark everything finalized so far as sent (as a receipt would).
     MarkSent {
         device: usize,
@@ -42,6 +48,7 @@ fn step(devices: usize) -> impl Strategy<Value = Step> {
         3 => (d.clone(), prop::bool::weighted(0.3), prop::bool::weighted(0.2))
             .prop_map(|(device, sealed, attach)| Step::Finalize { device, sealed, attach }),
         2 => (d.clone(), 0..8usize).prop_map(|(device, pick)| Step::Edit { device, pick }),
+        1 => (d.clone(), 0..8usize).prop_map(|(device, pick)| Step::Forge { device, pick }),
         2 => d.clone().prop_map(|device| Step::MarkSent { device }),
         3 => (d, prop::bool::weighted(0.7)).prop_map(|(device, since_receipt)| Step::Bundle { device, since_receipt }),
     ]
@@ -66,6 +73,9 @@ proptest! {
         let mut devices: Vec<Device> = (0..n).map(|i| Device::new(&format!("tablet {i}"))).collect();
         let mut editable: Vec<Vec<String>> = vec![Vec::new(); n];
         let mut finalized: Vec<String> = Vec::new();
+        // Plain responses each device made, and the forged edits.
+        let mut made: Vec<(usize, String)> = Vec::new();
+        let mut forged: Vec<(String, String)> = Vec::new();
         let mut bundles: Vec<Vec<u8>> = Vec::new();
         for (i, s) in steps.iter().enumerate() {
             match *s {
@@ -74,6 +84,7 @@ proptest! {
                     let id = devices[device].finalize(&format!("answer {i}"), sealed, attach.then_some(photo.as_bytes()));
                     if !sealed {
                         editable[device].push(id.clone());
+                        made.push((device, id.clone()));
                     }
                     finalized.push(id);
                 }
@@ -85,6 +96,18 @@ proptest! {
                     let old = editable[device].remove(at);
                     let id = devices[device].edit(&old, &format!("edited {i}"));
                     editable[device].push(id.clone());
+                    made.push((device, id.clone()));
+                    finalized.push(id);
+                }
+                Step::Forge { device, pick } => {
+                    let others: Vec<&String> =
+                        made.iter().filter(|(d, _)| *d != device).map(|(_, id)| id).collect();
+                    if others.is_empty() {
+                        continue;
+                    }
+                    let victim = others[pick % others.len()].clone();
+                    let id = devices[device].forge_edit(&victim, &format!("forged {i}"));
+                    forged.push((victim, id.clone()));
                     finalized.push(id);
                 }
                 Step::MarkSent { device } => {
@@ -131,6 +154,15 @@ proptest! {
         let status = central.status().unwrap();
         prop_assert_eq!(status.responses as usize, finalized.len());
         prop_assert_eq!(status.conflicts, 0);
+        // No forged edit ever replaced anything.
+        for (victim, id) in &forged {
+            let victim_line = format!("response {victim} ");
+            let line = dump.lines().find(|l| l.starts_with(&victim_line)).unwrap();
+            prop_assert!(!line.contains(&format!("superseded_by={id}")), "{}", line);
+            let forged_line = format!("response {id} ");
+            let line = dump.lines().find(|l| l.starts_with(&forged_line)).unwrap();
+            prop_assert!(line.contains("hold=not_author"), "{}", line);
+        }
         prop_assert!(status.devices.iter().all(|d| d.gaps.is_empty() && d.forks.is_empty()));
 
         // Every device's receipt covers all it finalized and marks it sent.

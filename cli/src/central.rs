@@ -4,16 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use enumera_central::Central;
+use enumera_central::{Central, Quotas};
 
 use crate::UserError;
 use crate::device::to_json;
 
 #[derive(Debug, Args)]
 pub struct CentralArgs {
-    /// The central database file.
-    #[arg(long, value_name = "C.db")]
-    db: PathBuf,
+    /// The central database file (before or after the subcommand, or ENUMERA_DB).
+    #[arg(long, value_name = "C.db", global = true, env = "ENUMERA_DB")]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: CentralCommand,
 }
@@ -25,8 +25,18 @@ pub enum CentralCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Publish an instrument for devices to fetch.
+    /// Publish an instrument for devices to fetch (refused when central
+    /// could not read back what it would serve).
     Publish { form: PathBuf },
+    /// Stop serving a form to devices (every version, or one). Central keeps
+    /// it: responses to it are still accepted, checked and exported, and
+    /// publishing the same form again serves it again.
+    Unpublish {
+        #[arg(value_name = "FORM_ID")]
+        form_id: String,
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+    },
     /// Verify and ingest bundles (each all or nothing).
     Ingest {
         #[arg(required = true, value_name = "BUNDLE")]
@@ -34,6 +44,8 @@ pub enum CentralCommand {
         /// Write each device's receipt into this folder (`DEVICE_ID.receipt`).
         #[arg(long, value_name = "DIR")]
         receipts: Option<PathBuf>,
+        #[command(flatten)]
+        quotas: QuotaArgs,
         #[arg(long)]
         json: bool,
     },
@@ -61,6 +73,8 @@ pub enum CentralCommand {
     },
     /// Export for analysis: CSV/XLSX/JSON tables, codebook, Stata/SPSS files, report.
     Export(crate::central_export::ExportArgs),
+    /// High-frequency checks for field managers: an HTML report and CSVs.
+    Checks(crate::central_export::ChecksArgs),
     /// Serve devices over HTTP: bundle upload with receipts, instruments, rosters.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
@@ -73,10 +87,16 @@ pub enum CentralCommand {
         /// request line and headers: at most 30 of them).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         request_timeout: u64,
+        /// Uploads received or verified at once (one per device at most;
+        /// others wait their turn unread). Bounds the server's memory.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        max_uploads: usize,
         /// Serve the web app under /app/ from this folder (a built
         /// web/dist/app) instead of the copy built into this binary.
         #[arg(long, value_name = "DIR")]
         web_dir: Option<PathBuf>,
+        #[command(flatten)]
+        quotas: QuotaArgs,
     },
     /// Per-device bearer tokens for the HTTP server.
     #[command(subcommand)]
@@ -84,6 +104,31 @@ pub enum CentralCommand {
     /// Participant rosters devices fetch when they sync.
     #[command(subcommand)]
     Roster(RosterCommand),
+}
+
+/// Per-device quotas (0: no limit); over one, a bundle is refused whole
+/// and its responses stay on the device.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct QuotaArgs {
+    /// Responses one bundle may carry.
+    #[arg(long, value_name = "N", default_value_t = Quotas::DEFAULT.responses_per_bundle)]
+    max_responses_per_bundle: u64,
+    /// New responses one device may deliver in any 24 hours.
+    #[arg(long, value_name = "N", default_value_t = Quotas::DEFAULT.responses_per_day)]
+    max_responses_per_day: u64,
+    /// MiB of new submissions and attachments one device may deliver in any 24 hours.
+    #[arg(long, value_name = "MIB", default_value_t = Quotas::DEFAULT.bytes_per_day >> 20)]
+    max_mib_per_day: u64,
+}
+
+impl QuotaArgs {
+    fn quotas(self) -> Quotas {
+        Quotas {
+            responses_per_bundle: self.max_responses_per_bundle,
+            responses_per_day: self.max_responses_per_day,
+            bytes_per_day: self.max_mib_per_day.saturating_mul(1 << 20),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,25 +164,36 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
 }
 
-fn serve(
-    db: &Path,
-    listen: &str,
+struct ServeArgs {
+    listen: String,
     max_body_mib: usize,
-    timeout: u64,
+    request_timeout: u64,
+    max_uploads: usize,
+    quotas: Quotas,
     web_dir: Option<PathBuf>,
-) -> Result<(), UserError> {
+}
+
+fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
-    let request_timeout = std::time::Duration::from_secs(timeout.max(1));
+    let request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = ServerConfig {
-        max_body: max_body_mib.saturating_mul(1 << 20),
+        max_body: args.max_body_mib.saturating_mul(1 << 20),
         request_timeout,
         // Headers are small: a client that takes longer than this over
         // them is stalling, whatever the request timeout allows a body.
         header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
+        max_uploads: args.max_uploads.max(1),
+        // Uploads are spooled beside the database: the disk that must
+        // hold them anyway, not a RAM-backed /tmp.
+        spool_dir: Some(
+            db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
+        ),
         ..ServerConfig::default()
     };
-    let mut server = Server::bind(Central::open(db)?, listen, config)?;
-    if let Some(dir) = web_dir {
+    let mut central = Central::open(db)?;
+    central.set_quotas(args.quotas);
+    let mut server = Server::bind(central, &args.listen, config)?;
+    if let Some(dir) = args.web_dir {
         if !dir.join("index.html").is_file() {
             return Err(UserError(format!(
                 "--web-dir {}: no index.html there (build the app with scripts/build-web.sh)",
@@ -152,7 +208,13 @@ fn serve(
 }
 
 pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
-    let db = args.db.as_path();
+    let Some(db) = args.db.as_deref() else {
+        // A usage error, as clap reports a missing argument.
+        eprintln!(
+            "error: the central database is missing: give --db C.db (before or after the subcommand) or set ENUMERA_DB"
+        );
+        return Ok(ExitCode::from(2));
+    };
     match args.command {
         CentralCommand::Init { json } => {
             let central = Central::init(db)?;
@@ -175,33 +237,45 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 instrument.hash()
             );
         }
-        CentralCommand::Ingest { bundles, receipts, json } => {
+        CentralCommand::Unpublish { form_id, version } => {
+            let n = Central::open(db)?.unpublish(&form_id, version.as_deref())?;
+            eprintln!(
+                "{form_id}: {n} version(s) no longer served to devices (kept at central for \
+                 responses and export)"
+            );
+        }
+        CentralCommand::Ingest { bundles, receipts, quotas, json } => {
             let mut central = Central::open(db)?;
+            central.set_quotas(quotas.quotas());
             let mut results = Vec::new();
             let mut failed = 0;
             let mut devices = std::collections::BTreeSet::new();
             for path in &bundles {
-                let outcome = std::fs::read(path)
-                    .map_err(|e| format!("cannot read: {e}"))
-                    .and_then(|bytes| {
-                        central.ingest(&bytes).map_err(|e| format!("refused ({}): {e}", e.code()))
-                    });
+                let outcome =
+                    central.ingest_file(path).map_err(|e| format!("refused ({}): {e}", e.code()));
                 match outcome {
                     Ok(report) => {
                         if !json {
                             eprintln!(
-                                "{}: device {}: {} entries, {} new responses ({} edits), {} duplicates, {} conflicts",
+                                "{}: device {}: {} entries, {} new responses ({} edits), {} duplicates, {} conflicts, {} held aside",
                                 path.display(),
                                 report.device_id,
                                 report.entries,
                                 report.new_responses,
                                 report.edits,
                                 report.duplicates,
-                                report.conflicts.len()
+                                report.conflicts.len(),
+                                report.held_aside.len()
                             );
                             for c in &report.conflicts {
                                 eprintln!(
                                     "  conflict {} ({}): {}",
+                                    c.instance_id, c.kind, c.detail
+                                );
+                            }
+                            for c in &report.held_aside {
+                                eprintln!(
+                                    "  held aside {} ({}): {}",
                                     c.instance_id, c.kind, c.detail
                                 );
                             }
@@ -245,11 +319,12 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 println!("{}", to_json(&status));
             } else {
                 println!(
-                    "{} responses ({} current, {} sealed), {} conflicts, {} devices, {} published instruments",
+                    "{} responses ({} current, {} sealed), {} conflicts, {} held aside, {} devices, {} published instruments",
                     status.responses,
                     status.current,
                     status.sealed,
                     status.conflicts,
+                    status.held_aside,
                     status.devices.len(),
                     status.published
                 );
@@ -287,14 +362,26 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Export(export) => crate::central_export::run(db, export)?,
+        CentralCommand::Checks(checks) => crate::central_export::checks(db, checks)?,
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;
             Central::open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
-        CentralCommand::Serve { listen, max_body_mib, request_timeout, web_dir } => {
-            serve(db, &listen, max_body_mib, request_timeout, web_dir)?;
+        CentralCommand::Serve {
+            listen,
+            max_body_mib,
+            request_timeout,
+            max_uploads,
+            quotas,
+            web_dir,
+        } => {
+            let quotas = quotas.quotas();
+            serve(
+                db,
+                ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas, web_dir },
+            )?;
         }
         CentralCommand::Token(TokenCommand::Create { device }) => {
             let token = Central::open(db)?.create_token(&device)?;
@@ -433,5 +520,14 @@ mod tests {
         let err = run_args(&["central", "--db", &central, "enrol", "--device", "x", "--key", "zz"])
             .unwrap_err();
         assert!(err.0.contains("64 hex"), "{}", err.0);
+
+        // Unpublished: no longer served, still held and exported.
+        run_args(&["central", "--db", &central, "unpublish", "capacity", "--version", "1"])
+            .unwrap();
+        let c = Central::open(&central).unwrap();
+        assert!(c.served().unwrap().is_empty());
+        assert_eq!(c.published().unwrap().len(), 1);
+        let err = run_args(&["central", "--db", &central, "unpublish", "nope"]).unwrap_err();
+        assert!(err.0.contains("not published"), "{}", err.0);
     }
 }

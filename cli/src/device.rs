@@ -29,6 +29,20 @@ pub enum DeviceCommand {
         /// The enumerator's id.
         #[arg(long)]
         enumerator: Option<String>,
+        /// Central's public key (64 hex digits, as `enumera central init`
+        /// prints it), pinned now: receipts from any other central are
+        /// refused, and only this one's let responses be purged.
+        #[arg(long, value_name = "HEX")]
+        central_key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin central's public key (or show the key receipts are checked
+    /// against). Responses another key acknowledged go back to the outbox.
+    Trust {
+        /// Central's public key, 64 hex digits (`enumera central init` prints it).
+        #[arg(long, value_name = "HEX")]
+        central_key: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -88,6 +102,14 @@ pub enum RosterCommand {
     Import { file: PathBuf },
 }
 
+fn parse_central_key(hex: &str) -> Result<[u8; 32], UserError> {
+    enumera_core::bundle::unhex(hex.trim()).ok_or_else(|| {
+        UserError(format!(
+            "--central-key {hex:?} is not 64 hex digits (`enumera central init` prints the key)"
+        ))
+    })
+}
+
 /// A form file (XLSForm or Enumera JSON) as an instrument for `device install`.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
     crate::load::instrument(path)
@@ -97,14 +119,56 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
     let db = args.db.as_path();
     match args.command {
         DeviceCommand::Fill(fill) => return crate::fill::run(db, fill),
-        DeviceCommand::Init { name, enumerator, json } => {
+        DeviceCommand::Init { name, enumerator, central_key, json } => {
+            let central_key = central_key.as_deref().map(parse_central_key).transpose()?;
             let mut store = Store::open(db)?;
             let id = store.init_device(&name, enumerator.as_deref())?;
+            if let Some(key) = &central_key {
+                store.pin_central_key(key)?;
+            }
             if json {
                 println!("{}", to_json(&id));
             } else {
                 println!("{}", id.device_id);
                 eprintln!("device {} initialized; public key {}", id.name, id.public_key_hex());
+                if let Some(key) = &central_key {
+                    eprintln!("central key {} pinned", enumera_core::bundle::hex(key));
+                }
+            }
+        }
+        DeviceCommand::Trust { central_key, json } => {
+            let mut store = Store::open_existing(db)?;
+            match central_key {
+                Some(hex) => {
+                    let report = store.pin_central_key(&parse_central_key(&hex)?)?;
+                    if json {
+                        println!("{}", to_json(&report));
+                    } else {
+                        if let Some(old) = report.replaced {
+                            eprintln!("replaced central key {}", enumera_core::bundle::hex(&old));
+                        }
+                        eprintln!(
+                            "central key {hex} pinned; {} response(s) another key acknowledged \
+                             go to this central at the next sync",
+                            report.reopened.len()
+                        );
+                    }
+                }
+                None => {
+                    let trust = store.central_trust()?;
+                    if json {
+                        println!("{}", to_json(&trust));
+                    } else {
+                        match trust {
+                            Some(t) => println!(
+                                "{} ({})",
+                                enumera_core::bundle::hex(&t.key),
+                                if t.pinned { "pinned" } else { "learned from the first receipt" }
+                            ),
+                            None => println!("no central key yet"),
+                        }
+                    }
+                }
             }
         }
         DeviceCommand::Install { form } => {
@@ -249,6 +313,25 @@ mod tests {
         "root_name":"data","settings":{},
         "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"preload":true,
                      "label":{"":"Role"}}]}"#;
+
+    #[test]
+    fn trust_pins_central_key_at_init_and_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("d.db");
+        let db = db.to_str().unwrap();
+        let err =
+            run_args(&["--db", db, "init", "--name", "T", "--central-key", "zz"]).unwrap_err();
+        assert!(err.0.contains("64 hex"), "{}", err.0);
+        assert!(!std::path::Path::new(db).exists(), "a bad key initializes nothing");
+        let key = "ab".repeat(32);
+        run_args(&["--db", db, "init", "--name", "T", "--central-key", &key]).unwrap();
+        let trust = Store::open_existing(db).unwrap().central_trust().unwrap().unwrap();
+        assert_eq!((enumera_core::bundle::hex(&trust.key), trust.pinned), (key, true));
+        run_args(&["--db", db, "trust"]).unwrap();
+        run_args(&["--db", db, "trust", "--central-key", &"cd".repeat(32), "--json"]).unwrap();
+        let trust = Store::open_existing(db).unwrap().central_trust().unwrap().unwrap();
+        assert_eq!(trust.key, [0xcd; 32]);
+    }
 
     #[test]
     fn init_install_list_show_discard_edit() {

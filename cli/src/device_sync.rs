@@ -39,9 +39,10 @@ pub fn receipt(db: &Path, file: &Path, json: bool) -> Result<(), UserError> {
     if json {
         println!("{}", to_json(&report));
     } else {
-        if report.central_key_pinned {
+        if report.central_key_learned {
             eprintln!(
-                "learned central's key from this first receipt; later receipts must match it"
+                "learned central's key from this first receipt; later receipts must match it, and \
+                 responses are purged only once an operator pins it (`device trust --central-key`)"
             );
         }
         eprintln!(
@@ -122,6 +123,9 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
         }
         for key in &report.instruments_installed {
             eprintln!("installed {} version {:?}", key.form_id, key.version);
+        }
+        for r in &report.instruments_refused {
+            eprintln!("left out {} version {:?}: {}", r.form_id, r.version, r.reason);
         }
         for r in &report.rosters {
             eprintln!(

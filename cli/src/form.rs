@@ -24,8 +24,8 @@ pub enum FormCommand {
     Convert {
         /// The form file.
         form: PathBuf,
-        /// Output file; its extension picks the format.
-        #[arg(short, long)]
+        /// Output file; its extension picks the format (`--output` still works).
+        #[arg(short = 'o', long = "out", alias = "output", value_name = "OUT")]
         output: PathBuf,
     },
     /// Fill a form headlessly from a steps script and print the state as JSON.

@@ -52,6 +52,12 @@ export function syncProblem(e: unknown, server: string, deviceId: string): Expla
           text: `Check the address in Set-up (it is where this app was opened from). ${kept}`,
         };
       }
+      if (status === 429) {
+        return {
+          title: "Today's limit at central is used",
+          text: `Central takes only so much from one device a day. ${kept} Sync again tomorrow, or ask your supervisor to raise this device's quota.`,
+        };
+      }
       if (status === 413) {
         return {
           title: 'Too large for central',
@@ -66,7 +72,7 @@ export function syncProblem(e: unknown, server: string, deviceId: string): Expla
     case 'BadReceipt':
       return {
         title: "Central's receipt could not be verified",
-        text: `${field(e, 'reason') || e.message}. Nothing was marked sent. If central was replaced, the device must be set up again with the new central's key.`,
+        text: `${field(e, 'reason') || e.message}. Nothing was marked sent. If central was replaced, enter the new central's key in Set-up (your supervisor has it: \`enumera central init\` printed it).`,
       };
     case 'Storage':
       return { title: 'This device could not save', text: `${field(e, 'reason') || e.message}. ${kept}` };

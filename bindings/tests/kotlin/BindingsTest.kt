@@ -11,6 +11,7 @@ import java.nio.file.Files
 import kotlin.system.exitProcess
 import org.enumera.android.InterviewModel
 import org.enumera.android.UrlConnectionTransport
+import org.enumera.ffi.CentralTrust
 import org.enumera.ffi.DeviceStore
 import org.enumera.ffi.EnumeraException
 import org.enumera.ffi.HttpRequest
@@ -177,10 +178,11 @@ class RealCentral : AutoCloseable {
     val db = File(dir, "central.db").path
     private val server: Process
     val url: String
+    val key: String
 
     init {
         check(enumeraBin.exists()) { "$enumeraBin not built" }
-        enumera("central", "--db", db, "init")
+        key = enumera("central", "--db", db, "init").trim()
         enumera("central", "--db", db, "publish", File(instruments, "practice_followup.xlsx").path)
         val roster = File(dir, "lgas.json")
         roster.writeText("""{"participants": [{"id": "MZ-0042"}, {"id": "BD-0113"}]}""")
@@ -286,6 +288,28 @@ val tests = linkedMapOf<String, () -> Unit>(
             eq(central.responses(), 1, "at central")
             eq(sync.upload().uploaded, 0UL, "nothing left")
             eq(central.responses(), 1, "still once at central")
+        }
+    },
+    "a pinned central key refuses another central's receipt (issue 15)" to {
+        RealCentral().use { central ->
+            val (store, interview) = followup()
+            eq(store.centralTrust(), null, "nothing trusted yet")
+            eq(store.trustCentral(central.key).reopened, emptyList(), "nothing reopened")
+            eq(store.centralTrust(), CentralTrust(central.key, true), "pinned")
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            val bundle = File(central.dir, "carried.bundle")
+            store.exportBundle(bundle.path, true)
+            val rogue = File(central.dir, "rogue.db").path
+            val receipts = File(central.dir, "receipts")
+            enumera("central", "--db", rogue, "init")
+            enumera("central", "--db", rogue, "ingest", bundle.path, "--receipts", receipts.path)
+            val receipt = File(receipts, "${store.device().deviceId}.receipt").readBytes()
+            throws<EnumeraException.BadReceipt> { store.applyReceipt(receipt) }
+            eq(store.outbox(true).size, 1, "still unsent")
+            val report = SyncClient(store, UrlConnectionTransport(central.url), central.token(store)).upload()
+            eq(report.receipt?.marked, listOf(1UL), "marked by the pinned central")
+            throws<EnumeraException.BadReceipt> { store.trustCentral("zz") }
         }
     },
     "a wrong token is Refused and nothing is marked sent" to {

@@ -53,7 +53,7 @@ class Central:
 
     def __init__(self, tmp):
         self.db = tmp / "central.db"
-        enumera("central", "--db", self.db, "init")
+        self.key = enumera("central", "--db", self.db, "init").strip()
         for name in ["practice_followup", "capacity_sealed"]:
             enumera("central", "--db", self.db, "publish", INSTRUMENTS / f"{name}.xlsx")
         roster = tmp / "lgas.json"
@@ -113,7 +113,7 @@ def test_a_new_tablet_gets_its_forms_and_roster_then_sends_what_it_filled(device
     instance_id = fill(device, "p2p_practice_followup", "practice_followup.quelimane_round3")
     report = sync.sync()
     assert (report.uploaded, report.receipt.marked) == (1, [1])
-    assert report.receipt.central_key_pinned
+    assert report.receipt.central_key_learned
     assert (report.forms_installed, report.forms_present) == ([], 2)
     assert report.rosters[0].summary.unchanged == 2
     (row,) = device.list_responses()
@@ -129,6 +129,37 @@ def test_a_new_tablet_gets_its_forms_and_roster_then_sends_what_it_filled(device
     assert (again.uploaded, again.receipt) == (0, None)
     assert transport.paths.count(("POST", "/v1/bundles")) == posts
     assert central.status()["responses"] == 1
+
+
+def test_trust_a_pinned_key_refuses_a_throwaway_centrals_receipt(device, central, tmp_path):
+    """Issue 15, finding 9: the app pins central's key at set-up; a receipt
+    from another central (a throwaway one that ingested the same bundle) is
+    refused and marks nothing; the real central's receipt marks it."""
+    assert device.central_trust() is None
+    report = device.trust_central(central.key)
+    assert (report.replaced_hex, report.reopened) == (None, [])
+    assert device.central_trust() == enumera_ffi.CentralTrust(
+        central_key_hex=central.key, pinned=True
+    )
+    sync = enumera_ffi.SyncClient(device, UrllibTransport(central.url), central.token(device))
+    sync.fetch_updates()
+    fill(device, "p2p_practice_followup", "practice_followup.quelimane_round3")
+
+    bundle = tmp_path / "carried.bundle"
+    device.export_bundle(str(bundle), True)
+    rogue = tmp_path / "rogue.db"
+    enumera("central", "--db", rogue, "init")
+    enumera("central", "--db", rogue, "ingest", bundle, "--receipts", tmp_path / "receipts")
+    receipt = (tmp_path / "receipts" / f"{device.device().device_id}.receipt").read_bytes()
+    with pytest.raises(enumera_ffi.EnumeraError.BadReceipt):
+        device.apply_receipt(receipt)
+    assert len(device.outbox(True)) == 1
+
+    report = sync.upload()
+    assert report.receipt.marked == [1]
+    assert not report.receipt.central_key_learned
+    with pytest.raises(enumera_ffi.EnumeraError.BadReceipt):
+        device.trust_central("not a key")
 
 
 def test_a_sealed_response_reaches_central_unread(device, central):

@@ -119,6 +119,7 @@ impl From<StoreError> for EnumeraError {
             S::Roster { .. } | S::RosterJson(_) => {
                 EnumeraError::InvalidForm { problems: vec![format!("roster: {e}")] }
             }
+            S::CentralChanged => EnumeraError::BadReceipt { reason: e.to_string() },
             S::BadRef { reference, reason, .. } => {
                 EnumeraError::InvalidAnswer { reference, reason: reason.into() }
             }
@@ -191,6 +192,9 @@ impl From<SyncError> for EnumeraError {
             }
             S::TooLarge { .. } => {
                 EnumeraError::Refused { status: 413, code: String::new(), detail }
+            }
+            S::Quota { .. } => {
+                EnumeraError::Refused { status: 429, code: "quota_exceeded".into(), detail }
             }
             S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
                 EnumeraError::Network { detail }

@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use crate::errors::{EnumeraError, Result};
 use crate::interview::Interview;
 use crate::types::{
-    BundleInfo, DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo, ReceiptReport,
-    ResponseSummary, RosterSummary, StateCounts, to_js,
+    BundleInfo, CentralTrust, DeviceInfo, InstalledForm, OutboxItem, ParticipantInfo,
+    ReceiptReport, ResponseSummary, RosterSummary, StateCounts, TrustReport, to_js,
 };
 
 /// The store, shared by the `DeviceStore`, its interviews and sync clients.
@@ -61,28 +61,39 @@ impl DeviceStore {
     pub fn init_device(&self, name: String, enumerator_id: Option<String>) -> Result<JsValue> {
         let mut store = self.lock()?;
         let d = store.init_device(&name, enumerator_id.as_deref())?;
-        to_js(&DeviceInfo::from_core(d, store.central_key()?))
+        to_js(&DeviceInfo::from_core(d, store.central_trust()?))
     }
 
     /// This device's identity, or `NotInitialized`.
     #[wasm_bindgen(unchecked_return_type = "DeviceInfo")]
     pub fn device(&self) -> Result<JsValue> {
         let store = self.lock()?;
-        to_js(&DeviceInfo::from_core(store.device()?, store.central_key()?))
+        to_js(&DeviceInfo::from_core(store.device()?, store.central_trust()?))
     }
 
-    /// Trusts only receipts signed with this key (64 hex digits, as
-    /// `enumera central init` prints it), from set-up on, instead of
-    /// learning central's key from the first receipt.
-    #[wasm_bindgen(js_name = setCentralKey)]
-    pub fn set_central_key(&self, hex: String) -> Result<()> {
-        let key: [u8; 32] =
-            enumera_core::bundle::unhex(hex.trim()).ok_or_else(|| EnumeraError::InvalidAnswer {
-                reference: "central key".into(),
-                reason: "central's key is 64 hexadecimal digits (`enumera central init` prints it)"
+    /// Pins central's public key (64 hex digits, as `enumera central init`
+    /// prints it; the set-up code carries it with the address and token):
+    /// receipts signed by any other key are refused with `BadReceipt`, and
+    /// only this central's receipts let responses leave the device.
+    /// Responses another key acknowledged go back to the outbox. Same as
+    /// `DeviceStore.trustCentral` in enumera-ffi and `enumera device trust`.
+    #[wasm_bindgen(js_name = trustCentral, unchecked_return_type = "TrustReport")]
+    pub fn trust_central(&self, central_key_hex: String) -> Result<JsValue> {
+        let key = enumera_core::bundle::unhex::<32>(central_key_hex.trim()).ok_or_else(|| {
+            EnumeraError::BadReceipt {
+                reason: "central's key must be 64 hex digits (`enumera central init` prints it)"
                     .into(),
-            })?;
-        Ok(self.lock()?.set_central_key(&key)?)
+            }
+        })?;
+        to_js(&TrustReport::from(self.lock()?.pin_central_key(&key)?))
+    }
+
+    /// The central key receipts are checked against: pinned by
+    /// `trustCentral`, or learned from the first receipt (trust on first
+    /// use, which never lets a response be purged). `null` before either.
+    #[wasm_bindgen(js_name = centralTrust, unchecked_return_type = "CentralTrust | null")]
+    pub fn central_trust(&self) -> Result<JsValue> {
+        to_js(&self.lock()?.central_trust()?.map(CentralTrust::from))
     }
 
     /// Installs a form received as bytes: an Enumera instrument (JSON) or an

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::errors::{EnumeraError, Result};
 use crate::replay::{Pass, Replay, Step, implied_by};
 use crate::store::{DeviceStore, Shared};
-use crate::types::{FormKey, ReceiptReport, RosterFetched, SyncReport, to_js};
+use crate::types::{FormKey, FormRefused, ReceiptReport, RosterFetched, SyncReport, to_js};
 
 #[wasm_bindgen]
 extern "C" {
@@ -91,11 +91,9 @@ impl SyncClient {
         // Counted from the outbox: a backlog sent in several bundles takes
         // several passes, each acting on the receipts it was given.
         let before = self.unsent()?;
-        let had_key = self.store.try_borrow().map_err(|_| busy())?.central_key()?.is_some();
         let up = self.drive(&remote::upload).await?;
         let after = self.unsent()?;
         let marked: Vec<u64> = before.iter().copied().filter(|s| !after.contains(s)).collect();
-        let has_key = self.store.try_borrow().map_err(|_| busy())?.central_key()?.is_some();
         Ok(SyncReport {
             uploaded: marked.len() as u64,
             bundle_bytes: up.as_ref().map_or(0, |u| u.bytes),
@@ -107,7 +105,7 @@ impl SyncClient {
                     .filter(|s| !marked.contains(s))
                     .collect(),
                 not_matching: u.receipt.not_matching.len() as u64,
-                central_key_pinned: !had_key && has_key,
+                central_key_learned: u.receipt.central_key_learned,
                 marked,
             }),
             ..Default::default()
@@ -115,14 +113,23 @@ impl SyncClient {
     }
 
     async fn updates_report(&self) -> Result<SyncReport> {
-        let (installed, present) = self.drive(&remote::fetch_instruments).await?;
+        let forms = self.drive(&remote::fetch_instruments).await?;
         let rosters = self.drive(&remote::fetch_rosters).await?;
         Ok(SyncReport {
-            forms_installed: installed
+            forms_installed: forms
+                .installed
                 .into_iter()
                 .map(|k| FormKey { form_id: k.form_id, version: k.version, hash: k.hash })
                 .collect(),
-            forms_present: present as u64,
+            forms_present: forms.present as u64,
+            forms_refused: forms
+                .refused
+                .into_iter()
+                .map(|f| FormRefused {
+                    form: FormKey { form_id: f.form_id, version: f.version, hash: f.hash },
+                    reason: f.reason,
+                })
+                .collect(),
             rosters: rosters
                 .into_iter()
                 .map(|f| RosterFetched { name: f.name, summary: f.import.into() })
@@ -157,6 +164,7 @@ impl SyncClient {
         let updates = self.updates_report().await?;
         report.forms_installed = updates.forms_installed;
         report.forms_present = updates.forms_present;
+        report.forms_refused = updates.forms_refused;
         report.rosters = updates.rosters;
         to_js(&report)
     }

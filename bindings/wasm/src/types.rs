@@ -36,8 +36,11 @@ export interface ScreenView {
 }
 export interface DeviceInfo {
   deviceId: string; name: string; enumeratorId: string | null; publicKey: string; createdAt: string;
-  centralKey: string | null;
+  centralKey: string | null; centralKeyPinned: boolean;
 }
+export interface CentralTrust { centralKeyHex: string; pinned: boolean }
+export interface TrustReport { replacedHex: string | null; reopened: number[] }
+export interface FormRefused { form: FormKey; reason: string }
 export interface InstalledForm { formId: string; version: string; hash: string; title: string; warnings: string[] }
 export type ResponseState = "draft" | "finalized" | "sent" | "discarded";
 export interface ResponseSummary {
@@ -49,12 +52,12 @@ export interface ParticipantInfo { id: string; display: Record<string, string>; 
 export interface RosterSummary { added: number; updated: number; unchanged: number }
 export interface OutboxItem { seq: number; instanceId: string; entryHash: string; createdAt: string; sentAt: string | null }
 export interface BundleInfo { responses: number; firstSeq: number | null; lastSeq: number | null; bytes: number; sha256: string }
-export interface ReceiptReport { marked: number[]; alreadySent: number[]; notMatching: number; centralKeyPinned: boolean }
+export interface ReceiptReport { marked: number[]; alreadySent: number[]; notMatching: number; centralKeyLearned: boolean }
 export interface FormKey { formId: string; version: string; hash: string }
 export interface RosterFetched { name: string; summary: RosterSummary }
 export interface SyncReport {
   uploaded: number; bundleBytes: number; receipt: ReceiptReport | null; formsInstalled: FormKey[];
-  formsPresent: number; rosters: RosterFetched[];
+  formsPresent: number; formsRefused: FormRefused[]; rosters: RosterFetched[];
 }
 export interface Diagnostic {
   severity: "error" | "warning"; sheet: string; row: number | null; column: string | null;
@@ -197,19 +200,22 @@ pub struct DeviceInfo {
     /// Ed25519 public key, lowercase hex.
     pub public_key: String,
     pub created_at: String,
-    /// Central's Ed25519 key, once set at set-up or learned from a receipt.
+    /// Central's Ed25519 key, once pinned at set-up or learned from a receipt.
     pub central_key: Option<String>,
+    /// Pinned (`trustCentral`), not learned from a first receipt.
+    pub central_key_pinned: bool,
 }
 
 impl DeviceInfo {
-    pub(crate) fn from_core(d: store::DeviceIdentity, central_key: Option<[u8; 32]>) -> Self {
+    pub(crate) fn from_core(d: store::DeviceIdentity, trust: Option<store::CentralTrust>) -> Self {
         DeviceInfo {
             public_key: d.public_key_hex(),
             device_id: d.device_id,
             name: d.name,
             enumerator_id: d.enumerator_id,
             created_at: d.created_at,
-            central_key: central_key.map(|k| enumera_core::bundle::hex(&k)),
+            central_key: trust.as_ref().map(|t| enumera_core::bundle::hex(&t.key)),
+            central_key_pinned: trust.is_some_and(|t| t.pinned),
         }
     }
 }
@@ -371,7 +377,8 @@ pub struct ReceiptReport {
     pub marked: Vec<u64>,
     pub already_sent: Vec<u64>,
     pub not_matching: u64,
-    pub central_key_pinned: bool,
+    /// This first receipt taught the device central's key (none was pinned).
+    pub central_key_learned: bool,
 }
 
 impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
@@ -380,7 +387,7 @@ impl From<enumera_core::bundle::ApplyReport> for ReceiptReport {
             marked: r.marked,
             already_sent: r.already_sent,
             not_matching: r.not_matching.len() as u64,
-            central_key_pinned: r.central_key_pinned,
+            central_key_learned: r.central_key_learned,
         }
     }
 }
@@ -393,7 +400,52 @@ pub struct SyncReport {
     pub receipt: Option<ReceiptReport>,
     pub forms_installed: Vec<FormKey>,
     pub forms_present: u64,
+    /// Published forms this device could not take, each with why.
+    pub forms_refused: Vec<FormRefused>,
     pub rosters: Vec<RosterFetched>,
+}
+
+/// A published form the device left out (unreadable, not matching its
+/// hash, or clashing with the version it holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FormRefused {
+    pub form: FormKey,
+    pub reason: String,
+}
+
+/// The central key this device checks receipts against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CentralTrust {
+    /// 64 hex digits.
+    pub central_key_hex: String,
+    /// Pinned by `trustCentral` (true) or learned from the first receipt.
+    pub pinned: bool,
+}
+
+impl From<store::CentralTrust> for CentralTrust {
+    fn from(t: store::CentralTrust) -> Self {
+        CentralTrust { central_key_hex: enumera_core::bundle::hex(&t.key), pinned: t.pinned }
+    }
+}
+
+/// What pinning central's key changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustReport {
+    /// The key trusted before, when it was another one.
+    pub replaced_hex: Option<String>,
+    /// Outbox sequence numbers another key had acknowledged, to be sent again.
+    pub reopened: Vec<u64>,
+}
+
+impl From<store::PinReport> for TrustReport {
+    fn from(r: store::PinReport) -> Self {
+        TrustReport {
+            replaced_hex: r.replaced.map(|k| enumera_core::bundle::hex(&k)),
+            reopened: r.reopened,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,45 +2,66 @@
 //!
 //! - one table per form (a row per response) and one per repeat (a row per
 //!   repeat instance), linked by `KEY` / `PARENT_KEY` as ODK Central does;
-//!   versions of a form merged into one table (union of columns);
-//! - CSV, XLSX, JSON Lines; a codebook (CSV and Markdown); Stata `.dta`
-//!   files written directly, plus Stata `.do` and SPSS `.sps` files that
-//!   read the CSVs and label them;
+//!   versions of a form merged into one table (union of columns); in
+//!   Enumera's layout or in ODK Central's (`--layout odk`, schema.rs);
+//! - CSV (with a byte-order mark for Excel, formulas neutralised), XLSX,
+//!   JSON Lines, Stata `.dta` and SPSS `.sav` files written directly, typed
+//!   the same way everywhere (types.rs) with the same choice codes and
+//!   missing values (codes.rs) and labels in every language; a `.do` and
+//!   `.sps` beside them; a codebook (CSV and Markdown);
 //! - personal data left out and the participant id pseudonymized unless
 //!   asked for; a panel table (one row per participant and round);
+//! - high-frequency checks for field managers (checks/), on request;
 //! - sealed responses opened with the researcher's identity; anything not
-//!   exported is listed in `report.csv`, never dropped silently;
-//! - streaming: responses are read and written one at a time.
+//!   exported, or not held whole by a format, is listed in `report.csv`,
+//!   never dropped silently;
+//! - streaming: responses are read one at a time and pass through three
+//!   threads (read and check, parse, write: pipeline.rs); the typed files
+//!   are spooled to disk until every value is known (spool.rs).
 
+mod checks;
 mod codebook;
+mod codes;
 mod csv;
+mod dictionary;
 mod dta;
 mod jsonl;
 mod names;
 mod panel;
+mod payload;
+mod pipeline;
 mod pseudonym;
 mod record;
 mod report;
+mod sav;
 mod schema;
 mod source;
+mod spool;
 mod spss;
 mod stata;
+mod types;
 mod xlsx;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use enumera_core::bundle::{ResearcherIdentity, SealError, open_sealed};
-use enumera_core::instrument::Instrument;
-use enumera_core::store::EntryContent;
-use sha2::{Digest, Sha256};
+use enumera_core::bundle::ResearcherIdentity;
 
+use payload::{exported_participant, submission_xml};
+use pipeline::{OdkMeta, row_meta};
+
+use enumera_core::instrument::Instrument;
+
+pub use checks::ChecksSummary;
+pub use codes::{Code, Meaning, meaning};
+pub use csv::{CsvStyle, is_plain_number, neutralise, unneutralise};
 pub use names::{Tool, sanitize};
 pub use pseudonym::{hmac_sha256, pseudonym};
 pub use record::{ParticipantSwap, RowMeta, ValueStyle};
 pub use report::ReportKind;
-pub use schema::{Column, ColumnRole, FormSchema, Table};
-pub use source::{ExportSource, Filter, HeldAside, Order, StoredResponse, Visit};
+pub use schema::{Column, ColumnRole, FormSchema, Layout, MetaField, Table};
+pub use source::{ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit};
+pub use types::ValueType;
 
 use crate::error::CentralError;
 
@@ -52,7 +73,7 @@ pub enum Format {
     Json,
     /// CSVs, a `.dta` per table, and `export.do`.
     Stata,
-    /// CSVs plus `export.sps`.
+    /// CSVs, a `.sav` per table, and `export.sps`.
     Spss,
 }
 
@@ -60,6 +81,8 @@ pub enum Format {
 #[derive(Debug, Default)]
 pub struct ExportOptions {
     pub format: Option<Format>,
+    /// More formats written in the same pass (`--format stata,spss`).
+    pub also: Vec<Format>,
     pub filter: Filter,
     /// Choice labels instead of choice names.
     pub labels: bool,
@@ -70,8 +93,36 @@ pub struct ExportOptions {
     pub include_pii: bool,
     /// Opens sealed responses.
     pub identity: Option<ResearcherIdentity>,
-    /// Also write `panel.csv` (and `panel.dta` for Stata).
+    /// Also write the panel (`panel.csv`, and `.dta` / `.sav`).
     pub panel: bool,
+    /// Enumera's columns or ODK Central's.
+    pub layout: Layout,
+    /// A UTF-8 byte-order mark at the start of each CSV. Default: yes in
+    /// Enumera's layout (Excel), no in ODK Central's (as Central writes them).
+    pub bom: Option<bool>,
+    /// CSV cells exactly as given, formulas not neutralised.
+    pub raw_csv: bool,
+    /// Also write the high-frequency checks (`checks/`).
+    pub checks: bool,
+}
+
+impl ExportOptions {
+    fn formats(&self) -> Vec<Format> {
+        let mut f = vec![self.format.unwrap_or(Format::Csv)];
+        for x in &self.also {
+            if !f.contains(x) {
+                f.push(*x);
+            }
+        }
+        f
+    }
+
+    fn csv_style(&self) -> CsvStyle {
+        CsvStyle {
+            bom: self.bom.unwrap_or(self.layout == Layout::Enumera),
+            neutralise: !self.raw_csv,
+        }
+    }
 }
 
 /// What an export wrote.
@@ -84,6 +135,8 @@ pub struct ExportSummary {
     /// Items in the report, by kind.
     pub report: BTreeMap<String, u64>,
     pub panel_rows: u64,
+    /// What the high-frequency checks found, when asked for.
+    pub checks: Option<ChecksSummary>,
 }
 
 /// Why an export failed (items that cannot be exported are not errors:
@@ -150,14 +203,48 @@ pub fn resolve_lang(wanted: Option<&str>, schema: &FormSchema) -> Option<String>
     }
 }
 
+/// The typed files asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TypedOut {
+    pub dta: bool,
+    pub sav: bool,
+    pub xlsx: bool,
+}
+
+impl TypedOut {
+    /// Files that are written per table (the XLSX is per form).
+    pub fn any(self) -> bool {
+        self.dta || self.sav
+    }
+
+    /// The `.dta` and `.sav` of one table.
+    pub fn write_table(
+        self,
+        out: &Path,
+        table: &TableVars<'_>,
+        data: &spool::Finished,
+    ) -> Result<Vec<PathBuf>, ExportError> {
+        let mut files = Vec::new();
+        if self.dta {
+            let path = out.join(format!("{}.dta", table.name));
+            files.push(dta::write(&path, &stata::dictionary(table), data)?);
+        }
+        if self.sav {
+            let path = out.join(format!("{}.sav", table.name));
+            let lang = table.vars.first().and_then(|v| v.lang);
+            files.push(sav::write(&path, &table.label, &spss::variables(table, lang), data)?);
+        }
+        Ok(files)
+    }
+}
+
 /// One form being exported.
 struct FormOut {
-    schema: FormSchema,
-    lang: Option<String>,
     csv: Vec<csv::CsvFile>,
-    dta: Vec<dta::DtaFile>,
-    xlsx: Option<xlsx::XlsxBook>,
+    /// Per table, its spool when typed files are asked for.
+    spools: Vec<spool::Spool>,
     json: Option<jsonl::JsonLines>,
+    long: report::LongText,
 }
 
 /// Exports into `out` (created if missing).
@@ -167,9 +254,18 @@ pub fn export<S: ExportSource>(
     out: &Path,
     progress: Progress<'_>,
 ) -> Result<ExportSummary, ExportError> {
-    let format = opts.format.unwrap_or(Format::Csv);
+    let formats = opts.formats();
+    let csv_wanted =
+        formats.iter().any(|f| matches!(f, Format::Csv | Format::Stata | Format::Spss));
+    let typed = TypedOut {
+        dta: formats.contains(&Format::Stata),
+        sav: formats.contains(&Format::Spss),
+        xlsx: formats.contains(&Format::Xlsx),
+    };
+    let spooled = typed.any() || typed.xlsx;
+    let style = opts.csv_style();
     std::fs::create_dir_all(out).map_err(|e| ExportError::io(out, e))?;
-    let forms = schemas(source.instruments(&opts.filter)?, opts.include_pii);
+    let forms = schemas(source.instruments(&opts.filter)?, opts.include_pii, opts.layout);
     if forms.is_empty() {
         return Err(ExportError::NoInstrument { form: opts.filter.form.clone() });
     }
@@ -186,85 +282,190 @@ pub fn export<S: ExportSource>(
             available: available.join(", "),
         });
     }
+    let schemas: Vec<(FormSchema, Option<String>)> = forms.into_iter().zip(langs).collect();
+    let naming = names_for(&schemas);
     let secret = if opts.include_pii { None } else { Some(source.pseudonym_secret()?) };
     let mut summary = ExportSummary::default();
-    let mut report = report::Report::create(&out.join("report.csv"))?;
+    let report = report::Report::create(&out.join("report.csv"), style)?;
 
     let mut outs = Vec::new();
-    for (schema, lang) in forms.into_iter().zip(langs) {
-        let headers: Vec<Vec<String>> = schema
-            .tables
-            .iter()
-            .map(|t| t.columns.iter().map(|c| c.name.clone()).collect())
-            .collect();
-        let mut form =
-            FormOut { schema, lang, csv: Vec::new(), dta: Vec::new(), xlsx: None, json: None };
-        match format {
-            Format::Csv | Format::Stata | Format::Spss => {
-                for (t, h) in form.schema.tables.iter().zip(&headers) {
-                    let path = out.join(format!("{}.csv", t.name));
-                    let h: Vec<&str> = h.iter().map(String::as_str).collect();
-                    form.csv.push(csv::CsvFile::create(&path, &h)?);
-                }
-                if format == Format::Stata {
-                    for t in &form.schema.tables {
-                        let names = table_names(t);
-                        let (vars, labels) = stata::dta_variables(
-                            t.columns.iter().zip(&names).map(|(c, (stata, _))| {
-                                (&form.schema, form.lang.as_deref(), c, stata.as_str())
-                            }),
-                            opts.labels,
-                        );
-                        let path = out.join(format!("{}.dta", t.name));
-                        let label = t
-                            .label
-                            .get(form.lang.as_deref(), form.schema.default_language.as_deref())
-                            .unwrap_or(&t.name);
-                        form.dta.push(dta::DtaFile::create(&path, label, vars, labels)?);
-                    }
-                }
+    for (schema, lang) in &schemas {
+        let mut form = FormOut {
+            csv: Vec::new(),
+            spools: Vec::new(),
+            json: None,
+            long: report::LongText::new(
+                out.join(format!("{}-long-text.csv", schema.form_id)),
+                style,
+            ),
+        };
+        for t in &schema.tables {
+            if csv_wanted {
+                let path = out.join(format!("{}.csv", t.name));
+                let h: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+                form.csv.push(csv::CsvFile::create(&path, &h, style)?);
             }
-            Format::Xlsx => {
-                let path = out.join(format!("{}.xlsx", form.schema.form_id));
-                form.xlsx = Some(xlsx::XlsxBook::create(&path, &form.schema.tables, &headers)?);
+            if spooled {
+                let plans = t
+                    .columns
+                    .iter()
+                    .map(|c| dictionary::plan(schema, c, lang.as_deref(), opts.labels))
+                    .collect();
+                form.spools.push(spool::Spool::create(&out.join(&t.name), plans)?);
             }
-            Format::Json => {
-                let path = out.join(format!("{}.jsonl", form.schema.form_id));
-                form.json = Some(jsonl::JsonLines::create(&path)?);
-            }
+        }
+        if formats.contains(&Format::Json) {
+            let path = out.join(format!("{}.jsonl", schema.form_id));
+            let infer =
+                schema.tables.iter().any(|t| t.columns.iter().any(|c| c.vtype == ValueType::Infer));
+            form.json = Some(jsonl::JsonLines::create(&path, infer)?);
         }
         outs.push(form);
     }
-    let index: HashMap<String, usize> =
-        outs.iter().enumerate().map(|(i, f)| (f.schema.form_id.clone(), i)).collect();
+    let checks = opts.checks.then(|| checks::Collector::new(&schemas));
+    let total = source.count(&opts.filter)?;
 
+    let writer = pipeline::Writer {
+        schemas: &schemas,
+        opts,
+        csv_wanted,
+        spooled,
+        typed,
+        outs,
+        report,
+        checks,
+        responses: 0,
+    };
+    let stages =
+        pipeline::Stages { schemas: &schemas, opts, secret: secret.as_ref(), csv_wanted, spooled };
+    let pipeline::Writer { outs, mut report, checks, responses, .. } =
+        stages.run(source, out, total, progress, writer)?;
+    progress(total, total);
+    summary.responses = responses;
+    source.held_aside(&opts.filter, &mut |h: HeldAside| report.held_aside(&h))?;
+
+    let tables = table_vars(&schemas, &naming, None);
+    let mut resolved: HashMap<String, Vec<spool::Resolved>> = HashMap::new();
+    let mut t = 0;
+    for ((schema, _), form) in schemas.iter().zip(outs) {
+        for (table, f) in schema.tables.iter().zip(form.csv) {
+            summary.rows.insert(table.name.clone(), f.rows);
+            summary.files.push(f.finish()?);
+        }
+        let mut finished = Vec::new();
+        for (table, s) in schema.tables.iter().zip(form.spools) {
+            let data = s.finish()?;
+            summary.rows.entry(table.name.clone()).or_insert(data.rows);
+            summary.files.extend(typed.write_table(out, &tables[t + finished.len()], &data)?);
+            resolved.insert(table.name.clone(), data.resolved.clone());
+            finished.push(data);
+        }
+        if typed.xlsx {
+            let sheets: Vec<xlsx::Sheet<'_>> = schema
+                .tables
+                .iter()
+                .zip(&finished)
+                .map(|(table, data)| xlsx::Sheet {
+                    name: &table.name,
+                    header: table.columns.iter().map(|c| c.name.clone()).collect(),
+                    data,
+                })
+                .collect();
+            let path = out.join(format!("{}.xlsx", schema.form_id));
+            summary.files.push(xlsx::write(&path, &sheets)?);
+        }
+        if let Some(j) = form.json {
+            summary.rows.insert(schema.form_id.clone(), j.rows);
+            summary.files.push(j.finish(schema)?);
+        }
+        summary.files.extend(form.long.finish()?);
+        t += schema.tables.len();
+    }
+    let panel_layout = opts.panel.then(|| panel::layout(&schemas));
+    let all_tables = table_vars(&schemas, &naming, panel_layout.as_ref());
+    if typed.dta {
+        summary.files.push(stata::write(out, &all_tables, opts.labels)?);
+    }
+    if typed.sav {
+        summary.files.extend(spss::write(out, &all_tables)?);
+    }
+    if let Some(layout) = &panel_layout {
+        let (paths, n, types) = panel::write(
+            source,
+            opts,
+            out,
+            &schemas,
+            layout,
+            secret.as_ref(),
+            style,
+            &typed,
+            &mut report,
+        )?;
+        summary.files.extend(paths);
+        summary.panel_rows = n;
+        if let Some(t) = types {
+            resolved.insert("panel".into(), t);
+        }
+    }
+    summary.files.extend(codebook::write(
+        out,
+        &schemas,
+        &naming,
+        panel_layout.as_ref(),
+        &resolved,
+        style,
+    )?);
+    if let Some(c) = checks {
+        let roster = source.roster()?;
+        let (files, found) = c.finish(&out.join("checks"), &schemas, &roster, style)?;
+        summary.files.extend(files);
+        summary.checks = Some(found);
+    }
+    let (path, counts) = report.finish()?;
+    summary.files.push(path);
+    summary.report = counts;
+    Ok(summary)
+}
+
+/// Writes the high-frequency checks alone into `out` (`central checks`).
+pub fn checks_only<S: ExportSource>(
+    source: &S,
+    opts: &ExportOptions,
+    out: &Path,
+    progress: Progress<'_>,
+) -> Result<ExportSummary, ExportError> {
+    let style = opts.csv_style();
+    std::fs::create_dir_all(out).map_err(|e| ExportError::io(out, e))?;
+    let forms = schemas(source.instruments(&opts.filter)?, opts.include_pii, Layout::Enumera);
+    if forms.is_empty() {
+        return Err(ExportError::NoInstrument { form: opts.filter.form.clone() });
+    }
+    let schemas: Vec<(FormSchema, Option<String>)> = forms
+        .into_iter()
+        .map(|f| {
+            let l = resolve_lang(opts.lang.as_deref(), &f);
+            (f, l)
+        })
+        .collect();
+    let secret = if opts.include_pii { None } else { Some(source.pseudonym_secret()?) };
+    let index: HashMap<&str, usize> =
+        schemas.iter().enumerate().map(|(i, (s, _))| (s.form_id.as_str(), i)).collect();
+    let mut checks = checks::Collector::new(&schemas);
+    let mut summary = ExportSummary::default();
     let total = source.count(&opts.filter)?;
     let mut done = 0u64;
-    let mut rows = record::Rows::default();
+    let mut rows = record::Rows::new(true);
     source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
         done += 1;
         if done.is_multiple_of(256) || done == total {
             progress(done, total);
         }
-        let Some(&i) = index.get(&r.form_id) else {
-            report.item(
-                ReportKind::NoInstrument,
-                &r,
-                "its form is not published at this central",
-            )?;
-            return Ok(());
-        };
-        let form = &mut outs[i];
-        if !form.schema.versions.contains(&r.form_version) {
-            report.item(
-                ReportKind::NoInstrument,
-                &r,
-                &format!("form version {:?} is not published at this central", r.form_version),
-            )?;
+        let Some(&i) = index.get(r.form_id.as_str()) else { return Ok(()) };
+        let (schema, lang) = &schemas[i];
+        if !schema.versions.contains(&r.form_version) {
             return Ok(());
         }
-        let mut note = |k: ReportKind, r: &StoredResponse, d: &str| report.item(k, r, d);
-        let Some(xml) = submission_xml(&r, opts.identity.as_ref(), &mut note)? else {
+        let Some(xml) = submission_xml(&r, opts.identity.as_ref(), &mut |_, _, _| Ok(()))? else {
             return Ok(());
         };
         let participant = exported_participant(&r, secret.as_ref());
@@ -273,86 +474,21 @@ pub fn export<S: ExportSource>(
             .as_deref()
             .filter(|_| secret.is_some())
             .map(|raw| ParticipantSwap { raw, exported: &participant });
-        let style = ValueStyle { labels: opts.labels, lang: form.lang.as_deref() };
-        if let Some(json) = &mut form.json {
-            match record::document(&form.schema, &xml, style, swap) {
-                Ok(doc) => {
-                    json.write(&json_document(&r, &participant, &form.schema, doc))?;
-                    summary.responses += 1;
-                }
-                Err(e) => report.item(ReportKind::Unreadable, &r, &e.to_string())?,
-            }
-            return Ok(());
-        }
+        let style = ValueStyle { labels: false, lang: lang.as_deref() };
         let round = r.round.map(|n| n.to_string()).unwrap_or_default();
-        let meta = RowMeta {
-            key: &r.instance_id,
-            participant: &participant,
-            round: &round,
-            form_version: &r.form_version,
-            device_id: &r.device_id,
-            enumerator: r.enumerator.as_deref().unwrap_or(""),
-            submitted: &r.finalized_at,
-            received: &r.received_at,
-        };
-        if let Err(e) = record::rows(&form.schema, &xml, &meta, style, swap, &mut rows) {
-            report.item(ReportKind::Unreadable, &r, &e.to_string())?;
-            return Ok(());
+        let odk = OdkMeta::default();
+        let meta = row_meta(&r, &participant, &round, &odk, "");
+        if record::rows(schema, &xml, &meta, style, swap, &mut rows).is_ok() {
+            checks.observe(i, &r, &participant, &rows, &xml);
+            summary.responses += 1;
         }
-        for (t, values) in rows.iter() {
-            if let Some(f) = form.csv.get_mut(*t) {
-                f.write(values)?;
-            }
-            if let Some(d) = form.dta.get_mut(*t) {
-                d.write(values)?;
-            }
-            if let Some(x) = &mut form.xlsx {
-                x.row(*t, values)?;
-            }
-        }
-        summary.responses += 1;
         Ok(())
     })?;
     progress(total, total);
-    source.held_aside(&opts.filter, &mut |h: HeldAside| report.held_aside(&h))?;
-
-    let mut schemas = Vec::new();
-    for form in outs {
-        for (t, f) in form.schema.tables.iter().zip(form.csv) {
-            summary.rows.insert(t.name.clone(), f.rows);
-            summary.files.push(f.finish()?);
-        }
-        for d in form.dta {
-            summary.files.push(d.finish()?);
-        }
-        if let Some(x) = form.xlsx {
-            summary.files.push(x.finish()?);
-        }
-        if let Some(j) = form.json {
-            summary.rows.insert(form.schema.form_id.clone(), j.rows);
-            summary.files.push(j.finish()?);
-        }
-        schemas.push((form.schema, form.lang));
-    }
-    let naming = names_for(&schemas);
-    summary.files.extend(codebook::write(out, &schemas, &naming)?);
-    let panel_layout = opts.panel.then(|| panel::layout(&schemas));
-    let tables = table_vars(&schemas, &naming, panel_layout.as_ref());
-    match format {
-        Format::Stata => summary.files.push(stata::write(out, &tables, opts.labels)?),
-        Format::Spss => summary.files.push(spss::write(out, &tables)?),
-        _ => {}
-    }
-    if opts.panel {
-        let layout = panel_layout.unwrap_or_else(|| panel::layout(&schemas));
-        let (paths, n) =
-            panel::write(source, opts, out, &schemas, &layout, secret.as_ref(), &mut report)?;
-        summary.files.extend(paths);
-        summary.panel_rows = n;
-    }
-    let (path, counts) = report.finish()?;
-    summary.files.push(path);
-    summary.report = counts;
+    let roster = source.roster()?;
+    let (files, found) = checks.finish(out, &schemas, &roster, style)?;
+    summary.files = files;
+    summary.checks = Some(found);
     Ok(summary)
 }
 
@@ -360,18 +496,10 @@ pub fn export<S: ExportSource>(
 pub(crate) type Naming = Vec<Vec<Vec<(String, String)>>>;
 
 fn names_for(schemas: &[(FormSchema, Option<String>)]) -> Naming {
-    schemas.iter().map(|(s, _)| s.tables.iter().map(table_names).collect()).collect()
-}
-
-/// Valid (Stata, SPSS) names of a table's columns, from their leaf names.
-fn table_names(t: &Table) -> Vec<(String, String)> {
-    column_names(&t.columns)
-}
-
-pub(crate) fn column_names(columns: &[Column]) -> Vec<(String, String)> {
-    let mut stata = names::Namer::new(Tool::Stata);
-    let mut spss = names::Namer::new(Tool::Spss);
-    columns.iter().map(|c| (stata.name(&c.leaf), spss.name(&c.leaf))).collect()
+    schemas
+        .iter()
+        .map(|(s, _)| s.tables.iter().map(|t| names::table_names(&t.columns)).collect())
+        .collect()
 }
 
 /// One variable of a table as the Stata and SPSS files describe it.
@@ -383,9 +511,10 @@ pub(crate) struct Var<'a> {
     pub spss: &'a str,
 }
 
-/// A table (file stem) and its variables.
+/// A table (file stem), its label and its variables.
 pub(crate) struct TableVars<'a> {
     pub name: &'a str,
+    pub label: String,
     pub vars: Vec<Var<'a>>,
 }
 
@@ -410,135 +539,29 @@ fn table_vars<'a>(
                     spss,
                 })
                 .collect();
-            tables.push(TableVars { name: &table.name, vars });
+            let label = table
+                .label
+                .get(lang.as_deref(), schema.default_language.as_deref())
+                .unwrap_or(&table.name)
+                .to_string();
+            tables.push(TableVars { name: &table.name, label, vars });
         }
     }
     if let Some(p) = panel {
-        tables.push(TableVars { name: "panel", vars: p.vars(schemas) });
+        tables.push(TableVars {
+            name: "panel",
+            label: "Panel: one row per participant and round".into(),
+            vars: p.vars(schemas),
+        });
     }
     tables
 }
 
 /// One schema per form id, from its versions (already in order).
-fn schemas(instruments: Vec<Instrument>, include_pii: bool) -> Vec<FormSchema> {
+fn schemas(instruments: Vec<Instrument>, include_pii: bool, layout: Layout) -> Vec<FormSchema> {
     let mut by_form: BTreeMap<String, Vec<Instrument>> = BTreeMap::new();
     for i in instruments {
         by_form.entry(i.form_id.clone()).or_default().push(i);
     }
-    by_form.values().filter_map(|v| FormSchema::build(v, include_pii)).collect()
-}
-
-pub(crate) fn exported_participant(r: &StoredResponse, secret: Option<&[u8; 32]>) -> String {
-    match (r.participant_id.as_deref(), secret) {
-        (None, _) => String::new(),
-        (Some(p), Some(s)) => pseudonym(s, p),
-        (Some(p), None) => p.to_string(),
-    }
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    enumera_core::bundle::hex(&Sha256::digest(bytes))
-}
-
-/// The submission XML of a response: checked against the hashes of the
-/// outbox entry it came in (a changed database row is tampering), opened
-/// when sealed. None when it cannot be exported (then it is in the report).
-pub(crate) fn submission_xml(
-    r: &StoredResponse,
-    identity: Option<&ResearcherIdentity>,
-    note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
-) -> Result<Option<String>, ExportError> {
-    let entry: Option<EntryContent> =
-        r.entry_content.as_deref().and_then(|c| serde_json::from_str(c).ok());
-    let Some(entry) = entry else {
-        note(ReportKind::Tampered, r, "no readable outbox entry for this response")?;
-        return Ok(None);
-    };
-    let same_header = entry.instance_id == r.instance_id
-        && entry.form_id == r.form_id
-        && entry.form_version == r.form_version
-        && entry.participant_id == r.participant_id
-        && entry.round == r.round;
-    if !same_header {
-        note(
-            ReportKind::Tampered,
-            r,
-            "the response's header differs from its signed outbox entry",
-        )?;
-        return Ok(None);
-    }
-    match (&r.xml, &r.sealed) {
-        (Some(xml), None) => {
-            if entry.xml_sha256.as_deref() != Some(hex_sha256(xml.as_bytes()).as_str()) {
-                note(
-                    ReportKind::Tampered,
-                    r,
-                    "the submission XML does not match the hash in its signed outbox entry",
-                )?;
-                return Ok(None);
-            }
-            Ok(Some(xml.clone()))
-        }
-        (_, Some(sealed)) => {
-            if entry.sealed_sha256.as_deref() != Some(hex_sha256(sealed).as_str()) {
-                note(
-                    ReportKind::Tampered,
-                    r,
-                    "the sealed submission does not match the hash in its signed outbox entry",
-                )?;
-                return Ok(None);
-            }
-            let Some(identity) = identity else {
-                note(
-                    ReportKind::Sealed,
-                    r,
-                    "sealed; export with --identity FILE (the researcher's age identity) to open it",
-                )?;
-                return Ok(None);
-            };
-            match open_sealed(sealed, identity) {
-                Ok(opened) if opened.instance_id == r.instance_id => Ok(Some(opened.xml)),
-                Ok(opened) => {
-                    note(
-                        ReportKind::Tampered,
-                        r,
-                        &format!("the sealed content is response {}", opened.instance_id),
-                    )?;
-                    Ok(None)
-                }
-                Err(e @ SealError::WrongIdentity) => {
-                    note(ReportKind::WrongIdentity, r, &e.to_string())?;
-                    Ok(None)
-                }
-                Err(e) => {
-                    note(ReportKind::Tampered, r, &e.to_string())?;
-                    Ok(None)
-                }
-            }
-        }
-        (None, None) => {
-            note(ReportKind::Tampered, r, "no payload held for this response")?;
-            Ok(None)
-        }
-    }
-}
-
-fn json_document(
-    r: &StoredResponse,
-    participant: &str,
-    schema: &FormSchema,
-    data: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "KEY": r.instance_id,
-        "form_id": schema.form_id,
-        "form_version": r.form_version,
-        "participant": participant,
-        "round": r.round,
-        "device_id": r.device_id,
-        "enumerator": r.enumerator,
-        "submitted": r.finalized_at,
-        "received": r.received_at,
-        "data": data,
-    })
+    by_form.values().filter_map(|v| FormSchema::build(v, include_pii, layout)).collect()
 }

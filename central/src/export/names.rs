@@ -1,10 +1,18 @@
 //! Variable names valid in Stata (32 characters) and SPSS (64 bytes):
 //! ASCII letters, digits and `_`, not starting with a digit, no reserved
-//! word, unique within a table. Built from the question name (the group
-//! path is in the codebook), so `interview-capacity-cap_planning` becomes
-//! `cap_planning`.
+//! word, unique within a table (case-insensitively).
+//!
+//! A question is named after itself (`interview-capacity-cap_planning` is
+//! `cap_planning`); when two questions of a table share a name, the second
+//! takes its group as a prefix (`workplace_country`), then a number. The
+//! questions are named first, so metadata never takes a question's name:
+//! metadata is named after what it holds (`participant`, `round`, ...) and
+//! becomes `meta_round` when the form has a question `round`. The codebook
+//! lists every name beside the column it names.
 
 use std::collections::HashSet;
+
+use super::schema::Column;
 
 /// The tool a name is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +60,27 @@ impl Namer {
         Namer { tool, taken: HashSet::new() }
     }
 
+    fn free(&self, name: &str) -> bool {
+        !self.taken.contains(&name.to_ascii_lowercase())
+    }
+
+    /// The first free one of `wanted` (each made valid), or the first with a number.
+    pub fn first_free(&mut self, wanted: &[&str]) -> String {
+        let valid: Vec<String> = wanted.iter().map(|w| sanitize(w, self.tool)).collect();
+        if let Some(free) = valid.iter().find(|v| self.free(v)) {
+            let free = free.clone();
+            self.taken.insert(free.to_ascii_lowercase());
+            return free;
+        }
+        self.name(&valid[0])
+    }
+
     /// A valid, unused name close to `wanted`.
     pub fn name(&mut self, wanted: &str) -> String {
         let base = sanitize(wanted, self.tool);
         let mut candidate = base.clone();
         let mut n = 2;
-        while self.taken.contains(&candidate.to_ascii_lowercase()) {
+        while !self.free(&candidate) {
             let suffix = format!("_{n}");
             let keep = base.len().min(self.tool.max_len() - suffix.len());
             candidate = format!("{}{suffix}", &base[..keep]);
@@ -89,9 +112,37 @@ pub fn sanitize(wanted: &str, tool: Tool) -> String {
     s
 }
 
+/// The group a column's question is in (`interview-workplace-country` ->
+/// `workplace`), if any.
+fn group_of(c: &Column) -> Option<&str> {
+    let groups = c.name.strip_suffix(&c.leaf)?.strip_suffix('-')?;
+    groups.rsplit('-').next().filter(|g| !g.is_empty())
+}
+
+/// Valid (Stata, SPSS) names for a table's columns, in column order:
+/// questions first, then metadata (see the module comment).
+pub fn table_names(columns: &[Column]) -> Vec<(String, String)> {
+    let mut names = vec![(String::new(), String::new()); columns.len()];
+    let mut stata = Namer::new(Tool::Stata);
+    let mut spss = Namer::new(Tool::Spss);
+    for (i, c) in columns.iter().enumerate().filter(|(_, c)| !c.is_meta()) {
+        let grouped = group_of(c).map(|g| format!("{g}_{}", c.leaf));
+        let wanted: Vec<&str> =
+            std::iter::once(c.leaf.as_str()).chain(grouped.as_deref()).collect();
+        names[i] = (stata.first_free(&wanted), spss.first_free(&wanted));
+    }
+    for (i, c) in columns.iter().enumerate().filter(|(_, c)| c.is_meta()) {
+        let prefixed = format!("meta_{}", c.leaf);
+        let wanted = [c.leaf.as_str(), prefixed.as_str()];
+        names[i] = (stata.first_free(&wanted), spss.first_free(&wanted));
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::schema::MetaField;
 
     #[test]
     fn valid_for_each_tool() {
@@ -118,5 +169,30 @@ mod tests {
         assert!(b.ends_with("_2"));
         assert_eq!(n.name("Key"), "Key");
         assert_eq!(n.name("KEY"), "KEY_2");
+    }
+
+    fn question(name: &str, leaf: &str) -> Column {
+        let mut c = Column::meta(name, MetaField::Key, "");
+        c.role = crate::export::schema::ColumnRole::Value;
+        c.leaf = leaf.into();
+        c
+    }
+
+    #[test]
+    fn questions_keep_their_names_and_metadata_steps_aside() {
+        let cols = vec![
+            Column::meta("KEY", MetaField::Key, ""),
+            Column::meta("meta-round", MetaField::Round, ""),
+            Column::meta("meta-participant", MetaField::Participant, ""),
+            question("round", "round"),
+            question("interview-workplace-country", "country"),
+            question("interview-home-country", "country"),
+            question("x-home-country", "country"),
+        ];
+        let names: Vec<String> = table_names(&cols).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(
+            names,
+            ["KEY", "meta_round", "participant", "round", "country", "home_country", "country_2"]
+        );
     }
 }

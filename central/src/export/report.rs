@@ -1,11 +1,13 @@
 //! `report.csv`: every held item not exported as a current response, and
-//! why: sealed without an identity, sealed to other keys, tampered or
-//! damaged, unreadable, form not published, conflicts, edits.
+//! why (sealed without an identity, sealed to other keys, tampered or
+//! damaged, unreadable, form not published, conflicts, edits), and every
+//! value a format could not hold whole (cut in the XLSX or `.sav`, kept
+//! whole in `FORM-long-text.csv`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::csv::CsvFile;
+use super::csv::{CsvFile, CsvStyle};
 use super::{ExportError, HeldAside, StoredResponse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,13 @@ pub enum ReportKind {
     NoInstrument,
     /// Two responses of one participant, round and form: the panel keeps the latest.
     PanelDuplicate,
+    /// A text longer than an Excel cell holds, cut in the XLSX.
+    XlsxTruncated,
+    /// A text longer than SPSS holds, cut in the `.sav`.
+    SavTruncated,
+    /// A metadata question (`deviceid`, `username`) answered with something
+    /// other than what central knows of the response.
+    MetadataDiffers,
 }
 
 impl ReportKind {
@@ -34,6 +43,9 @@ impl ReportKind {
             ReportKind::Unreadable => "unreadable",
             ReportKind::NoInstrument => "no_instrument",
             ReportKind::PanelDuplicate => "panel_duplicate",
+            ReportKind::XlsxTruncated => "xlsx_cell_truncated",
+            ReportKind::SavTruncated => "sav_value_truncated",
+            ReportKind::MetadataDiffers => "metadata_differs",
         }
     }
 }
@@ -48,8 +60,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn create(path: &Path) -> Result<Self, ExportError> {
-        Ok(Report { csv: CsvFile::create(path, HEADER)?, counts: BTreeMap::new() })
+    pub fn create(path: &Path, style: CsvStyle) -> Result<Self, ExportError> {
+        Ok(Report { csv: CsvFile::create(path, HEADER, style)?, counts: BTreeMap::new() })
     }
 
     pub fn item(
@@ -80,5 +92,45 @@ impl Report {
 
     pub fn finish(self) -> Result<(PathBuf, BTreeMap<String, u64>), ExportError> {
         Ok((self.csv.finish()?, self.counts))
+    }
+}
+
+/// `FORM-long-text.csv`: texts a format had to cut, whole, found by table,
+/// key and column. Made on first use.
+#[derive(Debug)]
+pub struct LongText {
+    path: PathBuf,
+    style: CsvStyle,
+    csv: Option<CsvFile>,
+}
+
+impl LongText {
+    pub fn new(path: PathBuf, style: CsvStyle) -> Self {
+        LongText { path, style, csv: None }
+    }
+
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    pub fn keep(
+        &mut self,
+        table: &str,
+        key: &str,
+        column: &str,
+        text: &str,
+    ) -> Result<(), ExportError> {
+        if self.csv.is_none() {
+            self.csv =
+                Some(CsvFile::create(&self.path, &["table", "KEY", "column", "text"], self.style)?);
+        }
+        match &mut self.csv {
+            Some(csv) => csv.write(&[table, key, column, text]),
+            None => Ok(()),
+        }
+    }
+
+    pub fn finish(self) -> Result<Option<PathBuf>, ExportError> {
+        self.csv.map(CsvFile::finish).transpose()
     }
 }

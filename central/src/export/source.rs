@@ -75,4 +75,24 @@ pub trait ExportSource {
 
     /// The per-central secret for participant pseudonyms (made on first use).
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError>;
+
+    /// How many earlier versions a response replaces (its edits, one after
+    /// another): ODK Central's `Edits` column.
+    fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
+        let _ = instance_id;
+        Ok(0)
+    }
+
+    /// Every participant of the published rosters, for the progress check.
+    fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A participant on a published roster: the id and the fields shown to
+/// find them (district, group, ...); never their personal fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub id: String,
+    pub display: std::collections::BTreeMap<String, String>,
 }

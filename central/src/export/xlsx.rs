@@ -1,25 +1,23 @@
 //! XLSX: one workbook per form, one sheet per table, written in constant
-//! memory mode (rows go to a temporary file as they come).
+//! memory mode from the tables' spools once every value is known, so each
+//! column is typed as in Stata and SPSS: numbers (numeric calculates too)
+//! as numbers, dates as date cells (`yyyy-mm-dd`), date-times as date-time
+//! cells in UTC, times as times, choices as their names (numbers when the
+//! name is one), text as text. Text never becomes a formula (XLSX cells are
+//! typed), and a text longer than Excel's 32,767 characters is cut there:
+//! export.rs notes it in report.csv and keeps the whole text beside the
+//! workbook.
 
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{Workbook, Worksheet};
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use super::ExportError;
-use super::schema::Table;
+use super::spool::{Cell, Finished, Resolved};
+use super::types::ValueType;
 
-pub struct XlsxBook {
-    path: PathBuf,
-    book: Workbook,
-    /// Next row per sheet.
-    next: Vec<u32>,
-}
-
-impl std::fmt::Debug for XlsxBook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XlsxBook").field("path", &self.path).finish()
-    }
-}
+/// The most characters an Excel cell holds.
+pub const MAX_CHARS: usize = 32_767;
 
 fn xerr(path: &Path) -> impl Fn(rust_xlsxwriter::XlsxError) -> ExportError + '_ {
     move |e| ExportError::Xlsx { path: path.to_path_buf(), reason: e.to_string() }
@@ -40,64 +38,86 @@ fn sheet_name(name: &str, taken: &[String]) -> String {
     candidate
 }
 
-impl XlsxBook {
-    pub fn create(
-        path: &Path,
-        tables: &[Table],
-        headers: &[Vec<String>],
-    ) -> Result<Self, ExportError> {
-        let mut book = Workbook::new();
-        let mut names = Vec::new();
-        for (t, header) in tables.iter().zip(headers) {
-            let name = sheet_name(&t.name, &names);
-            let sheet = book.add_worksheet_with_constant_memory().map_err(xerr(path))?;
-            sheet.set_name(&name).map_err(xerr(path))?;
-            write_row(sheet, 0, header).map_err(xerr(path))?;
-            names.push(name);
-        }
-        Ok(XlsxBook { path: path.to_path_buf(), book, next: vec![1; tables.len()] })
-    }
-
-    pub fn row(&mut self, table: usize, values: &[String]) -> Result<(), ExportError> {
-        let sheet = self.book.worksheet_from_index(table).map_err(xerr(&self.path))?;
-        write_row(sheet, self.next[table], values).map_err(xerr(&self.path))?;
-        self.next[table] += 1;
-        Ok(())
-    }
-
-    pub fn finish(mut self) -> Result<PathBuf, ExportError> {
-        self.book.save(&self.path).map_err(xerr(&self.path))?;
-        Ok(self.path)
-    }
+/// One sheet to write: its name, header and rows.
+#[derive(Debug)]
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub header: Vec<String>,
+    pub data: &'a Finished,
 }
 
-fn write_row(
-    sheet: &mut Worksheet,
-    row: u32,
-    values: &[String],
-) -> Result<(), rust_xlsxwriter::XlsxError> {
-    for (c, v) in values.iter().enumerate() {
-        if v.is_empty() {
-            continue;
+/// Writes the workbook at `path`.
+pub fn write(path: &Path, sheets: &[Sheet<'_>]) -> Result<PathBuf, ExportError> {
+    let err = xerr(path);
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let time = Format::new().set_num_format("hh:mm:ss");
+    let mut names = Vec::new();
+    for s in sheets {
+        let name = sheet_name(s.name, &names);
+        let sheet = book.add_worksheet_with_constant_memory().map_err(&err)?;
+        sheet.set_name(&name).map_err(&err)?;
+        for (c, h) in s.header.iter().enumerate() {
+            sheet.write_string(0, col(c), h).map_err(&err)?;
         }
-        let col = u16::try_from(c).unwrap_or(u16::MAX);
-        // Numbers as numbers, so that Excel can compute with them.
-        match as_number(v) {
-            Some(n) => sheet.write_number(row, col, n)?,
-            None => sheet.write_string(row, col, v)?,
-        };
+        let mut rows = s.data.reader()?;
+        let mut r = 1u32;
+        while rows.next_row()? {
+            for c in 0..s.header.len() {
+                let v = rows.value(c);
+                if v.is_empty() {
+                    continue;
+                }
+                write_cell(sheet, r, col(c), s.data, c, v, [&date, &datetime, &time])
+                    .map_err(&err)?;
+            }
+            r += 1;
+        }
+        names.push(name);
     }
+    book.save(path).map_err(&err)?;
+    Ok(path.to_path_buf())
+}
+
+fn col(c: usize) -> u16 {
+    u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+fn write_cell(
+    sheet: &mut Worksheet,
+    r: u32,
+    c: u16,
+    data: &Finished,
+    i: usize,
+    v: &str,
+    [date, datetime, time]: [&Format; 3],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match (data.resolved[i], data.cell(i, v)) {
+        (Resolved::Date, Cell::Time(t)) => sheet.write_number_with_format(r, c, t.excel, date)?,
+        (Resolved::DateTime, Cell::Time(t)) => {
+            sheet.write_number_with_format(r, c, t.excel, datetime)?
+        }
+        (Resolved::Time, Cell::Time(t)) => sheet.write_number_with_format(r, c, t.excel, time)?,
+        (_, Cell::Number(x)) => sheet.write_number(r, c, x)?,
+        // A choice: its name, as a number when it is one.
+        (_, Cell::Code(_)) if data.plans[i].vtype == ValueType::Coded => {
+            match super::types::number(v) {
+                Some(x) if !v.starts_with('0') || v == "0" => sheet.write_number(r, c, x)?,
+                _ => sheet.write_string(r, c, v)?,
+            }
+        }
+        _ => sheet.write_string(r, c, truncate(v))?,
+    };
     Ok(())
 }
 
-/// A plain decimal number; codes with leading zeros (`007`) stay text.
-fn as_number(v: &str) -> Option<f64> {
-    let digits = v.strip_prefix('-').unwrap_or(v);
-    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
-    if !digits.starts_with(|c: char| c.is_ascii_digit()) || leading_zero {
-        return None;
+/// At most Excel's 32,767 characters.
+pub fn truncate(v: &str) -> &str {
+    match v.char_indices().nth(MAX_CHARS) {
+        Some((i, _)) => &v[..i],
+        None => v,
     }
-    v.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 #[cfg(test)]
@@ -113,10 +133,12 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(b.chars().count(), 31);
         assert_eq!(sheet_name("a/b", &[]), "a_b");
-        assert_eq!(as_number("0.5"), Some(0.5));
-        assert_eq!(as_number("-3"), Some(-3.0));
-        assert_eq!(as_number("007"), None);
-        assert_eq!(as_number("1e400"), None);
-        assert_eq!(as_number("uuid:1"), None);
+    }
+
+    #[test]
+    fn long_text_is_cut_at_excels_limit_on_a_character() {
+        let long = "ক".repeat(40_000);
+        assert_eq!(truncate(&long).chars().count(), MAX_CHARS);
+        assert_eq!(truncate("short"), "short");
     }
 }

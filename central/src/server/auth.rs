@@ -45,8 +45,7 @@ impl FromRequestParts<Arc<AppState>> for Device {
             .to_owned();
         let state = state.clone();
         let device = blocking(move || {
-            let central = super::routes::lock(&state);
-            central.device_for_token(&token).map_err(ApiError::from)
+            state.readers.with(&state, |c| c.device_for_token(&token).map_err(ApiError::from))
         })
         .await?;
         device.map(Device).ok_or_else(|| unauthorized("bad_token", "unknown or revoked token"))

@@ -44,7 +44,8 @@ pub(super) async fn serve(
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let io = TokioIo::new(super::raw_errors::JsonErrors::new(stream));
+            let conn = builder.serve_connection(io, service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 // A connection's own errors (reset, header timeout) end it

@@ -2,26 +2,33 @@
 //! instruments and rosters (protocol: `enumera_core::remote::api`).
 //!
 //! axum on a tokio runtime that this module owns, so callers stay blocking.
-//! SQLite work runs on blocking threads behind one mutex: ingests are
-//! serialized (and central's ingest is idempotent, so the same bundle
-//! uploaded twice at once is held once); bundle verification, the
-//! expensive part, runs before the lock, in parallel.
+//! SQLite work runs on blocking threads. Writes go through one connection
+//! behind a mutex: ingests are serialized (and central's ingest is
+//! idempotent, so the same bundle uploaded twice at once is held once).
+//! Reads (tokens, receipts, instruments, rosters) use connections of their
+//! own ([`pool`]), so an ingest never makes them wait. Uploads are spooled
+//! to disk and verified before the lock, in parallel, within bounds
+//! ([`upload`]).
 
 mod app;
 mod auth;
 mod listen;
+mod pool;
+mod raw_errors;
 mod reply;
 mod routes;
+mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::Central;
 
 /// Limits that keep one client from holding the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Largest request body (a bundle), in bytes; larger gets 413.
     pub max_body: usize,
@@ -32,6 +39,16 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// After a shutdown signal, how long requests in flight may finish.
     pub shutdown_grace: Duration,
+    /// Uploads received or verified at once (each device has at most one
+    /// under way); more wait their turn without being read.
+    pub max_uploads: usize,
+    /// How long a request waits for a database another program has locked
+    /// before it gets 503 `busy`.
+    pub busy_timeout: Duration,
+    /// Where upload bodies are spooled (unnamed files, gone when closed);
+    /// `None`: the system's temporary folder. `enumera central serve` uses
+    /// the database's folder.
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +58,9 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(300),
             header_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            max_uploads: 4,
+            busy_timeout: Duration::from_secs(5),
+            spool_dir: None,
         }
     }
 }
@@ -58,7 +78,11 @@ pub enum ServerError {
 }
 
 pub(crate) struct AppState {
+    /// The one writer.
     pub central: Mutex<Central>,
+    pub readers: pool::Readers,
+    pub upload_slots: tokio::sync::Semaphore,
+    pub device_locks: upload::DeviceLocks,
     pub config: ServerConfig,
     /// Where `/app/` is read from.
     pub web: app::WebApp,
@@ -106,8 +130,21 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server { runtime, listener, central, config, web } = self;
-        let state = Arc::new(AppState { central: Mutex::new(central), config, web });
+        let Server { runtime, listener, mut central, config, web } = self;
+        central
+            .store_mut()
+            .set_busy_timeout(config.busy_timeout)
+            .map_err(|e| ServerError::Runtime(std::io::Error::other(e.to_string())))?;
+        let readers =
+            pool::Readers::new(central.store().file().map(PathBuf::from), config.busy_timeout);
+        let state = Arc::new(AppState {
+            central: Mutex::new(central),
+            readers,
+            upload_slots: tokio::sync::Semaphore::new(config.max_uploads.max(1)),
+            device_locks: upload::DeviceLocks::default(),
+            config: config.clone(),
+            web,
+        });
         runtime.block_on(async move {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;

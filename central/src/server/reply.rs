@@ -1,4 +1,8 @@
-//! Error replies: a status and an `ErrorReply` JSON body that says what to do.
+//! Error replies: a status and an `ErrorReply` JSON body that says what to
+//! do. Every error the server sends has this shape (docs/HTTP.md), and none
+//! carries a file path or other internals (issue 15, finding 11): when
+//! central itself fails, the reply says so in general terms and the detail
+//! goes to the server's log (stderr).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -6,26 +10,47 @@ use axum::response::{IntoResponse, Response};
 
 use enumera_core::remote::api::ErrorReply;
 
-use crate::{CentralError, IngestError};
+use crate::{CentralError, IngestError, QuotaKind};
 
 #[derive(Debug)]
 pub(crate) struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds, for `Retry-After` (503, 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// A failure of central's own (not of the request): the detail, which
+    /// may name files, goes to the log; the client is told to retry.
+    pub fn internal_logged(detail: String) -> Self {
+        eprintln!("enumera central: internal error: {detail}");
+        Self::internal("central failed to handle this request; try again later")
+    }
+
+    /// A failure of central's own, with a message fit for the client.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "central_error", message)
+    }
+
+    fn busy() -> Self {
+        ApiError {
+            retry_after: Some(5),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "central's database is busy (another program is writing to it); try again shortly",
+            )
+        }
     }
 }
 
@@ -33,7 +58,11 @@ impl From<CentralError> for ApiError {
     fn from(e: CentralError) -> Self {
         match e {
             CentralError::UnknownDevice { .. } => ApiError::not_found(e.to_string()),
-            e => ApiError::internal(e.to_string()),
+            e if e.is_busy() => {
+                eprintln!("enumera central: busy: {e}");
+                ApiError::busy()
+            }
+            e => ApiError::internal_logged(e.to_string()),
         }
     }
 }
@@ -41,14 +70,29 @@ impl From<CentralError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         let status = match &e {
-            IngestError::Central(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            IngestError::Central(_) => match e {
+                IngestError::Central(e) => return e.into(),
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            // Reading the spooled upload failed: central's trouble.
+            IngestError::Bundle(enumera_core::bundle::BundleError::Io { .. }) => {
+                return ApiError::internal_logged(e.to_string());
+            }
             // The bundle is sound but its signer may not deliver here.
             IngestError::UnknownDevice { .. } | IngestError::DeviceKeyMismatch { .. } => {
                 StatusCode::FORBIDDEN
             }
+            IngestError::Quota { kind: QuotaKind::ResponsesPerBundle, .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            IngestError::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Bundle(_) => StatusCode::BAD_REQUEST,
         };
-        ApiError::new(status, e.code(), e.to_string())
+        let mut reply = ApiError::new(status, e.code(), e.to_string());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            reply.retry_after = Some(3600);
+        }
+        reply
     }
 }
 
@@ -56,10 +100,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorReply { error: self.code.into(), message: self.message };
         let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

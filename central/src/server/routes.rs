@@ -2,25 +2,24 @@
 
 use std::sync::{Arc, MutexGuard};
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use enumera_core::bundle::read_bundle;
-use enumera_core::remote::api::{self, InstrumentListing, UploadReply};
+use enumera_core::remote::api::{self, InstrumentListing};
 
 use super::AppState;
 use super::auth::Device;
 use super::reply::ApiError;
-use crate::{Central, CentralStore};
+use crate::Central;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body;
     Router::new()
-        .route(api::BUNDLES, post(upload))
+        .route(api::BUNDLES, post(super::upload::upload))
         .route(api::RECEIPT, get(receipt))
         .route(api::INSTRUMENTS, get(instruments))
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
@@ -30,6 +29,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method (see docs/HTTP.md)",
+            )
+        })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timeout))
         .with_state(state)
@@ -60,6 +66,14 @@ async fn timeout(
     }
 }
 
+/// A path segment, or the JSON error for one that is not (percent-encoded
+/// bytes that are not UTF-8, for instance).
+fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(s)| s).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_path", "the path is not valid UTF-8 text")
+    })
+}
+
 /// Central, whatever a panicking holder left: SQLite rolled its
 /// transaction back, so the data is consistent.
 pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central> {
@@ -72,76 +86,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(job)
         .await
-        .map_err(|e| ApiError::internal(format!("request handler failed: {e}")))?
-}
-
-/// A request body within [`super::ServerConfig::max_body`]: a declared
-/// length over it is refused before a byte is read.
-pub(crate) struct Body(Bytes);
-
-impl FromRequest<Arc<AppState>> for Body {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let max = state.config.max_body;
-        let too_large = || {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is over this server's limit of {max} bytes"),
-            )
-        };
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max as u64) {
-            return Err(too_large());
-        }
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) => Ok(Body(bytes)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_body",
-                format!("the body could not be read: {}", e.body_text()),
-            )),
-        }
-    }
-}
-
-/// Verifies the bundle (outside the lock), checks that it is the token's
-/// device's, ingests it and replies with the device's receipt.
-async fn upload(
-    State(state): State<Arc<AppState>>,
-    Device(device): Device,
-    Body(body): Body,
-) -> Result<Json<UploadReply>, ApiError> {
-    blocking(move || {
-        let verified =
-            read_bundle(&body).map_err(|e| ApiError::from(crate::IngestError::from(e)))?;
-        if verified.manifest.device_id != device {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "other_device",
-                format!(
-                    "this bundle is from device {}, but the token is for device {device}",
-                    verified.manifest.device_id
-                ),
-            ));
-        }
-        let mut central = lock(&state);
-        let report = central.store_mut().ingest_verified(&verified)?;
-        let receipt = central.receipt_for(&device)?;
-        drop(central);
-        let receipt = String::from_utf8(receipt.file)
-            .map_err(|_| ApiError::internal("the receipt is not UTF-8"))?;
-        let report = serde_json::to_value(&report)
-            .map_err(|e| ApiError::internal(format!("reporting the ingest: {e}")))?;
-        Ok(Json(UploadReply { receipt, report }))
-    })
-    .await
+        .map_err(|e| ApiError::internal_logged(format!("request handler failed: {e}")))?
 }
 
 /// The receipt file for the token's device, exactly as signed.
@@ -149,7 +94,8 @@ async fn receipt(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
 ) -> Result<Response, ApiError> {
-    let file = blocking(move || Ok(lock(&state).receipt_for(&device)?.file)).await?;
+    let file =
+        blocking(move || state.readers.with(&state, |c| Ok(c.receipt_for(&device)?.file))).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], file).into_response())
 }
 
@@ -157,7 +103,7 @@ async fn instruments(
     State(state): State<Arc<AppState>>,
     _: Device,
 ) -> Result<Json<Vec<InstrumentListing>>, ApiError> {
-    let published = blocking(move || Ok(lock(&state).published()?)).await?;
+    let published = blocking(move || state.readers.with(&state, |c| Ok(c.served()?))).await?;
     Ok(Json(
         published
             .into_iter()
@@ -175,8 +121,9 @@ async fn instruments(
 async fn instrument(
     State(state): State<Arc<AppState>>,
     _: Device,
-    Path(hash): Path<String>,
+    hash: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let hash = segment(hash)?;
     if !api::valid_hash(&hash) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -184,7 +131,8 @@ async fn instrument(
             "instruments are addressed by their hash: 64 lowercase hex digits",
         ));
     }
-    let json = blocking(move || Ok(lock(&state).published_by_hash(&hash)?)).await?;
+    let json =
+        blocking(move || state.readers.with(&state, |c| Ok(c.published_by_hash(&hash)?))).await?;
     let json = json.ok_or_else(|| ApiError::not_found("no published instrument has that hash"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -193,14 +141,15 @@ async fn rosters(
     State(state): State<Arc<AppState>>,
     _: Device,
 ) -> Result<Json<Vec<api::RosterListing>>, ApiError> {
-    Ok(Json(blocking(move || Ok(lock(&state).rosters()?)).await?))
+    Ok(Json(blocking(move || state.readers.with(&state, |c| Ok(c.rosters()?))).await?))
 }
 
 async fn roster(
     State(state): State<Arc<AppState>>,
     _: Device,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let name = segment(name)?;
     if !api::valid_roster_name(&name) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -208,7 +157,7 @@ async fn roster(
             "a roster name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting with a dot",
         ));
     }
-    let json = blocking(move || Ok(lock(&state).roster_json(&name)?)).await?;
+    let json = blocking(move || state.readers.with(&state, |c| Ok(c.roster_json(&name)?))).await?;
     let json = json.ok_or_else(|| ApiError::not_found("no roster of that name"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

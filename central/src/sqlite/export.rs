@@ -3,9 +3,11 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::SqliteCentral;
+use super::{CURRENT, SqliteCentral};
 use crate::error::CentralError;
-use crate::export::{ExportError, ExportSource, Filter, HeldAside, Order, StoredResponse, Visit};
+use crate::export::{
+    ExportError, ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit,
+};
 
 const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
     r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
@@ -40,6 +42,39 @@ impl SqliteCentral {
     }
 }
 
+impl SqliteCentral {
+    /// Published instruments that do not read back: (form, version, why).
+    fn unreadable_instruments(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<(String, String, String)>, ExportError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT form_id, version, json FROM published
+                 WHERE (?1 IS NULL OR form_id = ?1) AND (?2 IS NULL OR version = ?2)
+                 ORDER BY form_id, version",
+            )
+            .map_err(self.sql_err("listing published instruments"))?;
+        let mut rows = stmt
+            .query(params![filter.form, filter.version])
+            .map_err(self.sql_err("listing published instruments"))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(self.sql_err("reading a published instrument"))? {
+            let json: Vec<u8> = r.get(2).map_err(self.sql_err("reading a published instrument"))?;
+            if let Err(e) = enumera_core::instrument::Instrument::from_json(&json) {
+                let id = |i| r.get::<_, String>(i);
+                let (form, version) = (id(0), id(1));
+                let (form, version) = form
+                    .and_then(|f| version.map(|v| (f, v)))
+                    .map_err(self.sql_err("reading a published instrument"))?;
+                out.push((form, version, e.to_string()));
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl ExportSource for SqliteCentral {
     fn instruments(
         &self,
@@ -60,11 +95,13 @@ impl ExportSource for SqliteCentral {
             .map_err(self.sql_err("listing published instruments"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (form_id, version, json) =
-                row.map_err(self.sql_err("reading a published instrument"))?;
-            let inst = enumera_core::instrument::Instrument::from_json(&json)
-                .map_err(|e| ExportError::Instrument { form_id, version, reason: e.to_string() })?;
-            out.push(inst);
+            let (_, _, json) = row.map_err(self.sql_err("reading a published instrument"))?;
+            // One form central cannot read (published before central
+            // checked what it serves) never stops the others: it is left
+            // out here and named in the report by `held_aside`.
+            if let Ok(inst) = enumera_core::instrument::Instrument::from_json(&json) {
+                out.push(inst);
+            }
         }
         Ok(out)
     }
@@ -72,10 +109,7 @@ impl ExportSource for SqliteCentral {
     fn count(&self, filter: &Filter) -> Result<u64, ExportError> {
         self.conn
             .query_row(
-                &format!(
-                    "SELECT count(*) FROM responses r WHERE {FILTER}
-                     AND r.superseded_by IS NULL AND r.edit_conflict = 0"
-                ),
+                &format!("SELECT count(*) FROM responses r WHERE {FILTER} AND {CURRENT}"),
                 params![filter.form, filter.version, filter.since],
                 |r| r.get(0),
             )
@@ -92,13 +126,12 @@ impl ExportSource for SqliteCentral {
         let sql = match order {
             Order::Form => format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses r INDEXED BY responses_by_form
-                 WHERE {FILTER} AND r.superseded_by IS NULL AND r.edit_conflict = 0
+                 WHERE {FILTER} AND {CURRENT}
                  ORDER BY r.form_id, r.form_version, r.rowid"
             ),
             Order::Participant => format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses r INDEXED BY responses_by_participant
-                 WHERE r.participant_id IS NOT NULL AND {FILTER}
-                   AND r.superseded_by IS NULL AND r.edit_conflict = 0
+                 WHERE r.participant_id IS NOT NULL AND {FILTER} AND {CURRENT}
                  ORDER BY r.participant_id, r.round, r.rowid"
             ),
         };
@@ -113,13 +146,32 @@ impl ExportSource for SqliteCentral {
     }
 
     fn held_aside(&self, filter: &Filter, visit: Visit<'_, HeldAside>) -> Result<(), ExportError> {
+        // Everything held that is not current (see `CURRENT`), with why.
         let sql = format!(
-            "SELECT CASE WHEN r.edit_conflict = 1 THEN 'edit_conflict' ELSE 'replaced' END,
+            "SELECT CASE WHEN r.edit_conflict = 1 THEN 'edit_conflict'
+                         WHEN r.superseded_by IS NOT NULL THEN 'replaced'
+                         WHEN r.hold IS NOT NULL THEN r.hold
+                         WHEN p.hash <> r.form_hash THEN 'form_hash_mismatch'
+                         ELSE 'plaintext_for_sealed_form' END,
                     r.instance_id, r.form_id, r.device_id,
-                    CASE WHEN r.edit_conflict = 1
+                    CASE WHEN r.edit_conflict = 1 OR r.hold = 'edit_of_superseded'
                          THEN 'an edit of ' || coalesce(r.deprecated_id, '?') || ', which another edit had already replaced'
-                         ELSE 'replaced by the edit ' || r.superseded_by END
-             FROM responses r WHERE {FILTER} AND (r.superseded_by IS NOT NULL OR r.edit_conflict = 1)
+                         WHEN r.superseded_by IS NOT NULL THEN 'replaced by the edit ' || r.superseded_by
+                         WHEN r.hold = 'pending_edit'
+                         THEN 'an edit of ' || r.deprecated_id || ', which central has not received: it takes effect when that version arrives'
+                         WHEN r.hold = 'not_author'
+                         THEN 'an edit of ' || r.deprecated_id || ', which device ' || coalesce(t.device_id, '?')
+                              || ' made: only the device that made a response (or one central authorised) may replace it'
+                         WHEN r.hold = 'contested'
+                         THEN 'another device sent other content under this instance id (listed as a conflict): neither version is exported until someone decides'
+                         WHEN p.hash <> r.form_hash
+                         THEN 'filled with form hash ' || r.form_hash || ', but central published version '
+                              || r.form_version || ' with hash ' || p.hash
+                         ELSE 'arrived in plaintext, but its form requires sealing to the researcher''s key' END
+             FROM responses r
+             LEFT JOIN published p ON p.form_id = r.form_id AND p.version = r.form_version
+             LEFT JOIN responses t ON t.instance_id = r.deprecated_id
+             WHERE {FILTER} AND NOT ({CURRENT})
              UNION ALL
              SELECT 'conflict:' || c.kind, c.instance_id, coalesce(r.form_id, ''), c.device_id, c.detail
              FROM conflicts c LEFT JOIN responses r ON r.instance_id = c.instance_id
@@ -130,6 +182,19 @@ impl ExportSource for SqliteCentral {
         let mut rows = stmt
             .query(params![filter.form, filter.version, filter.since])
             .map_err(self.sql_err("reading conflicts"))?;
+        for (form_id, version, reason) in self.unreadable_instruments(filter)? {
+            visit(HeldAside {
+                kind: "unreadable_form".into(),
+                instance_id: String::new(),
+                form_id: form_id.clone(),
+                device_id: String::new(),
+                detail: format!(
+                    "version {version:?} is published but central cannot read it ({reason}): its \
+                     responses are listed as not published; `enumera central unpublish {form_id} \
+                     --version {version}` stops serving it"
+                ),
+            })?;
+        }
         while let Some(r) = rows.next().map_err(self.sql_err("reading conflicts"))? {
             let item = (|| {
                 Ok::<_, rusqlite::Error>(HeldAside {
@@ -177,5 +242,53 @@ impl ExportSource for SqliteCentral {
         secret.try_into().map_err(|_| {
             ExportError::Central(CentralError::NotInitialized { path: self.path.clone() })
         })
+    }
+
+    fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
+        self.conn
+            .query_row(
+                "WITH RECURSIVE earlier(id) AS (
+                     SELECT instance_id FROM responses WHERE superseded_by = ?1
+                     UNION SELECT r.instance_id FROM responses r JOIN earlier e ON r.superseded_by = e.id)
+                 SELECT count(*) FROM earlier",
+                [instance_id],
+                |r| r.get(0),
+            )
+            .map_err(self.sql_err("counting a response's edits"))
+    }
+
+    fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT json FROM rosters ORDER BY name")
+            .map_err(self.sql_err("reading rosters"))?;
+        let jsons = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(self.sql_err("reading rosters"))?;
+        let mut out: Vec<RosterEntry> = Vec::new();
+        for json in jsons {
+            // Published rosters were checked at publish; anything odd here
+            // is left out of the progress count rather than failing an export.
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&json) else { continue };
+            let list = v.get("participants").unwrap_or(&v).as_array().cloned().unwrap_or_default();
+            for p in list {
+                let Some(id) = p.get("id").and_then(|i| i.as_str()) else { continue };
+                if out.iter().any(|e| e.id == id) {
+                    continue;
+                }
+                let display = p
+                    .get("display")
+                    .and_then(|d| d.as_object())
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(RosterEntry { id: id.to_string(), display });
+            }
+        }
+        Ok(out)
     }
 }

@@ -21,7 +21,19 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/0001_init.sql")),
     ("0002_tokens_rosters", include_str!("../../sql/0002_tokens_rosters.sql")),
     ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
+    ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
+    ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
 ];
+
+/// Whether the response `r` is current, i.e. exported as a row: not
+/// replaced by an edit, not an edit conflict, not held aside (`hold`), and
+/// filled with the form central published under its form id and version
+/// (same hash; sealed when that form names researcher keys). The form check
+/// is made here, when central is read, rather than only at ingest, so that
+/// a form published after its responses arrived applies to them too.
+pub(crate) const CURRENT: &str = "r.superseded_by IS NULL AND r.edit_conflict = 0 AND r.hold IS NULL
+    AND NOT EXISTS (SELECT 1 FROM published p WHERE p.form_id = r.form_id
+        AND p.version = r.form_version AND (p.hash <> r.form_hash OR (p.sealed = 1 AND r.sealed IS NULL)))";
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -90,8 +102,51 @@ impl SqliteCentral {
         Ok(store)
     }
 
+    /// Opens an initialized database for reading only: no schema upgrade,
+    /// no write lock ever taken (a server's readers beside its writer).
+    /// Refused unless the database is at this build's schema version.
+    pub fn open_reader(
+        path: &Path,
+        busy_timeout: std::time::Duration,
+    ) -> Result<Self, CentralError> {
+        use rusqlite::OpenFlags;
+        let sql = |context: &'static str| move |e| CentralError::sql(path, context, e);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql("opening for reading"))?;
+        conn.busy_timeout(busy_timeout).map_err(sql("setting busy_timeout"))?;
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("reading the schema version"))?;
+        if version != SCHEMA_VERSION {
+            return Err(CentralError::NewerVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let store = SqliteCentral { conn, path: path.to_path_buf() };
+        if store.identity_row()?.is_none() {
+            return Err(CentralError::NotInitialized { path: path.to_path_buf() });
+        }
+        Ok(store)
+    }
+
+    /// How long a statement waits for another connection's lock before it
+    /// fails as busy (30 s from the command line; a server answers sooner).
+    pub fn set_busy_timeout(&mut self, timeout: std::time::Duration) -> Result<(), CentralError> {
+        self.conn.busy_timeout(timeout).map_err(self.err("setting busy_timeout"))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The database file, or `None` for a central in memory.
+    pub fn file(&self) -> Option<&Path> {
+        (self.path != Path::new(":memory:")).then_some(self.path.as_path())
     }
 
     fn connect(path: &Path) -> Result<Self, CentralError> {
@@ -158,11 +213,12 @@ impl crate::CentralStore for SqliteCentral {
         Ok(self.identity()?.0)
     }
 
-    fn ingest_verified(
+    fn ingest_stream(
         &mut self,
-        bundle: &enumera_core::bundle::VerifiedBundle,
+        bundle: &mut dyn enumera_core::bundle::BundleSource,
+        quotas: &crate::Quotas,
     ) -> Result<crate::IngestReport, crate::IngestError> {
-        self.ingest_tx(bundle)
+        self.ingest_tx(bundle, quotas)
     }
 
     fn payload(
@@ -202,6 +258,19 @@ impl crate::CentralStore for SqliteCentral {
 
     fn published(&self) -> Result<Vec<crate::PublishedInstrument>, CentralError> {
         self.published_impl()
+    }
+
+    fn unpublish(&mut self, form_id: &str, version: Option<&str>) -> Result<usize, CentralError> {
+        self.unpublish_impl(form_id, version)
+    }
+
+    fn grant_edit(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError> {
+        self.grant_edit_impl(instance_id, device_id, reason)
     }
 
     fn published_json(

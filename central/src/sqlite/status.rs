@@ -127,9 +127,12 @@ impl SqliteCentral {
         Ok(Status {
             central_public_key: hex(&self.identity()?.1),
             responses: count("SELECT count(*) FROM responses")?,
-            current: count(
-                "SELECT count(*) FROM responses WHERE superseded_by IS NULL AND edit_conflict = 0",
-            )?,
+            current: count(&format!("SELECT count(*) FROM responses r WHERE {}", super::CURRENT))?,
+            held_aside: count(&format!(
+                "SELECT count(*) FROM responses r
+                 WHERE r.superseded_by IS NULL AND r.edit_conflict = 0 AND NOT ({})",
+                super::CURRENT
+            ))?,
             sealed: count("SELECT count(*) FROM responses WHERE sealed IS NOT NULL")?,
             conflicts: count("SELECT count(*) FROM conflicts")?,
             devices,
@@ -176,18 +179,28 @@ impl SqliteCentral {
 
     pub(super) fn publish_impl(&mut self, instrument: &Instrument) -> Result<bool, CentralError> {
         let hash = instrument.hash();
-        let known: Option<String> = self
+        let known: Option<(String, Option<String>)> = self
             .conn
             .query_row(
-                "SELECT hash FROM published WHERE form_id = ?1 AND version = ?2",
+                "SELECT hash, unpublished_at FROM published WHERE form_id = ?1 AND version = ?2",
                 params![instrument.form_id, instrument.version],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(self.err("reading published instruments"))?;
         match known {
-            Some(h) if h == hash => Ok(false),
-            Some(h) => Err(CentralError::PublishConflict {
+            Some((h, None)) if h == hash => Ok(false),
+            // Served again after `unpublish`.
+            Some((h, Some(_))) if h == hash => {
+                self.conn
+                    .execute(
+                        "UPDATE published SET unpublished_at = NULL WHERE form_id = ?1 AND version = ?2",
+                        params![instrument.form_id, instrument.version],
+                    )
+                    .map_err(self.err("publishing"))?;
+                Ok(true)
+            }
+            Some((h, _)) => Err(CentralError::PublishConflict {
                 form_id: instrument.form_id.clone(),
                 version: instrument.version.clone(),
                 published: h,
@@ -196,15 +209,16 @@ impl SqliteCentral {
             None => {
                 self.conn
                     .execute(
-                        "INSERT INTO published (form_id, version, hash, title, json, published_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT INTO published (form_id, version, hash, title, json, published_at, sealed)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                         params![
                             instrument.form_id,
                             instrument.version,
                             hash,
                             instrument.title,
                             instrument.canonical_json(),
-                            now()
+                            now(),
+                            !instrument.settings.public_keys.is_empty()
                         ],
                     )
                     .map_err(self.err("publishing"))?;
@@ -213,10 +227,56 @@ impl SqliteCentral {
         }
     }
 
+    pub(super) fn unpublish_impl(
+        &mut self,
+        form_id: &str,
+        version: Option<&str>,
+    ) -> Result<usize, CentralError> {
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM published
+                 WHERE form_id = ?1 AND (?2 IS NULL OR version = ?2))",
+                params![form_id, version],
+                |r| r.get(0),
+            )
+            .map_err(self.err("reading published instruments"))?;
+        if !exists {
+            return Err(CentralError::NotPublished {
+                form_id: form_id.to_string(),
+                version: version.map(str::to_string),
+            });
+        }
+        self.conn
+            .execute(
+                "UPDATE published SET unpublished_at = ?3
+                 WHERE form_id = ?1 AND (?2 IS NULL OR version = ?2) AND unpublished_at IS NULL",
+                params![form_id, version, now()],
+            )
+            .map_err(self.err("unpublishing"))
+    }
+
+    pub(super) fn grant_edit_impl(
+        &mut self,
+        instance_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<(), CentralError> {
+        self.conn
+            .execute(
+                "INSERT INTO edit_grants (instance_id, device_id, reason, granted_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (instance_id, device_id) DO NOTHING",
+                params![instance_id, device_id, reason, now()],
+            )
+            .map(|_| ())
+            .map_err(self.err(format!("authorising device {device_id} to edit {instance_id}")))
+    }
+
     pub(super) fn published_impl(&self) -> Result<Vec<PublishedInstrument>, CentralError> {
         self.conn
             .prepare(
-                "SELECT form_id, version, hash, title, published_at FROM published
+                "SELECT form_id, version, hash, title, published_at, unpublished_at FROM published
                  ORDER BY form_id, version",
             )
             .and_then(|mut s| {
@@ -227,6 +287,7 @@ impl SqliteCentral {
                         hash: r.get(2)?,
                         title: r.get(3)?,
                         published_at: r.get(4)?,
+                        unpublished_at: r.get(5)?,
                     })
                 })?
                 .collect()
@@ -273,7 +334,7 @@ impl SqliteCentral {
             }
             let mut s = self.conn.prepare(
                 "SELECT instance_id, content_hash, device_id, seq, entry_hash, deprecated_id,
-                        superseded_by, edit_conflict, xml, json, sealed
+                        superseded_by, edit_conflict, xml, json, sealed, hold
                  FROM responses ORDER BY instance_id",
             )?;
             let mut rows = s.query([])?;
@@ -289,12 +350,14 @@ impl SqliteCentral {
                 let xml: Option<String> = r.get(8)?;
                 let json: Option<String> = r.get(9)?;
                 let sealed: Option<Vec<u8>> = r.get(10)?;
+                let hold: Option<String> = r.get(11)?;
                 let _ = writeln!(
                     out,
                     "response {id} {hash} {device} {seq} {entry} deprecated={} superseded_by={} \
-                     edit_conflict={conflict} xml={} json={} sealed={}",
+                     edit_conflict={conflict} hold={} xml={} json={} sealed={}",
                     deprecated.as_deref().unwrap_or("-"),
                     superseded.as_deref().unwrap_or("-"),
+                    hold.as_deref().unwrap_or("-"),
                     sha_opt(xml.as_deref().map(str::as_bytes)),
                     sha_opt(json.as_deref().map(str::as_bytes)),
                     sha_opt(sealed.as_deref()),

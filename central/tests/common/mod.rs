@@ -31,6 +31,21 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
 }
 
+/// Takes a central database of the current schema back to schema 3 (for
+/// upgrade tests): 5, then 4 undone.
+pub const UNDO_SCHEMA_4: &str = "
+    DROP INDEX bundles_by_device; DROP INDEX entries_by_device_time;
+    ALTER TABLE bundles DROP COLUMN stored_bytes;
+    DROP TRIGGER responses_replaced_by_author; DROP TRIGGER responses_arrive_unreplaced;
+    DROP TRIGGER responses_hold_settles; DROP INDEX responses_one_edit;
+    DROP INDEX responses_pending_edits;
+    ALTER TABLE responses DROP COLUMN hold;
+    CREATE UNIQUE INDEX responses_one_edit ON responses (deprecated_id)
+        WHERE deprecated_id IS NOT NULL AND edit_conflict = 0;
+    DROP TABLE edit_grants;
+    ALTER TABLE published DROP COLUMN sealed; ALTER TABLE published DROP COLUMN unpublished_at;
+    PRAGMA user_version = 3;";
+
 pub struct Device {
     pub dir: tempfile::TempDir,
     pub store: Store,
@@ -66,6 +81,45 @@ impl Device {
         let id = self.store.edit(of).expect("edit").instance_id;
         self.fill_and_finalize(&id, answer, None);
         id
+    }
+
+    /// What a hostile device does (issue 15, finding 1): finalizes, signed
+    /// with its own key, an edit naming `of`, a response it did not make
+    /// (instance ids are visible to anyone carrying a bundle). The draft's
+    /// `deprecated_id` is set behind the store's back, as a modified app
+    /// would; nothing else is needed. Returns the edit's instance id.
+    pub fn forge_edit(&mut self, of: &str, answer: &str) -> String {
+        let id = self
+            .store
+            .create_draft(&NewResponse::new(self.plain.clone()))
+            .expect("draft")
+            .instance_id;
+        self.raw_sql("UPDATE responses SET deprecated_id = ?1 WHERE instance_id = ?2", &[of, &id]);
+        self.fill_and_finalize(&id, answer, None);
+        id
+    }
+
+    /// A plain response under an instance id of the caller's choosing (one
+    /// another device made, read from its bundle): squatting.
+    pub fn forge_instance_id(&mut self, instance_id: &str, answer: &str) -> String {
+        let id = self
+            .store
+            .create_draft(&NewResponse::new(self.plain.clone()))
+            .expect("draft")
+            .instance_id;
+        // A fresh draft has no answers yet: only its row names the id.
+        self.raw_sql(
+            "UPDATE responses SET instance_id = ?1 WHERE instance_id = ?2",
+            &[instance_id, &id],
+        );
+        self.fill_and_finalize(instance_id, answer, None);
+        instance_id.to_string()
+    }
+
+    /// Runs SQL on the device's database over a second connection.
+    pub fn raw_sql(&self, sql: &str, args: &[&str]) {
+        let conn = rusqlite::Connection::open(self.store.path()).expect("open");
+        conn.execute(sql, rusqlite::params_from_iter(args.iter())).expect("raw sql");
     }
 
     fn fill_and_finalize(&mut self, id: &str, answer: &str, attachment: Option<&[u8]>) {

@@ -239,6 +239,14 @@ fn select_one(
             return Some(wanted.into());
         }
     }
+    // Some answers are "don't know"; more with the second tablet's
+    // enumerator, whom the high-frequency checks should single out.
+    if attempt == 0 && has("dk") {
+        let rate = if who.participant.device == 1 { 0.2 } else { 0.03 };
+        if rng.chance(rate) {
+            return Some("dk".into());
+        }
+    }
     // Names, places and roles: the same participant answers the same way.
     let usable = usable_choices(prompt, attempt);
     if matches!(name, "province" | "local_gov" | "district" | "role") && !usable.is_empty() {

@@ -46,6 +46,9 @@ pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Exported
             // Parsed per export: an identity is secret material, not copied around.
             identity: Some(ResearcherIdentity::parse(&text).map_err(|e| fail(&e))?),
             panel,
+            // The field manager's evening report, beside the Stata files.
+            checks: panel,
+            ..ExportOptions::default()
         };
         let summary =
             enumera_central::export::export(central.store(), &opts, &out.join(sub), &mut |_, _| {})
@@ -196,7 +199,11 @@ pub fn render(o: &Outcome) -> String {
         s,
         "  export/stata/               .dta and CSV tables (KEY/PARENT_KEY), codebook, export.do, panel, report.csv"
     );
-    let _ = writeln!(s, "  export/spss/                the same tables with export.sps");
+    let _ = writeln!(
+        s,
+        "  export/stata/checks/        high-frequency checks: index.html (open in a browser) and CSVs"
+    );
+    let _ = writeln!(s, "  export/spss/                the same tables as .sav, with export.sps");
     let _ =
         writeln!(s, "  export/xlsx/, export/json/  one workbook; one JSON document per response");
     let _ = writeln!(

@@ -1,8 +1,19 @@
-//! Reading and verifying a bundle. Nothing is returned until the signature
-//! and every hash have been checked; every length is checked against the
-//! bytes that remain and against [`Limits`] before anything is allocated.
+//! Reading and verifying a bundle, one response at a time. Nothing is
+//! returned until the signature and the manifest have been checked, and no
+//! response until every item of it has matched its hash; every length is
+//! checked against [`Limits`] before anything is read, and what is read
+//! grows only with the bytes that actually arrive, so a hostile length
+//! prefix costs nothing.
+//!
+//! [`BundleReader`] streams from any [`Read`] (a file, a spooled upload):
+//! memory is the manifest plus one response, whatever the bundle's size
+//! (issue 15, finding 3). [`read_bundle`] reads a whole bundle held in
+//! memory through the same reader.
 
 use std::collections::HashSet;
+use std::io::Read;
+
+use sha2::{Digest, Sha256};
 
 use super::error::BundleError;
 use super::manifest::{ItemKind, Manifest, ManifestEntry, expected_items};
@@ -47,44 +58,125 @@ pub struct BundleResponse {
     pub attachments: Vec<(AttachmentInfo, Vec<u8>)>,
 }
 
+/// A verified bundle's responses, one at a time: what central ingests, from
+/// a [`BundleReader`] over a file or from a [`VerifiedBundle`] in memory.
+pub trait BundleSource {
+    /// The signed manifest (checked: signature, chain, items).
+    fn manifest(&self) -> &Manifest;
+    /// The device key that signed it.
+    fn device_public_key(&self) -> [u8; 32];
+    /// The next response, every item of it checked against its hash;
+    /// `None` after the last.
+    fn next_response(&mut self) -> Result<Option<BundleResponse>, BundleError>;
+    /// After the last response: checks that nothing follows and returns
+    /// the SHA-256 of the whole file and its size in bytes.
+    fn finish(&mut self) -> Result<(String, u64), BundleError>;
+}
+
 /// Reads and verifies a bundle with the default [`Limits`].
 pub fn read_bundle(bytes: &[u8]) -> Result<VerifiedBundle, BundleError> {
     read_bundle_with(bytes, &Limits::default())
 }
 
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Reads and verifies a whole bundle: magic and version, then the manifest
+/// and the device's signature over it, then the manifest's consistency
+/// (the entries' hash chain, each entry's items), then every item's length
+/// and SHA-256, and finally that nothing follows the last item.
+pub fn read_bundle_with(bytes: &[u8], limits: &Limits) -> Result<VerifiedBundle, BundleError> {
+    let mut reader = BundleReader::open(bytes, limits)?;
+    let mut responses = Vec::with_capacity(reader.manifest().entries.len());
+    while let Some(r) = reader.next_response()? {
+        responses.push(r);
+    }
+    let (sha256, _) = reader.finish()?;
+    let BundleReader { manifest, device_public_key, .. } = reader;
+    Ok(VerifiedBundle { manifest, responses, sha256, device_public_key })
 }
 
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: u64, what: impl FnOnce() -> String) -> Result<&'a [u8], BundleError> {
-        let available = (self.bytes.len() - self.at) as u64;
-        if n > available {
+/// Counts and hashes every byte read, so that errors name offsets and the
+/// whole file's SHA-256 comes out of the one pass.
+struct Counted<R> {
+    inner: R,
+    at: u64,
+    /// `None` when the caller already knows the file's hash.
+    sha: Option<Sha256>,
+}
+
+impl<R: Read> Counted<R> {
+    /// Reads exactly `n` bytes, or says how many there were. The buffer
+    /// grows with what arrives, never to a length the input only claims.
+    fn exactly(&mut self, n: u64, what: impl FnOnce() -> String) -> Result<Vec<u8>, BundleError> {
+        let offset = self.at;
+        let mut out = Vec::with_capacity(n.min(64 << 10) as usize);
+        let got = Read::take(&mut *self, n).read_to_end(&mut out).map_err(|e| io(offset, e))?;
+        if (got as u64) < n {
             return Err(BundleError::Truncated {
                 what: what(),
-                offset: self.at as u64,
+                offset,
                 needed: n,
-                available,
+                available: got as u64,
             });
         }
-        // n <= available, which fits in usize.
-        let n = n as usize;
-        let out = &self.bytes[self.at..self.at + n];
-        self.at += n;
         Ok(out)
     }
 
+    /// Streams `n` bytes through a small buffer; returns their SHA-256.
+    fn hash(&mut self, n: u64, what: impl FnOnce() -> String) -> Result<String, BundleError> {
+        let offset = self.at;
+        let mut sha = Sha256::new();
+        let mut buf = [0u8; 64 << 10];
+        let mut left = n;
+        while left > 0 {
+            let want = left.min(buf.len() as u64) as usize;
+            let got = self.read(&mut buf[..want]).map_err(|e| io(offset, e))?;
+            if got == 0 {
+                return Err(BundleError::Truncated {
+                    what: what(),
+                    offset,
+                    needed: n,
+                    available: n - left,
+                });
+            }
+            sha.update(&buf[..got]);
+            left -= got as u64;
+        }
+        Ok(super::hex(&sha.finalize()))
+    }
+
     fn u32(&mut self, what: &str) -> Result<u32, BundleError> {
-        let b = self.take(4, || what.to_string())?;
+        let b = self.exactly(4, || what.to_string())?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn u64(&mut self, what: impl FnOnce() -> String) -> Result<u64, BundleError> {
-        let b = self.take(8, what)?;
+        let b = self.exactly(8, what)?;
         let mut a = [0u8; 8];
-        a.copy_from_slice(b);
+        a.copy_from_slice(&b);
         Ok(u64::from_be_bytes(a))
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+fn io(offset: u64, source: std::io::Error) -> BundleError {
+    BundleError::Io {
+        path: std::path::PathBuf::new(),
+        context: format!("reading the bundle at offset {offset}"),
+        source,
     }
 }
 
@@ -92,81 +184,132 @@ fn bad(reason: impl Into<String>) -> BundleError {
     BundleError::BadManifest { reason: reason.into() }
 }
 
-/// Reads and verifies a bundle: magic and version, then the manifest and
-/// the device's signature over it, then the manifest's consistency (the
-/// entries' hash chain, each entry's items), then every item's length and
-/// SHA-256, and finally that nothing follows the last item.
-pub fn read_bundle_with(bytes: &[u8], limits: &Limits) -> Result<VerifiedBundle, BundleError> {
-    read_bundle_inner(bytes, limits, None)
+/// A bundle read from a stream: [`BundleReader::open`] checks the header,
+/// the signature and the manifest; [`BundleSource::next_response`] then
+/// yields each response once its items match their hashes.
+pub struct BundleReader<R> {
+    input: Counted<R>,
+    /// The file's SHA-256 when the caller gave it (it is then not hashed).
+    known_sha256: Option<String>,
+    limits: Limits,
+    manifest: Manifest,
+    contents: std::vec::IntoIter<EntryContent>,
+    device_public_key: [u8; 32],
+    next_entry: usize,
+    next_item: usize,
 }
 
-/// Like [`read_bundle`], for a caller that has already computed the SHA-256
-/// of `bytes` (central, which looks the file up by it first).
-pub fn read_bundle_prehashed(bytes: &[u8], sha256: String) -> Result<VerifiedBundle, BundleError> {
-    read_bundle_inner(bytes, &Limits::default(), Some(sha256))
+impl<R> std::fmt::Debug for BundleReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleReader")
+            .field("device_id", &self.manifest.device_id)
+            .field("entries", &self.manifest.entries.len())
+            .field("next_entry", &self.next_entry)
+            .field("offset", &self.input.at)
+            .finish()
+    }
 }
 
-fn read_bundle_inner(
-    bytes: &[u8],
-    limits: &Limits,
-    sha256: Option<String>,
-) -> Result<VerifiedBundle, BundleError> {
-    let mut c = Cursor { bytes, at: 0 };
-    let magic = c.take(MAGIC.len() as u64, || "the file header".into())?;
-    if magic != MAGIC {
-        return Err(BundleError::NotABundle);
+impl<R: Read> BundleReader<R> {
+    /// Reads magic and version, the manifest and the signature over it,
+    /// and checks the manifest's consistency (the entries' hash chain, each
+    /// entry's items). No item is read yet.
+    pub fn open(input: R, limits: &Limits) -> Result<Self, BundleError> {
+        Self::open_inner(input, limits, None)
     }
-    let version = c.u32("the format version")?;
-    if version != FORMAT_VERSION {
-        return Err(BundleError::UnknownVersion { found: version, supported: FORMAT_VERSION });
-    }
-    let manifest_len = u64::from(c.u32("the manifest length")?);
-    if manifest_len > limits.max_manifest {
-        return Err(BundleError::TooLarge {
-            what: "the manifest".into(),
-            size: manifest_len,
-            limit: limits.max_manifest,
-        });
-    }
-    let manifest_bytes = c.take(manifest_len, || "the manifest".into())?;
-    let signature: [u8; 64] =
-        c.take(64, || "the signature".into())?.try_into().map_err(|_| bad("signature length"))?;
-    let manifest: Manifest =
-        serde_json::from_slice(manifest_bytes).map_err(|e| bad(format!("not readable: {e}")))?;
-    if manifest.format != FORMAT_NAME {
-        return Err(bad(format!("format {:?}, expected {FORMAT_NAME:?}", manifest.format)));
-    }
-    let device_public_key: [u8; 32] = unhex(&manifest.device_public_key)
-        .ok_or_else(|| bad("device_public_key is not 64 hex digits"))?;
-    if !crate::store::verify_signature(
-        &device_public_key,
-        &signed_message(manifest_bytes),
-        &signature,
-    ) {
-        return Err(BundleError::BadSignature { device_id: manifest.device_id.clone() });
-    }
-    // Signed by the key it names: from here on a problem is a device bug or a
-    // forgery by the key's holder, reported all the same.
-    if manifest.entries.len() > limits.max_entries {
-        return Err(BundleError::TooLarge {
-            what: "the number of entries".into(),
-            size: manifest.entries.len() as u64,
-            limit: limits.max_entries as u64,
-        });
-    }
-    let plans = check_entries(&manifest)?;
 
-    let mut responses = Vec::with_capacity(manifest.entries.len());
-    let mut index = 0usize;
-    for (entry, content) in manifest.entries.iter().zip(plans) {
+    /// [`BundleReader::open`] for a file whose SHA-256 the caller computed
+    /// as it arrived (a server hashes an upload while spooling it): the
+    /// file is not hashed again, and [`BundleSource::finish`] returns
+    /// `sha256`.
+    pub fn open_hashed(input: R, limits: &Limits, sha256: String) -> Result<Self, BundleError> {
+        Self::open_inner(input, limits, Some(sha256))
+    }
+
+    fn open_inner(
+        input: R,
+        limits: &Limits,
+        known_sha256: Option<String>,
+    ) -> Result<Self, BundleError> {
+        let sha = known_sha256.is_none().then(Sha256::new);
+        let mut c = Counted { inner: input, at: 0, sha };
+        let magic = c.exactly(MAGIC.len() as u64, || "the file header".into())?;
+        if magic != MAGIC {
+            return Err(BundleError::NotABundle);
+        }
+        let version = c.u32("the format version")?;
+        if version != FORMAT_VERSION {
+            return Err(BundleError::UnknownVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let manifest_len = u64::from(c.u32("the manifest length")?);
+        if manifest_len > limits.max_manifest {
+            return Err(BundleError::TooLarge {
+                what: "the manifest".into(),
+                size: manifest_len,
+                limit: limits.max_manifest,
+            });
+        }
+        let manifest_bytes = c.exactly(manifest_len, || "the manifest".into())?;
+        let signature: [u8; 64] = c
+            .exactly(64, || "the signature".into())?
+            .try_into()
+            .map_err(|_| bad("signature length"))?;
+        let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+            .map_err(|e| bad(format!("not readable: {e}")))?;
+        if manifest.format != FORMAT_NAME {
+            return Err(bad(format!("format {:?}, expected {FORMAT_NAME:?}", manifest.format)));
+        }
+        let device_public_key: [u8; 32] = unhex(&manifest.device_public_key)
+            .ok_or_else(|| bad("device_public_key is not 64 hex digits"))?;
+        if !crate::store::verify_signature(
+            &device_public_key,
+            &signed_message(&manifest_bytes),
+            &signature,
+        ) {
+            return Err(BundleError::BadSignature { device_id: manifest.device_id.clone() });
+        }
+        drop(manifest_bytes);
+        // Signed by the key it names: from here on a problem is a device bug
+        // or a forgery by the key's holder, reported all the same.
+        if manifest.entries.len() > limits.max_entries {
+            return Err(BundleError::TooLarge {
+                what: "the number of entries".into(),
+                size: manifest.entries.len() as u64,
+                limit: limits.max_entries as u64,
+            });
+        }
+        let contents = check_entries(&manifest)?.into_iter();
+        Ok(BundleReader {
+            input: c,
+            known_sha256,
+            limits: *limits,
+            manifest,
+            contents,
+            device_public_key,
+            next_entry: 0,
+            next_item: 0,
+        })
+    }
+
+    /// Reads the next response's items, checking each against its hash;
+    /// with `keep`, returns them (else they are streamed through and
+    /// dropped: a check that costs no memory).
+    fn read_response(&mut self, keep: bool) -> Result<Option<BundleResponse>, BundleError> {
+        let Some(content) = self.contents.next() else {
+            return Ok(None);
+        };
+        let entry = self.manifest.entries[self.next_entry].clone();
+        self.next_entry += 1;
         let mut payload_parts: Vec<Vec<u8>> = Vec::new();
         let mut attachments = Vec::new();
         let count = expected_items(&content).map_or(0, |v| v.len());
+        let first = self.next_item;
         for _ in 0..count {
-            let item = &manifest.items[index];
+            let index = self.next_item;
+            let item = &self.manifest.items[index];
             let kind = item.kind.as_str();
-            let len =
-                c.u64(|| format!("the length of item {index} ({kind} of {})", item.instance_id))?;
+            let what = || format!("item {index} ({kind} of {})", item.instance_id);
+            let len = self.input.u64(|| format!("the length of {}", what()))?;
             if len != item.size {
                 return Err(BundleError::ItemLength {
                     index,
@@ -176,15 +319,22 @@ fn read_bundle_inner(
                     found: len,
                 });
             }
-            if len > limits.max_item {
+            if len > self.limits.max_item {
                 return Err(BundleError::TooLarge {
-                    what: format!("item {index} ({kind} of {})", item.instance_id),
+                    what: what(),
                     size: len,
-                    limit: limits.max_item,
+                    limit: self.limits.max_item,
                 });
             }
-            let data = c.take(len, || format!("item {index} ({kind} of {})", item.instance_id))?;
-            let found = sha256_hex(data);
+            // Submission text is kept even when only checking: it must be
+            // UTF-8, and it is what ingest holds anyway.
+            let text = matches!(item.kind, ItemKind::Xml | ItemKind::Json);
+            let (found, data) = if keep || text {
+                let data = self.input.exactly(len, what)?;
+                (sha256_hex(&data), data)
+            } else {
+                (self.input.hash(len, what)?, Vec::new())
+            };
             if found != item.sha256 {
                 return Err(BundleError::HashMismatch {
                     index,
@@ -201,18 +351,18 @@ fn read_bundle_inner(
                         sha256: item.sha256.clone(),
                         size: item.size,
                     },
-                    data.to_vec(),
+                    data,
                 )),
-                _ => payload_parts.push(data.to_vec()),
+                _ => payload_parts.push(data),
             }
-            index += 1;
+            self.next_item += 1;
         }
         let payload = if content.sealed_sha256.is_some() {
             Payload::Sealed { ciphertext: payload_parts.pop().unwrap_or_default() }
         } else {
             let mut text = payload_parts.into_iter().map(String::from_utf8);
             let not_text = |i: usize| BundleError::NotText {
-                index: index - count + i,
+                index: first + i,
                 kind: if i == 0 { "xml" } else { "json" }.into(),
                 instance_id: entry.instance_id.clone(),
             };
@@ -220,16 +370,88 @@ fn read_bundle_inner(
             let json = text.next().and_then(Result::ok).ok_or_else(|| not_text(1))?;
             Payload::Plain { xml, json }
         };
-        responses.push(BundleResponse { entry: entry.clone(), content, payload, attachments });
+        Ok(Some(BundleResponse { entry, content, payload, attachments }))
     }
-    if c.at != bytes.len() {
-        return Err(BundleError::TrailingBytes {
-            offset: c.at as u64,
-            extra: (bytes.len() - c.at) as u64,
-        });
+
+    /// Checks every remaining item against its hash without keeping
+    /// attachments or sealed payloads (only each submission's text, one at
+    /// a time), then that nothing follows: the whole bundle verified in the
+    /// memory of one response (a server does this before it takes the
+    /// database's lock).
+    /// Returns the file's SHA-256 and size.
+    pub fn verify_rest(mut self) -> Result<(String, u64), BundleError> {
+        while self.read_response(false)?.is_some() {}
+        self.finish()
     }
-    let sha256 = sha256.unwrap_or_else(|| sha256_hex(bytes));
-    Ok(VerifiedBundle { manifest, responses, sha256, device_public_key })
+}
+
+impl<R: Read> BundleSource for BundleReader<R> {
+    fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn device_public_key(&self) -> [u8; 32] {
+        self.device_public_key
+    }
+
+    fn next_response(&mut self) -> Result<Option<BundleResponse>, BundleError> {
+        self.read_response(true)
+    }
+
+    fn finish(&mut self) -> Result<(String, u64), BundleError> {
+        if self.contents.len() > 0 {
+            return Err(bad("finished before the last response was read"));
+        }
+        let offset = self.input.at;
+        let mut rest = [0u8; 1];
+        if self.input.read(&mut rest).map_err(|e| io(offset, e))? > 0 {
+            // Count what follows, without keeping it.
+            let extra = 1 + std::io::copy(&mut self.input, &mut std::io::sink())
+                .map_err(|e| io(offset, e))?;
+            return Err(BundleError::TrailingBytes { offset, extra });
+        }
+        let sha = match (self.known_sha256.take(), self.input.sha.take()) {
+            (Some(known), _) => known,
+            (None, Some(sha)) => super::hex(&sha.finalize()),
+            (None, None) => return Err(bad("finished twice")),
+        };
+        Ok((sha, self.input.at))
+    }
+}
+
+/// A bundle read whole, as a [`BundleSource`].
+#[derive(Debug)]
+pub struct HeldBundle<'a> {
+    bundle: &'a VerifiedBundle,
+    next: usize,
+    bytes: u64,
+}
+
+impl VerifiedBundle {
+    /// Its responses one at a time; `bytes` is the file's size.
+    pub fn source(&self, bytes: u64) -> HeldBundle<'_> {
+        HeldBundle { bundle: self, next: 0, bytes }
+    }
+}
+
+impl BundleSource for HeldBundle<'_> {
+    fn manifest(&self) -> &Manifest {
+        &self.bundle.manifest
+    }
+
+    fn device_public_key(&self) -> [u8; 32] {
+        self.bundle.device_public_key
+    }
+
+    fn next_response(&mut self) -> Result<Option<BundleResponse>, BundleError> {
+        let r = self.bundle.responses.get(self.next).cloned();
+        self.next += 1;
+        Ok(r)
+    }
+
+    fn finish(&mut self) -> Result<(String, u64), BundleError> {
+        Ok((self.bundle.sha256.clone(), self.bytes))
+    }
 }
 
 /// Checks the manifest's entries against themselves and its item list:

@@ -7,11 +7,12 @@
 //! is the compact JSON of [`Receipt`] as a string and the Ed25519 signature
 //! (central's key) covers `enumera-receipt/1\n` followed by BODY's bytes.
 //!
-//! Trust: the device learns central's public key from the first receipt it
-//! applies (trust on first use; the first receipt comes from the server the
-//! enumerator was told to use, or a file the supervisor hands over) or from
-//! [`Store::set_central_key`] at enrolment; after that a receipt signed by
-//! any other key is refused.
+//! Trust (issue 15, finding 9; `store/sync_state.rs`): an operator pins
+//! central's key at set-up ([`Store::pin_central_key`]); without that, the
+//! device learns it from the first receipt it applies (trust on first use).
+//! Either way a receipt signed by any other key is refused. A learned key
+//! marks responses sent, but only a receipt from the pinned key lets a
+//! response be purged, so a receipt from a throwaway central costs nothing.
 
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
@@ -87,9 +88,14 @@ pub enum ReceiptError {
     BadSignature,
     #[error(
         "the receipt is signed by central key {found}, but this device trusts central key \
-         {trusted}; it was not applied (a receipt from another central server?)"
+         {trusted} ({}); it was not applied (a receipt from another central server?{})",
+        if *pinned { "pinned at set-up" } else { "learned from its first receipt" },
+        if *pinned { "" } else {
+            " if this one is the real central, pin its key: `enumera device --db DB trust \
+             --central-key KEY` with the key `enumera central init` printed"
+        }
     )]
-    UntrustedCentral { trusted: String, found: String },
+    UntrustedCentral { trusted: String, found: String, pinned: bool },
     #[error("the receipt is for device {found}, not this device ({expected}); it was not applied")]
     OtherDevice { expected: String, found: String },
     #[error(transparent)]
@@ -155,8 +161,10 @@ pub struct ApplyReport {
     /// Entries the receipt names that this device does not have with that
     /// instance id and entry hash: nothing was marked for them.
     pub not_matching: Vec<ReceiptEntry>,
-    /// True when this receipt taught the device central's key.
-    pub central_key_pinned: bool,
+    /// True when this receipt taught the device central's key (trust on
+    /// first use: responses are marked sent, but purging them waits until
+    /// an operator pins that key).
+    pub central_key_learned: bool,
 }
 
 /// Verifies a receipt file and marks as sent exactly the outbox entries it
@@ -176,19 +184,17 @@ pub fn apply_receipt(store: &mut Store, file: &[u8]) -> Result<ApplyReport, Rece
     }
     let key: [u8; 32] = unhex(&receipt.central_public_key)
         .ok_or_else(|| ReceiptError::Malformed { reason: "central_public_key".into() })?;
-    let mut pinned = false;
-    match store.central_key()? {
-        Some(trusted) if trusted != key => {
+    let mut learned = false;
+    match store.central_trust()? {
+        Some(trusted) if trusted.key != key => {
             return Err(ReceiptError::UntrustedCentral {
-                trusted: hex(&trusted),
+                trusted: hex(&trusted.key),
                 found: receipt.central_public_key,
+                pinned: trusted.pinned,
             });
         }
         Some(_) => {}
-        None => {
-            store.set_central_key(&key)?;
-            pinned = true;
-        }
+        None => learned = store.learn_central_key(&key)?,
     }
     let mut ours = std::collections::HashMap::new();
     for e in store.outbox(0, false)? {
@@ -221,7 +227,8 @@ pub fn apply_receipt(store: &mut Store, file: &[u8]) -> Result<ApplyReport, Rece
             _ => not_matching.push(r.clone()),
         }
     }
-    let MarkSentReport { marked, already_sent, unknown } = store.mark_sent(&covered)?;
+    let MarkSentReport { marked, already_sent, unknown } =
+        store.mark_sent_by(Some(&key), &covered)?;
     // mark_sent re-checks each pair; anything it did not know is reported.
     for (seq, instance_id) in unknown {
         if let Some(r) =
@@ -230,7 +237,7 @@ pub fn apply_receipt(store: &mut Store, file: &[u8]) -> Result<ApplyReport, Rece
             not_matching.push(r.clone());
         }
     }
-    Ok(ApplyReport { marked, already_sent, not_matching, central_key_pinned: pinned })
+    Ok(ApplyReport { marked, already_sent, not_matching, central_key_learned: learned })
 }
 
 /// The Ed25519 public key of a seed (for central's init).

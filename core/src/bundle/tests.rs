@@ -253,7 +253,7 @@ mod receipts {
         let file = receipt_for(&store, &[1, 3], &CENTRAL);
         let report = apply_receipt(&mut store, &file).unwrap();
         assert_eq!(report.marked, vec![1, 3]);
-        assert!(report.central_key_pinned);
+        assert!(report.central_key_learned);
         assert_eq!(store.central_key().unwrap(), Some(receipt::public_key_of(&CENTRAL)));
         assert_eq!(
             states(&store, &ids),
@@ -261,7 +261,7 @@ mod receipts {
         );
         let again = apply_receipt(&mut store, &file).unwrap();
         assert_eq!((again.marked.len(), again.already_sent.len()), (0, 2));
-        assert!(!again.central_key_pinned);
+        assert!(!again.central_key_learned);
     }
 
     #[test]
@@ -281,6 +281,57 @@ mod receipts {
             Err(ReceiptError::OtherDevice { .. })
         ));
         assert_eq!(states(&store, &ids), [ResponseState::Sent, ResponseState::Finalized]);
+    }
+
+    /// Issue 15, finding 9, the review's attack: a receipt from a
+    /// throwaway central is applied first. It marks responses sent (they
+    /// stop being uploaded) but purging them is refused, in the store and by
+    /// the database's own trigger; the real central's receipt is refused
+    /// with the way out in its message; the operator pins the real key,
+    /// which puts the throwaway's responses back in the outbox; the real
+    /// receipt then marks them and they may be purged. Fails where the
+    /// first receipt's key let purge delete the responses.
+    #[test]
+    fn trust_a_throwaway_centrals_receipt_never_lets_a_response_be_purged() {
+        let (_d, mut store, ids) = device_with(2);
+        let rogue = [9; 32];
+        let throwaway = receipt_for(&store, &[1, 2], &rogue);
+        apply_receipt(&mut store, &throwaway).unwrap();
+        assert_eq!(states(&store, &ids), [ResponseState::Sent, ResponseState::Sent]);
+        let err = store.purge(&ids[0]).unwrap_err();
+        assert!(err.to_string().contains("trust --central-key"), "{err}");
+        let raw = rusqlite::Connection::open(store.path()).unwrap();
+        let err = raw.execute("DELETE FROM responses WHERE instance_id = ?1", [&ids[0]]);
+        assert!(err.unwrap_err().to_string().contains("pinned"));
+
+        let real = receipt_for(&store, &[1, 2], &CENTRAL);
+        let err = apply_receipt(&mut store, &real).unwrap_err();
+        assert!(matches!(err, ReceiptError::UntrustedCentral { pinned: false, .. }), "{err}");
+        assert!(err.to_string().contains("trust --central-key"), "{err}");
+
+        let pin = store.pin_central_key(&receipt::public_key_of(&CENTRAL)).unwrap();
+        assert_eq!(pin.reopened, vec![1, 2]);
+        assert_eq!(store.outbox(0, true).unwrap().len(), 2, "back in the outbox");
+        let report = apply_receipt(&mut store, &real).unwrap();
+        assert_eq!(report.marked, vec![1, 2]);
+        store.purge(&ids[0]).unwrap();
+        assert!(store.verify_outbox().unwrap().is_empty());
+    }
+
+    /// A key pinned at set-up refuses every other central's receipt, so
+    /// nothing is marked by it at all.
+    #[test]
+    fn trust_a_key_pinned_at_set_up_refuses_every_other_central() {
+        let (_d, mut store, ids) = device_with(1);
+        store.pin_central_key(&receipt::public_key_of(&CENTRAL)).unwrap();
+        let other = receipt_for(&store, &[1], &[9; 32]);
+        let err = apply_receipt(&mut store, &other).unwrap_err();
+        assert!(matches!(err, ReceiptError::UntrustedCentral { pinned: true, .. }), "{err}");
+        assert_eq!(states(&store, &ids), [ResponseState::Finalized]);
+        let real = receipt_for(&store, &[1], &CENTRAL);
+        let report = apply_receipt(&mut store, &real).unwrap();
+        assert!(!report.central_key_learned);
+        store.purge(&ids[0]).unwrap();
     }
 
     #[test]
@@ -404,6 +455,7 @@ fn a_signed_but_inconsistent_manifest_is_refused() {
 #[test]
 fn a_response_purged_after_its_receipt_is_left_out() {
     let (_d, mut store, ids) = device_with(3);
+    store.pin_central_key(&[7; 32]).unwrap();
     let first = store.outbox_entry(&ids[0]).unwrap().unwrap();
     store.mark_sent(&[(first.seq, first.instance_id)]).unwrap();
     store.purge(&ids[0]).unwrap();
@@ -418,4 +470,71 @@ fn a_response_purged_after_its_receipt_is_left_out() {
         b.manifest.prev_hash.as_deref(),
         Some(store.outbox(0, false).unwrap()[0].entry_hash.as_str())
     );
+}
+
+/// A reader that hands out a few bytes at a time, as a network or a pipe
+/// may.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.step = self.step % 7 + 1;
+        let n = self.step.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Issue 15, finding 3: the streaming reader (what central ingests a file
+/// or an upload with, one response at a time) reads exactly what reading
+/// the whole bundle does, from a source that trickles, and refuses every
+/// cut or altered copy with the same error; checking without keeping
+/// (`verify_rest`) agrees too.
+#[test]
+fn resource_bounds_the_streaming_reader_agrees_with_reading_whole() {
+    let (_d, store, _) = device_with(3);
+    let (_d2, sealed, _) = test_support::sealed_device();
+    for bytes in [bundle_of(&store, false), bundle_of(&sealed, false)] {
+        let whole = read_bundle(&bytes).unwrap();
+        let mut reader =
+            BundleReader::open(Trickle { bytes: &bytes, step: 0 }, &Limits::default()).unwrap();
+        let mut streamed = Vec::new();
+        while let Some(r) = reader.next_response().unwrap() {
+            streamed.push(r);
+        }
+        assert_eq!(streamed, whole.responses);
+        assert_eq!(reader.finish().unwrap(), (whole.sha256.clone(), bytes.len() as u64));
+        let checked = BundleReader::open(&bytes[..], &Limits::default()).unwrap().verify_rest();
+        assert_eq!(checked.unwrap().0, whole.sha256);
+
+        let stream_error = |b: &[u8]| -> Option<&'static str> {
+            let mut r = match BundleReader::open(Trickle { bytes: b, step: 3 }, &Limits::default())
+            {
+                Ok(r) => r,
+                Err(e) => return Some(e.code()),
+            };
+            loop {
+                match r.next_response() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return r.finish().err().map(|e| e.code()),
+                    Err(e) => return Some(e.code()),
+                }
+            }
+        };
+        for cut in sample(0..bytes.len()) {
+            let want = read_bundle(&bytes[..cut]).err().map(|e| e.code());
+            assert_eq!(stream_error(&bytes[..cut]), want, "cut at {cut}");
+            let mut flipped = bytes.clone();
+            flipped[cut] ^= 0x10;
+            let want = read_bundle(&flipped).err().map(|e| e.code());
+            assert_eq!(stream_error(&flipped), want, "flip at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(b"more");
+        assert_eq!(stream_error(&longer), Some("trailing_bytes"));
+    }
 }

@@ -21,6 +21,9 @@ pub struct BundleOptions {
     /// about this many bytes (the first response always goes in), so a long
     /// backlog travels as several uploads a server accepts. `None`: all.
     pub max_bytes: Option<u64>,
+    /// Stop after this many responses (central's per-bundle quota).
+    /// `None`: all.
+    pub max_responses: Option<usize>,
 }
 
 /// What [`write_bundle`] wrote.
@@ -101,7 +104,8 @@ pub fn write_bundle(
         let over_budget = options.max_bytes.is_some_and(|max| {
             total + size > max || manifest_size + manifest_part > manifest_budget
         });
-        if over_budget && !planned.is_empty() {
+        let over_count = options.max_responses.is_some_and(|max| planned.len() >= max.max(1));
+        if (over_budget || over_count) && !planned.is_empty() {
             break;
         }
         total += size;

@@ -25,6 +25,9 @@ pub struct SyncReport {
     pub instruments_installed: Vec<InstrumentKey>,
     /// Published instruments the device already had.
     pub instruments_present: usize,
+    /// Published instruments the device could not take (the others were
+    /// installed all the same).
+    pub instruments_refused: Vec<InstrumentRefused>,
     pub rosters: Vec<RosterFetched>,
 }
 
@@ -53,6 +56,11 @@ pub enum SyncError {
     Rejected { what: &'static str, code: String, message: String },
     #[error("{what}: too large for central (HTTP 413: {message})")]
     TooLarge { what: &'static str, message: String },
+    #[error(
+        "{what}: central's quota for this device is reached (HTTP 429: {message}); the responses \
+         stay on this device, sync again later"
+    )]
+    Quota { what: &'static str, message: String },
     #[error("{what}: not found at central (HTTP 404: {message}); is the URL right?")]
     NotFound { what: &'static str, message: String },
     #[error("{what}: central failed (HTTP {status}: {message}); try again later")]
@@ -93,9 +101,10 @@ pub fn sync(
         report.bundles = up.bundles;
         report.receipt = Some(up.receipt);
     }
-    let (installed, present) = fetch_instruments(store, transport, token)?;
-    report.instruments_installed = installed;
-    report.instruments_present = present;
+    let fetched = fetch_instruments(store, transport, token)?;
+    report.instruments_installed = fetched.installed;
+    report.instruments_present = fetched.present;
+    report.instruments_refused = fetched.refused;
     report.rosters = fetch_rosters(store, transport, token)?;
     Ok(report)
 }
@@ -117,6 +126,11 @@ pub struct Uploaded {
 /// (photos, weeks offline), so a backlog goes as several bundles, each
 /// acknowledged before the next; on a 413 the budget halves.
 pub const UPLOAD_BUDGET: u64 = 16 << 20;
+
+/// At most this many responses go in one upload: under central's default
+/// per-bundle quota (2,000), and a bundle central applies in a fraction of
+/// a second. A 413 halves it with the byte budget.
+pub const UPLOAD_MAX_RESPONSES: usize = 1_000;
 
 /// Bundles every response no receipt has acknowledged, uploads it and
 /// applies the receipt in the reply, a budget's worth at a time until
@@ -142,9 +156,14 @@ fn upload_with_budget(
     const MAX_SHRINKS: u32 = 24;
     let mut done: Option<Uploaded> = None;
     let mut shrinks = 0;
+    let mut responses = UPLOAD_MAX_RESPONSES;
     loop {
         let mut bundle = Vec::new();
-        let options = BundleOptions { since_receipt: true, max_bytes: Some(budget) };
+        let options = BundleOptions {
+            since_receipt: true,
+            max_bytes: Some(budget),
+            max_responses: Some(responses),
+        };
         let summary = write_bundle(store, &options, &mut bundle)?;
         if summary.responses == 0 {
             return Ok(done);
@@ -161,6 +180,7 @@ fn upload_with_budget(
                     && looks_too_large(&e, summary.bytes) =>
             {
                 budget = (summary.bytes / 2).max(1);
+                responses = (summary.responses / 2).max(1);
                 shrinks += 1;
                 continue;
             }
@@ -181,7 +201,7 @@ fn upload_with_budget(
         let mut marked = std::mem::take(&mut total.receipt.marked);
         marked.extend(receipt.marked.iter().copied());
         marked.sort_unstable();
-        let pinned = total.receipt.central_key_pinned || receipt.central_key_pinned;
+        let learned = total.receipt.central_key_learned || receipt.central_key_learned;
         total.receipt = ApplyReport {
             already_sent: receipt
                 .already_sent
@@ -190,7 +210,7 @@ fn upload_with_budget(
                 .collect(),
             marked,
             not_matching: receipt.not_matching,
-            central_key_pinned: pinned,
+            central_key_learned: learned,
         };
         // A receipt that marks nothing of what was sent would have the same
         // bundle sent again forever: stop; those responses stay unsent.
@@ -231,54 +251,95 @@ pub fn fetch_receipt(
     }
 }
 
+/// What [`fetch_instruments`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InstrumentsFetched {
+    pub installed: Vec<InstrumentKey>,
+    /// Published instruments the device already had.
+    pub present: usize,
+    /// Published instruments the device could not take: one bad form never
+    /// stops the others (issue 15, finding 8).
+    pub refused: Vec<InstrumentRefused>,
+}
+
+/// A published instrument left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstrumentRefused {
+    pub form_id: String,
+    pub version: String,
+    pub hash: String,
+    pub reason: String,
+}
+
 /// Installs every published instrument the device lacks, each checked
-/// against the hash it was listed under. Returns those installed and the
-/// number already present.
+/// against the hash it was listed under. One that cannot be read, does not
+/// match its hash, is gone, or clashes with what the device holds under
+/// its version is refused and reported; the others are installed. Only the
+/// network, central failing or the device's own store stop the step.
 pub fn fetch_instruments(
     store: &mut Store,
     transport: &dyn Transport,
     token: &str,
-) -> Result<(Vec<InstrumentKey>, usize), SyncError> {
+) -> Result<InstrumentsFetched, SyncError> {
     const WHAT: &str = "fetching instruments";
     let reply = exchange(transport, &request("GET", api::INSTRUMENTS, token), WHAT)?;
     let listed: Vec<InstrumentListing> = json(&reply, WHAT)?;
     let have: std::collections::HashSet<String> =
         store.instruments()?.into_iter().map(|i| i.key.hash).collect();
-    let (mut installed, mut present) = (Vec::new(), 0);
+    let mut fetched = InstrumentsFetched::default();
     for listing in listed {
         if have.contains(&listing.hash) {
-            present += 1;
+            fetched.present += 1;
             continue;
         }
-        if !api::valid_hash(&listing.hash) {
-            return Err(protocol(
-                WHAT,
-                format!("instrument hash {:?} is not a SHA-256", listing.hash),
-            ));
+        match fetch_one(store, transport, token, &listing)? {
+            Ok(key) => fetched.installed.push(key),
+            Err(reason) => fetched.refused.push(InstrumentRefused {
+                form_id: listing.form_id,
+                version: listing.version,
+                hash: listing.hash,
+                reason,
+            }),
         }
-        let reply = exchange(
-            transport,
-            &request("GET", &api::instrument_path(&listing.hash), token),
-            WHAT,
-        )?;
-        let instrument = Instrument::from_json(&reply.body).map_err(|e| {
-            protocol(WHAT, format!("instrument {} is not readable: {e}", listing.form_id))
-        })?;
-        if instrument.hash() != listing.hash {
-            return Err(protocol(
-                WHAT,
-                format!(
-                    "instrument {} version {:?} arrived with hash {}, listed as {}",
-                    listing.form_id,
-                    listing.version,
-                    instrument.hash(),
-                    listing.hash
-                ),
-            ));
-        }
-        installed.push(store.install_instrument(&instrument)?);
     }
-    Ok((installed, present))
+    Ok(fetched)
+}
+
+/// One listed instrument: installed, or why it was refused (outer error:
+/// what stops the whole step).
+fn fetch_one(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+    listing: &InstrumentListing,
+) -> Result<Result<InstrumentKey, String>, SyncError> {
+    const WHAT: &str = "fetching instruments";
+    if !api::valid_hash(&listing.hash) {
+        return Ok(Err(format!("its hash {:?} is not a SHA-256", listing.hash)));
+    }
+    let reply = match exchange(
+        transport,
+        &request("GET", &api::instrument_path(&listing.hash), token),
+        WHAT,
+    ) {
+        Ok(reply) => reply,
+        Err(SyncError::NotFound { message, .. }) => {
+            return Ok(Err(format!("central no longer serves it: {message}")));
+        }
+        Err(e) => return Err(e),
+    };
+    let instrument = match Instrument::from_json(&reply.body) {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(format!("it is not readable: {e}"))),
+    };
+    if instrument.hash() != listing.hash {
+        return Ok(Err(format!("it arrived with hash {}", instrument.hash())));
+    }
+    match store.install_instrument(&instrument) {
+        Ok(key) => Ok(Ok(key)),
+        Err(e @ StoreError::InstrumentVersionConflict { .. }) => Ok(Err(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Imports every roster central publishes (idempotent: unchanged rows are
@@ -360,6 +421,8 @@ fn exchange(
         403 => SyncError::Forbidden { what, code, message },
         404 => SyncError::NotFound { what, message },
         413 => SyncError::TooLarge { what, message },
+        // Retrying at once cannot help: the quota frees up over hours.
+        429 if code == "quota_exceeded" => SyncError::Quota { what, message },
         status => SyncError::Server { what, status, message },
     })
 }

@@ -16,7 +16,7 @@ mod client;
 mod transport;
 
 pub use client::{
-    RosterFetched, SyncError, SyncReport, Uploaded, fetch_instruments, fetch_receipt,
-    fetch_rosters, sync, upload,
+    InstrumentRefused, InstrumentsFetched, RosterFetched, SyncError, SyncReport, Uploaded,
+    fetch_instruments, fetch_receipt, fetch_rosters, sync, upload,
 };
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};

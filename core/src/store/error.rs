@@ -88,6 +88,12 @@ pub enum StoreError {
     #[error("response {instance_id} is already being edited in draft {draft_id}")]
     EditInProgress { instance_id: String, draft_id: String },
 
+    #[error(
+        "central's key changed on this device while a receipt was applied; nothing was marked, \
+         apply the receipt again"
+    )]
+    CentralChanged,
+
     #[error("no participant with id {participant_id:?} on this device")]
     UnknownParticipant { participant_id: String },
 

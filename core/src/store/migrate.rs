@@ -23,10 +23,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "participants",
         sql: include_str!("../../sql/0002_participants.sql"),
     },
+    Migration {
+        version: 3,
+        name: "central_trust",
+        sql: include_str!("../../sql/0003_central_trust.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const _: () = assert!(MIGRATIONS[MIGRATIONS.len() - 1].version == SCHEMA_VERSION);
 
@@ -77,7 +82,10 @@ mod tests {
     use crate::store::{NewResponse, Payload, ResponseState, Store, StoreError};
 
     /// A database as each released schema version left it, with data.
-    const FIXTURES: &[(u32, &str)] = &[(1, include_str!("../../sql/fixtures/v1.sql"))];
+    const FIXTURES: &[(u32, &str)] = &[
+        (1, include_str!("../../sql/fixtures/v1.sql")),
+        (2, include_str!("../../sql/fixtures/v2.sql")),
+    ];
 
     fn load_fixture(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -181,6 +189,31 @@ mod tests {
         }
     }
 
+    /// Version 3 records which central key acknowledged each entry: a
+    /// version 2 device's receipts were all from the key it had learned, so
+    /// they are that key's; the key stays learned, not pinned, so nothing
+    /// is purged until an operator pins it.
+    #[test]
+    fn a_version_2_device_keeps_its_learned_key_unpinned() {
+        let (_d, path) = load_fixture(FIXTURES[1].1);
+        let mut store = Store::open(&path).unwrap();
+        let trust = store.central_trust().unwrap().unwrap();
+        assert!(!trust.pinned);
+        let by: Vec<Option<String>> = store
+            .conn
+            .prepare("SELECT sent_by FROM outbox WHERE sent_at IS NOT NULL ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(by, vec![Some(crate::bundle::hex(&trust.key)); 2]);
+        let sent = store.outbox(0, false).unwrap()[0].instance_id.clone();
+        assert!(matches!(store.purge(&sent), Err(StoreError::InvalidState { .. })));
+        assert!(store.pin_central_key(&trust.key).unwrap().reopened.is_empty());
+        store.purge(&sent).unwrap();
+    }
+
     #[test]
     fn a_failed_migration_rolls_back_leaving_old_data_readable() {
         let broken = Migration {
@@ -270,6 +303,37 @@ mod tests {
             out.push_str(&format!("{sql};\n"));
         }
         out
+    }
+
+    /// Writes core/sql/fixtures/v2.sql from the version 1 fixture, upgraded,
+    /// with what version 2 could hold besides: central's key learned from a
+    /// receipt and the entries it acknowledged (`ENUMERA_WRITE_FIXTURE=1
+    /// cargo test -p enumera-core write_v2_fixture -- --ignored`, once).
+    #[test]
+    #[ignore]
+    fn write_v2_fixture() {
+        if std::env::var_os("ENUMERA_WRITE_FIXTURE").is_none() {
+            return;
+        }
+        let (_d, path) = load_fixture(FIXTURES[0].1);
+        let store = Store::open_with(&path, &MIGRATIONS[..2]).unwrap();
+        store
+            .conn
+            .execute_batch(&format!(
+                "INSERT INTO settings VALUES ('sync.central_public_key', '{}');
+                 UPDATE outbox SET sent_at = '2026-11-30T09:00:00.000000Z' WHERE seq = 2;
+                 UPDATE responses SET state = 'sent', sent_at = '2026-11-30T09:00:00.000000Z'
+                 WHERE instance_id = (SELECT instance_id FROM outbox WHERE seq = 2);",
+                crate::bundle::hex(&crate::bundle::receipt::public_key_of(&[5; 32]))
+            ))
+            .unwrap();
+        let text = dump(&store.conn);
+        let out = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/fixtures/v2.sql");
+        std::fs::write(
+            out,
+            format!("-- A device database as schema version 2 left it, with data: the migration\n-- test fixture for version 2. Generated once by migrate::tests::write_v2_fixture; never edit.\n{text}"),
+        )
+        .unwrap();
     }
 
     /// Writes core/sql/fixtures/v1.sql. Run once when schema version 1 was

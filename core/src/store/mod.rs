@@ -55,6 +55,7 @@ pub use outbox::{
 pub use participants::{Participant, ParticipantSource, RosterImport};
 pub use responses::{Answer, NewResponse, Response, ResponseState, StateCounts};
 pub use retention::{PurgeReport, Retention};
+pub use sync_state::{CentralTrust, PinReport};
 
 /// The device database. Not `Sync`: one writer per process, as SQLite wants.
 #[derive(Debug)]

@@ -399,11 +399,37 @@ impl Store {
 
     /// Marks as sent exactly the entries a receipt covers, each named by
     /// sequence number and instance id; a pair that matches no entry marks
-    /// nothing and is reported. One transaction.
+    /// nothing and is reported. Each entry records the central key trusted
+    /// at that moment as the one that acknowledged it (a response is purged
+    /// only when that key is pinned). One transaction.
     pub fn mark_sent(&mut self, covered: &[(u64, String)]) -> Result<MarkSentReport> {
+        self.mark_sent_by(None, covered)
+    }
+
+    /// [`Store::mark_sent`] for a receipt signed by `central_key`: refused
+    /// (nothing marked) unless that key is the one the device trusts, read
+    /// in the same transaction.
+    pub(crate) fn mark_sent_by(
+        &mut self,
+        central_key: Option<&[u8; 32]>,
+        covered: &[(u64, String)],
+    ) -> Result<MarkSentReport> {
         let Store { conn, path, .. } = self;
         let map = |e| StoreError::sql(path, "applying a receipt", e);
         let tx = super::write_tx(conn, path, "applying a receipt")?;
+        let trusted: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [super::sync_state::CENTRAL_KEY],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map)?;
+        if let Some(key) = central_key
+            && trusted.as_deref() != Some(crate::bundle::hex(key).as_str())
+        {
+            return Err(StoreError::CentralChanged);
+        }
         let at = now();
         let mut report = MarkSentReport::default();
         for (seq, instance_id) in covered {
@@ -418,8 +444,11 @@ impl Store {
                 None => report.unknown.push((*seq, instance_id.clone())),
                 Some((_, Some(_))) => report.already_sent.push(*seq),
                 Some((_, None)) => {
-                    tx.execute("UPDATE outbox SET sent_at = ?2 WHERE seq = ?1", params![seq, at])
-                        .map_err(map)?;
+                    tx.execute(
+                        "UPDATE outbox SET sent_at = ?2, sent_by = ?3 WHERE seq = ?1",
+                        params![seq, at, trusted],
+                    )
+                    .map_err(map)?;
                     tx.execute(
                         "UPDATE responses SET state = 'sent', sent_at = ?2, updated_at = ?2
                          WHERE instance_id = ?1 AND state = 'finalized'",
@@ -548,7 +577,14 @@ mod tests {
         let again = store.mark_sent(&[pair(&entries[0])]).unwrap();
         assert_eq!(again.already_sent, vec![1]);
         assert!(again.marked.is_empty());
-        // Unsent responses cannot be purged; sent ones can, keeping the chain whole.
+        // Unsent responses cannot be purged; sent ones can (once central's
+        // key is pinned), keeping the chain whole.
+        assert!(matches!(
+            store.purge(&entries[0].instance_id),
+            Err(StoreError::InvalidState { .. })
+        ));
+        store.pin_central_key(&[7; 32]).unwrap();
+        store.mark_sent(&[pair(&entries[0])]).unwrap();
         assert!(matches!(
             store.purge(&entries[1].instance_id),
             Err(StoreError::InvalidState { .. })

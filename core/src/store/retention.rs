@@ -43,6 +43,34 @@ impl Store {
                 action: "purged before a receipt acknowledges it (or it is discarded)",
             });
         }
+        // Only a receipt from the central key an operator pinned lets a sent
+        // response go (issue 15, finding 9); the database's trigger
+        // `responses_purged_on_pinned_receipt` says the same.
+        if state == ResponseState::Sent {
+            let by_pinned: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM outbox o
+                     WHERE o.instance_id = ?1
+                       AND o.sent_by = (SELECT value FROM settings WHERE key = ?2)
+                       AND (SELECT value FROM settings WHERE key = ?3) = '1')",
+                    params![
+                        instance_id,
+                        super::sync_state::CENTRAL_KEY,
+                        super::sync_state::CENTRAL_KEY_PINNED
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(map)?;
+            if !by_pinned {
+                return Err(StoreError::InvalidState {
+                    instance_id: instance_id.to_string(),
+                    state,
+                    action: "purged: the receipt that acknowledged it is not from a central key \
+                             pinned on this device (pin central's key with `enumera device --db \
+                             DB trust --central-key HEX`, or `DeviceStore.trustCentral`)",
+                });
+            }
+        }
         tx.execute("DELETE FROM responses WHERE instance_id = ?1", [instance_id]).map_err(map)?;
         tx.commit().map_err(map)?;
         let files_removed = self.collect_garbage()?;
@@ -115,6 +143,7 @@ mod tests {
         }
         let plain = || Payload::Plain { xml: "<data/>".into(), json: "{}".into() };
         let sent = store.finalize(&ids[0], plain()).unwrap();
+        store.pin_central_key(&[7; 32]).unwrap();
         store.mark_sent(&[(sent.seq, ids[0].clone())]).unwrap();
         store.finalize(&ids[1], plain()).unwrap();
         store.discard(&ids[2]).unwrap();

@@ -8,8 +8,8 @@
 
 use ed25519_dalek::{Signer, SigningKey};
 use enumera_core::bundle::receipt::RECEIPT_FORMAT;
+use enumera_core::bundle::{BundleReader, BundleSource, read_bundle, read_bundle_with};
 use enumera_core::bundle::{FORMAT_VERSION, Limits, MAGIC, Receipt, SIGNATURE_CONTEXT, hex};
-use enumera_core::bundle::{read_bundle, read_bundle_with};
 use serde_json::Value as Json;
 
 /// The key the targets sign with (a fuzzing key: it signs nothing real).
@@ -53,14 +53,54 @@ pub fn bundle_signed(data: &[u8]) {
     check_bundle(&file);
 }
 
-/// Reads a bundle; one that verifies must be internally consistent.
+/// Reads a bundle; one that verifies must be internally consistent. The
+/// streaming reader (what central ingests files and uploads with), fed a
+/// few bytes at a time, must agree with reading whole: the same responses,
+/// or the same refusal; and checking without keeping must agree too.
 fn check_bundle(file: &[u8]) {
-    let Ok(b) = read_bundle(file) else { return };
+    let whole = read_bundle(file);
+    let streamed = stream(file);
+    match (&whole, &streamed) {
+        (Ok(b), Ok((responses, sha256))) => {
+            assert_eq!(&b.responses, responses, "the streaming reader reads the same");
+            assert_eq!(&b.sha256, sha256, "the same file hash");
+        }
+        (Err(a), Err(b)) => assert_eq!(a.code(), *b, "the same refusal"),
+        (a, b) => panic!("reading whole and streaming disagree: {a:?} / {b:?}"),
+    }
+    let checked = BundleReader::open(file, &Limits::default()).and_then(BundleReader::verify_rest);
+    assert_eq!(checked.is_ok(), whole.is_ok(), "verify_rest agrees");
+    let Ok(b) = whole else { return };
     assert_eq!(b.responses.len(), b.manifest.entries.len(), "one response per entry");
     for (r, e) in b.responses.iter().zip(&b.manifest.entries) {
         assert_eq!(r.entry.instance_id, e.instance_id, "responses follow the entries");
         assert_eq!(r.content.instance_id, e.instance_id, "content names its entry");
     }
+}
+
+type Streamed = (Vec<enumera_core::bundle::BundleResponse>, String);
+
+/// Reads through [`BundleReader`] from a source that hands out 1 to 7 bytes
+/// at a time.
+fn stream(file: &[u8]) -> Result<Streamed, &'static str> {
+    struct Trickle<'a>(&'a [u8], usize);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.1 = self.1 % 7 + 1;
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let mut reader =
+        BundleReader::open(Trickle(file, 0), &Limits::default()).map_err(|e| e.code())?;
+    let mut responses = Vec::new();
+    while let Some(r) = reader.next_response().map_err(|e| e.code())? {
+        responses.push(r);
+    }
+    let (sha256, _) = reader.finish().map_err(|e| e.code())?;
+    Ok((responses, sha256))
 }
 
 /// Arbitrary bytes as a receipt file; then the input as a receipt body,

@@ -4,6 +4,7 @@
 import { call } from './client';
 import type {
   BundleInfo,
+  CentralTrust,
   DeviceInfo,
   FormCheck,
   HierarchyEntry,
@@ -17,6 +18,7 @@ import type {
   ScreenView,
   StateCounts,
   SyncReport,
+  TrustReport,
   ValidationIssue,
 } from '../wasm/enumera_wasm.js';
 
@@ -39,7 +41,8 @@ export const store = {
   open: () => call<StoreStatus>('openStore'),
   device: () => call<DeviceInfo>('device'),
   initDevice: (name: string, enumerator: string | null) => call<DeviceInfo>('initDevice', name, enumerator),
-  setCentralKey: (hex: string) => call<void>('setCentralKey', hex),
+  trustCentral: (hex: string) => call<TrustReport>('trustCentral', hex),
+  centralTrust: () => call<CentralTrust | null>('centralTrust'),
   forms: () => call<InstalledForm[]>('forms'),
   installForm: (bytes: Uint8Array, name: string) => call<InstalledForm>('installForm', bytes, name),
   listResponses: () => call<ResponseSummary[]>('listResponses'),

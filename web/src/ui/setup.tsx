@@ -99,25 +99,35 @@ function Enrol({ device, onDevice, onDone }: Props & { device: DeviceInfo }) {
       return;
     }
     setBusy(true);
+    // Pinned before anything is fetched, as `enumera device init
+    // --central-key` does: from then on only this central's receipts
+    // let responses leave the device.
+    let reopened = 0;
+    if (key.trim()) {
+      try {
+        reopened = (await store.trustCentral(key.trim())).reopened.length;
+      } catch (err) {
+        setResult({ ok: false, message: { title: "Central's key is not right", text: String((err instanceof EngineError && err.info.reason) || (err as Error).message) } });
+        setBusy(false);
+        return;
+      }
+    }
     try {
-      if (key.trim()) await store.setCentralKey(key.trim());
       const report = await store.sync(base.origin, token.trim(), 'fetchUpdates');
       saveConnection({ server: base.origin, token: token.trim() });
       onDevice(await store.device());
       const people = report.rosters.reduce((n, r) => n + r.summary.added + r.summary.updated + r.summary.unchanged, 0);
+      const refused = report.formsRefused.map((f) => ` Form ${f.form.formId} ${f.form.version} was left out: ${f.reason}.`).join('');
+      const again = reopened ? ` ${reopened} response(s) another central had acknowledged will be sent to this one.` : '';
       setResult({
         ok: true,
         message: {
           title: 'Connected to central',
-          text: `${report.formsInstalled.length} new form(s) installed, ${report.formsPresent} already here; ${people} participant(s) on the roster.`,
+          text: `${report.formsInstalled.length} new form(s) installed, ${report.formsPresent} already here; ${people} participant(s) on the roster.${refused}${again}`,
         },
       });
     } catch (err) {
-      const message =
-        err instanceof EngineError && err.kind === 'InvalidAnswer'
-          ? { title: "Central's key is not right", text: String(err.info.reason ?? err.message) }
-          : syncProblem(err, base.origin, device.deviceId);
-      setResult({ ok: false, message });
+      setResult({ ok: false, message: syncProblem(err, base.origin, device.deviceId) });
     } finally {
       setBusy(false);
     }
@@ -158,9 +168,9 @@ function Enrol({ device, onDevice, onDone }: Props & { device: DeviceInfo }) {
         />
         <label for="central-key">Central's public key (optional: 64 hex digits, from `enumera central init`)</label>
         <input id="central-key" value={key} autocomplete="off" spellcheck={false} placeholder={device.centralKey ?? ''} onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)} />
-        <p class="hint">
+        <p class="hint" data-central-key={device.centralKey ?? ''} data-pinned={String(device.centralKeyPinned)}>
           {device.centralKey
-            ? `Receipts are checked against central's key ${device.centralKey.slice(0, 12)}…`
+            ? `Receipts are checked against central's key ${device.centralKey.slice(0, 12)}… (${device.centralKeyPinned ? 'pinned at set-up' : 'learned from its first receipt'}).`
             : 'Without it, the first receipt teaches this device central\'s key.'}
         </p>
         <button type="submit" disabled={busy} data-action="connect">

@@ -144,8 +144,9 @@ fn forms_and_rosters_arrive_in_one_pass_after_their_listing() {
     let (forms, passes) = drive_blocking(&mut store, "t", &remote::fetch_instruments, &mut |r| {
         serve(&mut central, r)
     });
-    let (installed, present) = forms.expect("forms");
-    let mut ids: Vec<String> = installed.into_iter().map(|k| k.form_id).collect();
+    let forms = forms.expect("forms");
+    let present = forms.present;
+    let mut ids: Vec<String> = forms.installed.into_iter().map(|k| k.form_id).collect();
     ids.sort();
     assert_eq!((ids, present, passes), (vec!["g".to_string(), "h".into()], 1, 2));
     let (rosters, passes) =
@@ -163,8 +164,11 @@ fn a_backlog_in_several_bundles_gets_a_receipt_for_each() {
     // Central refuses bundles of more than one response: core halves its
     // budget and sends smaller ones.
     let one = {
-        let options =
-            enumera_core::bundle::BundleOptions { since_receipt: true, max_bytes: Some(1) };
+        let options = enumera_core::bundle::BundleOptions {
+            since_receipt: true,
+            max_bytes: Some(1),
+            ..Default::default()
+        };
         let mut bytes = Vec::new();
         enumera_core::bundle::write_bundle(&store, &options, &mut bytes).expect("bundle");
         bytes.len()

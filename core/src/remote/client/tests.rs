@@ -181,9 +181,54 @@ fn instruments_are_installed_once_and_checked_against_their_hash() {
         instruments: vec![(listing(&other), instrument("h", "1", &["z"]).canonical_json())],
         ..Default::default()
     };
-    let err = sync(&mut store, &central, "tok").expect_err("hash mismatch");
-    assert!(matches!(err, SyncError::Protocol { .. }), "{err}");
+    let report = sync(&mut store, &central, "tok").expect("one bad form stops nothing");
+    assert_eq!(report.instruments_refused.len(), 1);
+    assert!(report.instruments_refused[0].reason.contains("arrived with hash"));
     assert!(store.instruments().expect("list").iter().all(|i| i.key.form_id != "h"));
+}
+
+/// Issue 15, finding 8: a published form the device cannot read (central
+/// published it before it checked what it serves) and one whose content is
+/// not its hash are each refused and reported; every other form is installed and the sync goes on to the
+/// rosters. Fails where one bad form made every sync fail.
+#[test]
+fn publish_validates_one_bad_form_never_stops_the_others_on_the_device() {
+    let (_dir, mut store, _) = device_with(0);
+    let listing = |form_id: &str, hash: String| InstrumentListing {
+        form_id: form_id.into(),
+        version: "1".into(),
+        hash,
+        title: form_id.into(),
+        published_at: String::new(),
+    };
+    let good = instrument("good", "1", &["x"]);
+    let unreadable = b"{\"model_version\": 1, \"children\": [[[[".to_vec();
+    let roster = br#"{"participants":[{"id":"MZ-001"}]}"#.to_vec();
+    let central = FakeCentral {
+        instruments: vec![
+            (listing("deep", crate::bundle::sha256_hex(&unreadable)), unreadable),
+            (listing("other", "ab".repeat(32)), instrument("other", "1", &["z"]).canonical_json()),
+            (listing("good", good.hash()), good.canonical_json()),
+        ],
+        rosters: vec![(
+            RosterListing {
+                name: "r".into(),
+                sha256: crate::bundle::sha256_hex(&roster),
+                participants: 1,
+                published_at: String::new(),
+            },
+            roster,
+        )],
+        ..Default::default()
+    };
+    let report = sync(&mut store, &central, "tok").expect("sync");
+    let refused: Vec<&str> =
+        report.instruments_refused.iter().map(|r| r.form_id.as_str()).collect();
+    assert_eq!(refused, ["deep", "other"]);
+    assert!(report.instruments_refused[0].reason.contains("not readable"));
+    assert_eq!(report.instruments_installed.len(), 1);
+    assert_eq!(report.instruments_installed[0].form_id, "good");
+    assert_eq!(report.rosters.len(), 1);
 }
 
 #[test]
@@ -237,7 +282,7 @@ fn accepted(central: &FakeCentral) -> Vec<usize> {
 /// The size of a bundle holding all of `store`'s responses.
 fn whole_bundle(store: &Store) -> u64 {
     let mut out = Vec::new();
-    write_bundle(store, &BundleOptions { since_receipt: true, max_bytes: None }, &mut out)
+    write_bundle(store, &BundleOptions { since_receipt: true, ..Default::default() }, &mut out)
         .expect("bundle")
         .bytes
 }
