@@ -9,14 +9,15 @@
 // are finalized offline, one of them sealed to the researcher's key; back
 // online, one sync: central holds exactly those responses with the same
 // values as the native engine gives, the sealed one unread, and the
-// receipt marks them sent on the device.
+// receipt marks them sent on the device. And an answer says Saved only
+// once the engine's commit has answered.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { enumera, formRun, instruments, launchPersistent, startCentral, STUDY_NOW, studySteps, tempDir, watchErrors } from './harness.mjs';
-import { answer, fill, labelProblems, plan, readBack } from './driver.mjs';
+import { enumera, formRun, instruments, launch, launchPersistent, startCentral, STUDY_NOW, studySteps, tempDir, watchErrors } from './harness.mjs';
+import { answer, fill, labelProblems, plan, readBack, setUp, startForm } from './driver.mjs';
 import { PHONE, shot } from './screens.mjs';
 import QRCode from 'qrcode';
 
@@ -86,6 +87,9 @@ test('a field day: three languages, offline, a reload and a closed browser, one 
     await page.locator('[data-action=connect]').click();
     await page.locator('[data-result=connected]').waitFor();
     assert.match(await page.locator('[data-result]').innerText(), /6 new form\(s\) installed.*3 participant/s);
+    // The code's key is pinned (trustCentral), not learned from a receipt.
+    assert.equal(await page.locator('[data-central-key]').getAttribute('data-central-key'), central.key);
+    assert.equal(await page.locator('[data-central-key]').getAttribute('data-pinned'), 'true');
     await page.locator('[data-action=done]').click();
     await page.locator('[data-screen=home]').waitFor();
     await shot(page, 'home');
@@ -193,7 +197,9 @@ test('a field day: three languages, offline, a reload and a closed browser, one 
       for (const leaf of native.leaves) {
         // The clock and the device differ by design; the rest is the answers.
         if (!leaf.relevant || !leaf.value || leaf.type === 'meta' || /\/(start|end|today|deviceid|username)$/.test(leaf.ref)) continue;
-        assert.equal(valueAt(doc.data, leaf.ref), leaf.value, `${form}: ${leaf.ref} at central`);
+        // The export types numbers (docs/EXPORT.md); the engine's values are text.
+        const got = valueAt(doc.data, leaf.ref);
+        assert.equal(got, typeof got === 'number' ? Number(leaf.value) : leaf.value, `${form}: ${leaf.ref} at central`);
         compared++;
       }
       assert.ok(compared >= 25, `${form}: ${compared} values compared`);
@@ -201,6 +207,76 @@ test('a field day: three languages, offline, a reload and a closed browser, one 
     assert.deepEqual(errors, []);
   } finally {
     await context.close().catch(() => undefined);
+    await central.stop();
+    t.cleanup();
+  }
+});
+
+test('an answer says Saved only once the engine has committed it', async () => {
+  const t = tempDir('saved');
+  const central = await startCentral(t.dir, { forms: ['capacity'] });
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: PHONE });
+    // Holds back the worker's replies to `interview.save` (the commit) at
+    // the page's side, until the test lets them through: while one is
+    // held, the question must not say Saved.
+    await context.addInitScript(() => {
+      const saves = new Set();
+      const held = [];
+      Object.assign(window, { holdSaves: false, heldSaves: held });
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (message, ...rest) {
+        if (message?.op === 'interview.save') saves.add(message.id);
+        return post.call(this, message, ...rest);
+      };
+      const slot = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+      Object.defineProperty(Worker.prototype, 'onmessage', {
+        configurable: true,
+        get() {
+          return slot.get.call(this);
+        },
+        set(handler) {
+          slot.set.call(this, (event) => {
+            if (window.holdSaves && saves.has(event.data?.id)) held.push(() => handler.call(this, event));
+            else handler.call(this, event);
+          });
+        },
+      });
+      window.releaseSaves = () => {
+        window.holdSaves = false;
+        for (const deliver of held.splice(0)) deliver();
+      };
+    });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    assert.ok((await setUp(page, central)).connected);
+    await startForm(page, central.url, 'p2p_capacity');
+    // Fill the study's script up to the first screen with a text question
+    // (any text fits its type, so the answer is never refused).
+    const text = page.locator('.screen .q[data-type=text]');
+    let found = false;
+    await fill(page, studySteps('capacity.refused'), {
+      onScreen: async () => {
+        found = (await text.count()) > 0;
+      },
+      stopAt: () => found,
+    });
+    assert.ok(found, 'a text question to type into');
+    const q = text.first();
+    const value = 'held back';
+    await page.evaluate(() => (window.holdSaves = true));
+    await answer(page, q, value, { wait: false });
+    await page.waitForFunction(() => window.heldSaves.length > 0);
+    await page.waitForTimeout(300);
+    assert.equal(await q.getAttribute('data-saved'), 'saving');
+    assert.equal(await q.locator('.q-saved').count(), 0, 'no "Saved" before the commit is confirmed');
+    await page.evaluate(() => window.releaseSaves());
+    await page.waitForFunction((ref) => document.querySelector(`[data-ref="${ref}"]`)?.dataset.saved === 'saved', await q.getAttribute('data-ref'));
+    assert.equal(await q.locator('.q-saved').innerText(), 'Saved');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
     await central.stop();
     t.cleanup();
   }

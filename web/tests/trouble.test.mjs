@@ -2,7 +2,8 @@
 // will not give (another tab holds it, an old browser) or little left, said
 // before the first answer; a sync that fails keeps everything and says what
 // happens next; a wrong token and a device central refuses get sentences a
-// person can act on; finalizing is refused with the reasons.
+// person can act on; a key that is not central's is refused (issue 15's
+// pinning); finalizing is refused with the reasons.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -137,6 +138,92 @@ test('a wrong token and a device central refuses get messages a person understan
     assert.match(await failed.innerText(), /Everything is kept on this device/);
     assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '1');
     assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 0);
+  } finally {
+    await browser.close();
+    await central.stop();
+    t.cleanup();
+  }
+});
+
+test("central's key: a malformed one is refused at set-up, another central's receipts are refused, the right one pinned later sends", async () => {
+  const t = tempDir('central-key');
+  const central = await startCentral(t.dir, { forms: ['capacity'] });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    const bad = await setUp(page, central, { key: 'zz' });
+    assert.equal(bad.connected, false);
+    assert.match(bad.result, /Central's key is not right/);
+    assert.match(bad.result, /64 hex digits/);
+    // A well-formed key of another central: pinned, so set-up connects
+    // (nothing is signed yet), and the hint says it was pinned.
+    const other = 'ab'.repeat(32);
+    await page.locator('#central-key').fill(other);
+    await page.locator('[data-action=connect]').click();
+    await page.locator('[data-result=connected]').waitFor();
+    const hint = page.locator('[data-central-key]');
+    assert.equal(await hint.getAttribute('data-central-key'), other);
+    assert.equal(await hint.getAttribute('data-pinned'), 'true');
+    await page.locator('[data-action=done]').click();
+
+    await startForm(page, central.url, 'p2p_capacity');
+    await fill(page, studySteps('capacity.refused'));
+    await page.locator('[data-action=finalize]').click();
+    await page.locator('[data-screen=finalized]').waitFor();
+    await page.goto(`${central.url}/app/#/outbox`);
+    await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+    await page.locator('[data-action=sync]').click();
+    const failed = page.locator('[data-result=failed]');
+    await failed.waitFor();
+    assert.match(await failed.innerText(), /Central's receipt could not be verified/);
+    assert.match(await failed.innerText(), /Nothing was marked sent/);
+    assert.equal(await page.locator('[data-outbox=waiting]').innerText(), '1');
+
+    // The supervisor gives the right key: pinned over the other, the next
+    // sync's receipt verifies and marks the response sent.
+    await page.goto(`${central.url}/app/#/setup`);
+    await page.locator('#central-key').fill(central.key);
+    await page.locator('[data-action=connect]').click();
+    await page.locator('[data-result=connected]').waitFor();
+    assert.equal(await page.locator('[data-central-key]').getAttribute('data-central-key'), central.key);
+    await page.goto(`${central.url}/app/#/outbox`);
+    await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+    await page.locator('[data-action=sync]').click();
+    await page.locator('[data-result=synced]').waitFor();
+    assert.equal(await page.locator('[data-outbox=sent]').innerText(), '1');
+    assert.equal(JSON.parse(enumera('central', '--db', central.db, 'status', '--json')).responses, 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await central.stop();
+    t.cleanup();
+  }
+});
+
+test('a published form this device cannot take is named with why, and the others install', async () => {
+  const t = tempDir('form-refused');
+  const central = await startCentral(t.dir, { forms: ['capacity', 'kii'], roster: false });
+  const browser = await launch();
+  try {
+    // Sync calls bypass the service worker anyway; blocking it keeps them
+    // visible to the route below.
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    // The first form's bytes arrive damaged (a proxy, a half-written file).
+    let damaged = null;
+    await context.route(/\/v1\/instruments\/[0-9a-f]{64}$/, async (route) => {
+      if (damaged && damaged !== route.request().url()) return route.continue();
+      damaged = route.request().url();
+      await route.fulfill({ status: 200, contentType: 'application/json', body: '{"not": "a form"}' });
+    });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    const { connected, result } = await setUp(page, central);
+    assert.ok(connected, result);
+    assert.ok(damaged, 'the route saw the form being fetched');
+    assert.match(result, /1 new form\(s\) installed/);
+    assert.match(result, /Form p2p_(capacity|kii) \S+ was left out: it is not readable/);
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
     await central.stop();
