@@ -300,6 +300,9 @@ impl Validator<'_> {
                 }
             }
         });
+        for p in crate::expr::refs::literal_problems(&expr) {
+            problems.push(format!("{p} in {what}"));
+        }
         for p in problems {
             self.error(at.clone(), p);
         }

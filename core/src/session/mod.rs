@@ -412,4 +412,6 @@ impl Session {
 }
 
 #[cfg(test)]
+mod hardening_tests;
+#[cfg(test)]
 mod tests;

@@ -166,7 +166,11 @@ impl Session {
 
         let self_relevant = self.eval_bool(t.logic.relevant.as_ref(), node, true);
         let relevant = self_relevant && parent_relevant;
-        let required = self.eval_bool(t.logic.required.as_ref(), node, false);
+        // Fail closed: a `required` that cannot be evaluated requires.
+        let (required, required_error) = match self.try_eval_bool(t.logic.required.as_ref(), node) {
+            Ok(r) => (r.unwrap_or(false), None),
+            Err(e) => (true, Some(e)),
+        };
         let readonly = parent_readonly
             || matches!(t.kind, TplKind::Leaf(q) if q == crate::instrument::QuestionType::Note)
             || self.eval_bool(t.logic.readonly.as_ref(), node, false);
@@ -189,10 +193,20 @@ impl Session {
             n.shown = (shown != n.value).then_some(shown);
         }
         let has_value = !n.value.is_empty();
-        let constraint_valid =
-            !relevant || !has_value || self.eval_bool(t.logic.constraint.as_ref(), node, true);
+        // Fail closed: a constraint that cannot be evaluated (a regex too
+        // big to compile, an impossible date) refuses the value, with the
+        // reason, rather than letting anything through.
+        let (constraint_valid, constraint_error) = if !relevant || !has_value {
+            (true, None)
+        } else {
+            match self.try_eval_bool(t.logic.constraint.as_ref(), node) {
+                Ok(v) => (v.unwrap_or(true), None),
+                Err(e) => (false, Some(e)),
+            }
+        };
         let n = self.tree.node_mut(node);
         n.constraint_valid = constraint_valid;
+        n.logic_error = constraint_error.or(required_error);
         (n.effective() != before_value, relevant != before_relevant, readonly != before_readonly)
     }
 
@@ -322,6 +336,19 @@ impl Session {
     pub(crate) fn eval_bool(&self, e: Option<&Expr>, node: NodeId, default: bool) -> bool {
         let Some(e) = e else { return default };
         self.with_evaluator(node, |ev| ev.eval_bool(e, &Context::new(xid(node))).unwrap_or(default))
+    }
+
+    /// An optional boolean expression, with its evaluation error as text
+    /// (for the fail-closed columns: constraint and required).
+    pub(crate) fn try_eval_bool(
+        &self,
+        e: Option<&Expr>,
+        node: NodeId,
+    ) -> Result<Option<bool>, String> {
+        let Some(e) = e else { return Ok(None) };
+        self.with_evaluator(node, |ev| {
+            ev.eval_bool(e, &Context::new(xid(node))).map(Some).map_err(|err| err.to_string())
+        })
     }
 
     pub(crate) fn eval_string(&self, e: &Expr, node: NodeId) -> String {

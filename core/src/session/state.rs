@@ -327,6 +327,9 @@ impl Session {
     }
 
     fn constraint_message(&self, n: NodeId) -> String {
+        if let Some(e) = self.logic_failure(n) {
+            return e;
+        }
         let t = self.form.template(self.tree.node(n).tpl);
         match t.bind().map(|b| &b.constraint_message).filter(|m| !m.is_empty()) {
             Some(m) => self.render(m, n),
@@ -335,11 +338,25 @@ impl Session {
     }
 
     fn required_message(&self, n: NodeId) -> String {
+        if let Some(e) = self.logic_failure(n) {
+            return e;
+        }
         let t = self.form.template(self.tree.node(n).tpl);
         match t.bind().map(|b| &b.required_message).filter(|m| !m.is_empty()) {
             Some(m) => self.render(m, n),
             None => "This field is required.".to_string(),
         }
+    }
+
+    /// The message for a constraint or required expression that could not
+    /// be evaluated: the enumerator cannot fix it, the form's author can.
+    fn logic_failure(&self, n: NodeId) -> Option<String> {
+        self.tree.node(n).logic_error.as_ref().map(|e| {
+            format!(
+                "this answer cannot be checked, so it is not accepted: the form's rule \
+                 fails ({e}); tell the form's author"
+            )
+        })
     }
 
     /// Everything that blocks finalizing: required questions left empty and

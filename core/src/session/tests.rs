@@ -8,7 +8,7 @@ use super::*;
 use crate::expr::FixedEnv;
 use crate::instrument::Instrument;
 
-fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
+pub(super) fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
     let mut v = json!({
         "model_version": 1,
         "form_id": "t",
@@ -25,34 +25,34 @@ fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
     Instrument::from_json(v.to_string().as_bytes()).unwrap()
 }
 
-fn session(children: Value, choices: Value) -> Session {
+pub(super) fn session(children: Value, choices: Value) -> Session {
     session_with(children, choices, json!({}))
 }
 
-fn session_with(children: Value, choices: Value, extra: Value) -> Session {
+pub(super) fn session_with(children: Value, choices: Value, extra: Value) -> Session {
     let form = Arc::new(Form::compile(instrument(children, choices, extra)).unwrap());
     Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()))
 }
 
-fn q(name: &str, ty: &str) -> Value {
+pub(super) fn q(name: &str, ty: &str) -> Value {
     json!({"name": name, "kind": {"kind": "question", "type": ty}, "row": 2})
 }
 
-fn with(mut v: Value, key: &str, val: Value) -> Value {
+pub(super) fn with(mut v: Value, key: &str, val: Value) -> Value {
     v[key] = val;
     v
 }
 
-fn list(mut v: Value, name: &str) -> Value {
+pub(super) fn list(mut v: Value, name: &str) -> Value {
     v["kind"]["list"] = json!(name);
     v
 }
 
-fn bind(v: Value, b: Value) -> Value {
+pub(super) fn bind(v: Value, b: Value) -> Value {
     with(v, "bind", b)
 }
 
-fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
+pub(super) fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
     s.iter().find(|l| l.reference == r).unwrap_or_else(|| panic!("no leaf {r}"))
 }
 

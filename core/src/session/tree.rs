@@ -34,6 +34,9 @@ pub struct InstNode {
     pub required: bool,
     pub readonly: bool,
     pub constraint_valid: bool,
+    /// Why the constraint or required expression could not be evaluated,
+    /// when it could not (the node is then invalid or required: fail closed).
+    pub logic_error: Option<String>,
     /// Whether the value was given by the user or a default (drives `once()`
     /// and dynamic defaults).
     pub alive: bool,
@@ -54,6 +57,7 @@ impl InstNode {
             required: false,
             readonly: false,
             constraint_valid: true,
+            logic_error: None,
             alive: true,
         }
     }
