@@ -47,3 +47,58 @@ fn fail_closed_a_constraint_that_cannot_be_evaluated_refuses_the_value() {
         );
     }
 }
+
+/// What XML 1.0 cannot carry, as the adversarial review typed and pasted it.
+const HOSTILE: [char; 6] = ['\u{0}', '\u{7}', '\u{B}', '\u{C}', '\u{1B}', '\u{FFFE}'];
+
+fn text_of(xml: &str, name: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}): {xml:?}"));
+    doc.descendants().find(|n| n.has_tag_name(name)).map(|n| n.text().unwrap_or("").to_string())
+}
+
+#[test]
+fn input_at_entry_characters_xml_cannot_carry_are_refused_with_the_reason() {
+    let mut s = session(json!([q("t", "text")]), json!({}));
+    s.set("/data/t", "kept").unwrap();
+    for c in HOSTILE {
+        let err = s.set("/data/t", &format!("Word{c}text")).expect_err("refused at entry");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("U+{:04X}", c as u32)) && msg.contains("character 5"),
+            "{msg}"
+        );
+        assert_eq!(leaf(&s.leaves(), "/data/t").value, "kept", "the old answer stays");
+    }
+    // What XML can carry goes through unchanged, carriage returns included.
+    let fine = "a\tb\nc\r\nd <&> \"e\" \u{7F} \u{FFFD} 😀";
+    s.set("/data/t", fine).unwrap();
+    assert_eq!(text_of(&s.submission_xml(), "t").as_deref(), Some(fine));
+}
+
+#[test]
+fn input_at_entry_computed_and_restored_values_never_make_the_submission_unreadable() {
+    // A calculation can make what no one typed (base64 of U+0007 and U+000B),
+    // and a draft saved before entry was checked can hold anything.
+    let s = session(
+        json!([
+            q("t", "text"),
+            bind(
+                q("c", "calculate"),
+                json!({"calculation": "concat('x', base64-decode('Bws='), 'y')"})
+            ),
+        ]),
+        json!({}),
+    );
+    let xml = s.submission_xml();
+    assert_eq!(text_of(&xml, "c").as_deref(), Some("x\u{FFFD}\u{FFFD}y"));
+    let form = s.form().clone();
+    let restored = Session::restore(
+        form,
+        SessionOptions { device_id: Some("dev\u{1B}ice".into()), ..Default::default() },
+        Box::new(crate::expr::FixedEnv::default()),
+        &[],
+        &[("/data/t".into(), "a\u{0}b\u{B}c\u{FFFF}".into())],
+    );
+    let xml = restored.submission_xml();
+    assert_eq!(text_of(&xml, "t").as_deref(), Some("a\u{FFFD}b\u{FFFD}c\u{FFFD}"));
+}

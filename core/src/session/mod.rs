@@ -203,6 +203,18 @@ impl Session {
         if self.tree.node(node).readonly {
             return Err(SessionError::ReadOnly { reference });
         }
+        // Decided at entry: what XML cannot carry would make the submission
+        // unreadable, so it is refused with the reason (issue 15, finding 4).
+        if let Some((at, c)) = submission::first_non_xml_char(value) {
+            return Err(SessionError::BadValue {
+                reference,
+                value: value.to_string(),
+                expected: format!(
+                    "answer: character {at} is {}, which cannot be stored; remove it",
+                    submission::describe_char(c)
+                ),
+            });
+        }
         let normalised = if q.is_select() {
             self.check_choices(node, q, value)?
         } else {
