@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 /// reader could misread; stored in the canonical JSON.
 pub const MODEL_VERSION: u32 = 1;
 
+/// How deep groups and repeats may nest. Real forms use a handful of
+/// levels; the bound keeps every recursive walk (validation, the XForm
+/// writer, sessions, the JSON reader) far from the stack's end.
+pub const MAX_NESTING: usize = 32;
+
 /// A compiled survey instrument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instrument {

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::{Diagnostic, Location};
-use super::model::{Instrument, Node, NodeKind, QuestionType, Text};
+use super::model::{Instrument, MAX_NESTING, Node, NodeKind, QuestionType, Text};
 use super::paths::{PathIndex, RefError, references};
 
 /// Where each field's column is on the survey and choices sheets (0-based),
@@ -51,6 +51,16 @@ fn cell(sheet: &str, map: &BTreeMap<String, usize>, row: u32, key: &str) -> Loca
 
 /// Every problem in `instrument`, in no particular order.
 pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnostic> {
+    if let Some(deep) = too_deep(&instrument.children, 1) {
+        // Every walk below recurses through the tree: stop here.
+        return vec![Diagnostic::error(
+            columns.survey_cell(deep.row, "type"),
+            format!(
+                "'{}' is nested more than {MAX_NESTING} groups and repeats deep; Enumera reads at most {MAX_NESTING} levels",
+                deep.name
+            ),
+        )];
+    }
     let mut v =
         Validator { instrument, columns, index: PathIndex::new(instrument), out: Vec::new() };
     v.root();
@@ -65,6 +75,15 @@ pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnos
     v.choices();
     v.translations(&all);
     v.out
+}
+
+/// The first group or repeat nested deeper than [`MAX_NESTING`], if any;
+/// `depth` is the level of `nodes`' containers.
+fn too_deep(nodes: &[Node], depth: usize) -> Option<&Node> {
+    nodes
+        .iter()
+        .filter(|n| n.is_container())
+        .find_map(|n| if depth > MAX_NESTING { Some(n) } else { too_deep(&n.children, depth + 1) })
 }
 
 fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {

@@ -102,3 +102,31 @@ fn input_at_entry_computed_and_restored_values_never_make_the_submission_unreada
     let xml = restored.submission_xml();
     assert_eq!(text_of(&xml, "t").as_deref(), Some("a\u{FFFD}b\u{FFFD}c\u{FFFD}"));
 }
+
+#[test]
+fn resource_bounds_nested_counts_cannot_multiply_without_end() {
+    let rep = |name: &str, count: &str, children: serde_json::Value| {
+        json!({"name": name, "kind": {"kind": "repeat", "count": count}, "row": 2,
+               "children": children})
+    };
+    let mut s = session(
+        json!([
+            q("n", "integer"),
+            q("m", "integer"),
+            rep("outer", "${n}", json!([rep("inner", "${m}", json!([q("x", "text")]))])),
+        ]),
+        json!({}),
+    );
+    s.set("/data/n", "100").unwrap();
+    s.set("/data/m", "50").unwrap();
+    assert_eq!(s.tree.repeat_instances, 100 + 100 * 50);
+    // 100 more per outer instance would pass the cap: refused and undone.
+    let err = s.set("/data/m", "150").expect_err("over the cap");
+    assert!(matches!(err, SessionError::TooManyRepeatInstances { limit: 10_000, .. }), "{err}");
+    assert_eq!(leaf(&s.leaves(), "/data/m").value, "50", "the old answer stays");
+    assert_eq!(s.tree.repeat_instances, 100 + 100 * 50, "and so do the instances");
+    // 10,000 inside 10,000: refused at once, never a hundred million.
+    s.set("/data/n", "10000").expect_err("over the cap");
+    s.set("/data/m", "1").unwrap();
+    assert_eq!(s.tree.repeat_instances, 200);
+}

@@ -64,6 +64,9 @@ pub struct Session {
     deprecated_id: Option<String>,
     options: SessionOptions,
     work: recompute::Worklist,
+    /// Set when a repeat count met [`recompute::MAX_REPEAT_INSTANCES`]
+    /// during the current step (the repeat's reference).
+    overflow: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -101,11 +104,14 @@ impl Session {
             instance_id,
             options,
             work: recompute::Worklist::default(),
+            overflow: None,
         };
         s.fill_metadata_at_start();
         let all = s.tree.walk();
         s.apply_dynamic_defaults(&all);
         s.recompute_all();
+        // At start the cap simply holds: there is no step to refuse.
+        s.overflow = None;
         s
     }
 
@@ -233,7 +239,19 @@ impl Session {
                 expected: expected.to_string(),
             })?
         };
+        let before = self.tree.node(node).value.clone();
+        self.overflow = None;
         self.store_value(node, normalised);
+        if let Some(repeat) = self.overflow.take() {
+            // The answer asked for more repeat instances than a response
+            // may hold: undo it (the counts shrink back) and say why.
+            self.store_value(node, before);
+            self.overflow = None;
+            return Err(SessionError::TooManyRepeatInstances {
+                reference: repeat,
+                limit: recompute::MAX_REPEAT_INSTANCES,
+            });
+        }
         Ok(())
     }
 
@@ -316,6 +334,12 @@ impl Session {
     /// `/data/hh[2]/members`).
     pub fn add_repeat(&mut self, reference: &str) -> Result<NodeId, SessionError> {
         let (parent, tpl) = self.resolve_repeat(reference)?;
+        if self.tree.repeat_instances >= recompute::MAX_REPEAT_INSTANCES {
+            return Err(SessionError::TooManyRepeatInstances {
+                reference: reference.to_string(),
+                limit: recompute::MAX_REPEAT_INSTANCES,
+            });
+        }
         let form = self.form.clone();
         let after = self.tree.instances(parent, tpl).last().copied();
         self.begin_round();

@@ -233,6 +233,14 @@ impl Session {
         if have.len() == wanted {
             return;
         }
+        let room = MAX_REPEAT_INSTANCES.saturating_sub(self.tree.repeat_instances);
+        let wanted = if wanted > have.len() + room {
+            self.overflow =
+                Some(format!("{}/{}", self.tree.reference(&form, parent), form.template(tpl).name));
+            have.len() + room
+        } else {
+            wanted
+        };
         if have.len() < wanted {
             let mut after = have.last().copied();
             for _ in have.len()..wanted {
@@ -361,6 +369,12 @@ impl Session {
 /// A cap on count-controlled repeats so that a typo (`${age} * 1000`) cannot
 /// exhaust a tablet's memory.
 pub const MAX_REPEAT_COUNT: usize = 10_000;
+
+/// A cap on repeat instances in one response, at every level together: a
+/// count of 10,000 inside another of 10,000 would otherwise ask for a
+/// hundred million (issue 15, finding 7). A step that would pass it is
+/// refused and undone.
+pub const MAX_REPEAT_INSTANCES: usize = 10_000;
 
 /// The innermost repeat template that contains (or is) both `a` and `b`.
 pub(crate) fn shared_repeat(

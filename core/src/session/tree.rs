@@ -37,6 +37,9 @@ pub struct InstNode {
     /// Why the constraint or required expression could not be evaluated,
     /// when it could not (the node is then invalid or required: fail closed).
     pub logic_error: Option<String>,
+    /// This node is an instance of a repeat (counted in
+    /// [`Tree::repeat_instances`]).
+    pub(crate) repeat_instance: bool,
     /// Whether the value was given by the user or a default (drives `once()`
     /// and dynamic defaults).
     pub alive: bool,
@@ -58,6 +61,7 @@ impl InstNode {
             readonly: false,
             constraint_valid: true,
             logic_error: None,
+            repeat_instance: false,
             alive: true,
         }
     }
@@ -76,6 +80,10 @@ impl InstNode {
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     pub nodes: Vec<InstNode>,
+    /// Live repeat instances, at every level: bounded by
+    /// `MAX_REPEAT_INSTANCES` so that nested counts cannot multiply
+    /// without end.
+    pub(crate) repeat_instances: usize,
     /// First live instance of each (parent node, child template): the hot
     /// path of every `/data/x` step, which must not scan a parent's children.
     first: HashMap<(NodeId, TplId), NodeId>,
@@ -86,7 +94,7 @@ impl Tree {
     /// uncontrolled repeat (as pyxform's instance has), none of a
     /// count-controlled one until its count is known.
     pub fn new(form: &Form) -> Tree {
-        let mut tree = Tree { nodes: Vec::new(), first: HashMap::new() };
+        let mut tree = Tree { nodes: Vec::new(), repeat_instances: 0, first: HashMap::new() };
         tree.nodes.push(InstNode::new(0, None));
         tree.build_children(form, 0, true);
         tree
@@ -121,6 +129,10 @@ impl Tree {
             if let Some(d) = &t.default {
                 node.value = d.clone();
             }
+            if t.kind == TplKind::Repeat {
+                node.repeat_instance = true;
+                self.repeat_instances += 1;
+            }
             self.nodes.push(node);
             self.nodes[parent].children.push(id);
             created.push(id);
@@ -145,6 +157,8 @@ impl Tree {
         if let Some(d) = &form.template(tpl).default {
             node.value = d.clone();
         }
+        node.repeat_instance = true;
+        self.repeat_instances += 1;
         self.nodes.push(node);
         let pos = match after {
             Some(a) => {
@@ -180,6 +194,9 @@ impl Tree {
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             self.nodes[n].alive = false;
+            if self.nodes[n].repeat_instance {
+                self.repeat_instances -= 1;
+            }
             stack.extend(self.nodes[n].children.iter().copied());
         }
     }

@@ -105,7 +105,7 @@ mod tests {
                 rows: rows[1..]
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| Row { number: i as u32 + 2, cells: cells(r) })
+                    .map(|(i, r)| Row::new(i as u32 + 2, cells(r)))
                     .collect(),
             }],
         }

@@ -31,6 +31,8 @@ mod choices;
 pub mod csv;
 mod files;
 mod headers;
+#[cfg(feature = "xlsx")]
+pub(crate) mod limits;
 mod settings;
 mod survey;
 mod types;
@@ -92,6 +94,8 @@ pub enum ImportError {
     Damaged { name: String },
     #[error("{name} cannot be read as a workbook: {reason}")]
     Unreadable { name: String, reason: String },
+    #[error("{name} is refused: {reason}")]
+    TooLarge { name: String, reason: String },
     #[error("{name}: {source}")]
     Json { name: String, source: CanonicalError },
     #[error(

@@ -7,7 +7,7 @@ use super::headers::{self, Column, Field, SheetKind};
 use super::settings::yes;
 use super::types::{self, TypeCell};
 use super::workbook::{Row, Workbook, collapse_spaces};
-use crate::instrument::model::{Node, NodeKind, QuestionType, Text};
+use crate::instrument::model::{MAX_NESTING, Node, NodeKind, QuestionType, Text};
 use crate::instrument::{Diagnostic, Location};
 
 const SHEET: &str = "survey";
@@ -40,6 +40,10 @@ struct Open {
     node: Node,
     repeat: bool,
     type_col: Option<usize>,
+    /// Opened deeper than [`MAX_NESTING`]: reported once, and its rows
+    /// belong to the deepest level kept, so that the tree every later
+    /// step walks stays shallow.
+    flattened: bool,
 }
 
 pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> SurveyOut {
@@ -156,7 +160,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                                 ),
                             ));
                         }
-                        attach(&mut stack, &mut out.children, open.node);
+                        if !open.flattened {
+                            attach(&mut stack, &mut out.children, open.node);
+                        }
                     }
                 }
             }
@@ -176,7 +182,19 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                         format!("repeat '{}' has no label", node.name),
                     ));
                 }
-                stack.push(Open { node, repeat, type_col });
+                let depth = stack.iter().filter(|o| !o.flattened).count();
+                let flattened = depth >= MAX_NESTING;
+                if flattened && !stack.last().is_some_and(|o| o.flattened) {
+                    diagnostics.push(Diagnostic::error(
+                        here_type,
+                        format!(
+                            "'{}' is nested {} groups and repeats deep; Enumera reads at most {MAX_NESTING} levels",
+                            node.name,
+                            depth + 1
+                        ),
+                    ));
+                }
+                stack.push(Open { node, repeat, type_col, flattened });
             }
             TypeCell::Question(q) => {
                 let qtype = q.qtype;
@@ -227,7 +245,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                 open.node.name
             ),
         ));
-        attach(&mut stack, &mut out.children, open.node);
+        if !open.flattened {
+            attach(&mut stack, &mut out.children, open.node);
+        }
     }
     out
 }
@@ -307,7 +327,7 @@ fn col(columns: &[Column], field: &Field) -> Option<usize> {
 }
 
 fn attach(stack: &mut [Open], root: &mut Vec<Node>, node: Node) {
-    match stack.last_mut() {
+    match stack.iter_mut().rev().find(|o| !o.flattened) {
         Some(parent) => parent.node.children.push(node),
         None => root.push(node),
     }
