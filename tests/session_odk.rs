@@ -120,7 +120,7 @@ struct Trace {
     submission: Option<String>,
 }
 
-/// Applies one step as `enumera form run` does (cli/src/run.rs).
+/// Applies one step as `enumera form run --coerce` does (cli/src/run.rs).
 fn apply(session: &mut Session, step: &Json) -> Result<(), String> {
     let text = |v: &Json| match v {
         Json::Null => String::new(),
@@ -132,11 +132,13 @@ fn apply(session: &mut Session, step: &Json) -> Result<(), String> {
             .join(" "),
         other => other.to_string(),
     };
+    // Coerced, as `enumera form run --coerce` sets values: ODK's engine
+    // never refuses a value, it stores what its type makes of it.
     if let Some(r) = step["set"].as_str() {
-        return session.set(r, &text(&step["value"])).map_err(|e| e.to_string());
+        return session.set_coerced(r, &text(&step["value"])).map_err(|e| e.to_string());
     }
     if let Some(r) = step["clear"].as_str() {
-        return session.clear(r).map_err(|e| e.to_string());
+        return session.set_coerced(r, "").map_err(|e| e.to_string());
     }
     if let Some(r) = step["add_repeat"].as_str() {
         for _ in 0..step["count"].as_u64().unwrap_or(1) {

@@ -89,7 +89,7 @@ impl Fill {
             deprecated_id: None,
             device_id: device.as_ref().map(|d| d.device_id.clone()),
             username: response.enumerator.clone(),
-            language: None,
+            ..SessionOptions::default()
         };
         let session = Session::with_env(form, options, env);
         let mut fill = Fill { session, saver: Saver { saved: BTreeMap::new(), response } };
@@ -127,7 +127,7 @@ impl Fill {
             deprecated_id: response.deprecated_id.clone(),
             device_id: device.as_ref().map(|d| d.device_id.clone()),
             username: response.enumerator.clone(),
-            language: None,
+            ..SessionOptions::default()
         };
         let mut counts = store.repeat_counts(instance_id)?;
         // Outer repeats before the repeats inside them.

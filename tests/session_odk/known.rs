@@ -23,54 +23,11 @@ pub struct Known {
     pub why: &'static str,
 }
 
-const REFUSED: &str = "Enumera refuses a value of the wrong type as a failed step and keeps \
-    the old answer; Web Forms silently stores '' (or truncates 12.7 to 12)";
-const NOT_A_CHOICE: &str = "Enumera refuses a value that is not a choice as a failed step and \
-    keeps the old answer; Web Forms silently stores ''";
-
 const MIDNIGHT: &str = "ODK bug: at exact local midnight Web Forms writes `start` (and now()) \
     date-only, `2024-01-15`; Enumera writes the full `2024-01-15T00:00:00.000+00:00` for \
     `start` (an xsd:dateTime), while its now() follows Web Forms";
 
-const SHORT_TIME: &str = "Enumera completes `09:05` for a time to `09:05:00` (xsd:time needs \
-    seconds; JavaRosa reads HH:MM too); Web Forms stores ''";
-
-/// A difference at one step of a `wrong_types` script.
-const fn known(
-    script: &'static str,
-    step: usize,
-    reference: &'static str,
-    field: &'static str,
-    why: &'static str,
-) -> Known {
-    Known { form: "wrong_types", script, steps: step..=step, reference, field, why }
-}
-
 pub const DIFFERENCES: &[Known] = &[
-    // 'abc' into an integer.
-    known("coerced", 2, "/data/n", "ok", REFUSED),
-    known("coerced", 2, "/data/n", "value", REFUSED),
-    known("coerced", 2, "/data/c", "value", REFUSED),
-    // 'x' into a decimal.
-    known("coerced", 5, "/data/d", "ok", REFUSED),
-    known("coerced", 5, "/data/d", "value", REFUSED),
-    // 2024-02-30 into a date (both end up empty: only the outcome differs).
-    known("coerced", 7, "/data/day", "ok", REFUSED),
-    // 'maybe' into a yes/no select.
-    known("coerced", 9, "/data/yn", "ok", NOT_A_CHOICE),
-    known("coerced", 9, "/data/yn", "value", NOT_A_CHOICE),
-    // 12.7 into an integer.
-    known("coerced", 11, "/data/n", "ok", REFUSED),
-    known("coerced", 11, "/data/n", "value", REFUSED),
-    known("coerced", 11, "/data/c", "value", REFUSED),
-    Known {
-        form: "input_forms",
-        script: "typed",
-        steps: 7..=7,
-        reference: "/data/t",
-        field: "value",
-        why: SHORT_TIME,
-    },
     Known {
         form: "clock_midnight",
         script: "at_midnight",

@@ -95,6 +95,8 @@ mod tests {
             }],
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 

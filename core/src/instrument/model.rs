@@ -50,6 +50,13 @@ pub struct Instrument {
     /// `pulldata`), by file name. Their content is part of the hash.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, DataFile>,
+    /// Tag lists of `osm LIST` questions (the `osm` sheet), by list name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub osm: BTreeMap<String, ChoiceList>,
+    /// Secondary instances declared by `csv-external` / `xml-external`
+    /// rows: instance id -> file name (`fruits` -> `fruits.csv`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub externals: BTreeMap<String, String>,
 }
 
 /// The settings sheet, beyond what [`Instrument`] holds directly.
@@ -226,6 +233,16 @@ pub enum QuestionType {
     SimSerial,
     SubscriberId,
     Audit,
+    /// `osm`: an OpenStreetMap feature file, with the tags of its list
+    /// (`osm LIST`, from the `osm` sheet) for the mapping app to ask.
+    Osm,
+    /// `start-geopoint`: a location taken when the form is opened.
+    StartGeopoint,
+    /// `background-geopoint`: a location taken when the question named in
+    /// its `trigger` changes.
+    BackgroundGeopoint,
+    /// `background-audio`: a recording of the whole interview.
+    BackgroundAudio,
 }
 
 impl QuestionType {
@@ -244,6 +261,9 @@ impl QuestionType {
                 | SimSerial
                 | SubscriberId
                 | Audit
+                | StartGeopoint
+                | BackgroundGeopoint
+                | BackgroundAudio
         )
     }
 
@@ -263,7 +283,7 @@ impl QuestionType {
 
     pub fn is_attachment(self) -> bool {
         use QuestionType::*;
-        matches!(self, Image | Audio | Video | File | Audit)
+        matches!(self, Image | Audio | Video | File | Audit | Osm | BackgroundAudio)
     }
 
     /// The XForm bind type (`xsd:` prefix left off where ODK leaves it off).
@@ -282,10 +302,10 @@ impl QuestionType {
             Date | Today => "date",
             Time => "time",
             DateTime | Start | End => "dateTime",
-            Geopoint => "geopoint",
+            Geopoint | StartGeopoint | BackgroundGeopoint => "geopoint",
             Geotrace => "geotrace",
             Geoshape => "geoshape",
-            Image | Audio | Video | File | Audit => "binary",
+            Image | Audio | Video | File | Audit | Osm | BackgroundAudio => "binary",
             Barcode => "barcode",
         }
     }
@@ -353,6 +373,10 @@ pub struct Choice {
 pub struct DataFile {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// An XML file kept whole (`xml-external`, `select_one_from_file
+    /// f.xml`): its instance is this tree, whatever its shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml: Option<String>,
 }
 
 impl DataFile {

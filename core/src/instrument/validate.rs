@@ -240,10 +240,28 @@ impl Validator<'_> {
 
     fn node(&mut self, node: &Node) {
         if let NodeKind::Question(q) = &node.kind {
-            if let Some(list) = &q.list {
-                self.select_list(node, list, q.qtype);
+            match &q.list {
+                Some(list)
+                    if q.qtype == QuestionType::Osm && !self.instrument.osm.contains_key(list) =>
+                {
+                    let at = self.columns.survey_cell(node.row, "type");
+                    self.warning(
+                        at,
+                        format!(
+                            "osm tag list '{list}' is not on the osm sheet; the question asks for no tags"
+                        ),
+                    );
+                }
+                Some(_) if q.qtype == QuestionType::Osm => {}
+                Some(list) => self.select_list(node, list, q.qtype),
+                None => {}
             }
+            // pyxform: a question with a calculation or a trigger and no
+            // label or hint is a value of the model only, with no control.
+            let model_only = node.bind.calculation.as_deref().is_some_and(|c| !c.trim().is_empty())
+                || node.bind.trigger.as_deref().is_some_and(|t| !t.trim().is_empty());
             let shown = !q.qtype.is_metadata()
+                && !model_only
                 && !matches!(q.qtype, QuestionType::Calculate | QuestionType::Hidden);
             if shown && node.label.is_empty() && node.hint.is_empty() && node.media.is_empty() {
                 let at = self.label_cell(node.row);
@@ -742,6 +760,8 @@ mod tests {
             children,
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 

@@ -75,6 +75,9 @@ pub struct Template {
     pub logic: Logic,
     /// A literal default value.
     pub default: Option<String>,
+    /// What ODK preloads into this element (`jr:preload`,
+    /// `jr:preloadParams`): its type's, or what a bind column overrides.
+    pub preload: Option<(String, String)>,
     /// Position in recomputation order.
     pub order: usize,
 }
@@ -130,6 +133,8 @@ pub struct Form {
     pub structural: Vec<TplId>,
     /// Secondary instances: choice lists and CSV files.
     pub secondary: Secondary,
+    /// Choice lists an `or_other` select uses: each gets an `other` choice.
+    pub or_other_lists: std::collections::HashSet<String>,
 }
 
 impl Form {
@@ -137,7 +142,12 @@ impl Form {
     pub fn compile(instrument: Instrument) -> Result<Form, CompileError> {
         let hash = instrument.hash();
         let index = PathIndex::new(&instrument);
-        let mut b = Builder { form_templates: Vec::new(), index, errors: Vec::new() };
+        let mut b = Builder {
+            form_templates: Vec::new(),
+            index,
+            errors: Vec::new(),
+            choices: instrument.choices.clone(),
+        };
         let root_path =
             ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
         b.form_templates.push(Template {
@@ -150,6 +160,7 @@ impl Form {
             node: None,
             logic: Logic::default(),
             default: None,
+            preload: None,
             order: 0,
         });
         for child in &instrument.children {
@@ -178,6 +189,7 @@ impl Form {
             dependents: Vec::new(),
             broad_reads: Default::default(),
             structural: Vec::new(),
+            or_other_lists: Default::default(),
         };
         let reads = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
         let deps = reads.deps;
@@ -195,6 +207,15 @@ impl Form {
                 if let Some(&src) = form.by_path.get(p) {
                     form.triggered_by[src].push(i);
                 }
+            }
+        }
+        for t in &templates {
+            if let Some(Node {
+                kind: NodeKind::Question(Question { or_other: true, list: Some(list), .. }),
+                ..
+            }) = &t.node
+            {
+                form.or_other_lists.insert(list.clone());
             }
         }
         form.templates = templates;
@@ -228,6 +249,8 @@ struct Builder {
     form_templates: Vec<Template>,
     index: PathIndex,
     errors: Vec<String>,
+    /// The instrument's choice lists, for literal defaults of selects.
+    choices: BTreeMap<String, crate::instrument::ChoiceList>,
 }
 
 impl Builder {
@@ -246,14 +269,14 @@ impl Builder {
         let logic = self.logic(node, &path);
         // A literal default is stored as an answer would be (`1.50` on a
         // decimal is `1.5`, as ODK reads it through the value's type).
-        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).map(|d| {
-            match node.question_type() {
-                Some(q) if !q.is_select() => {
-                    super::values::normalise(q, d).unwrap_or_else(|_| d.clone())
-                }
-                _ => d.clone(),
-            }
-        });
+        // One it cannot hold is empty, as ODK reads it through the type
+        // (`maybe` for a yes/no select; a date and time for a date is its date).
+        let default = node
+            .bind
+            .default
+            .as_ref()
+            .filter(|d| !is_expression(d, node))
+            .map(|d| literal_default(node, d, &self.choices));
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {
@@ -263,6 +286,7 @@ impl Builder {
             children: vec![],
             path: path.absolute(),
             repeat,
+            preload: crate::instrument::xform::effective_preload(node),
             node: Some(shallow),
             logic,
             default,
@@ -366,6 +390,7 @@ impl Builder {
             node: None,
             logic,
             default: None,
+            preload: None,
             order: 0,
         });
         self.form_templates[parent].children.push(id);
@@ -510,6 +535,48 @@ fn from_parent(e: Expr) -> Expr {
             Expr::Call(c)
         }
         other => other,
+    }
+}
+
+/// A literal default as the question's type holds it.
+fn literal_default(
+    node: &Node,
+    d: &str,
+    lists: &BTreeMap<String, crate::instrument::ChoiceList>,
+) -> String {
+    use QuestionType as Q;
+    let Some(q) = node.question_type() else { return d.to_string() };
+    match q {
+        Q::Calculate | Q::Hidden | Q::Text | Q::Note | Q::Barcode => d.to_string(),
+        _ if q.is_select() => {
+            let NodeKind::Question(Question { list: Some(list), .. }) = &node.kind else {
+                return d.to_string();
+            };
+            // Lists from files or answers are known only when filling.
+            let Some(choices) = lists.get(list) else { return d.to_string() };
+            let offered = |p: &&str| choices.choices.iter().any(|c| c.name == *p);
+            if q.is_multi() {
+                d.split_whitespace().filter(offered).collect::<Vec<_>>().join(" ")
+            } else {
+                d.split_whitespace().next().filter(offered).unwrap_or_default().to_string()
+            }
+        }
+        Q::Range => {
+            let as_type = match crate::instrument::xform::bind_type(node, q) {
+                "decimal" => Q::Decimal,
+                _ => Q::Integer,
+            };
+            super::values::coerce(as_type, d)
+        }
+        Q::Integer
+        | Q::Decimal
+        | Q::Date
+        | Q::Time
+        | Q::DateTime
+        | Q::Geopoint
+        | Q::Geotrace
+        | Q::Geoshape => super::values::coerce(q, d),
+        _ => d.to_string(),
     }
 }
 

@@ -177,7 +177,10 @@ impl Session {
         let shown = (t.logic.choice_filter.is_some() || t.logic.choices_from.is_some())
             .then(|| self.offered_value(node));
         let calculated = match (&t.logic.calculate, t.logic.trigger.is_empty()) {
-            (Some(calc), true) => Some(self.eval_string(calc, node)),
+            (Some(calc), true) if self.user_set != Some(node) => {
+                let v = self.eval_string(calc, node);
+                Some(self.fit_to_type(node, v))
+            }
             _ => None,
         };
 
@@ -324,8 +327,41 @@ impl Session {
                 && self.tree.node(n).value.is_empty()
             {
                 let v = self.eval_string(d, n);
+                let v = self.fit_to_type(n, v);
                 self.tree.node_mut(n).value = v;
             }
+        }
+    }
+
+    /// A computed value (a calculation, a dynamic default, a trigger's
+    /// value) as ODK stores it in a question of this type: what the type
+    /// cannot hold is empty (`maybe` for a yes/no select, `now()` for a
+    /// date), numbers take the type's form (`5` in a decimal is `5.0`,
+    /// `1.5` in an integer is `1`). Calculates and text keep any value.
+    pub(crate) fn fit_to_type(&self, node: NodeId, v: String) -> String {
+        use crate::instrument::QuestionType as Q;
+        let t = self.form.template(self.tree.node(node).tpl);
+        let Some(q) = t.qtype() else { return v };
+        match q {
+            Q::Calculate | Q::Hidden | Q::Text | Q::Note | Q::Barcode => v,
+            _ if v.is_empty() => v,
+            _ if q.is_select() => self.coerce_choices(node, q, &v),
+            Q::Range => {
+                let as_type = match t.node.as_ref() {
+                    Some(n) if crate::instrument::xform::bind_type(n, q) == "decimal" => Q::Decimal,
+                    _ => Q::Integer,
+                };
+                super::values::coerce(as_type, &v)
+            }
+            Q::Integer
+            | Q::Decimal
+            | Q::Date
+            | Q::Time
+            | Q::DateTime
+            | Q::Geopoint
+            | Q::Geotrace
+            | Q::Geoshape => super::values::coerce(q, &v),
+            _ => v,
         }
     }
 

@@ -240,16 +240,25 @@ impl Session {
                     label: c.label.get(lang, default_lang).unwrap_or(&c.name).to_string(),
                 });
             }
-            if q.or_other && !out.iter().any(|o| o.value == "other") {
+            // pyxform adds `other` to the list itself: every select of a
+            // list some `or_other` select uses offers it.
+            if self.form.or_other_lists.contains(list) && !out.iter().any(|o| o.value == "other") {
                 out.push(ChoiceOption { value: "other".into(), label: "Other".into() });
             }
         } else if let Some(file) = &q.file {
             let id = file.rsplit_once('.').map_or(file.as_str(), |(s, _)| s);
             let node = t.node.as_ref();
+            // A GeoJSON feature's value is its id and its label its title.
+            let (value_default, label_default) = if file.to_ascii_lowercase().ends_with(".geojson")
+            {
+                ("id", "title")
+            } else {
+                ("name", "label")
+            };
             let value_col =
-                node.and_then(|n| n.parameters.get("value")).map_or("name", String::as_str);
+                node.and_then(|n| n.parameters.get("value")).map_or(value_default, String::as_str);
             let label_col =
-                node.and_then(|n| n.parameters.get("label")).map_or("label", String::as_str);
+                node.and_then(|n| n.parameters.get("label")).map_or(label_default, String::as_str);
             let items = self.form.secondary.items(id);
             let doc_root = self.form.secondary.roots.get(id).copied();
             for (i, item) in items.iter().enumerate() {

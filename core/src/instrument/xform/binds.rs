@@ -20,6 +20,24 @@ impl Writer<'_> {
             if let Some(bind) = self.bind(node, &ctx)? {
                 out.push(bind);
             }
+            // Actions pyxform writes in the model, after the bind.
+            match node.question_type() {
+                Some(QuestionType::StartGeopoint) => out.push(
+                    Element::new("odk:setgeopoint")
+                        .attr("ref", ctx.absolute())
+                        .attr("event", "odk-instance-first-load"),
+                ),
+                Some(QuestionType::BackgroundAudio) => {
+                    let mut el = Element::new("odk:recordaudio")
+                        .attr("ref", ctx.absolute())
+                        .attr("event", "odk-instance-load");
+                    if let Some(q) = node.parameters.get("quality") {
+                        el.set("odk:quality", q.as_str());
+                    }
+                    out.push(el);
+                }
+                _ => {}
+            }
             if let Some(d) = &node.bind.default
                 && default_is_dynamic(d, node.question_type())
             {
@@ -130,7 +148,9 @@ fn convert_bool(src: &str) -> Option<&'static str> {
     }
 }
 
-fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
+/// The preload (`jr:preload`, `jr:preloadParams`) pyxform writes for a
+/// metadata type.
+pub(crate) fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
     use QuestionType::*;
     Some(match t {
         Start => ("timestamp", "start"),
@@ -144,6 +164,19 @@ fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
         SubscriberId => ("property", "subscriberid"),
         _ => return None,
     })
+}
+
+/// The preload an element has in the XForm: its type's, with what
+/// `bind::jr:preload` and `bind::jr:preloadParams` columns override (as
+/// pyxform merges a row's bind over its type's).
+pub(crate) fn effective_preload(node: &Node) -> Option<(String, String)> {
+    let own = |k: &str| node.extra.get(k).map(|v| v.trim().to_string());
+    let typed = node.question_type().and_then(preload);
+    let kind = own("bind::jr:preload").or_else(|| typed.map(|(k, _)| k.to_string()))?;
+    let params = own("bind::jr:preloadParams")
+        .or_else(|| typed.map(|(_, p)| p.to_string()))
+        .unwrap_or_default();
+    Some((kind, params))
 }
 
 pub(crate) fn bind_type(node: &Node, t: QuestionType) -> &'static str {

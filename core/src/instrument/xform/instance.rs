@@ -111,6 +111,14 @@ impl Writer<'_> {
         let mut out = Vec::new();
         let mut externals = Vec::new();
         collect_external(&self.inst.children, &mut externals);
+        for (id, file) in &self.inst.externals {
+            let src = if file.ends_with(".csv") {
+                format!("jr://file-csv/{file}")
+            } else {
+                format!("jr://file/{file}")
+            };
+            externals.push((id.clone(), src));
+        }
         for (id, src) in externals {
             if seen.insert(id.clone()) {
                 out.push(Element::new("instance").attr("id", id).attr("src", src));

@@ -14,9 +14,9 @@ mod outputs;
 mod prepare;
 mod xml;
 
-pub(crate) use binds::{bind_type, default_is_dynamic};
+pub(crate) use binds::{bind_type, default_is_dynamic, effective_preload};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::model::{Instrument, Node, NodeKind, Text};
 use super::paths::{ElementPath, PathIndex, RefError};
@@ -62,8 +62,8 @@ struct Writer<'a> {
     itext: Itext,
     /// Choice lists whose labels go through itext.
     itext_lists: HashSet<String>,
-    /// Triggering question name -> (triggered question, value expression).
-    triggers: HashMap<String, Vec<(String, String)>>,
+    /// Triggering question name -> what it triggers (see [`body::Triggers`]).
+    triggers: body::Triggers,
     /// Extra namespaces from settings `namespaces` (`esri=http://...`).
     namespaces: Vec<(String, String)>,
 }
@@ -91,7 +91,7 @@ impl<'a> Writer<'a> {
             })
             .map(|(name, _)| name.clone())
             .collect();
-        let mut triggers: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut triggers = body::Triggers::new();
         body::collect_triggers(&inst.children, &mut triggers);
         Writer {
             inst,

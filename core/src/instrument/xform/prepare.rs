@@ -250,6 +250,8 @@ pub(crate) mod tests {
             children,
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 

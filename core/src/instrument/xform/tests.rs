@@ -350,7 +350,7 @@ fn controls_for_every_question_type() {
     );
     inst.files.insert(
         "towns.csv".into(),
-        DataFile { columns: vec!["name".into(), "label".into()], rows: vec![] },
+        DataFile { columns: vec!["name".into(), "label".into()], rows: vec![], xml: None },
     );
     inst.settings.style = Some("pages".into());
     let xml = inst.to_xform().unwrap();
