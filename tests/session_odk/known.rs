@@ -27,7 +27,28 @@ const MIDNIGHT: &str = "ODK bug: at exact local midnight Web Forms writes `start
     date-only, `2024-01-15`; Enumera writes the full `2024-01-15T00:00:00.000+00:00` for \
     `start` (an xsd:dateTime), while its now() follows Web Forms";
 
+const GROUP_READS_DESCENDANT: &str = "a group whose relevance reads its own descendant (here a \
+    default): JavaRosa (ODK Collect) and Enketo evaluate the form's relevance once at start with \
+    every node still relevant, in dependency order, so the group starts relevant; Web Forms 0.22 \
+    starts it non-relevant. Enumera follows JavaRosa (docs/EXPRESSIONS.md)";
+
+/// The initial state of `group_reads_descendant`.
+const fn descendant(reference: &'static str, field: &'static str) -> Known {
+    Known {
+        form: "group_reads_descendant",
+        script: "answers",
+        steps: 0..=0,
+        reference,
+        field,
+        why: GROUP_READS_DESCENDANT,
+    }
+}
+
 pub const DIFFERENCES: &[Known] = &[
+    descendant("/data/g/inner", "relevant"),
+    descendant("/data/g/inner", "value"),
+    descendant("/data/g/other", "relevant"),
+    descendant("/data/seen", "value"),
     Known {
         form: "clock_midnight",
         script: "at_midnight",

@@ -163,10 +163,13 @@ impl Form {
             preload: None,
             order: 0,
         });
+        // The audit lives in `meta` (pyxform and ODK put it at
+        // /data/meta/audit), wherever its row was.
+        let mut audits = Vec::new();
         for child in &instrument.children {
-            b.add(child, 0, &root_path);
+            b.add_outside_meta(child, 0, &root_path, &mut audits);
         }
-        b.add_meta(&instrument, &root_path);
+        b.add_meta(&instrument, &root_path, &audits);
         let Builder { form_templates: mut templates, errors, .. } = b;
         if !errors.is_empty() {
             return Err(CompileError { problems: errors });
@@ -301,6 +304,34 @@ impl Builder {
         }
     }
 
+    /// [`Builder::add`], leaving audits (at any depth) for `meta`.
+    fn add_outside_meta(
+        &mut self,
+        node: &Node,
+        parent: TplId,
+        parent_path: &ElementPath,
+        audits: &mut Vec<Node>,
+    ) {
+        if node.question_type() == Some(QuestionType::Audit) {
+            audits.push(node.clone());
+            return;
+        }
+        if !node.children.iter().any(contains_audit) {
+            self.add(node, parent, parent_path);
+            return;
+        }
+        let mut without = node.clone();
+        without.children.clear();
+        let id = self.form_templates.len();
+        self.add(&without, parent, parent_path);
+        let mut path = parent_path.clone();
+        path.segments.push(node.name.clone());
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
+        for child in &node.children {
+            self.add_outside_meta(child, id, &path, audits);
+        }
+    }
+
     /// `select_one list or_other` adds a text question `NAME_other`, relevant
     /// when `other` is chosen, as pyxform does (unless the form has one).
     fn add_or_other(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
@@ -335,12 +366,18 @@ impl Builder {
         self.add(&other, parent, parent_path);
     }
 
-    fn add_meta(&mut self, instrument: &Instrument, root: &ElementPath) {
+    fn add_meta(&mut self, instrument: &Instrument, root: &ElementPath, audits: &[Node]) {
         let meta_path = format!("{}/meta", root.absolute());
         if self.form_templates.iter().any(|t| t.path == meta_path) {
             return;
         }
         let meta = self.push_meta("meta", MetaField::Group, 0, meta_path.clone(), Logic::default());
+        let mut meta_ctx = root.clone();
+        meta_ctx.segments.push("meta".into());
+        meta_ctx.repeat.push(false);
+        for audit in audits {
+            self.add(audit, meta, &meta_ctx);
+        }
         self.push_meta(
             "instanceID",
             MetaField::InstanceId,
@@ -536,6 +573,10 @@ fn from_parent(e: Expr) -> Expr {
         }
         other => other,
     }
+}
+
+fn contains_audit(node: &Node) -> bool {
+    node.question_type() == Some(QuestionType::Audit) || node.children.iter().any(contains_audit)
 }
 
 /// A literal default as the question's type holds it.

@@ -266,7 +266,9 @@ impl Session {
             },
             _ => q,
         };
-        let normalised = if coerce {
+        let normalised = if q == QuestionType::Rank {
+            self.check_ranking(node, value)?
+        } else if coerce {
             if q.is_select() {
                 self.coerce_choices(node, q, value)
             } else {
@@ -370,6 +372,48 @@ impl Session {
             }
         }
         seen.join(" ")
+    }
+
+    /// A rank answer: every current choice once, in the order ranked (ODK
+    /// keeps the order; a partial ranking is an error there too).
+    fn check_ranking(&self, node: NodeId, value: &str) -> Result<String, SessionError> {
+        let picked: Vec<&str> = value.split_whitespace().collect();
+        if picked.is_empty() {
+            return Ok(String::new());
+        }
+        let options = self.options_of(node);
+        let reference = || self.tree.reference(&self.form, node);
+        for p in &picked {
+            if !options.iter().any(|o| o.value == *p) {
+                let names: Vec<&str> = options.iter().map(|o| o.value.as_str()).take(12).collect();
+                return Err(SessionError::NotAChoice {
+                    reference: reference(),
+                    value: (*p).to_string(),
+                    choices: names.join(", "),
+                });
+            }
+        }
+        let missing: Vec<&str> =
+            options.iter().map(|o| o.value.as_str()).filter(|v| !picked.contains(v)).collect();
+        let mut seen = Vec::new();
+        for p in &picked {
+            if seen.contains(p) {
+                return Err(SessionError::BadValue {
+                    reference: reference(),
+                    value: value.to_string(),
+                    expected: format!("ranking: '{p}' is ranked twice"),
+                });
+            }
+            seen.push(*p);
+        }
+        if !missing.is_empty() {
+            return Err(SessionError::BadValue {
+                reference: reference(),
+                value: value.to_string(),
+                expected: format!("ranking of every choice (missing: {})", missing.join(", ")),
+            });
+        }
+        Ok(picked.join(" "))
     }
 
     /// Validates a select answer against the node's current choices.

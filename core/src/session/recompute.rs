@@ -220,18 +220,19 @@ impl Session {
         let Some(count) = form.template(tpl).logic.repeat_count.as_ref() else {
             return;
         };
-        // A hidden parent keeps its instances (and their answers) for when
-        // it shows again, as in ODK Web Forms; its count reads empty now.
-        if !self.tree.node(parent).relevant {
+        // As ODK Web Forms does (its RepeatRangeControlled): the count is
+        // applied whether or not the repeat is relevant (a hidden group gets
+        // its counted instances, hidden too); a count that reads blank (a
+        // question not answered yet, or hidden) keeps the instances there
+        // are, with their answers; a negative one means none; fractions
+        // truncate.
+        let n = self.with_evaluator(parent, |ev| {
+            ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
+        });
+        if n.is_nan() {
             return;
         }
-        let wanted = {
-            let n = self.with_evaluator(parent, |ev| {
-                ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
-            });
-            // ODK: a blank or negative count means none; fractions truncate.
-            if n.is_finite() && n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 }
-        };
+        let wanted = if n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 };
         let have = self.tree.instances(parent, tpl);
         if have.len() == wanted {
             return;

@@ -214,7 +214,11 @@ fn repeat_count_follows_an_answer_up_and_down() {
     assert_eq!(leaf(&l, "/data/r[2]/x").value, "kept");
     assert_eq!(leaf(&l, "/data/r[2]/p").value, "2");
     assert!(matches!(s.add_repeat("/data/r"), Err(SessionError::CountControlled { .. })));
+    // A blank count keeps the instances there are (Web Forms defers the
+    // update until a number comes); zero removes them.
     s.set("/data/k", "").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "2");
+    s.set("/data/k", "0").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/n").value, "0");
 }
 
@@ -677,4 +681,49 @@ fn a_trigger_in_a_repeat_fires_in_its_own_instance() {
     s.set("/data/r[1]/n", "5").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/r[1]/stamp").value, "n=5");
     assert_eq!(leaf(&s.leaves(), "/data/r[2]/stamp").value, "");
+}
+
+#[test]
+fn a_group_reading_its_own_descendant_starts_relevant_as_javarosa_does() {
+    // docs/EXPRESSIONS.md: JavaRosa evaluates relevance once at start with
+    // every node relevant (TreeElement's flags), so the default is read;
+    // once hidden, the descendant reads empty and the group stays hidden.
+    let mut s = session(
+        json!([with(
+            bind(
+                json!({"name": "g", "kind": {"kind": "group"}, "row": 2}),
+                json!({"relevant": "${inner} = 'yes'"})
+            ),
+            "children",
+            json!([bind(q("inner", "text"), json!({"default": "yes"}))]),
+        )]),
+        json!({}),
+    );
+    assert!(leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/g/inner", "no").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/g/inner", "yes").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant, "reads empty while hidden");
+}
+
+#[test]
+fn audit_lives_in_meta_and_rank_keeps_its_order() {
+    let mut s = session(
+        json!([
+            list(q("prio", "rank"), "p"),
+            with(
+                json!({"name": "g", "kind": {"kind": "group"}, "row": 2}),
+                "children",
+                json!([q("audit", "audit")])
+            ),
+        ]),
+        json!({"p": {"choices": [{"name": "a", "row": 2}, {"name": "b", "row": 3}, {"name": "c", "row": 4}]}}),
+    );
+    assert!(s.leaves().iter().any(|l| l.reference == "/data/meta/audit"));
+    assert!(s.submission_xml().contains("<meta><audit/><instanceID>"));
+    s.set("/data/prio", "c a b").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/prio").value, "c a b", "the order ranked");
+    assert!(s.set("/data/prio", "a b").is_err(), "a partial ranking, as in ODK");
+    assert!(s.set("/data/prio", "a a b c").is_err());
+    assert_eq!(leaf(&s.leaves(), "/data/prio").value, "c a b");
 }
