@@ -127,6 +127,12 @@ impl Writer<'_> {
                 }
             }
         }
+        if node.pii {
+            el.set("enumera:pii", "true()");
+        }
+        if node.preload {
+            el.set("enumera:preload", "true()");
+        }
         for (column, value) in &node.extra {
             if let Some(attr) = column.strip_prefix("bind::").filter(|a| self.declared(a)) {
                 let value = self.expand(value, ctx, node, column)?;

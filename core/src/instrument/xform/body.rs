@@ -169,6 +169,9 @@ impl Writer<'_> {
             el.push(self.hint(node, ctx)?);
         }
         if let (QuestionType::Osm, Some(list)) = (qtype, &q.list) {
+            // The list's name, which the tags alone do not say (ODK
+            // ignores the attribute; Enumera reads it back).
+            el.set("enumera:tags", list.as_str());
             for tag in self.osm_tags(list) {
                 el.push(tag);
             }
@@ -296,7 +299,7 @@ impl Writer<'_> {
         if let Some(filter) = node.bind.choice_filter.as_deref().filter(|f| !f.trim().is_empty()) {
             let filter = self
                 .index
-                .expand_predicate(filter, ctx)
+                .expand_predicate_padded(filter, ctx)
                 .map_err(|e| ref_error(node, "choice_filter", e))?;
             nodeset = format!("{nodeset}[{filter}]");
         }

@@ -97,7 +97,7 @@ impl Writer<'_> {
         let mut el = Element::new(node.name.as_str());
         for (column, value) in &node.extra {
             if let Some(attr) = column.strip_prefix("instance::").filter(|a| self.declared(a)) {
-                let value = self.index.expand(value, ctx).unwrap_or_else(|_| value.clone());
+                let value = self.index.expand_padded(value, ctx).unwrap_or_else(|_| value.clone());
                 el.set(attr, value);
             }
         }

@@ -30,6 +30,7 @@
 //! form (.csv, .geojson, .xml) follow one rule, as pyxform converts without
 //! them: missing is a warning (files.rs).
 
+mod canonical;
 mod choices;
 pub mod csv;
 #[cfg(feature = "xlsx")]
@@ -47,6 +48,17 @@ mod workbook;
 mod xlsx;
 
 pub(crate) use files::expressions;
+
+/// The files an instrument names, read from `dir` (for the XForm reader,
+/// which follows the same rule).
+pub(crate) fn load_files(
+    instrument: &Instrument,
+    columns: &SourceColumns,
+    dir: Option<&Path>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> std::collections::BTreeMap<String, super::model::DataFile> {
+    files::load(instrument, columns, dir, diagnostics)
+}
 pub(crate) use types::suggest;
 
 use std::path::{Path, PathBuf};
@@ -111,7 +123,7 @@ pub enum ImportError {
     )]
     NoWorkbookReader { name: String },
     #[error(
-        "{name}: unknown form file type; give an XLSForm (.xlsx, .xls) or an Enumera instrument (.json)"
+        "{name}: unknown form file type; give an XLSForm (.xlsx, .xls), an ODK XForm (.xml) or an Enumera instrument (.json)"
     )]
     UnknownFormat { name: String },
 }
@@ -181,6 +193,7 @@ pub fn import_xlsform_bytes(
         settings: settings_columns,
         settings_row,
     };
+    canonical::canonicalize(&mut instrument);
     instrument.files = files::load(&instrument, &columns, media_dir, &mut diagnostics);
     diagnostics.extend(validate::validate(&instrument, &columns));
     sort(&mut diagnostics);
@@ -193,6 +206,10 @@ pub fn load_form(path: &Path) -> Result<Imported, ImportError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("xlsx" | "xlsm" | "xls") => import_xlsform(path),
+        #[cfg(feature = "xlsx")]
+        Some("xml") => super::xform_read::import_xform(path),
+        #[cfg(not(feature = "xlsx"))]
+        Some("xml") => Err(ImportError::NoWorkbookReader { name: file_name(path) }),
         Some("json") => {
             let bytes = std::fs::read(path)
                 .map_err(|source| ImportError::Io { path: path.to_path_buf(), source })?;
