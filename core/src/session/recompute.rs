@@ -246,22 +246,30 @@ impl Session {
             wanted
         };
         if have.len() < wanted {
-            let mut after = have.last().copied();
-            for _ in have.len()..wanted {
-                let id = self.tree.instantiate(&form, tpl, parent, after);
-                after = Some(id);
-                self.created(id);
+            let after = have.last().copied();
+            let ids = self.tree.instantiate_many(&form, tpl, parent, after, wanted - have.len());
+            for id in ids {
+                self.created_one(id);
             }
+            self.enqueue_structural();
         } else {
             for &gone in &have[wanted..] {
-                self.removed(gone);
+                self.removed_one(gone);
             }
+            self.enqueue_structural();
         }
     }
 
     /// After a repeat instance appears: evaluate its subtree, apply dynamic
     /// defaults once, and tell whoever counts or sums the repeat.
     pub(crate) fn created(&mut self, instance: NodeId) {
+        self.created_one(instance);
+        self.enqueue_structural();
+    }
+
+    /// [`Session::created`] without telling position-dependent
+    /// expressions (the caller does, once for many instances).
+    fn created_one(&mut self, instance: NodeId) {
         let mut nodes = vec![instance];
         nodes.extend(self.tree.descendants(instance));
         self.work.queued.resize(self.tree.nodes.len(), 0);
@@ -271,11 +279,15 @@ impl Session {
             self.enqueue(self.tree.node(n).tpl, n);
             self.enqueue_dependents(n);
         }
-        self.enqueue_structural();
     }
 
     /// Before a repeat instance goes: tell whoever read it, then drop it.
     pub(crate) fn removed(&mut self, instance: NodeId) {
+        self.removed_one(instance);
+        self.enqueue_structural();
+    }
+
+    fn removed_one(&mut self, instance: NodeId) {
         let mut nodes = vec![instance];
         nodes.extend(self.tree.descendants(instance));
         // Blank them first so that dependents see them leave.
@@ -286,7 +298,6 @@ impl Session {
             self.enqueue_dependents(n);
         }
         self.tree.remove(instance);
-        self.enqueue_structural();
     }
 
     fn enqueue_structural(&mut self) {

@@ -176,6 +176,45 @@ impl Tree {
         id
     }
 
+    /// Creates `n` instances of `tpl` (and their subtrees) under `parent`,
+    /// after `after` (or at the template's place), linking the parent's
+    /// children once: a count of thousands costs linear time.
+    pub fn instantiate_many(
+        &mut self,
+        form: &Form,
+        tpl: TplId,
+        parent: NodeId,
+        after: Option<NodeId>,
+        n: usize,
+    ) -> Vec<NodeId> {
+        let pos = match after {
+            Some(a) => {
+                let siblings = &self.nodes[parent].children;
+                siblings.iter().position(|&c| c == a).map_or(siblings.len(), |p| p + 1)
+            }
+            None => self.insert_position(form, parent, tpl),
+        };
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = self.nodes.len();
+            let mut node = InstNode::new(tpl, Some(parent));
+            if let Some(d) = &form.template(tpl).default {
+                node.value = d.clone();
+            }
+            node.repeat_instance = true;
+            self.repeat_instances += 1;
+            self.nodes.push(node);
+            ids.push(id);
+        }
+        let children = &mut self.nodes[parent].children;
+        children.splice(pos..pos, ids.iter().copied());
+        self.relink(parent);
+        for &id in &ids {
+            self.build_children(form, id, false);
+        }
+        ids
+    }
+
     /// Where a new instance of `tpl` goes among `parent`'s children: after
     /// the last node of any template that precedes it in the form.
     fn insert_position(&self, form: &Form, parent: NodeId, tpl: TplId) -> usize {
