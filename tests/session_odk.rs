@@ -90,7 +90,11 @@ fn pyxform(xls2xform: &Path, jobs: &[(PathBuf, PathBuf)], work: &Path) -> Vec<Re
 /// One form and its step scripts.
 struct FormCase {
     name: String,
+    /// The XLSForm (or, for a hand-written XForm, the XForm itself: both
+    /// engines read it as it is).
     xlsx: PathBuf,
+    /// A hand-written XForm (tests/xforms/), not converted by pyxform.
+    xform: bool,
     scripts: Vec<(String, Vec<Json>)>,
     /// The frozen instant and the zone's offset in hours.
     clock: (String, i32),
@@ -291,6 +295,7 @@ fn spec_forms(work: &Path) -> Vec<FormCase> {
             FormCase {
                 name: spec.name,
                 xlsx,
+                xform: false,
                 scripts,
                 clock: spec.clock.unwrap_or((DEFAULT_NOW.into(), 0)),
             }
@@ -328,7 +333,49 @@ fn study_forms() -> Vec<FormCase> {
                     Some((name.to_string(), v.as_array().cloned().unwrap_or_default()))
                 })
                 .collect();
-            FormCase { name: format!("p2p-{stem}"), xlsx, scripts, clock: (DEFAULT_NOW.into(), 0) }
+            FormCase {
+                name: format!("p2p-{stem}"),
+                xlsx,
+                xform: false,
+                scripts,
+                clock: (DEFAULT_NOW.into(), 0),
+            }
+        })
+        .collect()
+}
+
+/// The hand-written XForms under tests/xforms/ (the spec's features as a
+/// person or another tool writes them), each with `NAME.SCRIPT.json` step
+/// scripts beside it.
+fn xform_forms() -> Vec<FormCase> {
+    let dir = repo_root().join("tests/xforms");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let forms: Vec<&PathBuf> =
+        files.iter().filter(|p| p.extension().is_some_and(|e| e == "xml")).collect();
+    forms
+        .into_iter()
+        .map(|xml| {
+            let stem =
+                xml.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let scripts = files
+                .iter()
+                .filter_map(|p| {
+                    let file = p.file_name()?.to_str()?;
+                    let name = file.strip_prefix(&format!("{stem}."))?.strip_suffix(".json")?;
+                    let v: Json = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+                    Some((name.to_string(), v.as_array().cloned().unwrap_or_default()))
+                })
+                .collect();
+            FormCase {
+                name: format!("xform-{stem}"),
+                xlsx: xml.clone(),
+                xform: true,
+                scripts,
+                clock: (DEFAULT_NOW.into(), 0),
+            }
         })
         .collect()
 }
@@ -362,11 +409,13 @@ fn sessions_agree_with_odk_web_forms() {
 
     let mut forms = spec_forms(work.path());
     forms.extend(study_forms());
+    forms.extend(xform_forms());
     let mut cases = Vec::new();
     let mut failures = Vec::new();
     let mut compiled = Vec::new();
     let jobs: Vec<(PathBuf, PathBuf)> = forms
         .iter()
+        .filter(|f| !f.xform)
         .map(|f| {
             // Beside the form's own files (CSV attachments).
             let dir = work.path().join(&f.name);
@@ -374,10 +423,15 @@ fn sessions_agree_with_odk_web_forms() {
             (f.xlsx.clone(), dir.join(format!("{}.xml", f.name)))
         })
         .collect();
-    let converted = pyxform(&xls2xform, &jobs, work.path());
-    for (FormCase { name, xlsx, scripts, clock }, ((_, xml), conversion)) in
-        forms.iter().zip(jobs.iter().zip(converted))
-    {
+    let mut converted = pyxform(&xls2xform, &jobs, work.path()).into_iter().zip(jobs.iter());
+    for FormCase { name, xlsx, xform, scripts, clock } in forms.iter() {
+        let (conversion, xml) = if *xform {
+            (Ok(()), xlsx.clone())
+        } else {
+            let (c, (_, xml)) = converted.next().expect("a pyxform result per XLSForm");
+            (c, xml.clone())
+        };
+        let xml = &xml;
         if let Err(e) = conversion {
             failures.push(format!("{name}: {e}"));
             continue;

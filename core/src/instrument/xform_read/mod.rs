@@ -126,6 +126,9 @@ struct Reader<'a, 'i> {
     default_lang: Option<String>,
     /// Secondary instance id -> its element.
     instances: HashMap<String, XmlNode<'a, 'i>>,
+    /// Inline instances an itemset reads with other value and label
+    /// fields than `name` and `label`.
+    item_refs: HashMap<String, (String, String)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -190,6 +193,7 @@ impl<'a, 'i> Reader<'a, 'i> {
             suffixed: Default::default(),
             default_lang: None,
             instances: HashMap::new(),
+            item_refs: HashMap::new(),
             diagnostics: Vec::new(),
         };
         for bind in model.children().filter(|n| is(n, XF, "bind")) {
@@ -458,6 +462,9 @@ impl<'a, 'i> Reader<'a, 'i> {
             (None, "binary") if name == "audit" => Q::Audit,
             (None, "string") if has_calc => Q::Calculate,
             (None, "string") => Q::Hidden,
+            // A typed value of the model alone, neither shown nor
+            // calculated: hidden, its type kept as a bind attribute.
+            (None, _) if !has_calc => Q::Hidden,
             (None, t) | (Some("input"), t) => match t {
                 "int" | "integer" => Q::Integer,
                 "decimal" => Q::Decimal,
@@ -494,6 +501,9 @@ impl<'a, 'i> Reader<'a, 'i> {
             name,
             NodeKind::Question(Question { qtype, list: None, file: None, or_other: false }),
         );
+        if qtype == QuestionType::Hidden && bind_type != "string" {
+            node.extra.insert("bind::type".into(), bind_type.clone());
+        }
         // A preload other than the type's own is a bind column's override.
         if let Some(p) = preload {
             let typed = super::xform::preload_of(qtype);
@@ -719,7 +729,14 @@ impl<'a, 'i> Reader<'a, 'i> {
                         node.parameters.insert("label".into(), label_ref);
                     }
                 }
-                None => q.list = Some(id),
+                None => {
+                    // An inline instance read with other fields than
+                    // name and label: its choices take those.
+                    if value_ref != "name" || label_ref != "label" {
+                        self.item_refs.entry(id.clone()).or_insert((value_ref, label_ref));
+                    }
+                    q.list = Some(id);
+                }
             }
         } else {
             // Choices from a repeat's answers: `/data/rep/name` or with a
@@ -746,7 +763,9 @@ impl<'a, 'i> Reader<'a, 'i> {
         if let NodeKind::Question(q) = &mut node.kind {
             q.list.get_or_insert(list_name);
         }
-        let key = format!("\u{0}inline:{value}");
+        // Numbered, so the list keeps the body's order.
+        let n = node.extra.keys().filter(|k| k.starts_with("\u{0}inline:")).count();
+        let key = format!("\u{0}inline:{n:06}:{value}");
         node.extra.insert(key, serde_json::to_string(&(label, media)).unwrap_or_default());
     }
 
@@ -920,12 +939,28 @@ impl<'a, 'i> Reader<'a, 'i> {
                     extra: BTreeMap::new(),
                     row: 0,
                 };
+                let (value_field, label_field) = self
+                    .item_refs
+                    .get(&id)
+                    .map_or(("name", "label"), |(v, l)| (v.as_str(), l.as_str()));
                 for f in item.children().filter(XmlNode::is_element) {
                     let v = f.text().unwrap_or_default().to_string();
-                    match f.tag_name().name() {
-                        "name" => choice.name = v,
-                        "label" => {
-                            choice.label.0.insert(String::new(), v);
+                    let field = f.tag_name().name();
+                    if field == value_field {
+                        choice.name = v.clone();
+                    }
+                    if field == label_field {
+                        choice.label.0.insert(String::new(), v.clone());
+                    }
+                    if field == value_field || field == label_field {
+                        if field != "name" && field != "label" {
+                            choice.extra.insert(field.to_string(), v);
+                        }
+                        continue;
+                    }
+                    match field {
+                        "name" | "label" => {
+                            choice.extra.insert(field.to_string(), v);
                         }
                         "itextId" => {
                             if let Some(forms) = self.itext.get(&v) {

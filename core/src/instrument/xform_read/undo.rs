@@ -161,6 +161,7 @@ fn gather(
         for k in keys {
             let v = n.extra.remove(&k).unwrap_or_default();
             if let Some(value) = k.strip_prefix("\u{0}inline:") {
+                let value = value.split_once(':').map_or(value, |(_, v)| v);
                 let (label, media): (Text, BTreeMap<String, Text>) =
                     serde_json::from_str(&v).unwrap_or_default();
                 items.push(choice(value, label, media));
