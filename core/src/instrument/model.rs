@@ -99,6 +99,27 @@ impl Text {
         Text(m)
     }
 
+    /// The text ODK shows in `lang`, as pyxform writes texts into an
+    /// XForm: an untranslated text (only the unsuffixed form) in every
+    /// language; a translated one in its languages, the unsuffixed form in
+    /// the default language (`default_lang`, or pyxform's `default`), and
+    /// `-` in a language it lacks.
+    pub fn as_odk_shows(&self, lang: Option<&str>, default_lang: Option<&str>) -> Option<&str> {
+        if !self.0.keys().any(|k| !k.is_empty()) {
+            return self.0.get("").map(String::as_str);
+        }
+        let lang = lang.unwrap_or(default_lang.unwrap_or("default"));
+        if let Some(t) = self.0.get(lang) {
+            return Some(t);
+        }
+        if lang == default_lang.unwrap_or("default")
+            && let Some(t) = self.0.get("")
+        {
+            return Some(t);
+        }
+        Some("-")
+    }
+
     /// The text in `lang`, falling back to the unsuffixed text, then to the
     /// default language, then to any language (so a prompt is never blank just
     /// because one translation is missing).

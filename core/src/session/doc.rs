@@ -214,6 +214,6 @@ impl crate::expr::Env for SessionEnv<'_> {
         let choice =
             self.form.instrument.choices.get(list)?.choices.iter().find(|c| c.name == value)?;
         let default = self.form.instrument.default_language.as_deref();
-        choice.label.get(self.language, default).map(str::to_string)
+        choice.label.as_odk_shows(self.language, default).map(str::to_string)
     }
 }

@@ -133,14 +133,21 @@ pub struct Form {
     pub structural: Vec<TplId>,
     /// Secondary instances: choice lists and CSV files.
     pub secondary: Secondary,
-    /// Choice lists an `or_other` select uses: each gets an `other` choice.
-    pub or_other_lists: std::collections::HashSet<String>,
+    /// Where each named element is, for `${name}` in labels.
+    pub paths: PathIndex,
 }
 
 impl Form {
     /// Compiles an instrument. Errors name the element and column.
     pub fn compile(instrument: Instrument) -> Result<Form, CompileError> {
         let hash = instrument.hash();
+        // The lists and groups as pyxform writes them, which is what ODK's
+        // engine fills: `other` in every list an `or_other` select uses
+        // (filtered like any choice), and table-list groups with their
+        // generated label note and header.
+        let mut instrument = instrument;
+        crate::instrument::xform::add_other_choices(&mut instrument);
+        crate::instrument::xform::rewrite_table_lists(&mut instrument.children);
         let index = PathIndex::new(&instrument);
         let mut b = Builder {
             form_templates: Vec::new(),
@@ -170,7 +177,7 @@ impl Form {
             b.add_outside_meta(child, 0, &root_path, &mut audits);
         }
         b.add_meta(&instrument, &root_path, &audits);
-        let Builder { form_templates: mut templates, errors, .. } = b;
+        let Builder { form_templates: mut templates, errors, index, .. } = b;
         if !errors.is_empty() {
             return Err(CompileError { problems: errors });
         }
@@ -192,7 +199,7 @@ impl Form {
             dependents: Vec::new(),
             broad_reads: Default::default(),
             structural: Vec::new(),
-            or_other_lists: Default::default(),
+            paths: PathIndex::default(),
         };
         let reads = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
         let deps = reads.deps;
@@ -212,16 +219,8 @@ impl Form {
                 }
             }
         }
-        for t in &templates {
-            if let Some(Node {
-                kind: NodeKind::Question(Question { or_other: true, list: Some(list), .. }),
-                ..
-            }) = &t.node
-            {
-                form.or_other_lists.insert(list.clone());
-            }
-        }
         form.templates = templates;
+        form.paths = index;
         Ok(form)
     }
 
@@ -258,6 +257,44 @@ struct Builder {
 
 impl Builder {
     fn add(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
+        // A repeat_count that is not a single `${name}` is counted through
+        // a read-only calculate `NAME_count` before the repeat, as pyxform
+        // writes it: ODK's instance (and submission) holds that element.
+        let mut counted_by = None;
+        if let NodeKind::Repeat { count: Some(count) } = &node.kind
+            && !crate::instrument::xform::is_single_reference(count)
+        {
+            let calc_name = format!("{}_count", node.name);
+            if self.index.get(&calc_name).is_err() {
+                let calc = Node {
+                    name: calc_name.clone(),
+                    kind: NodeKind::Question(Question {
+                        qtype: QuestionType::Calculate,
+                        list: None,
+                        file: None,
+                        or_other: false,
+                    }),
+                    row: node.row,
+                    label: Text::default(),
+                    hint: Text::default(),
+                    guidance_hint: Text::default(),
+                    media: BTreeMap::new(),
+                    bind: Bind {
+                        calculation: Some(count.clone()),
+                        readonly: Some("true()".into()),
+                        ..Bind::default()
+                    },
+                    appearance: None,
+                    parameters: BTreeMap::new(),
+                    pii: false,
+                    preload: false,
+                    extra: BTreeMap::new(),
+                    children: vec![],
+                };
+                self.add(&calc, parent, parent_path);
+                counted_by = Some(calc_name);
+            }
+        }
         let mut path = parent_path.clone();
         path.segments.push(node.name.clone());
         path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
@@ -269,7 +306,11 @@ impl Builder {
         let id = self.form_templates.len();
         let repeat =
             if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
-        let logic = self.logic(node, &path);
+        let mut logic = self.logic(node, &path);
+        if let Some(calc) = counted_by {
+            // Read from the repeat's parent, where the calculate is.
+            logic.repeat_count = expr::parse(&calc).ok();
+        }
         // A literal default is stored as an answer would be (`1.50` on a
         // decimal is `1.5`, as ODK reads it through the value's type).
         // One it cannot hold is empty, as ODK reads it through the type
@@ -469,12 +510,11 @@ impl Builder {
         }
         if let Some(filter) = &b.choice_filter {
             // The filter is a predicate on the list's items: its `${name}`s
-            // are expanded as if inside `[...]`.
-            let wrapped = format!("[{filter}]");
-            match self.index.expand(&wrapped, path) {
+            // are expanded as the XForm writer (and pyxform) expand them,
+            // relative ones from `current()` (the question), not the item.
+            match self.index.expand_predicate(filter, path) {
                 Ok(expanded) => {
-                    let inner = &expanded[1..expanded.len() - 1];
-                    logic.choice_filter = self.parse_expanded(node, "choice_filter", inner);
+                    logic.choice_filter = self.parse_expanded(node, "choice_filter", &expanded);
                 }
                 Err(e) => self.errors.push(format!("{} (choice_filter of {})", e, node.name)),
             }

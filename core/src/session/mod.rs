@@ -235,8 +235,12 @@ impl Session {
         // A calculated question with a control (a label or hint: pyxform
         // writes one) is an input the enumerator may overwrite, as in ODK;
         // the calculation runs again when what it reads changes.
-        if tpl.logic.calculate.is_some() && tpl.logic.trigger.is_empty() && !has_control(tpl) {
-            return Err(SessionError::NotAnswerable { reference, what: "calculated" });
+        // Without one (pyxform writes none for a question with a
+        // calculation or a trigger and no label or hint), it is a value of
+        // the model only: ODK refuses a client's value for it too.
+        if !has_control(tpl) && !q.is_metadata() {
+            let what = if tpl.logic.calculate.is_some() { "calculated" } else { "not shown" };
+            return Err(SessionError::NotAnswerable { reference, what });
         }
         if q.is_metadata() {
             return Err(SessionError::NotAnswerable { reference, what: "metadata" });
@@ -621,12 +625,15 @@ impl Session {
 #[cfg(test)]
 mod hardening_tests;
 /// Whether pyxform writes a body control for this element (a question the
-/// enumerator sees): not a calculate or hidden type, and a label, hint or
-/// media to show.
+/// enumerator sees, `Question.xml_control`): not a calculate or hidden
+/// type, and not a calculated or triggered question with no label, hint
+/// or media to show.
 fn has_control(tpl: &form::Template) -> bool {
     let Some(node) = tpl.node.as_ref() else { return false };
+    let computed = tpl.logic.calculate.is_some() || !tpl.logic.trigger.is_empty();
+    let shown_text = !node.label.is_empty() || !node.hint.is_empty() || !node.media.is_empty();
     !matches!(tpl.qtype(), Some(QuestionType::Calculate | QuestionType::Hidden) | None)
-        && (!node.label.is_empty() || !node.hint.is_empty() || !node.media.is_empty())
+        && (shown_text || !computed)
 }
 
 /// Whether a range answer lies between the range's start and end.

@@ -57,8 +57,15 @@ fn element(form: &Form, tree: &Tree, id: NodeId, out: &mut String) {
     out.push('<');
     out.push_str(name);
     out.push('>');
+    let open = out.len();
     for &c in &node.children {
         element(form, tree, c, out);
+    }
+    if out.len() == open {
+        // Nothing of it is relevant: empty, as ODK writes it.
+        out.pop();
+        out.push_str("/>");
+        return;
     }
     out.push_str("</");
     out.push_str(name);

@@ -17,6 +17,8 @@ mod prepare;
 mod xml;
 
 pub(crate) use binds::{bind_type, default_is_dynamic, effective_preload, preload as preload_of};
+pub(crate) use outputs::instance_expressions;
+pub(crate) use prepare::{add_other_choices, is_single_reference, rewrite_table_lists};
 
 use std::collections::HashSet;
 

@@ -1048,6 +1048,11 @@ impl Back<'_> {
         unexpand(self.index, self.names, src, ctx, place)
     }
 
+    /// One path, padded or not, as its `${name}`.
+    fn output(&self, value: &str, ctx: &ElementPath) -> Option<String> {
+        output_reference(self.index, self.names, value, ctx)
+    }
+
     /// A text with `<output>`s (marked `\u{1}expr\u{2}` by [`Rich::flat`]):
     /// each output back to `${name}` (or its expression, references taken
     /// back), and the spaces pyxform and the writer put around such a text
@@ -1137,7 +1142,12 @@ fn rewrite(nodes: &mut [Node], parent: &ElementPath, back: &Back) {
                     calc.repeat.push(false);
                     back.expr(expr, &calc, Place::Plain)
                 }
-                None => back.expr(c, &ctx, Place::Plain),
+                // A count that is one path (as a person writes it in an
+                // XForm) is that question's `${}`: counted directly, as
+                // the XForm says, with no `NAME_count` calculate.
+                None => back
+                    .output(c, &ctx)
+                    .unwrap_or_else(|| back.expr(c, &ctx, Place::Plain)),
             };
         }
         if let NodeKind::Question(q) = &mut node.kind
