@@ -81,6 +81,18 @@ pub struct Settings {
     pub other: BTreeMap<String, String>,
 }
 
+impl Settings {
+    /// The `settings.other` key an XForm whose `meta/instanceID` is not
+    /// read-only is read with (pyxform's always is; an XLSForm cannot say
+    /// otherwise, so only an imported XForm carries it).
+    pub const INSTANCE_ID_READONLY: &'static str = "instance_id_readonly";
+
+    /// Whether `meta/instanceID` is read-only, as pyxform writes it.
+    pub fn instance_id_readonly(&self) -> bool {
+        self.other.get(Self::INSTANCE_ID_READONLY).map(String::as_str) != Some("false")
+    }
+}
+
 /// A translatable text: language name -> text. The key `""` holds the text of a
 /// column without a language suffix (`label` rather than `label::English (en)`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

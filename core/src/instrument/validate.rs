@@ -50,6 +50,10 @@ fn cell(sheet: &str, map: &BTreeMap<String, usize>, row: u32, key: &str) -> Loca
 }
 
 /// Every problem in `instrument`, in no particular order.
+/// The end of the message for a shown question with nothing to show: an
+/// error for an XLSForm (pyxform refuses it), a warning for an XForm.
+pub(crate) const NO_LABEL: &str = "has no label or hint";
+
 pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnostic> {
     if let Some(deep) = too_deep(&instrument.children, 1) {
         // Every walk below recurses through the tree: stop here.
@@ -265,7 +269,7 @@ impl Validator<'_> {
                 && !matches!(q.qtype, QuestionType::Calculate | QuestionType::Hidden);
             if shown && node.label.is_empty() && node.hint.is_empty() && node.media.is_empty() {
                 let at = self.label_cell(node.row);
-                self.error(at, format!("question '{}' has no label or hint", node.name));
+                self.error(at, format!("question '{}' {NO_LABEL}", node.name));
             }
         }
         for (key, src) in super::xlsform::expressions(node) {

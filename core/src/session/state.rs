@@ -121,7 +121,9 @@ impl Session {
             qtype,
             relevant: node.relevant,
             required: node.required,
-            readonly: node.readonly || matches!(t.kind, TplKind::Meta(MetaField::InstanceId)),
+            readonly: node.readonly
+                || (matches!(t.kind, TplKind::Meta(MetaField::InstanceId))
+                    && self.form.instrument.settings.instance_id_readonly()),
             value: node.effective().to_string(),
             constraint_valid: node.constraint_valid,
             required_valid,

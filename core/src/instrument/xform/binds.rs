@@ -46,13 +46,16 @@ impl Writer<'_> {
             }
             self.binds(&node.children, &ctx, out)?;
             if self.is_meta(node) {
-                out.push(
-                    Element::new("bind")
-                        .attr("nodeset", format!("{}/instanceID", ctx.absolute()))
-                        .attr("type", "string")
-                        .attr("readonly", "true()")
-                        .attr("jr:preload", "uid"),
-                );
+                let mut id = Element::new("bind")
+                    .attr("nodeset", format!("{}/instanceID", ctx.absolute()))
+                    .attr("type", "string");
+                // Read-only, as pyxform writes it, unless an XForm read
+                // in said otherwise.
+                if self.inst.settings.instance_id_readonly() {
+                    id.set("readonly", "true()");
+                }
+                id.set("jr:preload", "uid");
+                out.push(id);
                 if let Some(expr) = &self.inst.settings.instance_name {
                     let mut name_ctx = ctx.clone();
                     name_ctx.segments.push("instanceName".into());

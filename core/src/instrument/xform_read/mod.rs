@@ -16,6 +16,8 @@
 
 mod refs;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 pub(crate) mod tests_support;
 mod undo;
 
@@ -64,7 +66,7 @@ pub fn import_xform_bytes(
     name: &str,
     media_dir: Option<&Path>,
 ) -> Result<Imported, ImportError> {
-    let unreadable = |reason: String| ImportError::Unreadable { name: name.to_string(), reason };
+    let unreadable = |reason: String| ImportError::NotAnXForm { name: name.to_string(), reason };
     if bytes.is_empty() {
         return Err(ImportError::Empty { name: name.to_string() });
     }
@@ -78,7 +80,14 @@ pub fn import_xform_bytes(
     let mut instrument = reader.read().map_err(unreadable)?;
     let mut diagnostics = std::mem::take(&mut reader.diagnostics);
     instrument.files = load_files(&instrument, media_dir, &mut diagnostics);
-    diagnostics.extend(validate::validate(&instrument, &SourceColumns::default()));
+    // An XForm control may have no label (pyxform refuses that in an
+    // XLSForm; ODK shows the control bare): a warning here.
+    for mut d in validate::validate(&instrument, &SourceColumns::default()) {
+        if d.message.ends_with(validate::NO_LABEL) {
+            d.severity = super::diagnostic::Severity::Warning;
+        }
+        diagnostics.push(d);
+    }
     Ok(Imported { instrument, diagnostics })
 }
 
@@ -133,12 +142,40 @@ struct Reader<'a, 'i> {
 }
 
 fn is(n: &XmlNode, ns: &str, local: &str) -> bool {
-    n.is_element() && n.tag_name().name() == local && n.tag_name().namespace() == Some(ns)
+    n.is_element() && n.tag_name().name() == local && same_ns(n.tag_name().namespace(), Some(ns))
+}
+
+/// Some tools write a namespace with a trailing slash
+/// (`http://openrosa.org/javarosa/`); ODK reads it as the same one.
+fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
+    a.map(|u| u.trim_end_matches('/')) == b.map(|u| u.trim_end_matches('/'))
+}
+
+/// A body reference made absolute: relative ones (`name`, `./name`,
+/// `current()/name`) are read from the nearest enclosing group's or
+/// repeat's path, as XForms binds them.
+fn absolute_ref(el: &XmlNode, reference: &str) -> String {
+    let r = reference.trim();
+    if r.starts_with('/') {
+        return r.to_string();
+    }
+    let context = el.ancestors().skip(1).find_map(|a| {
+        let name = a.tag_name().name();
+        if !a.is_element() || !matches!(name, "group" | "repeat") {
+            return None;
+        }
+        attr(&a, None, "ref").or(attr(&a, None, "nodeset")).map(|c| absolute_ref(&a, c))
+    });
+    let rel = r.trim_start_matches("current()/").trim_start_matches("./");
+    match context {
+        Some(c) => format!("{}/{rel}", c.trim_end_matches('/')),
+        None => format!("/{rel}"),
+    }
 }
 
 /// An attribute by namespace and local name.
 fn attr<'a>(n: &XmlNode<'a, '_>, ns: Option<&str>, local: &str) -> Option<&'a str> {
-    n.attributes().find(|a| a.name() == local && a.namespace() == ns).map(|a| a.value())
+    n.attributes().find(|a| a.name() == local && same_ns(a.namespace(), ns)).map(|a| a.value())
 }
 
 /// An attribute's name as an XLSForm column would write it (`jr:preload`).
@@ -146,7 +183,7 @@ fn qualified(doc_root: &XmlNode, a: &roxmltree::Attribute) -> String {
     match a.namespace() {
         None => a.name().to_string(),
         Some(uri) => {
-            let prefix = match uri {
+            let prefix = match uri.trim_end_matches('/') {
                 JR => Some("jr"),
                 ODK => Some("odk"),
                 ORX => Some("orx"),
@@ -223,12 +260,12 @@ impl<'a, 'i> Reader<'a, 'i> {
                 }
                 if name == "repeat" {
                     if let Some(ns) = attr(&el, None, "nodeset") {
-                        r.repeats.insert(ns.trim().to_string(), el);
+                        r.repeats.insert(absolute_ref(&el, ns), el);
                     }
                     continue;
                 }
                 if let Some(reference) = attr(&el, None, "ref") {
-                    let key = reference.trim().to_string();
+                    let key = absolute_ref(&el, reference);
                     // A repeat's label lives on the group around it; a
                     // control may not share that path.
                     r.controls.entry(key).or_insert(Control { el });
@@ -296,7 +333,15 @@ impl<'a, 'i> Reader<'a, 'i> {
             let mut audits = Vec::new();
             for n in meta.children {
                 match n.name.as_str() {
-                    "instanceID" | "deprecatedID" => {}
+                    "instanceID" => {
+                        // pyxform's is read-only; an XForm may leave it open.
+                        if n.bind.readonly.as_deref().map(str::trim) != Some("true()") {
+                            settings
+                                .other
+                                .insert(Settings::INSTANCE_ID_READONLY.into(), "false".into());
+                        }
+                    }
+                    "deprecatedID" => {}
                     "instanceName" => settings.instance_name = n.bind.calculation.clone(),
                     _ if n.question_type() == Some(QuestionType::Audit) => audits.push(n),
                     _ => {
@@ -374,7 +419,9 @@ impl<'a, 'i> Reader<'a, 'i> {
         ];
         let extra: Vec<String> = html
             .namespaces()
-            .filter(|ns| ns.name().is_some() && !standard.contains(&ns.uri()))
+            .filter(|ns| {
+                ns.name().is_some() && !standard.iter().any(|s| same_ns(Some(s), Some(ns.uri())))
+            })
             .map(|ns| format!("{}=\"{}\"", ns.name().unwrap_or_default(), ns.uri()))
             .collect();
         if !extra.is_empty() {
@@ -519,11 +566,17 @@ impl<'a, 'i> Reader<'a, 'i> {
         if let Some(c) = control {
             self.control(&mut node, c, path);
         }
-        // A literal default is the instance's text.
+        // A literal default is the instance's text; one an XLSForm would
+        // read as an expression (`[1]`, `-`, `+258...`) is written as the
+        // string it is.
         if let Some(t) = el.text().filter(|t| !t.is_empty())
             && !el.children().any(|c| c.is_element())
         {
-            node.bind.default = Some(t.to_string());
+            node.bind.default = Some(if super::xform::default_is_dynamic(t, Some(qtype)) {
+                format!("\u{0}{}", string_literal(t))
+            } else {
+                t.to_string()
+            });
         }
         node
     }
@@ -871,7 +924,10 @@ impl<'a, 'i> Reader<'a, 'i> {
             if attr(&sv, None, "ref").map(str::trim) == Some(path)
                 && attr(&sv, None, "event").is_some_and(|e| e.contains("odk-instance-first-load"))
             {
-                node.bind.default = attr(&sv, None, "value").map(|v| format!("\u{0}{v}"));
+                let qtype = node.question_type();
+                node.bind.default = attr(&sv, None, "value")
+                    .map(|v| setvalue_default(v, qtype))
+                    .filter(|d| !d.is_empty());
             }
         }
         for (cpath, c) in &self.controls {
@@ -883,7 +939,10 @@ impl<'a, 'i> Reader<'a, 'i> {
                 if attr(&sv, None, "event").is_some_and(|e| e.contains("odk-new-repeat")) {
                     // pyxform repeats a repeat's dynamic defaults here.
                     if node.bind.default.is_none() {
-                        node.bind.default = attr(&sv, None, "value").map(|v| format!("\u{0}{v}"));
+                        let qtype = node.question_type();
+                        node.bind.default = attr(&sv, None, "value")
+                            .map(|v| setvalue_default(v, qtype))
+                            .filter(|d| !d.is_empty());
                     }
                     continue;
                 }
@@ -1086,6 +1145,7 @@ fn rewrite(nodes: &mut [Node], parent: &ElementPath, back: &Back) {
         let mut ctx = parent.clone();
         ctx.segments.push(node.name.clone());
         ctx.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
+        let qtype = node.question_type();
         let b = &mut node.bind;
         for e in [
             &mut b.relevant,
@@ -1104,7 +1164,14 @@ fn rewrite(nodes: &mut [Node], parent: &ElementPath, back: &Back) {
         if let Some(d) = &mut b.default
             && let Some(expr) = d.strip_prefix('\u{0}')
         {
-            *d = back.expr(expr, &ctx, Place::Plain);
+            let e = back.expr(expr, &ctx, Place::Plain);
+            // It must still read as an expression (`/data/x` alone would
+            // read as a literal).
+            *d = if super::xform::default_is_dynamic(&e, qtype) {
+                e
+            } else {
+                format!("string({e})")
+            };
         }
         if let Some(f) = &mut b.choice_filter {
             *f = back.expr(f, &ctx, Place::Predicate);
@@ -1145,9 +1212,7 @@ fn rewrite(nodes: &mut [Node], parent: &ElementPath, back: &Back) {
                 // A count that is one path (as a person writes it in an
                 // XForm) is that question's `${}`: counted directly, as
                 // the XForm says, with no `NAME_count` calculate.
-                None => back
-                    .output(c, &ctx)
-                    .unwrap_or_else(|| back.expr(c, &ctx, Place::Plain)),
+                None => back.output(c, &ctx).unwrap_or_else(|| back.expr(c, &ctx, Place::Plain)),
             };
         }
         if let NodeKind::Question(q) = &mut node.kind
@@ -1205,6 +1270,47 @@ fn rich(el: &XmlNode) -> Rich {
         }
     }
     r
+}
+
+/// `text` as an XPath string literal (`concat()` when it holds both
+/// quotes).
+fn string_literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// A setvalue's value as a default: an expression the XLSForm reading
+/// takes as one (a call, a path, arithmetic), or the literal it stands
+/// for (`'text'`, `5`).
+fn setvalue_default(value: &str, qtype: Option<QuestionType>) -> String {
+    let v = value.trim();
+    if super::xform::default_is_dynamic(v, qtype) || v.starts_with('/') || v.starts_with('.') {
+        return format!("\u{0}{value}");
+    }
+    // One string literal (`'a' = 'b'` is not one), whose text an XLSForm
+    // default would not read as an expression.
+    let literal = [b'\'', b'"'].into_iter().find_map(|q| {
+        let inner = v.strip_prefix(q as char)?.strip_suffix(q as char)?;
+        (!inner.contains(q as char)).then_some(inner)
+    });
+    if let Some(text) = literal
+        && !super::xform::default_is_dynamic(text, qtype)
+    {
+        return text.to_string();
+    }
+    let number = !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && v.parse::<f64>().is_ok();
+    if number {
+        return v.to_string();
+    }
+    format!("\u{0}string({value})")
 }
 
 /// `jr:itext('id')` -> `id`.

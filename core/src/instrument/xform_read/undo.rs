@@ -107,16 +107,28 @@ fn table_list(group: &mut Node) {
     group.appearance =
         Some(std::iter::once("table-list").chain(rest).collect::<Vec<_>>().join(" "));
     let mut children = Vec::new();
+    // The generated names carry the rows pyxform read them from: the
+    // group's, and its first select's (a session makes the same names).
+    let row_of =
+        |name: &str, prefix: &str| name.strip_prefix(prefix).and_then(|r| r.parse::<u32>().ok());
+    let mut header_row = None;
     for mut c in std::mem::take(&mut group.children) {
         if c.name.starts_with("generated_table_list_label_")
             && c.question_type() == Some(QuestionType::Note)
         {
+            group.row = row_of(&c.name, "generated_table_list_label_").unwrap_or(group.row);
             group.label = c.label;
             group.hint = c.hint;
             continue;
         }
         if c.name.starts_with("reserved_name_for_field_list_labels_") {
+            header_row = row_of(&c.name, "reserved_name_for_field_list_labels_");
             continue;
+        }
+        if let (Some(r), true) =
+            (header_row.take(), c.appearance.as_deref() == Some("list-nolabel"))
+        {
+            c.row = r;
         }
         if c.appearance.as_deref() == Some("list-nolabel") {
             c.appearance = None;
@@ -201,7 +213,10 @@ pub(super) fn number_rows(inst: &mut Instrument) {
 fn number(nodes: &mut [Node], row: &mut u32) {
     for n in nodes {
         *row += 1;
-        n.row = *row;
+        // A row an XForm names (table-list's generated names) is kept.
+        if n.row == 0 {
+            n.row = *row;
+        }
         if n.is_container() {
             number(&mut n.children, row);
             *row += 1;

@@ -112,6 +112,8 @@ pub enum ImportError {
     Damaged { name: String },
     #[error("{name} cannot be read as a workbook: {reason}")]
     Unreadable { name: String, reason: String },
+    #[error("{name} cannot be read as an XForm: {reason}")]
+    NotAnXForm { name: String, reason: String },
     #[error("{name} is refused: {reason}")]
     TooLarge { name: String, reason: String },
     #[error("{name}: {source}")]
