@@ -492,3 +492,141 @@ fn random_walks_agree_with_odk_web_forms_after_every_step() {
     assert!(cases.len() >= 30, "only {} walks", cases.len());
     assert!(report.is_empty() && failures.is_empty(), "see above");
 }
+
+/// XForms from elsewhere (ODK Web Forms' shared fixtures, fetched by hand:
+/// none of them is in this repository), each walked by both engines:
+/// `ENUMERA_XFORM_FIXTURES=DIR cargo test -p enumera-tests --test
+/// session_random -- --ignored xforms_from`. Prints how many load in each
+/// engine and how many leaf states agree; it fails only if Enumera panics.
+#[test]
+#[ignore = "needs a folder of XForms from outside the project (ENUMERA_XFORM_FIXTURES)"]
+fn xforms_from_elsewhere_agree_with_odk_web_forms() {
+    let Some(dir) = std::env::var_os("ENUMERA_XFORM_FIXTURES").map(PathBuf::from) else {
+        say("SKIPPED: set ENUMERA_XFORM_FIXTURES to a folder of XForms");
+        return;
+    };
+    let steps: usize =
+        std::env::var("ENUMERA_WALK_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(STEPS);
+    let engine = install("tests/odk/install.sh").unwrap_or_else(|e| panic!("{e}"));
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "xml")
+                && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("<h:html"))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut cases = Vec::new();
+    let mut compiled = Vec::new();
+    let mut enumera_refused = Vec::new();
+    for (k, xml) in files.iter().enumerate() {
+        let name = xml.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let form = match enumera_core::instrument::load_form(xml) {
+            Ok(imported) if !imported.has_errors() => {
+                Form::compile(imported.instrument).map(Arc::new).map_err(|e| e.to_string())
+            }
+            Ok(imported) => Err(imported
+                .errors()
+                .map(|d| d.message.clone())
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("; ")),
+            Err(e) => Err(e.to_string()),
+        };
+        let form = match form {
+            Ok(f) => f,
+            Err(e) => {
+                enumera_refused.push((name, e));
+                // ODK still loads it, for the count.
+                cases.push(Case {
+                    form: xml.display().to_string(),
+                    script: "load".into(),
+                    xlsx: xml.clone(),
+                    xml: xml.clone(),
+                    steps: Vec::new(),
+                    clock: (DEFAULT_NOW.into(), 0),
+                });
+                compiled.push(None);
+                continue;
+            }
+        };
+        let walked = walk(&form, 1000 + k as u64, steps);
+        cases.push(Case {
+            form: xml.display().to_string(),
+            script: "walk".into(),
+            xlsx: xml.clone(),
+            xml: xml.clone(),
+            steps: walked,
+            clock: (DEFAULT_NOW.into(), 0),
+        });
+        compiled.push(Some(form));
+    }
+    let results = run_odk(&engine, &cases, work.path()).unwrap_or_else(|e| panic!("{e}"));
+    let (mut odk_loads, mut both, mut alike_walks) = (0, 0, 0);
+    let (mut states, mut agreeing) = (0, 0);
+    let mut odk_only = Vec::new();
+    let mut parts = Vec::new();
+    let mut by_field = std::collections::BTreeMap::new();
+    for ((case, form), result) in cases.iter().zip(&compiled).zip(&results) {
+        let loads = result["load"]["status"] != "failure";
+        odk_loads += usize::from(loads);
+        let Some(form) = form else {
+            if loads {
+                odk_only.push(case.form.clone());
+            }
+            continue;
+        };
+        if !loads {
+            continue;
+        }
+        both += 1;
+        let Ok(odk) = odk_trace(result) else { continue };
+        let ours = run_enumera(form, &case.steps, &case.clock);
+        let mut first = None;
+        for (k, (a, b)) in odk.snapshots.iter().zip(&ours.snapshots).enumerate() {
+            let (n, d) = state::compare(k, a, b);
+            states += n;
+            let differing: std::collections::BTreeSet<&str> =
+                d.iter().map(|x| x.reference.as_str()).collect();
+            agreeing += n - differing.len();
+            for x in &d {
+                *by_field.entry(x.field.clone()).or_insert(0usize) += 1;
+            }
+            if first.is_none()
+                && let Some(x) = d.first()
+            {
+                first = Some(format!(
+                    "{} step {k}: {} {}: ODK {} | Enumera {}",
+                    case.form, x.reference, x.field, x.odk, x.enumera
+                ));
+            }
+        }
+        match first {
+            None => alike_walks += 1,
+            Some(f) => parts.push(f),
+        }
+    }
+    say(&format!(
+        "XForms from elsewhere: {} files; ODK's engine loads {odk_loads}, Enumera {} ({} that ODK \
+         loads Enumera refuses); walked in both: {both}, alike at every step: {alike_walks}; \
+         {agreeing} of {states} leaf states agree",
+        files.len(),
+        files.len() - enumera_refused.len(),
+        odk_only.len(),
+    ));
+    say(&format!("  differing fields: {by_field:?}"));
+    for (name, why) in &enumera_refused {
+        say(&format!("  Enumera refuses {name}: {why}"));
+    }
+    for p in &parts {
+        say(&format!("  parts: {p}"));
+    }
+}
