@@ -335,7 +335,10 @@ impl<'a, 'i> Reader<'a, 'i> {
                 match n.name.as_str() {
                     "instanceID" => {
                         // pyxform's is read-only; an XForm may leave it open.
-                        if n.bind.readonly.as_deref().map(str::trim) != Some("true()") {
+                        // (With a control, read-only made it a note.)
+                        let readonly = n.question_type() == Some(QuestionType::Note)
+                            || n.bind.readonly.as_deref().map(str::trim) == Some("true()");
+                        if !readonly {
                             settings
                                 .other
                                 .insert(Settings::INSTANCE_ID_READONLY.into(), "false".into());

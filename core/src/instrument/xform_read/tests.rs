@@ -169,3 +169,17 @@ fn an_unreadable_xform_is_named_as_an_xform_and_a_bare_control_is_a_warning() {
     assert_eq!(bare.len(), 1, "{:?}", imported.diagnostics);
     assert_eq!(bare[0].severity, Severity::Warning);
 }
+
+/// ODK's own fixtures show instanceID in the body; read-only stays.
+#[test]
+fn a_read_only_instance_id_with_a_control_stays_read_only() {
+    let inst = read(&form(
+        "<q/>",
+        r#"<input ref="/data/q"><label>Q</label></input><input ref="/data/meta/instanceID"><label>ID</label></input>"#,
+        r#"readonly="true()""#,
+    ));
+    assert!(inst.settings.instance_id_readonly());
+    let s = session(inst);
+    let id = s.leaves().into_iter().find(|l| l.reference == "/data/meta/instanceID").expect("id");
+    assert!(id.readonly, "{id:?}");
+}
