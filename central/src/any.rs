@@ -88,6 +88,50 @@ impl AnyStore {
         })
     }
 
+    /// Where this store's database is; `None` for a SQLite central in
+    /// memory (a server's pool reads through the writer then).
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            AnyStore::Sqlite(s) => s.file().map(|p| Location::File(p.to_path_buf())),
+            AnyStore::Postgres(p) => Some(Location::Postgres(p.url().to_string())),
+        }
+    }
+
+    /// A connection for a server's readers at `at`, which must be at this
+    /// build's schema version: read-only for a SQLite file (reads beside
+    /// the one writer), a full connection for PostgreSQL.
+    pub fn open_reader_at(
+        at: &Location,
+        busy_timeout: std::time::Duration,
+    ) -> Result<AnyStore, CentralError> {
+        Ok(match at {
+            Location::File(path) => {
+                AnyStore::Sqlite(SqliteCentral::open_reader(path, busy_timeout)?)
+            }
+            Location::Postgres(url) => AnyStore::Postgres(PgCentral::connect_current(url)?),
+        })
+    }
+
+    /// How long a statement waits for another connection's lock before it
+    /// fails as busy. SQLite's busy timeout; PostgreSQL's `lock_timeout`.
+    pub fn set_busy_timeout(&mut self, timeout: std::time::Duration) -> Result<(), CentralError> {
+        match self {
+            AnyStore::Sqlite(s) => s.set_busy_timeout(timeout),
+            AnyStore::Postgres(p) => p.set_lock_timeout(timeout),
+        }
+    }
+
+    /// Replaces a PostgreSQL connection the database closed (a restart,
+    /// a failover) with a new one; nothing for SQLite.
+    pub fn reconnect_if_broken(&mut self) -> Result<(), CentralError> {
+        if let AnyStore::Postgres(p) = self
+            && p.is_closed()
+        {
+            *p = p.reconnect()?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers (`/healthz`).
     pub fn ping(&self) -> Result<(), CentralError> {
         each!(self, s => s.ping())

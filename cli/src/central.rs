@@ -4,15 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use enumera_central::{Central, Quotas};
+use enumera_central::{AnyStore, Central, Location, Quotas};
 
 use crate::UserError;
 use crate::device::to_json;
 
 #[derive(Debug, Args)]
 pub struct CentralArgs {
-    /// The central database file (before or after the subcommand, or ENUMERA_DB).
-    #[arg(long, value_name = "C.db", global = true, env = "ENUMERA_DB")]
+    /// The central database: a SQLite file, or a `postgres://` URL
+    /// (before or after the subcommand, or ENUMERA_DB).
+    #[arg(long, value_name = "C.db|postgres://...", global = true, env = "ENUMERA_DB")]
     db: Option<PathBuf>,
     #[command(subcommand)]
     command: CentralCommand,
@@ -155,6 +156,11 @@ pub enum RosterCommand {
     },
 }
 
+/// Central at `db` (a file or a PostgreSQL database), its schema upgraded.
+fn open(db: &Location) -> Result<Central<AnyStore>, UserError> {
+    Ok(Central::open_at(db)?)
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
     std::fs::write(path, bytes)
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
@@ -168,7 +174,7 @@ struct ServeArgs {
     quotas: Quotas,
 }
 
-fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
+fn serve(db: &Location, args: ServeArgs) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
     let request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = ServerConfig {
@@ -179,13 +185,17 @@ fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
         header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
         max_uploads: args.max_uploads.max(1),
         // Uploads are spooled beside the database: the disk that must
-        // hold them anyway, not a RAM-backed /tmp.
-        spool_dir: Some(
-            db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
-        ),
+        // hold them anyway, not a RAM-backed /tmp (PostgreSQL: the
+        // system's temporary folder).
+        spool_dir: match db {
+            Location::File(db) => Some(
+                db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
+            ),
+            Location::Postgres(_) => None,
+        },
         ..ServerConfig::default()
     };
-    let mut central = Central::open(db)?;
+    let mut central = open(db)?;
     central.set_quotas(args.quotas);
     let server = Server::bind(central, &args.listen, config)?;
     server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
@@ -194,16 +204,17 @@ fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
 }
 
 pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
-    let Some(db) = args.db.as_deref() else {
+    let Some(db_arg) = args.db.as_deref() else {
         // A usage error, as clap reports a missing argument.
         eprintln!(
             "error: the central database is missing: give --db C.db (before or after the subcommand) or set ENUMERA_DB"
         );
         return Ok(ExitCode::from(2));
     };
+    let db = &Location::parse(&db_arg.to_string_lossy());
     match args.command {
         CentralCommand::Init { json } => {
-            let central = Central::init(db)?;
+            let central = Central::init_at(db)?;
             let key = enumera_core::bundle::hex(&central.public_key()?);
             if json {
                 println!("{}", serde_json::json!({ "central_public_key": key }));
@@ -214,7 +225,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         }
         CentralCommand::Publish { form } => {
             let instrument = crate::device::load_form(&form)?;
-            let new = Central::open(db)?.publish(&instrument)?;
+            let new = open(db)?.publish(&instrument)?;
             eprintln!(
                 "{} {} version {:?} ({})",
                 if new { "published" } else { "already published:" },
@@ -224,14 +235,14 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Unpublish { form_id, version } => {
-            let n = Central::open(db)?.unpublish(&form_id, version.as_deref())?;
+            let n = open(db)?.unpublish(&form_id, version.as_deref())?;
             eprintln!(
                 "{form_id}: {n} version(s) no longer served to devices (kept at central for \
                  responses and export)"
             );
         }
         CentralCommand::Ingest { bundles, receipts, quotas, json } => {
-            let mut central = Central::open(db)?;
+            let mut central = open(db)?;
             central.set_quotas(quotas.quotas());
             let mut results = Vec::new();
             let mut failed = 0;
@@ -300,7 +311,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             }
         }
         CentralCommand::Status { json } => {
-            let status = Central::open(db)?.status()?;
+            let status = open(db)?.status()?;
             if json {
                 println!("{}", to_json(&status));
             } else {
@@ -338,7 +349,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             }
         }
         CentralCommand::Receipt { device, out } => {
-            let receipt = Central::open(db)?.receipt_for(&device)?;
+            let receipt = open(db)?.receipt_for(&device)?;
             write_file(&out, &receipt.file)?;
             let through = receipt.receipt.through.as_ref().map_or(0, |t| t.seq);
             eprintln!(
@@ -352,7 +363,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;
-            Central::open(db)?.enrol_device(&device, &public_key, &name)?;
+            open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
         CentralCommand::Serve { listen, max_body_mib, request_timeout, max_uploads, quotas } => {
@@ -360,12 +371,12 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             serve(db, ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas })?;
         }
         CentralCommand::Token(TokenCommand::Create { device }) => {
-            let token = Central::open(db)?.create_token(&device)?;
+            let token = open(db)?.create_token(&device)?;
             println!("{token}");
             eprintln!("token created for device {device}; give it to that device only");
         }
         CentralCommand::Token(TokenCommand::Revoke { device }) => {
-            let n = Central::open(db)?.revoke_tokens(&device)?;
+            let n = open(db)?.revoke_tokens(&device)?;
             eprintln!("revoked {n} token(s) of device {device}");
         }
         CentralCommand::Roster(RosterCommand::Publish { file, name }) => {
@@ -377,7 +388,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                     file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
                 }
             };
-            let new = Central::open(db)?
+            let new = open(db)?
                 .publish_roster(&name, &json)
                 .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
             eprintln!("{} roster {name}", if new { "published" } else { "already published:" });

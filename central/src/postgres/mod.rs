@@ -172,6 +172,22 @@ impl PgCentral {
         Self::connect(&self.url, false)
     }
 
+    /// A connection to a database at this build's schema version (a
+    /// server's readers); refused at any other version, never upgraded.
+    pub fn connect_current(url: &str) -> Result<Self, CentralError> {
+        Self::connect(url, false)
+    }
+
+    /// How long a statement waits for a lock another connection holds
+    /// before it fails (`55P03`, answered as busy).
+    pub fn set_lock_timeout(&self, timeout: std::time::Duration) -> Result<(), CentralError> {
+        self.with(|s| {
+            let map = s.err("setting lock_timeout");
+            let sql = format!("SET lock_timeout = {}", timeout.as_millis().max(1));
+            s.client().batch_execute(&sql).map_err(map)
+        })
+    }
+
     /// The database, password left out.
     pub fn target(&self) -> String {
         redact(&self.url)

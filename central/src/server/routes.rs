@@ -14,7 +14,7 @@ use enumera_core::remote::api::{self, InstrumentListing};
 use super::AppState;
 use super::auth::Device;
 use super::reply::ApiError;
-use crate::Central;
+use crate::{AnyStore, Central};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body;
@@ -67,7 +67,7 @@ fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
 
 /// Central, whatever a panicking holder left: SQLite rolled its
 /// transaction back, so the data is consistent.
-pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central> {
+pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central<AnyStore>> {
     state.central.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

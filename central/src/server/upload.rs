@@ -178,6 +178,7 @@ fn apply(state: &AppState, device: &str, spooled: Spooled) -> Result<Json<Upload
         rewind(&mut file)?;
     }
     let mut central = lock(state);
+    central.store_mut().reconnect_if_broken()?;
     let report = central.ingest_from(&sha256, BufReader::new(&file))?;
     if report.device_id != device {
         // A byte-identical bundle of another device, known by its hash.
