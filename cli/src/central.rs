@@ -95,6 +95,19 @@ pub enum CentralCommand {
         #[command(flatten)]
         quotas: QuotaArgs,
     },
+    /// A consistent copy of the live database (servers may keep running):
+    /// SQLite's online backup into a new file; for PostgreSQL, `pg_dump`'s
+    /// custom format (restore it with `central restore` or `pg_restore`).
+    Backup {
+        #[arg(short = 'o', long = "out", value_name = "BACKUP")]
+        out: PathBuf,
+    },
+    /// Restore a `central backup` into --db: a new file, or an empty
+    /// PostgreSQL database of the same kind as the backup's.
+    Restore {
+        #[arg(value_name = "BACKUP")]
+        backup: PathBuf,
+    },
     /// Per-device bearer tokens for the HTTP server.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -370,6 +383,21 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             let quotas = quotas.quotas();
             serve(db, ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas })?;
         }
+        CentralCommand::Backup { out } => {
+            open(db)?.store().backup_to(&out)?;
+            eprintln!("backed up {} into {}", db.display(), out.display());
+        }
+        CentralCommand::Restore { backup } => {
+            let central = Central::restore_at(db, &backup)?;
+            let status = central.status()?;
+            eprintln!(
+                "restored {} into {}: {} responses, {} devices",
+                backup.display(),
+                db.display(),
+                status.responses,
+                status.devices.len()
+            );
+        }
         CentralCommand::Token(TokenCommand::Create { device }) => {
             let token = open(db)?.create_token(&device)?;
             println!("{token}");
@@ -429,6 +457,55 @@ mod tests {
     const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
         "root_name":"data","settings":{},
         "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Role"}}]}"#;
+
+    /// `--db` names a file or a PostgreSQL database (issue 19); the same
+    /// commands work on both, backup and restore included. PostgreSQL from
+    /// the test command's throwaway cluster (`ENUMERA_TEST_POSTGRES`).
+    #[test]
+    fn the_same_commands_run_on_a_postgres_url() {
+        let Ok(admin) = std::env::var("ENUMERA_TEST_POSTGRES") else {
+            eprintln!(
+                "skipped: no PostgreSQL (ENUMERA_TEST_POSTGRES unset; scripts/test.sh sets it)"
+            );
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let form = dir.path().join("form.json");
+        std::fs::write(&form, FORM).unwrap();
+        let form = form.to_str().unwrap();
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        let names: Vec<String> =
+            (0..2).map(|i| format!("enumera_cli_{}_{i}", std::process::id())).collect();
+        let urls: Vec<String> = names
+            .iter()
+            .map(|name| {
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .unwrap();
+                client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                let (base, query) = admin.split_once('?').unwrap_or((&admin, ""));
+                let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+                format!("{base}/{name}?{query}")
+            })
+            .collect();
+        let (url, copy) = (&urls[0], &urls[1]);
+        run_args(&["central", "--db", url, "init"]).unwrap();
+        assert!(run_args(&["central", "--db", url, "init"]).unwrap_err().0.contains("already"));
+        run_args(&["central", "--db", url, "publish", form]).unwrap();
+        run_args(&["central", "--db", url, "token", "create", "--device", "d1"]).unwrap();
+        run_args(&["central", "--db", url, "status"]).unwrap();
+        let backup = dir.path().join("central.pgdump");
+        let backup = backup.to_str().unwrap();
+        run_args(&["central", "--db", url, "backup", "-o", backup]).unwrap();
+        run_args(&["central", "--db", copy, "restore", backup]).unwrap();
+        let dump =
+            |u: &str| Central::open_at(&Location::parse(u)).unwrap().canonical_dump().unwrap();
+        assert_eq!(dump(url), dump(copy));
+        assert_eq!(Central::open_at(&Location::parse(copy)).unwrap().served().unwrap().len(), 1);
+        for name in &names {
+            client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        }
+    }
 
     #[test]
     fn bundle_ingest_status_receipt_round_trip() {
