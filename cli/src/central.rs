@@ -94,6 +94,11 @@ pub enum CentralCommand {
         max_uploads: usize,
         #[command(flatten)]
         quotas: QuotaArgs,
+        /// Operational logs on stderr: one line per request (device, route,
+        /// status, bytes, time), per ingest and per error; never tokens or
+        /// answers. `json`: one JSON object per line, for a log collector.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// A consistent copy of the live database (servers may keep running):
     /// SQLite's online backup into a new file; for PostgreSQL, `pg_dump`'s
@@ -179,12 +184,31 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Sends central's events (info and above) to stderr as text or JSON lines.
+fn init_logs(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO);
+    // A second call in one process (tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
 struct ServeArgs {
     listen: String,
     max_body_mib: usize,
     request_timeout: u64,
     max_uploads: usize,
     quotas: Quotas,
+    log_format: LogFormat,
 }
 
 fn serve(db: &Location, args: ServeArgs) -> Result<(), UserError> {
@@ -208,6 +232,7 @@ fn serve(db: &Location, args: ServeArgs) -> Result<(), UserError> {
         },
         ..ServerConfig::default()
     };
+    init_logs(args.log_format);
     let mut central = open(db)?;
     central.set_quotas(args.quotas);
     let server = Server::bind(central, &args.listen, config)?;
@@ -379,9 +404,26 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
-        CentralCommand::Serve { listen, max_body_mib, request_timeout, max_uploads, quotas } => {
+        CentralCommand::Serve {
+            listen,
+            max_body_mib,
+            request_timeout,
+            max_uploads,
+            quotas,
+            log_format,
+        } => {
             let quotas = quotas.quotas();
-            serve(db, ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas })?;
+            serve(
+                db,
+                ServeArgs {
+                    listen,
+                    max_body_mib,
+                    request_timeout,
+                    max_uploads,
+                    quotas,
+                    log_format,
+                },
+            )?;
         }
         CentralCommand::Backup { out } => {
             open(db)?.store().backup_to(&out)?;

@@ -12,6 +12,7 @@
 
 mod auth;
 mod listen;
+mod observe;
 mod pool;
 mod raw_errors;
 mod reply;
@@ -84,6 +85,10 @@ pub(crate) struct AppState {
     pub upload_slots: tokio::sync::Semaphore,
     pub device_locks: upload::DeviceLocks,
     pub config: ServerConfig,
+    /// Request, latency and ingest counts for `/metrics`.
+    pub metrics: observe::Metrics,
+    /// `"sqlite"` or `"postgres"` (`/healthz`).
+    pub store_kind: &'static str,
 }
 
 /// A bound, not yet serving, server.
@@ -132,7 +137,10 @@ impl Server {
             .set_busy_timeout(config.busy_timeout)
             .map_err(|e| ServerError::Runtime(std::io::Error::other(e.to_string())))?;
         let readers = pool::Readers::new(central.store().location(), config.busy_timeout);
+        let store_kind = central.store().kind();
         let state = Arc::new(AppState {
+            metrics: observe::Metrics::new(store_kind),
+            store_kind,
             central: Mutex::new(central),
             readers,
             upload_slots: tokio::sync::Semaphore::new(config.max_uploads.max(1)),

@@ -26,6 +26,11 @@ impl Readers {
         Readers { at, busy_timeout, idle: Mutex::new(Vec::new()) }
     }
 
+    /// Idle connections kept for reuse (`/metrics`).
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Runs `job` on a reader (blocking: call from a blocking thread).
     pub fn with<T>(
         &self,

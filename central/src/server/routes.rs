@@ -25,6 +25,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
+        // Operations (issue 19): no token, nothing about devices or answers.
+        .route("/healthz", get(super::observe::healthz))
+        .route("/metrics", get(super::observe::metrics))
+        .route_layer(axum::middleware::from_fn(super::observe::note_route))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -35,6 +39,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::observe::observe))
         .with_state(state)
 }
 
