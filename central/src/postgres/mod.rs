@@ -74,20 +74,20 @@ pub fn redact(url: &str) -> String {
         None => authority.to_string(),
     };
     // A password may also come as a query parameter.
-    let tail = tail
-        .split('&')
-        .map(|part| {
-            let (sep, kv) = match part.strip_prefix('?') {
-                Some(kv) => ("?", kv),
-                None => ("", part),
-            };
-            match kv.split_once('=') {
-                Some(("password", _)) => format!("{sep}password=***"),
-                _ => part.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let tail = match tail.split_once('?') {
+        None => tail.to_string(),
+        Some((path, query)) => {
+            let query = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some(("password", _)) => "password=***".to_string(),
+                    _ => kv.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            format!("{path}?{query}")
+        }
+    };
     format!("{scheme}://{authority}{tail}")
 }
 
