@@ -56,8 +56,10 @@ fn main() {
         disk.path().display()
     );
     println!();
-    println!("| central | syncs/s | responses/s | p50 | p99 | max | errors |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| central | syncs/s | responses/s | p50 | p99 | max | errors | serialization retries |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let sqlite = Location::File(disk.path().join("central.db"));
     row("1 server, SQLite", &sqlite, 1, &bundles, clients, responses);
     match std::env::var("ENUMERA_TEST_POSTGRES") {
@@ -71,7 +73,7 @@ fn main() {
             }
         }
         _ => println!(
-            "| PostgreSQL | skipped: ENUMERA_TEST_POSTGRES unset (scripts/bench.sh starts a cluster) | | | | | |"
+            "| PostgreSQL | skipped: ENUMERA_TEST_POSTGRES unset (scripts/bench.sh starts a cluster) | | | | | | |"
         ),
     }
     println!();
@@ -102,6 +104,7 @@ fn row(
     drop(central);
     let running: Vec<_> = (0..servers).map(|_| start(at)).collect();
     let addrs: Vec<SocketAddr> = running.iter().map(|r| r.0).collect();
+    let retries = enumera_central::serialization_retries();
     let next = Arc::new(AtomicUsize::new(0));
     let (bundles, tokens) = (Arc::new(bundles.to_vec()), Arc::new(tokens));
     let t = Instant::now();
@@ -132,6 +135,7 @@ fn row(
         handle.join().expect("server stops");
     }
     let errors = results.iter().filter(|(_, s)| *s != 200).count();
+    let retries = enumera_central::serialization_retries() - retries;
     let held = Central::open_at(at).expect("open").status().expect("status").responses;
     assert_eq!(
         held as usize,
@@ -145,7 +149,7 @@ fn row(
     };
     let n = results.len() as f64;
     println!(
-        "| {label} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {errors} |",
+        "| {label} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {errors} | {retries} |",
         n / wall.as_secs_f64(),
         n * responses as f64 / wall.as_secs_f64(),
         pick(0.50),
