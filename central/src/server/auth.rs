@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use super::AppState;
+use super::observe::Notes;
 use super::reply::ApiError;
 use super::routes::blocking;
 
@@ -48,6 +49,9 @@ impl FromRequestParts<Arc<AppState>> for Device {
             state.readers.with(&state, |c| c.device_for_token(&token).map_err(ApiError::from))
         })
         .await?;
+        if let (Some(device), Some(notes)) = (&device, parts.extensions.get::<Notes>()) {
+            notes.set_device(device);
+        }
         device.map(Device).ok_or_else(|| unauthorized("bad_token", "unknown or revoked token"))
     }
 }

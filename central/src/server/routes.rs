@@ -14,7 +14,7 @@ use enumera_core::remote::api::{self, InstrumentListing};
 use super::AppState;
 use super::auth::Device;
 use super::reply::ApiError;
-use crate::Central;
+use crate::{AnyStore, Central};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body;
@@ -28,6 +28,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/app", axum::routing::any(web_app))
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))
+        // Operations (issue 19): no token, nothing about devices or answers.
+        .route("/healthz", get(super::observe::healthz))
+        .route("/metrics", get(super::observe::metrics))
+        .route_layer(axum::middleware::from_fn(super::observe::note_route))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -38,6 +42,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::observe::observe))
         .with_state(state)
 }
 
@@ -76,7 +81,7 @@ fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
 
 /// Central, whatever a panicking holder left: SQLite rolled its
 /// transaction back, so the data is consistent.
-pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central> {
+pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central<AnyStore>> {
     state.central.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
