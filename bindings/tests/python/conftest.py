@@ -38,7 +38,10 @@ def form(name):
     """The study's form `name` (e.g. practice_followup) as instrument JSON."""
     out = FORMS / f"{name}.json"
     xlsx = INSTRUMENTS / f"{name}.xlsx"
-    if not out.exists() or out.stat().st_mtime < xlsx.stat().st_mtime:
+    # Converted again when the form or the CLI changed: an instrument
+    # written by an older build may hash differently.
+    stale = lambda: max(xlsx.stat().st_mtime, ENUMERA.stat().st_mtime) > out.stat().st_mtime
+    if not out.exists() or stale():
         FORMS.mkdir(parents=True, exist_ok=True)
         enumera("form", "convert", xlsx, "-o", out)
     return out

@@ -5,11 +5,13 @@ here; test_sync.py talks to the real one."""
 
 import hashlib
 import json
+import tempfile
+from pathlib import Path
 
 import enumera_ffi
 import pytest
 
-from conftest import form
+from conftest import enumera, form
 
 ROSTER = b'{"participants": [{"id": "MZ-0042"}, {"id": "BD-0113"}]}'
 
@@ -33,6 +35,16 @@ class FakeCentral(enumera_ffi.HttpTransport):
         return enumera_ffi.HttpResponse(status=status, headers={}, body=body)
 
 
+def instrument_hash(instrument):
+    """The hash central lists an instrument under: its content hash, as
+    `enumera form check --json` reports it (not the file's SHA-256: where
+    each question came from in the workbook is left out of it)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "instrument.json"
+        path.write_bytes(instrument)
+        return json.loads(enumera("form", "check", path, "--json"))["hash"]
+
+
 def listing(roster=ROSTER, instrument=None):
     """Routes publishing one roster and, when given, one instrument."""
     routes = {
@@ -51,7 +63,7 @@ def listing(roster=ROSTER, instrument=None):
     }
     if instrument is not None:
         data = json.loads(instrument)
-        digest = hashlib.sha256(instrument).hexdigest()
+        digest = instrument_hash(instrument)
         routes[("GET", "/v1/instruments")] = json.dumps(
             [
                 {
