@@ -68,6 +68,18 @@ pub enum CentralError {
 
     #[error("roster {name}: {reason}")]
     BadRoster { name: String, reason: String },
+
+    #[error("cannot make that token: {reason}")]
+    BadToken { reason: String },
+
+    #[error("unknown or revoked token")]
+    Unauthorized,
+
+    #[error(
+        "a {role} token may not {action}; that needs a token of role {}",
+        allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+    )]
+    Forbidden { role: crate::Role, action: &'static str, allowed: Vec<crate::Role> },
 }
 
 impl CentralError {

@@ -35,6 +35,7 @@ mod error;
 pub mod export;
 mod quota;
 mod report;
+pub mod roles;
 #[cfg(feature = "server")]
 pub mod server;
 mod sqlite;
@@ -52,6 +53,7 @@ pub use quota::{QuotaKind, Quotas};
 pub use report::{
     ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,
 };
+pub use roles::{Permission, Principal, Revoke, Role, Scope, TokenGrant, TokenListing};
 pub use sqlite::{SCHEMA_VERSION, SqliteCentral};
 
 /// Central: a store plus the rules around it. Not `Sync`; a server holds

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
     ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
     ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
+    ("0006_roles", include_str!("../../sql/0006_roles.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -285,16 +286,28 @@ impl crate::CentralStore for SqliteCentral {
         self.dump_impl()
     }
 
-    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError> {
-        self.add_token_impl(device_id, token_sha256)
+    fn add_token(
+        &mut self,
+        token_sha256: &[u8; 32],
+        grant: &crate::roles::TokenGrant,
+        public_key: Option<&[u8; 32]>,
+    ) -> Result<(), CentralError> {
+        self.add_token_impl(token_sha256, grant, public_key)
     }
 
-    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError> {
-        self.token_device_impl(token_sha256)
+    fn token(
+        &self,
+        token_sha256: &[u8; 32],
+    ) -> Result<Option<crate::roles::Principal>, CentralError> {
+        self.token_impl(token_sha256)
     }
 
-    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
-        self.revoke_tokens_impl(device_id)
+    fn revoke_tokens(&mut self, which: &crate::roles::Revoke) -> Result<usize, CentralError> {
+        self.revoke_tokens_impl(which)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::roles::TokenListing>, CentralError> {
+        self.tokens_impl()
     }
 
     fn publish_roster(
