@@ -58,6 +58,12 @@ impl From<CentralError> for ApiError {
     fn from(e: CentralError) -> Self {
         match e {
             CentralError::UnknownDevice { .. } => ApiError::not_found(e.to_string()),
+            CentralError::Unauthorized => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "unknown or revoked token")
+            }
+            CentralError::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", e.to_string())
+            }
             e if e.is_busy() => {
                 eprintln!("enumera central: busy: {e}");
                 ApiError::busy()

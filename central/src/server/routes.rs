@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use enumera_core::remote::api::{self, InstrumentListing};
 
 use super::AppState;
-use super::auth::Device;
+use super::auth::{Caller, Device};
 use super::reply::ApiError;
 use crate::Central;
 
@@ -25,6 +25,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
+        .route(api::WHOAMI, get(whoami))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -151,4 +152,16 @@ async fn roster(
     let json = blocking(move || state.readers.with(&state, |c| Ok(c.roster_json(&name)?))).await?;
     let json = json.ok_or_else(|| ApiError::not_found("no roster of that name"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// Who central takes the token for (any role): a client's check of its
+/// token before it does anything else.
+async fn whoami(Caller(p): Caller) -> Json<api::WhoAmI> {
+    Json(api::WhoAmI {
+        role: p.role.as_str().into(),
+        subject: p.subject,
+        districts: p.scope.districts.into_iter().collect(),
+        devices: p.scope.devices.into_iter().collect(),
+        token_id: p.token_id,
+    })
 }

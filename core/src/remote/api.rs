@@ -12,6 +12,7 @@
 //! | GET | `/v1/instruments/{hash}` | | canonical instrument JSON |
 //! | GET | `/v1/rosters` | | `[`[`RosterListing`]`]` |
 //! | GET | `/v1/rosters/{name}` | | roster JSON |
+//! | GET | `/v1/whoami` | | [`WhoAmI`] (any role) |
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,7 @@ pub const BUNDLES: &str = "/v1/bundles";
 pub const RECEIPT: &str = "/v1/receipt";
 pub const INSTRUMENTS: &str = "/v1/instruments";
 pub const ROSTERS: &str = "/v1/rosters";
+pub const WHOAMI: &str = "/v1/whoami";
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;
@@ -47,6 +49,20 @@ pub struct UploadReply {
 pub struct ErrorReply {
     pub error: String,
     pub message: String,
+}
+
+/// Who central takes a token for: its role (`device`, `supervisor`,
+/// `researcher`, `admin`), the device id or person it was made for, a
+/// supervisor's scope, and the token's id (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub role: String,
+    pub subject: String,
+    #[serde(default)]
+    pub districts: Vec<String>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    pub token_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
