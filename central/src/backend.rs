@@ -129,4 +129,34 @@ pub trait CentralStore {
     fn rosters(&self) -> Result<Vec<RosterListing>, CentralError>;
 
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError>;
+
+    /// The current response `instance_id` as review sees it (state, district).
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError>;
+
+    /// Every current response as review sees it, oldest received first.
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError>;
+
+    /// The review events of one version, in order.
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError>;
+
+    /// Appends a signed action by `who` (the caller checked the signer and
+    /// the scope), in one transaction with the check of the move from the
+    /// version's state; an action id already recorded is a no-op.
+    fn record_review(
+        &mut self,
+        who: &Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError>;
+
+    /// The current versions made by `device_id` whose state is rejected.
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError>;
 }

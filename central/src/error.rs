@@ -80,6 +80,24 @@ pub enum CentralError {
         allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
     )]
     Forbidden { role: crate::Role, action: &'static str, allowed: Vec<crate::Role> },
+
+    #[error("{instance_id} cannot be reviewed: {reason}")]
+    NotReviewable { instance_id: String, reason: String },
+
+    #[error(
+        "{who} may not review {instance_id}: it is outside the districts and devices on that \
+         token; ask for a token that covers them"
+    )]
+    OutOfScope { who: String, instance_id: String },
+
+    #[error(
+        "the review action is not signed by the key of the token that sent it ({who}); sign it \
+         with that token's key"
+    )]
+    NotReviewerKey { who: String },
+
+    #[error("review refused: {reason}")]
+    BadReview { reason: String },
 }
 
 impl CentralError {

@@ -35,6 +35,7 @@ mod error;
 pub mod export;
 mod quota;
 mod report;
+pub mod review;
 pub mod roles;
 #[cfg(feature = "server")]
 pub mod server;
@@ -53,6 +54,7 @@ pub use quota::{QuotaKind, Quotas};
 pub use report::{
     ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,
 };
+pub use review::{ReviewDetail, ReviewEvent, ReviewFilter, ReviewItem, ReviewOutcome};
 pub use roles::{Permission, Principal, Revoke, Role, Scope, TokenGrant, TokenListing};
 pub use sqlite::{SCHEMA_VERSION, SqliteCentral};
 

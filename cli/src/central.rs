@@ -100,6 +100,17 @@ pub enum CentralCommand {
     /// Participant rosters devices fetch when they sync.
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// Review responses: list, show, approve, reject (send back to the
+    /// device), mark as having issues, comment; signed by your token.
+    Review(crate::central_review::ReviewArgs),
+    /// Write central's signed returns file for a device (the responses a
+    /// reviewer sent back to it), for `enumera device return FILE`.
+    Returns {
+        #[arg(long, value_name = "ID")]
+        device: String,
+        #[arg(short = 'o', long = "out", value_name = "OUT.returns")]
+        out: PathBuf,
+    },
 }
 
 /// Per-device quotas (0: no limit); over one, a bundle is refused whole
@@ -429,6 +440,16 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 "wrote {}: device {device}'s entries 1 to {through} and {} more",
                 out.display(),
                 receipt.receipt.entries.len()
+            );
+        }
+        CentralCommand::Review(review) => crate::central_review::run(db, review)?,
+        CentralCommand::Returns { device, out } => {
+            let returns = Central::open(db)?.returns_for(&device)?;
+            write_file(&out, &returns.file)?;
+            eprintln!(
+                "wrote {}: {} response(s) returned to device {device}",
+                out.display(),
+                returns.statement.returns.len()
             );
         }
         CentralCommand::Export(export) => crate::central_export::run(db, export)?,

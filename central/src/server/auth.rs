@@ -30,7 +30,6 @@ pub(crate) struct Caller(pub Principal);
 /// A token that may review: a supervisor (within its scope, which the
 /// handler checks per response) or a researcher.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "taken by the review routes and the data API (issues 17, 19)")]
 pub(crate) struct Reviewer(pub Principal);
 
 /// A token that may read and export the data: a researcher or an admin.

@@ -15,6 +15,7 @@ mod listen;
 mod pool;
 mod raw_errors;
 mod reply;
+mod review;
 mod routes;
 mod upload;
 

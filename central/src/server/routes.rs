@@ -26,6 +26,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
         .route(api::WHOAMI, get(whoami))
+        .route(api::RETURNS, get(super::review::returns))
+        .route(api::REVIEW, get(super::review::list))
+        .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
+        .route(api::REVIEW_ACTIONS, post(super::review::act))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -60,7 +64,7 @@ async fn timeout(
 
 /// A path segment, or the JSON error for one that is not (percent-encoded
 /// bytes that are not UTF-8, for instance).
-fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(crate) fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(s)| s).map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_path", "the path is not valid UTF-8 text")
     })

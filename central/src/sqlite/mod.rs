@@ -7,6 +7,7 @@ mod access;
 mod chain;
 mod export;
 mod ingest;
+mod review;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
     ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
     ("0006_roles", include_str!("../../sql/0006_roles.sql")),
+    ("0007_review", include_str!("../../sql/0007_review.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -325,5 +327,38 @@ impl crate::CentralStore for SqliteCentral {
 
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
         self.roster_json_impl(name)
+    }
+
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError> {
+        self.review_item_impl(instance_id)
+    }
+
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError> {
+        self.review_items_impl()
+    }
+
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError> {
+        self.review_events_impl(instance_id)
+    }
+
+    fn record_review(
+        &mut self,
+        who: &crate::roles::Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError> {
+        self.record_review_impl(who, action)
+    }
+
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
+        self.returned_to_impl(device_id)
     }
 }

@@ -13,6 +13,10 @@
 //! | GET | `/v1/rosters` | | `[`[`RosterListing`]`]` |
 //! | GET | `/v1/rosters/{name}` | | roster JSON |
 //! | GET | `/v1/whoami` | | [`WhoAmI`] (any role) |
+//! | GET | `/v1/returns` | | returns file (JSON, `enumera-returns/1`; device) |
+//! | GET | `/v1/review?form&round&district&enumerator&device&state` | | `[ReviewItem]` (reviewer) |
+//! | GET | `/v1/review/{instance_id}` | | `ReviewDetail` (reviewer) |
+//! | POST | `/v1/review/actions` | review action file (`enumera-review-action/1`) | `ReviewOutcome` (reviewer) |
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +25,12 @@ pub const RECEIPT: &str = "/v1/receipt";
 pub const INSTRUMENTS: &str = "/v1/instruments";
 pub const ROSTERS: &str = "/v1/rosters";
 pub const WHOAMI: &str = "/v1/whoami";
+pub const RETURNS: &str = "/v1/returns";
+/// Review (issue 17): supervisors and researchers; never devices.
+pub const REVIEW: &str = "/v1/review";
+/// Under [`REVIEW`], but a literal segment: never taken for an instance id
+/// (instance ids are `uuid:...`).
+pub const REVIEW_ACTIONS: &str = "/v1/review/actions";
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;

@@ -349,7 +349,10 @@ mod tests {
         let mut more = r.clone();
         more.comments.push(Comment::general("and call me"));
         assert_eq!(store.record_returns("t2", &[more]).unwrap().updated, vec![id.clone()]);
-        assert_eq!(store.record_returns("t0", std::slice::from_ref(&r)).unwrap(), Default::default());
+        assert_eq!(
+            store.record_returns("t0", std::slice::from_ref(&r)).unwrap(),
+            Default::default()
+        );
         let info = store.returned(&id).unwrap().unwrap();
         assert_eq!(info.status, ReturnStatus::Returned);
         assert_eq!(info.comments_at("/data/a")[0].text, "check a");
