@@ -177,3 +177,35 @@ fn a_rejection_goes_back_to_its_device_is_corrected_and_approved() {
     let z_status = status.iter().find(|r| r[0] == z).unwrap();
     assert_eq!((z_status[2].as_str(), z_status[4].as_str()), ("rejected", "0"));
 }
+
+/// A sealed response's return carries comments only, and the device, which
+/// keeps none of its sealed answers, reopens it as an empty correction for
+/// the same participant and round (docs/FORMAT.md, "Returns of sealed
+/// responses").
+#[test]
+fn a_sealed_response_is_returned_with_comments_only_and_corrected_from_scratch() {
+    let mut a = Device::new("tablet A");
+    let s = a.finalize("secret", true, None);
+    let mut c = Central::in_memory().unwrap();
+    c.publish(&common::instrument("sealed", &[common::TEST_RECIPIENT])).unwrap();
+    c.ingest(&a.bundle(false)).unwrap();
+    let rui = token(&mut c, Role::Researcher, "Rui", &[]);
+    let who = c.principal(&rui).unwrap().unwrap();
+    assert!(c.review_show(&who, &s).unwrap().answers.is_none(), "central cannot read it");
+    c.review_with_token(&rui, &s, ReviewKind::Reject, vec![Comment::at("/data/a", "re-ask a")])
+        .unwrap();
+    let file = c.returns_for(&a.device_id()).unwrap();
+    assert!(file.statement.returns[0].sealed);
+    let text = String::from_utf8(file.file.clone()).unwrap();
+    assert!(!text.contains("secret"), "a return never carries answers");
+    a.store.pin_central_key(&c.public_key().unwrap()).unwrap();
+    apply_returns(&mut a.store, &file.file).unwrap();
+    let draft = a.store.reopen(&s).unwrap();
+    assert_eq!(draft.deprecated_id.as_deref(), Some(s.as_str()));
+    assert!(a.store.answers(&draft.instance_id).unwrap().is_empty(), "nothing kept to copy");
+    correct(&mut a, &draft.instance_id, "secret, asked again");
+    c.ingest(&a.bundle(true)).unwrap();
+    let item = c.review_show(&who, &draft.instance_id).unwrap().item;
+    assert!(item.sealed && item.edited_after_return);
+    assert_eq!(item.state, ReviewState::Received);
+}
