@@ -20,6 +20,8 @@ import org.enumera.ffi.HttpTransport
 import org.enumera.ffi.Interview
 import org.enumera.ffi.IssueKind
 import org.enumera.ffi.ResponseState
+import org.enumera.ffi.ReturnStatus
+import org.enumera.ffi.ReviewComment
 import org.enumera.ffi.Screen
 import org.enumera.ffi.SyncClient
 
@@ -321,7 +323,7 @@ val tests = linkedMapOf<String, () -> Unit>(
             eq(sync.sync().uploaded, 1UL, "sent")
             val id = interview.instanceId()
             val ana = enumera("central", "--db", central.db, "token", "create", "--role", "supervisor",
-                "--name", "Ana", "--device", store.device().deviceId).trim()
+                "--name", "Ana", "--device", store.device().deviceId.toString()).trim()
             enumera("central", "--db", central.db, "review", "reject", id, "--token", ana,
                 "--at", "/data/consent=consent was not recorded on paper")
             eq(sync.sync().returns?.new, listOf(id), "returned")
