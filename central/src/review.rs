@@ -185,10 +185,25 @@ impl<S: CentralStore> Central<S> {
         who: &Principal,
         action: &SignedAction,
     ) -> Result<ReviewOutcome, CentralError> {
-        let item = self.review_item(who, &action.action.instance_id)?;
         if who.public_key != Some(action.reviewer_key()) {
             return Err(CentralError::NotReviewerKey { who: who.describe() });
         }
+        // An action sent again (a client's retry) is a no-op even when its
+        // version has since been replaced by a correction.
+        let id = &action.action.instance_id;
+        if let Some(known) =
+            self.store().review_events(id)?.iter().find(|e| e.action_id == action.action.action_id)
+        {
+            self.reviewer(who)?;
+            let state = self.store().review_item(id)?.map_or(known.state_after, |i| i.state);
+            return Ok(ReviewOutcome {
+                action_id: known.action_id.clone(),
+                instance_id: id.clone(),
+                state,
+                new: false,
+            });
+        }
+        let item = self.review_item(who, id)?;
         let outcome = self.store_mut().record_review(who, action)?;
         if outcome.new && action.action.kind == ReviewKind::Reject {
             self.store_mut().grant_edit(
