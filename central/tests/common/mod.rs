@@ -31,9 +31,11 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
 }
 
-/// Takes a central database of schema 6 back to schema 5 (for upgrade
-/// tests): role tokens become device tokens again.
+/// Takes a central database of the current schema back to schema 5 (for
+/// upgrade tests): 7's review events dropped, role tokens become device
+/// tokens again.
 pub const UNDO_SCHEMA_6: &str = "
+    DROP TABLE review_events;
     CREATE TABLE device_tokens (
         token_sha256 BLOB PRIMARY KEY CHECK (length(token_sha256) = 32),
         device_id    TEXT NOT NULL,
