@@ -54,7 +54,7 @@ pub use quota::{QuotaKind, Quotas};
 pub use report::{
     ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,
 };
-pub use review::{ReviewDetail, ReviewEvent, ReviewFilter, ReviewItem, ReviewOutcome};
+pub use review::{ProgressRow, ReviewDetail, ReviewEvent, ReviewFilter, ReviewItem, ReviewOutcome};
 pub use roles::{Permission, Principal, Revoke, Role, Scope, TokenGrant, TokenListing};
 pub use sqlite::{SCHEMA_VERSION, SqliteCentral};
 

@@ -102,6 +102,27 @@ impl ReviewFilter {
     }
 }
 
+/// Progress of one round, district and enumerator (`central progress`):
+/// the current versions central holds and where they stand in review.
+/// Assignments are not built yet (issue 17, item 5), so nothing here
+/// counts work assigned or started on the tablets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProgressRow {
+    pub round: Option<i64>,
+    pub district: Option<String>,
+    pub enumerator: Option<String>,
+    /// Current versions at central (a correction replaces what it corrects).
+    pub received: u64,
+    /// Not reviewed yet (state `received`).
+    pub awaiting_review: u64,
+    pub approved: u64,
+    /// Returned to the tablet and not yet corrected.
+    pub returned: u64,
+    pub has_issues: u64,
+    /// Corrections of a returned version.
+    pub corrected_after_return: u64,
+}
+
 /// What recording an action did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewOutcome {
@@ -156,6 +177,43 @@ impl<S: CentralStore> Central<S> {
             .into_iter()
             .filter(|i| who.covers(&i.device_id, i.district.as_deref()) && filter.matches(i))
             .collect())
+    }
+
+    /// Progress by round, district and enumerator of the responses `who`
+    /// may follow (a supervisor's scope; everything for researchers and
+    /// admins; `None`: the operator at the database, everything).
+    pub fn progress(&self, who: Option<&Principal>) -> Result<Vec<ProgressRow>, CentralError> {
+        if let Some(who) = who
+            && !who.can(Permission::Progress)
+        {
+            return Err(CentralError::Forbidden {
+                role: who.role,
+                action: Permission::Progress.describe(),
+                allowed: Role::allowed(Permission::Progress),
+            });
+        }
+        let mut rows: std::collections::BTreeMap<_, ProgressRow> = Default::default();
+        for i in self.store().review_items()? {
+            if who.is_some_and(|w| !w.covers(&i.device_id, i.district.as_deref())) {
+                continue;
+            }
+            let key = (i.round, i.district.clone(), i.enumerator.clone());
+            let row = rows.entry(key).or_insert_with(|| ProgressRow {
+                round: i.round,
+                district: i.district.clone(),
+                enumerator: i.enumerator.clone(),
+                ..Default::default()
+            });
+            row.received += 1;
+            match i.state {
+                ReviewState::Received => row.awaiting_review += 1,
+                ReviewState::Approved => row.approved += 1,
+                ReviewState::Rejected => row.returned += 1,
+                ReviewState::HasIssues => row.has_issues += 1,
+            }
+            row.corrected_after_return += u64::from(i.edited_after_return);
+        }
+        Ok(rows.into_values().collect())
     }
 
     /// One response with its history and (plain ones) its answers.

@@ -144,6 +144,21 @@ fn a_rejection_goes_back_to_its_device_is_corrected_and_approved() {
     let listed = c.review_list(&ana, &approved).unwrap();
     assert_eq!(listed.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>(), [x2.as_str()]);
 
+    // Progress: Ana follows tablet A only; Rui everywhere; a device never.
+    let ana_progress = c.progress(Some(&ana)).unwrap();
+    assert_eq!(ana_progress.len(), 1);
+    let p = &ana_progress[0];
+    assert_eq!((p.received, p.approved, p.returned, p.corrected_after_return), (1, 1, 0, 1));
+    let rui = c.principal(&researcher).unwrap().unwrap();
+    let all: (u64, u64) = c
+        .progress(Some(&rui))
+        .unwrap()
+        .iter()
+        .fold((0, 0), |(n, r), p| (n + p.received, r + p.returned));
+    assert_eq!(all, (2, 1));
+    let dev = c.principal(&device).unwrap().unwrap();
+    assert!(matches!(c.progress(Some(&dev)), Err(CentralError::Forbidden { .. })));
+
     // The device's outbox chain holds both versions.
     assert!(a.store.outbox_entry(&x).unwrap().is_some());
     assert!(a.store.outbox_entry(&x2).unwrap().is_some());

@@ -103,6 +103,15 @@ pub enum CentralCommand {
     /// Review responses: list, show, approve, reject (send back to the
     /// device), mark as having issues, comment; signed by your token.
     Review(crate::central_review::ReviewArgs),
+    /// Progress by round, district and enumerator: responses received and
+    /// where they stand in review (approved, returned, ...). With --token,
+    /// only what that token may follow (a supervisor's scope).
+    Progress {
+        #[arg(long, value_name = "TOKEN", env = "ENUMERA_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write central's signed returns file for a device (the responses a
     /// reviewer sent back to it), for `enumera device return FILE`.
     Returns {
@@ -443,6 +452,40 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Review(review) => crate::central_review::run(db, review)?,
+        CentralCommand::Progress { token, json } => {
+            let central = Central::open(db)?;
+            let who = match token {
+                Some(t) => Some(
+                    central
+                        .principal(&t)?
+                        .ok_or_else(|| UserError("unknown or revoked token".into()))?,
+                ),
+                None => None,
+            };
+            let rows = central.progress(who.as_ref())?;
+            if json {
+                println!("{}", to_json(&rows));
+            } else {
+                println!(
+                    "round  district  enumerator  received  awaiting  approved  returned  has_issues  corrected"
+                );
+                for r in &rows {
+                    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+                    println!(
+                        "{}  {}  {}  {}  {}  {}  {}  {}  {}",
+                        r.round.map_or("-".into(), |n| n.to_string()),
+                        opt(&r.district),
+                        opt(&r.enumerator),
+                        r.received,
+                        r.awaiting_review,
+                        r.approved,
+                        r.returned,
+                        r.has_issues,
+                        r.corrected_after_return
+                    );
+                }
+            }
+        }
         CentralCommand::Returns { device, out } => {
             let returns = Central::open(db)?.returns_for(&device)?;
             write_file(&out, &returns.file)?;

@@ -258,6 +258,22 @@ fn a_supervisor_returns_a_response_the_device_corrects_it_and_it_is_approved() {
         json(&["central", "--db", &central, "review", "show", &draft, "--token", &sup, "--json"]);
     assert_eq!(shown["state"], "approved");
     assert_eq!(shown["answers"]["age"], "21");
+    let (status, progress) = http(addr, "GET", "/v1/progress", &sup, b"");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (progress[0]["received"].as_u64(), progress[0]["approved"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (status, _) = http(addr, "GET", "/v1/progress", &one.token, b"");
+    assert_eq!(status, 403);
+    let everything = json(&["central", "--db", &central, "progress", "--json"]);
+    let total: u64 = everything
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["received"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(total, 2, "{everything}");
     drop(served);
 
     // The export: the corrected version, the history, the flag.

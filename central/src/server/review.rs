@@ -15,10 +15,10 @@ use serde::Deserialize;
 use enumera_core::review::{ReviewState, SignedAction};
 
 use super::AppState;
-use super::auth::{Device, Reviewer};
+use super::auth::{Caller, Device, Reviewer};
 use super::reply::ApiError;
 use super::routes::{blocking, lock, segment};
-use crate::review::{ReviewDetail, ReviewFilter, ReviewItem, ReviewOutcome};
+use crate::review::{ProgressRow, ReviewDetail, ReviewFilter, ReviewItem, ReviewOutcome};
 
 /// `GET /v1/review` query: every field narrows the list.
 #[derive(Debug, Default, Deserialize)]
@@ -86,4 +86,13 @@ pub(crate) async fn returns(
     let file =
         blocking(move || state.readers.with(&state, |c| Ok(c.returns_for(&device)?.file))).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], file).into_response())
+}
+
+/// Progress by round, district and enumerator: supervisors (their
+/// scope), researchers and admins.
+pub(crate) async fn progress(
+    State(state): State<Arc<AppState>>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<ProgressRow>>, ApiError> {
+    Ok(Json(blocking(move || state.readers.with(&state, |c| Ok(c.progress(Some(&who))?))).await?))
 }

@@ -30,6 +30,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(api::REVIEW, get(super::review::list))
         .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
         .route(api::REVIEW_ACTIONS, post(super::review::act))
+        .route(api::PROGRESS, get(super::review::progress))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -17,6 +17,7 @@
 //! | GET | `/v1/review?form&round&district&enumerator&device&state` | | `[ReviewItem]` (reviewer) |
 //! | GET | `/v1/review/{instance_id}` | | `ReviewDetail` (reviewer) |
 //! | POST | `/v1/review/actions` | review action file (`enumera-review-action/1`) | `ReviewOutcome` (reviewer) |
+//! | GET | `/v1/progress` | | `[ProgressRow]` (supervisor, researcher, admin) |
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,8 @@ pub const REVIEW: &str = "/v1/review";
 /// Under [`REVIEW`], but a literal segment: never taken for an instance id
 /// (instance ids are `uuid:...`).
 pub const REVIEW_ACTIONS: &str = "/v1/review/actions";
+/// Progress by round, district and enumerator (supervisors, researchers, admins).
+pub const PROGRESS: &str = "/v1/progress";
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;
