@@ -224,3 +224,49 @@ fn a_sealed_response_is_returned_with_comments_only_and_corrected_from_scratch()
     assert!(item.sealed && item.edited_after_return);
     assert_eq!(item.state, ReviewState::Received);
 }
+
+/// A supervisor scoped to a district reviews the responses of that
+/// district's participants (their roster row's `display.district`), from
+/// any device, and nothing else; filters narrow by district and round.
+#[test]
+fn a_district_supervisor_reviews_its_districts_participants_only() {
+    let roster = br#"{"participants": [
+        {"id": "P1", "display": {"district": "Beira"}},
+        {"id": "P2", "display": {"district": "Khulna"}}]}"#;
+    let mut a = Device::new("tablet A");
+    a.store.import_roster(roster).unwrap();
+    let mut ids = Vec::new();
+    for p in ["P1", "P2"] {
+        let mut new = enumera_core::store::NewResponse::new(a.plain.clone());
+        new.participant_id = Some(p.into());
+        new.round = Some(2);
+        let id = a.store.create_draft(&new).unwrap().instance_id;
+        correct(&mut a, &id, "x");
+        ids.push(id);
+    }
+    let mut c = Central::in_memory().unwrap();
+    c.publish(&common::instrument("plain", &[])).unwrap();
+    c.publish_roster("officials", roster).unwrap();
+    c.ingest(&a.bundle(false)).unwrap();
+    let scope = Scope { districts: ["Beira".to_string()].into(), devices: Default::default() };
+    let bia = c
+        .create_role_token(&TokenGrant { role: Role::Supervisor, subject: "Bia".into(), scope })
+        .unwrap();
+    let who = c.principal(&bia).unwrap().unwrap();
+    let listed = c.review_list(&who, &ReviewFilter::default()).unwrap();
+    assert_eq!(listed.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>(), [&ids[0]]);
+    assert_eq!(listed[0].district.as_deref(), Some("Beira"));
+    let e = c.review_with_token(&bia, &ids[1], ReviewKind::Approve, vec![]).unwrap_err();
+    assert!(matches!(e, CentralError::OutOfScope { .. }), "{e}");
+    c.review_with_token(&bia, &ids[0], ReviewKind::Approve, vec![]).unwrap();
+
+    let rui = token(&mut c, Role::Researcher, "Rui", &[]);
+    let rui = c.principal(&rui).unwrap().unwrap();
+    let khulna = ReviewFilter { district: Some("Khulna".into()), ..Default::default() };
+    assert_eq!(c.review_list(&rui, &khulna).unwrap()[0].instance_id, ids[1]);
+    let round_1 = ReviewFilter { round: Some(1), ..Default::default() };
+    assert!(c.review_list(&rui, &round_1).unwrap().is_empty());
+    let progress = c.progress(Some(&rui)).unwrap();
+    let beira = progress.iter().find(|p| p.district.as_deref() == Some("Beira")).unwrap();
+    assert_eq!((beira.round, beira.approved, beira.received), (Some(2), 1, 1));
+}
