@@ -21,16 +21,20 @@ const DISTRICT: &str = "(SELECT json_extract(p.value, '$.display.district')
     FROM rosters ro, json_each(CAST(ro.json AS TEXT),
         CASE json_type(CAST(ro.json AS TEXT)) WHEN 'array' THEN '$' ELSE '$.participants' END) p
     WHERE r.participant_id IS NOT NULL AND json_extract(p.value, '$.id') = r.participant_id
-    ORDER BY ro.published_at DESC LIMIT 1)";
+      AND json_type(p.value, '$.display.district') = 'text'
+    ORDER BY ro.published_at DESC, ro.name DESC LIMIT 1)";
 
 /// Whether response `r` corrects a version a reviewer returned.
 const EDITED_AFTER_RETURN: &str = "EXISTS (SELECT 1 FROM review_events e
     WHERE e.instance_id = r.deprecated_id AND e.kind = 'reject')";
 
-fn item_sql(where_: &str) -> String {
+/// `district`: the [`DISTRICT`] subquery for one row, or NULL where the
+/// caller fills it from [`SqliteCentral::districts`] (a list of many rows,
+/// which would otherwise read the rosters once per response).
+fn item_sql(where_: &str, district: &str) -> String {
     format!(
         "SELECT r.instance_id, r.form_id, r.form_version, r.device_id, r.enumerator,
-                r.participant_id, r.round, {DISTRICT}, {STATE}, r.sealed IS NOT NULL,
+                r.participant_id, r.round, {district}, {STATE}, r.sealed IS NOT NULL,
                 r.deprecated_id, {EDITED_AFTER_RETURN}, r.received_at,
                 (SELECT coalesce(sum(json_array_length(e.comments)), 0) FROM review_events e
                  WHERE e.instance_id = r.instance_id),
@@ -92,11 +96,36 @@ const EVENT_COLUMNS: &str = "action_id, instance_id, kind, state_after, comments
      token_id, reviewer_key, at, recorded_at, body, signature";
 
 impl SqliteCentral {
+    /// Participant id -> `display.district`, from every published roster
+    /// (the latest published wins), read once.
+    fn districts(&self) -> Result<std::collections::HashMap<String, String>, CentralError> {
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare(
+                "SELECT json_extract(p.value, '$.id'), json_extract(p.value, '$.display.district')
+                 FROM rosters ro, json_each(CAST(ro.json AS TEXT),
+                     CASE json_type(CAST(ro.json AS TEXT)) WHEN 'array' THEN '$'
+                     ELSE '$.participants' END) p
+                 WHERE json_type(p.value, '$.id') = 'text'
+                   AND json_type(p.value, '$.display.district') = 'text'
+                 ORDER BY ro.published_at, ro.name",
+            )
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(self.err("reading the rosters' districts"))?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub(super) fn review_items_impl(&self) -> Result<Vec<ReviewItem>, CentralError> {
-        self.conn
-            .prepare(&item_sql("1"))
+        let districts = self.districts()?;
+        let mut items: Vec<ReviewItem> = self
+            .conn
+            .prepare(&item_sql("1", "NULL"))
             .and_then(|mut s| s.query_map([], |r| Ok(item(r)?.0))?.collect())
-            .map_err(self.err("listing responses for review"))
+            .map_err(self.err("listing responses for review"))?;
+        for i in &mut items {
+            i.district = i.participant_id.as_ref().and_then(|p| districts.get(p).cloned());
+        }
+        Ok(items)
     }
 
     pub(super) fn review_item_impl(
@@ -104,7 +133,7 @@ impl SqliteCentral {
         instance_id: &str,
     ) -> Result<Option<ReviewItem>, CentralError> {
         self.conn
-            .prepare_cached(&item_sql("r.instance_id = ?1"))
+            .prepare_cached(&item_sql("r.instance_id = ?1", DISTRICT))
             .and_then(|mut s| s.query_row([instance_id], |r| Ok(item(r)?.0)).optional())
             .map_err(self.err(format!("reading {instance_id} for review")))
     }
@@ -273,7 +302,7 @@ impl SqliteCentral {
     ) -> Result<Vec<ReturnedResponse>, CentralError> {
         let items: Vec<(ReviewItem, u64, String)> = self
             .conn
-            .prepare(&item_sql(&format!("r.device_id = ?1 AND {STATE} = 'rejected'")))
+            .prepare(&item_sql(&format!("r.device_id = ?1 AND {STATE} = 'rejected'"), DISTRICT))
             .and_then(|mut s| s.query_map([device_id], item)?.collect())
             .map_err(self.err(format!("listing the returns of device {device_id}")))?;
         let mut out = Vec::with_capacity(items.len());
