@@ -11,7 +11,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(expr import session engines store sync export)
+  benches=(expr import session engines store sync export load)
+fi
+# The load bench runs against PostgreSQL too: a throwaway cluster that
+# syncs as a production one does (--durable), stopped on exit.
+if [[ " ${benches[*]} " == *" load "* ]] && [ -z "${ENUMERA_TEST_POSTGRES:-}" ]; then
+  if pg_env=$(bash scripts/postgres-cluster.sh start --durable); then
+    eval "$pg_env"
+    trap 'bash scripts/postgres-cluster.sh stop "$ENUMERA_PG_DIR"' EXIT
+  fi
 fi
 out=docs/BENCHMARKS.md
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

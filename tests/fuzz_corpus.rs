@@ -239,3 +239,12 @@ trigger\tt\tT\t\t\t\nstart\tstart\t\t\t\t\n===\nlist_name\tname\tlabel\nyn\t1\tY
         br#"[{"set":"/data/consent","value":"yes"},{"add_repeat":"/data/interview/practice/changes","count":3},{"remove_repeat":"/data/interview/practice/changes","index":2},{"set_language":"Portuguese (pt)"},{"clear":"/data/consent"}]"#,
     );
 }
+
+#[test]
+fn the_submission_target_has_its_form() {
+    // Without it the target would return at once on every input.
+    let seed = repo_root().join("fuzz/corpus/submission_xml/seed-plain");
+    let bytes = std::fs::read(seed).expect("seed");
+    enumera_tests::fuzzing::submission_xml(&bytes);
+    assert!(enumera_tests::fuzzing::submission_form_compiles());
+}

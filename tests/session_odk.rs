@@ -15,6 +15,8 @@
 //! Needs node and npm (ODK's engine, installed into $ENUMERA_CACHE) and
 //! python3 (pyxform); skips, saying why, only when the machine lacks them.
 
+#[path = "session_odk/harness.rs"]
+mod harness;
 #[path = "session_odk/known.rs"]
 mod known;
 #[path = "session_odk/spec.rs"]
@@ -23,246 +25,29 @@ mod spec;
 mod state;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
-use enumera_core::expr::FixedEnv;
-use enumera_core::session::{Form, Session, SessionOptions};
-use enumera_tests::{cache_dir, repo_root};
-use serde_json::{Value as Json, json};
+use enumera_core::session::Form;
+use enumera_tests::repo_root;
+use serde_json::Value as Json;
 
-use state::{Difference, Leaf, leaf_from_json, mask_uuids};
-
-/// The device id both engines are given.
-const DEVICE_ID: &str = "enumera-test";
-
-/// Printed past the test harness's capture.
-fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
-fn install(script: &str) -> Result<PathBuf, String> {
-    let out = Command::new("bash")
-        .arg(repo_root().join(script))
-        .env("ENUMERA_CACHE", cache_dir())
-        .output()
-        .map_err(|e| format!("{script}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{script} failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// pyxform's XForms for many forms, in one python process (tests/tools/
-/// xls2xform_batch.py, run by the venv beside `xls2xform`): for each
-/// (xlsx, xml) job, Ok or pyxform's error.
-fn pyxform(xls2xform: &Path, jobs: &[(PathBuf, PathBuf)], work: &Path) -> Vec<Result<(), String>> {
-    let python = xls2xform.with_file_name("python");
-    let jobs_path = work.join("pyxform-jobs.json");
-    let list: Vec<Json> = jobs.iter().map(|(a, b)| json!([a, b])).collect();
-    std::fs::write(&jobs_path, Json::Array(list).to_string()).expect("write pyxform jobs");
-    let out = Command::new(&python)
-        .arg(repo_root().join("tests/tools/xls2xform_batch.py"))
-        .arg(&jobs_path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    let results: Vec<Json> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("xls2xform_batch.py: {e}; stderr: {}", String::from_utf8_lossy(&out.stderr))
-    });
-    assert_eq!(results.len(), jobs.len(), "xls2xform_batch.py answered every job");
-    results
-        .iter()
-        .map(|r| {
-            if r["ok"] == true {
-                Ok(())
-            } else {
-                Err(format!("pyxform refused the form: {}", r["error"]))
-            }
-        })
-        .collect()
-}
+use harness::{
+    Case, DEFAULT_NOW, around_first_difference, have, install, odk_trace, pyxform, run_enumera,
+    run_odk, say,
+};
+use state::{Difference, mask_uuids};
 
 /// One form and its step scripts.
 struct FormCase {
     name: String,
+    /// The XLSForm (or, for a hand-written XForm, the XForm itself: both
+    /// engines read it as it is).
     xlsx: PathBuf,
+    /// A hand-written XForm (tests/xforms/), not converted by pyxform.
+    xform: bool,
     scripts: Vec<(String, Vec<Json>)>,
     /// The frozen instant and the zone's offset in hours.
     clock: (String, i32),
-}
-
-/// The clock both engines are frozen at unless a spec says otherwise:
-/// 10:30 UTC, away from midnight (see docs/EXPRESSIONS.md).
-const DEFAULT_NOW: &str = "2024-01-15T10:30:00Z";
-
-/// One form with one step script.
-struct Case {
-    form: String,
-    script: String,
-    xlsx: PathBuf,
-    xml: PathBuf,
-    steps: Vec<Json>,
-    clock: (String, i32),
-}
-
-/// What one engine made of a case.
-#[derive(Debug, Default)]
-struct Trace {
-    /// Leaves before any step, then after each.
-    snapshots: Vec<Vec<Leaf>>,
-    /// Each step's outcome: Ok or the error.
-    outcomes: Vec<Result<(), String>>,
-    submission: Option<String>,
-}
-
-/// Applies one step as `enumera form run` does (cli/src/run.rs).
-fn apply(session: &mut Session, step: &Json) -> Result<(), String> {
-    let text = |v: &Json| match v {
-        Json::Null => String::new(),
-        Json::String(s) => s.clone(),
-        Json::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-            .collect::<Vec<_>>()
-            .join(" "),
-        other => other.to_string(),
-    };
-    if let Some(r) = step["set"].as_str() {
-        return session.set(r, &text(&step["value"])).map_err(|e| e.to_string());
-    }
-    if let Some(r) = step["clear"].as_str() {
-        return session.clear(r).map_err(|e| e.to_string());
-    }
-    if let Some(r) = step["add_repeat"].as_str() {
-        for _ in 0..step["count"].as_u64().unwrap_or(1) {
-            session.add_repeat(r).map_err(|e| e.to_string())?;
-        }
-        return Ok(());
-    }
-    if let Some(r) = step["remove_repeat"].as_str() {
-        let r = match step["index"].as_u64() {
-            Some(i) => format!("{r}[{i}]"),
-            None => r.to_string(),
-        };
-        return session.remove_repeat(&r).map_err(|e| e.to_string());
-    }
-    if let Some(l) = step["set_language"].as_str() {
-        return session.set_language(l).map_err(|e| e.to_string());
-    }
-    Err(format!("not a step: {step}"))
-}
-
-fn enumera_snapshot(session: &Session) -> Vec<Leaf> {
-    session
-        .leaves()
-        .iter()
-        .map(|l| leaf_from_json(&serde_json::to_value(l).unwrap_or(Json::Null)))
-        .collect()
-}
-
-fn run_enumera(form: &Arc<Form>, steps: &[Json], clock: &(String, i32)) -> Trace {
-    let options = SessionOptions { device_id: Some(DEVICE_ID.into()), ..Default::default() };
-    let now = chrono::DateTime::parse_from_rfc3339(&clock.0)
-        .unwrap_or_else(|e| panic!("clock {}: {e}", clock.0))
-        .with_timezone(&chrono::Utc);
-    let env = FixedEnv::new(now, 1).with_offset(clock.1 * 3600);
-    let mut session = Session::with_env(form.clone(), options, Box::new(env));
-    let mut trace = Trace { snapshots: vec![enumera_snapshot(&session)], ..Default::default() };
-    for step in steps {
-        trace.outcomes.push(apply(&mut session, step));
-        trace.snapshots.push(enumera_snapshot(&session));
-    }
-    // ODK fills `end` when it makes the submission; Enumera on finalizing.
-    session.mark_end();
-    trace.submission = Some(session.submission_xml());
-    trace
-}
-
-fn odk_trace(result: &Json) -> Result<Trace, String> {
-    if result["load"]["status"] == "failure" {
-        return Err(format!("ODK could not load the form: {}", result["load"]["error"]));
-    }
-    let snapshots = result["trace"]
-        .as_array()
-        .ok_or("no trace in the runner's output")?
-        .iter()
-        .map(|s| s.as_array().map(|l| l.iter().map(leaf_from_json).collect()).unwrap_or_default())
-        .collect();
-    let outcomes = result["steps"]
-        .as_array()
-        .map(|steps| {
-            steps
-                .iter()
-                .map(|s| {
-                    if s["ok"] == true {
-                        Ok(())
-                    } else {
-                        Err(s["error"].as_str().unwrap_or_default().to_string())
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Trace { snapshots, outcomes, submission: result["submission"].as_str().map(str::to_string) })
-}
-
-/// The zone name node understands for a whole-hour offset.
-fn tz_name(hours: i32) -> String {
-    // POSIX Etc zones have the sign inverted.
-    match hours {
-        0 => "UTC".into(),
-        h if h > 0 => format!("Etc/GMT-{h}"),
-        h => format!("Etc/GMT+{}", -h),
-    }
-}
-
-/// Runs every case through ODK: one node process per clock.
-fn run_odk(engine: &Path, cases: &[Case], work: &Path) -> Result<Vec<Json>, String> {
-    let mut clocks: Vec<&(String, i32)> = cases.iter().map(|c| &c.clock).collect();
-    clocks.sort();
-    clocks.dedup();
-    let mut results = vec![Json::Null; cases.len()];
-    for (k, clock) in clocks.into_iter().enumerate() {
-        let picked: Vec<usize> = (0..cases.len()).filter(|&i| &cases[i].clock == clock).collect();
-        let batch: Vec<&Case> = picked.iter().map(|&i| &cases[i]).collect();
-        let out = run_odk_batch(engine, &batch, clock, &work.join(format!("jobs-{k}.json")))?;
-        for (i, r) in picked.into_iter().zip(out) {
-            results[i] = r;
-        }
-    }
-    Ok(results)
-}
-
-fn run_odk_batch(
-    engine: &Path,
-    cases: &[&Case],
-    clock: &(String, i32),
-    jobs_path: &Path,
-) -> Result<Vec<Json>, String> {
-    let jobs: Vec<Json> =
-        cases.iter().map(|c| json!({"form": c.xml, "steps": c.steps, "trace": true})).collect();
-    std::fs::write(jobs_path, Json::Array(jobs).to_string()).map_err(|e| e.to_string())?;
-    let out = Command::new("node")
-        .arg(repo_root().join("tests/odk/run.mjs"))
-        .arg("--batch")
-        .arg(jobs_path)
-        .env("ENUMERA_ODK_ENGINE", engine)
-        .env("ENUMERA_NOW", &clock.0)
-        .env("TZ", tz_name(clock.1))
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    let json: Json = serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!("runner output is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
-    })?;
-    match json {
-        Json::Array(items) if items.len() == cases.len() => Ok(items),
-        _ => Err("the runner did not answer every job".into()),
-    }
 }
 
 /// The spec forms under tests/diff/, written as .xlsx into `work`.
@@ -289,6 +74,7 @@ fn spec_forms(work: &Path) -> Vec<FormCase> {
             FormCase {
                 name: spec.name,
                 xlsx,
+                xform: false,
                 scripts,
                 clock: spec.clock.unwrap_or((DEFAULT_NOW.into(), 0)),
             }
@@ -326,24 +112,51 @@ fn study_forms() -> Vec<FormCase> {
                     Some((name.to_string(), v.as_array().cloned().unwrap_or_default()))
                 })
                 .collect();
-            FormCase { name: format!("p2p-{stem}"), xlsx, scripts, clock: (DEFAULT_NOW.into(), 0) }
+            FormCase {
+                name: format!("p2p-{stem}"),
+                xlsx,
+                xform: false,
+                scripts,
+                clock: (DEFAULT_NOW.into(), 0),
+            }
         })
         .collect()
 }
 
-/// Long texts (the submission) shown from just before where they part.
-fn around_first_difference(a: &str, b: &str) -> (String, String) {
-    const WIDTH: usize = 120;
-    if a.len() <= WIDTH && b.len() <= WIDTH {
-        return (a.to_string(), b.to_string());
-    }
-    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    let cut = |s: &str| -> String {
-        let start = common.saturating_sub(40);
-        let text: String = s.chars().skip(start).take(WIDTH).collect();
-        format!("…{text}…")
-    };
-    (cut(a), cut(b))
+/// The hand-written XForms under tests/xforms/ (the spec's features as a
+/// person or another tool writes them), each with `NAME.SCRIPT.json` step
+/// scripts beside it.
+fn xform_forms() -> Vec<FormCase> {
+    let dir = repo_root().join("tests/xforms");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let forms: Vec<&PathBuf> =
+        files.iter().filter(|p| p.extension().is_some_and(|e| e == "xml")).collect();
+    forms
+        .into_iter()
+        .map(|xml| {
+            let stem =
+                xml.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let scripts = files
+                .iter()
+                .filter_map(|p| {
+                    let file = p.file_name()?.to_str()?;
+                    let name = file.strip_prefix(&format!("{stem}."))?.strip_suffix(".json")?;
+                    let v: Json = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+                    Some((name.to_string(), v.as_array().cloned().unwrap_or_default()))
+                })
+                .collect();
+            FormCase {
+                name: format!("xform-{stem}"),
+                xlsx: xml.clone(),
+                xform: true,
+                scripts,
+                clock: (DEFAULT_NOW.into(), 0),
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -360,11 +173,13 @@ fn sessions_agree_with_odk_web_forms() {
 
     let mut forms = spec_forms(work.path());
     forms.extend(study_forms());
+    forms.extend(xform_forms());
     let mut cases = Vec::new();
     let mut failures = Vec::new();
     let mut compiled = Vec::new();
     let jobs: Vec<(PathBuf, PathBuf)> = forms
         .iter()
+        .filter(|f| !f.xform)
         .map(|f| {
             // Beside the form's own files (CSV attachments).
             let dir = work.path().join(&f.name);
@@ -372,10 +187,15 @@ fn sessions_agree_with_odk_web_forms() {
             (f.xlsx.clone(), dir.join(format!("{}.xml", f.name)))
         })
         .collect();
-    let converted = pyxform(&xls2xform, &jobs, work.path());
-    for (FormCase { name, xlsx, scripts, clock }, ((_, xml), conversion)) in
-        forms.iter().zip(jobs.iter().zip(converted))
-    {
+    let mut converted = pyxform(&xls2xform, &jobs, work.path()).into_iter().zip(jobs.iter());
+    for FormCase { name, xlsx, xform, scripts, clock } in forms.iter() {
+        let (conversion, xml) = if *xform {
+            (Ok(()), xlsx.clone())
+        } else {
+            let (c, (_, xml)) = converted.next().expect("a pyxform result per XLSForm");
+            (c, xml.clone())
+        };
+        let xml = &xml;
         if let Err(e) = conversion {
             failures.push(format!("{name}: {e}"));
             continue;

@@ -179,6 +179,8 @@ pub fn instrument(rows: &[Row]) -> Instrument {
         children,
         choices: BTreeMap::from([("abc".to_string(), ChoiceList { choices })]),
         files: BTreeMap::new(),
+        osm: BTreeMap::new(),
+        externals: BTreeMap::new(),
     }
 }
 

@@ -108,6 +108,10 @@ impl From<SessionError> for EnumeraError {
                 reference,
                 reason: "its repeat_count sets the number of instances".into(),
             },
+            S::TooManyRepeatInstances { reference, limit } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("a response holds at most {limit} repeat instances"),
+            },
             S::UnknownLanguage { language, available } => EnumeraError::NotFound {
                 what: format!("language (the form has: {available})"),
                 id: language,

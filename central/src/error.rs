@@ -36,6 +36,14 @@ pub enum CentralError {
         source: rusqlite::Error,
     },
 
+    #[error("{} already exists; a backup or restore never overwrites a file", path.display())]
+    Exists { path: PathBuf },
+
+    /// The PostgreSQL store failed (`target`: the database, without its
+    /// password; `sqlstate`: PostgreSQL's error code, when it gave one).
+    #[error("central database {target}: {context}: {detail}")]
+    Postgres { target: String, context: String, detail: String, sqlstate: Option<String> },
+
     #[error(
         "instrument {form_id:?} version {version:?} is already published with different content \
          (published hash {published}, new hash {new}); give the changed form a new version"
@@ -104,6 +112,11 @@ impl CentralError {
     /// True when the database was locked by another program for longer
     /// than the busy timeout: the same request may succeed shortly.
     pub fn is_busy(&self) -> bool {
+        if let CentralError::Postgres { sqlstate: Some(code), .. } = self {
+            // Serialization failures and deadlocks past the retries, a lock
+            // not granted, a statement cancelled by its timeout.
+            return matches!(code.as_str(), "40001" | "40P01" | "55P03" | "57014");
+        }
         matches!(
             self,
             CentralError::Sql { source, .. }
@@ -112,6 +125,32 @@ impl CentralError {
                     Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
                 )
         )
+    }
+
+    pub(crate) fn postgres(
+        target: &str,
+        context: impl Into<String>,
+        source: postgres::Error,
+    ) -> Self {
+        let sqlstate = source.code().map(|c| c.code().to_string());
+        // The server's own message (the crate's Display says only "db
+        // error"), else the client's with its cause.
+        let detail = match source.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(more) => format!("{} ({more})", db.message()),
+                None => db.message().to_string(),
+            },
+            None => match std::error::Error::source(&source) {
+                Some(cause) => format!("{source}: {cause}"),
+                None => source.to_string(),
+            },
+        };
+        CentralError::Postgres {
+            target: target.to_string(),
+            context: context.into(),
+            detail,
+            sqlstate,
+        }
     }
 
     pub(crate) fn sql(

@@ -30,9 +30,11 @@
 //! - sealed responses are stored as ciphertext; central never decrypts.
 
 mod access;
+mod any;
 mod backend;
 mod error;
 pub mod export;
+mod postgres;
 mod quota;
 mod report;
 pub mod review;
@@ -48,8 +50,10 @@ use std::io::{Read, Seek};
 use enumera_core::bundle::{BundleError, BundleReader, Limits, Receipt, SignedReceipt};
 use enumera_core::instrument::Instrument;
 
+pub use any::{AnyStore, Location};
 pub use backend::CentralStore;
 pub use error::{CentralError, IngestError};
+pub use postgres::{PG_SCHEMA_VERSION, PgCentral, is_postgres_url, redact, serialization_retries};
 pub use quota::{QuotaKind, Quotas};
 pub use report::{
     ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,

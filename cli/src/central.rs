@@ -4,15 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use enumera_central::{Central, Quotas, Revoke, Role, Scope, TokenGrant};
+use enumera_central::{AnyStore, Central, Location, Quotas, Revoke, Role, Scope, TokenGrant};
 
 use crate::UserError;
 use crate::device::to_json;
 
 #[derive(Debug, Args)]
 pub struct CentralArgs {
-    /// The central database file (before or after the subcommand, or ENUMERA_DB).
-    #[arg(long, value_name = "C.db", global = true, env = "ENUMERA_DB")]
+    /// The central database: a SQLite file, or a `postgres://` URL
+    /// (before or after the subcommand, or ENUMERA_DB).
+    #[arg(long, value_name = "C.db|postgres://...", global = true, env = "ENUMERA_DB")]
     db: Option<PathBuf>,
     #[command(subcommand)]
     command: CentralCommand,
@@ -91,8 +92,30 @@ pub enum CentralCommand {
         /// others wait their turn unread). Bounds the server's memory.
         #[arg(long, value_name = "N", default_value_t = 4)]
         max_uploads: usize,
+        /// Serve the web app under /app/ from this folder (a built
+        /// web/dist/app) instead of the copy built into this binary.
+        #[arg(long, value_name = "DIR")]
+        web_dir: Option<PathBuf>,
         #[command(flatten)]
         quotas: QuotaArgs,
+        /// Operational logs on stderr: one line per request (device, route,
+        /// status, bytes, time), per ingest and per error; never tokens or
+        /// answers. `json`: one JSON object per line, for a log collector.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// A consistent copy of the live database (servers may keep running):
+    /// SQLite's online backup into a new file; for PostgreSQL, `pg_dump`'s
+    /// custom format (restore it with `central restore` or `pg_restore`).
+    Backup {
+        #[arg(short = 'o', long = "out", value_name = "BACKUP")]
+        out: PathBuf,
+    },
+    /// Restore a `central backup` into --db: a new file, or an empty
+    /// PostgreSQL database of the same kind as the backup's.
+    Restore {
+        #[arg(value_name = "BACKUP")]
+        backup: PathBuf,
     },
     /// Bearer tokens with roles: devices, supervisors, researchers, admins.
     #[command(subcommand)]
@@ -259,9 +282,32 @@ pub enum RosterCommand {
     },
 }
 
+/// Central at `db` (a file or a PostgreSQL database), its schema upgraded.
+fn open(db: &Location) -> Result<Central<AnyStore>, UserError> {
+    Ok(Central::open_at(db)?)
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
     std::fs::write(path, bytes)
         .map_err(|e| UserError(format!("cannot write {}: {e}", path.display())))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Sends central's events (info and above) to stderr as text or JSON lines.
+fn init_logs(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO);
+    // A second call in one process (tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 struct ServeArgs {
@@ -270,9 +316,11 @@ struct ServeArgs {
     request_timeout: u64,
     max_uploads: usize,
     quotas: Quotas,
+    web_dir: Option<PathBuf>,
+    log_format: LogFormat,
 }
 
-fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
+fn serve(db: &Location, args: ServeArgs) -> Result<(), UserError> {
     use enumera_central::server::{Server, ServerConfig};
     let request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = ServerConfig {
@@ -283,31 +331,46 @@ fn serve(db: &Path, args: ServeArgs) -> Result<(), UserError> {
         header_timeout: request_timeout.min(ServerConfig::default().header_timeout),
         max_uploads: args.max_uploads.max(1),
         // Uploads are spooled beside the database: the disk that must
-        // hold them anyway, not a RAM-backed /tmp.
-        spool_dir: Some(
-            db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
-        ),
+        // hold them anyway, not a RAM-backed /tmp (PostgreSQL: the
+        // system's temporary folder).
+        spool_dir: match db {
+            Location::File(db) => Some(
+                db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into(),
+            ),
+            Location::Postgres(_) => None,
+        },
         ..ServerConfig::default()
     };
-    let mut central = Central::open(db)?;
+    init_logs(args.log_format);
+    let mut central = open(db)?;
     central.set_quotas(args.quotas);
-    let server = Server::bind(central, &args.listen, config)?;
+    let mut server = Server::bind(central, &args.listen, config)?;
+    if let Some(dir) = args.web_dir {
+        if !dir.join("index.html").is_file() {
+            return Err(UserError(format!(
+                "--web-dir {}: no index.html there (build the app with scripts/build-web.sh)",
+                dir.display()
+            )));
+        }
+        server = server.web_dir(dir);
+    }
     server.run_until_signal(|addr| eprintln!("enumera central listening on http://{addr}"))?;
     eprintln!("enumera central stopped");
     Ok(())
 }
 
 pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
-    let Some(db) = args.db.as_deref() else {
+    let Some(db_arg) = args.db.as_deref() else {
         // A usage error, as clap reports a missing argument.
         eprintln!(
             "error: the central database is missing: give --db C.db (before or after the subcommand) or set ENUMERA_DB"
         );
         return Ok(ExitCode::from(2));
     };
+    let db = &Location::parse(&db_arg.to_string_lossy());
     match args.command {
         CentralCommand::Init { json } => {
-            let central = Central::init(db)?;
+            let central = Central::init_at(db)?;
             let key = enumera_core::bundle::hex(&central.public_key()?);
             if json {
                 println!("{}", serde_json::json!({ "central_public_key": key }));
@@ -318,7 +381,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         }
         CentralCommand::Publish { form } => {
             let instrument = crate::device::load_form(&form)?;
-            let new = Central::open(db)?.publish(&instrument)?;
+            let new = open(db)?.publish(&instrument)?;
             eprintln!(
                 "{} {} version {:?} ({})",
                 if new { "published" } else { "already published:" },
@@ -328,14 +391,14 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Unpublish { form_id, version } => {
-            let n = Central::open(db)?.unpublish(&form_id, version.as_deref())?;
+            let n = open(db)?.unpublish(&form_id, version.as_deref())?;
             eprintln!(
                 "{form_id}: {n} version(s) no longer served to devices (kept at central for \
                  responses and export)"
             );
         }
         CentralCommand::Ingest { bundles, receipts, quotas, json } => {
-            let mut central = Central::open(db)?;
+            let mut central = open(db)?;
             central.set_quotas(quotas.quotas());
             let mut results = Vec::new();
             let mut failed = 0;
@@ -404,7 +467,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             }
         }
         CentralCommand::Status { json } => {
-            let status = Central::open(db)?.status()?;
+            let status = open(db)?.status()?;
             if json {
                 println!("{}", to_json(&status));
             } else {
@@ -442,7 +505,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             }
         }
         CentralCommand::Receipt { device, out } => {
-            let receipt = Central::open(db)?.receipt_for(&device)?;
+            let receipt = open(db)?.receipt_for(&device)?;
             write_file(&out, &receipt.file)?;
             let through = receipt.receipt.through.as_ref().map_or(0, |t| t.seq);
             eprintln!(
@@ -453,7 +516,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         }
         CentralCommand::Review(review) => crate::central_review::run(db, review)?,
         CentralCommand::Progress { token, json } => {
-            let central = Central::open(db)?;
+            let central = open(db)?;
             let who = match token {
                 Some(t) => Some(
                     central
@@ -487,7 +550,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             }
         }
         CentralCommand::Returns { device, out } => {
-            let returns = Central::open(db)?.returns_for(&device)?;
+            let returns = open(db)?.returns_for(&device)?;
             write_file(&out, &returns.file)?;
             eprintln!(
                 "wrote {}: {} response(s) returned to device {device}",
@@ -500,16 +563,50 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
         CentralCommand::Enrol { device, key, name } => {
             let public_key: [u8; 32] = enumera_core::bundle::unhex(&key)
                 .ok_or_else(|| UserError(format!("--key {key:?} is not 64 hex digits")))?;
-            Central::open(db)?.enrol_device(&device, &public_key, &name)?;
+            open(db)?.enrol_device(&device, &public_key, &name)?;
             eprintln!("enrolled device {device}; devices not enrolled are now refused");
         }
-        CentralCommand::Serve { listen, max_body_mib, request_timeout, max_uploads, quotas } => {
+        CentralCommand::Serve {
+            listen,
+            max_body_mib,
+            request_timeout,
+            max_uploads,
+            quotas,
+            web_dir,
+            log_format,
+        } => {
             let quotas = quotas.quotas();
-            serve(db, ServeArgs { listen, max_body_mib, request_timeout, max_uploads, quotas })?;
+            serve(
+                db,
+                ServeArgs {
+                    listen,
+                    max_body_mib,
+                    request_timeout,
+                    max_uploads,
+                    quotas,
+                    web_dir,
+                    log_format,
+                },
+            )?;
+        }
+        CentralCommand::Backup { out } => {
+            open(db)?.store().backup_to(&out)?;
+            eprintln!("backed up {} into {}", db.display(), out.display());
+        }
+        CentralCommand::Restore { backup } => {
+            let central = Central::restore_at(db, &backup)?;
+            let status = central.status()?;
+            eprintln!(
+                "restored {} into {}: {} responses, {} devices",
+                backup.display(),
+                db.display(),
+                status.responses,
+                status.devices.len()
+            );
         }
         CentralCommand::Token(TokenCommand::Create { role, device, district, name, json }) => {
             let grant = token_grant(role, device, district, name)?;
-            let mut central = Central::open(db)?;
+            let mut central = open(db)?;
             let token = central.create_role_token(&grant)?;
             let principal = central.principal(&token)?.ok_or_else(|| {
                 UserError("the new token was not found at central; try again".into())
@@ -540,7 +637,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 (_, _, Some(i)) => Revoke::TokenId(i),
                 _ => return Ok(ExitCode::from(2)),
             };
-            let n = Central::open(db)?.revoke(&which)?;
+            let n = open(db)?.revoke(&which)?;
             let what = match &which {
                 Revoke::Device(d) => format!("of device {d}"),
                 Revoke::Subject(n) => format!("of {n}"),
@@ -549,7 +646,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             eprintln!("revoked {n} token(s) {what}");
         }
         CentralCommand::Token(TokenCommand::List { json }) => {
-            let tokens = Central::open(db)?.tokens()?;
+            let tokens = open(db)?.tokens()?;
             if json {
                 println!("{}", to_json(&tokens));
             } else {
@@ -589,7 +686,7 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                     file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
                 }
             };
-            let new = Central::open(db)?
+            let new = open(db)?
                 .publish_roster(&name, &json)
                 .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
             eprintln!("{} roster {name}", if new { "published" } else { "already published:" });
@@ -630,6 +727,55 @@ mod tests {
     const FORM: &str = r#"{"model_version":1,"form_id":"capacity","version":"1","title":"Capacity",
         "root_name":"data","settings":{},
         "children":[{"name":"role","kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Role"}}]}"#;
+
+    /// `--db` names a file or a PostgreSQL database (issue 19); the same
+    /// commands work on both, backup and restore included. PostgreSQL from
+    /// the test command's throwaway cluster (`ENUMERA_TEST_POSTGRES`).
+    #[test]
+    fn the_same_commands_run_on_a_postgres_url() {
+        let Ok(admin) = std::env::var("ENUMERA_TEST_POSTGRES") else {
+            eprintln!(
+                "skipped: no PostgreSQL (ENUMERA_TEST_POSTGRES unset; scripts/test.sh sets it)"
+            );
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let form = dir.path().join("form.json");
+        std::fs::write(&form, FORM).unwrap();
+        let form = form.to_str().unwrap();
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        let names: Vec<String> =
+            (0..2).map(|i| format!("enumera_cli_{}_{i}", std::process::id())).collect();
+        let urls: Vec<String> = names
+            .iter()
+            .map(|name| {
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .unwrap();
+                client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                let (base, query) = admin.split_once('?').unwrap_or((&admin, ""));
+                let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+                format!("{base}/{name}?{query}")
+            })
+            .collect();
+        let (url, copy) = (&urls[0], &urls[1]);
+        run_args(&["central", "--db", url, "init"]).unwrap();
+        assert!(run_args(&["central", "--db", url, "init"]).unwrap_err().0.contains("already"));
+        run_args(&["central", "--db", url, "publish", form]).unwrap();
+        run_args(&["central", "--db", url, "token", "create", "--device", "d1"]).unwrap();
+        run_args(&["central", "--db", url, "status"]).unwrap();
+        let backup = dir.path().join("central.pgdump");
+        let backup = backup.to_str().unwrap();
+        run_args(&["central", "--db", url, "backup", "-o", backup]).unwrap();
+        run_args(&["central", "--db", copy, "restore", backup]).unwrap();
+        let dump =
+            |u: &str| Central::open_at(&Location::parse(u)).unwrap().canonical_dump().unwrap();
+        assert_eq!(dump(url), dump(copy));
+        assert_eq!(Central::open_at(&Location::parse(copy)).unwrap().served().unwrap().len(), 1);
+        for name in &names {
+            client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        }
+    }
 
     #[test]
     fn bundle_ingest_status_receipt_round_trip() {

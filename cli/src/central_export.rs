@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use enumera_central::Central;
 use enumera_central::export::{
     ExportOptions, ExportSummary, Filter, Format, Layout, checks_only, export,
 };
+use enumera_central::{Central, Location};
 use enumera_core::bundle::ResearcherIdentity;
 
 use crate::UserError;
@@ -162,7 +162,7 @@ fn summary_json(out: &Path, s: &ExportSummary) -> serde_json::Value {
     })
 }
 
-pub fn run(db: &Path, args: ExportArgs) -> Result<(), UserError> {
+pub fn run(db: &Location, args: ExportArgs) -> Result<(), UserError> {
     check_since(args.select.since.as_deref())?;
     let mut formats = args.format.iter().map(|f| format(*f));
     let opts = ExportOptions {
@@ -188,7 +188,7 @@ pub fn run(db: &Path, args: ExportArgs) -> Result<(), UserError> {
         raw_csv: args.raw_csv,
         checks: args.checks,
     };
-    let central = Central::open(db)?;
+    let central = Central::open_at(db)?;
     let bar = bar();
     let summary = export(central.store(), &opts, &args.out, &mut |done, total| {
         bar.set_length(total);
@@ -226,7 +226,7 @@ pub fn run(db: &Path, args: ExportArgs) -> Result<(), UserError> {
     Ok(())
 }
 
-pub fn checks(db: &Path, args: ChecksArgs) -> Result<(), UserError> {
+pub fn checks(db: &Location, args: ChecksArgs) -> Result<(), UserError> {
     check_since(args.select.since.as_deref())?;
     let opts = ExportOptions {
         filter: Filter { form: args.select.form, version: None, since: args.select.since },
@@ -236,7 +236,7 @@ pub fn checks(db: &Path, args: ChecksArgs) -> Result<(), UserError> {
         checks: true,
         ..ExportOptions::default()
     };
-    let central = Central::open(db)?;
+    let central = Central::open_at(db)?;
     let bar = bar();
     let summary = checks_only(central.store(), &opts, &args.out, &mut |done, total| {
         bar.set_length(total);

@@ -3,10 +3,8 @@
 //! reviewer's own token (`--token`, or ENUMERA_TOKEN): the same roles and
 //! scope as over HTTP, and the same appended, signed events.
 
-use std::path::Path;
-
 use clap::{Args, Subcommand};
-use enumera_central::{Central, ReviewFilter, ReviewItem};
+use enumera_central::{Central, Location, ReviewFilter, ReviewItem};
 use enumera_core::review::{Comment, ReviewKind, ReviewState};
 
 use crate::UserError;
@@ -113,7 +111,7 @@ impl CommentArgs {
     }
 }
 
-pub fn run(db: &Path, args: ReviewArgs) -> Result<(), UserError> {
+pub fn run(db: &Location, args: ReviewArgs) -> Result<(), UserError> {
     let token = args.token.ok_or_else(|| {
         UserError(
             "review needs the reviewer's own token: --token TOKEN or ENUMERA_TOKEN \
@@ -121,7 +119,7 @@ pub fn run(db: &Path, args: ReviewArgs) -> Result<(), UserError> {
                 .into(),
         )
     })?;
-    let mut central = Central::open(db)?;
+    let mut central = Central::open_at(db)?;
     let who =
         central.principal(&token)?.ok_or_else(|| UserError("unknown or revoked token".into()))?;
     let (instance_id, kind, comments, json) = match args.command {

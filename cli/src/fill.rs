@@ -37,6 +37,14 @@ pub struct FillArgs {
     /// Finalize after the steps (refused, with the reasons, while anything blocks it).
     #[arg(long)]
     pub finalize: bool,
+    /// With --steps: take values as ODK's engine does, coerced to the
+    /// question's type instead of refused as a failed step.
+    #[arg(long, requires = "steps")]
+    pub coerce: bool,
+    /// What `deviceid` metadata of a new response holds, instead of this
+    /// device's id (to compare runs with another engine).
+    #[arg(long, conflicts_with = "resume")]
+    pub device_id: Option<String>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -52,7 +60,13 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
                 round: args.round,
                 preload: args.participant.is_some(),
             };
-            Fill::start(&mut store, form_id, &start, Fill::system_env()).map_err(user)?
+            match &args.device_id {
+                Some(d) => {
+                    Fill::start_as_device(&mut store, form_id, &start, Fill::system_env(), d)
+                }
+                None => Fill::start(&mut store, form_id, &start, Fill::system_env()),
+            }
+            .map_err(user)?
         }
         (None, None) => {
             return Err(UserError("name a FORM_ID to fill, or --resume INSTANCE_ID".into()));
@@ -66,7 +80,7 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
     let mut outcomes = Vec::new();
     let mut failed = 0;
     for (index, raw) in steps.iter().enumerate() {
-        let r = parse_step(raw).and_then(|step| apply(&mut fill, &mut store, step));
+        let r = parse_step(raw).and_then(|step| apply(&mut fill, &mut store, step, args.coerce));
         if let Err(e) = &r {
             failed += 1;
             eprintln!("step {index}: {e}");
@@ -94,8 +108,9 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn apply(fill: &mut Fill, store: &mut Store, step: Step) -> Result<(), String> {
+fn apply(fill: &mut Fill, store: &mut Store, step: Step, coerce: bool) -> Result<(), String> {
     let r = match step {
+        Step::Set { set, value } if coerce => fill.set_coerced(store, &set, &value_string(value)),
         Step::Set { set, value } => fill.set(store, &set, &value_string(value)),
         Step::Clear { clear } => fill.set(store, &clear, ""),
         Step::AddRepeat { add_repeat, count } => {

@@ -44,6 +44,19 @@ pub enum FormCommand {
         /// Start in this language (name or code).
         #[arg(long)]
         lang: Option<String>,
+        /// What `deviceid` metadata holds (none by default), so runs can be
+        /// compared with another engine's.
+        #[arg(long)]
+        device_id: Option<String>,
+        /// The device's location when the form opens (`lat lon [alt
+        /// [accuracy]]`), which `start-geopoint` takes.
+        #[arg(long)]
+        location: Option<String>,
+        /// Take values as ODK's engine does: coerced to the question's type
+        /// (`12.7` into an integer is `12`, a value that is not a choice is
+        /// empty) instead of refused as a failed step.
+        #[arg(long)]
+        coerce: bool,
     },
     /// Try a form interactively at the terminal, without a device: one
     /// question at a time, nothing kept; prints the submission when finalized.
@@ -54,10 +67,17 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
     match cmd {
         FormCommand::Check { form, json } => check(&form, json),
         FormCommand::Convert { form, output } => convert(&form, &output),
-        FormCommand::Run { form, steps, now, seed, lang } => {
+        FormCommand::Run { form, steps, now, seed, lang, device_id, location, coerce } => {
             let compiled = crate::load::form(&form)?;
             let steps = crate::run::read_steps(&steps)?;
-            let opts = crate::run::RunOptions { now: now.as_deref(), seed, lang: lang.as_deref() };
+            let opts = crate::run::RunOptions {
+                now: now.as_deref(),
+                seed,
+                lang: lang.as_deref(),
+                device_id: device_id.as_deref(),
+                location: location.as_deref(),
+                coerce,
+            };
             let out = crate::run::run(compiled, &steps, &opts)?;
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)

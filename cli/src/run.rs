@@ -83,9 +83,14 @@ pub fn instance_ref(repeat: String, index: Option<usize>) -> String {
     }
 }
 
-/// Applies one step; a failed step leaves the session as it was.
-pub fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
+/// Applies one step; a failed step leaves the session as it was. With
+/// `coerce`, a value is coerced to its question's type as ODK's engine does
+/// (`12.7` into an integer is `12`) instead of refused.
+pub fn apply(session: &mut Session, raw: &Json, coerce: bool) -> Result<(), String> {
     match parse_step(raw)? {
+        Step::Set { set, value } if coerce => {
+            session.set_coerced(&set, &value_string(value)).map_err(|e| e.to_string())
+        }
         Step::Set { set, value } => {
             session.set(&set, &value_string(value)).map_err(|e| e.to_string())
         }
@@ -129,6 +134,12 @@ pub struct RunOptions<'a> {
     pub now: Option<&'a str>,
     pub seed: u64,
     pub lang: Option<&'a str>,
+    /// What `deviceid` metadata holds.
+    pub device_id: Option<&'a str>,
+    /// The location `start-geopoint` takes.
+    pub location: Option<&'a str>,
+    /// Coerce values as ODK's engine does instead of refusing them.
+    pub coerce: bool,
 }
 
 /// Runs a steps script and returns the JSON document to print.
@@ -140,13 +151,18 @@ pub fn run(form: Arc<Form>, steps: &[Json], opts: &RunOptions<'_>) -> Result<Jso
         None => FixedEnv::default().now,
     };
     let env = FixedEnv::new(now, opts.seed);
-    let mut session = Session::with_env(form, SessionOptions::default(), Box::new(env));
+    let options = SessionOptions {
+        device_id: opts.device_id.map(str::to_string),
+        location: opts.location.map(str::to_string),
+        ..SessionOptions::default()
+    };
+    let mut session = Session::with_env(form, options, Box::new(env));
     if let Some(l) = opts.lang {
         session.set_language(l).map_err(|e| UserError(e.to_string()))?;
     }
     let mut outcomes = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
-        let r = apply(&mut session, step);
+        let r = apply(&mut session, step, opts.coerce);
         outcomes.push(json!({
             "index": index,
             "step": step,

@@ -110,3 +110,46 @@ fn unknown_form_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+/// `device fill --steps --coerce --device-id`: the same as `form run`'s
+/// flags, on a device (issue 20, items 6 and 15).
+#[test]
+fn fill_steps_coerce_on_request_and_take_a_device_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = XlsForm::new()
+        .survey(&[&["type", "name", "label"], &["deviceid", "dev", ""], &["integer", "n", "N"]])
+        .settings(&[&["form_id", "version"], &["c", "1"]])
+        .write_to(dir.path().join("c.xlsx"));
+    let db = dir.path().join("tablet.db");
+    let db = db.to_str().unwrap();
+    ok(enumera(&["device", "--db", db, "init", "--name", "tablet-1"]));
+    ok(enumera(&["device", "--db", db, "install", form.to_str().unwrap()]));
+    let steps = dir.path().join("steps.json");
+    std::fs::write(&steps, r#"[{"set": "/data/n", "value": "1e3"}]"#).unwrap();
+    let steps = steps.to_str().unwrap();
+    let answers = |id: &str| -> Value {
+        let shown: Value =
+            serde_json::from_str(&ok(enumera(&["device", "--db", db, "show", id]))).unwrap();
+        shown["answers"].clone()
+    };
+    let plain = ok(enumera(&["device", "--db", db, "fill", "c", "--steps", steps, "--json"]));
+    let plain: Value = serde_json::from_str(&plain).unwrap();
+    assert_eq!(plain["failed"], 1, "1e3 is refused for an integer: {plain}");
+    let coerced = ok(enumera(&[
+        "device",
+        "--db",
+        db,
+        "fill",
+        "c",
+        "--steps",
+        steps,
+        "--coerce",
+        "--device-id",
+        "peer",
+        "--json",
+    ]));
+    let coerced: Value = serde_json::from_str(&coerced).unwrap();
+    assert_eq!(coerced["failed"], 0, "{coerced}");
+    let got = answers(coerced["instance_id"].as_str().unwrap()).to_string();
+    assert!(got.contains(r#""value":"1000""#) && got.contains(r#""value":"peer""#), "{got}");
+}

@@ -220,3 +220,46 @@ fn unreadable_files_are_user_errors() {
     let out = enumera(&["form", "check"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `form run --coerce` takes values as ODK's engine does, and `--device-id`
+/// sets the deviceid metadata, so a run can be compared with ODK's
+/// (issue 20, items 6 and 15).
+#[test]
+fn run_coerces_on_request_and_takes_a_device_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = XlsForm::new()
+        .survey(&[
+            &["type", "name", "label"],
+            &["deviceid", "dev", ""],
+            &["integer", "n", "N"],
+            &["select_one yn", "ok", "OK?"],
+        ])
+        .choices(&[&["list_name", "name", "label"], &["yn", "yes", "Yes"]])
+        .write_to(dir.path().join("f.xlsx"));
+    let steps = dir.path().join("steps.json");
+    std::fs::write(
+        &steps,
+        r#"[{"set": "/data/n", "value": "5"}, {"set": "/data/n", "value": "12.7"},
+            {"set": "/data/ok", "value": "maybe"}]"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["form", "run", form.to_str().unwrap(), steps.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = enumera(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let leaf = |v: &Value, r: &str| {
+        v["leaves"].as_array().unwrap().iter().find(|l| l["ref"] == r).unwrap()["value"].clone()
+    };
+    let refused = run(&[]);
+    assert_eq!(refused["steps"][1]["ok"], false, "refused without --coerce");
+    assert_eq!(leaf(&refused, "/data/n"), "5");
+    assert_eq!(leaf(&refused, "/data/dev"), "", "no device id unless given");
+    let coerced = run(&["--coerce", "--device-id", "odk-peer"]);
+    assert!(coerced["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true), "{coerced}");
+    assert_eq!(leaf(&coerced, "/data/n"), "12");
+    assert_eq!(leaf(&coerced, "/data/ok"), "");
+    assert_eq!(leaf(&coerced, "/data/dev"), "odk-peer");
+}

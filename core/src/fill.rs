@@ -76,6 +76,29 @@ impl Fill {
         start: &Start,
         env: Box<dyn Env + Send>,
     ) -> Result<Fill, FillError> {
+        Fill::start_with(store, form_id, start, env, None)
+    }
+
+    /// Like [`Fill::start`], with `deviceid` metadata set to `device_id`
+    /// instead of this device's id (for comparing runs with another engine:
+    /// `enumera device fill --device-id`).
+    pub fn start_as_device(
+        store: &mut Store,
+        form_id: &str,
+        start: &Start,
+        env: Box<dyn Env + Send>,
+        device_id: &str,
+    ) -> Result<Fill, FillError> {
+        Fill::start_with(store, form_id, start, env, Some(device_id.to_string()))
+    }
+
+    fn start_with(
+        store: &mut Store,
+        form_id: &str,
+        start: &Start,
+        env: Box<dyn Env + Send>,
+        device_id: Option<String>,
+    ) -> Result<Fill, FillError> {
         let key = store.latest_instrument(form_id)?;
         let instrument = store.instrument(&key)?;
         let form = compile(instrument.clone(), form_id)?;
@@ -87,9 +110,9 @@ impl Fill {
         let options = SessionOptions {
             instance_id: Some(response.instance_id.clone()),
             deprecated_id: None,
-            device_id: device.as_ref().map(|d| d.device_id.clone()),
+            device_id: device_id.or_else(|| device.as_ref().map(|d| d.device_id.clone())),
             username: response.enumerator.clone(),
-            language: None,
+            ..SessionOptions::default()
         };
         let session = Session::with_env(form, options, env);
         let mut fill = Fill { session, saver: Saver { saved: BTreeMap::new(), response } };
@@ -127,7 +150,7 @@ impl Fill {
             deprecated_id: response.deprecated_id.clone(),
             device_id: device.as_ref().map(|d| d.device_id.clone()),
             username: response.enumerator.clone(),
-            language: None,
+            ..SessionOptions::default()
         };
         let mut counts = store.repeat_counts(instance_id)?;
         // Outer repeats before the repeats inside them.
@@ -170,6 +193,19 @@ impl Fill {
         value: &str,
     ) -> Result<(), FillError> {
         self.session.set(reference, value)?;
+        self.saver.save(store, &self.session)
+    }
+
+    /// Answers a question as ODK's engine would take the value, coerced to
+    /// its type rather than refused ([`Session::set_coerced`]), and commits
+    /// it.
+    pub fn set_coerced(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        value: &str,
+    ) -> Result<(), FillError> {
+        self.session.set_coerced(reference, value)?;
         self.saver.save(store, &self.session)
     }
 

@@ -117,7 +117,7 @@ pub fn parse(path: &Path) -> Result<Spec, String> {
             let kind = words.next().unwrap_or_default();
             let rest = words.collect::<Vec<_>>().join(" ");
             section = match kind {
-                "survey" | "choices" | "settings" | "external_choices" => {
+                "survey" | "choices" | "settings" | "external_choices" | "osm" => {
                     spec.sheets.push((kind.to_string(), Vec::new()));
                     Some(("sheet", kind.to_string()))
                 }

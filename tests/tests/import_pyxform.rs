@@ -391,6 +391,10 @@ fn pyxform_type(t: QuestionType) -> &'static str {
         SimSerial => "simserial",
         SubscriberId => "subscriberid",
         Audit => "audit",
+        Osm => "osm",
+        StartGeopoint => "start-geopoint",
+        BackgroundGeopoint => "background-geopoint",
+        BackgroundAudio => "background-audio",
     }
 }
 

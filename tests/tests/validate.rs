@@ -390,13 +390,14 @@ fn malformed_parameters_and_flags() {
 
 #[test]
 fn select_from_file_csv_missing_or_wrong() {
-    assert_eq!(
+    // Missing is a warning (pyxform converts without the file); a file that
+    // is there but lacks the column is an error.
+    assert!(
         errors(survey(&[
             &["type", "name", "label"],
             &["select_one_from_file nowhere.csv", "a", "A"],
         ]))
-        .len(),
-        1
+        .is_empty()
     );
     let (dir, path) = survey(&[
         &["type", "name", "label", "parameters"],
@@ -405,17 +406,43 @@ fn select_from_file_csv_missing_or_wrong() {
     ])
     .file("p.csv", "name,label\nx,X\n")
     .write_temp("files");
-    let got: Vec<String> = import_xlsform(&path).unwrap().errors().map(|d| d.to_string()).collect();
+    let imported = import_xlsform(&path).unwrap();
+    let got: Vec<String> = imported.errors().map(|d| d.to_string()).collect();
+    assert_eq!(got, ["survey!A3: p.csv has no 'code' column (its columns: name, label)"]);
+    let warned: Vec<String> = imported.warnings().map(|d| d.to_string()).collect();
     assert_eq!(
-        got,
-        [
-            format!(
-                "survey!A2: nowhere.csv is not in the form's folder ({})",
-                dir.path().display()
-            ),
-            "survey!A3: p.csv has no 'code' column (its columns: name, label)".to_string(),
-        ]
+        warned,
+        [format!(
+            "survey!A2: nowhere.csv is not in the form's folder ({}); the choices from it are empty until it is",
+            dir.path().display()
+        )]
     );
+}
+
+/// One rule for all external files: a missing .geojson, .xml or .csv, for
+/// a select, a csv-external/xml-external instance or pulldata, is a
+/// warning alike.
+#[test]
+fn every_missing_file_is_a_warning_alike() {
+    let (_dir, path) = survey(&[
+        &["type", "name", "label", "calculation"],
+        &["select_one_from_file a.csv", "a", "A", ""],
+        &["select_one_from_file b.geojson", "b", "B", ""],
+        &["select_one_from_file c.xml", "c", "C", ""],
+        &["csv-external", "d", "", ""],
+        &["xml-external", "e", "", ""],
+        &["calculate", "f", "", "pulldata('g', 'x', 'y', 'z')"],
+    ])
+    .write_temp("missing");
+    let imported = import_xlsform(&path).unwrap();
+    assert!(!imported.has_errors(), "{:?}", imported.diagnostics);
+    let warned: Vec<String> = imported.warnings().map(|d| d.to_string()).collect();
+    for f in ["a.csv", "b.geojson", "c.xml", "d.csv", "e.xml", "g.csv"] {
+        assert!(
+            warned.iter().any(|w| w.contains(&format!("{f} is not in the form's folder"))),
+            "{f}: {warned:#?}"
+        );
+    }
 }
 
 #[test]
@@ -457,8 +484,8 @@ fn or_other_with_choice_filter() {
 #[test]
 fn unsupported_type() {
     assert_eq!(
-        errors(survey(&[&["type", "name", "label"], &["osm", "map", "Map"]])),
-        ["survey!A2: question type 'osm' is not supported by Enumera"]
+        errors(survey(&[&["type", "name", "label"], &["select_one_external c", "map", "Map"]])),
+        ["survey!A2: question type 'select_one_external' is not supported by Enumera"]
     );
 }
 

@@ -15,6 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use super::AppState;
+use super::observe::Notes;
 use super::reply::ApiError;
 use super::routes::blocking;
 use crate::roles::{Permission, Principal, Role};
@@ -68,6 +69,11 @@ async fn authenticate(parts: &Parts, state: &Arc<AppState>) -> Result<Principal,
         state.readers.with(&state, |c| c.principal(&token).map_err(ApiError::from))
     })
     .await?;
+    // The request's log line names who made it (a device id, or the
+    // person a supervisor's or researcher's token was made for).
+    if let (Some(p), Some(notes)) = (&principal, parts.extensions.get::<Notes>()) {
+        notes.set_device(&p.subject);
+    }
     principal.ok_or_else(|| unauthorized("bad_token", "unknown or revoked token"))
 }
 

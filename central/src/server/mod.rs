@@ -10,8 +10,10 @@
 //! to disk and verified before the lock, in parallel, within bounds
 //! ([`upload`]).
 
+mod app;
 mod auth;
 mod listen;
+mod observe;
 mod pool;
 mod raw_errors;
 mod reply;
@@ -25,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::Central;
+use crate::{AnyStore, Central};
 
 /// Limits that keep one client from holding the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +80,19 @@ pub enum ServerError {
 }
 
 pub(crate) struct AppState {
-    /// The one writer.
-    pub central: Mutex<Central>,
+    /// The one writer of this process (against PostgreSQL, other servers
+    /// write beside it: the database, not this mutex, keeps them apart).
+    pub central: Mutex<Central<AnyStore>>,
     pub readers: pool::Readers,
     pub upload_slots: tokio::sync::Semaphore,
     pub device_locks: upload::DeviceLocks,
     pub config: ServerConfig,
+    /// Where `/app/` is read from.
+    pub web: app::WebApp,
+    /// Request, latency and ingest counts for `/metrics`.
+    pub metrics: observe::Metrics,
+    /// `"sqlite"` or `"postgres"` (`/healthz`).
+    pub store_kind: &'static str,
 }
 
 /// A bound, not yet serving, server.
@@ -91,13 +100,20 @@ pub(crate) struct AppState {
 pub struct Server {
     runtime: tokio::runtime::Runtime,
     listener: std::net::TcpListener,
-    central: Central,
+    central: Central<AnyStore>,
     config: ServerConfig,
+    web: app::WebApp,
 }
 
 impl Server {
     /// Binds the address (`127.0.0.1:0` picks a free port).
-    pub fn bind(central: Central, listen: &str, config: ServerConfig) -> Result<Self, ServerError> {
+    /// `central`: a SQLite `Central`, or a `Central<AnyStore>` of either kind.
+    pub fn bind(
+        central: impl Into<Central<AnyStore>>,
+        listen: &str,
+        config: ServerConfig,
+    ) -> Result<Self, ServerError> {
+        let central = central.into();
         let bind_err = |source| ServerError::Bind { addr: listen.into(), source };
         let listener = std::net::TcpListener::bind(listen).map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
@@ -107,7 +123,14 @@ impl Server {
             .thread_name("enumera-server")
             .build()
             .map_err(ServerError::Runtime)?;
-        Ok(Server { runtime, listener, central, config })
+        Ok(Server { runtime, listener, central, config, web: app::WebApp::Embedded })
+    }
+
+    /// Serves the web app under `/app/` from `dir` (a built `web/dist/app`)
+    /// instead of the copy built into the binary: for development.
+    pub fn web_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.web = app::WebApp::Folder(dir);
+        self
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
@@ -120,19 +143,22 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server { runtime, listener, mut central, config } = self;
+        let Server { runtime, listener, mut central, config, web } = self;
         central
             .store_mut()
             .set_busy_timeout(config.busy_timeout)
             .map_err(|e| ServerError::Runtime(std::io::Error::other(e.to_string())))?;
-        let readers =
-            pool::Readers::new(central.store().file().map(PathBuf::from), config.busy_timeout);
+        let readers = pool::Readers::new(central.store().location(), config.busy_timeout);
+        let store_kind = central.store().kind();
         let state = Arc::new(AppState {
+            metrics: observe::Metrics::new(store_kind),
+            store_kind,
             central: Mutex::new(central),
             readers,
             upload_slots: tokio::sync::Semaphore::new(config.max_uploads.max(1)),
             device_locks: upload::DeviceLocks::default(),
             config: config.clone(),
+            web,
         });
         runtime.block_on(async move {
             let listener =

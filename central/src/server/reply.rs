@@ -33,7 +33,7 @@ impl ApiError {
     /// A failure of central's own (not of the request): the detail, which
     /// may name files, goes to the log; the client is told to retry.
     pub fn internal_logged(detail: String) -> Self {
-        eprintln!("enumera central: internal error: {detail}");
+        tracing::error!(target: "enumera::http", detail, "internal error");
         Self::internal("central failed to handle this request; try again later")
     }
 
@@ -77,7 +77,7 @@ impl From<CentralError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "bad_review", e.to_string())
             }
             e if e.is_busy() => {
-                eprintln!("enumera central: busy: {e}");
+                tracing::warn!(target: "enumera::http", detail = %e, "database busy");
                 ApiError::busy()
             }
             e => ApiError::internal_logged(e.to_string()),

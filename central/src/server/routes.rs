@@ -14,7 +14,7 @@ use enumera_core::remote::api::{self, InstrumentListing};
 use super::AppState;
 use super::auth::{Caller, Device};
 use super::reply::ApiError;
-use crate::Central;
+use crate::{AnyStore, Central};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body;
@@ -31,6 +31,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
         .route(api::REVIEW_ACTIONS, post(super::review::act))
         .route(api::PROGRESS, get(super::review::progress))
+        .route("/app", axum::routing::any(web_app))
+        .route("/app/", axum::routing::any(web_app))
+        .route("/app/{*path}", axum::routing::any(web_app))
+        // Operations (issue 19): no token, nothing about devices or answers.
+        .route("/healthz", get(super::observe::healthz))
+        .route("/metrics", get(super::observe::metrics))
+        .route_layer(axum::middleware::from_fn(super::observe::note_route))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -41,7 +48,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::observe::observe))
         .with_state(state)
+}
+
+/// The web app (`server/app.rs`): no token, files only.
+async fn web_app(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let rest = request.uri().path().strip_prefix("/app").unwrap_or("");
+    super::app::serve(&state.web, request.method(), request.headers(), rest).await
 }
 
 /// Bounds every request, body upload included. A bundle whose ingest was
@@ -73,7 +87,7 @@ pub(crate) fn segment(path: Result<Path<String>, PathRejection>) -> Result<Strin
 
 /// Central, whatever a panicking holder left: SQLite rolled its
 /// transaction back, so the data is consistent.
-pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central> {
+pub(crate) fn lock(state: &AppState) -> MutexGuard<'_, Central<AnyStore>> {
     state.central.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

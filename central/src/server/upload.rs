@@ -84,7 +84,14 @@ pub(crate) async fn upload(
         .map_err(|_| ApiError::internal("the server is shutting down"))?;
     let spooled = spool(&state, request.into_body(), max).await?;
     let state = state.clone();
-    blocking(move || apply(&state, &device, spooled)).await
+    blocking(move || {
+        let applied = apply(&state, &device, spooled);
+        if let Err(e) = &applied {
+            state.metrics.refused(&device, e.code);
+        }
+        applied
+    })
+    .await
 }
 
 fn too_large(max: usize) -> ApiError {
@@ -178,6 +185,7 @@ fn apply(state: &AppState, device: &str, spooled: Spooled) -> Result<Json<Upload
         rewind(&mut file)?;
     }
     let mut central = lock(state);
+    central.store_mut().reconnect_if_broken()?;
     let report = central.ingest_from(&sha256, BufReader::new(&file))?;
     if report.device_id != device {
         // A byte-identical bundle of another device, known by its hash.
@@ -192,6 +200,7 @@ fn apply(state: &AppState, device: &str, spooled: Spooled) -> Result<Json<Upload
     }
     let receipt = central.receipt_for(device)?;
     drop(central);
+    state.metrics.ingested(device, &report);
     let receipt = String::from_utf8(receipt.file)
         .map_err(|_| ApiError::internal_logged("the receipt is not UTF-8".into()))?;
     let report = serde_json::to_value(&report)

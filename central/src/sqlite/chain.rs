@@ -21,7 +21,7 @@ use crate::report::SeqRange;
 /// at `seq` (`None` at 0: seq 1 may follow anything, as a device's first
 /// entry follows its genesis).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Whole {
+pub(crate) struct Whole {
     pub seq: u64,
     pub hash: Option<String>,
 }
@@ -102,7 +102,7 @@ pub(super) fn problems_after_ingest(
 }
 
 /// (entry hash, prev hash) of every entry at `from` and after, by seq.
-type BySeq = BTreeMap<u64, Vec<(String, String)>>;
+pub(crate) type BySeq = BTreeMap<u64, Vec<(String, String)>>;
 
 fn entries_from(conn: &Connection, device_id: &str, from: u64) -> rusqlite::Result<BySeq> {
     let mut by_seq = BySeq::new();
@@ -121,7 +121,7 @@ fn entries_from(conn: &Connection, device_id: &str, from: u64) -> rusqlite::Resu
 
 /// Gaps and forks among the sequence numbers after `whole` (those at or
 /// below it are whole but for the forks recorded as they arrived).
-fn scan(by_seq: &BySeq, whole: u64) -> (Vec<SeqRange>, BTreeSet<u64>) {
+pub(crate) fn scan(by_seq: &BySeq, whole: u64) -> (Vec<SeqRange>, BTreeSet<u64>) {
     let mut gaps = Vec::new();
     let mut forks = BTreeSet::new();
     let mut expected = whole + 1;

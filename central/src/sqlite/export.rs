@@ -270,29 +270,35 @@ impl ExportSource for SqliteCentral {
             .query_map([], |r| r.get::<_, Vec<u8>>(0))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(self.sql_err("reading rosters"))?;
-        let mut out: Vec<RosterEntry> = Vec::new();
-        for json in jsons {
-            // Published rosters were checked at publish; anything odd here
-            // is left out of the progress count rather than failing an export.
-            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&json) else { continue };
-            let list = v.get("participants").unwrap_or(&v).as_array().cloned().unwrap_or_default();
-            for p in list {
-                let Some(id) = p.get("id").and_then(|i| i.as_str()) else { continue };
-                if out.iter().any(|e| e.id == id) {
-                    continue;
-                }
-                let display = p
-                    .get("display")
-                    .and_then(|d| d.as_object())
-                    .map(|d| {
-                        d.iter()
-                            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(RosterEntry { id: id.to_string(), display });
-            }
-        }
-        Ok(out)
+        Ok(roster_entries(jsons))
     }
+}
+
+/// Every participant of the published rosters (their JSON, in name
+/// order), each once: shared by both stores.
+pub(crate) fn roster_entries(jsons: Vec<Vec<u8>>) -> Vec<RosterEntry> {
+    let mut out: Vec<RosterEntry> = Vec::new();
+    for json in jsons {
+        // Published rosters were checked at publish; anything odd here
+        // is left out of the progress count rather than failing an export.
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&json) else { continue };
+        let list = v.get("participants").unwrap_or(&v).as_array().cloned().unwrap_or_default();
+        for p in list {
+            let Some(id) = p.get("id").and_then(|i| i.as_str()) else { continue };
+            if out.iter().any(|e| e.id == id) {
+                continue;
+            }
+            let display = p
+                .get("display")
+                .and_then(|d| d.as_object())
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(RosterEntry { id: id.to_string(), display });
+        }
+    }
+    out
 }

@@ -148,7 +148,7 @@ impl SqliteCentral {
 }
 
 /// Bytes a response stores: its submission and attachments.
-fn response_bytes(r: &BundleResponse) -> u64 {
+pub(crate) fn response_bytes(r: &BundleResponse) -> u64 {
     let payload = match &r.payload {
         Payload::Plain { xml, json } => xml.len() + json.len(),
         Payload::Sealed { ciphertext } => ciphertext.len(),
@@ -157,9 +157,9 @@ fn response_bytes(r: &BundleResponse) -> u64 {
 }
 
 /// What a device delivered in the 24 hours before an ingest.
-struct Day {
-    responses: u64,
-    bytes: u64,
+pub(crate) struct Day {
+    pub(crate) responses: u64,
+    pub(crate) bytes: u64,
 }
 
 impl Day {
@@ -199,7 +199,7 @@ impl Day {
     /// passes a quota. A bundle that brings nothing new (sent again after a
     /// lost receipt) is never refused: it costs nothing, and its reply
     /// carries the receipt the device needs.
-    fn check(
+    pub(crate) fn check(
         &self,
         q: &Quotas,
         device_id: &str,
@@ -493,7 +493,7 @@ impl Hold {
     }
 }
 
-fn not_author_detail(target: &str, author: &str) -> String {
+pub(crate) fn not_author_detail(target: &str, author: &str) -> String {
     format!(
         "an edit of {target}, which device {author} made: only the device that made a response \
          (or one central authorised) may replace it"
@@ -593,7 +593,7 @@ impl FormProblem {
         }
     }
 
-    fn detail(&self, c: &enumera_core::store::EntryContent) -> String {
+    pub(crate) fn detail(&self, c: &enumera_core::store::EntryContent) -> String {
         match self {
             FormProblem::HashMismatch { published } => format!(
                 "filled with form {} version {:?} hash {}, but central published that version \

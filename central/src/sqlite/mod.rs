@@ -4,9 +4,10 @@
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
 mod access;
-mod chain;
-mod export;
-mod ingest;
+mod backup;
+pub(crate) mod chain;
+pub(crate) mod export;
+pub(crate) mod ingest;
 mod review;
 mod status;
 

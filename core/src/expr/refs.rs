@@ -59,6 +59,33 @@ pub fn call_problems(e: &Expr) -> Vec<String> {
     out
 }
 
+/// Arguments written as literals that can never be evaluated: a `regex()`
+/// pattern that does not compile (or is too big to), a `digest()`
+/// algorithm that does not exist. At fill time these are errors, which a
+/// constraint treats as a refusal; `form check` reports them first.
+pub fn literal_problems(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    e.walk(&mut |x| {
+        let Expr::Call(c) = x else { return };
+        match (c.func, c.args.get(1)) {
+            (Some(Func::Regex), Some(Expr::Str(pattern))) => {
+                if let Err(err) = super::functions::check_regex(pattern) {
+                    out.push(err);
+                }
+            }
+            (Some(Func::Digest), Some(Expr::Str(algorithm)))
+                if !super::functions::is_digest_algorithm(algorithm) =>
+            {
+                out.push(format!(
+                    "digest(): unsupported algorithm '{algorithm}' (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
+                ));
+            }
+            _ => {}
+        }
+    });
+    out
+}
+
 /// Whether the value can change with nothing else changing: `now()`,
 /// `today()`, `random()`, `uuid()`.
 pub fn is_volatile(e: &Expr) -> bool {

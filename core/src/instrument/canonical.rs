@@ -27,9 +27,31 @@ impl Instrument {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// SHA-256 of the canonical JSON, lowercase hex.
+    /// SHA-256 of the canonical JSON with source positions left out,
+    /// lowercase hex. Rows say where a question was written (for
+    /// messages), not what it is: the same form has the same hash whether
+    /// it comes from an XLSForm with blank rows, one without, or an XForm
+    /// (which has no rows at all).
     pub fn hash(&self) -> String {
-        hex(&Sha256::digest(self.canonical_json()))
+        let mut positionless = self.clone();
+        positionless.clear_rows();
+        hex(&Sha256::digest(positionless.canonical_json()))
+    }
+
+    /// Every source row set to 0 (rows are not part of the hash).
+    pub fn clear_rows(&mut self) {
+        fn nodes(ns: &mut [super::model::Node]) {
+            for n in ns {
+                n.row = 0;
+                nodes(&mut n.children);
+            }
+        }
+        nodes(&mut self.children);
+        for list in self.choices.values_mut().chain(self.osm.values_mut()) {
+            for c in &mut list.choices {
+                c.row = 0;
+            }
+        }
     }
 
     /// Reads an instrument back from its JSON (canonical or pretty).
@@ -95,6 +117,8 @@ mod tests {
             }],
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 
@@ -113,6 +137,15 @@ mod tests {
         let mut b = sample();
         b.children[0].label = Text::plain("Age in years");
         assert_ne!(a.hash(), b.hash());
+    }
+
+    #[test]
+    fn rows_are_not_part_of_the_hash() {
+        let a = sample();
+        let mut b = sample();
+        b.children[0].row = 40;
+        assert_eq!(a.hash(), b.hash());
+        assert_ne!(a.canonical_json(), b.canonical_json(), "the JSON keeps them, for messages");
     }
 
     #[test]

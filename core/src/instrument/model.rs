@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 /// reader could misread; stored in the canonical JSON.
 pub const MODEL_VERSION: u32 = 1;
 
+/// How deep groups and repeats may nest. Real forms use a handful of
+/// levels; the bound keeps every recursive walk (validation, the XForm
+/// writer, sessions, the JSON reader) far from the stack's end.
+pub const MAX_NESTING: usize = 32;
+
 /// A compiled survey instrument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instrument {
@@ -45,6 +50,13 @@ pub struct Instrument {
     /// `pulldata`), by file name. Their content is part of the hash.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, DataFile>,
+    /// Tag lists of `osm LIST` questions (the `osm` sheet), by list name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub osm: BTreeMap<String, ChoiceList>,
+    /// Secondary instances declared by `csv-external` / `xml-external`
+    /// rows: instance id -> file name (`fruits` -> `fruits.csv`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub externals: BTreeMap<String, String>,
 }
 
 /// The settings sheet, beyond what [`Instrument`] holds directly.
@@ -69,6 +81,18 @@ pub struct Settings {
     pub other: BTreeMap<String, String>,
 }
 
+impl Settings {
+    /// The `settings.other` key an XForm whose `meta/instanceID` is not
+    /// read-only is read with (pyxform's always is; an XLSForm cannot say
+    /// otherwise, so only an imported XForm carries it).
+    pub const INSTANCE_ID_READONLY: &'static str = "instance_id_readonly";
+
+    /// Whether `meta/instanceID` is read-only, as pyxform writes it.
+    pub fn instance_id_readonly(&self) -> bool {
+        self.other.get(Self::INSTANCE_ID_READONLY).map(String::as_str) != Some("false")
+    }
+}
+
 /// A translatable text: language name -> text. The key `""` holds the text of a
 /// column without a language suffix (`label` rather than `label::English (en)`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +109,27 @@ impl Text {
         let mut m = BTreeMap::new();
         m.insert(String::new(), s.into());
         Text(m)
+    }
+
+    /// The text ODK shows in `lang`, as pyxform writes texts into an
+    /// XForm: an untranslated text (only the unsuffixed form) in every
+    /// language; a translated one in its languages, the unsuffixed form in
+    /// the default language (`default_lang`, or pyxform's `default`), and
+    /// `-` in a language it lacks.
+    pub fn as_odk_shows(&self, lang: Option<&str>, default_lang: Option<&str>) -> Option<&str> {
+        if !self.0.keys().any(|k| !k.is_empty()) {
+            return self.0.get("").map(String::as_str);
+        }
+        let lang = lang.unwrap_or(default_lang.unwrap_or("default"));
+        if let Some(t) = self.0.get(lang) {
+            return Some(t);
+        }
+        if lang == default_lang.unwrap_or("default")
+            && let Some(t) = self.0.get("")
+        {
+            return Some(t);
+        }
+        Some("-")
     }
 
     /// The text in `lang`, falling back to the unsuffixed text, then to the
@@ -221,6 +266,16 @@ pub enum QuestionType {
     SimSerial,
     SubscriberId,
     Audit,
+    /// `osm`: an OpenStreetMap feature file, with the tags of its list
+    /// (`osm LIST`, from the `osm` sheet) for the mapping app to ask.
+    Osm,
+    /// `start-geopoint`: a location taken when the form is opened.
+    StartGeopoint,
+    /// `background-geopoint`: a location taken when the question named in
+    /// its `trigger` changes.
+    BackgroundGeopoint,
+    /// `background-audio`: a recording of the whole interview.
+    BackgroundAudio,
 }
 
 impl QuestionType {
@@ -239,6 +294,9 @@ impl QuestionType {
                 | SimSerial
                 | SubscriberId
                 | Audit
+                | StartGeopoint
+                | BackgroundGeopoint
+                | BackgroundAudio
         )
     }
 
@@ -258,7 +316,7 @@ impl QuestionType {
 
     pub fn is_attachment(self) -> bool {
         use QuestionType::*;
-        matches!(self, Image | Audio | Video | File | Audit)
+        matches!(self, Image | Audio | Video | File | Audit | Osm | BackgroundAudio)
     }
 
     /// The XForm bind type (`xsd:` prefix left off where ODK leaves it off).
@@ -277,10 +335,10 @@ impl QuestionType {
             Date | Today => "date",
             Time => "time",
             DateTime | Start | End => "dateTime",
-            Geopoint => "geopoint",
+            Geopoint | StartGeopoint | BackgroundGeopoint => "geopoint",
             Geotrace => "geotrace",
             Geoshape => "geoshape",
-            Image | Audio | Video | File | Audit => "binary",
+            Image | Audio | Video | File | Audit | Osm | BackgroundAudio => "binary",
             Barcode => "barcode",
         }
     }
@@ -348,6 +406,10 @@ pub struct Choice {
 pub struct DataFile {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// An XML file kept whole (`xml-external`, `select_one_from_file
+    /// f.xml`): its instance is this tree, whatever its shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml: Option<String>,
 }
 
 impl DataFile {

@@ -131,14 +131,31 @@ impl PathIndex {
     /// Replaces every `${name}` in `src` by its path as seen from the element
     /// at `context` (the element whose column holds the expression).
     pub fn expand(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
-        self.expand_with(src, context, false)
+        self.expand_with(src, context, false, false)
+    }
+
+    /// [`PathIndex::expand`] as pyxform writes an XForm: each path with a
+    /// space on either side (` /data/age `). The XForm reader takes a path
+    /// so padded back as the reference it was, and leaves a path an author
+    /// wrote as a path.
+    pub fn expand_padded(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
+        self.expand_with(src, context, false, true)
+    }
+
+    /// [`PathIndex::expand_predicate`], padded as [`PathIndex::expand_padded`].
+    pub fn expand_predicate_padded(
+        &self,
+        src: &str,
+        context: &ElementPath,
+    ) -> Result<String, RefError> {
+        self.expand_with(src, context, true, true)
     }
 
     /// Like [`PathIndex::expand`], for an expression that is itself a
     /// predicate on a secondary instance (a `choice_filter`): relative
     /// references get `current()/`.
     pub fn expand_predicate(&self, src: &str, context: &ElementPath) -> Result<String, RefError> {
-        self.expand_with(src, context, true)
+        self.expand_with(src, context, true, false)
     }
 
     fn expand_with(
@@ -146,6 +163,7 @@ impl PathIndex {
         src: &str,
         context: &ElementPath,
         use_current: bool,
+        pad: bool,
     ) -> Result<String, RefError> {
         let mut out = String::with_capacity(src.len() + 16);
         for piece in scan(src) {
@@ -154,6 +172,9 @@ impl PathIndex {
                 Piece::Ref { name, in_predicate, absolute_only } => {
                     let target = self.get(name)?;
                     let relative = if absolute_only { None } else { target.relative_from(context) };
+                    if pad {
+                        out.push(' ');
+                    }
                     match relative {
                         Some(rel) if in_predicate || use_current => {
                             out.push_str("current()/");
@@ -161,6 +182,9 @@ impl PathIndex {
                         }
                         Some(rel) => out.push_str(&rel),
                         None => out.push_str(&target.absolute()),
+                    }
+                    if pad {
+                        out.push(' ');
                     }
                 }
             }

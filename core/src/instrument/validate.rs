@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::{Diagnostic, Location};
-use super::model::{Instrument, Node, NodeKind, QuestionType, Text};
+use super::model::{Instrument, MAX_NESTING, Node, NodeKind, QuestionType, Text};
 use super::paths::{PathIndex, RefError, references};
 
 /// Where each field's column is on the survey and choices sheets (0-based),
@@ -50,7 +50,21 @@ fn cell(sheet: &str, map: &BTreeMap<String, usize>, row: u32, key: &str) -> Loca
 }
 
 /// Every problem in `instrument`, in no particular order.
+/// The end of the message for a shown question with nothing to show: an
+/// error for an XLSForm (pyxform refuses it), a warning for an XForm.
+pub(crate) const NO_LABEL: &str = "has no label or hint";
+
 pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnostic> {
+    if let Some(deep) = too_deep(&instrument.children, 1) {
+        // Every walk below recurses through the tree: stop here.
+        return vec![Diagnostic::error(
+            columns.survey_cell(deep.row, "type"),
+            format!(
+                "'{}' is nested more than {MAX_NESTING} groups and repeats deep; Enumera reads at most {MAX_NESTING} levels",
+                deep.name
+            ),
+        )];
+    }
     let mut v =
         Validator { instrument, columns, index: PathIndex::new(instrument), out: Vec::new() };
     v.root();
@@ -65,6 +79,15 @@ pub fn validate(instrument: &Instrument, columns: &SourceColumns) -> Vec<Diagnos
     v.choices();
     v.translations(&all);
     v.out
+}
+
+/// The first group or repeat nested deeper than [`MAX_NESTING`], if any;
+/// `depth` is the level of `nodes`' containers.
+fn too_deep(nodes: &[Node], depth: usize) -> Option<&Node> {
+    nodes
+        .iter()
+        .filter(|n| n.is_container())
+        .find_map(|n| if depth > MAX_NESTING { Some(n) } else { too_deep(&n.children, depth + 1) })
 }
 
 fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
@@ -221,14 +244,32 @@ impl Validator<'_> {
 
     fn node(&mut self, node: &Node) {
         if let NodeKind::Question(q) = &node.kind {
-            if let Some(list) = &q.list {
-                self.select_list(node, list, q.qtype);
+            match &q.list {
+                Some(list)
+                    if q.qtype == QuestionType::Osm && !self.instrument.osm.contains_key(list) =>
+                {
+                    let at = self.columns.survey_cell(node.row, "type");
+                    self.warning(
+                        at,
+                        format!(
+                            "osm tag list '{list}' is not on the osm sheet; the question asks for no tags"
+                        ),
+                    );
+                }
+                Some(_) if q.qtype == QuestionType::Osm => {}
+                Some(list) => self.select_list(node, list, q.qtype),
+                None => {}
             }
+            // pyxform: a question with a calculation or a trigger and no
+            // label or hint is a value of the model only, with no control.
+            let model_only = node.bind.calculation.as_deref().is_some_and(|c| !c.trim().is_empty())
+                || node.bind.trigger.as_deref().is_some_and(|t| !t.trim().is_empty());
             let shown = !q.qtype.is_metadata()
+                && !model_only
                 && !matches!(q.qtype, QuestionType::Calculate | QuestionType::Hidden);
             if shown && node.label.is_empty() && node.hint.is_empty() && node.media.is_empty() {
                 let at = self.label_cell(node.row);
-                self.error(at, format!("question '{}' has no label or hint", node.name));
+                self.error(at, format!("question '{}' {NO_LABEL}", node.name));
             }
         }
         for (key, src) in super::xlsform::expressions(node) {
@@ -300,6 +341,9 @@ impl Validator<'_> {
                 }
             }
         });
+        for p in crate::expr::refs::literal_problems(&expr) {
+            problems.push(format!("{p} in {what}"));
+        }
         for p in problems {
             self.error(at.clone(), p);
         }
@@ -720,6 +764,8 @@ mod tests {
             children,
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 

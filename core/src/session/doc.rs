@@ -51,6 +51,7 @@ impl Document for SessionDoc<'_> {
         }
         match sec(node) {
             Some(i) if self.form.secondary.nodes[i].parent.is_none() => NodeKind::Root,
+            Some(i) if self.form.secondary.nodes[i].attribute => NodeKind::Attribute,
             _ => NodeKind::Element,
         }
     }
@@ -72,6 +73,10 @@ impl Document for SessionDoc<'_> {
         }
         let n = tree_node(node)?;
         self.tree.node(n).children.first().map(|&c| xid(c))
+    }
+
+    fn first_attribute(&self, node: XId) -> Option<XId> {
+        sec(node).and_then(|i| self.form.secondary.nodes[i].first_attribute).map(sec_id)
     }
 
     fn next_sibling(&self, node: XId) -> Option<XId> {
@@ -209,6 +214,6 @@ impl crate::expr::Env for SessionEnv<'_> {
         let choice =
             self.form.instrument.choices.get(list)?.choices.iter().find(|c| c.name == value)?;
         let default = self.form.instrument.default_language.as_deref();
-        choice.label.get(self.language, default).map(str::to_string)
+        choice.label.as_odk_shows(self.language, default).map(str::to_string)
     }
 }

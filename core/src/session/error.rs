@@ -27,6 +27,10 @@ pub enum SessionError {
         "{reference} is a count-controlled repeat (its repeat_count sets the number of instances)"
     )]
     CountControlled { reference: String },
+    #[error(
+        "{reference}: a response holds at most {limit} repeat instances in all; this step would make more, so it was not taken"
+    )]
+    TooManyRepeatInstances { reference: String, limit: usize },
     #[error("the form has no language {language:?} (it has: {available})")]
     UnknownLanguage { language: String, available: String },
     #[error("the response is finalized and can no longer change")]

@@ -75,6 +75,9 @@ pub struct Template {
     pub logic: Logic,
     /// A literal default value.
     pub default: Option<String>,
+    /// What ODK preloads into this element (`jr:preload`,
+    /// `jr:preloadParams`): its type's, or what a bind column overrides.
+    pub preload: Option<(String, String)>,
     /// Position in recomputation order.
     pub order: usize,
 }
@@ -130,14 +133,28 @@ pub struct Form {
     pub structural: Vec<TplId>,
     /// Secondary instances: choice lists and CSV files.
     pub secondary: Secondary,
+    /// Where each named element is, for `${name}` in labels.
+    pub paths: PathIndex,
 }
 
 impl Form {
     /// Compiles an instrument. Errors name the element and column.
     pub fn compile(instrument: Instrument) -> Result<Form, CompileError> {
         let hash = instrument.hash();
+        // The lists and groups as pyxform writes them, which is what ODK's
+        // engine fills: `other` in every list an `or_other` select uses
+        // (filtered like any choice), and table-list groups with their
+        // generated label note and header.
+        let mut instrument = instrument;
+        crate::instrument::xform::add_other_choices(&mut instrument);
+        crate::instrument::xform::rewrite_table_lists(&mut instrument.children);
         let index = PathIndex::new(&instrument);
-        let mut b = Builder { form_templates: Vec::new(), index, errors: Vec::new() };
+        let mut b = Builder {
+            form_templates: Vec::new(),
+            index,
+            errors: Vec::new(),
+            choices: instrument.choices.clone(),
+        };
         let root_path =
             ElementPath { segments: vec![instrument.root_name.clone()], repeat: vec![false] };
         b.form_templates.push(Template {
@@ -150,13 +167,17 @@ impl Form {
             node: None,
             logic: Logic::default(),
             default: None,
+            preload: None,
             order: 0,
         });
+        // The audit lives in `meta` (pyxform and ODK put it at
+        // /data/meta/audit), wherever its row was.
+        let mut audits = Vec::new();
         for child in &instrument.children {
-            b.add(child, 0, &root_path);
+            b.add_outside_meta(child, 0, &root_path, &mut audits);
         }
-        b.add_meta(&instrument, &root_path);
-        let Builder { form_templates: mut templates, errors, .. } = b;
+        b.add_meta(&instrument, &root_path, &audits);
+        let Builder { form_templates: mut templates, errors, index, .. } = b;
         if !errors.is_empty() {
             return Err(CompileError { problems: errors });
         }
@@ -178,6 +199,7 @@ impl Form {
             dependents: Vec::new(),
             broad_reads: Default::default(),
             structural: Vec::new(),
+            paths: PathIndex::default(),
         };
         let reads = super::graph::dependencies(&templates, &form.by_path, &form.child_by_name);
         let deps = reads.deps;
@@ -198,6 +220,7 @@ impl Form {
             }
         }
         form.templates = templates;
+        form.paths = index;
         Ok(form)
     }
 
@@ -228,10 +251,50 @@ struct Builder {
     form_templates: Vec<Template>,
     index: PathIndex,
     errors: Vec<String>,
+    /// The instrument's choice lists, for literal defaults of selects.
+    choices: BTreeMap<String, crate::instrument::ChoiceList>,
 }
 
 impl Builder {
     fn add(&mut self, node: &Node, parent: TplId, parent_path: &ElementPath) {
+        // A repeat_count that is not a single `${name}` is counted through
+        // a read-only calculate `NAME_count` before the repeat, as pyxform
+        // writes it: ODK's instance (and submission) holds that element.
+        let mut counted_by = None;
+        if let NodeKind::Repeat { count: Some(count) } = &node.kind
+            && !crate::instrument::xform::is_single_reference(count)
+        {
+            let calc_name = format!("{}_count", node.name);
+            if self.index.get(&calc_name).is_err() {
+                let calc = Node {
+                    name: calc_name.clone(),
+                    kind: NodeKind::Question(Question {
+                        qtype: QuestionType::Calculate,
+                        list: None,
+                        file: None,
+                        or_other: false,
+                    }),
+                    row: node.row,
+                    label: Text::default(),
+                    hint: Text::default(),
+                    guidance_hint: Text::default(),
+                    media: BTreeMap::new(),
+                    bind: Bind {
+                        calculation: Some(count.clone()),
+                        readonly: Some("true()".into()),
+                        ..Bind::default()
+                    },
+                    appearance: None,
+                    parameters: BTreeMap::new(),
+                    pii: false,
+                    preload: false,
+                    extra: BTreeMap::new(),
+                    children: vec![],
+                };
+                self.add(&calc, parent, parent_path);
+                counted_by = Some(calc_name);
+            }
+        }
         let mut path = parent_path.clone();
         path.segments.push(node.name.clone());
         path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
@@ -243,17 +306,21 @@ impl Builder {
         let id = self.form_templates.len();
         let repeat =
             if kind == TplKind::Repeat { Some(id) } else { self.form_templates[parent].repeat };
-        let logic = self.logic(node, &path);
+        let mut logic = self.logic(node, &path);
+        if let Some(calc) = counted_by {
+            // Read from the repeat's parent, where the calculate is.
+            logic.repeat_count = expr::parse(&calc).ok();
+        }
         // A literal default is stored as an answer would be (`1.50` on a
         // decimal is `1.5`, as ODK reads it through the value's type).
-        let default = node.bind.default.as_ref().filter(|d| !is_expression(d, node)).map(|d| {
-            match node.question_type() {
-                Some(q) if !q.is_select() => {
-                    super::values::normalise(q, d).unwrap_or_else(|_| d.clone())
-                }
-                _ => d.clone(),
-            }
-        });
+        // One it cannot hold is empty, as ODK reads it through the type
+        // (`maybe` for a yes/no select; a date and time for a date is its date).
+        let default = node
+            .bind
+            .default
+            .as_ref()
+            .filter(|d| !is_expression(d, node))
+            .map(|d| literal_default(node, d, &self.choices));
         let mut shallow = node.clone();
         shallow.children = Vec::new();
         self.form_templates.push(Template {
@@ -263,6 +330,7 @@ impl Builder {
             children: vec![],
             path: path.absolute(),
             repeat,
+            preload: crate::instrument::xform::effective_preload(node),
             node: Some(shallow),
             logic,
             default,
@@ -274,6 +342,34 @@ impl Builder {
         }
         if let NodeKind::Question(Question { or_other: true, .. }) = &node.kind {
             self.add_or_other(node, parent, parent_path);
+        }
+    }
+
+    /// [`Builder::add`], leaving audits (at any depth) for `meta`.
+    fn add_outside_meta(
+        &mut self,
+        node: &Node,
+        parent: TplId,
+        parent_path: &ElementPath,
+        audits: &mut Vec<Node>,
+    ) {
+        if node.question_type() == Some(QuestionType::Audit) {
+            audits.push(node.clone());
+            return;
+        }
+        if !node.children.iter().any(contains_audit) {
+            self.add(node, parent, parent_path);
+            return;
+        }
+        let mut without = node.clone();
+        without.children.clear();
+        let id = self.form_templates.len();
+        self.add(&without, parent, parent_path);
+        let mut path = parent_path.clone();
+        path.segments.push(node.name.clone());
+        path.repeat.push(matches!(node.kind, NodeKind::Repeat { .. }));
+        for child in &node.children {
+            self.add_outside_meta(child, id, &path, audits);
         }
     }
 
@@ -311,12 +407,18 @@ impl Builder {
         self.add(&other, parent, parent_path);
     }
 
-    fn add_meta(&mut self, instrument: &Instrument, root: &ElementPath) {
+    fn add_meta(&mut self, instrument: &Instrument, root: &ElementPath, audits: &[Node]) {
         let meta_path = format!("{}/meta", root.absolute());
         if self.form_templates.iter().any(|t| t.path == meta_path) {
             return;
         }
         let meta = self.push_meta("meta", MetaField::Group, 0, meta_path.clone(), Logic::default());
+        let mut meta_ctx = root.clone();
+        meta_ctx.segments.push("meta".into());
+        meta_ctx.repeat.push(false);
+        for audit in audits {
+            self.add(audit, meta, &meta_ctx);
+        }
         self.push_meta(
             "instanceID",
             MetaField::InstanceId,
@@ -366,6 +468,7 @@ impl Builder {
             node: None,
             logic,
             default: None,
+            preload: None,
             order: 0,
         });
         self.form_templates[parent].children.push(id);
@@ -407,12 +510,11 @@ impl Builder {
         }
         if let Some(filter) = &b.choice_filter {
             // The filter is a predicate on the list's items: its `${name}`s
-            // are expanded as if inside `[...]`.
-            let wrapped = format!("[{filter}]");
-            match self.index.expand(&wrapped, path) {
+            // are expanded as the XForm writer (and pyxform) expand them,
+            // relative ones from `current()` (the question), not the item.
+            match self.index.expand_predicate(filter, path) {
                 Ok(expanded) => {
-                    let inner = &expanded[1..expanded.len() - 1];
-                    logic.choice_filter = self.parse_expanded(node, "choice_filter", inner);
+                    logic.choice_filter = self.parse_expanded(node, "choice_filter", &expanded);
                 }
                 Err(e) => self.errors.push(format!("{} (choice_filter of {})", e, node.name)),
             }
@@ -510,6 +612,52 @@ fn from_parent(e: Expr) -> Expr {
             Expr::Call(c)
         }
         other => other,
+    }
+}
+
+fn contains_audit(node: &Node) -> bool {
+    node.question_type() == Some(QuestionType::Audit) || node.children.iter().any(contains_audit)
+}
+
+/// A literal default as the question's type holds it.
+fn literal_default(
+    node: &Node,
+    d: &str,
+    lists: &BTreeMap<String, crate::instrument::ChoiceList>,
+) -> String {
+    use QuestionType as Q;
+    let Some(q) = node.question_type() else { return d.to_string() };
+    match q {
+        Q::Calculate | Q::Hidden | Q::Text | Q::Note | Q::Barcode => d.to_string(),
+        _ if q.is_select() => {
+            let NodeKind::Question(Question { list: Some(list), .. }) = &node.kind else {
+                return d.to_string();
+            };
+            // Lists from files or answers are known only when filling.
+            let Some(choices) = lists.get(list) else { return d.to_string() };
+            let offered = |p: &&str| choices.choices.iter().any(|c| c.name == *p);
+            if q.is_multi() {
+                d.split_whitespace().filter(offered).collect::<Vec<_>>().join(" ")
+            } else {
+                d.split_whitespace().next().filter(offered).unwrap_or_default().to_string()
+            }
+        }
+        Q::Range => {
+            let as_type = match crate::instrument::xform::bind_type(node, q) {
+                "decimal" => Q::Decimal,
+                _ => Q::Integer,
+            };
+            super::values::coerce(as_type, d)
+        }
+        Q::Integer
+        | Q::Decimal
+        | Q::Date
+        | Q::Time
+        | Q::DateTime
+        | Q::Geopoint
+        | Q::Geotrace
+        | Q::Geoshape => super::values::coerce(q, d),
+        _ => d.to_string(),
     }
 }
 

@@ -50,6 +50,10 @@ pub struct SessionOptions {
     pub username: Option<String>,
     /// Start in this language (else the form's default).
     pub language: Option<String>,
+    /// The device's location when the form is opened (`lat lon [alt
+    /// [accuracy]]`), for `start-geopoint`; see [`Session::record_location`]
+    /// for a fix that comes later.
+    pub location: Option<String>,
 }
 
 /// One response being filled.
@@ -64,6 +68,15 @@ pub struct Session {
     deprecated_id: Option<String>,
     options: SessionOptions,
     work: recompute::Worklist,
+    /// The node a client is setting in the current step: its own
+    /// calculation does not overwrite what was just given.
+    user_set: Option<NodeId>,
+    /// The latest location the front end gave (for `start-geopoint` and
+    /// `background-geopoint`), as ODK writes a geopoint.
+    location: Option<String>,
+    /// Set when a repeat count met [`recompute::MAX_REPEAT_INSTANCES`]
+    /// during the current step (the repeat's reference).
+    overflow: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -101,11 +114,20 @@ impl Session {
             instance_id,
             options,
             work: recompute::Worklist::default(),
+            overflow: None,
+            user_set: None,
+            location: None,
         };
+        if let Some(l) = &s.options.location {
+            s.location =
+                values::normalise(QuestionType::Geopoint, l).ok().filter(|v| !v.is_empty());
+        }
         s.fill_metadata_at_start();
         let all = s.tree.walk();
         s.apply_dynamic_defaults(&all);
         s.recompute_all();
+        // At start the cap simply holds: there is no step to refuse.
+        s.overflow = None;
         s
     }
 
@@ -180,6 +202,22 @@ impl Session {
     }
 
     pub fn set_node(&mut self, node: NodeId, value: &str) -> Result<(), SessionError> {
+        self.set_node_as(node, value, false)
+    }
+
+    /// Answers a question as ODK's engine does when a client sets a value:
+    /// a value that does not fit is coerced (`12.7` into an integer is
+    /// `12`, `abc` is empty, a pick that is not a choice is dropped), never
+    /// refused. For headless runs that must behave exactly as ODK (`enumera
+    /// form run --coerce`); a person at a screen is better served by
+    /// [`Session::set`], which refuses and says why. Questions that cannot
+    /// be answered are still refused.
+    pub fn set_coerced(&mut self, reference: &str, value: &str) -> Result<(), SessionError> {
+        let node = self.resolve(reference)?;
+        self.set_node_as(node, value, true)
+    }
+
+    fn set_node_as(&mut self, node: NodeId, value: &str, coerce: bool) -> Result<(), SessionError> {
         let reference = self.tree.reference(&self.form, node);
         let tpl = self.form.template(self.tree.node(node).tpl);
         let q = match tpl.kind {
@@ -194,8 +232,15 @@ impl Session {
         if q == QuestionType::Note {
             return Err(SessionError::NotAnswerable { reference, what: "a note" });
         }
-        if tpl.logic.calculate.is_some() && tpl.logic.trigger.is_empty() {
-            return Err(SessionError::NotAnswerable { reference, what: "calculated" });
+        // A calculated question with a control (a label or hint: pyxform
+        // writes one) is an input the enumerator may overwrite, as in ODK;
+        // the calculation runs again when what it reads changes.
+        // Without one (pyxform writes none for a question with a
+        // calculation or a trigger and no label or hint), it is a value of
+        // the model only: ODK refuses a client's value for it too.
+        if !has_control(tpl) && !q.is_metadata() {
+            let what = if tpl.logic.calculate.is_some() { "calculated" } else { "not shown" };
+            return Err(SessionError::NotAnswerable { reference, what });
         }
         if q.is_metadata() {
             return Err(SessionError::NotAnswerable { reference, what: "metadata" });
@@ -203,25 +248,65 @@ impl Session {
         if self.tree.node(node).readonly {
             return Err(SessionError::ReadOnly { reference });
         }
-        let normalised = if q.is_select() {
+        // Decided at entry: what XML cannot carry would make the submission
+        // unreadable, so it is refused with the reason (issue 15, finding 4);
+        // coerced, it is dropped.
+        if let (false, Some((at, c))) = (coerce, submission::first_non_xml_char(value)) {
+            return Err(SessionError::BadValue {
+                reference,
+                value: value.to_string(),
+                expected: format!(
+                    "answer: character {at} is {}, which cannot be stored; remove it",
+                    submission::describe_char(c)
+                ),
+            });
+        }
+        // A range holds whole numbers unless a bound or the step is
+        // fractional: the XForm's bind type, which ODK formats by.
+        let as_type = match (q, tpl.node.as_ref()) {
+            (QuestionType::Range, Some(n)) => match crate::instrument::xform::bind_type(n, q) {
+                "decimal" => QuestionType::Decimal,
+                _ => QuestionType::Integer,
+            },
+            _ => q,
+        };
+        let normalised = if q == QuestionType::Rank {
+            self.check_ranking(node, value)?
+        } else if coerce {
+            if q.is_select() {
+                self.coerce_choices(node, q, value)
+            } else {
+                let v = values::coerce(as_type, value);
+                if q == QuestionType::Range && !v.is_empty() && !in_range(tpl, &v) {
+                    String::new()
+                } else {
+                    v
+                }
+            }
+        } else if q.is_select() {
             self.check_choices(node, q, value)?
         } else {
-            // A range holds whole numbers unless a bound or the step is
-            // fractional: the XForm's bind type, which ODK formats by.
-            let q = match (q, tpl.node.as_ref()) {
-                (QuestionType::Range, Some(n)) => match crate::instrument::xform::bind_type(n, q) {
-                    "decimal" => QuestionType::Decimal,
-                    _ => QuestionType::Integer,
-                },
-                _ => q,
-            };
-            values::normalise(q, value).map_err(|expected| SessionError::BadValue {
+            values::normalise(as_type, value).map_err(|expected| SessionError::BadValue {
                 reference: reference.clone(),
                 value: value.to_string(),
                 expected: expected.to_string(),
             })?
         };
+        let before = self.tree.node(node).value.clone();
+        self.overflow = None;
+        self.user_set = Some(node);
         self.store_value(node, normalised);
+        self.user_set = None;
+        if let Some(repeat) = self.overflow.take() {
+            // The answer asked for more repeat instances than a response
+            // may hold: undo it (the counts shrink back) and say why.
+            self.store_value(node, before);
+            self.overflow = None;
+            return Err(SessionError::TooManyRepeatInstances {
+                reference: repeat,
+                limit: recompute::MAX_REPEAT_INSTANCES,
+            });
+        }
         Ok(())
     }
 
@@ -244,19 +329,95 @@ impl Session {
         let form = self.form.clone();
         let source = self.tree.node(node).tpl;
         for &tpl in &form.triggered_by[source] {
-            let Some(calc) = &form.template(tpl).logic.calculate else { continue };
+            // A trigger without a calculation clears its question, as the
+            // `setvalue` without a value pyxform writes does.
+            let calc = form.template(tpl).logic.calculate.as_ref();
             // Inside a repeat the trigger fires in its own instance only (ODK
             // writes the setvalue into each instance's control).
             let scope = recompute::shared_repeat(&form.templates, source, tpl)
                 .and_then(|r| self.tree.ancestor_of_tpl(node, r))
                 .unwrap_or(self.tree.root());
+            let geopoint = form.template(tpl).qtype() == Some(QuestionType::BackgroundGeopoint);
             for inst in self.tree.instances_under(&form, scope, tpl) {
-                let v = self.eval_string(calc, inst);
+                let v = match calc {
+                    _ if geopoint => self.location.clone().unwrap_or_default(),
+                    Some(calc) => {
+                        let v = self.eval_string(calc, inst);
+                        self.fit_to_type(inst, v)
+                    }
+                    None => String::new(),
+                };
                 self.tree.node_mut(inst).value = v;
                 self.enqueue(tpl, inst);
                 self.enqueue_dependents(inst);
             }
         }
+    }
+
+    /// A select answer as ODK's engine takes it from a client: one pick
+    /// (the first word) for a single select, the picks that are choices for
+    /// a multiple one, in the list's order; what is not a choice is dropped.
+    pub(crate) fn coerce_choices(&self, node: NodeId, q: QuestionType, value: &str) -> String {
+        let options = self.options_of(node);
+        let offered = |p: &&str| options.iter().any(|o| o.value == *p);
+        if !q.is_multi() {
+            return value.split_whitespace().next().filter(offered).unwrap_or_default().to_string();
+        }
+        let picked: Vec<&str> = value.split_whitespace().filter(offered).collect();
+        if q == QuestionType::Rank {
+            return picked.join(" ");
+        }
+        let ordered: Vec<&str> =
+            options.iter().map(|o| o.value.as_str()).filter(|v| picked.contains(v)).collect();
+        let mut seen = Vec::new();
+        for v in ordered {
+            if !seen.contains(&v) {
+                seen.push(v);
+            }
+        }
+        seen.join(" ")
+    }
+
+    /// A rank answer: every current choice once, in the order ranked (ODK
+    /// keeps the order; a partial ranking is an error there too).
+    fn check_ranking(&self, node: NodeId, value: &str) -> Result<String, SessionError> {
+        let picked: Vec<&str> = value.split_whitespace().collect();
+        if picked.is_empty() {
+            return Ok(String::new());
+        }
+        let options = self.options_of(node);
+        let reference = || self.tree.reference(&self.form, node);
+        for p in &picked {
+            if !options.iter().any(|o| o.value == *p) {
+                let names: Vec<&str> = options.iter().map(|o| o.value.as_str()).take(12).collect();
+                return Err(SessionError::NotAChoice {
+                    reference: reference(),
+                    value: (*p).to_string(),
+                    choices: names.join(", "),
+                });
+            }
+        }
+        let missing: Vec<&str> =
+            options.iter().map(|o| o.value.as_str()).filter(|v| !picked.contains(v)).collect();
+        let mut seen = Vec::new();
+        for p in &picked {
+            if seen.contains(p) {
+                return Err(SessionError::BadValue {
+                    reference: reference(),
+                    value: value.to_string(),
+                    expected: format!("ranking: '{p}' is ranked twice"),
+                });
+            }
+            seen.push(*p);
+        }
+        if !missing.is_empty() {
+            return Err(SessionError::BadValue {
+                reference: reference(),
+                value: value.to_string(),
+                expected: format!("ranking of every choice (missing: {})", missing.join(", ")),
+            });
+        }
+        Ok(picked.join(" "))
     }
 
     /// Validates a select answer against the node's current choices.
@@ -304,6 +465,12 @@ impl Session {
     /// `/data/hh[2]/members`).
     pub fn add_repeat(&mut self, reference: &str) -> Result<NodeId, SessionError> {
         let (parent, tpl) = self.resolve_repeat(reference)?;
+        if self.tree.repeat_instances >= recompute::MAX_REPEAT_INSTANCES {
+            return Err(SessionError::TooManyRepeatInstances {
+                reference: reference.to_string(),
+                limit: recompute::MAX_REPEAT_INSTANCES,
+            });
+        }
         let form = self.form.clone();
         let after = self.tree.instances(parent, tpl).last().copied();
         self.begin_round();
@@ -362,6 +529,35 @@ impl Session {
         submission::to_json(&self.form, &self.tree)
     }
 
+    /// A location fix from the device (`lat lon [alt [accuracy]]`): fills
+    /// every `start-geopoint` still empty (a fix often comes after the form
+    /// opened) and is what `background-geopoint` questions take when their
+    /// trigger changes.
+    pub fn record_location(&mut self, value: &str) -> Result<(), SessionError> {
+        let point = values::normalise(QuestionType::Geopoint, value).map_err(|expected| {
+            SessionError::BadValue {
+                reference: "location".into(),
+                value: value.to_string(),
+                expected: expected.to_string(),
+            }
+        })?;
+        self.location = Some(point.clone()).filter(|p| !p.is_empty());
+        let form = self.form.clone();
+        let empty: Vec<NodeId> = self
+            .tree
+            .walk()
+            .into_iter()
+            .filter(|&n| {
+                form.template(self.tree.node(n).tpl).qtype() == Some(QuestionType::StartGeopoint)
+                    && self.tree.node(n).value.is_empty()
+            })
+            .collect();
+        for n in empty {
+            self.store_value(n, point.clone());
+        }
+        Ok(())
+    }
+
     /// Sets the `end` timestamps; called when the response is finalized.
     pub fn mark_end(&mut self) {
         let now = self.env_now_string();
@@ -370,7 +566,12 @@ impl Session {
             .tree
             .walk()
             .into_iter()
-            .filter(|&n| form.template(self.tree.node(n).tpl).qtype() == Some(QuestionType::End))
+            .filter(|&n| {
+                form.template(self.tree.node(n).tpl)
+                    .preload
+                    .as_ref()
+                    .is_some_and(|(k, p)| k == "timestamp" && p == "end")
+            })
             .collect();
         for n in ends {
             self.tree.node_mut(n).value = now.clone();
@@ -395,20 +596,55 @@ impl Session {
         let form = self.form.clone();
         for n in self.tree.walk() {
             let t = form.template(self.tree.node(n).tpl);
-            let value = match t.kind {
-                TplKind::Leaf(QuestionType::Start) => Some(stamp.clone()),
-                TplKind::Leaf(QuestionType::Today) => Some(today.clone()),
-                TplKind::Leaf(QuestionType::DeviceId) => self.options.device_id.clone(),
-                TplKind::Leaf(QuestionType::Username) => self.options.username.clone(),
-                TplKind::Meta(form::MetaField::InstanceId) => Some(self.instance_id.clone()),
-                TplKind::Meta(form::MetaField::DeprecatedId) => self.deprecated_id.clone(),
-                _ => None,
+            // Preloads as ODK Web Forms carries them out: by what the XForm
+            // says (a type's preload, or a bind column's override), an
+            // unknown property staying empty.
+            let preloaded = match t.preload.as_ref().map(|(k, p)| (k.as_str(), p.as_str())) {
+                Some(("timestamp", "end")) => None,
+                Some(("timestamp", _)) => Some(stamp.clone()),
+                Some(("date", _)) => Some(today.clone()),
+                Some(("property", "deviceid")) => self.options.device_id.clone(),
+                Some(("property", "username")) => self.options.username.clone(),
+                Some(("uid", _)) => Some(format!("uuid:{}", self.env.uuid())),
+                Some(_) => None,
+                None => match t.kind {
+                    TplKind::Leaf(QuestionType::StartGeopoint) => self.location.clone(),
+                    TplKind::Meta(form::MetaField::InstanceId) => Some(self.instance_id.clone()),
+                    TplKind::Meta(form::MetaField::DeprecatedId) => self.deprecated_id.clone(),
+                    _ => None,
+                },
             };
+            let value = preloaded;
             if let Some(v) = value {
                 self.tree.node_mut(n).value = v;
             }
         }
     }
+}
+
+#[cfg(test)]
+mod hardening_tests;
+/// Whether pyxform writes a body control for this element (a question the
+/// enumerator sees, `Question.xml_control`): not a calculate or hidden
+/// type, and not a calculated or triggered question with no label, hint
+/// or media to show.
+fn has_control(tpl: &form::Template) -> bool {
+    let Some(node) = tpl.node.as_ref() else { return false };
+    let computed = tpl.logic.calculate.is_some() || !tpl.logic.trigger.is_empty();
+    let shown_text = !node.label.is_empty() || !node.hint.is_empty() || !node.media.is_empty();
+    !matches!(tpl.qtype(), Some(QuestionType::Calculate | QuestionType::Hidden) | None)
+        && (shown_text || !computed)
+}
+
+/// Whether a range answer lies between the range's start and end.
+fn in_range(tpl: &form::Template, v: &str) -> bool {
+    let Some(node) = tpl.node.as_ref() else { return true };
+    let bound = |k: &str, d: f64| {
+        node.parameters.get(k).and_then(|x| x.trim().parse::<f64>().ok()).unwrap_or(d)
+    };
+    let (a, b) = (bound("start", 1.0), bound("end", 10.0));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    v.parse::<f64>().is_ok_and(|x| x >= lo && x <= hi)
 }
 
 #[cfg(test)]

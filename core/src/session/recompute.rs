@@ -166,14 +166,21 @@ impl Session {
 
         let self_relevant = self.eval_bool(t.logic.relevant.as_ref(), node, true);
         let relevant = self_relevant && parent_relevant;
-        let required = self.eval_bool(t.logic.required.as_ref(), node, false);
+        // Fail closed: a `required` that cannot be evaluated requires.
+        let (required, required_error) = match self.try_eval_bool(t.logic.required.as_ref(), node) {
+            Ok(r) => (r.unwrap_or(false), None),
+            Err(e) => (true, Some(e)),
+        };
         let readonly = parent_readonly
             || matches!(t.kind, TplKind::Leaf(q) if q == crate::instrument::QuestionType::Note)
             || self.eval_bool(t.logic.readonly.as_ref(), node, false);
         let shown = (t.logic.choice_filter.is_some() || t.logic.choices_from.is_some())
             .then(|| self.offered_value(node));
         let calculated = match (&t.logic.calculate, t.logic.trigger.is_empty()) {
-            (Some(calc), true) => Some(self.eval_string(calc, node)),
+            (Some(calc), true) if self.user_set != Some(node) => {
+                let v = self.eval_string(calc, node);
+                Some(self.fit_to_type(node, v))
+            }
             _ => None,
         };
 
@@ -189,10 +196,20 @@ impl Session {
             n.shown = (shown != n.value).then_some(shown);
         }
         let has_value = !n.value.is_empty();
-        let constraint_valid =
-            !relevant || !has_value || self.eval_bool(t.logic.constraint.as_ref(), node, true);
+        // Fail closed: a constraint that cannot be evaluated (a regex too
+        // big to compile, an impossible date) refuses the value, with the
+        // reason, rather than letting anything through.
+        let (constraint_valid, constraint_error) = if !relevant || !has_value {
+            (true, None)
+        } else {
+            match self.try_eval_bool(t.logic.constraint.as_ref(), node) {
+                Ok(v) => (v.unwrap_or(true), None),
+                Err(e) => (false, Some(e)),
+            }
+        };
         let n = self.tree.node_mut(node);
         n.constraint_valid = constraint_valid;
+        n.logic_error = constraint_error.or(required_error);
         (n.effective() != before_value, relevant != before_relevant, readonly != before_readonly)
     }
 
@@ -203,39 +220,56 @@ impl Session {
         let Some(count) = form.template(tpl).logic.repeat_count.as_ref() else {
             return;
         };
-        // A hidden parent keeps its instances (and their answers) for when
-        // it shows again, as in ODK Web Forms; its count reads empty now.
-        if !self.tree.node(parent).relevant {
+        // As ODK Web Forms does (its RepeatRangeControlled): the count is
+        // applied whether or not the repeat is relevant (a hidden group gets
+        // its counted instances, hidden too); a count that reads blank (a
+        // question not answered yet, or hidden) keeps the instances there
+        // are, with their answers; a negative one means none; fractions
+        // truncate.
+        let n = self.with_evaluator(parent, |ev| {
+            ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
+        });
+        if n.is_nan() {
             return;
         }
-        let wanted = {
-            let n = self.with_evaluator(parent, |ev| {
-                ev.eval_num(count, &Context::new(xid(parent))).unwrap_or(f64::NAN)
-            });
-            // ODK: a blank or negative count means none; fractions truncate.
-            if n.is_finite() && n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 }
-        };
+        let wanted = if n > 0.0 { n.min(MAX_REPEAT_COUNT as f64) as usize } else { 0 };
         let have = self.tree.instances(parent, tpl);
         if have.len() == wanted {
             return;
         }
+        let room = MAX_REPEAT_INSTANCES.saturating_sub(self.tree.repeat_instances);
+        let wanted = if wanted > have.len() + room {
+            self.overflow =
+                Some(format!("{}/{}", self.tree.reference(&form, parent), form.template(tpl).name));
+            have.len() + room
+        } else {
+            wanted
+        };
         if have.len() < wanted {
-            let mut after = have.last().copied();
-            for _ in have.len()..wanted {
-                let id = self.tree.instantiate(&form, tpl, parent, after);
-                after = Some(id);
-                self.created(id);
+            let after = have.last().copied();
+            let ids = self.tree.instantiate_many(&form, tpl, parent, after, wanted - have.len());
+            for id in ids {
+                self.created_one(id);
             }
+            self.enqueue_structural();
         } else {
             for &gone in &have[wanted..] {
-                self.removed(gone);
+                self.removed_one(gone);
             }
+            self.enqueue_structural();
         }
     }
 
     /// After a repeat instance appears: evaluate its subtree, apply dynamic
     /// defaults once, and tell whoever counts or sums the repeat.
     pub(crate) fn created(&mut self, instance: NodeId) {
+        self.created_one(instance);
+        self.enqueue_structural();
+    }
+
+    /// [`Session::created`] without telling position-dependent
+    /// expressions (the caller does, once for many instances).
+    fn created_one(&mut self, instance: NodeId) {
         let mut nodes = vec![instance];
         nodes.extend(self.tree.descendants(instance));
         self.work.queued.resize(self.tree.nodes.len(), 0);
@@ -245,11 +279,15 @@ impl Session {
             self.enqueue(self.tree.node(n).tpl, n);
             self.enqueue_dependents(n);
         }
-        self.enqueue_structural();
     }
 
     /// Before a repeat instance goes: tell whoever read it, then drop it.
     pub(crate) fn removed(&mut self, instance: NodeId) {
+        self.removed_one(instance);
+        self.enqueue_structural();
+    }
+
+    fn removed_one(&mut self, instance: NodeId) {
         let mut nodes = vec![instance];
         nodes.extend(self.tree.descendants(instance));
         // Blank them first so that dependents see them leave.
@@ -260,7 +298,6 @@ impl Session {
             self.enqueue_dependents(n);
         }
         self.tree.remove(instance);
-        self.enqueue_structural();
     }
 
     fn enqueue_structural(&mut self) {
@@ -302,8 +339,41 @@ impl Session {
                 && self.tree.node(n).value.is_empty()
             {
                 let v = self.eval_string(d, n);
+                let v = self.fit_to_type(n, v);
                 self.tree.node_mut(n).value = v;
             }
+        }
+    }
+
+    /// A computed value (a calculation, a dynamic default, a trigger's
+    /// value) as ODK stores it in a question of this type: what the type
+    /// cannot hold is empty (`maybe` for a yes/no select, `now()` for a
+    /// date), numbers take the type's form (`5` in a decimal is `5.0`,
+    /// `1.5` in an integer is `1`). Calculates and text keep any value.
+    pub(crate) fn fit_to_type(&self, node: NodeId, v: String) -> String {
+        use crate::instrument::QuestionType as Q;
+        let t = self.form.template(self.tree.node(node).tpl);
+        let Some(q) = t.qtype() else { return v };
+        match q {
+            Q::Calculate | Q::Hidden | Q::Text | Q::Note | Q::Barcode => v,
+            _ if v.is_empty() => v,
+            _ if q.is_select() => self.coerce_choices(node, q, &v),
+            Q::Range => {
+                let as_type = match t.node.as_ref() {
+                    Some(n) if crate::instrument::xform::bind_type(n, q) == "decimal" => Q::Decimal,
+                    _ => Q::Integer,
+                };
+                super::values::coerce(as_type, &v)
+            }
+            Q::Integer
+            | Q::Decimal
+            | Q::Date
+            | Q::Time
+            | Q::DateTime
+            | Q::Geopoint
+            | Q::Geotrace
+            | Q::Geoshape => super::values::coerce(q, &v),
+            _ => v,
         }
     }
 
@@ -324,6 +394,19 @@ impl Session {
         self.with_evaluator(node, |ev| ev.eval_bool(e, &Context::new(xid(node))).unwrap_or(default))
     }
 
+    /// An optional boolean expression, with its evaluation error as text
+    /// (for the fail-closed columns: constraint and required).
+    pub(crate) fn try_eval_bool(
+        &self,
+        e: Option<&Expr>,
+        node: NodeId,
+    ) -> Result<Option<bool>, String> {
+        let Some(e) = e else { return Ok(None) };
+        self.with_evaluator(node, |ev| {
+            ev.eval_bool(e, &Context::new(xid(node))).map(Some).map_err(|err| err.to_string())
+        })
+    }
+
     pub(crate) fn eval_string(&self, e: &Expr, node: NodeId) -> String {
         self.with_evaluator(node, |ev| {
             ev.eval_str(e, &Context::new(xid(node))).map(|s| s.into_owned()).unwrap_or_default()
@@ -334,6 +417,12 @@ impl Session {
 /// A cap on count-controlled repeats so that a typo (`${age} * 1000`) cannot
 /// exhaust a tablet's memory.
 pub const MAX_REPEAT_COUNT: usize = 10_000;
+
+/// A cap on repeat instances in one response, at every level together: a
+/// count of 10,000 inside another of 10,000 would otherwise ask for a
+/// hundred million (issue 15, finding 7). A step that would pass it is
+/// refused and undone.
+pub const MAX_REPEAT_INSTANCES: usize = 10_000;
 
 /// The innermost repeat template that contains (or is) both `a` and `b`.
 pub(crate) fn shared_repeat(

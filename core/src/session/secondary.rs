@@ -14,6 +14,10 @@ pub struct SecNode {
     pub first_child: Option<usize>,
     pub next: Option<usize>,
     pub prev: Option<usize>,
+    /// An attribute of its parent element (from an XML file); attributes
+    /// are chained by `next`/`prev` from the element's `first_attribute`.
+    pub attribute: bool,
+    pub first_attribute: Option<usize>,
 }
 
 /// All secondary instances of a form in one arena. Each instance has a
@@ -41,6 +45,11 @@ impl Secondary {
         }
         for (file, data) in &instrument.files {
             let id = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem);
+            if let Some(xml) = &data.xml
+                && s.add_xml(id, xml)
+            {
+                continue;
+            }
             let items = data
                 .rows
                 .iter()
@@ -60,6 +69,8 @@ impl Secondary {
             first_child: None,
             next: None,
             prev: None,
+            attribute: false,
+            first_attribute: None,
         });
         if let Some(p) = parent {
             match self.nodes[p].first_child {
@@ -95,6 +106,8 @@ impl Secondary {
                 first_child: None,
                 next: None,
                 prev: prev_item,
+                attribute: false,
+                first_attribute: None,
             });
             match prev_item {
                 Some(p) => self.nodes[p].next = Some(item),
@@ -111,6 +124,8 @@ impl Secondary {
                     first_child: None,
                     next: None,
                     prev: prev_field,
+                    attribute: false,
+                    first_attribute: None,
                 });
                 match prev_field {
                     Some(p) => self.nodes[p].next = Some(f),
@@ -120,6 +135,57 @@ impl Secondary {
             }
         }
         self.roots.insert(id.to_string(), doc);
+    }
+
+    /// An XML file as instance `id`, whatever its shape; false when it
+    /// cannot be read (it was read at import, so only a hand-made
+    /// instrument gets here).
+    fn add_xml(&mut self, id: &str, xml: &str) -> bool {
+        use crate::expr::Document;
+        if self.roots.contains_key(id) {
+            return true;
+        }
+        let Ok(doc) = crate::expr::MemDoc::from_xml(xml) else { return false };
+        let top = self.push("", "", None);
+        // Depth-first, appending each element under its copied parent.
+        let mut stack = vec![(doc.root(), top)];
+        while let Some((from, to)) = stack.pop() {
+            let mut children = Vec::new();
+            let mut c = doc.first_child(from);
+            while let Some(x) = c {
+                if doc.kind(x) == crate::expr::NodeKind::Element {
+                    children.push(x);
+                }
+                c = doc.next_sibling(x);
+            }
+            for x in children {
+                let copy = self.push(doc.name(x), doc.value(x), Some(to));
+                let mut a = doc.first_attribute(x);
+                let mut last: Option<usize> = None;
+                while let Some(attr) = a {
+                    let id = self.nodes.len();
+                    self.nodes.push(SecNode {
+                        name: doc.name(attr).to_string(),
+                        value: doc.value(attr).to_string(),
+                        parent: Some(copy),
+                        first_child: None,
+                        next: None,
+                        prev: last,
+                        attribute: true,
+                        first_attribute: None,
+                    });
+                    match last {
+                        Some(l) => self.nodes[l].next = Some(id),
+                        None => self.nodes[copy].first_attribute = Some(id),
+                    }
+                    last = Some(id);
+                    a = doc.next_sibling(attr);
+                }
+                stack.push((x, copy));
+            }
+        }
+        self.roots.insert(id.to_string(), top);
+        true
     }
 
     /// Rows of instance `id` as field maps (for itemsets).

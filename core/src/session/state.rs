@@ -121,7 +121,9 @@ impl Session {
             qtype,
             relevant: node.relevant,
             required: node.required,
-            readonly: node.readonly || matches!(t.kind, TplKind::Meta(MetaField::InstanceId)),
+            readonly: node.readonly
+                || (matches!(t.kind, TplKind::Meta(MetaField::InstanceId))
+                    && self.form.instrument.settings.instance_id_readonly()),
             value: node.effective().to_string(),
             constraint_valid: node.constraint_valid,
             required_valid,
@@ -237,19 +239,23 @@ impl Session {
                 }
                 out.push(ChoiceOption {
                     value: c.name.clone(),
-                    label: c.label.get(lang, default_lang).unwrap_or(&c.name).to_string(),
+                    label: c.label.as_odk_shows(lang, default_lang).unwrap_or(&c.name).to_string(),
                 });
-            }
-            if q.or_other && !out.iter().any(|o| o.value == "other") {
-                out.push(ChoiceOption { value: "other".into(), label: "Other".into() });
             }
         } else if let Some(file) = &q.file {
             let id = file.rsplit_once('.').map_or(file.as_str(), |(s, _)| s);
             let node = t.node.as_ref();
+            // A GeoJSON feature's value is its id and its label its title.
+            let (value_default, label_default) = if file.to_ascii_lowercase().ends_with(".geojson")
+            {
+                ("id", "title")
+            } else {
+                ("name", "label")
+            };
             let value_col =
-                node.and_then(|n| n.parameters.get("value")).map_or("name", String::as_str);
+                node.and_then(|n| n.parameters.get("value")).map_or(value_default, String::as_str);
             let label_col =
-                node.and_then(|n| n.parameters.get("label")).map_or("label", String::as_str);
+                node.and_then(|n| n.parameters.get("label")).map_or(label_default, String::as_str);
             let items = self.form.secondary.items(id);
             let doc_root = self.form.secondary.roots.get(id).copied();
             for (i, item) in items.iter().enumerate() {
@@ -292,54 +298,84 @@ impl Session {
         })
     }
 
-    /// A text in the current language with every `${name}` replaced by that
-    /// question's value (as seen from node `n`).
+    /// A text in the current language as ODK shows it: every `${name}`
+    /// replaced by that question's value (as seen from node `n`), and every
+    /// `instance('list')/root/item[...]/label` expression (which pyxform
+    /// turns into an `<output>`) by its value.
     pub fn render(&self, text: &Text, n: NodeId) -> String {
         let default_lang = self.form.instrument.default_language.as_deref();
-        let raw = text.get(self.language.as_deref(), default_lang).unwrap_or_default();
-        if !raw.contains("${") {
+        let raw = text.as_odk_shows(self.language.as_deref(), default_lang).unwrap_or_default();
+        if !raw.contains("${") && !raw.contains("instance(") {
             return raw.to_string();
         }
-        let index = crate::instrument::paths::PathIndex::new(&self.form.instrument);
         let tpl_path = &self.form.template(self.tree.node(n).tpl).path;
         let ctx = element_path(&self.form, tpl_path);
+        let value_of = |src: &str| {
+            self.form
+                .paths
+                .expand(src, &ctx)
+                .ok()
+                .and_then(|src| crate::expr::parse(&src).ok())
+                .map(|e| self.eval_string(&e, n))
+                .unwrap_or_default()
+        };
         let mut out = String::new();
-        let mut rest = raw;
+        let mut pos = 0;
+        for (start, end) in crate::instrument::xform::instance_expressions(raw) {
+            self.render_references(&raw[pos..start], &value_of, &mut out);
+            out.push_str(&value_of(&raw[start..end]));
+            pos = end;
+        }
+        self.render_references(&raw[pos..], &value_of, &mut out);
+        out
+    }
+
+    /// `text` with each `${name}` replaced by its value.
+    fn render_references(&self, text: &str, value_of: &dyn Fn(&str) -> String, out: &mut String) {
+        let mut rest = text;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let Some(end) = rest[start..].find('}') else {
                 out.push_str(&rest[start..]);
-                rest = "";
-                break;
+                return;
             };
-            let name = &rest[start + 2..start + end];
-            let value = index
-                .expand(&format!("${{{name}}}"), &ctx)
-                .ok()
-                .and_then(|src| crate::expr::parse(&src).ok())
-                .map(|e| self.eval_string(&e, n))
-                .unwrap_or_default();
-            out.push_str(&value);
+            out.push_str(&value_of(&rest[start..start + end + 1]));
             rest = &rest[start + end + 1..];
         }
         out.push_str(rest);
-        out
     }
 
     fn constraint_message(&self, n: NodeId) -> String {
+        if let Some(e) = self.logic_failure(n) {
+            return e;
+        }
         let t = self.form.template(self.tree.node(n).tpl);
         match t.bind().map(|b| &b.constraint_message).filter(|m| !m.is_empty()) {
-            Some(m) => self.render(m, n),
+            Some(m) => self.render(&message_as_written(m, &self.form.instrument), n),
             None => "Value not allowed".to_string(),
         }
     }
 
     fn required_message(&self, n: NodeId) -> String {
+        if let Some(e) = self.logic_failure(n) {
+            return e;
+        }
         let t = self.form.template(self.tree.node(n).tpl);
         match t.bind().map(|b| &b.required_message).filter(|m| !m.is_empty()) {
-            Some(m) => self.render(m, n),
+            Some(m) => self.render(&message_as_written(m, &self.form.instrument), n),
             None => "This field is required.".to_string(),
         }
+    }
+
+    /// The message for a constraint or required expression that could not
+    /// be evaluated: the enumerator cannot fix it, the form's author can.
+    fn logic_failure(&self, n: NodeId) -> Option<String> {
+        self.tree.node(n).logic_error.as_ref().map(|e| {
+            format!(
+                "this answer cannot be checked, so it is not accepted: the form's rule \
+                 fails ({e}); tell the form's author"
+            )
+        })
     }
 
     /// Everything that blocks finalizing: required questions left empty and
@@ -379,6 +415,22 @@ impl Session {
             .map(|n| (self.tree.reference(&self.form, n), self.tree.node(n).value.clone()))
             .collect()
     }
+}
+
+/// A constraint or required message as pyxform writes it: one that shows an
+/// answer (`${name}`) goes to itext even when only its unsuffixed form is
+/// given, so in a form with languages it is the default language's text
+/// (and `-` in the others), like a translated one.
+fn message_as_written(m: &Text, inst: &crate::instrument::Instrument) -> Text {
+    let plain_with_output =
+        !m.0.keys().any(|k| !k.is_empty()) && m.0.values().any(|v| v.contains("${"));
+    if !plain_with_output || inst.languages.is_empty() {
+        return m.clone();
+    }
+    let default = inst.default_language.clone().unwrap_or_else(|| "default".into());
+    let mut t = Text::default();
+    t.0.insert(default, m.0.get("").cloned().unwrap_or_default());
+    t
 }
 
 /// The question type as XLSForm writes it.

@@ -57,8 +57,15 @@ fn element(form: &Form, tree: &Tree, id: NodeId, out: &mut String) {
     out.push('<');
     out.push_str(name);
     out.push('>');
+    let open = out.len();
     for &c in &node.children {
         element(form, tree, c, out);
+    }
+    if out.len() == open {
+        // Nothing of it is relevant: empty, as ODK writes it.
+        out.pop();
+        out.push_str("/>");
+        return;
     }
     out.push_str("</");
     out.push_str(name);
@@ -71,7 +78,15 @@ fn is_unused_meta(form: &Form, tree: &Tree, id: NodeId) -> bool {
         && tree.node(id).value.is_empty()
 }
 
-/// XML text escaping (`&`, `<`, `>`; and `"` in attributes).
+/// XML text escaping (`&`, `<`, `>`; and `"` in attributes), for any text
+/// whatever its source (answers, calculations, defaults, preloads, device
+/// ids): what XML 1.0 cannot carry at all (most C0 controls, U+FFFE,
+/// U+FFFF) becomes U+FFFD, so a finalized response is always well-formed
+/// XML and never becomes unreadable. Answers with such characters are
+/// refused at entry ([`super::Session::set`]); this is the last line of
+/// defence for computed values. A carriage return (and in attributes tab
+/// and newline) is written as a character reference, which XML parsers
+/// would otherwise normalise away.
 pub fn escape_into(out: &mut String, s: &str, attribute: bool) {
     for ch in s.chars() {
         match ch {
@@ -79,9 +94,40 @@ pub fn escape_into(out: &mut String, s: &str, attribute: bool) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' if attribute => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            c if !is_xml_char(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
+}
+
+/// Whether XML 1.0 can carry `c` (its `Char` production; Rust strings
+/// hold no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// The first character of `s` that XML 1.0 cannot carry, with its
+/// 1-based position in characters.
+pub fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| !is_xml_char(*c)).map(|(i, c)| (i + 1, c))
+}
+
+/// A character's name for a person: `U+000B (vertical tab)`.
+pub fn describe_char(c: char) -> String {
+    let name = match c {
+        '\u{0}' => " (null)",
+        '\u{7}' => " (bell)",
+        '\u{8}' => " (backspace)",
+        '\u{B}' => " (vertical tab, as pasted text from word processors carries)",
+        '\u{C}' => " (form feed, a page break)",
+        '\u{1B}' => " (escape)",
+        '\u{FFFE}' | '\u{FFFF}' => " (a noncharacter)",
+        _ => " (a control character)",
+    };
+    format!("U+{:04X}{name}", c as u32)
 }
 
 /// The same data as JSON: groups are objects, repeats arrays of objects,

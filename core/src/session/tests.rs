@@ -8,7 +8,7 @@ use super::*;
 use crate::expr::FixedEnv;
 use crate::instrument::Instrument;
 
-fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
+pub(super) fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
     let mut v = json!({
         "model_version": 1,
         "form_id": "t",
@@ -25,34 +25,34 @@ fn instrument(children: Value, choices: Value, extra: Value) -> Instrument {
     Instrument::from_json(v.to_string().as_bytes()).unwrap()
 }
 
-fn session(children: Value, choices: Value) -> Session {
+pub(super) fn session(children: Value, choices: Value) -> Session {
     session_with(children, choices, json!({}))
 }
 
-fn session_with(children: Value, choices: Value, extra: Value) -> Session {
+pub(super) fn session_with(children: Value, choices: Value, extra: Value) -> Session {
     let form = Arc::new(Form::compile(instrument(children, choices, extra)).unwrap());
     Session::with_env(form, SessionOptions::default(), Box::new(FixedEnv::default()))
 }
 
-fn q(name: &str, ty: &str) -> Value {
+pub(super) fn q(name: &str, ty: &str) -> Value {
     json!({"name": name, "kind": {"kind": "question", "type": ty}, "row": 2})
 }
 
-fn with(mut v: Value, key: &str, val: Value) -> Value {
+pub(super) fn with(mut v: Value, key: &str, val: Value) -> Value {
     v[key] = val;
     v
 }
 
-fn list(mut v: Value, name: &str) -> Value {
+pub(super) fn list(mut v: Value, name: &str) -> Value {
     v["kind"]["list"] = json!(name);
     v
 }
 
-fn bind(v: Value, b: Value) -> Value {
+pub(super) fn bind(v: Value, b: Value) -> Value {
     with(v, "bind", b)
 }
 
-fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
+pub(super) fn leaf<'a>(s: &'a [LeafState], r: &str) -> &'a LeafState {
     s.iter().find(|l| l.reference == r).unwrap_or_else(|| panic!("no leaf {r}"))
 }
 
@@ -214,7 +214,11 @@ fn repeat_count_follows_an_answer_up_and_down() {
     assert_eq!(leaf(&l, "/data/r[2]/x").value, "kept");
     assert_eq!(leaf(&l, "/data/r[2]/p").value, "2");
     assert!(matches!(s.add_repeat("/data/r"), Err(SessionError::CountControlled { .. })));
+    // A blank count keeps the instances there are (Web Forms defers the
+    // update until a number comes); zero removes them.
     s.set("/data/k", "").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/n").value, "2");
+    s.set("/data/k", "0").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/n").value, "0");
 }
 
@@ -677,4 +681,49 @@ fn a_trigger_in_a_repeat_fires_in_its_own_instance() {
     s.set("/data/r[1]/n", "5").unwrap();
     assert_eq!(leaf(&s.leaves(), "/data/r[1]/stamp").value, "n=5");
     assert_eq!(leaf(&s.leaves(), "/data/r[2]/stamp").value, "");
+}
+
+#[test]
+fn a_group_reading_its_own_descendant_starts_relevant_as_javarosa_does() {
+    // docs/EXPRESSIONS.md: JavaRosa evaluates relevance once at start with
+    // every node relevant (TreeElement's flags), so the default is read;
+    // once hidden, the descendant reads empty and the group stays hidden.
+    let mut s = session(
+        json!([with(
+            bind(
+                json!({"name": "g", "kind": {"kind": "group"}, "row": 2}),
+                json!({"relevant": "${inner} = 'yes'"})
+            ),
+            "children",
+            json!([bind(q("inner", "text"), json!({"default": "yes"}))]),
+        )]),
+        json!({}),
+    );
+    assert!(leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/g/inner", "no").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant);
+    s.set("/data/g/inner", "yes").unwrap();
+    assert!(!leaf(&s.leaves(), "/data/g/inner").relevant, "reads empty while hidden");
+}
+
+#[test]
+fn audit_lives_in_meta_and_rank_keeps_its_order() {
+    let mut s = session(
+        json!([
+            list(q("prio", "rank"), "p"),
+            with(
+                json!({"name": "g", "kind": {"kind": "group"}, "row": 2}),
+                "children",
+                json!([q("audit", "audit")])
+            ),
+        ]),
+        json!({"p": {"choices": [{"name": "a", "row": 2}, {"name": "b", "row": 3}, {"name": "c", "row": 4}]}}),
+    );
+    assert!(s.leaves().iter().any(|l| l.reference == "/data/meta/audit"));
+    assert!(s.submission_xml().contains("<meta><audit/><instanceID>"));
+    s.set("/data/prio", "c a b").unwrap();
+    assert_eq!(leaf(&s.leaves(), "/data/prio").value, "c a b", "the order ranked");
+    assert!(s.set("/data/prio", "a b").is_err(), "a partial ranking, as in ODK");
+    assert!(s.set("/data/prio", "a a b c").is_err());
+    assert_eq!(leaf(&s.leaves(), "/data/prio").value, "c a b");
 }

@@ -34,6 +34,12 @@ pub struct InstNode {
     pub required: bool,
     pub readonly: bool,
     pub constraint_valid: bool,
+    /// Why the constraint or required expression could not be evaluated,
+    /// when it could not (the node is then invalid or required: fail closed).
+    pub logic_error: Option<String>,
+    /// This node is an instance of a repeat (counted in
+    /// [`Tree::repeat_instances`]).
+    pub(crate) repeat_instance: bool,
     /// Whether the value was given by the user or a default (drives `once()`
     /// and dynamic defaults).
     pub alive: bool,
@@ -54,6 +60,8 @@ impl InstNode {
             required: false,
             readonly: false,
             constraint_valid: true,
+            logic_error: None,
+            repeat_instance: false,
             alive: true,
         }
     }
@@ -72,6 +80,10 @@ impl InstNode {
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     pub nodes: Vec<InstNode>,
+    /// Live repeat instances, at every level: bounded by
+    /// `MAX_REPEAT_INSTANCES` so that nested counts cannot multiply
+    /// without end.
+    pub(crate) repeat_instances: usize,
     /// First live instance of each (parent node, child template): the hot
     /// path of every `/data/x` step, which must not scan a parent's children.
     first: HashMap<(NodeId, TplId), NodeId>,
@@ -82,7 +94,7 @@ impl Tree {
     /// uncontrolled repeat (as pyxform's instance has), none of a
     /// count-controlled one until its count is known.
     pub fn new(form: &Form) -> Tree {
-        let mut tree = Tree { nodes: Vec::new(), first: HashMap::new() };
+        let mut tree = Tree { nodes: Vec::new(), repeat_instances: 0, first: HashMap::new() };
         tree.nodes.push(InstNode::new(0, None));
         tree.build_children(form, 0, true);
         tree
@@ -117,6 +129,10 @@ impl Tree {
             if let Some(d) = &t.default {
                 node.value = d.clone();
             }
+            if t.kind == TplKind::Repeat {
+                node.repeat_instance = true;
+                self.repeat_instances += 1;
+            }
             self.nodes.push(node);
             self.nodes[parent].children.push(id);
             created.push(id);
@@ -141,6 +157,8 @@ impl Tree {
         if let Some(d) = &form.template(tpl).default {
             node.value = d.clone();
         }
+        node.repeat_instance = true;
+        self.repeat_instances += 1;
         self.nodes.push(node);
         let pos = match after {
             Some(a) => {
@@ -156,6 +174,45 @@ impl Tree {
         // it, as in ODK Web Forms (the enumerator adds them).
         self.build_children(form, id, false);
         id
+    }
+
+    /// Creates `n` instances of `tpl` (and their subtrees) under `parent`,
+    /// after `after` (or at the template's place), linking the parent's
+    /// children once: a count of thousands costs linear time.
+    pub fn instantiate_many(
+        &mut self,
+        form: &Form,
+        tpl: TplId,
+        parent: NodeId,
+        after: Option<NodeId>,
+        n: usize,
+    ) -> Vec<NodeId> {
+        let pos = match after {
+            Some(a) => {
+                let siblings = &self.nodes[parent].children;
+                siblings.iter().position(|&c| c == a).map_or(siblings.len(), |p| p + 1)
+            }
+            None => self.insert_position(form, parent, tpl),
+        };
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = self.nodes.len();
+            let mut node = InstNode::new(tpl, Some(parent));
+            if let Some(d) = &form.template(tpl).default {
+                node.value = d.clone();
+            }
+            node.repeat_instance = true;
+            self.repeat_instances += 1;
+            self.nodes.push(node);
+            ids.push(id);
+        }
+        let children = &mut self.nodes[parent].children;
+        children.splice(pos..pos, ids.iter().copied());
+        self.relink(parent);
+        for &id in &ids {
+            self.build_children(form, id, false);
+        }
+        ids
     }
 
     /// Where a new instance of `tpl` goes among `parent`'s children: after
@@ -176,6 +233,9 @@ impl Tree {
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             self.nodes[n].alive = false;
+            if self.nodes[n].repeat_instance {
+                self.repeat_instances -= 1;
+            }
             stack.extend(self.nodes[n].children.iter().copied());
         }
     }

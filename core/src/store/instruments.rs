@@ -34,8 +34,10 @@ impl Store {
         let key = InstrumentKey {
             form_id: instrument.form_id.clone(),
             version: instrument.version.clone(),
-            hash: crate::store::sha256_hex(&json),
+            hash: instrument.hash(),
         };
+        // Installed before the hash left source rows out: the same content.
+        let legacy_hash = crate::store::sha256_hex(&json);
         let Store { conn, path, .. } = self;
         let ctx = format!("installing instrument {:?} version {:?}", key.form_id, key.version);
         let map = |e| StoreError::sql(path, ctx.clone(), e);
@@ -50,6 +52,7 @@ impl Store {
             .map_err(map)?;
         match installed {
             Some(h) if h == key.hash => return Ok(key),
+            Some(h) if h == legacy_hash => return Ok(InstrumentKey { hash: h, ..key }),
             Some(h) => {
                 return Err(StoreError::InstrumentVersionConflict {
                     form_id: key.form_id,

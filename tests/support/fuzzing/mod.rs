@@ -8,11 +8,13 @@
 //! reports as a crash.
 
 mod expr;
+mod hostile;
 mod sessions;
 mod sync;
 mod xlsform;
 
 pub use expr::{expr_eval, expr_parse};
+pub use hostile::{submission_form_compiles, submission_xml, xlsx_limits};
 pub use sessions::{session_form, session_steps};
 pub use sync::{FUZZ_SEED, bundle_read, bundle_signed, receipt_read};
 pub use xlsform::{xlsform_bytes, xlsform_cells};
@@ -44,4 +46,6 @@ pub const TARGETS: &[Target] = &[
     ("bundle_signed", bundle_signed),
     ("receipt_read", receipt_read),
     ("session_steps", session_steps),
+    ("xlsx_limits", xlsx_limits),
+    ("submission_xml", submission_xml),
 ];

@@ -32,6 +32,11 @@ pub(crate) fn base64_decode_utf8(s: &str) -> String {
     }
 }
 
+/// Whether `digest()` knows this algorithm name (for `form check`).
+pub(crate) fn is_digest_algorithm(algorithm: &str) -> bool {
+    hash(algorithm, b"").is_some()
+}
+
 fn hash(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
     Some(match algorithm {
         "MD5" => Md5::digest(data).to_vec(),

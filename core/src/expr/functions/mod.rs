@@ -11,6 +11,7 @@ mod strings;
 
 pub(crate) use dates::DateParts;
 pub use dates::{now_string, today_string};
+pub(crate) use digest::is_digest_algorithm;
 pub use nodes::{ParkMiller, seeded_order};
 
 macro_rules! functions {
@@ -426,6 +427,24 @@ fn starts_quantifier(mut rest: impl Iterator<Item = char>) -> bool {
     false
 }
 
+/// The size a compiled pattern may take: a tablet evaluates it on every
+/// change. A pattern over it is an error, which a constraint treats as a
+/// refusal (fail closed) and `form check` reports when the pattern is
+/// written literally.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+fn compile_regex(pattern: &str) -> EvalResult<regex::Regex> {
+    regex::RegexBuilder::new(&js_pattern_to_rust(pattern)?)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| EvalError::new(format!("bad regular expression '{pattern}': {e}")))
+}
+
+/// Whether an ODK `regex()` pattern compiles here (for `form check`).
+pub fn check_regex(pattern: &str) -> Result<(), String> {
+    compile_regex(pattern).map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// Whether `text` matches an ODK `regex()` pattern (compiled once per thread). Like ODK Web Forms
 /// (JavaScript `RegExp.test`), the pattern is not anchored: authors write
 /// `^...$` to match the whole value.
@@ -435,10 +454,7 @@ pub(crate) fn regex_is_match(pattern: &str, text: &str) -> EvalResult<bool> {
     if let Some(m) = REGEX_CACHE.with(|c| c.borrow().get(pattern).map(|r| r.is_match(text))) {
         return Ok(m);
     }
-    let re = regex::RegexBuilder::new(&js_pattern_to_rust(pattern)?)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| EvalError::new(format!("bad regular expression '{pattern}': {e}")))?;
+    let re = compile_regex(pattern)?;
     let m = re.is_match(text);
     REGEX_CACHE.with(|c| {
         let mut c = c.borrow_mut();

@@ -20,6 +20,24 @@ impl Writer<'_> {
             if let Some(bind) = self.bind(node, &ctx)? {
                 out.push(bind);
             }
+            // Actions pyxform writes in the model, after the bind.
+            match node.question_type() {
+                Some(QuestionType::StartGeopoint) => out.push(
+                    Element::new("odk:setgeopoint")
+                        .attr("ref", ctx.absolute())
+                        .attr("event", "odk-instance-first-load"),
+                ),
+                Some(QuestionType::BackgroundAudio) => {
+                    let mut el = Element::new("odk:recordaudio")
+                        .attr("ref", ctx.absolute())
+                        .attr("event", "odk-instance-load");
+                    if let Some(q) = node.parameters.get("quality") {
+                        el.set("odk:quality", q.as_str());
+                    }
+                    out.push(el);
+                }
+                _ => {}
+            }
             if let Some(d) = &node.bind.default
                 && default_is_dynamic(d, node.question_type())
             {
@@ -28,13 +46,16 @@ impl Writer<'_> {
             }
             self.binds(&node.children, &ctx, out)?;
             if self.is_meta(node) {
-                out.push(
-                    Element::new("bind")
-                        .attr("nodeset", format!("{}/instanceID", ctx.absolute()))
-                        .attr("type", "string")
-                        .attr("readonly", "true()")
-                        .attr("jr:preload", "uid"),
-                );
+                let mut id = Element::new("bind")
+                    .attr("nodeset", format!("{}/instanceID", ctx.absolute()))
+                    .attr("type", "string");
+                // Read-only, as pyxform writes it, unless an XForm read
+                // in said otherwise.
+                if self.inst.settings.instance_id_readonly() {
+                    id.set("readonly", "true()");
+                }
+                id.set("jr:preload", "uid");
+                out.push(id);
                 if let Some(expr) = &self.inst.settings.instance_name {
                     let mut name_ctx = ctx.clone();
                     name_ctx.segments.push("instanceName".into());
@@ -109,6 +130,12 @@ impl Writer<'_> {
                 }
             }
         }
+        if node.pii {
+            el.set("enumera:pii", "true()");
+        }
+        if node.preload {
+            el.set("enumera:preload", "true()");
+        }
         for (column, value) in &node.extra {
             if let Some(attr) = column.strip_prefix("bind::").filter(|a| self.declared(a)) {
                 let value = self.expand(value, ctx, node, column)?;
@@ -130,7 +157,9 @@ fn convert_bool(src: &str) -> Option<&'static str> {
     }
 }
 
-fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
+/// The preload (`jr:preload`, `jr:preloadParams`) pyxform writes for a
+/// metadata type.
+pub(crate) fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
     use QuestionType::*;
     Some(match t {
         Start => ("timestamp", "start"),
@@ -144,6 +173,19 @@ fn preload(t: QuestionType) -> Option<(&'static str, &'static str)> {
         SubscriberId => ("property", "subscriberid"),
         _ => return None,
     })
+}
+
+/// The preload an element has in the XForm: its type's, with what
+/// `bind::jr:preload` and `bind::jr:preloadParams` columns override (as
+/// pyxform merges a row's bind over its type's).
+pub(crate) fn effective_preload(node: &Node) -> Option<(String, String)> {
+    let own = |k: &str| node.extra.get(k).map(|v| v.trim().to_string());
+    let typed = node.question_type().and_then(preload);
+    let kind = own("bind::jr:preload").or_else(|| typed.map(|(k, _)| k.to_string()))?;
+    let params = own("bind::jr:preloadParams")
+        .or_else(|| typed.map(|(_, p)| p.to_string()))
+        .unwrap_or_default();
+    Some((kind, params))
 }
 
 pub(crate) fn bind_type(node: &Node, t: QuestionType) -> &'static str {

@@ -125,7 +125,8 @@ impl Writer<'_> {
             QuestionType::Image
             | QuestionType::Audio
             | QuestionType::Video
-            | QuestionType::File => "upload",
+            | QuestionType::File
+            | QuestionType::Osm => "upload",
             _ => "input",
         };
         let mut el = Element::new(tag).attr("ref", ctx.absolute());
@@ -134,6 +135,7 @@ impl Writer<'_> {
             QuestionType::Audio => el.set("mediatype", "audio/*"),
             QuestionType::Video => el.set("mediatype", "video/*"),
             QuestionType::File => el.set("mediatype", "application/*"),
+            QuestionType::Osm => el.set("mediatype", "osm/*"),
             QuestionType::Range => {
                 for (key, default) in [("start", "1"), ("end", "10"), ("step", "1")] {
                     let v = node.parameters.get(key).map_or(default, String::as_str);
@@ -166,6 +168,14 @@ impl Writer<'_> {
             }
             el.push(self.hint(node, ctx)?);
         }
+        if let (QuestionType::Osm, Some(list)) = (qtype, &q.list) {
+            // The list's name, which the tags alone do not say (ODK
+            // ignores the attribute; Enumera reads it back).
+            el.set("enumera:tags", list.as_str());
+            for tag in self.osm_tags(list) {
+                el.push(tag);
+            }
+        }
         if let Some(list) = search_list(node) {
             // Collect's search() reads the choices from the body, not from
             // an itemset.
@@ -176,9 +186,18 @@ impl Writer<'_> {
             el.push(self.itemset(node, ctx)?);
         }
         if let Some(triggered) = self.triggers.get(&node.name) {
-            for (target, value) in triggered.clone() {
+            for (target, value, geopoint) in triggered.clone() {
                 let target_path =
                     self.index.get(&target).map_err(|e| ref_error(node, "trigger", e))?.absolute();
+                if geopoint {
+                    // background-geopoint: a location, taken on the change.
+                    el.push(
+                        Element::new("odk:setgeopoint")
+                            .attr("ref", target_path)
+                            .attr("event", "xforms-value-changed"),
+                    );
+                    continue;
+                }
                 let value = if value.trim().is_empty() {
                     None
                 } else {
@@ -280,7 +299,7 @@ impl Writer<'_> {
         if let Some(filter) = node.bind.choice_filter.as_deref().filter(|f| !f.trim().is_empty()) {
             let filter = self
                 .index
-                .expand_predicate(filter, ctx)
+                .expand_predicate_padded(filter, ctx)
                 .map_err(|e| ref_error(node, "choice_filter", e))?;
             nodeset = format!("{nodeset}[{filter}]");
         }
@@ -300,6 +319,28 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// The `<tag>`s of an `osm LIST` question. pyxform refers a translated
+    /// tag label to itext it never writes (`/building:label`); ODK then
+    /// shows no label, so we write the default text inline instead.
+    fn osm_tags(&self, list: &str) -> Vec<Element> {
+        let Some(tags) = self.inst.osm.get(list) else {
+            return Vec::new();
+        };
+        tags.choices
+            .iter()
+            .map(|tag| {
+                let mut label = Element::new("label");
+                let default = self.inst.default_language.as_deref();
+                if let Some(text) = tag.label.get(None, default) {
+                    label = label.text(text);
+                }
+                Element::new("tag").attr("key", tag.name.as_str()).child(label)
+            })
+            .collect()
+    }
+}
+
 /// The choice list of a select whose appearance calls `search()`.
 pub(super) fn search_list(node: &Node) -> Option<&str> {
     let NodeKind::Question(q) = &node.kind else {
@@ -312,15 +353,22 @@ pub(super) fn search_list(node: &Node) -> Option<&str> {
     q.list.as_deref()
 }
 
-pub(super) fn collect_triggers(nodes: &[Node], out: &mut HashMap<String, Vec<(String, String)>>) {
+/// Triggering question name -> (triggered question, value expression,
+/// whether it is a `background-geopoint`, which takes a location instead).
+pub(super) type Triggers = HashMap<String, Vec<(String, String, bool)>>;
+
+pub(super) fn collect_triggers(nodes: &[Node], out: &mut Triggers) {
     for node in nodes {
         if let Some(trigger) = &node.bind.trigger
             && let Ok(names) = references(trigger)
         {
+            let geopoint = node.question_type() == Some(QuestionType::BackgroundGeopoint);
             for name in names {
-                out.entry(name.to_string())
-                    .or_default()
-                    .push((node.name.clone(), node.bind.calculation.clone().unwrap_or_default()));
+                out.entry(name.to_string()).or_default().push((
+                    node.name.clone(),
+                    node.bind.calculation.clone().unwrap_or_default(),
+                    geopoint,
+                ));
             }
         }
         collect_triggers(&node.children, out);

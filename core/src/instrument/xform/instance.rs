@@ -97,7 +97,7 @@ impl Writer<'_> {
         let mut el = Element::new(node.name.as_str());
         for (column, value) in &node.extra {
             if let Some(attr) = column.strip_prefix("instance::").filter(|a| self.declared(a)) {
-                let value = self.index.expand(value, ctx).unwrap_or_else(|_| value.clone());
+                let value = self.index.expand_padded(value, ctx).unwrap_or_else(|_| value.clone());
                 el.set(attr, value);
             }
         }
@@ -111,6 +111,14 @@ impl Writer<'_> {
         let mut out = Vec::new();
         let mut externals = Vec::new();
         collect_external(&self.inst.children, &mut externals);
+        for (id, file) in &self.inst.externals {
+            let src = if file.ends_with(".csv") {
+                format!("jr://file-csv/{file}")
+            } else {
+                format!("jr://file/{file}")
+            };
+            externals.push((id.clone(), src));
+        }
         for (id, src) in externals {
             if seen.insert(id.clone()) {
                 out.push(Element::new("instance").attr("id", id).attr("src", src));

@@ -14,6 +14,11 @@ pub struct Itext {
     langs: Vec<String>,
     entries: Vec<Entry>,
     by_id: HashMap<String, usize>,
+    /// Texts whose default-language form came from an unsuffixed column
+    /// (`label` beside `label::French (fr)` with `default_language` set):
+    /// marked `enumera:unsuffixed` so that a reader can tell them from a
+    /// `label::English (en)` column, which pyxform writes the same.
+    unsuffixed: std::collections::HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -52,6 +57,12 @@ impl Itext {
         forms[slot].1.insert(lang.to_string(), content);
     }
 
+    /// Records that `id`'s default-language text came from an unsuffixed
+    /// column.
+    pub fn mark_unsuffixed(&mut self, id: &str) {
+        self.unsuffixed.insert(id.to_string());
+    }
+
     /// The `<itext>` element. `order` lists languages in the order to write
     /// them (the form's column order); others follow in order of first use.
     pub fn to_element(&self, order: &[String], default_lang: &str) -> Element {
@@ -69,6 +80,9 @@ impl Itext {
             }
             for entry in &self.entries {
                 let mut text = Element::new("text").attr("id", entry.id.as_str());
+                if lang == default_lang && self.unsuffixed.contains(&entry.id) {
+                    text.set("enumera:unsuffixed", "true()");
+                }
                 for (form, by_lang) in &entry.forms {
                     if let Some(value) = value(form, by_lang.get(lang.as_str())) {
                         text.push(value);

@@ -4,7 +4,9 @@
 //! itext ids and texts, secondary instances and body controls.
 //!
 //! `${name}` references become XPath paths by [`PathIndex`]'s rules (which
-//! are pyxform's); unlike pyxform we do not pad them with spaces.
+//! are pyxform's), padded with a space on each side as pyxform pads them:
+//! the XForm reader (`xform_read`) takes a padded path back as the
+//! reference it was, and a path the author wrote stays a path.
 
 mod binds;
 mod body;
@@ -14,9 +16,11 @@ mod outputs;
 mod prepare;
 mod xml;
 
-pub(crate) use binds::{bind_type, default_is_dynamic};
+pub(crate) use binds::{bind_type, default_is_dynamic, effective_preload, preload as preload_of};
+pub(crate) use outputs::instance_expressions;
+pub(crate) use prepare::{add_other_choices, is_single_reference, rewrite_table_lists};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::model::{Instrument, Node, NodeKind, Text};
 use super::paths::{ElementPath, PathIndex, RefError};
@@ -62,8 +66,8 @@ struct Writer<'a> {
     itext: Itext,
     /// Choice lists whose labels go through itext.
     itext_lists: HashSet<String>,
-    /// Triggering question name -> (triggered question, value expression).
-    triggers: HashMap<String, Vec<(String, String)>>,
+    /// Triggering question name -> what it triggers (see [`body::Triggers`]).
+    triggers: body::Triggers,
     /// Extra namespaces from settings `namespaces` (`esri=http://...`).
     namespaces: Vec<(String, String)>,
 }
@@ -91,7 +95,7 @@ impl<'a> Writer<'a> {
             })
             .map(|(name, _)| name.clone())
             .collect();
-        let mut triggers: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut triggers = body::Triggers::new();
         body::collect_triggers(&inst.children, &mut triggers);
         Writer {
             inst,
@@ -120,6 +124,9 @@ impl<'a> Writer<'a> {
         for (prefix, uri) in &self.namespaces {
             html.set(format!("xmlns:{prefix}"), uri.as_str());
         }
+        // Enumera's own attributes (pii, preload), which ODK tools ignore;
+        // the declaration also tells a reader the paths are not padded.
+        html.set("xmlns:enumera", crate::instrument::xform_read_ns::ENUMERA_NS);
         let mut model = Element::new("model").attr("odk:xforms-version", "1.0.0");
         if let Some(submission) = self.submission() {
             model.push(submission);
@@ -195,7 +202,7 @@ impl<'a> Writer<'a> {
     // ---- paths and expressions -------------------------------------------
 
     fn expand(&self, src: &str, ctx: &ElementPath, node: &Node, column: &str) -> Result<String> {
-        self.index.expand(src, ctx).map_err(|e| ref_error(node, column, e))
+        self.index.expand_padded(src, ctx).map_err(|e| ref_error(node, column, e))
     }
 
     /// Text with its `${name}` and `instance(...)` expressions turned into
@@ -245,6 +252,28 @@ impl<'a> Writer<'a> {
                 }
             }
         }
+        let unsuffixed_choices: Vec<String> = if self.inst.default_language.is_some() {
+            self.inst
+                .choices
+                .iter()
+                .filter(|(name, _)| self.itext_lists.contains(*name))
+                .flat_map(|(name, list)| {
+                    list.choices
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| {
+                            c.label.0.contains_key("")
+                                || c.media.values().any(|m| m.0.contains_key(""))
+                        })
+                        .map(move |(i, _)| format!("{name}-{i}"))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for id in unsuffixed_choices {
+            self.itext.mark_unsuffixed(&id);
+        }
         for (id, form, lang, text) in items {
             // Choice labels have no question to be relative to; a reference
             // that does not resolve stays as written.
@@ -277,6 +306,9 @@ impl<'a> Writer<'a> {
             let content = self.rich(value, ctx, node, column)?;
             let lang = self.lang(key).to_string();
             self.itext.add(id, form, &lang, content);
+            if key.is_empty() && self.inst.default_language.is_some() {
+                self.itext.mark_unsuffixed(id);
+            }
         }
         Ok(())
     }
@@ -305,6 +337,9 @@ impl<'a> Writer<'a> {
         }
         for (media, by_lang) in &node.media {
             for (key, file) in &by_lang.0 {
+                if key.is_empty() && self.inst.default_language.is_some() {
+                    self.itext.mark_unsuffixed(&format!("{path}:label"));
+                }
                 let lang = self.lang(key).to_string();
                 self.itext.add(
                     &format!("{path}:label"),

@@ -11,7 +11,7 @@ pub fn rich(index: &PathIndex, text: &str, ctx: &ElementPath) -> Result<Vec<Cont
     let mut pos = 0;
     for (start, end) in instance_expressions(text) {
         references(index, &text[pos..start], ctx, &mut out)?;
-        out.push(output(index.expand(&text[start..end], ctx)?));
+        out.push(output(index.expand_padded(&text[start..end], ctx)?));
         pos = end;
     }
     references(index, &text[pos..], ctx, &mut out)?;
@@ -37,7 +37,7 @@ fn references(
         if start > 0 {
             out.push(Content::Text(rest[..start].to_string()));
         }
-        out.push(output(index.expand(reference, ctx)?));
+        out.push(output(index.expand_padded(reference, ctx)?));
         rest = &rest[start + reference.len()..];
     }
     if !rest.is_empty() {

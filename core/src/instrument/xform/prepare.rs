@@ -90,6 +90,38 @@ fn prepare_nodes(
     out
 }
 
+/// Adds the `other` choice to every list an `or_other` select uses (for
+/// sessions, which fill what pyxform writes).
+pub(crate) fn add_other_choices(inst: &mut Instrument) {
+    fn lists(nodes: &[Node], out: &mut Vec<String>) {
+        for n in nodes {
+            if let NodeKind::Question(q) = &n.kind
+                && q.or_other
+                && matches!(q.qtype, QuestionType::SelectOne | QuestionType::SelectMultiple)
+                && let Some(l) = &q.list
+            {
+                out.push(l.clone());
+            }
+            lists(&n.children, out);
+        }
+    }
+    let mut used = Vec::new();
+    lists(&inst.children, &mut used);
+    for l in used {
+        add_other_choice(&mut inst.choices, &l);
+    }
+}
+
+/// Every `table-list` group rewritten as pyxform writes it (for sessions).
+pub(crate) fn rewrite_table_lists(nodes: &mut [Node]) {
+    for n in nodes {
+        rewrite_table_lists(&mut n.children);
+        if n.kind == NodeKind::Group {
+            table_list(n);
+        }
+    }
+}
+
 /// A group with the `table-list` appearance becomes, as in pyxform, a
 /// `field-list` whose label and hint move to a generated note, with a
 /// generated select showing the choice labels once as a header row before
@@ -250,6 +282,8 @@ pub(crate) mod tests {
             children,
             choices: BTreeMap::new(),
             files: BTreeMap::new(),
+            osm: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 

@@ -19,23 +19,34 @@ pub(crate) struct ChoicesOut {
 }
 
 pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> ChoicesOut {
+    read_sheet(book, SHEET, diagnostics)
+}
+
+/// A sheet of lists: `choices`, or `osm` (the tags of `osm LIST`
+/// questions), which has the same columns.
+pub(crate) fn read_sheet(
+    book: &Workbook,
+    sheet_name: &'static str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> ChoicesOut {
+    let sheet_kind = sheet_name;
     let mut out = ChoicesOut::default();
-    let Some(sheet) = book.sheet(SHEET) else {
+    let Some(sheet) = book.sheet(sheet_kind) else {
         return out;
     };
-    let columns = headers::columns(sheet, SHEET, SheetKind::Choices, diagnostics);
+    let columns = headers::columns(sheet, sheet_kind, SheetKind::Choices, diagnostics);
     for c in &columns {
         out.columns.insert(column_key(&c.field, c.lang.as_deref()), c.index);
     }
-    check_languages(&columns, sheet.header_row, SHEET, &mut out.languages, diagnostics);
+    check_languages(&columns, sheet.header_row, sheet_kind, &mut out.languages, diagnostics);
     if sheet.rows.is_empty() {
         return out;
     }
     for (field, what) in [(Field::ListName, "list_name"), (Field::Name, "name")] {
         if !columns.iter().any(|c| c.field == field) {
             diagnostics.push(Diagnostic::error(
-                Location::row(SHEET, sheet.header_row),
-                format!("the choices sheet has no '{what}' column"),
+                Location::row(sheet_kind, sheet.header_row),
+                format!("the {sheet_kind} sheet has no '{what}' column"),
             ));
             return out;
         }
@@ -74,7 +85,7 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Choice
         // is usually a list name forgotten.
         let Some(list) = list else {
             diagnostics.push(Diagnostic::warning(
-                Location::row(SHEET, row.number),
+                Location::row(sheet_kind, row.number),
                 "choice has no list_name and is ignored",
             ));
             continue;
@@ -105,7 +116,7 @@ mod tests {
                 rows: rows[1..]
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| Row { number: i as u32 + 2, cells: cells(r) })
+                    .map(|(i, r)| Row::new(i as u32 + 2, cells(r)))
                     .collect(),
             }],
         }

@@ -34,7 +34,7 @@ pub fn parse(bytes: &[u8]) -> Result<DataFile, CsvError> {
             r
         })
         .collect();
-    Ok(DataFile { columns, rows })
+    Ok(DataFile { columns, rows, xml: None })
 }
 
 fn records(text: &str) -> Result<Vec<Vec<String>>, CsvError> {

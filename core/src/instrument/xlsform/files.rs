@@ -9,6 +9,11 @@ use crate::instrument::Diagnostic;
 use crate::instrument::model::{DataFile, Instrument, Node, NodeKind};
 use crate::instrument::validate::SourceColumns;
 
+/// Loads every file the form names. One rule for all of them, as pyxform
+/// has it (it converts a form without its files): a file that is not
+/// beside the form is a warning, the form is still read, and what the
+/// file would give (choices, rows) is empty until it is put there. A file
+/// that is there but cannot be read is an error.
 pub(crate) fn load(
     instrument: &Instrument,
     columns: &SourceColumns,
@@ -24,20 +29,15 @@ pub(crate) fn load(
         };
         let Some(file) = &q.file else { continue };
         let here = columns.survey_cell(node.row, "type");
-        if !file.to_ascii_lowercase().ends_with(".csv") {
-            diagnostics.push(Diagnostic::warning(
-                here,
-                format!("Enumera reads choices from .csv files only; the choices in '{file}' are not loaded"),
-            ));
-            continue;
-        }
         if files.contains_key(file) {
             continue;
         }
         match read(dir, file) {
-            Ok(data) => {
-                let value = node.parameters.get("value").map_or("name", String::as_str);
-                let label = node.parameters.get("label").map_or("label", String::as_str);
+            Ok(Some(data)) => {
+                let geojson = file.to_ascii_lowercase().ends_with(".geojson");
+                let (value, label) = if geojson { ("id", "title") } else { ("name", "label") };
+                let value = node.parameters.get("value").map_or(value, String::as_str);
+                let label = node.parameters.get("label").map_or(label, String::as_str);
                 for column in [value, label] {
                     if data.column(column).is_none() {
                         diagnostics.push(Diagnostic::error(
@@ -51,6 +51,26 @@ pub(crate) fn load(
                 }
                 files.insert(file.clone(), data);
             }
+            Ok(None) => diagnostics.push(Diagnostic::warning(
+                here,
+                format!("{}; the choices from it are empty until it is", missing(dir, file)),
+            )),
+            Err(message) => diagnostics.push(Diagnostic::error(here, message)),
+        }
+    }
+    for file in instrument.externals.values() {
+        if files.contains_key(file) {
+            continue;
+        }
+        let here = crate::instrument::Location::sheet("survey");
+        match read(dir, file) {
+            Ok(Some(data)) => {
+                files.insert(file.clone(), data);
+            }
+            Ok(None) => diagnostics.push(Diagnostic::warning(
+                here,
+                format!("{}; instance('{}') is empty until it is", missing(dir, file), stem(file)),
+            )),
             Err(message) => diagnostics.push(Diagnostic::error(here, message)),
         }
     }
@@ -62,9 +82,16 @@ pub(crate) fn load(
                     continue;
                 }
                 match read(dir, &file) {
-                    Ok(data) => {
+                    Ok(Some(data)) => {
                         files.insert(file, data);
                     }
+                    Ok(None) => diagnostics.push(Diagnostic::warning(
+                        columns.survey_cell(node.row, field),
+                        format!(
+                            "{}; pulldata('{name}', ...) gives nothing until it is",
+                            missing(dir, &file)
+                        ),
+                    )),
                     Err(message) => diagnostics.push(Diagnostic::warning(
                         columns.survey_cell(node.row, field),
                         format!("pulldata('{name}', ...) cannot be answered: {message}"),
@@ -76,22 +103,55 @@ pub(crate) fn load(
     files
 }
 
-fn read(dir: Option<&Path>, file: &str) -> Result<DataFile, String> {
-    let Some(dir) = dir else {
-        return Err(format!("{file} was not given with the form"));
-    };
+fn stem(file: &str) -> &str {
+    file.rsplit_once('.').map_or(file, |(s, _)| s)
+}
+
+fn missing(dir: Option<&Path>, file: &str) -> String {
+    match dir {
+        Some(d) => format!("{file} is not in the form's folder ({})", d.display()),
+        None => format!("{file} was not given with the form"),
+    }
+}
+
+/// A file beside the form, read by its kind (.csv, .geojson, .xml): `None`
+/// when it is not there.
+fn read(dir: Option<&Path>, file: &str) -> Result<Option<DataFile>, String> {
     // Only plain file names: a form must not reach outside its folder.
     if file.contains(['/', '\\']) || file.starts_with('.') {
         return Err(format!("'{file}' must be a plain file name beside the form"));
     }
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
     let path = dir.join(file);
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("{file} is not in the form's folder ({})", dir.display())
-        }
-        _ => format!("cannot read {}: {e}", path.display()),
-    })?;
-    csv::parse(&bytes).map_err(|e| format!("{file} {e}"))
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let lower = file.to_ascii_lowercase();
+    let parsed = if lower.ends_with(".geojson") || lower.ends_with(".xml") {
+        other_kinds(&lower, &bytes)
+    } else {
+        csv::parse(&bytes).map_err(|e| e.to_string())
+    };
+    parsed.map(Some).map_err(|e| format!("{file} {e}"))
+}
+
+#[cfg(feature = "xlsx")]
+fn other_kinds(lower: &str, bytes: &[u8]) -> Result<DataFile, String> {
+    if lower.ends_with(".geojson") {
+        super::data_files::geojson(bytes)
+    } else {
+        super::data_files::xml_items(bytes)
+    }
+}
+
+/// Without the readers (the phones' library) forms are never imported.
+#[cfg(not(feature = "xlsx"))]
+fn other_kinds(_lower: &str, _bytes: &[u8]) -> Result<DataFile, String> {
+    Err("cannot be read by this build".into())
 }
 
 fn collect<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
@@ -168,6 +228,6 @@ mod tests {
     fn refuses_paths_outside_the_folder() {
         let dir = Path::new("/tmp");
         assert!(read(Some(dir), "../etc/passwd.csv").unwrap_err().contains("plain file name"));
-        assert!(read(None, "a.csv").unwrap_err().contains("not given"));
+        assert!(read(None, "a.csv").unwrap().is_none());
     }
 }

@@ -22,15 +22,24 @@
 //!
 //! Deliberate differences from pyxform 4: plain `jr:constraintMsg` and
 //! `jr:requiredMsg` headers are read (pyxform now ignores them silently);
-//! `osm`, `select_one_external`, `background-audio`, `start-geopoint`,
-//! `background-geopoint`, `xml-external`, `csv-external` and the entities
-//! sheet are refused or ignored with a message; only CSV files are loaded
-//! for `select_*_from_file` (.xml/.geojson get a warning).
+//! `select_one_external` and the entities sheet are refused or ignored with
+//! a message. Every type name of pyxform's alias table and question type
+//! dictionary is read (types.rs), with `begin loop over LIST` (loops.rs),
+//! `osm` and its sheet, `start-geopoint`, `background-geopoint`,
+//! `background-audio`, `csv-external` and `xml-external`. Files beside the
+//! form (.csv, .geojson, .xml) follow one rule, as pyxform converts without
+//! them: missing is a warning (files.rs).
 
+mod canonical;
 mod choices;
 pub mod csv;
+#[cfg(feature = "xlsx")]
+mod data_files;
 mod files;
 mod headers;
+#[cfg(feature = "xlsx")]
+pub(crate) mod limits;
+mod loops;
 mod settings;
 mod survey;
 mod types;
@@ -39,6 +48,17 @@ mod workbook;
 mod xlsx;
 
 pub(crate) use files::expressions;
+
+/// The files an instrument names, read from `dir` (for the XForm reader,
+/// which follows the same rule).
+pub(crate) fn load_files(
+    instrument: &Instrument,
+    columns: &SourceColumns,
+    dir: Option<&Path>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> std::collections::BTreeMap<String, super::model::DataFile> {
+    files::load(instrument, columns, dir, diagnostics)
+}
 pub(crate) use types::suggest;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +112,10 @@ pub enum ImportError {
     Damaged { name: String },
     #[error("{name} cannot be read as a workbook: {reason}")]
     Unreadable { name: String, reason: String },
+    #[error("{name} cannot be read as an XForm: {reason}")]
+    NotAnXForm { name: String, reason: String },
+    #[error("{name} is refused: {reason}")]
+    TooLarge { name: String, reason: String },
     #[error("{name}: {source}")]
     Json { name: String, source: CanonicalError },
     #[error(
@@ -101,7 +125,7 @@ pub enum ImportError {
     )]
     NoWorkbookReader { name: String },
     #[error(
-        "{name}: unknown form file type; give an XLSForm (.xlsx, .xls) or an Enumera instrument (.json)"
+        "{name}: unknown form file type; give an XLSForm (.xlsx, .xls), an ODK XForm (.xml) or an Enumera instrument (.json)"
     )]
     UnknownFormat { name: String },
 }
@@ -129,7 +153,15 @@ pub fn import_xlsform_bytes(
     check_sheet_names(&book, &mut diagnostics);
     let settings = settings::read(&book, stem, &mut diagnostics);
     let choices = choices::read(&book, &mut diagnostics);
-    let survey = survey::read(&book, &mut diagnostics);
+    let osm = choices::read_sheet(&book, "osm", &mut diagnostics);
+    let mut survey = survey::read(&book, &mut diagnostics);
+    loops::expand(&mut survey.children, &choices.lists, &mut diagnostics);
+    // pyxform puts the audit in `meta`, after every question: it has one
+    // place in the instrument too, whatever its row (so an XForm read back
+    // gives the same instrument).
+    let mut audits = Vec::new();
+    take_audits(&mut survey.children, &mut audits);
+    survey.children.extend(audits);
 
     let mut languages = survey.languages.clone();
     for l in &choices.languages {
@@ -150,6 +182,12 @@ pub fn import_xlsform_bytes(
         children: survey.children,
         choices: choices.lists,
         files: Default::default(),
+        osm: osm.lists,
+        externals: survey
+            .externals
+            .iter()
+            .map(|(id, file, _)| (id.clone(), file.clone()))
+            .collect(),
     };
     let columns = SourceColumns {
         survey: survey.columns,
@@ -157,6 +195,7 @@ pub fn import_xlsform_bytes(
         settings: settings_columns,
         settings_row,
     };
+    canonical::canonicalize(&mut instrument);
     instrument.files = files::load(&instrument, &columns, media_dir, &mut diagnostics);
     diagnostics.extend(validate::validate(&instrument, &columns));
     sort(&mut diagnostics);
@@ -169,6 +208,10 @@ pub fn load_form(path: &Path) -> Result<Imported, ImportError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("xlsx" | "xlsm" | "xls") => import_xlsform(path),
+        #[cfg(feature = "xlsx")]
+        Some("xml") => super::xform_read::import_xform(path),
+        #[cfg(not(feature = "xlsx"))]
+        Some("xml") => Err(ImportError::NoWorkbookReader { name: file_name(path) }),
         Some("json") => {
             let bytes = std::fs::read(path)
                 .map_err(|source| ImportError::Io { path: path.to_path_buf(), source })?;
@@ -195,7 +238,10 @@ fn check_sheet_names(book: &workbook::Workbook, diagnostics: &mut Vec<Diagnostic
         if READ.contains(&lower.as_str()) {
             continue;
         }
-        let message = if matches!(lower.as_str(), "entities" | "external_choices" | "osm") {
+        if lower == "osm" {
+            continue; // the tags of `osm LIST` questions
+        }
+        let message = if matches!(lower.as_str(), "entities" | "external_choices") {
             format!("the '{}' sheet is not supported by Enumera and is ignored", sheet.name)
         } else if let Some(s) = types::suggest(&lower, READ.into_iter()) {
             format!("sheet '{}' is not read; is it meant to be '{s}'?", sheet.name)
@@ -209,6 +255,18 @@ fn check_sheet_names(book: &workbook::Workbook, diagnostics: &mut Vec<Diagnostic
             continue; // reported as the missing survey sheet
         }
         diagnostics.push(Diagnostic::warning(Location::sheet(&sheet.name), message));
+    }
+}
+
+/// Moves every audit question, at any depth, out of `nodes` into `out`.
+fn take_audits(nodes: &mut Vec<super::model::Node>, out: &mut Vec<super::model::Node>) {
+    let (keep, audits): (Vec<_>, Vec<_>) = std::mem::take(nodes)
+        .into_iter()
+        .partition(|n| n.question_type() != Some(super::model::QuestionType::Audit));
+    *nodes = keep;
+    out.extend(audits);
+    for n in nodes.iter_mut() {
+        take_audits(&mut n.children, out);
     }
 }
 

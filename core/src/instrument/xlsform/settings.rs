@@ -109,10 +109,10 @@ mod tests {
                 name: "Settings".into(),
                 headers: headers.iter().map(|h| Some(h.to_string())).collect(),
                 header_row: 1,
-                rows: vec![Row {
-                    number: 2,
-                    cells: values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect(),
-                }],
+                rows: vec![Row::new(
+                    2,
+                    values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect(),
+                )],
             }],
         }
     }

@@ -7,10 +7,15 @@ use super::headers::{self, Column, Field, SheetKind};
 use super::settings::yes;
 use super::types::{self, TypeCell};
 use super::workbook::{Row, Workbook, collapse_spaces};
-use crate::instrument::model::{Node, NodeKind, QuestionType, Text};
+use crate::instrument::model::{MAX_NESTING, Node, NodeKind, QuestionType, Text};
 use crate::instrument::{Diagnostic, Location};
 
 const SHEET: &str = "survey";
+
+/// The bind column naming a metadata question's preload parameter, as an
+/// author may write it (`bind::jr:preloadParams`), and as the `uri:`
+/// spellings of metadata types set it.
+pub(crate) const PRELOAD_PARAMS: &str = "bind::jr:preloadParams";
 
 #[derive(Debug, Default)]
 pub(crate) struct SurveyOut {
@@ -19,7 +24,13 @@ pub(crate) struct SurveyOut {
     pub columns: BTreeMap<String, usize>,
     /// Languages in column headers, in order first seen.
     pub languages: Vec<String>,
+    /// `csv-external` / `xml-external` rows: (instance id, file name, row).
+    pub externals: Vec<(String, String, u32)>,
 }
+
+/// The `extra` key marking a `begin loop over LIST` group until
+/// [`super::loops::expand`] replaces it (no column can be named so).
+pub(crate) const LOOP_MARK: &str = "\u{0}loop";
 
 /// The key a column is known by in [`SurveyOut::columns`].
 pub(crate) fn column_key(field: &Field, lang: Option<&str>) -> String {
@@ -40,6 +51,10 @@ struct Open {
     node: Node,
     repeat: bool,
     type_col: Option<usize>,
+    /// Opened deeper than [`MAX_NESTING`]: reported once, and its rows
+    /// belong to the deepest level kept, so that the tree every later
+    /// step walks stays shallow.
+    flattened: bool,
 }
 
 pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> SurveyOut {
@@ -156,9 +171,42 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                                 ),
                             ));
                         }
-                        attach(&mut stack, &mut out.children, open.node);
+                        if !open.flattened {
+                            attach(&mut stack, &mut out.children, open.node);
+                        }
                     }
                 }
+            }
+            TypeCell::External { csv } => {
+                let Some(name) = cell(&Field::Name) else {
+                    diagnostics.push(Diagnostic::error(
+                        loc(row.number, col(&columns, &Field::Name).or(type_col)),
+                        format!(
+                            "'{type_text}' needs a name: the file is NAME.{}",
+                            if csv { "csv" } else { "xml" }
+                        ),
+                    ));
+                    continue;
+                };
+                let file = format!("{name}.{}", if csv { "csv" } else { "xml" });
+                out.externals.push((name, file, row.number));
+            }
+            TypeCell::BeginLoop { list } => {
+                let mut node = build(row, &columns, NodeKind::Group, diagnostics);
+                node.extra.insert(LOOP_MARK.to_string(), list);
+                let depth = stack.iter().filter(|o| !o.flattened).count();
+                let flattened = depth >= MAX_NESTING;
+                if flattened && !stack.last().is_some_and(|o| o.flattened) {
+                    diagnostics.push(Diagnostic::error(
+                        here_type,
+                        format!(
+                            "'{}' is nested {} groups and repeats deep; Enumera reads at most {MAX_NESTING} levels",
+                            node.name,
+                            depth + 1
+                        ),
+                    ));
+                }
+                stack.push(Open { node, repeat: false, type_col, flattened });
             }
             TypeCell::Begin { repeat } => {
                 let count = cell(&Field::RepeatCount);
@@ -176,12 +224,38 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                         format!("repeat '{}' has no label", node.name),
                     ));
                 }
-                stack.push(Open { node, repeat, type_col });
+                let depth = stack.iter().filter(|o| !o.flattened).count();
+                let flattened = depth >= MAX_NESTING;
+                if flattened && !stack.last().is_some_and(|o| o.flattened) {
+                    diagnostics.push(Diagnostic::error(
+                        here_type,
+                        format!(
+                            "'{}' is nested {} groups and repeats deep; Enumera reads at most {MAX_NESTING} levels",
+                            node.name,
+                            depth + 1
+                        ),
+                    ));
+                }
+                stack.push(Open { node, repeat, type_col, flattened });
             }
-            TypeCell::Question(q) => {
+            TypeCell::Question(q, defaults) => {
                 let qtype = q.qtype;
                 let or_other = q.or_other;
                 let mut node = build(row, &columns, NodeKind::Question(q), diagnostics);
+                // What pyxform's type dictionary adds where the row says nothing.
+                if let Some(c) = defaults.constraint
+                    && node.bind.constraint.is_none()
+                {
+                    node.bind.constraint = Some(c.to_string());
+                }
+                if let Some(h) = defaults.hint
+                    && node.hint.is_empty()
+                {
+                    node.hint = Text::plain(h);
+                }
+                if let Some(p) = defaults.preload_params {
+                    node.extra.entry(PRELOAD_PARAMS.to_string()).or_insert_with(|| p.to_string());
+                }
                 if node.name.is_empty() {
                     // pyxform names what needs no name of its own.
                     match qtype {
@@ -227,7 +301,9 @@ pub(crate) fn read(book: &Workbook, diagnostics: &mut Vec<Diagnostic>) -> Survey
                 open.node.name
             ),
         ));
-        attach(&mut stack, &mut out.children, open.node);
+        if !open.flattened {
+            attach(&mut stack, &mut out.children, open.node);
+        }
     }
     out
 }
@@ -307,7 +383,7 @@ fn col(columns: &[Column], field: &Field) -> Option<usize> {
 }
 
 fn attach(stack: &mut [Open], root: &mut Vec<Node>, node: Node) {
-    match stack.last_mut() {
+    match stack.iter_mut().rev().find(|o| !o.flattened) {
         Some(parent) => parent.node.children.push(node),
         None => root.push(node),
     }

@@ -24,13 +24,41 @@ pub(crate) struct Sheet {
 pub(crate) struct Row {
     /// 1-based, as the spreadsheet shows it.
     pub number: u32,
-    /// Cell text by 0-based column; `None` for blank cells.
-    pub cells: Vec<Option<String>>,
+    /// The non-blank cells as (0-based column, text), by column. Sparse, so
+    /// that one cell far to the right (`XFD7`) costs what one cell costs.
+    cells: Vec<(usize, String)>,
 }
 
 impl Row {
+    /// A row from its cells by column (`None` for blank).
+    #[cfg(test)]
+    pub fn new(number: u32, cells: Vec<Option<String>>) -> Row {
+        let cells = cells.into_iter().enumerate().filter_map(|(i, c)| Some((i, c?))).collect();
+        Row { number, cells }
+    }
+
+    /// A row from (column, text) pairs in any order; of two cells in one
+    /// column the last wins.
+    pub fn from_sparse(number: u32, mut cells: Vec<(usize, String)>) -> Row {
+        cells.sort_by_key(|(c, _)| *c);
+        cells.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut earlier.1);
+            }
+            same
+        });
+        Row { number, cells }
+    }
+
     pub fn get(&self, col: usize) -> Option<&str> {
-        self.cells.get(col).and_then(|c| c.as_deref())
+        let i = self.cells.binary_search_by_key(&col, |(c, _)| *c).ok()?;
+        Some(self.cells[i].1.as_str())
+    }
+
+    /// The last column holding a cell.
+    pub fn last_column(&self) -> Option<usize> {
+        self.cells.last().map(|(c, _)| *c)
     }
 }
 

@@ -40,74 +40,101 @@ fn read_unguarded(bytes: &[u8], name: &str) -> Result<Workbook, ImportError> {
         if contains_utf16(bytes, "EncryptionInfo") {
             return Err(ImportError::Encrypted { name });
         }
+        super::limits::check_xls(bytes, &name)?;
         let mut xls = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
             calamine::XlsError::Password => ImportError::Encrypted { name: name.clone() },
             other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
         })?;
-        return collect(&mut xls, &name);
+        return collect_xls(&mut xls, &name);
     }
     if !bytes.starts_with(ZIP_MAGIC) {
         return Err(ImportError::NotAWorkbook { name });
     }
+    super::limits::check_xlsx(bytes, &name)?;
     let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsxError::Zip(_) | calamine::XlsxError::Io(_) => {
             ImportError::Damaged { name: name.clone() }
         }
         other => ImportError::Unreadable { name: name.clone(), reason: other.to_string() },
     })?;
-    collect(&mut xlsx, &name)
+    collect_xlsx(&mut xlsx, &name)
 }
 
-fn collect<RS, R>(reader: &mut R, name: &str) -> Result<Workbook, ImportError>
-where
-    RS: std::io::Read + std::io::Seek,
-    R: Reader<RS>,
-    R::Error: std::fmt::Display,
-{
+/// Reads every sheet cell by cell (never as a rectangle: one cell at
+/// `XFD1048576` would make the rectangle 17 billion cells), keeping only
+/// filled cells, at most [`MAX_CELLS`](super::limits::MAX_CELLS) of them.
+fn collect_xlsx(reader: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Workbook, ImportError> {
     let mut book = Workbook::default();
+    let mut budget = super::limits::MAX_CELLS;
+    for sheet_name in reader.sheet_names() {
+        let unreadable = |e: calamine::XlsxError| ImportError::Unreadable {
+            name: name.to_string(),
+            reason: format!("sheet '{sheet_name}': {e}"),
+        };
+        let mut cells = reader.worksheet_cells_reader(&sheet_name).map_err(unreadable)?;
+        let mut rows: std::collections::BTreeMap<u32, Vec<(usize, String)>> = Default::default();
+        while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+            let Some(text) = cell_text(&Data::from(cell.get_value().clone())) else { continue };
+            budget = budget.checked_sub(1).ok_or_else(|| too_many_cells(name))?;
+            let (row, col) = cell.get_position();
+            rows.entry(row).or_default().push((col as usize, text));
+        }
+        drop(cells);
+        book.sheets.push(sheet_from_rows(sheet_name, rows));
+    }
+    Ok(book)
+}
+
+fn too_many_cells(name: &str) -> ImportError {
+    ImportError::TooLarge {
+        name: name.to_string(),
+        reason: format!(
+            "it has more than {} filled cells; a form has far fewer",
+            super::limits::MAX_CELLS
+        ),
+    }
+}
+
+/// A legacy .xls: its reader has built each sheet as a rectangle already
+/// (bounded by [`super::limits::check_xls`]).
+fn collect_xls(reader: &mut Xls<Cursor<&[u8]>>, name: &str) -> Result<Workbook, ImportError> {
+    let mut book = Workbook::default();
+    let mut budget = super::limits::MAX_CELLS;
     for sheet_name in reader.sheet_names() {
         let range = reader.worksheet_range(&sheet_name).map_err(|e| ImportError::Unreadable {
             name: name.to_string(),
             reason: format!("sheet '{sheet_name}': {e}"),
         })?;
-        book.sheets.push(sheet_from_range(sheet_name, &range));
+        let mut rows: std::collections::BTreeMap<u32, Vec<(usize, String)>> = Default::default();
+        for (row, col, value) in range.used_cells() {
+            let Some(text) = cell_text(value) else { continue };
+            budget = budget.checked_sub(1).ok_or_else(|| too_many_cells(name))?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            rows.entry(r0 + row as u32).or_default().push((c0 as usize + col, text));
+        }
+        book.sheets.push(sheet_from_rows(sheet_name, rows));
     }
     Ok(book)
 }
 
-fn sheet_from_range(name: String, range: &calamine::Range<Data>) -> Sheet {
+/// The header row is the first row holding anything (row 1 in any normal
+/// form); columns keep their absolute positions so messages name real cells.
+fn sheet_from_rows(
+    name: String,
+    rows: std::collections::BTreeMap<u32, Vec<(usize, String)>>,
+) -> Sheet {
     let mut sheet = Sheet { name, ..Sheet::default() };
-    let Some((row0, col0)) = range.start() else {
-        return sheet;
-    };
-    let col0 = col0 as usize;
-    let mut rows = range.rows().enumerate();
-    // The header row is the first row holding anything (row 1 in any normal
-    // form); columns keep their absolute positions so messages name real cells.
-    for (i, cells) in rows.by_ref() {
-        let texts = row_texts(cells, col0);
-        if texts.iter().any(Option::is_some) {
-            sheet.header_row = row0 + i as u32 + 1;
-            sheet.headers = texts.into_iter().map(|h| h.map(|h| collapse_spaces(&h))).collect();
-            break;
-        }
+    let mut rows = rows.into_iter();
+    if let Some((r, cells)) = rows.next() {
+        sheet.header_row = r + 1;
+        let header = Row::from_sparse(r + 1, cells);
+        let width = header.last_column().map_or(0, |c| c + 1);
+        sheet.headers = (0..width).map(|c| header.get(c).map(collapse_spaces)).collect();
     }
-    for (i, cells) in rows {
-        let texts = row_texts(cells, col0);
-        if texts.iter().any(Option::is_some) {
-            sheet.rows.push(Row { number: row0 + i as u32 + 1, cells: texts });
-        }
+    for (r, cells) in rows {
+        sheet.rows.push(Row::from_sparse(r + 1, cells));
     }
     sheet
-}
-
-fn row_texts(cells: &[Data], col0: usize) -> Vec<Option<String>> {
-    let mut out = vec![None; col0];
-    out.extend(cells.iter().map(cell_text));
-    while out.last().is_some_and(Option::is_none) {
-        out.pop();
-    }
-    out
 }
 
 /// The text pyxform would see for a cell; `None` for blank.

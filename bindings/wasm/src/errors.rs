@@ -1,0 +1,305 @@
+//! The one error the web app sees, and the one place core's errors become it.
+//!
+//! The variants and their fields are enumera-ffi's (`bindings/src/errors.rs`),
+//! so the web app and the mobile apps act on the same cases: show the reason
+//! at the question, send the enumerator to set-up, retry later. In
+//! JavaScript it arrives as an `Error` whose `kind` names the variant and
+//! whose other properties are the variant's fields (camelCase). Messages
+//! never carry answer values: an answer may be personal data.
+
+use enumera_core::bundle::{BundleError, ReceiptError, SealError};
+use enumera_core::fill::FillError;
+use enumera_core::instrument::ImportError;
+use enumera_core::remote::SyncError;
+use enumera_core::session::{Blocker, SessionError};
+use enumera_core::store::StoreError;
+use serde::Serialize;
+
+use crate::types::{IssueKind, ValidationIssue};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all_fields = "camelCase")]
+pub enum EnumeraError {
+    /// The answer was refused; the response is unchanged.
+    #[error("{reference}: {reason}")]
+    InvalidAnswer { reference: String, reason: String },
+    #[error("no question at {reference}")]
+    UnknownReference { reference: String },
+    /// The form cannot be used; `problems` lists every one (sheet, row, column).
+    #[error("the form cannot be used: {}", problems.join("; "))]
+    InvalidForm { problems: Vec<String> },
+    #[error("no {what} {id:?} on this device")]
+    NotFound { what: String, id: String },
+    /// Finalizing was refused: these questions need an answer or a fix.
+    #[error("{instance_id} cannot be finalized yet ({} issue(s))", issues.len())]
+    Blocked { instance_id: String, issues: Vec<ValidationIssue> },
+    #[error("response {instance_id} can no longer change ({state})")]
+    NotEditable { instance_id: String, state: String },
+    #[error("this device is not set up yet")]
+    NotInitialized,
+    /// Storage trouble the enumerator may fix (full, unavailable, newer data).
+    #[error("storage: {reason}")]
+    Storage { reason: String },
+    #[error("receipt refused: {reason}")]
+    BadReceipt { reason: String },
+    /// A returns file (a supervisor's send-back) was refused: forged, from
+    /// another central, or for another device.
+    #[error("returns refused: {reason}")]
+    BadReturn { reason: String },
+    /// Central could not be reached or failed: try again later; nothing was lost.
+    #[error("network: {detail}")]
+    Network { detail: String },
+    /// Central refused the request; repeating it will not help.
+    #[error("central refused it (HTTP {status}): {detail}")]
+    Refused { status: u16, code: String, detail: String },
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+pub type Result<T, E = EnumeraError> = std::result::Result<T, E>;
+
+impl From<SessionError> for EnumeraError {
+    fn from(e: SessionError) -> Self {
+        use SessionError as S;
+        match e {
+            S::UnknownRef { reference } => EnumeraError::UnknownReference { reference },
+            S::NotAnswerable { reference, what } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("{what}, which cannot be answered"),
+            },
+            S::ReadOnly { reference } => {
+                EnumeraError::InvalidAnswer { reference, reason: "read-only".into() }
+            }
+            // The value itself is left out: it may be personal data.
+            S::BadValue { reference, expected, .. } => {
+                EnumeraError::InvalidAnswer { reference, reason: format!("not a valid {expected}") }
+            }
+            S::NotAChoice { reference, choices, .. } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("not one of the choices ({choices})"),
+            },
+            S::NotARepeat { reference } => {
+                EnumeraError::InvalidAnswer { reference, reason: "not a repeat".into() }
+            }
+            S::CountControlled { reference } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: "its repeat_count sets the number of instances".into(),
+            },
+            S::TooManyRepeatInstances { reference, limit } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: format!("a response holds at most {limit} repeat instances"),
+            },
+            S::UnknownLanguage { language, available } => EnumeraError::NotFound {
+                what: format!("language (the form has: {available})"),
+                id: language,
+            },
+            S::Finalized => {
+                EnumeraError::NotEditable { instance_id: String::new(), state: "finalized".into() }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for EnumeraError {
+    fn from(e: StoreError) -> Self {
+        use StoreError as S;
+        match e {
+            S::NotInitialized => EnumeraError::NotInitialized,
+            S::UnknownForm { form_id } => {
+                EnumeraError::NotFound { what: "form".into(), id: form_id }
+            }
+            S::UnknownInstrument { form_id, version, .. } => EnumeraError::NotFound {
+                what: "form version".into(),
+                id: format!("{form_id} {version}"),
+            },
+            S::UnknownResponse { instance_id } => {
+                EnumeraError::NotFound { what: "response".into(), id: instance_id }
+            }
+            S::UnknownParticipant { participant_id } => {
+                EnumeraError::NotFound { what: "participant".into(), id: participant_id }
+            }
+            S::NotDraft { instance_id, state, .. } | S::InvalidState { instance_id, state, .. } => {
+                EnumeraError::NotEditable { instance_id, state: state.to_string() }
+            }
+            S::InstrumentVersionConflict { .. } => {
+                EnumeraError::InvalidForm { problems: vec![e.to_string()] }
+            }
+            S::Roster { .. } | S::RosterJson(_) => {
+                EnumeraError::InvalidForm { problems: vec![format!("roster: {e}")] }
+            }
+            S::CentralChanged => EnumeraError::BadReceipt { reason: e.to_string() },
+            S::BadRef { reference, reason, .. } => {
+                EnumeraError::InvalidAnswer { reference, reason: reason.into() }
+            }
+            S::NotFound { .. }
+            | S::NewerVersion { .. }
+            | S::Corrupt { .. }
+            | S::ReadOnly { .. }
+            | S::DiskFull { .. }
+            | S::Migration { .. }
+            | S::Io { .. }
+            | S::Sqlite { .. }
+            | S::AttachmentMissing { .. }
+            | S::AttachmentMismatch { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<FillError> for EnumeraError {
+    fn from(e: FillError) -> Self {
+        match e {
+            FillError::Store(e) => e.into(),
+            FillError::Session(e) => e.into(),
+            FillError::Form { reason, .. } => EnumeraError::InvalidForm { problems: vec![reason] },
+            FillError::Blocked { instance_id, blockers } => EnumeraError::Blocked {
+                instance_id,
+                issues: blockers.into_iter().map(ValidationIssue::from).collect(),
+            },
+            FillError::Seal { instance_id, reason } => {
+                EnumeraError::Internal { reason: format!("sealing {instance_id}: {reason}") }
+            }
+        }
+    }
+}
+
+impl From<BundleError> for EnumeraError {
+    fn from(e: BundleError) -> Self {
+        match e {
+            BundleError::Store(e) => e.into(),
+            BundleError::Io { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<ReceiptError> for EnumeraError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::Store(e) => e.into(),
+            _ => EnumeraError::BadReceipt { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<SyncError> for EnumeraError {
+    fn from(e: SyncError) -> Self {
+        use SyncError as S;
+        let detail = e.to_string();
+        match e {
+            S::Bundle(e) => e.into(),
+            S::Receipt(e) => e.into(),
+            S::Returns(e) => e.into(),
+            S::Store(e) => e.into(),
+            S::Unauthorized { .. } => {
+                EnumeraError::Refused { status: 401, code: String::new(), detail }
+            }
+            S::Forbidden { code, .. } => EnumeraError::Refused { status: 403, code, detail },
+            S::Rejected { code, .. } => EnumeraError::Refused { status: 400, code, detail },
+            S::NotFound { .. } => {
+                EnumeraError::Refused { status: 404, code: String::new(), detail }
+            }
+            S::TooLarge { .. } => {
+                EnumeraError::Refused { status: 413, code: String::new(), detail }
+            }
+            S::Quota { .. } => {
+                EnumeraError::Refused { status: 429, code: "quota_exceeded".into(), detail }
+            }
+            S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
+                EnumeraError::Network { detail }
+            }
+        }
+    }
+}
+
+impl From<enumera_core::review::ReturnError> for EnumeraError {
+    fn from(e: enumera_core::review::ReturnError) -> Self {
+        match e {
+            enumera_core::review::ReturnError::Store(e) => e.into(),
+            _ => EnumeraError::BadReturn { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<SealError> for EnumeraError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Store(e) => e.into(),
+            SealError::BadRecipient { .. } => {
+                EnumeraError::InvalidForm { problems: vec![e.to_string()] }
+            }
+            _ => EnumeraError::Internal { reason: e.to_string() },
+        }
+    }
+}
+
+impl From<ImportError> for EnumeraError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Io { .. } => EnumeraError::Storage { reason: e.to_string() },
+            _ => EnumeraError::InvalidForm { problems: vec![e.to_string()] },
+        }
+    }
+}
+
+impl From<Blocker> for ValidationIssue {
+    fn from(b: Blocker) -> Self {
+        match b {
+            Blocker::Required { reference, message } => {
+                ValidationIssue { kind: IssueKind::Required, reference, text: message }
+            }
+            Blocker::Constraint { reference, message } => {
+                ValidationIssue { kind: IssueKind::Constraint, reference, text: message }
+            }
+        }
+    }
+}
+
+impl From<EnumeraError> for wasm_bindgen::JsValue {
+    /// An `Error` with the message, `kind` and the variant's fields.
+    fn from(e: EnumeraError) -> Self {
+        let error = js_sys::Error::new(&e.to_string());
+        if let Ok(fields) = crate::types::to_js(&e) {
+            let _ = js_sys::Object::assign(&error, &fields.into());
+        }
+        error.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_never_appears_in_the_error() {
+        let e: EnumeraError = SessionError::BadValue {
+            reference: "/data/age".into(),
+            value: "Maria Silva".into(),
+            expected: "integer".into(),
+        }
+        .into();
+        assert!(!e.to_string().contains("Maria"), "{e}");
+    }
+
+    #[test]
+    fn the_kind_and_fields_are_what_javascript_reads() {
+        let e = EnumeraError::Refused { status: 401, code: "bad_token".into(), detail: "x".into() };
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "Refused", "status": 401, "code": "bad_token", "detail": "x"})
+        );
+        let e = EnumeraError::Blocked {
+            instance_id: "uuid:1".into(),
+            issues: vec![ValidationIssue {
+                kind: IssueKind::Required,
+                reference: "/data/a".into(),
+                text: "Sorry, this response is required.".into(),
+            }],
+        };
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(json["instanceId"], "uuid:1");
+        assert_eq!(json["issues"][0]["kind"], "required");
+        assert_eq!(json["issues"][0]["reference"], "/data/a");
+    }
+}

@@ -1,0 +1,271 @@
+//! The rules of issue 15 on every store: authorship, edits in any order,
+//! contested instance ids, form integrity, and the database refusing what
+//! the rules forbid whatever program writes to it. And export, which reads
+//! the same rows from both stores.
+
+use enumera_central::export::{ExportOptions, Format, export};
+use enumera_central::{AnyStore, Central, IngestReport, Location};
+use enumera_core::bundle::ResearcherIdentity;
+use enumera_core::store::{NewResponse, Payload};
+
+use super::ingest::{mark_all_sent, status};
+use super::stores::Backend;
+use crate::common::{Device, TEST_IDENTITY, TEST_RECIPIENT, instrument};
+
+fn field(c: &Central<AnyStore>, id: &str, name: &str) -> Option<String> {
+    let dump = c.canonical_dump().expect("dump");
+    let line = dump.lines().find(|l| l.starts_with(&format!("response {id} "))).expect("held");
+    let s = line.split(&format!(" {name}=")).nth(1).expect("field").split(' ').next()?;
+    (s != "-").then(|| s.to_string())
+}
+
+fn counts(c: &Central<AnyStore>) -> (u64, u64) {
+    let s = c.status().expect("status");
+    (s.current, s.held_aside)
+}
+
+fn kinds(r: &IngestReport) -> Vec<String> {
+    r.held_aside.iter().map(|h| h.kind.clone()).collect()
+}
+
+pub fn another_device_cannot_replace_a_response_in_any_order(b: &Backend) {
+    let mut a = Device::new("tablet A");
+    let mut other = Device::new("tablet B");
+    let x = a.finalize("v1", false, None);
+    let original = a.bundle(false);
+    mark_all_sent(&mut a);
+    let x2 = a.edit(&x, "v2 by A");
+    let genuine = a.bundle(true);
+    let forged_id = other.forge_edit(&x, "v2 by B");
+    let forged = other.bundle(false);
+    let bundles = [&original[..], &genuine[..], &forged[..]];
+    let mut dumps = Vec::new();
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+        let dump = b.check(|c, _| {
+            c.publish(&instrument("plain", &[])).expect("publish");
+            let reports: Vec<Vec<String>> =
+                order.iter().map(|&i| kinds(&c.ingest(bundles[i]).expect("ingest"))).collect();
+            assert_eq!(field(c, &x, "superseded_by"), Some(x2.clone()), "order {order:?}");
+            assert_eq!(field(c, &forged_id, "hold").as_deref(), Some("not_author"));
+            assert_eq!(counts(c), (1, 1), "order {order:?}");
+            (c.canonical_dump().expect("dump"), reports)
+        });
+        dumps.push(dump.0);
+    }
+    assert!(dumps.windows(2).all(|w| w[0] == w[1]), "the order of arrival changed the state");
+}
+
+pub fn an_instance_id_claimed_by_two_devices_is_exported_for_neither(b: &Backend) {
+    for squatter_first in [false, true] {
+        let mut a = Device::new("tablet A");
+        let mut squatter = Device::new("tablet B");
+        let x = a.finalize("A's answer", false, None);
+        a.finalize("A's other answer", false, None);
+        squatter.forge_instance_id(&x, "B's answer");
+        let (from_a, from_b) = (a.bundle(false), squatter.bundle(false));
+        b.check(|c, _| {
+            c.publish(&instrument("plain", &[])).expect("publish");
+            let order: [&[u8]; 2] =
+                if squatter_first { [&from_b, &from_a] } else { [&from_a, &from_b] };
+            let reports: Vec<IngestReport> =
+                order.iter().map(|bundle| c.ingest(bundle).expect("ingest")).collect();
+            assert_eq!(reports[1].conflicts.len(), 1);
+            assert_eq!(kinds(&reports[1]), vec!["contested".to_string()]);
+            assert_eq!(field(c, &x, "hold").as_deref(), Some("contested"));
+            let s = c.status().expect("status");
+            assert_eq!((s.responses, s.current, s.held_aside, s.conflicts), (2, 1, 1, 1));
+            reports
+        });
+    }
+}
+
+pub fn edits_wait_for_their_version_and_a_second_edit_is_a_conflict(b: &Backend) {
+    let mut a = Device::new("tablet A");
+    let x = a.finalize("v1", false, None);
+    let first = a.bundle(false);
+    mark_all_sent(&mut a);
+    let x2 = a.edit(&x, "v2");
+    let edit = a.bundle(true);
+    // A restored copy of the tablet edits the same version again.
+    let (_a, mut copy) = a.fork();
+    let x3 = copy.edit(&x, "v2 on the copy");
+    let second_edit = copy.bundle(true);
+    b.check(|c, _| {
+        c.publish(&instrument("plain", &[])).expect("publish");
+        let report = c.ingest(&edit).expect("edit first");
+        assert_eq!((report.edits, kinds(&report)), (0, vec!["pending_edit".to_string()]));
+        assert_eq!(counts(c), (0, 1));
+        let report = c.ingest(&first).expect("then its version");
+        assert_eq!((report.edits, report.held_aside.len()), (1, 0));
+        assert_eq!(field(c, &x, "superseded_by"), Some(x2.clone()));
+        let report = c.ingest(&second_edit).expect("second edit");
+        assert_eq!(report.conflicts.len(), 1, "{report:?}");
+        assert_eq!(report.conflicts[0].kind, "edit_of_superseded");
+        assert_eq!(field(c, &x3, "edit_conflict").as_deref(), Some("true"));
+        assert_eq!(counts(c), (1, 0));
+        status(c)
+    });
+}
+
+pub fn a_device_central_authorised_may_replace(b: &Backend) {
+    let mut a = Device::new("tablet A");
+    let mut supervisor = Device::new("supervisor's tablet");
+    let x = a.finalize("as entered", false, None);
+    let corrected = supervisor.forge_edit(&x, "as corrected on review");
+    let (from_a, from_supervisor) = (a.bundle(false), supervisor.bundle(false));
+    let supervisor_id = supervisor.device_id();
+    b.check(|c, _| {
+        c.publish(&instrument("plain", &[])).expect("publish");
+        c.grant_edit(&x, &supervisor_id, "review return (test)").expect("grant");
+        c.grant_edit(&x, &supervisor_id, "again: a no-op").expect("grant again");
+        c.ingest(&from_supervisor).expect("edit first");
+        c.ingest(&from_a).expect("then the version");
+        assert_eq!(field(c, &x, "superseded_by"), Some(corrected.clone()));
+        assert_eq!(counts(c), (1, 0));
+    });
+}
+
+pub fn plaintext_for_a_sealed_form_is_held_aside(b: &Backend) {
+    let mut d = Device::new("tablet");
+    let honest = d.finalize("sealed as it should be", true, None);
+    // Plaintext under the published (sealed) form's hash, as a modified
+    // app that skips sealing would send.
+    let skipped = d.store.create_draft(&NewResponse::new(d.sealed.clone())).expect("draft");
+    let id = skipped.instance_id;
+    let xml = format!("<data><a>in the clear</a><meta><instanceID>{id}</instanceID></meta></data>");
+    d.store.finalize(&id, Payload::Plain { xml, json: "{}".into() }).expect("finalize");
+    // And a response to a form central never published with that hash.
+    let mut other = Device::new("other");
+    other.finalize("plain answer", false, None);
+    let (bundle, other_bundle) = (d.bundle(false), other.bundle(false));
+    b.check(|c, _| {
+        c.publish(&instrument("sealed", &[TEST_RECIPIENT])).expect("publish");
+        let report = c.ingest(&bundle).expect("ingest");
+        assert_eq!(kinds(&report), vec!["plaintext_for_sealed_form".to_string()]);
+        assert_eq!(counts(c), (1, 1));
+        // Published after its responses arrived, a form applies to them:
+        // a `plain` form of another content makes the response mismatched.
+        c.ingest(&other_bundle).expect("other");
+        assert_eq!(counts(c), (2, 1));
+        let mut changed = instrument("plain", &[]);
+        changed.title = "plain, as central publishes it".into();
+        c.publish(&changed).expect("publish changed");
+        assert_eq!(counts(c), (1, 2));
+        c.unpublish("plain", None).expect("unpublish");
+        assert_eq!(counts(c), (1, 2), "unpublishing stops serving, not checking");
+        assert!(c.canonical_dump().expect("dump").contains(&honest));
+    });
+}
+
+pub fn the_database_refuses_what_the_rules_forbid(b: &Backend) {
+    let mut a = Device::new("tablet A");
+    let mut other = Device::new("tablet B");
+    let x = a.finalize("A", false, None);
+    let forged = other.forge_edit(&x, "B");
+    let (c, at) = b.fresh_at();
+    let mut c = c;
+    c.ingest(&a.bundle(false)).expect("a");
+    c.ingest(&other.bundle(false)).expect("b");
+    let before = c.canonical_dump().expect("dump");
+    let refused = [
+        (
+            format!("UPDATE responses SET superseded_by = '{forged}' WHERE instance_id = '{x}'"),
+            "only the device that made a response",
+        ),
+        (
+            format!("UPDATE responses SET hold = NULL WHERE instance_id = '{forged}'"),
+            "stays held aside",
+        ),
+        (
+            format!("UPDATE responses SET xml = '<evil/>' WHERE instance_id = '{x}'"),
+            "cannot change",
+        ),
+        (format!("DELETE FROM responses WHERE instance_id = '{x}'"), "cannot be deleted"),
+        ("UPDATE entries SET content = 'x'".to_string(), "cannot change"),
+        ("DELETE FROM entries".to_string(), "cannot be deleted"),
+        (
+            format!(
+            "INSERT INTO responses (instance_id, content_hash, device_id, seq, entry_hash, form_id,
+                 form_version, form_hash, finalized_at, xml, json, superseded_by, received_at)
+             VALUES ('new', 'h', 'd', 1, 'e', 'f', '1', 'h', 't', '<a/>', '{{}}', '{x}', 't')"),
+            "replaced only by an edit that follows it",
+        ),
+    ];
+    for (sql, why) in refused {
+        let err = b.raw(&at, &sql).expect_err(&sql);
+        assert!(err.contains(why), "{sql}: {err}");
+    }
+    assert_eq!(c.canonical_dump().expect("dump"), before);
+    if let Location::Postgres(_) = at {
+        // The identity's columns are typed and checked as in SQLite.
+        assert!(b.raw(&at, "UPDATE central SET public_key = '\\x00'").is_err());
+    }
+}
+
+/// Export reads the same responses, values and report from both stores:
+/// the tables' files are equal but for when each response arrived.
+pub fn export_writes_the_same_files(b: &Backend) {
+    let mut a = Device::new("tablet A");
+    let mut other = Device::new("tablet B");
+    for i in 0..5 {
+        a.finalize(&format!("answer {i}"), i % 2 == 0, (i == 1).then_some(&b"jpg"[..]));
+    }
+    let x = a.finalize("to be corrected", false, None);
+    other.forge_edit(&x, "forged");
+    let (from_a, from_b) = (a.bundle(false), other.bundle(false));
+    let files = b.check(|c, backend| {
+        c.publish(&instrument("plain", &[])).expect("publish");
+        c.publish(&instrument("sealed", &[TEST_RECIPIENT])).expect("publish");
+        c.publish_roster("round-1", br#"[{"id":"P1","display":{"lga":"X"}}]"#).expect("roster");
+        c.ingest(&from_a).expect("a");
+        c.ingest(&from_b).expect("b");
+        let out = backend.dir().join(format!("export-{}", uuid::Uuid::new_v4().simple()));
+        let opts = ExportOptions {
+            format: Some(Format::Csv),
+            identity: Some(ResearcherIdentity::parse(TEST_IDENTITY).expect("identity")),
+            ..Default::default()
+        };
+        let summary = export(c.store(), &opts, &out, &mut |_, _| {}).expect("export");
+        assert_eq!(summary.responses, 6);
+        let mut files = Vec::new();
+        for name in ["plain.csv", "sealed.csv", "report.csv"] {
+            let text = std::fs::read_to_string(out.join(name)).expect(name);
+            files.push((name, mask_times(&text)));
+        }
+        files
+    });
+    assert!(files[0].1.contains("answer 1"));
+}
+
+/// Every RFC 3339 UTC time with microseconds (as central writes arrival
+/// times, and devices finalize times) replaced by `T`.
+fn mask_times(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // YYYY-MM-DDTHH:MM:SS.ffffffZ is 27 bytes.
+        if i + 27 <= bytes.len() && is_time(&bytes[i..i + 27]) {
+            out.push('T');
+            i += 27;
+        } else {
+            let ch = text[i..].chars().next().expect("char");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn is_time(b: &[u8]) -> bool {
+    let digit = |i: usize| b[i].is_ascii_digit();
+    (0..4).all(digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && (20..26).all(digit)
+        && b[26] == b'Z'
+}
