@@ -48,6 +48,11 @@ pub enum EnumeraError {
     /// another central than the one this device trusts); nothing was marked.
     #[error("receipt refused: {reason}")]
     BadReceipt { reason: String },
+    /// Central's returns were refused (forged, altered, for another device,
+    /// or from another central than the one this device trusts); nothing
+    /// was recorded.
+    #[error("returns refused: {reason}")]
+    BadReturn { reason: String },
     /// The server could not be reached, failed, or answered something
     /// unreadable (thrown by the app's transport, or a 5xx/408/429): try
     /// again later; nothing was lost.
@@ -200,6 +205,15 @@ impl From<ReceiptError> for EnumeraError {
     }
 }
 
+impl From<enumera_core::review::ReturnError> for EnumeraError {
+    fn from(e: enumera_core::review::ReturnError) -> Self {
+        match e {
+            enumera_core::review::ReturnError::Store(e) => e.into(),
+            _ => EnumeraError::BadReturn { reason: e.to_string() },
+        }
+    }
+}
+
 impl From<SyncError> for EnumeraError {
     fn from(e: SyncError) -> Self {
         use SyncError as S;
@@ -207,6 +221,7 @@ impl From<SyncError> for EnumeraError {
         match e {
             S::Bundle(e) => e.into(),
             S::Receipt(e) => e.into(),
+            S::Returns(e) => e.into(),
             S::Store(e) => e.into(),
             S::Unauthorized { .. } => {
                 EnumeraError::Refused { status: 401, code: String::new(), detail }

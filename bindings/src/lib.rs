@@ -14,6 +14,7 @@
 
 mod errors;
 mod interview;
+mod returns;
 mod store;
 mod sync;
 mod transport;

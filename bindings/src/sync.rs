@@ -15,7 +15,7 @@ use enumera_core::store::Store;
 
 use crate::store::DeviceStore;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
-use crate::types::{FormKey, FormRefused, ReceiptReport, RosterFetched, SyncReport};
+use crate::types::{FormKey, FormRefused, ReceiptReport, ReturnsReport, RosterFetched, SyncReport};
 use crate::{EnumeraError, Result};
 
 /// Sync with central for one device store, through the app's transport.
@@ -93,6 +93,13 @@ impl SyncClient {
             rosters,
             ..Default::default()
         }))
+    }
+
+    /// Fetches and applies central's signed returns: responses of this
+    /// device a reviewer sent back, with their comments (also part of
+    /// `sync`). `None` before the device knows central's key.
+    pub fn fetch_returns(&self) -> Result<Option<ReturnsReport>> {
+        Ok(self.run(remote::fetch_returns)?.map(Into::into))
     }
 
     /// Fetches and applies the device's latest receipt, for an upload whose
@@ -190,6 +197,7 @@ impl From<remote::SyncReport> for SyncReport {
                 .into_iter()
                 .map(|f| RosterFetched { name: f.name, summary: f.import.into() })
                 .collect(),
+            returns: r.returns.map(Into::into),
         }
     }
 }

@@ -413,6 +413,8 @@ pub struct SyncReport {
     pub forms_refused: Vec<FormRefused>,
     /// Every roster central publishes, as imported.
     pub rosters: Vec<RosterFetched>,
+    /// Central's returns, when fetched: responses a reviewer sent back.
+    pub returns: Option<ReturnsReport>,
 }
 
 /// A published form the device left out (unreadable, not matching its
@@ -436,4 +438,52 @@ pub struct FormKey {
 pub struct RosterFetched {
     pub name: String,
     pub summary: RosterSummary,
+}
+
+/// What applying central's returns did (instance ids).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReturnsReport {
+    /// Newly returned responses.
+    pub new: Vec<String>,
+    /// Returned before; their comments grew.
+    pub updated: Vec<String>,
+    /// Named no response of this device: left out.
+    pub not_ours: Vec<String>,
+}
+
+/// A reviewer's comment: on the whole response (`reference` null) or on
+/// one question, by its reference (`/data/age`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReviewComment {
+    pub reference: Option<String>,
+    pub text: String,
+}
+
+/// Where a returned response stands on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReturnStatus {
+    /// Waiting for the enumerator.
+    Returned,
+    /// Its correction is a draft being filled.
+    Reopened,
+    /// Its correction is finalized.
+    Corrected,
+}
+
+/// A response a reviewer sent back to this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReturnedResponse {
+    pub instance_id: String,
+    pub form_id: String,
+    pub participant_id: Option<String>,
+    pub round: Option<i64>,
+    /// Sealed: the device kept no answers, so a correction starts empty.
+    pub sealed: bool,
+    pub reviewer: String,
+    pub returned_at: String,
+    /// Every comment, in the order made.
+    pub comments: Vec<ReviewComment>,
+    pub status: ReturnStatus,
+    /// The draft or version that corrects it.
+    pub correction_id: Option<String>,
 }

@@ -1,37 +1,84 @@
 //! Who may talk to central over HTTP, and what devices fetch besides
-//! instruments: per-device bearer tokens (kept hashed) and rosters.
-
-use sha2::{Digest, Sha256};
+//! instruments: bearer tokens with roles (kept hashed; [`crate::roles`])
+//! and rosters.
 
 use enumera_core::remote::api::{RosterListing, valid_roster_name};
 
+use crate::roles::{
+    Permission, Principal, Revoke, Role, Scope, TokenGrant, TokenListing, reviewer_public_key,
+    token_sha256,
+};
 use crate::{Central, CentralError, CentralStore};
-
-/// SHA-256 of a token as central stores it.
-fn token_sha256(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
 
 impl<S: CentralStore> Central<S> {
     /// Makes a new bearer token for a device (its device id, as `enumera
     /// device init` prints it) and returns it: the only time it is seen,
     /// since central keeps only its hash. A device may hold several.
     pub fn create_token(&mut self, device_id: &str) -> Result<String, CentralError> {
+        self.create_role_token(&TokenGrant::device(device_id))
+    }
+
+    /// Makes a new bearer token with a role (see [`crate::roles`]) and
+    /// returns it; central keeps its hash and, for the people's roles, the
+    /// public key their review actions are signed with.
+    pub fn create_role_token(&mut self, grant: &TokenGrant) -> Result<String, CentralError> {
+        if let Some(reason) = grant.problem() {
+            return Err(CentralError::BadToken { reason });
+        }
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| CentralError::Random(e.to_string()))?;
         let token = format!("enm_{}", enumera_core::bundle::hex(&secret));
-        self.store_mut().add_token(device_id, &token_sha256(&token))?;
+        let public_key = (grant.role != Role::Device).then(|| reviewer_public_key(&token));
+        let grant = TokenGrant { subject: grant.subject.trim().to_string(), ..grant.clone() };
+        self.store_mut().add_token(&token_sha256(&token), &grant, public_key.as_ref())?;
         Ok(token)
     }
 
-    /// The device id a token was made for, or `None` for an unknown token.
-    pub fn device_for_token(&self, token: &str) -> Result<Option<String>, CentralError> {
-        self.store().token_device(&token_sha256(token))
+    /// Who a token belongs to (role, device id or name, scope), or `None`
+    /// for a token central does not know or that was revoked.
+    pub fn principal(&self, token: &str) -> Result<Option<Principal>, CentralError> {
+        self.store().token(&token_sha256(token))
     }
 
-    /// Removes every token of a device; returns how many there were.
+    /// A token's role and scope, or `None` for an unknown or revoked token.
+    pub fn token_role(&self, token: &str) -> Result<Option<(Role, Scope)>, CentralError> {
+        Ok(self.principal(token)?.map(|p| (p.role, p.scope)))
+    }
+
+    /// The device id a device token was made for; `None` for an unknown or
+    /// revoked token, or one of another role.
+    pub fn device_for_token(&self, token: &str) -> Result<Option<String>, CentralError> {
+        Ok(self.principal(token)?.filter(|p| p.role == Role::Device).map(|p| p.subject))
+    }
+
+    /// The principal of `token` when it may do `what`; otherwise why not
+    /// ([`CentralError::Unauthorized`] for an unknown token,
+    /// [`CentralError::Forbidden`] for a role that may not).
+    pub fn authorize(&self, token: &str, what: Permission) -> Result<Principal, CentralError> {
+        let principal = self.principal(token)?.ok_or(CentralError::Unauthorized)?;
+        if !principal.can(what) {
+            return Err(CentralError::Forbidden {
+                role: principal.role,
+                action: what.describe(),
+                allowed: Role::allowed(what),
+            });
+        }
+        Ok(principal)
+    }
+
+    /// Revokes every token of a device; returns how many were live.
     pub fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
-        self.store_mut().revoke_tokens(device_id)
+        self.store_mut().revoke_tokens(&Revoke::Device(device_id.into()))
+    }
+
+    /// Revokes tokens by device, person or token id; returns how many.
+    pub fn revoke(&mut self, which: &Revoke) -> Result<usize, CentralError> {
+        self.store_mut().revoke_tokens(which)
+    }
+
+    /// Every token made, live or revoked (never the tokens themselves).
+    pub fn tokens(&self) -> Result<Vec<TokenListing>, CentralError> {
+        self.store().tokens()
     }
 
     /// Publishes a roster (`{"participants": [...]}` or a bare list of

@@ -263,14 +263,25 @@ impl CentralStore for AnyStore {
     fn canonical_dump(&self) -> Result<String, CentralError> {
         each!(self, s => s.canonical_dump())
     }
-    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError> {
-        each!(self, s => s.add_token(device_id, token_sha256))
+    fn add_token(
+        &mut self,
+        token_sha256: &[u8; 32],
+        grant: &crate::roles::TokenGrant,
+        public_key: Option<&[u8; 32]>,
+    ) -> Result<(), CentralError> {
+        each!(self, s => s.add_token(token_sha256, grant, public_key))
     }
-    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError> {
-        each!(self, s => s.token_device(token_sha256))
+    fn token(
+        &self,
+        token_sha256: &[u8; 32],
+    ) -> Result<Option<crate::roles::Principal>, CentralError> {
+        each!(self, s => s.token(token_sha256))
     }
-    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
-        each!(self, s => s.revoke_tokens(device_id))
+    fn revoke_tokens(&mut self, which: &crate::roles::Revoke) -> Result<usize, CentralError> {
+        each!(self, s => s.revoke_tokens(which))
+    }
+    fn tokens(&self) -> Result<Vec<crate::roles::TokenListing>, CentralError> {
+        each!(self, s => s.tokens())
     }
     fn publish_roster(
         &mut self,
@@ -285,6 +296,34 @@ impl CentralStore for AnyStore {
     }
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
         each!(self, s => s.roster_json(name))
+    }
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError> {
+        each!(self, s => s.review_item(instance_id))
+    }
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError> {
+        each!(self, s => s.review_items())
+    }
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError> {
+        each!(self, s => s.review_events(instance_id))
+    }
+    fn record_review(
+        &mut self,
+        who: &crate::roles::Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError> {
+        each!(self, s => s.record_review(who, action))
+    }
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
+        each!(self, s => s.returned_to(device_id))
     }
 }
 
@@ -314,5 +353,8 @@ impl ExportSource for AnyStore {
     }
     fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
         each!(self, s => s.roster())
+    }
+    fn review(&self, filter: &Filter) -> Result<crate::export::ReviewExport, ExportError> {
+        each!(self, s => s.review(filter))
     }
 }

@@ -13,6 +13,7 @@ use enumera_core::store::Payload;
 use crate::Quotas;
 use crate::error::{CentralError, IngestError};
 use crate::report::{DeviceHoldings, IngestReport, PublishedInstrument, Status};
+use crate::roles::{Principal, Revoke, TokenGrant, TokenListing};
 
 pub trait CentralStore {
     /// Central's Ed25519 public key.
@@ -91,14 +92,30 @@ pub trait CentralStore {
     /// order of ingest.
     fn canonical_dump(&self) -> Result<String, CentralError>;
 
-    /// Stores the SHA-256 of a new bearer token for a device.
-    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError>;
+    /// Stores a new bearer token by its SHA-256, with what it grants (the
+    /// caller checked [`TokenGrant::problem`]) and, for the people's roles,
+    /// the Ed25519 public key their review actions are signed with (`None`
+    /// for a device). The database refuses a supervisor without a scope,
+    /// another role with one, and a device token with a key or a person's
+    /// without one.
+    fn add_token(
+        &mut self,
+        token_sha256: &[u8; 32],
+        grant: &TokenGrant,
+        public_key: Option<&[u8; 32]>,
+    ) -> Result<(), CentralError>;
 
-    /// The device a token (by its SHA-256) was made for.
-    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError>;
+    /// Who a token (by its SHA-256) belongs to; `None` for a token central
+    /// does not know or that was revoked.
+    fn token(&self, token_sha256: &[u8; 32]) -> Result<Option<Principal>, CentralError>;
 
-    /// Removes every token of a device; returns how many.
-    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError>;
+    /// Marks tokens revoked (never deletes them: the public keys of
+    /// revoked tokens still verify the review actions they signed);
+    /// returns how many were live.
+    fn revoke_tokens(&mut self, which: &Revoke) -> Result<usize, CentralError>;
+
+    /// Every token, live or revoked, oldest first (never the token itself).
+    fn tokens(&self) -> Result<Vec<TokenListing>, CentralError>;
 
     /// Publishes (or replaces) a roster under a checked name; false when the
     /// same content was already published under it.
@@ -112,4 +129,34 @@ pub trait CentralStore {
     fn rosters(&self) -> Result<Vec<RosterListing>, CentralError>;
 
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError>;
+
+    /// The current response `instance_id` as review sees it (state, district).
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError>;
+
+    /// Every current response as review sees it, oldest received first.
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError>;
+
+    /// The review events of one version, in order.
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError>;
+
+    /// Appends a signed action by `who` (the caller checked the signer and
+    /// the scope), in one transaction with the check of the move from the
+    /// version's state; an action id already recorded is a no-op.
+    fn record_review(
+        &mut self,
+        who: &Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError>;
+
+    /// The current versions made by `device_id` whose state is rejected.
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError>;
 }

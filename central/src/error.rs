@@ -76,6 +76,36 @@ pub enum CentralError {
 
     #[error("roster {name}: {reason}")]
     BadRoster { name: String, reason: String },
+
+    #[error("cannot make that token: {reason}")]
+    BadToken { reason: String },
+
+    #[error("unknown or revoked token")]
+    Unauthorized,
+
+    #[error(
+        "a {role} token may not {action}; that needs a token of role {}",
+        allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+    )]
+    Forbidden { role: crate::Role, action: &'static str, allowed: Vec<crate::Role> },
+
+    #[error("{instance_id} cannot be reviewed: {reason}")]
+    NotReviewable { instance_id: String, reason: String },
+
+    #[error(
+        "{who} may not review {instance_id}: it is outside the districts and devices on that \
+         token; ask for a token that covers them"
+    )]
+    OutOfScope { who: String, instance_id: String },
+
+    #[error(
+        "the review action is not signed by the key of the token that sent it ({who}); sign it \
+         with that token's key"
+    )]
+    NotReviewerKey { who: String },
+
+    #[error("review refused: {reason}")]
+    BadReview { reason: String },
 }
 
 impl CentralError {

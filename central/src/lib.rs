@@ -37,6 +37,8 @@ pub mod export;
 mod postgres;
 mod quota;
 mod report;
+pub mod review;
+pub mod roles;
 #[cfg(feature = "server")]
 pub mod server;
 mod sqlite;
@@ -56,6 +58,8 @@ pub use quota::{QuotaKind, Quotas};
 pub use report::{
     ConflictInfo, DeviceHoldings, DeviceStatus, IngestReport, PublishedInstrument, SeqRange, Status,
 };
+pub use review::{ProgressRow, ReviewDetail, ReviewEvent, ReviewFilter, ReviewItem, ReviewOutcome};
+pub use roles::{Permission, Principal, Revoke, Role, Scope, TokenGrant, TokenListing};
 pub use sqlite::{SCHEMA_VERSION, SqliteCentral};
 
 /// Central: a store plus the rules around it. Not `Sync`; a server holds

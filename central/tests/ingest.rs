@@ -467,6 +467,7 @@ fn a_schema_2_central_upgrades_and_keeps_checking_chains() {
     {
         // As schema 2 left it: later migrations undone, newest first.
         let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(common::UNDO_SCHEMA_6).unwrap();
         conn.execute_batch(common::UNDO_SCHEMA_4).unwrap();
         conn.execute_batch("DROP TABLE chain_state; DROP TABLE chain_forks;").unwrap();
         conn.pragma_update(None, "user_version", 2).unwrap();

@@ -410,3 +410,76 @@ fn quotas_a_device_over_its_quota_is_refused_and_others_are_served() {
     let status = Central::open(&db).expect("open").status().expect("status");
     assert_eq!(status.responses as usize, 7 - waiting + 1);
 }
+
+fn get(addr: SocketAddr, token: &str, path: &str) -> HttpResponse {
+    let request = HttpRequest {
+        method: "GET".into(),
+        path: path.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        body: Vec::new(),
+    };
+    StdTransport(addr).send(&request).expect("reply")
+}
+
+/// Roles over HTTP (issue 17, item 3): a device token syncs; the people's
+/// tokens cannot act as a device (403 `forbidden_role`, nothing stored);
+/// every token can ask who it is; a revoked token is 401.
+#[test]
+fn roles_each_token_reaches_only_what_its_role_needs() {
+    use enumera_central::{Role, Scope, TokenGrant};
+    let dir = common::tempdir();
+    let mut central = Central::init(dir.path().join("central.db")).expect("central");
+    let mut d = Device::new("t1");
+    d.finalize("a", false, None);
+    let device = central.create_token(&d.device_id()).expect("token");
+    let person = |role, districts: &[&str]| TokenGrant {
+        role,
+        subject: format!("{role} person"),
+        scope: Scope {
+            districts: districts.iter().map(|s| s.to_string()).collect(),
+            devices: Default::default(),
+        },
+    };
+    let people: Vec<(Role, String)> =
+        [(Role::Supervisor, &["Beira"][..]), (Role::Researcher, &[][..]), (Role::Admin, &[][..])]
+            .into_iter()
+            .map(|(role, scope)| {
+                (role, central.create_role_token(&person(role, scope)).expect("token"))
+            })
+            .collect();
+    let revoked = central.create_role_token(&person(Role::Researcher, &[])).expect("token");
+    central
+        .revoke(&enumera_central::Revoke::TokenId(
+            central.principal(&revoked).unwrap().unwrap().token_id,
+        ))
+        .unwrap();
+    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let bundle = d.bundle(true);
+
+    for (role, token) in &people {
+        assert_eq!(post_bundle(addr, token, &bundle), 403, "{role}");
+        for path in [remote::api::RECEIPT, remote::api::INSTRUMENTS, remote::api::ROSTERS] {
+            let reply = get(addr, token, path);
+            assert_eq!(reply.status, 403, "{role} {path}");
+            let e: remote::api::ErrorReply = serde_json::from_slice(&reply.body).unwrap();
+            assert_eq!(e.error, "forbidden_role");
+            assert!(e.message.contains("device"), "{}", e.message);
+        }
+        let me: remote::api::WhoAmI =
+            serde_json::from_slice(&get(addr, token, remote::api::WHOAMI).body).unwrap();
+        assert_eq!(me.role, role.as_str());
+        assert_eq!(me.districts, if *role == Role::Supervisor { vec!["Beira"] } else { vec![] });
+        assert!(!token.contains(&me.token_id) && me.token_id.len() == 16);
+    }
+    let me: remote::api::WhoAmI =
+        serde_json::from_slice(&get(addr, &device, remote::api::WHOAMI).body).unwrap();
+    assert_eq!((me.role.as_str(), me.subject), ("device", d.device_id()));
+    assert_eq!(get(addr, &revoked, remote::api::WHOAMI).status, 401);
+    assert_eq!(post_bundle(addr, &revoked, &bundle), 401);
+    // Only the device's own token delivered anything.
+    assert_eq!(post_bundle(addr, &device, &bundle), 200);
+    stop.send(()).unwrap();
+    handle.join().unwrap();
+    let c = Central::open(dir.path().join("central.db")).unwrap();
+    assert_eq!(c.status().unwrap().responses, 1);
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use enumera_central::{AnyStore, Central, Location, Quotas};
+use enumera_central::{AnyStore, Central, Location, Quotas, Revoke, Role, Scope, TokenGrant};
 
 use crate::UserError;
 use crate::device::to_json;
@@ -117,12 +117,32 @@ pub enum CentralCommand {
         #[arg(value_name = "BACKUP")]
         backup: PathBuf,
     },
-    /// Per-device bearer tokens for the HTTP server.
+    /// Bearer tokens with roles: devices, supervisors, researchers, admins.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Participant rosters devices fetch when they sync.
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// Review responses: list, show, approve, reject (send back to the
+    /// device), mark as having issues, comment; signed by your token.
+    Review(crate::central_review::ReviewArgs),
+    /// Progress by round, district and enumerator: responses received and
+    /// where they stand in review (approved, returned, ...). With --token,
+    /// only what that token may follow (a supervisor's scope).
+    Progress {
+        #[arg(long, value_name = "TOKEN", env = "ENUMERA_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write central's signed returns file for a device (the responses a
+    /// reviewer sent back to it), for `enumera device return FILE`.
+    Returns {
+        #[arg(long, value_name = "ID")]
+        device: String,
+        #[arg(short = 'o', long = "out", value_name = "OUT.returns")]
+        out: PathBuf,
+    },
 }
 
 /// Per-device quotas (0: no limit); over one, a bundle is refused whole
@@ -152,18 +172,102 @@ impl QuotaArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Make a token for a device; prints it alone on stdout (central keeps
-    /// only its hash, so this is the only time it is shown).
+    /// Make a token; prints it alone on stdout (central keeps only its
+    /// hash, so this is the only time it is shown). Roles: device (its own
+    /// sync), supervisor (review and assign within --district/--device),
+    /// researcher (review everywhere, export), admin (publish, tokens,
+    /// devices).
     Create {
-        /// The device id (`enumera device init` prints it).
+        #[arg(long, value_enum, default_value_t = RoleArg::Device)]
+        role: RoleArg,
+        /// For a device token, the device id (`enumera device init` prints
+        /// it); for a supervisor, a device it reviews (repeatable).
         #[arg(long, value_name = "DEVICE_ID")]
-        device: String,
+        device: Vec<String>,
+        /// For a supervisor, a district it reviews (repeatable): the
+        /// `district` of the participants' roster rows.
+        #[arg(long, value_name = "DISTRICT")]
+        district: Vec<String>,
+        /// The person a supervisor, researcher or admin token is for; every
+        /// review action they take is recorded and signed under it.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Print `{"token", "token_id", "role", "subject", "scope"}` instead.
+        #[arg(long)]
+        json: bool,
     },
-    /// Remove every token of a device.
+    /// Revoke tokens: every token of a device, of a person, or one by id.
+    #[command(group = clap::ArgGroup::new("which").required(true))]
     Revoke {
-        #[arg(long, value_name = "DEVICE_ID")]
-        device: String,
+        #[arg(long, value_name = "DEVICE_ID", group = "which")]
+        device: Option<String>,
+        #[arg(long, value_name = "NAME", group = "which")]
+        name: Option<String>,
+        /// A token id as `token list` shows it.
+        #[arg(long, value_name = "TOKEN_ID", group = "which")]
+        id: Option<String>,
     },
+    /// Every token made, live or revoked, by id (never the token itself).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Device,
+    Supervisor,
+    Researcher,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Device => Role::Device,
+            RoleArg::Supervisor => Role::Supervisor,
+            RoleArg::Researcher => Role::Researcher,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+/// What `token create` was asked for, as a grant (or why it cannot be one).
+fn token_grant(
+    role: RoleArg,
+    device: Vec<String>,
+    district: Vec<String>,
+    name: Option<String>,
+) -> Result<TokenGrant, UserError> {
+    let role = Role::from(role);
+    let grant = match role {
+        Role::Device => {
+            if name.is_some() || !district.is_empty() {
+                return Err(UserError(
+                    "a device token takes --device DEVICE_ID only (no --name or --district)".into(),
+                ));
+            }
+            let [device] = <[String; 1]>::try_from(device).map_err(|_| {
+                UserError("a device token needs exactly one --device DEVICE_ID".into())
+            })?;
+            TokenGrant::device(&device)
+        }
+        role => {
+            let subject = name.ok_or_else(|| {
+                UserError(format!("a {role} token needs --name: the person it is for"))
+            })?;
+            let scope = Scope {
+                districts: district.into_iter().collect(),
+                devices: device.into_iter().collect(),
+            };
+            TokenGrant { role, subject, scope }
+        }
+    };
+    if let Some(reason) = grant.problem() {
+        return Err(UserError(reason));
+    }
+    Ok(grant)
 }
 
 #[derive(Debug, Subcommand)]
@@ -410,6 +514,50 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 receipt.receipt.entries.len()
             );
         }
+        CentralCommand::Review(review) => crate::central_review::run(db, review)?,
+        CentralCommand::Progress { token, json } => {
+            let central = open(db)?;
+            let who = match token {
+                Some(t) => Some(
+                    central
+                        .principal(&t)?
+                        .ok_or_else(|| UserError("unknown or revoked token".into()))?,
+                ),
+                None => None,
+            };
+            let rows = central.progress(who.as_ref())?;
+            if json {
+                println!("{}", to_json(&rows));
+            } else {
+                println!(
+                    "round  district  enumerator  received  awaiting  approved  returned  has_issues  corrected"
+                );
+                for r in &rows {
+                    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+                    println!(
+                        "{}  {}  {}  {}  {}  {}  {}  {}  {}",
+                        r.round.map_or("-".into(), |n| n.to_string()),
+                        opt(&r.district),
+                        opt(&r.enumerator),
+                        r.received,
+                        r.awaiting_review,
+                        r.approved,
+                        r.returned,
+                        r.has_issues,
+                        r.corrected_after_return
+                    );
+                }
+            }
+        }
+        CentralCommand::Returns { device, out } => {
+            let returns = open(db)?.returns_for(&device)?;
+            write_file(&out, &returns.file)?;
+            eprintln!(
+                "wrote {}: {} response(s) returned to device {device}",
+                out.display(),
+                returns.statement.returns.len()
+            );
+        }
         CentralCommand::Export(export) => crate::central_export::run(db, export)?,
         CentralCommand::Checks(checks) => crate::central_export::checks(db, checks)?,
         CentralCommand::Enrol { device, key, name } => {
@@ -456,14 +604,78 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 status.devices.len()
             );
         }
-        CentralCommand::Token(TokenCommand::Create { device }) => {
-            let token = open(db)?.create_token(&device)?;
-            println!("{token}");
-            eprintln!("token created for device {device}; give it to that device only");
+        CentralCommand::Token(TokenCommand::Create { role, device, district, name, json }) => {
+            let grant = token_grant(role, device, district, name)?;
+            let mut central = open(db)?;
+            let token = central.create_role_token(&grant)?;
+            let principal = central.principal(&token)?.ok_or_else(|| {
+                UserError("the new token was not found at central; try again".into())
+            })?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "token": token, "token_id": principal.token_id, "role": grant.role,
+                        "subject": grant.subject, "scope": grant.scope,
+                    })
+                );
+            } else {
+                println!("{token}");
+            }
+            eprintln!(
+                "{} token {} created for {}; give it to {} only",
+                grant.role,
+                principal.token_id,
+                grant.subject,
+                if grant.role == Role::Device { "that device" } else { "that person" }
+            );
         }
-        CentralCommand::Token(TokenCommand::Revoke { device }) => {
-            let n = open(db)?.revoke_tokens(&device)?;
-            eprintln!("revoked {n} token(s) of device {device}");
+        CentralCommand::Token(TokenCommand::Revoke { device, name, id }) => {
+            let which = match (device, name, id) {
+                (Some(d), _, _) => Revoke::Device(d),
+                (_, Some(n), _) => Revoke::Subject(n),
+                (_, _, Some(i)) => Revoke::TokenId(i),
+                _ => return Ok(ExitCode::from(2)),
+            };
+            let n = open(db)?.revoke(&which)?;
+            let what = match &which {
+                Revoke::Device(d) => format!("of device {d}"),
+                Revoke::Subject(n) => format!("of {n}"),
+                Revoke::TokenId(i) => format!("with id {i}"),
+            };
+            eprintln!("revoked {n} token(s) {what}");
+        }
+        CentralCommand::Token(TokenCommand::List { json }) => {
+            let tokens = open(db)?.tokens()?;
+            if json {
+                println!("{}", to_json(&tokens));
+            } else {
+                for t in &tokens {
+                    let scope: Vec<String> = t
+                        .scope
+                        .districts
+                        .iter()
+                        .map(|d| format!("district {d}"))
+                        .chain(t.scope.devices.iter().map(|d| format!("device {d}")))
+                        .collect();
+                    println!(
+                        "{}  {:<10} {}{}  created {}{}",
+                        t.token_id,
+                        t.role.as_str(),
+                        t.subject,
+                        if scope.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", scope.join(", "))
+                        },
+                        t.created_at,
+                        t.revoked_at
+                            .as_deref()
+                            .map(|r| format!(", revoked {r}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
         }
         CentralCommand::Roster(RosterCommand::Publish { file, name }) => {
             let json = std::fs::read(&file)
@@ -651,5 +863,75 @@ mod tests {
         assert_eq!(c.published().unwrap().len(), 1);
         let err = run_args(&["central", "--db", &central, "unpublish", "nope"]).unwrap_err();
         assert!(err.0.contains("not published"), "{}", err.0);
+    }
+
+    #[test]
+    fn tokens_are_made_with_a_role_listed_and_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let central = dir.path().join("c.db");
+        let central = central.to_str().unwrap();
+        run_args(&["central", "--db", central, "init"]).unwrap();
+        run_args(&["central", "--db", central, "token", "create", "--device", "dev-1"]).unwrap();
+        run_args(&[
+            "central",
+            "--db",
+            central,
+            "token",
+            "create",
+            "--role",
+            "supervisor",
+            "--name",
+            "Ana",
+            "--district",
+            "Beira",
+            "--device",
+            "dev-9",
+            "--json",
+        ])
+        .unwrap();
+        run_args(&[
+            "central",
+            "--db",
+            central,
+            "token",
+            "create",
+            "--role",
+            "researcher",
+            "--name",
+            "Rui",
+        ])
+        .unwrap();
+        for (args, why) in [
+            (&["--role", "supervisor", "--name", "Bo"][..], "scope"),
+            (&["--role", "researcher"][..], "--name"),
+            (&["--role", "admin", "--name", "A", "--district", "X"][..], "no scope"),
+            (&["--role", "device", "--device", "a", "--device", "b"][..], "exactly one"),
+            (&["--role", "device", "--name", "x", "--device", "a"][..], "--device DEVICE_ID only"),
+        ] {
+            let mut all = vec!["central", "--db", central, "token", "create"];
+            all.extend_from_slice(args);
+            let err = run_args(&all).unwrap_err();
+            assert!(err.0.contains(why), "{args:?}: {}", err.0);
+        }
+        let c = Central::open(central).unwrap();
+        let listed = c.tokens().unwrap();
+        let roles: Vec<(Role, &str)> =
+            listed.iter().map(|t| (t.role, t.subject.as_str())).collect();
+        assert_eq!(
+            roles,
+            [(Role::Device, "dev-1"), (Role::Supervisor, "Ana"), (Role::Researcher, "Rui")]
+        );
+        assert!(listed[1].scope.districts.contains("Beira"));
+        assert!(listed[1].scope.devices.contains("dev-9"));
+        drop(c);
+        run_args(&["central", "--db", central, "token", "list", "--json"]).unwrap();
+        run_args(&["central", "--db", central, "token", "revoke", "--name", "Ana"]).unwrap();
+        let id = Central::open(central).unwrap().tokens().unwrap()[2].token_id.clone();
+        run_args(&["central", "--db", central, "token", "revoke", "--id", &id]).unwrap();
+        let c = Central::open(central).unwrap();
+        let live: Vec<_> =
+            c.tokens().unwrap().into_iter().filter(|t| t.revoked_at.is_none()).collect();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].role, Role::Device);
     }
 }

@@ -94,6 +94,23 @@ pub enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Apply central's signed returns file (`enumera central returns`):
+    /// responses of this device a reviewer sent back, with comments.
+    Return {
+        #[arg(value_name = "IN.returns")]
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The responses returned to this device, with the reviewers' comments
+    /// at their questions and whether each is corrected.
+    Returns {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reopen a returned response as a draft that corrects it (from its
+    /// finalized answers when the device holds them); prints the draft's id.
+    Reopen { instance_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +276,58 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
             crate::device_sync::bundle(db, &out, since_receipt, json)?
         }
         DeviceCommand::Receipt { file, json } => crate::device_sync::receipt(db, &file, json)?,
+        DeviceCommand::Return { file, json } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| UserError(format!("cannot read {}: {e}", file.display())))?;
+            let mut store = Store::open_existing(db)?;
+            let report = enumera_core::review::apply_returns(&mut store, &bytes)
+                .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
+            if json {
+                println!("{}", to_json(&report));
+            } else {
+                eprintln!(
+                    "{}: {} response(s) newly returned, {} with new comments, {} not of this device",
+                    file.display(),
+                    report.new.len(),
+                    report.updated.len(),
+                    report.not_ours.len()
+                );
+            }
+        }
+        DeviceCommand::Returns { json } => {
+            let returns = Store::open_existing(db)?.returned_responses()?;
+            if json {
+                println!("{}", to_json(&returns));
+            } else {
+                for r in &returns {
+                    println!(
+                        "{}  {:?}  returned by {} at {}{}",
+                        r.returned.instance_id,
+                        r.status,
+                        r.returned.reviewer,
+                        r.returned.returned_at,
+                        r.correction_id
+                            .as_deref()
+                            .map(|c| format!("  correction {c}"))
+                            .unwrap_or_default()
+                    );
+                    for c in &r.returned.comments {
+                        println!(
+                            "    {}: {}",
+                            c.reference.as_deref().unwrap_or("(response)"),
+                            c.text
+                        );
+                    }
+                }
+                if returns.is_empty() {
+                    println!("no returned responses");
+                }
+            }
+        }
+        DeviceCommand::Reopen { instance_id } => {
+            let draft = Store::open_existing(db)?.reopen(&instance_id)?;
+            println!("{}", draft.instance_id);
+        }
         DeviceCommand::Sync(args) => crate::device_sync::sync(db, args)?,
     }
     Ok(ExitCode::SUCCESS)

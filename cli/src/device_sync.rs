@@ -133,6 +133,15 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
                 r.name, r.import.added, r.import.updated, r.import.unchanged
             );
         }
+        if let Some(r) =
+            report.returns.as_ref().filter(|r| !r.new.is_empty() || !r.updated.is_empty())
+        {
+            eprintln!(
+                "{} response(s) returned by a reviewer, {} with new comments: see `device returns`",
+                r.new.len(),
+                r.updated.len()
+            );
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod central;
 mod central_export;
+mod central_review;
 mod demo;
 mod device;
 mod device_sync;

@@ -26,6 +26,16 @@ fn the_demo_campaign_arrives_whole() {
     assert!(v["http_uploads"].as_u64().unwrap() > 0, "a tablet synced over HTTP");
     assert_eq!(v["conflicts"], 0);
 
+    // A supervisor returned one response with a comment at a question; the
+    // tablet showed it there, corrected the response, and it was approved.
+    let review = &v["review"];
+    assert_eq!(review["comments_at_question"], 1, "{review}");
+    assert_eq!(review["final_state"], "approved");
+    assert_eq!(review["edited_after_return"], true);
+    assert_ne!(review["returned"], review["correction"]);
+    let ids = v["finalized_ids"].as_array().unwrap();
+    assert!(ids.contains(&review["correction"]) && !ids.contains(&review["returned"]));
+
     // Counts per round add up to what was simulated.
     let per_round = v["finalized_per_round_district"].as_object().unwrap();
     let total: u64 = per_round
@@ -87,7 +97,9 @@ fn the_demo_campaign_arrives_whole() {
         .collect();
     expected.sort();
     assert_eq!(unique, expected, "exported responses differ from those finalized");
-    assert_eq!(v["export"]["held_aside"], serde_json::json!({}), "nothing held aside");
+    // Nothing held aside but the version the supervisor returned, which
+    // its correction replaced (listed in report.csv, not exported).
+    assert_eq!(v["export"]["held_aside"], serde_json::json!({"replaced": 1}), "held aside");
 
     // The panel: one row per participant and round.
     let mut panel = csv::Reader::from_path(export.join("panel.csv")).unwrap();
@@ -112,7 +124,9 @@ fn the_demo_campaign_arrives_whole() {
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let s: Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(s["responses"].as_u64().unwrap(), finalized);
+    // Every version is kept: the returned one beside its correction.
+    assert_eq!(s["current"].as_u64().unwrap(), finalized);
+    assert_eq!(s["responses"].as_u64().unwrap(), finalized + 1);
 
     // Running again replaces the demo folder; a folder it did not make is refused.
     let foreign = dir.path().join("mine");

@@ -11,5 +11,6 @@ pub mod expr;
 pub mod fill;
 pub mod instrument;
 pub mod remote;
+pub mod review;
 pub mod session;
 pub mod store;

@@ -20,6 +20,8 @@ import org.enumera.ffi.HttpTransport
 import org.enumera.ffi.Interview
 import org.enumera.ffi.IssueKind
 import org.enumera.ffi.ResponseState
+import org.enumera.ffi.ReturnStatus
+import org.enumera.ffi.ReviewComment
 import org.enumera.ffi.Screen
 import org.enumera.ffi.SyncClient
 
@@ -310,6 +312,32 @@ val tests = linkedMapOf<String, () -> Unit>(
             val report = SyncClient(store, UrlConnectionTransport(central.url), central.token(store)).upload()
             eq(report.receipt?.marked, listOf(1UL), "marked by the pinned central")
             throws<EnumeraException.BadReceipt> { store.trustCentral("zz") }
+        }
+    },
+    "a returned response comes down with its comments and is corrected (issue 17)" to {
+        RealCentral().use { central ->
+            val (store, interview) = followup()
+            val sync = SyncClient(store, UrlConnectionTransport(central.url), central.token(store))
+            replay(interview, steps("practice_followup.quelimane_round3").first)
+            interview.finalize()
+            eq(sync.sync().uploaded, 1UL, "sent")
+            val id = interview.instanceId()
+            val ana = enumera("central", "--db", central.db, "token", "create", "--role", "supervisor",
+                "--name", "Ana", "--device", store.device().deviceId.toString()).trim()
+            enumera("central", "--db", central.db, "review", "reject", id, "--token", ana,
+                "--at", "/data/consent=consent was not recorded on paper")
+            eq(sync.sync().returns?.new, listOf(id), "returned")
+            val returned = store.returnedResponses().single()
+            eq(returned.status, ReturnStatus.RETURNED, "status")
+            eq(returned.reviewer, "Ana", "reviewer")
+            eq(returned.comments, listOf(ReviewComment("/data/consent", "consent was not recorded on paper")), "comments")
+            throws<EnumeraException.BadReturn> { store.applyReturns("{}".toByteArray()) }
+            val correction = store.reopenReturned(id)
+            eq(store.returnCorrectedBy(correction.instanceId())?.instanceId, id, "corrects")
+            eq(correction.question("/data/consent").value, "yes", "answers carried over")
+            correction.finalize()
+            eq(store.returnedResponses().single().status, ReturnStatus.CORRECTED, "corrected")
+            eq(sync.sync().uploaded, 1UL, "correction sent")
         }
     },
     "a wrong token is Refused and nothing is marked sent" to {

@@ -42,6 +42,10 @@ pub enum EnumeraError {
     Storage { reason: String },
     #[error("receipt refused: {reason}")]
     BadReceipt { reason: String },
+    /// A returns file (a supervisor's send-back) was refused: forged, from
+    /// another central, or for another device.
+    #[error("returns refused: {reason}")]
+    BadReturn { reason: String },
     /// Central could not be reached or failed: try again later; nothing was lost.
     #[error("network: {detail}")]
     Network { detail: String },
@@ -185,6 +189,7 @@ impl From<SyncError> for EnumeraError {
         match e {
             S::Bundle(e) => e.into(),
             S::Receipt(e) => e.into(),
+            S::Returns(e) => e.into(),
             S::Store(e) => e.into(),
             S::Unauthorized { .. } => {
                 EnumeraError::Refused { status: 401, code: String::new(), detail }
@@ -203,6 +208,15 @@ impl From<SyncError> for EnumeraError {
             S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
                 EnumeraError::Network { detail }
             }
+        }
+    }
+}
+
+impl From<enumera_core::review::ReturnError> for EnumeraError {
+    fn from(e: enumera_core::review::ReturnError) -> Self {
+        match e {
+            enumera_core::review::ReturnError::Store(e) => e.into(),
+            _ => EnumeraError::BadReturn { reason: e.to_string() },
         }
     }
 }

@@ -33,6 +33,7 @@ mod pipeline;
 mod pseudonym;
 mod record;
 mod report;
+mod review;
 mod sav;
 mod schema;
 mod source;
@@ -59,6 +60,7 @@ pub use names::{Tool, sanitize};
 pub use pseudonym::{hmac_sha256, pseudonym};
 pub use record::{ParticipantSwap, RowMeta, ValueStyle};
 pub use report::ReportKind;
+pub use review::{ReviewExport, ReviewRow, ReviewStatusRow};
 pub use schema::{Column, ColumnRole, FormSchema, Layout, MetaField, Table};
 pub use source::{ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit};
 pub use types::ValueType;
@@ -415,6 +417,7 @@ pub fn export<S: ExportSource>(
         &resolved,
         style,
     )?);
+    summary.files.extend(review::write(out, &source.review(&opts.filter)?, style)?);
     if let Some(c) = checks {
         let roster = source.roster()?;
         let (files, found) = c.finish(&out.join("checks"), &schemas, &roster, style)?;

@@ -87,6 +87,13 @@ pub trait ExportSource {
     fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
         Ok(Vec::new())
     }
+
+    /// Review events and the review state of the current responses
+    /// matching the filter (issue 17); none for a source without review.
+    fn review(&self, filter: &Filter) -> Result<super::review::ReviewExport, ExportError> {
+        let _ = filter;
+        Ok(Default::default())
+    }
 }
 
 /// A participant on a published roster: the id and the fields shown to

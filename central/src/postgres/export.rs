@@ -289,4 +289,8 @@ impl ExportSource for PgCentral {
             .collect();
         Ok(crate::sqlite::export::roster_entries(jsons))
     }
+
+    fn review(&self, filter: &Filter) -> Result<crate::export::ReviewExport, ExportError> {
+        Ok(self.review_export_impl(filter)?)
+    }
 }

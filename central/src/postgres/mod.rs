@@ -21,6 +21,7 @@ pub(crate) mod backup;
 mod chain;
 mod export;
 mod ingest;
+mod review;
 mod status;
 
 use std::cell::RefCell;
@@ -33,11 +34,13 @@ use crate::error::CentralError;
 use crate::now;
 
 /// Numbered schema files, applied in order; released ones never change.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../sql/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../sql/postgres/0001_init.sql")),
+    ("0002_roles_review", include_str!("../../sql/postgres/0002_roles_review.sql")),
+];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's
-/// schema 1 holds what SQLite's schema 5 holds).
+/// schema 1 holds what SQLite's schema 5 holds, 2 what its 7 holds).
 pub const PG_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Taken (per transaction) while the schema is read or upgraded, so two
@@ -482,16 +485,28 @@ impl crate::CentralStore for PgCentral {
         self.read(|s| s.dump_impl())
     }
 
-    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError> {
-        self.inner.get_mut().add_token_impl(device_id, token_sha256)
+    fn add_token(
+        &mut self,
+        token_sha256: &[u8; 32],
+        grant: &crate::roles::TokenGrant,
+        public_key: Option<&[u8; 32]>,
+    ) -> Result<(), CentralError> {
+        self.inner.get_mut().add_token_impl(token_sha256, grant, public_key)
     }
 
-    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError> {
-        self.with(|s| s.token_device_impl(token_sha256))
+    fn token(
+        &self,
+        token_sha256: &[u8; 32],
+    ) -> Result<Option<crate::roles::Principal>, CentralError> {
+        self.with(|s| s.token_impl(token_sha256))
     }
 
-    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
-        self.inner.get_mut().revoke_tokens_impl(device_id)
+    fn revoke_tokens(&mut self, which: &crate::roles::Revoke) -> Result<usize, CentralError> {
+        self.inner.get_mut().revoke_tokens_impl(which)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::roles::TokenListing>, CentralError> {
+        self.with(|s| s.tokens_impl())
     }
 
     fn publish_roster(
@@ -509,6 +524,39 @@ impl crate::CentralStore for PgCentral {
 
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
         self.with(|s| s.roster_json_impl(name))
+    }
+
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError> {
+        self.review_item_impl(instance_id)
+    }
+
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError> {
+        self.review_items_impl()
+    }
+
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError> {
+        PgCentral::review_events(self, instance_id)
+    }
+
+    fn record_review(
+        &mut self,
+        who: &crate::roles::Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError> {
+        self.record_review_outer(who, action)
+    }
+
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
+        self.returned_to_impl(device_id)
     }
 }
 

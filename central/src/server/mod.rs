@@ -17,6 +17,7 @@ mod observe;
 mod pool;
 mod raw_errors;
 mod reply;
+mod review;
 mod routes;
 mod upload;
 

@@ -58,6 +58,24 @@ impl From<CentralError> for ApiError {
     fn from(e: CentralError) -> Self {
         match e {
             CentralError::UnknownDevice { .. } => ApiError::not_found(e.to_string()),
+            CentralError::Unauthorized => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "unknown or revoked token")
+            }
+            CentralError::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", e.to_string())
+            }
+            CentralError::OutOfScope { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "out_of_scope", e.to_string())
+            }
+            CentralError::NotReviewerKey { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_reviewer_key", e.to_string())
+            }
+            CentralError::NotReviewable { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_reviewable", e.to_string())
+            }
+            CentralError::BadReview { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "bad_review", e.to_string())
+            }
             e if e.is_busy() => {
                 tracing::warn!(target: "enumera::http", detail = %e, "database busy");
                 ApiError::busy()

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use enumera_core::remote::api::{self, InstrumentListing};
 
 use super::AppState;
-use super::auth::Device;
+use super::auth::{Caller, Device};
 use super::reply::ApiError;
 use crate::{AnyStore, Central};
 
@@ -25,6 +25,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
+        .route(api::WHOAMI, get(whoami))
+        .route(api::RETURNS, get(super::review::returns))
+        .route(api::REVIEW, get(super::review::list))
+        .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
+        .route(api::REVIEW_ACTIONS, post(super::review::act))
+        .route(api::PROGRESS, get(super::review::progress))
         .route("/app", axum::routing::any(web_app))
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))
@@ -73,7 +79,7 @@ async fn timeout(
 
 /// A path segment, or the JSON error for one that is not (percent-encoded
 /// bytes that are not UTF-8, for instance).
-fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(crate) fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(s)| s).map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_path", "the path is not valid UTF-8 text")
     })
@@ -165,4 +171,16 @@ async fn roster(
     let json = blocking(move || state.readers.with(&state, |c| Ok(c.roster_json(&name)?))).await?;
     let json = json.ok_or_else(|| ApiError::not_found("no roster of that name"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// Who central takes the token for (any role): a client's check of its
+/// token before it does anything else.
+async fn whoami(Caller(p): Caller) -> Json<api::WhoAmI> {
+    Json(api::WhoAmI {
+        role: p.role.as_str().into(),
+        subject: p.subject,
+        districts: p.scope.districts.into_iter().collect(),
+        devices: p.scope.devices.into_iter().collect(),
+        token_id: p.token_id,
+    })
 }

@@ -257,6 +257,10 @@ impl ExportSource for SqliteCentral {
             .map_err(self.sql_err("counting a response's edits"))
     }
 
+    fn review(&self, filter: &Filter) -> Result<crate::export::ReviewExport, ExportError> {
+        Ok(self.review_export_impl(filter)?)
+    }
+
     fn roster(&self) -> Result<Vec<RosterEntry>, ExportError> {
         let mut stmt = self
             .conn

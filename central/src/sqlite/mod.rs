@@ -8,6 +8,7 @@ mod backup;
 pub(crate) mod chain;
 pub(crate) mod export;
 pub(crate) mod ingest;
+mod review;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_chain_state", include_str!("../../sql/0003_chain_state.sql")),
     ("0004_integrity", include_str!("../../sql/0004_integrity.sql")),
     ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
+    ("0006_roles", include_str!("../../sql/0006_roles.sql")),
+    ("0007_review", include_str!("../../sql/0007_review.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -286,16 +289,28 @@ impl crate::CentralStore for SqliteCentral {
         self.dump_impl()
     }
 
-    fn add_token(&mut self, device_id: &str, token_sha256: &[u8; 32]) -> Result<(), CentralError> {
-        self.add_token_impl(device_id, token_sha256)
+    fn add_token(
+        &mut self,
+        token_sha256: &[u8; 32],
+        grant: &crate::roles::TokenGrant,
+        public_key: Option<&[u8; 32]>,
+    ) -> Result<(), CentralError> {
+        self.add_token_impl(token_sha256, grant, public_key)
     }
 
-    fn token_device(&self, token_sha256: &[u8; 32]) -> Result<Option<String>, CentralError> {
-        self.token_device_impl(token_sha256)
+    fn token(
+        &self,
+        token_sha256: &[u8; 32],
+    ) -> Result<Option<crate::roles::Principal>, CentralError> {
+        self.token_impl(token_sha256)
     }
 
-    fn revoke_tokens(&mut self, device_id: &str) -> Result<usize, CentralError> {
-        self.revoke_tokens_impl(device_id)
+    fn revoke_tokens(&mut self, which: &crate::roles::Revoke) -> Result<usize, CentralError> {
+        self.revoke_tokens_impl(which)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::roles::TokenListing>, CentralError> {
+        self.tokens_impl()
     }
 
     fn publish_roster(
@@ -313,5 +328,38 @@ impl crate::CentralStore for SqliteCentral {
 
     fn roster_json(&self, name: &str) -> Result<Option<Vec<u8>>, CentralError> {
         self.roster_json_impl(name)
+    }
+
+    fn review_item(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<crate::review::ReviewItem>, CentralError> {
+        self.review_item_impl(instance_id)
+    }
+
+    fn review_items(&self) -> Result<Vec<crate::review::ReviewItem>, CentralError> {
+        self.review_items_impl()
+    }
+
+    fn review_events(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::review::ReviewEvent>, CentralError> {
+        self.review_events_impl(instance_id)
+    }
+
+    fn record_review(
+        &mut self,
+        who: &crate::roles::Principal,
+        action: &enumera_core::review::SignedAction,
+    ) -> Result<crate::review::ReviewOutcome, CentralError> {
+        self.record_review_impl(who, action)
+    }
+
+    fn returned_to(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
+        self.returned_to_impl(device_id)
     }
 }

@@ -31,8 +31,24 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
 }
 
+/// Takes a central database of the current schema back to schema 5 (for
+/// upgrade tests): 7's review events dropped, role tokens become device
+/// tokens again.
+pub const UNDO_SCHEMA_6: &str = "
+    DROP TABLE review_events;
+    CREATE TABLE device_tokens (
+        token_sha256 BLOB PRIMARY KEY CHECK (length(token_sha256) = 32),
+        device_id    TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX device_tokens_by_device ON device_tokens (device_id);
+    INSERT INTO device_tokens SELECT token_sha256, subject, created_at FROM tokens
+        WHERE role = 'device' AND revoked_at IS NULL;
+    DROP TABLE tokens;
+    PRAGMA user_version = 5;";
+
 /// Takes a central database of the current schema back to schema 3 (for
-/// upgrade tests): 5, then 4 undone.
+/// upgrade tests): 6, 5, then 4 undone.
 pub const UNDO_SCHEMA_4: &str = "
     DROP INDEX bundles_by_device; DROP INDEX entries_by_device_time;
     ALTER TABLE bundles DROP COLUMN stored_bytes;

@@ -17,6 +17,7 @@ mod common;
 mod concurrency;
 mod ingest;
 mod operations;
+mod review;
 mod rules;
 mod stores;
 
@@ -24,6 +25,7 @@ mod suite {
     pub use super::concurrency::*;
     pub use super::ingest::*;
     pub use super::operations::*;
+    pub use super::review::*;
     pub use super::rules::*;
 }
 
@@ -65,4 +67,5 @@ conformance_suite!(
     a_backup_restores_to_the_same_central,
     connections_ingesting_at_once_converge,
     a_quota_holds_across_connections_ingesting_at_once,
+    review_returns_and_corrections_agree,
 );

@@ -95,8 +95,21 @@ pub struct Outcome {
     /// (round, group) -> capacity means.
     pub capacity: BTreeMap<(u32, &'static str), Vec<f64>>,
     pub export: super::report::Exported,
+    /// The supervisor's return and approval (issue 17).
+    pub review: ReviewCheck,
     pub problems: Vec<String>,
     pub seconds: f64,
+}
+
+/// A response a supervisor returned, its correction, and where it ended.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewCheck {
+    pub returned: String,
+    pub correction: String,
+    /// Comments the tablet showed at the question the supervisor named.
+    pub comments_at_question: usize,
+    pub final_state: String,
+    pub edited_after_return: bool,
 }
 
 struct Tablet {
@@ -180,6 +193,7 @@ impl Campaign {
             self.interview_round(round)?;
             self.sync_round(round)?;
         }
+        self.supervise()?;
         self.check_central()?;
         self.server = None; // stops the sync server
         self.export()?;
@@ -518,11 +532,95 @@ impl Campaign {
         Ok(())
     }
 
+    /// The supervisor reads a round-3 response of the tablet that syncs over
+    /// HTTP, returns it with a comment at a question; the tablet syncs, sees
+    /// the comment there, reopens, corrects and syncs again; the supervisor
+    /// approves the correction, which replaces the returned version.
+    fn supervise(&mut self) -> Result<(), UserError> {
+        let on_first_tablet = |d: &Done| {
+            self.people.iter().any(|p| p.id == d.participant && p.device == 0)
+                && d.round == 3
+                && !d.sealed
+                && !d.form_id.starts_with("p2p_capacity")
+        };
+        let Some(at) = self.outcome.finalized.iter().position(on_first_tablet) else {
+            self.outcome.problems.push("no response for the supervisor to return".into());
+            return Ok(());
+        };
+        let x = self.outcome.finalized[at].instance_id.clone();
+        let device = self.tablets[0].store.device().map_err(|e| err("device")(&e))?;
+        let token = self
+            .central
+            .create_role_token(&enumera_central::TokenGrant {
+                role: enumera_central::Role::Supervisor,
+                subject: "Supervisor Ana".into(),
+                scope: enumera_central::Scope {
+                    devices: [device.device_id.clone()].into(),
+                    ..Default::default()
+                },
+            })
+            .map_err(|e| err("supervisor token")(&e))?;
+        let question = self.tablets[0]
+            .store
+            .answers(&x)
+            .map_err(|e| err("answers")(&e))?
+            .into_iter()
+            .map(|a| a.reference)
+            .find(|r| r.matches('/').count() >= 3)
+            .unwrap_or_else(|| "/data/consent".into());
+        use enumera_core::review::{Comment, ReviewKind};
+        self.central
+            .review_with_token(
+                &token,
+                &x,
+                ReviewKind::Reject,
+                vec![
+                    Comment::at(&question, "please check this answer with the respondent"),
+                    Comment::general("returned by the demo's supervisor"),
+                ],
+            )
+            .map_err(|e| err("returning a response")(&e))?;
+        self.sync_over_http(0)?;
+        let tablet = &mut self.tablets[0];
+        let info = tablet.store.returned(&x).map_err(|e| err("returns")(&e))?;
+        let comments_at_question = info.as_ref().map_or(0, |i| i.comments_at(&question).len());
+        let draft = tablet.store.reopen(&x).map_err(|e| err("reopening")(&e))?.instance_id;
+        let later = Utc.from_utc_datetime(
+            &(round_date(3) + Duration::days(2)).and_hms_opt(10, 0, 0).unwrap_or_default(),
+        );
+        let fill = Fill::resume(&tablet.store, &draft, Box::new(FixedEnv::new(later, 99)))
+            .map_err(|e| err("resuming the correction")(&e))?;
+        fill.finalize(&mut tablet.store).map_err(|e| err("finalizing the correction")(&e))?;
+        self.sync_over_http(0)?;
+        let outcome = self
+            .central
+            .review_with_token(&token, &draft, ReviewKind::Approve, vec![])
+            .map_err(|e| err("approving the correction")(&e))?;
+        let who = self.central.principal(&token).ok().flatten();
+        let edited = who
+            .and_then(|w| self.central.review_show(&w, &draft).ok())
+            .is_some_and(|d| d.item.edited_after_return);
+        self.outcome.finalized[at].instance_id = draft.clone();
+        self.outcome.review = ReviewCheck {
+            returned: x.clone(),
+            correction: draft,
+            comments_at_question,
+            final_state: outcome.state.to_string(),
+            edited_after_return: edited,
+        };
+        self.say(&format!(
+            "supervisor: returned {x} with a comment at {question}; the tablet corrected it; approved"
+        ));
+        Ok(())
+    }
+
     /// Central holds each finalized response exactly once; sealed ones open
     /// with the researcher's identity; and the capacity findings.
     fn check_central(&mut self) -> Result<(), UserError> {
         let status = self.central.status().map_err(|e| err("status")(&e))?;
-        self.outcome.central_responses = status.responses;
+        // Current responses: a returned version its correction replaced
+        // is kept at central but no longer current.
+        self.outcome.central_responses = status.current;
         self.outcome.sealed_held = status.sealed;
         self.outcome.conflicts = status.conflicts;
         let identity = ResearcherIdentity::parse(TEST_IDENTITY).map_err(|e| err("identity")(&e))?;
@@ -560,10 +658,10 @@ impl Campaign {
                 }
             }
         }
-        if status.responses as usize != finalized.len() {
+        if status.current as usize != finalized.len() {
             self.outcome.problems.push(format!(
-                "central holds {} responses, the tablets finalized {}",
-                status.responses,
+                "central holds {} current responses, the tablets finalized {}",
+                status.current,
                 finalized.len()
             ));
         }
@@ -669,6 +767,13 @@ impl Outcome {
                 "rows": self.export.rows,
                 "panel_rows": self.export.panel_rows,
                 "held_aside": self.export.report,
+            },
+            "review": {
+                "returned": self.review.returned,
+                "correction": self.review.correction,
+                "comments_at_question": self.review.comments_at_question,
+                "final_state": self.review.final_state,
+                "edited_after_return": self.review.edited_after_return,
             },
             "problems": self.problems,
             "seconds": self.seconds,

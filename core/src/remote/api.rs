@@ -12,6 +12,12 @@
 //! | GET | `/v1/instruments/{hash}` | | canonical instrument JSON |
 //! | GET | `/v1/rosters` | | `[`[`RosterListing`]`]` |
 //! | GET | `/v1/rosters/{name}` | | roster JSON |
+//! | GET | `/v1/whoami` | | [`WhoAmI`] (any role) |
+//! | GET | `/v1/returns` | | returns file (JSON, `enumera-returns/1`; device) |
+//! | GET | `/v1/review?form&round&district&enumerator&device&state` | | `[ReviewItem]` (reviewer) |
+//! | GET | `/v1/review/{instance_id}` | | `ReviewDetail` (reviewer) |
+//! | POST | `/v1/review/actions` | review action file (`enumera-review-action/1`) | `ReviewOutcome` (reviewer) |
+//! | GET | `/v1/progress` | | `[ProgressRow]` (supervisor, researcher, admin) |
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +25,15 @@ pub const BUNDLES: &str = "/v1/bundles";
 pub const RECEIPT: &str = "/v1/receipt";
 pub const INSTRUMENTS: &str = "/v1/instruments";
 pub const ROSTERS: &str = "/v1/rosters";
+pub const WHOAMI: &str = "/v1/whoami";
+pub const RETURNS: &str = "/v1/returns";
+/// Review (issue 17): supervisors and researchers; never devices.
+pub const REVIEW: &str = "/v1/review";
+/// Under [`REVIEW`], but a literal segment: never taken for an instance id
+/// (instance ids are `uuid:...`).
+pub const REVIEW_ACTIONS: &str = "/v1/review/actions";
+/// Progress by round, district and enumerator (supervisors, researchers, admins).
+pub const PROGRESS: &str = "/v1/progress";
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;
@@ -47,6 +62,20 @@ pub struct UploadReply {
 pub struct ErrorReply {
     pub error: String,
     pub message: String,
+}
+
+/// Who central takes a token for: its role (`device`, `supervisor`,
+/// `researcher`, `admin`), the device id or person it was made for, a
+/// supervisor's scope, and the token's id (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub role: String,
+    pub subject: String,
+    #[serde(default)]
+    pub districts: Vec<String>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    pub token_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ use crate::bundle::{
     ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
 };
 use crate::instrument::Instrument;
+use crate::review::{ApplyReturnsReport, ReturnError, apply_returns};
 use crate::store::{InstrumentKey, RosterImport, Store, StoreError};
 
 /// What a [`sync`] did.
@@ -29,6 +30,8 @@ pub struct SyncReport {
     /// installed all the same).
     pub instruments_refused: Vec<InstrumentRefused>,
     pub rosters: Vec<RosterFetched>,
+    /// The returns file applied (issue 17): responses a reviewer sent back.
+    pub returns: Option<ApplyReturnsReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,6 +74,8 @@ pub enum SyncError {
     Bundle(#[from] BundleError),
     #[error("central's receipt was not applied: {0}")]
     Receipt(#[from] ReceiptError),
+    #[error("central's returns were not applied: {0}")]
+    Returns(#[from] ReturnError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -106,7 +111,28 @@ pub fn sync(
     report.instruments_present = fetched.present;
     report.instruments_refused = fetched.refused;
     report.rosters = fetch_rosters(store, transport, token)?;
+    report.returns = fetch_returns(store, transport, token)?;
     Ok(report)
+}
+
+/// Fetches and applies central's signed returns file: the responses of
+/// this device a reviewer sent back, with their comments. `None` when the
+/// device does not know central's key yet (it has never had a receipt, so
+/// central holds nothing of it to return) or central holds nothing from it.
+pub fn fetch_returns(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Option<ApplyReturnsReport>, SyncError> {
+    const WHAT: &str = "fetching returned responses";
+    if store.central_trust()?.is_none() {
+        return Ok(None);
+    }
+    match exchange(transport, &request("GET", api::RETURNS, token), WHAT) {
+        Ok(reply) => Ok(Some(apply_returns(store, &reply.body)?)),
+        Err(SyncError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What [`upload`] sent and the receipts it applied.

@@ -17,6 +17,6 @@ mod transport;
 
 pub use client::{
     InstrumentRefused, InstrumentsFetched, RosterFetched, SyncError, SyncReport, Uploaded,
-    fetch_instruments, fetch_receipt, fetch_rosters, sync, upload,
+    fetch_instruments, fetch_receipt, fetch_returns, fetch_rosters, sync, upload,
 };
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};

@@ -28,10 +28,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "central_trust",
         sql: include_str!("../../sql/0003_central_trust.sql"),
     },
+    Migration {
+        version: 4,
+        name: "supervision",
+        sql: include_str!("../../sql/0004_supervision.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const _: () = assert!(MIGRATIONS[MIGRATIONS.len() - 1].version == SCHEMA_VERSION);
 

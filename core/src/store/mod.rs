@@ -37,6 +37,7 @@ mod proptests;
 mod refs;
 mod responses;
 mod retention;
+mod returns;
 mod sync_state;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,7 @@ pub use outbox::{
 pub use participants::{Participant, ParticipantSource, RosterImport};
 pub use responses::{Answer, NewResponse, Response, ResponseState, StateCounts};
 pub use retention::{PurgeReport, Retention};
+pub use returns::{ReturnInfo, ReturnStatus};
 pub use sync_state::{CentralTrust, PinReport};
 
 /// The device database. Not `Sync`: one writer per process, as SQLite wants.
