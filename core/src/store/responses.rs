@@ -281,11 +281,29 @@ impl Store {
                 });
             }
         }
-        let Store { conn, path, .. } = self;
+        let Store { conn, path, files } = self;
         let map = |e| StoreError::sql(path, format!("saving an answer of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an answer")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, action));
+        }
+        // Values the changed answers held, when the response has files: an
+        // answer that named one may have been its last reference.
+        let has_files: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE instance_id = ?1)")
+            .and_then(|mut s| s.query_row([instance_id], |r| r.get(0)))
+            .map_err(map)?;
+        let mut before = Vec::new();
+        if has_files {
+            for (reference, value) in items {
+                let old: Option<String> = tx
+                    .prepare_cached("SELECT value FROM answers WHERE instance_id = ?1 AND ref = ?2")
+                    .and_then(|mut s| {
+                        s.query_row(params![instance_id, reference], |r| r.get(0)).optional()
+                    })
+                    .map_err(map)?;
+                before.extend(old.filter(|o| Some(o.as_str()) != *value));
+            }
         }
         for (reference, value) in items {
             match value {
@@ -302,7 +320,11 @@ impl Store {
                     .map_err(map)?,
             };
         }
-        tx.commit().map_err(map)
+        let hashes =
+            super::attachments::release_unreferenced(&tx, instance_id, &before).map_err(map)?;
+        tx.commit().map_err(map)?;
+        super::attachments::remove_unreferenced_files(conn, files, &hashes);
+        Ok(())
     }
 
     /// One answer, if given.
