@@ -213,6 +213,37 @@ impl Fill {
         reference: &str,
         src: &std::path::Path,
     ) -> Result<crate::store::AttachmentInfo, FillError> {
+        self.attach_with(store, reference, src, |store, id, r, name| {
+            store.attach_answer_file(id, r, name, src)
+        })
+    }
+
+    /// Like [`Fill::attach`], from bytes in memory (a signature drawn on
+    /// screen); `file_name` gives the extension (`signature.png`).
+    pub fn attach_bytes(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        self.attach_with(store, reference, std::path::Path::new(file_name), |store, id, r, name| {
+            store.attach_answer(id, r, name, bytes)
+        })
+    }
+
+    fn attach_with(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        src: &std::path::Path,
+        put: impl FnOnce(
+            &mut Store,
+            &str,
+            &str,
+            &str,
+        ) -> Result<crate::store::AttachmentInfo, StoreError>,
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
         let node = self.session.resolve(reference)?;
         let canonical = self.session.reference(node);
         if !self.session.question_type(&canonical)?.is_some_and(|q| q.is_attachment()) {
@@ -224,7 +255,7 @@ impl Fill {
         let old = self.session.value_of(node).to_string();
         self.session.set(&canonical, &name)?;
         let id = self.saver.response.instance_id.clone();
-        match store.attach_answer_file(&id, &canonical, &name, src) {
+        match put(store, &id, &canonical, &name) {
             Ok(info) => {
                 self.saver.saved.insert(canonical, name);
                 self.saver.save(store, &self.session)?;
@@ -522,6 +553,11 @@ mod tests {
         fill.set(&mut store, "/data/photo", "").unwrap();
         assert!(store.attachments(&id).unwrap().is_empty());
         assert_eq!(files_kept(&store), 0);
+
+        // A signature drawn on screen: bytes, named like a capture.
+        let sig = fill.attach_bytes(&mut store, "/data/photo", "signature.png", b"png").unwrap();
+        assert!(sig.name.ends_with(".png"), "{}", sig.name);
+        assert_eq!(store.read_attachment(&id, &sig.name).unwrap(), b"png");
 
         // Attached again and finalized: the entry carries the file.
         let c = fill.attach(&mut store, "/data/photo", &first).unwrap();

@@ -569,6 +569,35 @@ mod tests {
     }
 
     #[test]
+    fn file_answers_keep_their_files_only_while_named() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let a = store.attach_answer(&id, "/data/m[1]/photo", "1.jpg", b"first").unwrap();
+        store.attach_answer(&id, "/data/m[2]/photo", "2.jpg", b"second").unwrap();
+        assert_eq!(store.answer(&id, "/data/m[1]/photo").unwrap().as_deref(), Some("1.jpg"));
+        // Replaced: the old file goes, from the response and the disk.
+        let c = store.attach_answer(&id, "/data/m[1]/photo", "3.jpg", b"third").unwrap();
+        let names = |s: &Store| -> Vec<String> {
+            s.attachments(&id).unwrap().into_iter().map(|a| a.name).collect()
+        };
+        assert_eq!(names(&store), ["2.jpg", "3.jpg"]);
+        assert!(!file_path(store.attachments_dir(), &a.sha256).exists());
+        // Removing the repeat instance takes its file; the next one moves up.
+        store.remove_repeat_instance(&id, "/data/m[1]").unwrap();
+        assert_eq!(names(&store), ["2.jpg"]);
+        assert!(!file_path(store.attachments_dir(), &c.sha256).exists());
+        assert_eq!(store.answer(&id, "/data/m[1]/photo").unwrap().as_deref(), Some("2.jpg"));
+        // Cleared: gone too. A bad reference is refused before any write.
+        store.clear_answer(&id, "/data/m[1]/photo").unwrap();
+        assert!(names(&store).is_empty());
+        assert!(matches!(
+            store.attach_answer(&id, "data/x", "4.jpg", b"x"),
+            Err(StoreError::BadRef { .. })
+        ));
+        assert_eq!(store.collect_garbage().unwrap(), 0);
+    }
+
+    #[test]
     fn garbage_collection_keeps_referenced_files() {
         let (_d, mut store, key) = ready_store(&["a"]);
         let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;

@@ -396,9 +396,11 @@ impl Store {
         }
         let (base, removed) = refs::split_instance(instance_ref)
             .ok_or_else(|| bad("must end with an index such as [2]"))?;
-        let Store { conn, path, .. } = self;
+        let Store { conn, path, files } = self;
         let map =
             |e| StoreError::sql(path, format!("removing {instance_ref} from {instance_id}"), e);
+        // Answers of the removed instance: a file one named may go with it.
+        let mut gone = Vec::new();
         let tx = super::write_tx(conn, path, "removing a repeat instance")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, "changed"));
@@ -427,6 +429,9 @@ impl Store {
                 .collect();
             rows.sort_by_key(|(k, ..)| *k);
             for (k, reference, rest, value) in rows {
+                if let (true, rusqlite::types::Value::Text(v)) = (k == removed, &value) {
+                    gone.push(v.clone());
+                }
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE instance_id = ?1 AND ref = ?2"),
                     params![instance_id, reference],
@@ -448,7 +453,11 @@ impl Store {
             params![instance_id, base],
         )
         .map_err(map)?;
-        tx.commit().map_err(map)
+        let hashes =
+            super::attachments::release_unreferenced(&tx, instance_id, &gone).map_err(map)?;
+        tx.commit().map_err(map)?;
+        super::attachments::remove_unreferenced_files(conn, files, &hashes);
+        Ok(())
     }
 
     /// The response's header row.
