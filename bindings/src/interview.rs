@@ -17,6 +17,21 @@ use crate::types::{
 };
 use crate::{EnumeraError, Result};
 
+/// A file an answer names, as the device store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AttachedFile {
+    /// The answer: the file name as ODK writes it (`1796378400000.jpg`).
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl From<enumera_core::store::AttachmentInfo> for AttachedFile {
+    fn from(a: enumera_core::store::AttachmentInfo) -> Self {
+        AttachedFile { name: a.name, sha256: a.sha256, size: a.size }
+    }
+}
+
 /// A [`Fill`] on the real clock. Uniffi objects are called from any
 /// thread; core keeps sessions `Send` for that (asserted below).
 #[derive(Debug)]
@@ -109,6 +124,30 @@ impl Interview {
     /// Clears an answer and saves it.
     pub fn clear(&self, reference: String) -> Result<Question> {
         self.answer(reference, String::new())
+    }
+
+    /// Answers an image, audio, video or file question (signatures and
+    /// drawings are images) with the file at `path`, which is copied, not
+    /// moved: the file and the answer are saved in one transaction, the
+    /// answer being the file's name as ODK writes it. Replacing or clearing
+    /// the answer removes the earlier file.
+    pub fn attach_file(&self, reference: String, path: String) -> Result<AttachedFile> {
+        self.with(|fill| {
+            Ok(fill.attach(&mut self.store.lock(), &reference, std::path::Path::new(&path))?.into())
+        })
+    }
+
+    /// Like `attach_file`, from bytes (a signature drawn on screen);
+    /// `file_name` gives the extension (`signature.png`).
+    pub fn attach_bytes(
+        &self,
+        reference: String,
+        bytes: Vec<u8>,
+        file_name: String,
+    ) -> Result<AttachedFile> {
+        self.with(|fill| {
+            Ok(fill.attach_bytes(&mut self.store.lock(), &reference, &file_name, &bytes)?.into())
+        })
     }
 
     /// Adds an instance at the end of a repeat (`/data/members`) and returns

@@ -348,6 +348,9 @@ impl ExportSource for AnyStore {
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
         each!(self, s => s.pseudonym_secret())
     }
+    fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
+        each!(self, s => s.attachment(sha256))
+    }
     fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
         each!(self, s => s.edits(instance_id))
     }

@@ -93,6 +93,9 @@ pub struct ExportArgs {
     /// Also write the high-frequency checks into DIR/checks.
     #[arg(long)]
     checks: bool,
+    /// Data only: leave the responses' attachments out (no DIR/media).
+    #[arg(long)]
+    no_media: bool,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +162,7 @@ fn summary_json(out: &Path, s: &ExportSummary) -> serde_json::Value {
         "panel_rows": s.panel_rows,
         "held_aside": s.report,
         "checks": s.checks,
+        "media_files": s.media_files,
     })
 }
 
@@ -187,6 +191,7 @@ pub fn run(db: &Location, args: ExportArgs) -> Result<(), UserError> {
         },
         raw_csv: args.raw_csv,
         checks: args.checks,
+        no_media: args.no_media,
     };
     let central = Central::open_at(db)?;
     let bar = bar();
@@ -205,6 +210,9 @@ pub fn run(db: &Location, args: ExportArgs) -> Result<(), UserError> {
     }
     if opts.panel {
         eprintln!("  panel: {} rows (participant x round)", summary.panel_rows);
+    }
+    if summary.media_files > 0 {
+        eprintln!("  media/: {} attachment files", summary.media_files);
     }
     if let Some(c) = &summary.checks {
         eprintln!(

@@ -15,7 +15,7 @@ use crate::UserError;
 use crate::interview::{
     Change, HookError, InterviewHooks, InterviewOptions, Outcome, run_interview,
 };
-use crate::run::{Step, instance_ref, parse_step, read_steps, value_string};
+use crate::run::{Step, instance_ref, parse_step, read_steps, step_file, value_string};
 
 #[derive(Debug, Args)]
 pub struct FillArgs {
@@ -77,10 +77,12 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
         return interactively(&mut store, fill, args.resume.is_some());
     };
     let steps = read_steps(steps_path)?;
+    let steps_dir = steps_path.parent().unwrap_or(std::path::Path::new("."));
     let mut outcomes = Vec::new();
     let mut failed = 0;
     for (index, raw) in steps.iter().enumerate() {
-        let r = parse_step(raw).and_then(|step| apply(&mut fill, &mut store, step, args.coerce));
+        let r = parse_step(raw)
+            .and_then(|step| apply(&mut fill, &mut store, step, args.coerce, steps_dir));
         if let Err(e) = &r {
             failed += 1;
             eprintln!("step {index}: {e}");
@@ -108,8 +110,18 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn apply(fill: &mut Fill, store: &mut Store, step: Step, coerce: bool) -> Result<(), String> {
+fn apply(
+    fill: &mut Fill,
+    store: &mut Store,
+    step: Step,
+    coerce: bool,
+    steps_dir: &std::path::Path,
+) -> Result<(), String> {
     let r = match step {
+        // The file is copied into the device store with the answer.
+        Step::Attach { attach, file } => {
+            fill.attach(store, &attach, &step_file(steps_dir, &file)).map(|_| ())
+        }
         Step::Set { set, value } if coerce => fill.set_coerced(store, &set, &value_string(value)),
         Step::Set { set, value } => fill.set(store, &set, &value_string(value)),
         Step::Clear { clear } => fill.set(store, &clear, ""),

@@ -33,7 +33,8 @@ pub enum FormCommand {
         /// The form file.
         form: PathBuf,
         /// A JSON list of steps: {"set": REF, "value": V}, {"add_repeat": REF},
-        /// {"remove_repeat": REF}, {"set_language": L}, {"clear": REF}.
+        /// {"remove_repeat": REF}, {"set_language": L}, {"clear": REF},
+        /// {"attach": REF, "file": PATH} (relative to the steps file's folder).
         steps: PathBuf,
         /// The clock, as an ISO 8601 instant (default 2024-01-15T10:30:00Z).
         #[arg(long)]
@@ -69,8 +70,10 @@ pub fn run(cmd: FormCommand) -> Result<ExitCode, UserError> {
         FormCommand::Convert { form, output } => convert(&form, &output),
         FormCommand::Run { form, steps, now, seed, lang, device_id, location, coerce } => {
             let compiled = crate::load::form(&form)?;
+            let steps_dir = steps.parent().unwrap_or(Path::new(".")).to_path_buf();
             let steps = crate::run::read_steps(&steps)?;
             let opts = crate::run::RunOptions {
+                steps_dir: &steps_dir,
                 now: now.as_deref(),
                 seed,
                 lang: lang.as_deref(),

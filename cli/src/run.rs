@@ -2,7 +2,7 @@
 //! the state as JSON, in the shape ODK's engine harness prints it, so the two
 //! can be compared leaf by leaf.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -38,6 +38,18 @@ pub enum Step {
     SetLanguage {
         set_language: String,
     },
+    /// Answers a file question with a file: `{"attach": "/data/photo",
+    /// "file": "photo.jpg"}`, the path relative to the step file's folder
+    /// (or absolute).
+    Attach {
+        attach: String,
+        file: PathBuf,
+    },
+}
+
+/// Where an attach step's file is: relative paths from the step file's folder.
+pub fn step_file(steps_dir: &Path, file: &Path) -> PathBuf {
+    if file.is_absolute() { file.to_path_buf() } else { steps_dir.join(file) }
 }
 
 /// Reads a steps file: a JSON list of steps.
@@ -56,7 +68,7 @@ pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
 pub fn parse_step(raw: &Json) -> Result<Step, String> {
     serde_json::from_value(raw.clone()).map_err(|_| {
         format!(
-            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"
+            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat, set_language or attach with file)"
         )
     })
 }
@@ -85,9 +97,32 @@ pub fn instance_ref(repeat: String, index: Option<usize>) -> String {
 
 /// Applies one step; a failed step leaves the session as it was. With
 /// `coerce`, a value is coerced to its question's type as ODK's engine does
-/// (`12.7` into an integer is `12`) instead of refused.
-pub fn apply(session: &mut Session, raw: &Json, coerce: bool) -> Result<(), String> {
+/// (`12.7` into an integer is `12`) instead of refused. An attach step
+/// checks that the file can be read and answers with the name ODK would
+/// give it (`taken`: the names given so far); nothing is kept.
+pub fn apply(
+    session: &mut Session,
+    raw: &Json,
+    coerce: bool,
+    steps_dir: &Path,
+    taken: &mut Vec<String>,
+) -> Result<(), String> {
     match parse_step(raw)? {
+        Step::Attach { attach, file } => {
+            let path = step_file(steps_dir, &file);
+            std::fs::File::open(&path)
+                .map_err(|e| format!("{attach}: cannot read {}: {e}", path.display()))?;
+            let is_file = session.question_type(&attach).map_err(|e| e.to_string())?;
+            if !is_file.is_some_and(|q| q.is_attachment()) {
+                return Err(enumera_core::fill::FillError::NotAFileQuestion { reference: attach }
+                    .to_string());
+            }
+            let name =
+                enumera_core::fill::odk_file_name(session.now().timestamp_millis(), &path, taken);
+            session.set(&attach, &name).map_err(|e| e.to_string())?;
+            taken.push(name);
+            Ok(())
+        }
         Step::Set { set, value } if coerce => {
             session.set_coerced(&set, &value_string(value)).map_err(|e| e.to_string())
         }
@@ -140,6 +175,8 @@ pub struct RunOptions<'a> {
     pub location: Option<&'a str>,
     /// Coerce values as ODK's engine does instead of refusing them.
     pub coerce: bool,
+    /// The step file's folder, where attach steps' relative paths start.
+    pub steps_dir: &'a Path,
 }
 
 /// Runs a steps script and returns the JSON document to print.
@@ -161,8 +198,9 @@ pub fn run(form: Arc<Form>, steps: &[Json], opts: &RunOptions<'_>) -> Result<Jso
         session.set_language(l).map_err(|e| UserError(e.to_string()))?;
     }
     let mut outcomes = Vec::with_capacity(steps.len());
+    let mut taken = Vec::new();
     for (index, step) in steps.iter().enumerate() {
-        let r = apply(&mut session, step, opts.coerce);
+        let r = apply(&mut session, step, opts.coerce, opts.steps_dir, &mut taken);
         outcomes.push(json!({
             "index": index,
             "step": step,

@@ -26,6 +26,10 @@ pub enum FillError {
     Blocked { instance_id: String, blockers: Vec<Blocker> },
     #[error("sealing {instance_id} failed: {reason}")]
     Seal { instance_id: String, reason: String },
+    #[error(
+        "{reference} is not a file question (image, audio, video, file): it takes no attachment"
+    )]
+    NotAFileQuestion { reference: String },
 }
 
 fn list(blockers: &[Blocker]) -> String {
@@ -196,6 +200,75 @@ impl Fill {
         self.saver.save(store, &self.session)
     }
 
+    /// Answers a file question (image, audio, video, file; signatures and
+    /// drawings are images) with the file at `src`, which is copied, not
+    /// moved. The answer is the file's name as ODK Collect writes it (the
+    /// time in milliseconds and the source's extension, `1764887400123.jpg`),
+    /// committed with the file in one transaction; the file the question
+    /// held before is removed once no answer names it. On error the session
+    /// and the store keep the earlier answer.
+    pub fn attach(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        src: &std::path::Path,
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        self.attach_with(store, reference, src, |store, id, r, name| {
+            store.attach_answer_file(id, r, name, src)
+        })
+    }
+
+    /// Like [`Fill::attach`], from bytes in memory (a signature drawn on
+    /// screen); `file_name` gives the extension (`signature.png`).
+    pub fn attach_bytes(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        self.attach_with(store, reference, std::path::Path::new(file_name), |store, id, r, name| {
+            store.attach_answer(id, r, name, bytes)
+        })
+    }
+
+    fn attach_with(
+        &mut self,
+        store: &mut Store,
+        reference: &str,
+        src: &std::path::Path,
+        put: impl FnOnce(
+            &mut Store,
+            &str,
+            &str,
+            &str,
+        ) -> Result<crate::store::AttachmentInfo, StoreError>,
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        let node = self.session.resolve(reference)?;
+        let canonical = self.session.reference(node);
+        if !self.session.question_type(&canonical)?.is_some_and(|q| q.is_attachment()) {
+            return Err(FillError::NotAFileQuestion { reference: canonical });
+        }
+        let taken: Vec<String> =
+            store.attachments(self.instance_id())?.into_iter().map(|a| a.name).collect();
+        let name = odk_file_name(self.session.now().timestamp_millis(), src, &taken);
+        let old = self.session.value_of(node).to_string();
+        self.session.set(&canonical, &name)?;
+        let id = self.saver.response.instance_id.clone();
+        match put(store, &id, &canonical, &name) {
+            Ok(info) => {
+                self.saver.saved.insert(canonical, name);
+                self.saver.save(store, &self.session)?;
+                Ok(info)
+            }
+            Err(e) => {
+                // Put the session back as the store still has it.
+                let _ = self.session.set(&canonical, &old);
+                Err(e.into())
+            }
+        }
+    }
+
     /// Answers a question as ODK's engine would take the value, coerced to
     /// its type rather than refused ([`Session::set_coerced`]), and commits
     /// it.
@@ -330,6 +403,27 @@ impl Saver {
     }
 }
 
+/// A captured file's name as ODK Collect gives it: the capture time in
+/// milliseconds and the source's extension (lowercased). A name the
+/// response already uses moves on a millisecond, as two captures in one
+/// millisecond would.
+pub fn odk_file_name(millis: i64, src: &std::path::Path, taken: &[String]) -> String {
+    let ext = src
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|e| format!(".{}", e.to_ascii_lowercase()))
+        .unwrap_or_default();
+    let mut t = millis;
+    loop {
+        let name = format!("{t}{ext}");
+        if !taken.contains(&name) {
+            return name;
+        }
+        t += 1;
+    }
+}
+
 /// The form's own value for round `n`: a choice named after it where the
 /// field is a select (`baseline`, `round2`, `round3`), the number otherwise.
 fn round_value(session: &Session, n: i64) -> String {
@@ -392,6 +486,95 @@ mod tests {
         let resumed = Fill::resume(&store, &id, env()).unwrap();
         assert_eq!(resumed.session().submission_xml(), before);
         assert!(before.contains("<mname>Cy</mname>") && !before.contains("Bo"));
+    }
+
+    /// A form with a text question and an image question (`/data/photo`).
+    fn photo_store() -> (tempfile::TempDir, Store) {
+        let (dir, mut store) = temp_store();
+        store.init_device("tablet-1", None).unwrap();
+        let mut form = instrument("ph", "1", &["name", "photo"]);
+        if let crate::instrument::NodeKind::Question(q) = &mut form.children[1].kind {
+            q.qtype = crate::instrument::QuestionType::Image;
+        }
+        store.install_instrument(&form).unwrap();
+        (dir, store)
+    }
+
+    fn files_kept(store: &Store) -> usize {
+        let dir = store.attachments_dir();
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name() != "tmp")
+                    .map(|e| std::fs::read_dir(e.path()).map_or(0, |f| f.count()))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn attaching_answers_with_the_file_and_replacing_or_clearing_drops_it() {
+        let (dir, mut store) = photo_store();
+        let first = dir.path().join("Site A.JPG");
+        let second = dir.path().join("site-b.jpg");
+        std::fs::write(&first, b"\xff\xd8 first photo").unwrap();
+        std::fs::write(&second, b"\xff\xd8 second photo").unwrap();
+        let mut fill = Fill::start(&mut store, "ph", &Start::default(), env()).unwrap();
+        let id = fill.instance_id().to_string();
+
+        let a = fill.attach(&mut store, "/data/photo", &first).unwrap();
+        let millis = FixedEnv::default().now().timestamp_millis();
+        assert_eq!(a.name, format!("{millis}.jpg"), "named as ODK Collect names a capture");
+        assert_eq!(store.answer(&id, "/data/photo").unwrap().as_deref(), Some(a.name.as_str()));
+        assert_eq!(store.read_attachment(&id, &a.name).unwrap(), b"\xff\xd8 first photo");
+        assert!(fill.session().submission_xml().contains(&format!("<photo>{}</photo>", a.name)));
+
+        // Replacing: a new name (the same millisecond moves on one), the old
+        // file gone from the response and from the disk.
+        let b = fill.attach(&mut store, "/data/photo", &second).unwrap();
+        assert_eq!(b.name, format!("{}.jpg", millis + 1));
+        assert_eq!(store.attachments(&id).unwrap(), vec![b.clone()]);
+        assert_eq!(files_kept(&store), 1);
+
+        // A missing file is an error naming the path; nothing changes.
+        let gone = dir.path().join("gone.jpg");
+        let err = fill.attach(&mut store, "/data/photo", &gone).unwrap_err();
+        assert!(err.to_string().contains("gone.jpg"), "{err}");
+        assert_eq!(store.answer(&id, "/data/photo").unwrap().as_deref(), Some(b.name.as_str()));
+        assert!(fill.session().submission_xml().contains(&b.name));
+
+        // Only file questions take a file.
+        let err = fill.attach(&mut store, "/data/name", &second).unwrap_err();
+        assert!(matches!(err, FillError::NotAFileQuestion { .. }), "{err}");
+
+        // Resuming keeps the answer; clearing it drops the file.
+        let mut fill = Fill::resume(&store, &id, env()).unwrap();
+        assert!(fill.session().submission_xml().contains(&b.name));
+        fill.set(&mut store, "/data/photo", "").unwrap();
+        assert!(store.attachments(&id).unwrap().is_empty());
+        assert_eq!(files_kept(&store), 0);
+
+        // A signature drawn on screen: bytes, named like a capture.
+        let sig = fill.attach_bytes(&mut store, "/data/photo", "signature.png", b"png").unwrap();
+        assert!(sig.name.ends_with(".png"), "{}", sig.name);
+        assert_eq!(store.read_attachment(&id, &sig.name).unwrap(), b"png");
+
+        // Attached again and finalized: the entry carries the file.
+        let c = fill.attach(&mut store, "/data/photo", &first).unwrap();
+        let entry = fill.finalize(&mut store).unwrap();
+        assert!(entry.content.contains(&c.sha256));
+    }
+
+    #[test]
+    fn odk_file_names_keep_a_plain_extension() {
+        use std::path::Path;
+        assert_eq!(odk_file_name(5, Path::new("a/b.M4A"), &[]), "5.m4a");
+        assert_eq!(odk_file_name(5, Path::new("noext"), &[]), "5");
+        assert_eq!(odk_file_name(5, Path::new("x.tar.g z"), &[]), "5");
+        assert_eq!(
+            odk_file_name(5, Path::new("p.png"), &["5.png".into(), "6.png".into()]),
+            "7.png"
+        );
     }
 
     #[test]

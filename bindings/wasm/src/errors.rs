@@ -159,6 +159,10 @@ impl From<FillError> for EnumeraError {
             FillError::Seal { instance_id, reason } => {
                 EnumeraError::Internal { reason: format!("sealing {instance_id}: {reason}") }
             }
+            FillError::NotAFileQuestion { reference } => EnumeraError::InvalidAnswer {
+                reference,
+                reason: "not a file question: it takes no attachment".into(),
+            },
         }
     }
 }

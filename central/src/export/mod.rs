@@ -26,6 +26,7 @@ mod csv;
 mod dictionary;
 mod dta;
 mod jsonl;
+mod media;
 mod names;
 mod panel;
 mod payload;
@@ -106,6 +107,8 @@ pub struct ExportOptions {
     pub raw_csv: bool,
     /// Also write the high-frequency checks (`checks/`).
     pub checks: bool,
+    /// Leave attachments out (no `media/` folder): a data-only export.
+    pub no_media: bool,
 }
 
 impl ExportOptions {
@@ -139,6 +142,8 @@ pub struct ExportSummary {
     pub panel_rows: u64,
     /// What the high-frequency checks found, when asked for.
     pub checks: Option<ChecksSummary>,
+    /// Attachment files written into `media/`.
+    pub media_files: u64,
 }
 
 /// Why an export failed (items that cannot be exported are not errors:
@@ -340,8 +345,9 @@ pub fn export<S: ExportSource>(
     };
     let stages =
         pipeline::Stages { schemas: &schemas, opts, secret: secret.as_ref(), csv_wanted, spooled };
-    let pipeline::Writer { outs, mut report, checks, responses, .. } =
+    let (pipeline::Writer { outs, mut report, checks, responses, .. }, media_files) =
         stages.run(source, out, total, progress, writer)?;
+    summary.media_files = media_files;
     progress(total, total);
     summary.responses = responses;
     source.held_aside(&opts.filter, &mut |h: HeldAside| report.held_aside(&h))?;

@@ -83,6 +83,7 @@ impl Read {
         index: &HashMap<&str, usize>,
         opts: &ExportOptions,
         r: StoredResponse,
+        media: Option<&mut super::media::Media>,
     ) -> Result<Read, ExportError> {
         let mut read = Read {
             form: None,
@@ -120,6 +121,11 @@ impl Read {
         read.not_decrypted =
             notes.iter().any(|(k, _)| matches!(k, ReportKind::Sealed | ReportKind::WrongIdentity));
         read.notes = notes;
+        // Attachments of a response exported as a row (a sealed one's are
+        // inside its sealed file and not in the entry).
+        if let (true, Some(media)) = (read.readable, media) {
+            media.write(source, &read.r, &mut read.notes)?;
+        }
         if schema.layout == Layout::Odk {
             read.odk = OdkMeta::of(source, &read.r)?;
         }
@@ -163,7 +169,7 @@ impl Stages<'_> {
         total: u64,
         progress: Progress<'_>,
         writer: Writer<'w>,
-    ) -> Result<Writer<'w>, ExportError> {
+    ) -> Result<(Writer<'w>, u64), ExportError> {
         let (schemas, opts) = (self.schemas, self.opts);
         let index: HashMap<&str, usize> =
             schemas.iter().enumerate().map(|(i, (s, _))| (s.form_id.as_str(), i)).collect();
@@ -177,12 +183,13 @@ impl Stages<'_> {
             let writer = scope.spawn(move || writer.run(write_in, recycle));
             let mut done = 0u64;
             let mut batch = Vec::with_capacity(BATCH);
+            let mut media = (!opts.no_media).then(|| super::media::Media::new(out));
             let mut read = source.responses(&opts.filter, Order::Form, &mut |r: StoredResponse| {
                 done += 1;
                 if done.is_multiple_of(256) || done == total {
                     progress(done, total);
                 }
-                batch.push(Read::of(source, schemas, &index, opts, r)?);
+                batch.push(Read::of(source, schemas, &index, opts, r, media.as_mut())?);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     // The writer stopped on an error: stop reading, report the writer's.
@@ -197,14 +204,14 @@ impl Stages<'_> {
             if let Err(panic) = parser.join() {
                 std::panic::resume_unwind(panic);
             }
-            (read, writer.join())
+            (read.map(|()| media.map_or(0, |m| m.files)), writer.join())
         });
         let writer = match written {
             Ok(w) => w?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        read?;
-        Ok(writer)
+        let media_files = read?;
+        Ok((writer, media_files))
     }
 
     /// The second stage: submissions into rows.

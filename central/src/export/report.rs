@@ -32,6 +32,15 @@ pub enum ReportKind {
     /// A metadata question (`deviceid`, `username`) answered with something
     /// other than what central knows of the response.
     MetadataDiffers,
+    /// An attachment the response's signed entry names that central does
+    /// not hold: not in `media/`.
+    MediaMissing,
+    /// An attachment whose bytes do not match the hash the bundle carried:
+    /// not in `media/`.
+    MediaMismatch,
+    /// An attachment whose name another response's different file already
+    /// has in `media/`: written to `media/INSTANCE_ID/NAME` instead.
+    MediaRenamed,
 }
 
 impl ReportKind {
@@ -46,6 +55,9 @@ impl ReportKind {
             ReportKind::XlsxTruncated => "xlsx_cell_truncated",
             ReportKind::SavTruncated => "sav_value_truncated",
             ReportKind::MetadataDiffers => "metadata_differs",
+            ReportKind::MediaMissing => "media_missing",
+            ReportKind::MediaMismatch => "media_hash_mismatch",
+            ReportKind::MediaRenamed => "media_renamed",
         }
     }
 }

@@ -76,6 +76,10 @@ pub trait ExportSource {
     /// The per-central secret for participant pseudonyms (made on first use).
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError>;
 
+    /// The bytes of an attachment central holds, by SHA-256 (None when it
+    /// holds none): export checks them against the hash the bundle carried.
+    fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError>;
+
     /// How many earlier versions a response replaces (its edits, one after
     /// another): ODK Central's `Edits` column.
     fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {

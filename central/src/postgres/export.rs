@@ -234,6 +234,16 @@ impl ExportSource for PgCentral {
         )
     }
 
+    fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
+        let map = self.sql_err("reading an attachment");
+        let row = self
+            .inner()
+            .client()
+            .query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])
+            .map_err(map)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)

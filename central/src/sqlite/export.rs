@@ -211,6 +211,13 @@ impl ExportSource for SqliteCentral {
         Ok(())
     }
 
+    fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
+        self.conn
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()
+            .map_err(self.sql_err("reading an attachment"))
+    }
+
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
         // Kept beside the data so pseudonyms stay the same from one export
         // to the next; created here on first use (older databases lack it).

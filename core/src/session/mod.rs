@@ -176,6 +176,17 @@ impl Session {
         &self.form
     }
 
+    /// The question type of the node a reference names (None for groups,
+    /// repeats and the engine's own `meta` fields): how a front end knows
+    /// that an answer is a file ([`QuestionType::is_attachment`]).
+    pub fn question_type(&self, reference: &str) -> Result<Option<QuestionType>, SessionError> {
+        let node = self.resolve(reference)?;
+        Ok(match self.form.template(self.tree.node(node).tpl).kind {
+            TplKind::Leaf(q) => Some(q),
+            _ => None,
+        })
+    }
+
     pub fn instance_id(&self) -> &str {
         &self.instance_id
     }

@@ -174,6 +174,52 @@ fn store_content(dir: &Path, src: impl Read) -> std::io::Result<(String, u64)> {
     result
 }
 
+/// Within a response's write transaction: drops the attachments among
+/// `names` (values answers held before this change) that no answer of the
+/// response names any more, so that replacing or clearing a file answer
+/// leaves no orphan. Returns the hashes of the dropped files, to remove
+/// after the commit ([`remove_unreferenced_files`]).
+pub(crate) fn release_unreferenced(
+    tx: &Connection,
+    instance_id: &str,
+    names: &[String],
+) -> rusqlite::Result<Vec<String>> {
+    let mut hashes = Vec::new();
+    for name in names {
+        let still_named: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM answers WHERE instance_id = ?1 AND value = ?2)",
+            )?
+            .query_row(params![instance_id, name], |r| r.get(0))?;
+        if still_named {
+            continue;
+        }
+        let sha: Option<String> = tx
+            .prepare_cached(
+                "DELETE FROM attachments WHERE instance_id = ?1 AND name = ?2 RETURNING sha256",
+            )?
+            .query_row(params![instance_id, name], |r| r.get(0))
+            .optional()?;
+        hashes.extend(sha);
+    }
+    Ok(hashes)
+}
+
+/// Removes the files of `hashes` that no attachment row refers to. After
+/// the commit, and best effort: a file left by a failure here is
+/// unreferenced, and [`Store::collect_garbage`] removes it later.
+pub(crate) fn remove_unreferenced_files(conn: &Connection, dir: &Path, hashes: &[String]) {
+    for sha in hashes {
+        let referenced = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)")
+            .and_then(|mut s| s.query_row([sha], |r| r.get::<_, bool>(0)))
+            .unwrap_or(true);
+        if !referenced && sha.len() > 2 {
+            let _ = fs::remove_file(file_path(dir, sha));
+        }
+    }
+}
+
 /// A reader that writes what it reads to `W`.
 struct Tee<R, W>(R, W);
 
@@ -213,6 +259,40 @@ impl Store {
         self.put_attachment_from(instance_id, name, file, Some(src))
     }
 
+    /// Answers the file question `reference` with the file at `src`: the
+    /// content is copied durably under its hash first, then one transaction
+    /// records the answer (`name`, the file name as ODK writes it) with the
+    /// attachment, so there is never an answer without its file. The file
+    /// the question named before is dropped when no answer names it any
+    /// more. A crash before the commit leaves only an unreferenced file,
+    /// which [`Store::collect_garbage`] removes.
+    pub fn attach_answer_file(
+        &mut self,
+        instance_id: &str,
+        reference: &str,
+        name: &str,
+        src: &Path,
+    ) -> Result<AttachmentInfo> {
+        let file = fs::File::open(src).map_err(|source| StoreError::Io {
+            path: src.to_path_buf(),
+            context: format!("reading the file for {reference} of {instance_id}"),
+            source,
+        })?;
+        self.put_attachment_answering(instance_id, name, file, Some(src), Some(reference))
+    }
+
+    /// Like [`Store::attach_answer_file`], from bytes in memory (a
+    /// signature drawn on screen).
+    pub fn attach_answer(
+        &mut self,
+        instance_id: &str,
+        reference: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        self.put_attachment_answering(instance_id, name, bytes, None, Some(reference))
+    }
+
     fn put_attachment_from(
         &mut self,
         instance_id: &str,
@@ -220,7 +300,25 @@ impl Store {
         content: impl Read,
         src: Option<&Path>,
     ) -> Result<AttachmentInfo> {
+        self.put_attachment_answering(instance_id, name, content, src, None)
+    }
+
+    fn put_attachment_answering(
+        &mut self,
+        instance_id: &str,
+        name: &str,
+        content: impl Read,
+        src: Option<&Path>,
+        answering: Option<&str>,
+    ) -> Result<AttachmentInfo> {
         check_name(instance_id, name)?;
+        if let Some(reason) = answering.and_then(super::refs::invalid_reason) {
+            return Err(StoreError::BadRef {
+                instance_id: instance_id.to_string(),
+                reference: answering.unwrap_or_default().to_string(),
+                reason,
+            });
+        }
         // Refuse before writing a file for a response that cannot take it.
         let state = super::responses::state_of(&self.conn, instance_id)
             .map_err(self.err(format!("reading response {instance_id}")))?;
@@ -244,12 +342,30 @@ impl Store {
                 source,
             })?;
         let info = AttachmentInfo { name: name.to_string(), sha256, size };
-        let Store { conn, path, .. } = self;
+        let Store { conn, path, files } = self;
         let map =
             |e| StoreError::sql(path, format!("saving attachment {name:?} of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an attachment")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, "given attachments"));
+        }
+        let mut released = Vec::new();
+        if let Some(reference) = answering {
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM answers WHERE instance_id = ?1 AND ref = ?2",
+                    params![instance_id, reference],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(map)?;
+            tx.execute(
+                "INSERT INTO answers (instance_id, ref, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (instance_id, ref) DO UPDATE SET value = excluded.value",
+                params![instance_id, reference, info.name],
+            )
+            .map_err(map)?;
+            released.extend(old.filter(|o| *o != info.name));
         }
         tx.execute(
             "INSERT INTO attachments (instance_id, name, sha256, size) VALUES (?1, ?2, ?3, ?4)
@@ -257,7 +373,9 @@ impl Store {
             params![instance_id, info.name, info.sha256, info.size],
         )
         .map_err(map)?;
+        let hashes = release_unreferenced(&tx, instance_id, &released).map_err(map)?;
         tx.commit().map_err(map)?;
+        remove_unreferenced_files(conn, files, &hashes);
         Ok(info)
     }
 
@@ -448,6 +566,35 @@ mod tests {
         assert!(err.to_string().contains("gone.wav"), "{err}");
         // No temp files are left behind.
         assert_eq!(fs::read_dir(store.attachments_dir().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn file_answers_keep_their_files_only_while_named() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let a = store.attach_answer(&id, "/data/m[1]/photo", "1.jpg", b"first").unwrap();
+        store.attach_answer(&id, "/data/m[2]/photo", "2.jpg", b"second").unwrap();
+        assert_eq!(store.answer(&id, "/data/m[1]/photo").unwrap().as_deref(), Some("1.jpg"));
+        // Replaced: the old file goes, from the response and the disk.
+        let c = store.attach_answer(&id, "/data/m[1]/photo", "3.jpg", b"third").unwrap();
+        let names = |s: &Store| -> Vec<String> {
+            s.attachments(&id).unwrap().into_iter().map(|a| a.name).collect()
+        };
+        assert_eq!(names(&store), ["2.jpg", "3.jpg"]);
+        assert!(!file_path(store.attachments_dir(), &a.sha256).exists());
+        // Removing the repeat instance takes its file; the next one moves up.
+        store.remove_repeat_instance(&id, "/data/m[1]").unwrap();
+        assert_eq!(names(&store), ["2.jpg"]);
+        assert!(!file_path(store.attachments_dir(), &c.sha256).exists());
+        assert_eq!(store.answer(&id, "/data/m[1]/photo").unwrap().as_deref(), Some("2.jpg"));
+        // Cleared: gone too. A bad reference is refused before any write.
+        store.clear_answer(&id, "/data/m[1]/photo").unwrap();
+        assert!(names(&store).is_empty());
+        assert!(matches!(
+            store.attach_answer(&id, "data/x", "4.jpg", b"x"),
+            Err(StoreError::BadRef { .. })
+        ));
+        assert_eq!(store.collect_garbage().unwrap(), 0);
     }
 
     #[test]

@@ -281,11 +281,29 @@ impl Store {
                 });
             }
         }
-        let Store { conn, path, .. } = self;
+        let Store { conn, path, files } = self;
         let map = |e| StoreError::sql(path, format!("saving an answer of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an answer")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, action));
+        }
+        // Values the changed answers held, when the response has files: an
+        // answer that named one may have been its last reference.
+        let has_files: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE instance_id = ?1)")
+            .and_then(|mut s| s.query_row([instance_id], |r| r.get(0)))
+            .map_err(map)?;
+        let mut before = Vec::new();
+        if has_files {
+            for (reference, value) in items {
+                let old: Option<String> = tx
+                    .prepare_cached("SELECT value FROM answers WHERE instance_id = ?1 AND ref = ?2")
+                    .and_then(|mut s| {
+                        s.query_row(params![instance_id, reference], |r| r.get(0)).optional()
+                    })
+                    .map_err(map)?;
+                before.extend(old.filter(|o| Some(o.as_str()) != *value));
+            }
         }
         for (reference, value) in items {
             match value {
@@ -302,7 +320,11 @@ impl Store {
                     .map_err(map)?,
             };
         }
-        tx.commit().map_err(map)
+        let hashes =
+            super::attachments::release_unreferenced(&tx, instance_id, &before).map_err(map)?;
+        tx.commit().map_err(map)?;
+        super::attachments::remove_unreferenced_files(conn, files, &hashes);
+        Ok(())
     }
 
     /// One answer, if given.
@@ -374,9 +396,11 @@ impl Store {
         }
         let (base, removed) = refs::split_instance(instance_ref)
             .ok_or_else(|| bad("must end with an index such as [2]"))?;
-        let Store { conn, path, .. } = self;
+        let Store { conn, path, files } = self;
         let map =
             |e| StoreError::sql(path, format!("removing {instance_ref} from {instance_id}"), e);
+        // Answers of the removed instance: a file one named may go with it.
+        let mut gone = Vec::new();
         let tx = super::write_tx(conn, path, "removing a repeat instance")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
             return Err(not_draft(path, &tx, instance_id, "changed"));
@@ -405,6 +429,9 @@ impl Store {
                 .collect();
             rows.sort_by_key(|(k, ..)| *k);
             for (k, reference, rest, value) in rows {
+                if let (true, rusqlite::types::Value::Text(v)) = (k == removed, &value) {
+                    gone.push(v.clone());
+                }
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE instance_id = ?1 AND ref = ?2"),
                     params![instance_id, reference],
@@ -426,7 +453,11 @@ impl Store {
             params![instance_id, base],
         )
         .map_err(map)?;
-        tx.commit().map_err(map)
+        let hashes =
+            super::attachments::release_unreferenced(&tx, instance_id, &gone).map_err(map)?;
+        tx.commit().map_err(map)?;
+        super::attachments::remove_unreferenced_files(conn, files, &hashes);
+        Ok(())
     }
 
     /// The response's header row.

@@ -1,0 +1,222 @@
+//! `media/`: every exported response's attachments beside the tables, as
+//! ODK Central's export zip holds them, so the file name a CSV cell gives
+//! (`1764887400123.jpg`, the answer as ODK writes it) is found at
+//! `media/NAME`. Each file is checked against the SHA-256 and size its
+//! response's signed entry carried before it is written; an attachment
+//! missing at central or not matching goes to `report.csv`, never dropped
+//! silently. Two responses whose different files share a name: the first
+//! keeps `media/NAME`, the later one is written to
+//! `media/INSTANCE_ID/NAME` and the report says so (ODK Central would
+//! overwrite one with the other).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use enumera_core::bundle::sha256_hex;
+use enumera_core::store::EntryContent;
+
+use super::report::ReportKind;
+use super::{ExportError, ExportSource, StoredResponse};
+
+/// The folder, and which file each name there holds.
+pub(super) struct Media {
+    dir: PathBuf,
+    /// Name in `media/` -> the SHA-256 of the file written under it.
+    written: HashMap<String, String>,
+    /// Files written (shared names counted once).
+    pub files: u64,
+}
+
+impl Media {
+    pub fn new(out: &Path) -> Media {
+        Media { dir: out.join("media"), written: HashMap::new(), files: 0 }
+    }
+
+    /// Writes the attachments `r`'s signed entry names; what cannot be
+    /// written goes to `notes` for the report.
+    pub fn write<S: ExportSource>(
+        &mut self,
+        source: &S,
+        r: &StoredResponse,
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Result<(), ExportError> {
+        let Some(content) =
+            r.entry_content.as_deref().and_then(|c| serde_json::from_str::<EntryContent>(c).ok())
+        else {
+            return Ok(());
+        };
+        for a in &content.attachments {
+            if !is_plain_name(&a.name) {
+                // Bundles with such names are refused at ingest; an older
+                // store may still hold one.
+                notes.push((
+                    ReportKind::MediaMissing,
+                    format!("{:?}: not a plain file name", a.name),
+                ));
+                continue;
+            }
+            let Some(bytes) = source.attachment(&a.sha256)? else {
+                notes.push((
+                    ReportKind::MediaMissing,
+                    format!("{}: central holds no file with SHA-256 {}", a.name, a.sha256),
+                ));
+                continue;
+            };
+            let found = sha256_hex(&bytes);
+            if found != a.sha256 || bytes.len() as u64 != a.size {
+                notes.push((
+                    ReportKind::MediaMismatch,
+                    format!(
+                        "{}: expected SHA-256 {} ({} bytes), central holds {found} ({} bytes)",
+                        a.name,
+                        a.sha256,
+                        a.size,
+                        bytes.len()
+                    ),
+                ));
+                continue;
+            }
+            let path = match self.written.get(&a.name) {
+                Some(sha) if *sha == a.sha256 => continue,
+                Some(_) => {
+                    let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
+                    notes.push((
+                        ReportKind::MediaRenamed,
+                        format!(
+                            "{}: another response's different file has this name; written to {}",
+                            a.name,
+                            path.strip_prefix(self.dir.parent().unwrap_or(&self.dir))
+                                .unwrap_or(&path)
+                                .display()
+                        ),
+                    ));
+                    path
+                }
+                None => {
+                    self.written.insert(a.name.clone(), a.sha256.clone());
+                    self.dir.join(&a.name)
+                }
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
+            }
+            std::fs::write(&path, &bytes).map_err(|e| ExportError::io(&path, e))?;
+            self.files += 1;
+        }
+        Ok(())
+    }
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// An instance id as a folder name on every system (`uuid:...` has a colon).
+fn folder_name(instance_id: &str) -> String {
+    instance_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{Filter, HeldAside, Order, Visit};
+    use enumera_core::instrument::Instrument;
+
+    /// Central holding these attachment files, by hash.
+    struct Held(HashMap<String, Vec<u8>>);
+
+    impl ExportSource for Held {
+        fn instruments(&self, _: &Filter) -> Result<Vec<Instrument>, ExportError> {
+            Ok(Vec::new())
+        }
+        fn count(&self, _: &Filter) -> Result<u64, ExportError> {
+            Ok(0)
+        }
+        fn responses(
+            &self,
+            _: &Filter,
+            _: Order,
+            _: Visit<'_, StoredResponse>,
+        ) -> Result<(), ExportError> {
+            Ok(())
+        }
+        fn held_aside(&self, _: &Filter, _: Visit<'_, HeldAside>) -> Result<(), ExportError> {
+            Ok(())
+        }
+        fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
+            Ok([0; 32])
+        }
+        fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
+            Ok(self.0.get(sha256).cloned())
+        }
+    }
+
+    fn response(id: &str, files: &[(&str, &[u8])]) -> StoredResponse {
+        let attachments: Vec<_> = files
+            .iter()
+            .map(|(n, b)| serde_json::json!({"name": n, "sha256": sha256_hex(b), "size": b.len()}))
+            .collect();
+        let content = serde_json::json!({
+            "attachments": attachments, "device_id": "d", "finalized_at": "t",
+            "form_hash": "h", "form_id": "f", "form_version": "1",
+            "format": "enumera-outbox-entry/1", "instance_id": id,
+        });
+        StoredResponse {
+            instance_id: id.into(),
+            device_id: "d".into(),
+            form_id: "f".into(),
+            form_version: "1".into(),
+            participant_id: None,
+            round: None,
+            enumerator: None,
+            finalized_at: "t".into(),
+            received_at: "t".into(),
+            xml: None,
+            sealed: None,
+            entry_content: Some(content.to_string()),
+        }
+    }
+
+    #[test]
+    fn files_are_checked_and_collisions_kept_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c): (&[u8], &[u8], &[u8]) = (b"photo a", b"photo b", b"recording");
+        let mut held: HashMap<String, Vec<u8>> =
+            [a, b].iter().map(|x| (sha256_hex(x), x.to_vec())).collect();
+        // Central holds something else under c's hash.
+        held.insert(sha256_hex(c), b"altered".to_vec());
+        let source = Held(held);
+        let mut media = Media::new(dir.path());
+        let mut notes = Vec::new();
+        media.write(&source, &response("uuid:1", &[("1.jpg", a)]), &mut notes).unwrap();
+        // The same file under the same name: written once.
+        media.write(&source, &response("uuid:2", &[("1.jpg", a)]), &mut notes).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        // A different file under that name; a mismatch; one not held.
+        let r3 = response("uuid:3", &[("1.jpg", b), ("2.wav", c), ("3.mp4", b"gone")]);
+        media.write(&source, &r3, &mut notes).unwrap();
+        let m = dir.path().join("media");
+        assert_eq!(std::fs::read(m.join("1.jpg")).unwrap(), a);
+        assert_eq!(std::fs::read(m.join("uuid-3").join("1.jpg")).unwrap(), b);
+        assert!(!m.join("2.wav").exists() && !m.join("3.mp4").exists());
+        assert_eq!(media.files, 2);
+        let kinds: Vec<ReportKind> = notes.iter().map(|n| n.0).collect();
+        assert_eq!(
+            kinds,
+            [ReportKind::MediaRenamed, ReportKind::MediaMismatch, ReportKind::MediaMissing]
+        );
+        assert!(notes[0].1.contains("media/uuid-3/1.jpg"), "{notes:?}");
+    }
+
+    #[test]
+    fn names_and_folders_are_safe() {
+        assert!(is_plain_name("1764887400123.jpg"));
+        for bad in ["", ".", "..", "a/b", "a\\b", "nul\0"] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+        assert_eq!(folder_name("uuid:0b1c-2d/3"), "uuid-0b1c-2d-3");
+    }
+}
