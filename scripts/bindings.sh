@@ -62,12 +62,13 @@ if [ "$size" = 1 ]; then
     cp "$rel" "$stripped"
     strip "$stripped" 2>/dev/null || true
     bytes=$(wc -c <"$stripped")
-    printf "release %s (stripped): %d bytes (%s MiB); target under 4 MiB\n" \
+    printf "release %s (stripped): %d bytes (%s MiB); target under 4.5 MiB\n" \
         "$lib_name" "$bytes" "$(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1048576 }')"
-    # Past the 4 MiB target the check fails, so that growth is a decision
-    # rather than an accident (bindings/README.md, Size, says where it goes).
-    if [ "$bytes" -ge $((4 * 1024 * 1024)) ]; then
-        echo "FAILED: the library is over its 4 MiB target (see bindings/README.md, Size)" >&2
+    # Past the target the check fails, so that growth is a decision rather
+    # than an accident (bindings/README.md, Size, says where it goes and why
+    # the target moved from 4 to 4.5 MiB).
+    if [ "$bytes" -ge $((9 * 512 * 1024)) ]; then
+        echo "FAILED: the library is over its 4.5 MiB target (see bindings/README.md, Size)" >&2
         exit 1
     fi
 fi
