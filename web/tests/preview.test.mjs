@@ -26,6 +26,9 @@ test('a dropped XLSForm is filled at once, its states and submission beside it, 
     const id = page.locator('.screen .q[data-ref="/data/participant_id"]');
     await answer(page, id, 'Maria');
     await page.locator('.q-issue').waitFor();
+    // The panel redraws after the screen does (both from the same reply):
+    // wait for it rather than read it in between.
+    await page.waitForFunction(() => document.querySelector('.leaves [data-leaf="/data/participant_id"] [data-col=value]')?.textContent === 'Maria');
     const row = page.locator('.leaves [data-leaf="/data/participant_id"]');
     assert.equal(await row.locator('[data-col=value]').innerText(), 'Maria');
     assert.notEqual(await row.locator('[data-col=constraint]').innerText(), 'ok');
