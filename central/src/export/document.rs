@@ -18,7 +18,7 @@ pub enum Document {
     /// Not readable here: sealed without the researcher's identity, its
     /// payload not matching its signed entry, or no published instrument.
     /// The reason is what the export's `report.csv` says.
-    NotExported { response: StoredResponse, reason: String },
+    NotExported { reason: String },
 }
 
 /// Finds a current response by instance id (None: no such current response).
@@ -47,7 +47,7 @@ pub fn of<S: ExportSource>(source: &S, r: StoredResponse) -> Result<Document, Ex
             "no published instrument for form {:?} version {:?}",
             r.form_id, r.form_version
         );
-        return Ok(Document::NotExported { response: r, reason });
+        return Ok(Document::NotExported { reason });
     };
     let mut reason = String::new();
     let xml = submission_xml(&r, None, &mut |_, _, detail| {
@@ -56,7 +56,7 @@ pub fn of<S: ExportSource>(source: &S, r: StoredResponse) -> Result<Document, Ex
     })?
     .map(|x| x.into_owned());
     let Some(xml) = xml else {
-        return Ok(Document::NotExported { response: r, reason });
+        return Ok(Document::NotExported { reason });
     };
     let secret = source.pseudonym_secret()?;
     let participant = exported_participant(&r, Some(&secret));
@@ -72,6 +72,6 @@ pub fn of<S: ExportSource>(source: &S, r: StoredResponse) -> Result<Document, Ex
             numbers_in(&schema.root, 0, &mut data, &|t, c| infer.get(&(t, c)) == Some(&true));
             Ok(Document::Answers(json_document(&r, &participant, &schema, data)))
         }
-        Err(e) => Ok(Document::NotExported { reason: e.to_string(), response: r }),
+        Err(e) => Ok(Document::NotExported { reason: e.to_string() }),
     }
 }
