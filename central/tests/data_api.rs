@@ -225,7 +225,18 @@ fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip() {
     assert_eq!(count("since=2999-01-01"), 0);
     // These responses belong to no round.
     assert_eq!(count("round=1"), 0);
-    for bad in ["review_state=done", "limit=0", "limit=1001", "cursor=x&offset=1", "cursor=nope"] {
+    // An offset counts after a cursor; an empty cursor is the start.
+    let after_cursor = json(
+        addr,
+        &researcher,
+        &format!("/v1/data/forms/plain/submissions?limit=2&offset=1&cursor={}", every[0]),
+    );
+    assert_eq!(ids(&after_cursor), every[2..4].to_vec());
+    let from_start = json(addr, &researcher, "/v1/data/forms/plain/submissions?cursor=&limit=2");
+    assert_eq!(ids(&from_start), every[..2].to_vec());
+    let (status, body) = get(addr, &researcher, "/v1/data/forms/plain/submissions?cursor=nope");
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    for bad in ["review_state=done", "limit=0", "limit=1001", "offset=-1", "round=x"] {
         let (status, body) =
             get(addr, &researcher, &format!("/v1/data/forms/plain/submissions?{bad}"));
         assert_eq!(status, 400, "{bad}");

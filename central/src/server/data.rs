@@ -109,9 +109,12 @@ pub(crate) async fn forms(
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ListQuery {
     limit: Option<usize>,
-    /// The `next_cursor` of the page before (resumes after its last item).
+    /// The `next_cursor` of the page before (resumes after its last item;
+    /// empty: from the start).
     cursor: Option<String>,
-    offset: Option<usize>,
+    /// Submissions skipped (after the cursor, when there is one); signed
+    /// 64 bits as docs/openapi.yaml says, negative refused.
+    offset: Option<i64>,
     version: Option<String>,
     round: Option<i64>,
     /// Received at or after (RFC 3339 or a date).
@@ -186,9 +189,10 @@ pub(crate) async fn submissions(
     if limit == 0 || limit > MAX_LIMIT {
         return Err(bad_query(format!("limit must be 1 to {MAX_LIMIT}")));
     }
-    if q.cursor.is_some() && q.offset.is_some() {
-        return Err(bad_query("give cursor or offset, not both"));
-    }
+    let offset = match q.offset {
+        None => 0,
+        Some(n) => usize::try_from(n).map_err(|_| bad_query("offset must be 0 or more"))?,
+    };
     let wanted_state = match q.review_state.as_deref() {
         None => None,
         Some(s) => Some(
@@ -214,8 +218,8 @@ pub(crate) async fn submissions(
             // cursor names the last one seen, so arrivals between pages
             // neither repeat nor skip one, as an offset could.
             let mut page = SubmissionPage { items: Vec::new(), next_cursor: None, total: 0 };
-            let mut skip = q.offset.unwrap_or(0);
-            let mut after = q.cursor.clone();
+            let mut skip = offset;
+            let mut after = q.cursor.clone().filter(|c| !c.is_empty());
             let mut more = false;
             source
                 .responses(&filter, Order::Form, &mut |r: StoredResponse| {
@@ -244,9 +248,10 @@ pub(crate) async fn submissions(
                 })
                 .map_err(export_error)?;
             if after.is_some() {
-                return Err(bad_query(
-                    "cursor: no current submission of this form matches it (use the \
-                     next_cursor of the page before, with the same filters)",
+                // Gone (replaced by an edit since) or never of this list.
+                return Err(ApiError::not_found(
+                    "cursor: no current submission of this form and these filters is it \
+                     (use the next_cursor of the page before, with the same filters)",
                 ));
             }
             if more {
