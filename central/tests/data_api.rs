@@ -9,6 +9,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+// Shared with the conformance suite, which uses all of it.
+#[allow(dead_code)]
+#[path = "conformance/stores.rs"]
+mod stores;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,18 +24,20 @@ use std::thread;
 use common::Device;
 use enumera_central::export::{ExportOptions, Filter, Format, export};
 use enumera_central::server::{DATA_ROUTES, Server, ServerConfig};
-use enumera_central::{Central, Role, Scope, TokenGrant};
+use enumera_central::{AnyStore, Central, Location, Role, Scope, TokenGrant};
 use enumera_core::review::ReviewKind;
 use serde_json::Value;
+use stores::Backend;
 
-fn token(c: &mut Central, role: Role, subject: &str) -> String {
+fn token(c: &mut Central<AnyStore>, role: Role, subject: &str) -> String {
     let scope = Scope { districts: ["Beira".to_string()].into(), devices: Default::default() };
     let scope = if role == Role::Supervisor { scope } else { Scope::default() };
     c.create_role_token(&TokenGrant { role, subject: subject.into(), scope }).unwrap()
 }
 
-/// A server on a free port; the sender stops it.
-fn start(central: Central) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
+/// A server on a free port over its own connection to `at`; the sender stops it.
+fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let central: Central<AnyStore> = Central::open_at(at).unwrap();
     let server = Server::bind(central, "127.0.0.1:0", ServerConfig::default()).unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = mpsc::channel::<()>();
@@ -110,9 +116,19 @@ fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
 }
 
 #[test]
-fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip() {
-    let dir = common::tempdir();
-    let db = dir.path().join("central.db");
+fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip_sqlite() {
+    researchers_read_the_data(&Backend::sqlite().unwrap());
+}
+
+/// The same on PostgreSQL (skipped, saying so, without a cluster).
+#[test]
+fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        researchers_read_the_data(&backend);
+    }
+}
+
+fn researchers_read_the_data(backend: &Backend) {
     let mut a = Device::new("tablet A");
     let mut b = Device::new("tablet B");
     let mut plain = Vec::new();
@@ -123,7 +139,7 @@ fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip() {
         plain.push(b.finalize(answer, false, None));
     }
     let sealed = a.finalize("secret", true, None);
-    let mut c = Central::init(&db).unwrap();
+    let (mut c, at) = backend.fresh_at();
     c.publish(&common::instrument("plain", &[])).unwrap();
     c.publish(&common::instrument("sealed", &[common::TEST_RECIPIENT])).unwrap();
     c.ingest(&a.bundle(false)).unwrap();
@@ -133,7 +149,8 @@ fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip() {
     let researcher = token(&mut c, Role::Researcher, "Rui");
     let admin = token(&mut c, Role::Admin, "Ada");
     c.review_with_token(&researcher, &plain[1], ReviewKind::Approve, vec![]).unwrap();
-    let (addr, stop, handle) = start(c);
+    drop(c);
+    let (addr, stop, handle) = start(&at);
 
     // Roles: device and supervisor tokens are refused with the error shape
     // of every other refusal; no token is 401.
@@ -266,7 +283,7 @@ fn researchers_read_forms_pages_filters_one_submission_and_the_export_zip() {
     let _ = stop.send(());
     handle.join().unwrap();
 
-    let central = Central::open(&db).unwrap();
+    let central: Central<AnyStore> = Central::open_at(&at).unwrap();
     for (form, zipped) in [("plain", &plain_zip), ("sealed", &sealed_zip)] {
         let out = common::tempdir();
         let opts = ExportOptions {
