@@ -65,6 +65,9 @@ else
 fi
 
 echo "== schemathesis against docs/openapi.yaml" >&2
-"$venv/bin/schemathesis" run docs/openapi.yaml --url "$base" \
+# From the temporary folder: schemathesis keeps a cache where it runs.
+repo=$PWD
+cd "$work"
+"$venv/bin/schemathesis" run "$repo/docs/openapi.yaml" --url "$base" \
   --header "Authorization: Bearer $token" \
   --checks all --max-examples 25 --seed 19
