@@ -23,6 +23,7 @@ fi
 
 echo "== cargo test (workspace)" >&2
 cargo test --workspace --locked
+bash scripts/test-data-api.sh  # the data API from Python, R and schemathesis (issue 19)
 
 echo "== mobile bindings (Python, Kotlin on the JVM, library size)" >&2
 bash scripts/test-bindings.sh

@@ -24,6 +24,7 @@ mod codebook;
 mod codes;
 mod csv;
 mod dictionary;
+pub mod document;
 mod dta;
 mod jsonl;
 mod media;

@@ -461,7 +461,7 @@ fn keep_long_values(
     Ok(())
 }
 
-fn json_document(
+pub(super) fn json_document(
     r: &StoredResponse,
     participant: &str,
     schema: &FormSchema,

@@ -12,6 +12,7 @@
 
 mod app;
 mod auth;
+mod data;
 mod listen;
 mod observe;
 mod pool;
@@ -26,6 +27,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub use data::ROUTES as DATA_ROUTES;
 
 use crate::{AnyStore, Central};
 

@@ -31,6 +31,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
         .route(api::REVIEW_ACTIONS, post(super::review::act))
         .route(api::PROGRESS, get(super::review::progress))
+        // The data API for researchers (issue 19, server/data.rs).
+        .route(super::data::FORMS, get(super::data::forms))
+        .route(super::data::SUBMISSIONS, get(super::data::submissions))
+        .route(super::data::EXPORT_ZIP, get(super::data::export_zip))
+        .route(super::data::SUBMISSION, get(super::data::submission))
         .route("/app", axum::routing::any(web_app))
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))

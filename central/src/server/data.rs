@@ -1,0 +1,415 @@
+//! The data API for researchers (issue 19): forms and their versions,
+//! submissions (paged and filtered), one submission as the export's JSON
+//! writes it, and a form's export as a zip. Researcher and admin tokens
+//! only ([`Exporter`]); described in docs/openapi.yaml.
+//!
+//! Everything is read through [`ExportSource`], which both stores
+//! implement, so the API answers the same on SQLite and PostgreSQL.
+//! Sealed responses stay sealed: central does not hold the researcher's
+//! identity, so they are listed (`sealed: true`) but never decrypted.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use enumera_core::review::ReviewState;
+
+use super::AppState;
+use super::auth::Exporter;
+use super::reply::ApiError;
+use super::routes::{blocking, lock, segment};
+use crate::PublishedInstrument;
+use crate::export::document::{self, Document};
+use crate::export::{ExportError, ExportOptions, ExportSource, Filter, Order, StoredResponse};
+
+/// The data routes, as the router and docs/openapi.yaml name them.
+pub(crate) const FORMS: &str = "/v1/data/forms";
+pub(crate) const SUBMISSIONS: &str = "/v1/data/forms/{form_id}/submissions";
+pub(crate) const EXPORT_ZIP: &str = "/v1/data/forms/{form_id}/export.zip";
+pub(crate) const SUBMISSION: &str = "/v1/data/submissions/{instance_id}";
+
+/// Every data route (the OpenAPI test checks the file describes them all).
+pub const ROUTES: [&str; 4] = [FORMS, SUBMISSIONS, EXPORT_ZIP, SUBMISSION];
+
+/// A page holds at most this many submissions.
+const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: usize = 100;
+
+fn bad_query(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message)
+}
+
+/// The pseudonym secret, made by the writer on first use (the readers of
+/// a SQLite file are read-only); a lookup afterwards.
+fn secret(state: &AppState) -> Result<[u8; 32], ApiError> {
+    lock(state).store().pseudonym_secret().map_err(export_error)
+}
+
+fn export_error(e: ExportError) -> ApiError {
+    match e {
+        ExportError::Central(c) => c.into(),
+        ExportError::NoInstrument { .. } => {
+            ApiError::not_found("no published instrument for that form")
+        }
+        other => ApiError::internal_logged(other.to_string()),
+    }
+}
+
+/// A form with its published versions and how many current submissions it has.
+#[derive(Debug, Serialize)]
+pub(crate) struct FormListing {
+    form_id: String,
+    title: String,
+    submissions: u64,
+    versions: Vec<PublishedInstrument>,
+}
+
+pub(crate) async fn forms(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+) -> Result<Json<Vec<FormListing>>, ApiError> {
+    blocking(move || {
+        state.readers.with(&state, |c| {
+            let mut out: Vec<FormListing> = Vec::new();
+            for p in c.published()? {
+                match out.iter_mut().find(|f| f.form_id == p.form_id) {
+                    Some(f) => {
+                        f.title = p.title.clone();
+                        f.versions.push(p);
+                    }
+                    None => out.push(FormListing {
+                        form_id: p.form_id.clone(),
+                        title: p.title.clone(),
+                        submissions: 0,
+                        versions: vec![p],
+                    }),
+                }
+            }
+            for f in &mut out {
+                let filter = Filter { form: Some(f.form_id.clone()), ..Filter::default() };
+                f.submissions = c.store().count(&filter).map_err(export_error)?;
+            }
+            Ok(Json(out))
+        })
+    })
+    .await
+}
+
+/// `GET /v1/data/forms/{form_id}/submissions` query.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    limit: Option<usize>,
+    /// The `next_cursor` of the page before (resumes after its last item;
+    /// empty: from the start).
+    cursor: Option<String>,
+    /// Submissions skipped (after the cursor, when there is one); signed
+    /// 64 bits as docs/openapi.yaml says, negative refused.
+    offset: Option<i64>,
+    version: Option<String>,
+    round: Option<i64>,
+    /// Received at or after (RFC 3339 or a date).
+    since: Option<String>,
+    review_state: Option<String>,
+}
+
+/// A submission's metadata, as listed.
+#[derive(Debug, Serialize)]
+pub(crate) struct SubmissionItem {
+    instance_id: String,
+    form_id: String,
+    form_version: String,
+    /// Pseudonymized, as the export writes it.
+    participant: String,
+    round: Option<i64>,
+    device_id: String,
+    enumerator: Option<String>,
+    submitted: String,
+    received: String,
+    /// Sealed to the researcher's key: central cannot read its answers.
+    sealed: bool,
+    review_state: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SubmissionPage {
+    items: Vec<SubmissionItem>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+    /// Submissions matching the filters, all pages.
+    total: u64,
+}
+
+fn item(r: &StoredResponse, secret: &[u8; 32], review_state: String) -> SubmissionItem {
+    SubmissionItem {
+        instance_id: r.instance_id.clone(),
+        form_id: r.form_id.clone(),
+        form_version: r.form_version.clone(),
+        participant: r
+            .participant_id
+            .as_deref()
+            .map(|p| crate::export::pseudonym(secret, p))
+            .unwrap_or_default(),
+        round: r.round,
+        device_id: r.device_id.clone(),
+        enumerator: r.enumerator.clone(),
+        submitted: r.finalized_at.clone(),
+        received: r.received_at.clone(),
+        sealed: r.sealed.is_some(),
+        review_state,
+    }
+}
+
+/// Review states of the current responses of `filter` (absent: received).
+fn review_states(
+    source: &impl ExportSource,
+    filter: &Filter,
+) -> Result<HashMap<String, String>, ExportError> {
+    Ok(source.review(filter)?.status.into_iter().map(|s| (s.instance_id, s.state)).collect())
+}
+
+pub(crate) async fn submissions(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+    form_id: Result<Path<String>, PathRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<SubmissionPage>, ApiError> {
+    let form_id = segment(form_id)?;
+    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad_query(format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    let offset = match q.offset {
+        None => 0,
+        Some(n) => usize::try_from(n).map_err(|_| bad_query("offset must be 0 or more"))?,
+    };
+    let wanted_state = match q.review_state.as_deref() {
+        None => None,
+        Some(s) => Some(
+            ReviewState::parse(s)
+                .ok_or_else(|| {
+                    bad_query(format!(
+                        "review_state {s:?}: use received, approved, rejected or has_issues"
+                    ))
+                })?
+                .as_str(),
+        ),
+    };
+    blocking(move || {
+        let secret = secret(&state)?;
+        state.readers.with(&state, |c| {
+            if !c.published()?.iter().any(|p| p.form_id == form_id) {
+                return Err(ApiError::not_found("no published form has that id"));
+            }
+            let source = c.store();
+            let filter = Filter { form: Some(form_id), version: q.version, since: q.since };
+            let states = review_states(source, &filter).map_err(export_error)?;
+            // Submissions in a stable order (form, version, arrival): a
+            // cursor names the last one seen, so arrivals between pages
+            // neither repeat nor skip one, as an offset could.
+            let mut page = SubmissionPage { items: Vec::new(), next_cursor: None, total: 0 };
+            let mut skip = offset;
+            let mut after = q.cursor.clone().filter(|c| !c.is_empty());
+            let mut more = false;
+            source
+                .responses(&filter, Order::Form, &mut |r: StoredResponse| {
+                    let review_state =
+                        states.get(&r.instance_id).map_or("received", String::as_str);
+                    if q.round.is_some() && r.round != q.round
+                        || wanted_state.is_some_and(|w| w != review_state)
+                    {
+                        return Ok(());
+                    }
+                    page.total += 1;
+                    if let Some(a) = &after {
+                        if *a == r.instance_id {
+                            after = None;
+                        }
+                        return Ok(());
+                    }
+                    if skip > 0 {
+                        skip -= 1;
+                    } else if page.items.len() < limit {
+                        page.items.push(item(&r, &secret, review_state.to_string()));
+                    } else {
+                        more = true;
+                    }
+                    Ok(())
+                })
+                .map_err(export_error)?;
+            if after.is_some() {
+                // Gone (replaced by an edit since) or never of this list.
+                return Err(ApiError::not_found(
+                    "cursor: no current submission of this form and these filters is it \
+                     (use the next_cursor of the page before, with the same filters)",
+                ));
+            }
+            if more {
+                page.next_cursor = page.items.last().map(|i| i.instance_id.clone());
+            }
+            Ok(Json(page))
+        })
+    })
+    .await
+}
+
+/// One submission: its metadata, review state and answers as the export's
+/// JSON Lines file writes them (`answers`: null when central cannot read
+/// them, with the reason in `not_exported`).
+pub(crate) async fn submission(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = segment(id)?;
+    blocking(move || {
+        let secret = secret(&state)?;
+        state.readers.with(&state, |c| {
+            let source = c.store();
+            let r = document::find(source, &id)
+                .map_err(export_error)?
+                .ok_or_else(|| ApiError::not_found("no current submission has that instance id"))?;
+            let filter = Filter { form: Some(r.form_id.clone()), ..Filter::default() };
+            let states = review_states(source, &filter).map_err(export_error)?;
+            let review_state =
+                states.get(&r.instance_id).cloned().unwrap_or_else(|| "received".into());
+            let meta = item(&r, &secret, review_state);
+            let (answers, reason) = match document::of(source, r).map_err(export_error)? {
+                Document::Answers(doc) => (doc, None),
+                Document::NotExported { reason, .. } => (serde_json::Value::Null, Some(reason)),
+            };
+            Ok(Json(serde_json::json!({
+                "submission": meta,
+                "answers": answers,
+                "not_exported": reason,
+            })))
+        })
+    })
+    .await
+}
+
+/// `GET /v1/data/forms/{form_id}/export.zip`: `central export --form
+/// FORM_ID` (CSV, Enumera's layout, personal data left out), written to a
+/// temporary folder, zipped to a temporary file and streamed from it.
+pub(crate) async fn export_zip(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+    form_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let form_id = segment(form_id)?;
+    let name = form_id.clone();
+    let spool = state.config.spool_dir.clone();
+    let file = blocking(move || {
+        secret(&state)?;
+        state.readers.with(&state, |c| {
+            let dir = match &spool {
+                Some(d) => tempfile::tempdir_in(d),
+                None => tempfile::tempdir(),
+            }
+            .map_err(|e| ApiError::internal_logged(format!("export folder: {e}")))?;
+            let opts = ExportOptions {
+                filter: Filter { form: Some(form_id), ..Filter::default() },
+                ..ExportOptions::default()
+            };
+            crate::export::export(c.store(), &opts, dir.path(), &mut |_, _| {})
+                .map_err(export_error)?;
+            zip_folder(dir.path(), spool.as_deref())
+                .map_err(|e| ApiError::internal_logged(format!("zipping the export: {e}")))
+        })
+    })
+    .await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    // The zip is read in chunks on a blocking thread and sent as it goes.
+    tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        loop {
+            let mut chunk = vec![0u8; 64 << 10];
+            match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-export.zip\"")),
+        ],
+        Body::new(Chunks(rx)),
+    )
+        .into_response())
+}
+
+/// Every file under `dir` (relative names, `/`-separated, sorted) into a
+/// zip in an unnamed temporary file, rewound for reading.
+fn zip_folder(
+    dir: &std::path::Path,
+    spool: Option<&std::path::Path>,
+) -> std::io::Result<std::fs::File> {
+    let file = match spool {
+        Some(d) => tempfile::tempfile_in(d)?,
+        None => tempfile::tempfile()?,
+    };
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for path in paths {
+        let Ok(rel) = path.strip_prefix(dir) else { continue };
+        let name: Vec<String> =
+            rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        zip.start_file(name.join("/"), options).map_err(std::io::Error::other)?;
+        std::io::copy(&mut std::fs::File::open(&path)?, &mut zip)?;
+    }
+    let mut file = zip.finish().map_err(std::io::Error::other)?;
+    file.flush()?;
+    file.rewind()?;
+    Ok(file)
+}
+
+/// A response body fed by a channel of chunks.
+struct Chunks(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx).map(|chunk| chunk.map(|c| c.map(http_body::Frame::data)))
+    }
+}
