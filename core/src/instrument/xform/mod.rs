@@ -16,7 +16,10 @@ mod outputs;
 mod prepare;
 mod xml;
 
-pub(crate) use binds::{bind_type, default_is_dynamic, effective_preload, preload as preload_of};
+pub(crate) use binds::{bind_type, default_is_dynamic, effective_preload};
+// The XForm reader's (the `xlsx` feature's) name for a type's preload.
+#[cfg(feature = "xlsx")]
+pub(crate) use binds::preload as preload_of;
 pub(crate) use outputs::instance_expressions;
 pub(crate) use prepare::{add_other_choices, is_single_reference, rewrite_table_lists};
 

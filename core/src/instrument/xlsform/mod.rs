@@ -51,6 +51,7 @@ pub(crate) use files::expressions;
 
 /// The files an instrument names, read from `dir` (for the XForm reader,
 /// which follows the same rule).
+#[cfg(feature = "xlsx")]
 pub(crate) fn load_files(
     instrument: &Instrument,
     columns: &SourceColumns,

@@ -38,7 +38,8 @@ impl Row {
     }
 
     /// A row from (column, text) pairs in any order; of two cells in one
-    /// column the last wins.
+    /// column the last wins (the .xlsx reader's, behind `xlsx`).
+    #[cfg(feature = "xlsx")]
     pub fn from_sparse(number: u32, mut cells: Vec<(usize, String)>) -> Row {
         cells.sort_by_key(|(c, _)| *c);
         cells.dedup_by(|later, earlier| {
@@ -57,6 +58,7 @@ impl Row {
     }
 
     /// The last column holding a cell.
+    #[cfg(feature = "xlsx")]
     pub fn last_column(&self) -> Option<usize> {
         self.cells.last().map(|(c, _)| *c)
     }
