@@ -101,7 +101,11 @@ fn hex_sha(bytes: &[u8]) -> String {
 /// Fills a central database with `n` responses and a flat table of the same values.
 fn populate(db: &Path, n: usize) {
     let mut central = Central::init(db).expect("central");
-    central.publish(&instrument()).expect("publish");
+    let form = instrument();
+    // Responses name the hash central published: any other is held aside
+    // as a form-integrity mismatch (issue 15) and not exported.
+    let form_hash = form.hash();
+    central.publish(&form).expect("publish");
     drop(central);
     let mut conn = rusqlite::Connection::open(db).expect("sqlite");
     conn.execute_batch("PRAGMA synchronous = OFF").expect("pragma");
@@ -129,7 +133,7 @@ fn populate(db: &Path, n: usize) {
             .prepare(
                 "INSERT INTO responses (instance_id, content_hash, device_id, seq, entry_hash, form_id,
                    form_version, form_hash, participant_id, round, enumerator, finalized_at, xml, json, received_at)
-                 VALUES (?1, ?2, 'dev-1', ?3, ?4, 'bench', '1', 'h', ?5, ?6, 'enum', '2026-06-01T00:00:00Z', ?7, '{}',
+                 VALUES (?1, ?2, 'dev-1', ?3, ?4, 'bench', '1', ?8, ?5, ?6, 'enum', '2026-06-01T00:00:00Z', ?7, '{}',
                    '2026-06-01T00:00:00Z')",
             )
             .expect("prepare");
@@ -158,7 +162,7 @@ fn populate(db: &Path, n: usize) {
                 device_id: "dev-1".into(),
                 enumerator: Some("enum".into()),
                 finalized_at: "2026-06-01T00:00:00Z".into(),
-                form_hash: "h".into(),
+                form_hash: form_hash.clone(),
                 form_id: "bench".into(),
                 form_version: "1".into(),
                 format: "enumera-outbox-entry/1".into(),
@@ -176,7 +180,16 @@ fn populate(db: &Path, n: usize) {
                 .execute(params![seq as i64, entry_hash, content_hash, id, content])
                 .expect("entry");
             response
-                .execute(params![id, content_hash, seq as i64, entry_hash, participant, round, xml])
+                .execute(params![
+                    id,
+                    content_hash,
+                    seq as i64,
+                    entry_hash,
+                    participant,
+                    round,
+                    xml,
+                    form_hash
+                ])
                 .expect("response");
             let mut row: Vec<String> = vec![id, participant, round.to_string()];
             row.extend(v);
