@@ -361,3 +361,27 @@ impl ExportSource for AnyStore {
         each!(self, s => s.review(filter))
     }
 }
+
+impl crate::submissions::SubmissionSource for AnyStore {
+    fn submission_page(
+        &self,
+        query: &crate::submissions::SubmissionQuery,
+        after: Option<&crate::submissions::Cursor>,
+        offset: u64,
+        limit: usize,
+    ) -> Result<crate::submissions::SubmissionPage, CentralError> {
+        each!(self, s => s.submission_page(query, after, offset, limit))
+    }
+    fn submission_count(
+        &self,
+        query: &crate::submissions::SubmissionQuery,
+    ) -> Result<u64, CentralError> {
+        each!(self, s => s.submission_count(query))
+    }
+    fn submission(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<(crate::export::StoredResponse, String)>, CentralError> {
+        each!(self, s => s.submission(instance_id))
+    }
+}

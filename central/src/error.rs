@@ -106,6 +106,10 @@ pub enum CentralError {
 
     #[error("review refused: {reason}")]
     BadReview { reason: String },
+
+    /// A data API cursor this store never wrote (issue 19).
+    #[error("{}", crate::submissions::BAD_CURSOR)]
+    BadCursor,
 }
 
 impl CentralError {

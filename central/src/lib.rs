@@ -42,6 +42,7 @@ pub mod roles;
 #[cfg(feature = "server")]
 pub mod server;
 mod sqlite;
+pub mod submissions;
 
 use std::path::Path;
 

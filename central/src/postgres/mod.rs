@@ -23,6 +23,7 @@ mod export;
 mod ingest;
 mod review;
 mod status;
+mod submissions;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use crate::now;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/postgres/0001_init.sql")),
     ("0002_roles_review", include_str!("../../sql/postgres/0002_roles_review.sql")),
+    ("0006_data_api", include_str!("../../sql/postgres/0006_data_api.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's

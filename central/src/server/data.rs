@@ -8,7 +8,6 @@
 //! Sealed responses stay sealed: central does not hold the researcher's
 //! identity, so they are listed (`sealed: true`) but never decrypted.
 
-use std::collections::HashMap;
 use std::io::{Read, Seek, Write};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,7 +29,8 @@ use super::reply::ApiError;
 use super::routes::{blocking, lock, segment};
 use crate::PublishedInstrument;
 use crate::export::document::{self, Document};
-use crate::export::{ExportError, ExportOptions, ExportSource, Filter, Order, StoredResponse};
+use crate::export::{ExportError, ExportOptions, ExportSource, Filter};
+use crate::submissions::{BAD_CURSOR, Cursor, SubmissionMeta, SubmissionQuery, SubmissionSource};
 
 /// The data routes, as the router and docs/openapi.yaml name them.
 pub(crate) const FORMS: &str = "/v1/data/forms";
@@ -120,6 +120,9 @@ pub(crate) struct ListQuery {
     /// Received at or after (RFC 3339 or a date).
     since: Option<String>,
     review_state: Option<String>,
+    /// Whether to count every matching submission (`total`): a count reads
+    /// them all, so a page is only as dear as its size unless asked.
+    count: Option<bool>,
 }
 
 /// A submission's metadata, as listed.
@@ -145,36 +148,29 @@ pub(crate) struct SubmissionPage {
     items: Vec<SubmissionItem>,
     /// Pass as `cursor` for the next page; null on the last.
     next_cursor: Option<String>,
-    /// Submissions matching the filters, all pages.
-    total: u64,
+    /// Submissions matching the filters, all pages (with `count=true`;
+    /// null otherwise).
+    total: Option<u64>,
 }
 
-fn item(r: &StoredResponse, secret: &[u8; 32], review_state: String) -> SubmissionItem {
+fn item(m: SubmissionMeta, secret: &[u8; 32]) -> SubmissionItem {
     SubmissionItem {
-        instance_id: r.instance_id.clone(),
-        form_id: r.form_id.clone(),
-        form_version: r.form_version.clone(),
-        participant: r
+        participant: m
             .participant_id
             .as_deref()
             .map(|p| crate::export::pseudonym(secret, p))
             .unwrap_or_default(),
-        round: r.round,
-        device_id: r.device_id.clone(),
-        enumerator: r.enumerator.clone(),
-        submitted: r.finalized_at.clone(),
-        received: r.received_at.clone(),
-        sealed: r.sealed.is_some(),
-        review_state,
+        instance_id: m.instance_id,
+        form_id: m.form_id,
+        form_version: m.form_version,
+        round: m.round,
+        device_id: m.device_id,
+        enumerator: m.enumerator,
+        submitted: m.finalized_at,
+        received: m.received_at,
+        sealed: m.sealed,
+        review_state: m.review_state,
     }
-}
-
-/// Review states of the current responses of `filter` (absent: received).
-fn review_states(
-    source: &impl ExportSource,
-    filter: &Filter,
-) -> Result<HashMap<String, String>, ExportError> {
-    Ok(source.review(filter)?.status.into_iter().map(|s| (s.instance_id, s.state)).collect())
 }
 
 pub(crate) async fn submissions(
@@ -191,9 +187,9 @@ pub(crate) async fn submissions(
     }
     let offset = match q.offset {
         None => 0,
-        Some(n) => usize::try_from(n).map_err(|_| bad_query("offset must be 0 or more"))?,
+        Some(n) => u64::try_from(n).map_err(|_| bad_query("offset must be 0 or more"))?,
     };
-    let wanted_state = match q.review_state.as_deref() {
+    let review_state = match q.review_state.as_deref() {
         None => None,
         Some(s) => Some(
             ReviewState::parse(s)
@@ -202,62 +198,38 @@ pub(crate) async fn submissions(
                         "review_state {s:?}: use received, approved, rejected or has_issues"
                     ))
                 })?
-                .as_str(),
+                .as_str()
+                .to_string(),
         ),
+    };
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(Cursor::parse(c).ok_or_else(|| bad_query(BAD_CURSOR))?),
+    };
+    let filter = SubmissionQuery {
+        form_id,
+        version: q.version,
+        round: q.round,
+        since: q.since,
+        review_state,
     };
     blocking(move || {
         let secret = secret(&state)?;
         state.readers.with(&state, |c| {
-            if !c.published()?.iter().any(|p| p.form_id == form_id) {
+            if !c.published()?.iter().any(|p| p.form_id == filter.form_id) {
                 return Err(ApiError::not_found("no published form has that id"));
             }
-            let source = c.store();
-            let filter = Filter { form: Some(form_id), version: q.version, since: q.since };
-            let states = review_states(source, &filter).map_err(export_error)?;
-            // Submissions in a stable order (form, version, arrival): a
-            // cursor names the last one seen, so arrivals between pages
-            // neither repeat nor skip one, as an offset could.
-            let mut page = SubmissionPage { items: Vec::new(), next_cursor: None, total: 0 };
-            let mut skip = offset;
-            let mut after = q.cursor.clone().filter(|c| !c.is_empty());
-            let mut more = false;
-            source
-                .responses(&filter, Order::Form, &mut |r: StoredResponse| {
-                    let review_state =
-                        states.get(&r.instance_id).map_or("received", String::as_str);
-                    if q.round.is_some() && r.round != q.round
-                        || wanted_state.is_some_and(|w| w != review_state)
-                    {
-                        return Ok(());
-                    }
-                    page.total += 1;
-                    if let Some(a) = &after {
-                        if *a == r.instance_id {
-                            after = None;
-                        }
-                        return Ok(());
-                    }
-                    if skip > 0 {
-                        skip -= 1;
-                    } else if page.items.len() < limit {
-                        page.items.push(item(&r, &secret, review_state.to_string()));
-                    } else {
-                        more = true;
-                    }
-                    Ok(())
-                })
-                .map_err(export_error)?;
-            if after.is_some() {
-                // Gone (replaced by an edit since) or never of this list.
-                return Err(ApiError::not_found(
-                    "cursor: no current submission of this form and these filters is it \
-                     (use the next_cursor of the page before, with the same filters)",
-                ));
-            }
-            if more {
-                page.next_cursor = page.items.last().map(|i| i.instance_id.clone());
-            }
-            Ok(Json(page))
+            let store = c.store();
+            let page = store.submission_page(&filter, after.as_ref(), offset, limit)?;
+            let total = match q.count {
+                Some(true) => Some(store.submission_count(&filter)?),
+                _ => None,
+            };
+            Ok(Json(SubmissionPage {
+                items: page.items.into_iter().map(|m| item(m, &secret)).collect(),
+                next_cursor: page.next.map(|c| c.text()),
+                total,
+            }))
         })
     })
     .await
@@ -276,14 +248,25 @@ pub(crate) async fn submission(
         let secret = secret(&state)?;
         state.readers.with(&state, |c| {
             let source = c.store();
-            let r = document::find(source, &id)
-                .map_err(export_error)?
+            let (r, review_state) = source
+                .submission(&id)?
                 .ok_or_else(|| ApiError::not_found("no current submission has that instance id"))?;
-            let filter = Filter { form: Some(r.form_id.clone()), ..Filter::default() };
-            let states = review_states(source, &filter).map_err(export_error)?;
-            let review_state =
-                states.get(&r.instance_id).cloned().unwrap_or_else(|| "received".into());
-            let meta = item(&r, &secret, review_state);
+            let meta = item(
+                SubmissionMeta {
+                    instance_id: r.instance_id.clone(),
+                    form_id: r.form_id.clone(),
+                    form_version: r.form_version.clone(),
+                    participant_id: r.participant_id.clone(),
+                    round: r.round,
+                    device_id: r.device_id.clone(),
+                    enumerator: r.enumerator.clone(),
+                    finalized_at: r.finalized_at.clone(),
+                    received_at: r.received_at.clone(),
+                    sealed: r.sealed.is_some(),
+                    review_state,
+                },
+                &secret,
+            );
             let (answers, reason) = match document::of(source, r).map_err(export_error)? {
                 Document::Answers(doc) => (doc, None),
                 Document::NotExported { reason, .. } => (serde_json::Value::Null, Some(reason)),

@@ -10,6 +10,7 @@ pub(crate) mod export;
 pub(crate) mod ingest;
 mod review;
 mod status;
+mod submissions;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
     ("0006_roles", include_str!("../../sql/0006_roles.sql")),
     ("0007_review", include_str!("../../sql/0007_review.sql")),
+    ("0011_data_api", include_str!("../../sql/0011_data_api.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
