@@ -4,20 +4,31 @@
 //! Two steps, so that the database can settle races between servers:
 //!
 //! 1. *Staging*: the bundle is read as it streams in, every item checked
-//!    against its hash (`BundleSource`), into two temporary tables of this
-//!    session (never logged, never seen by another connection). A bundle
-//!    that fails any check leaves nothing.
-//! 2. *Placing*: one SERIALIZABLE transaction applies the staged responses
-//!    by the rules; payloads go from the staging tables to the real ones
-//!    inside the database. When PostgreSQL cannot serialize it with another
-//!    server's ingest (SQLSTATE 40001, or a deadlock), the transaction is
-//!    rolled back and run again from the staging tables: the outcome is
-//!    then as if the two ingests had run one after the other, which is
-//!    what makes several servers on one database converge.
+//!    against its hash (`BundleSource`), into a temporary table of this
+//!    session (never logged, never seen by another connection) by one
+//!    `COPY`. A bundle that fails any check leaves nothing.
+//! 2. *Placing*: one READ COMMITTED transaction first locks every instance
+//!    id the bundle names ([`lock_responses`]): two ingests that could
+//!    affect each other name one in common, so they queue and the second
+//!    sees what the first committed, as if they had run one after the
+//!    other, which is what makes several servers on one database converge;
+//!    ingests with nothing in common run side by side. It then applies the
+//!    staged responses by the rules in a fixed number of statements
+//!    (lookups and writes for the whole bundle at once), payloads going
+//!    from the staging table to the real ones inside the database. Should
+//!    the tables' constraints still refuse a write a concurrent ingest made
+//!    first (a unique key, a deadlock), the transaction is rolled back and
+//!    run again from the staging table.
+//!
+//! Until 2026-12 placing was SERIALIZABLE with a statement or more per
+//! response: correct, but every pair of concurrent ingests of new devices
+//! read-write conflicted (the enrolment check reads every device), so two
+//! servers retried instead of adding throughput (docs/BENCHMARKS.md).
 //!
 //! A session-level advisory lock per device makes a device's concurrent
 //! uploads (a retry racing the original, two relays) wait for each other
-//! instead of failing and retrying; correctness does not depend on it.
+//! instead of failing and retrying, and keeps its daily quotas counted one
+//! upload at a time.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -42,6 +53,14 @@ const ATTEMPTS: u32 = 40;
 
 /// Advisory lock namespace for per-device ingest locks ("enum").
 const DEVICE_LOCKS: i32 = 0x656e_756d;
+
+/// Advisory lock namespace for the responses an ingest names ("resp").
+const RESPONSE_LOCKS: i32 = 0x7265_7370;
+
+/// Advisory lock key (single-key space) that devices learned from their
+/// first bundle take shared and an enrolment takes exclusive, so that a
+/// device is never learned in the moment enrolment is switched on.
+pub(super) const ENROLMENT_LOCK: i64 = 0x656e_726f_6c6d_656e;
 
 /// One staging table, written by one `COPY` as the bundle streams in
 /// (a response's row has `idx` -1, its attachments 0, 1, ...), and the two
@@ -345,11 +364,12 @@ impl Inner {
         let client = conn.0.as_mut().expect("connection present until dropped");
         let tx = client
             .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
+            .isolation_level(IsolationLevel::ReadCommitted)
             .start()
             .map_err(|e| Failure::Sql("starting the ingest", e))?;
         let mut t = Tx { tx, stmts };
         let sql = |context: &'static str| move |e| Failure::Sql(context, e);
+        lock_responses(&mut t, b).map_err(sql("waiting for another ingest of these responses"))?;
         let at = now();
         check_device(&mut t, b, &at)?;
         let day = day_since(&mut t, &b.device_id, &at, quotas)
@@ -425,6 +445,31 @@ impl Inner {
     }
 }
 
+/// Takes, until commit, a lock on every instance id the bundle names (its
+/// responses and the versions its edits replace), in one order so that
+/// two ingests never wait for each other in a circle. Two ingests can only
+/// affect each other through a response both name: the same instance id
+/// (a duplicate, a conflict, a contest) or an edit and the version it
+/// replaces (an edit placed, or waiting for it). Those queue here, and
+/// every statement after the lock sees what the other committed (READ
+/// COMMITTED), so they place as one after the other; every other pair
+/// touches disjoint rows and runs side by side, with no serialization
+/// failures to retry. A device's own uploads already queue on its
+/// session lock; the tables' constraints stay the last word.
+fn lock_responses(t: &mut Tx<'_>, b: &Bundle) -> Pg<()> {
+    let mut ids: Vec<&str> = b.responses.iter().map(|r| r.instance_id.as_str()).collect();
+    ids.extend(b.responses.iter().filter_map(|r| r.content.deprecated_id.as_deref()));
+    if ids.is_empty() {
+        return Ok(());
+    }
+    t.query(
+        "SELECT pg_advisory_xact_lock($1, k)
+         FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::TEXT[]) AS id ORDER BY 1) AS keys",
+        &[&RESPONSE_LOCKS, &ids],
+    )?;
+    Ok(())
+}
+
 /// A known device must sign with its known key; an unknown one is learned
 /// from its first bundle unless devices are enrolled.
 fn check_device(t: &mut Tx<'_>, b: &Bundle, at: &str) -> Result<(), Failure> {
@@ -440,6 +485,8 @@ fn check_device(t: &mut Tx<'_>, b: &Bundle, at: &str) -> Result<(), Failure> {
         })),
         Some(_) => Ok(()),
         None => {
+            t.query("SELECT pg_advisory_xact_lock_shared($1)", &[&ENROLMENT_LOCK])
+                .map_err(sql("checking the device"))?;
             let enrolment: bool = t
                 .one("SELECT EXISTS (SELECT 1 FROM devices WHERE enrolled)", &[])
                 .map_err(sql("checking the device"))?
@@ -597,8 +644,8 @@ struct NewRow<'a> {
 /// What placing reads of central, read once for the bundle and kept up to
 /// date as it places: the responses it names (by instance id and by the
 /// versions its edits replace), the edits waiting for them, and the
-/// published forms. Inside the SERIALIZABLE transaction these reads are
-/// tracked like the per-response queries they replace.
+/// published forms. They are made after [`lock_responses`], so no other
+/// ingest can change what they read before this one commits.
 struct Known<'a> {
     responses: HashMap<String, Held>,
     /// Edits held `pending_edit`, by the version they wait for, in arrival order.

@@ -3,14 +3,15 @@
 //! and for several `central serve` processes on one database.
 //!
 //! What keeps it correct when several servers ingest at once is the
-//! database, not a process: each bundle is applied in one SERIALIZABLE
-//! transaction (retried when PostgreSQL reports a serialization failure),
+//! database, not a process: each bundle is applied in one transaction
+//! that first locks the instance ids it names (so ingests that touch a
+//! response in common queue, and others run side by side; [`ingest`]),
 //! the rules SQLite keeps in triggers are PL/pgSQL triggers here, and
 //! uniqueness is the tables' own. An ingest first copies the verified
-//! bundle into temporary tables of its session ([`ingest`]), so that a
-//! retried transaction reads it again from there and never from the
-//! network; a per-device advisory lock makes a device's concurrent uploads
-//! queue rather than fail and retry.
+//! bundle into a temporary table of its session, so that a retried
+//! transaction reads it again from there and never from the network; a
+//! per-device advisory lock makes a device's concurrent uploads queue
+//! rather than fail and retry.
 //!
 //! The client is the synchronous `postgres` crate: the store trait, the
 //! CLI and export are blocking, and the server runs store work on blocking
