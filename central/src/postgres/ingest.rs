@@ -221,9 +221,14 @@ impl Inner {
         let unlock = self
             .client()
             .execute("SELECT pg_advisory_unlock($1, hashtext($2))", &[&DEVICE_LOCKS, &device_id]);
-        // The staged copy is not needed any more; the next ingest of this
-        // session would empty it anyway.
-        let emptied = self.client().batch_execute("TRUNCATE ingest_stage");
+        // A placed bundle's staged copy went with its commit; a refused
+        // one's goes now. DELETE, not TRUNCATE: a TRUNCATE swaps the
+        // table's file, and a transaction that drops a file waits for a
+        // WAL flush at commit, an fsync per ingest for nothing.
+        let emptied = match &placed {
+            Ok(_) => Ok(()),
+            Err(_) => self.client().batch_execute("DELETE FROM ingest_stage"),
+        };
         let report = placed?;
         let map = self.err("ending the ingest");
         unlock.map_err(map)?;
@@ -245,7 +250,9 @@ impl Inner {
             self.staging = true;
         }
         let mut tx = self.client().transaction().map_err(err("staging the bundle"))?;
-        tx.batch_execute("TRUNCATE ingest_stage").map_err(err("staging the bundle"))?;
+        // Empty already unless an ingest of this session failed half-way;
+        // DELETE for the reason given in `ingest_impl`.
+        tx.batch_execute("DELETE FROM ingest_stage").map_err(err("staging the bundle"))?;
         // One COPY for the whole bundle: one round trip, however many
         // responses and attachments it holds.
         let copy = tx
@@ -440,6 +447,10 @@ impl Inner {
             .map_err(sql("checking the sequence"))?;
         report.gaps = gaps;
         report.forks = forks;
+        // The staged copy goes with this commit, which waits for its WAL
+        // flush anyway (a TRUNCATE keeps the temporary table from growing,
+        // as DELETE would without VACUUM, which never visits temporary tables).
+        t.tx.batch_execute("TRUNCATE ingest_stage").map_err(sql("emptying the staging table"))?;
         t.tx.commit().map_err(sql("committing the ingest"))?;
         Ok(report)
     }

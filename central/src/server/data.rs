@@ -29,7 +29,8 @@ use super::reply::ApiError;
 use super::routes::{blocking, lock, segment};
 use crate::PublishedInstrument;
 use crate::export::document::{self, Document};
-use crate::export::{ExportError, ExportOptions, ExportSource, Filter};
+use crate::export::feed::Feed;
+use crate::export::{ExportError, ExportOptions, ExportSource, Filter, Format, Layout};
 use crate::submissions::{BAD_CURSOR, Cursor, SubmissionMeta, SubmissionQuery, SubmissionSource};
 
 /// The data routes, as the router and docs/openapi.yaml name them.
@@ -37,9 +38,10 @@ pub(crate) const FORMS: &str = "/v1/data/forms";
 pub(crate) const SUBMISSIONS: &str = "/v1/data/forms/{form_id}/submissions";
 pub(crate) const EXPORT_ZIP: &str = "/v1/data/forms/{form_id}/export.zip";
 pub(crate) const SUBMISSION: &str = "/v1/data/submissions/{instance_id}";
+pub(crate) const ROWS: &str = "/v1/data/forms/{form_id}/rows";
 
 /// Every data route (the OpenAPI test checks the file describes them all).
-pub const ROUTES: [&str; 4] = [FORMS, SUBMISSIONS, EXPORT_ZIP, SUBMISSION];
+pub const ROUTES: [&str; 5] = [FORMS, SUBMISSIONS, EXPORT_ZIP, SUBMISSION, ROWS];
 
 /// A page holds at most this many submissions.
 const MAX_LIMIT: usize = 1000;
@@ -61,6 +63,7 @@ fn export_error(e: ExportError) -> ApiError {
         ExportError::NoInstrument { .. } => {
             ApiError::not_found("no published instrument for that form")
         }
+        e @ ExportError::UnknownLanguage { .. } => bad_query(format!("lang: {e}")),
         other => ApiError::internal_logged(other.to_string()),
     }
 }
@@ -173,14 +176,11 @@ fn item(m: SubmissionMeta, secret: &[u8; 32]) -> SubmissionItem {
     }
 }
 
-pub(crate) async fn submissions(
-    State(state): State<Arc<AppState>>,
-    _: Exporter,
-    form_id: Result<Path<String>, PathRejection>,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<SubmissionPage>, ApiError> {
-    let form_id = segment(form_id)?;
-    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+/// The checked paging and filters of a list query.
+fn list_query(
+    form_id: String,
+    q: ListQuery,
+) -> Result<(SubmissionQuery, Option<Cursor>, u64, usize), ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(bad_query(format!("limit must be 1 to {MAX_LIMIT}")));
@@ -213,6 +213,19 @@ pub(crate) async fn submissions(
         since: q.since,
         review_state,
     };
+    Ok((filter, after, offset, limit))
+}
+
+pub(crate) async fn submissions(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+    form_id: Result<Path<String>, PathRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<SubmissionPage>, ApiError> {
+    let form_id = segment(form_id)?;
+    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+    let count = q.count;
+    let (filter, after, offset, limit) = list_query(form_id, q)?;
     blocking(move || {
         let secret = secret(&state)?;
         state.readers.with(&state, |c| {
@@ -221,7 +234,7 @@ pub(crate) async fn submissions(
             }
             let store = c.store();
             let page = store.submission_page(&filter, after.as_ref(), offset, limit)?;
-            let total = match q.count {
+            let total = match count {
                 Some(true) => Some(store.submission_count(&filter)?),
                 _ => None,
             };
@@ -230,6 +243,121 @@ pub(crate) async fn submissions(
                 next_cursor: page.next.map(|c| c.text()),
                 total,
             }))
+        })
+    })
+    .await
+}
+
+/// `GET /v1/data/forms/{form_id}/rows` query: the submissions' paging and
+/// filters, and which table.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RowsQuery {
+    /// A table's name as `tables` lists it (default: the main table).
+    table: Option<String>,
+    // The list's fields, repeated: `serde(flatten)` would read every query
+    // value as text and refuse the numbers.
+    limit: Option<usize>,
+    cursor: Option<String>,
+    offset: Option<i64>,
+    version: Option<String>,
+    round: Option<i64>,
+    since: Option<String>,
+    review_state: Option<String>,
+}
+
+impl RowsQuery {
+    fn list(&self) -> ListQuery {
+        ListQuery {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            offset: self.offset,
+            version: self.version.clone(),
+            round: self.round,
+            since: self.since.clone(),
+            review_state: self.review_state.clone(),
+            count: None,
+        }
+    }
+}
+
+/// A table as the feed lists it.
+#[derive(Debug, Serialize)]
+pub(crate) struct FeedTable {
+    name: String,
+    /// The table whose `KEY` this one's `PARENT_KEY` names (null: main).
+    parent: Option<String>,
+}
+
+/// A submission the feed has no rows for, and why.
+#[derive(Debug, Serialize)]
+pub(crate) struct NotExported {
+    instance_id: String,
+    reason: String,
+}
+
+/// A page of a table's rows.
+#[derive(Debug, Serialize)]
+pub(crate) struct RowsPage {
+    table: String,
+    tables: Vec<FeedTable>,
+    columns: Vec<String>,
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    not_exported: Vec<NotExported>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /v1/data/forms/{form_id}/rows`: the rows one page of submissions
+/// has in a table, as the CSV export writes them ([`crate::export::feed`]).
+/// Pages, cursors and filters are the submission list's.
+pub(crate) async fn rows(
+    State(state): State<Arc<AppState>>,
+    _: Exporter,
+    form_id: Result<Path<String>, PathRejection>,
+    query: Result<Query<RowsQuery>, QueryRejection>,
+) -> Result<Json<RowsPage>, ApiError> {
+    let form_id = segment(form_id)?;
+    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+    let (filter, after, offset, limit) = list_query(form_id, q.list())?;
+    blocking(move || {
+        let secret = secret(&state)?;
+        state.readers.with(&state, |c| {
+            let store = c.store();
+            let feed = Feed::of(store, &filter.form_id)
+                .map_err(export_error)?
+                .ok_or_else(|| ApiError::not_found("no published form has that id"))?;
+            let t = match &q.table {
+                None => 0,
+                Some(name) => feed.table(name).ok_or_else(|| {
+                    bad_query(format!("table {name:?}: not a table of this form (see tables)"))
+                })?,
+            };
+            let page = store.submission_page(&filter, after.as_ref(), offset, limit)?;
+            let mut out = RowsPage {
+                table: feed.schema.tables[t].name.clone(),
+                tables: feed
+                    .schema
+                    .tables
+                    .iter()
+                    .map(|x| FeedTable {
+                        name: x.name.clone(),
+                        parent: x.parent.map(|p| feed.schema.tables[p].name.clone()),
+                    })
+                    .collect(),
+                columns: feed.columns(t),
+                rows: Vec::new(),
+                not_exported: Vec::new(),
+                next_cursor: page.next.map(|c| c.text()),
+            };
+            for m in page.items {
+                // Replaced since the page was read: its edit comes later.
+                let Some((r, _)) = store.submission(&m.instance_id)? else { continue };
+                if let Err(reason) =
+                    feed.rows(&r, &secret, t, &mut out.rows).map_err(export_error)?
+                {
+                    out.not_exported.push(NotExported { instance_id: r.instance_id, reason });
+                }
+            }
+            Ok(Json(out))
         })
     })
     .await
@@ -281,16 +409,91 @@ pub(crate) async fn submission(
     .await
 }
 
+/// `GET /v1/data/forms/{form_id}/export.zip` query: the choices of
+/// `central export` (docs/EXPORT.md), by the same names. Not offered:
+/// `--include-pii` (personal data leaves central only by the command run
+/// on the server) and `--identity` (central never holds the researcher's
+/// key).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ExportQuery {
+    /// `csv`, `xlsx`, `json`, `stata`, `spss`, or several comma-separated.
+    format: Option<String>,
+    version: Option<String>,
+    since: Option<String>,
+    labels: Option<bool>,
+    lang: Option<String>,
+    panel: Option<bool>,
+    /// `enumera` or `odk`.
+    layout: Option<String>,
+    bom: Option<bool>,
+    raw_csv: Option<bool>,
+    checks: Option<bool>,
+    no_media: Option<bool>,
+}
+
+impl ExportQuery {
+    fn options(self, form_id: String) -> Result<ExportOptions, ApiError> {
+        let mut formats = Vec::new();
+        for f in self.format.as_deref().unwrap_or("csv").split(',') {
+            let f = match f.trim() {
+                "csv" => Format::Csv,
+                "xlsx" => Format::Xlsx,
+                "json" => Format::Json,
+                "stata" => Format::Stata,
+                "spss" => Format::Spss,
+                other => {
+                    return Err(bad_query(format!(
+                        "format {other:?}: use csv, xlsx, json, stata or spss (several: csv,stata)"
+                    )));
+                }
+            };
+            if !formats.contains(&f) {
+                formats.push(f);
+            }
+        }
+        let layout = match self.layout.as_deref() {
+            None | Some("enumera") => Layout::Enumera,
+            Some("odk") => Layout::Odk,
+            Some(other) => return Err(bad_query(format!("layout {other:?}: use enumera or odk"))),
+        };
+        if let Some(since) = &self.since
+            && chrono::NaiveDate::parse_from_str(since.get(..10).unwrap_or(since), "%Y-%m-%d")
+                .is_err()
+        {
+            return Err(bad_query(format!("since {since:?} is not a date (YYYY-MM-DD)")));
+        }
+        let mut formats = formats.into_iter();
+        Ok(ExportOptions {
+            format: formats.next(),
+            also: formats.collect(),
+            filter: Filter { form: Some(form_id), version: self.version, since: self.since },
+            labels: self.labels.unwrap_or(false),
+            lang: self.lang,
+            panel: self.panel.unwrap_or(false),
+            layout,
+            bom: self.bom,
+            raw_csv: self.raw_csv.unwrap_or(false),
+            checks: self.checks.unwrap_or(false),
+            no_media: self.no_media.unwrap_or(false),
+            ..ExportOptions::default()
+        })
+    }
+}
+
 /// `GET /v1/data/forms/{form_id}/export.zip`: `central export --form
-/// FORM_ID` (CSV, Enumera's layout, personal data left out), written to a
-/// temporary folder, zipped to a temporary file and streamed from it.
+/// FORM_ID` with the choices of [`ExportQuery`] (default: CSV, Enumera's
+/// layout, personal data left out), written to a temporary folder, zipped
+/// to a temporary file and streamed from it.
 pub(crate) async fn export_zip(
     State(state): State<Arc<AppState>>,
     _: Exporter,
     form_id: Result<Path<String>, PathRejection>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let form_id = segment(form_id)?;
+    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
     let name = form_id.clone();
+    let opts = q.options(form_id)?;
     let spool = state.config.spool_dir.clone();
     let file = blocking(move || {
         secret(&state)?;
@@ -300,10 +503,6 @@ pub(crate) async fn export_zip(
                 None => tempfile::tempdir(),
             }
             .map_err(|e| ApiError::internal_logged(format!("export folder: {e}")))?;
-            let opts = ExportOptions {
-                filter: Filter { form: Some(form_id), ..Filter::default() },
-                ..ExportOptions::default()
-            };
             crate::export::export(c.store(), &opts, dir.path(), &mut |_, _| {})
                 .map_err(export_error)?;
             zip_folder(dir.path(), spool.as_deref())

@@ -36,6 +36,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(super::data::SUBMISSIONS, get(super::data::submissions))
         .route(super::data::EXPORT_ZIP, get(super::data::export_zip))
         .route(super::data::SUBMISSION, get(super::data::submission))
+        .route(super::data::ROWS, get(super::data::rows))
         .route("/app", axum::routing::any(web_app))
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))
