@@ -304,7 +304,8 @@ fn researchers_read_the_data(backend: &Backend) {
          &no_media=true&raw_csv=true&version=1&since=2000-01-01",
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&chosen_zip));
-    for bad in ["format=pdf", "layout=kobo", "since=yesterday", "labels=maybe", "lang=xx"] {
+    assert_eq!(get(addr, &researcher, "/v1/data/forms/plain/export.zip?lang=xx").0, 404);
+    for bad in ["format=pdf", "layout=kobo", "since=yesterday", "labels=maybe"] {
         let (status, body) =
             get(addr, &researcher, &format!("/v1/data/forms/plain/export.zip?{bad}"));
         assert_eq!(status, 400, "{bad}: {}", String::from_utf8_lossy(&body));
@@ -337,7 +338,8 @@ fn researchers_read_the_data(backend: &Backend) {
     let approved = json(addr, &researcher, "/v1/data/forms/plain/rows?review_state=approved");
     assert_eq!(approved["rows"].as_array().unwrap().len(), 1);
     assert_eq!(approved["rows"][0]["KEY"], plain[1].as_str());
-    for bad in ["table=nothing", "limit=0", "cursor=nope"] {
+    assert_eq!(get(addr, &researcher, "/v1/data/forms/plain/rows?table=nothing").0, 404);
+    for bad in ["limit=0", "cursor=nope"] {
         assert_eq!(get(addr, &researcher, &format!("/v1/data/forms/plain/rows?{bad}")).0, 400);
     }
     assert_eq!(get(addr, &researcher, "/v1/data/forms/nothing/rows").0, 404);

@@ -63,7 +63,8 @@ fn export_error(e: ExportError) -> ApiError {
         ExportError::NoInstrument { .. } => {
             ApiError::not_found("no published instrument for that form")
         }
-        e @ ExportError::UnknownLanguage { .. } => bad_query(format!("lang: {e}")),
+        // The form in that language does not exist, as a form id may not.
+        e @ ExportError::UnknownLanguage { .. } => ApiError::not_found(format!("lang: {e}")),
         other => ApiError::internal_logged(other.to_string()),
     }
 }
@@ -325,10 +326,12 @@ pub(crate) async fn rows(
             let feed = Feed::of(store, &filter.form_id)
                 .map_err(export_error)?
                 .ok_or_else(|| ApiError::not_found("no published form has that id"))?;
-            let t = match &q.table {
+            let t = match q.table.as_deref().filter(|t| !t.is_empty()) {
                 None => 0,
                 Some(name) => feed.table(name).ok_or_else(|| {
-                    bad_query(format!("table {name:?}: not a table of this form (see tables)"))
+                    ApiError::not_found(format!(
+                        "table {name:?}: not a table of this form (see tables)"
+                    ))
                 })?,
             };
             let page = store.submission_page(&filter, after.as_ref(), offset, limit)?;
@@ -432,7 +435,13 @@ pub(crate) struct ExportQuery {
 }
 
 impl ExportQuery {
-    fn options(self, form_id: String) -> Result<ExportOptions, ApiError> {
+    fn options(mut self, form_id: String) -> Result<ExportOptions, ApiError> {
+        // An empty value is no choice, as an absent one.
+        for v in [&mut self.format, &mut self.version, &mut self.lang] {
+            if v.as_deref() == Some("") {
+                *v = None;
+            }
+        }
         let mut formats = Vec::new();
         for f in self.format.as_deref().unwrap_or("csv").split(',') {
             let f = match f.trim() {

@@ -76,9 +76,9 @@ impl From<CentralError> for ApiError {
             CentralError::BadReview { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "bad_review", e.to_string())
             }
-            CentralError::BadCursor => {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.to_string())
-            }
+            // Well formed, but no place in this store's order (another
+            // store's shape): names nothing, as an unknown id does.
+            CentralError::BadCursor => ApiError::not_found(e.to_string()),
             e if e.is_busy() => {
                 tracing::warn!(target: "enumera::http", detail = %e, "database busy");
                 ApiError::busy()
