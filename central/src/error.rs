@@ -106,6 +106,18 @@ pub enum CentralError {
 
     #[error("review refused: {reason}")]
     BadReview { reason: String },
+
+    #[error("assignment refused: {reason}")]
+    BadAssignment { reason: String },
+
+    #[error(
+        "{who} may not assign {what}: it is outside the districts and devices on that token; \
+         ask for a token that covers them"
+    )]
+    AssignOutOfScope { who: String, what: String },
+
+    #[error("no assignment {id} (`central assignments list --all` shows every one)")]
+    NoSuchAssignment { id: String },
 }
 
 impl CentralError {

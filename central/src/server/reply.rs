@@ -76,6 +76,15 @@ impl From<CentralError> for ApiError {
             CentralError::BadReview { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "bad_review", e.to_string())
             }
+            CentralError::BadAssignment { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "bad_assignment", e.to_string())
+            }
+            CentralError::AssignOutOfScope { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "out_of_scope", e.to_string())
+            }
+            CentralError::NoSuchAssignment { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_such_assignment", e.to_string())
+            }
             e if e.is_busy() => {
                 tracing::warn!(target: "enumera::http", detail = %e, "database busy");
                 ApiError::busy()
