@@ -483,7 +483,13 @@ impl<S: CentralStore> Central<S> {
         device_id: &str,
         enumerator: Option<&str>,
     ) -> Result<AssignmentsFile, CentralError> {
-        let holdings = self.store().holdings(device_id)?;
+        // A device central has had nothing from yet (a new tablet, not
+        // enrolled) is named by its id only; its token vouched for the id.
+        let device_public_key = match self.store().holdings(device_id) {
+            Ok(h) => enumera_core::bundle::hex(&h.public_key),
+            Err(CentralError::UnknownDevice { .. }) => String::new(),
+            Err(e) => return Err(e),
+        };
         let reported = match enumerator {
             Some(e) => Some(e.to_string()),
             None => self
@@ -509,8 +515,8 @@ impl<S: CentralStore> Central<S> {
         let statement = AssignmentsStatement {
             format: enumera_core::review::assignments::ASSIGNMENTS_FORMAT.into(),
             central_public_key: String::new(),
-            device_id: holdings.device_id,
-            device_public_key: enumera_core::bundle::hex(&holdings.public_key),
+            device_id: device_id.to_string(),
+            device_public_key,
             enumerator: reported,
             issued_at: crate::now(),
             participants_limited: limited,

@@ -127,6 +127,12 @@ pub enum DeviceCommand {
 pub enum RosterCommand {
     /// Import a roster JSON file (`{"participants": [{"id", "display", "personal"}]}`).
     Import { file: PathBuf },
+    /// The participants this device holds (with --json, their personal
+    /// fields too): once central assigns participants, only its own.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_central_key(hex: &str) -> Result<[u8; 32], UserError> {
@@ -254,6 +260,21 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                 report.updated,
                 report.unchanged
             );
+        }
+        DeviceCommand::Roster(RosterCommand::List { json }) => {
+            let list = Store::open_existing(db)?.participants()?;
+            if json {
+                println!("{}", to_json(&list));
+            } else {
+                for p in &list {
+                    let shown: Vec<String> =
+                        p.display.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    println!("{}  {}", p.id, shown.join("  "));
+                }
+                if list.is_empty() {
+                    println!("no participants");
+                }
+            }
         }
         DeviceCommand::Verify { json } => {
             let store = Store::open_existing(db)?;

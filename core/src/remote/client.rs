@@ -127,17 +127,15 @@ pub fn sync(
 /// Reports what this device has done of its assignments and fetches and
 /// applies central's signed assignments file in reply: the work given to
 /// this device (or its enumerator), with those participants' roster rows.
-/// `None` when the device does not know central's key yet (it could not
-/// check the file) or central has no assignments endpoint.
+/// A device that trusts no central key yet learns it from this file (trust
+/// on first use, as from a first receipt). `None` when central has no
+/// assignments endpoint.
 pub fn fetch_assignments(
     store: &mut Store,
     transport: &dyn Transport,
     token: &str,
 ) -> Result<Option<ApplyAssignmentsReport>, SyncError> {
     const WHAT: &str = "fetching assignments";
-    if store.central_trust()?.is_none() {
-        return Ok(None);
-    }
     let device = store.device()?;
     let body = AssignmentsRequest {
         enumerator: device.enumerator_id,

@@ -16,6 +16,14 @@
 //! statement names this device's id and key. A statement older than the
 //! one applied last changes nothing (files may arrive out of order).
 //!
+//! A new tablet must get its work before it has made anything, so before
+//! central has had a bundle from it and before it has had a receipt: a
+//! device that trusts no central key yet learns it from its first
+//! assignments file (trust on first use, as from its first receipt; pin
+//! the key at set-up to rule that out), and central, which does not know
+//! the key of a device it has had nothing from (unless enrolled), names
+//! the device by its id only (`device_public_key` empty).
+//!
 //! The request a device sends for it ([`AssignmentsRequest`]) is also how
 //! central learns what the device has started: per assignment, how many
 //! interviews exist on the device (drafts and finalized) and how many are
@@ -139,16 +147,16 @@ pub enum AssignmentsError {
     )]
     UntrustedCentral { trusted: String, found: String },
     #[error(
-        "this device does not know central's key yet, so it cannot check who assigned this \
-         work: pin it (`enumera device --db DB trust --central-key KEY`) or sync once; nothing \
-         was applied"
-    )]
-    NoCentralKey,
-    #[error(
         "the assignments are for device {found}, not this device ({expected}); nothing was \
          applied"
     )]
     OtherDevice { expected: String, found: String },
+    #[error(
+        "central knows device {device_id} by another key ({found}), not this device's \
+         ({expected}): it was enrolled with another key, or another tablet uses this id; ask the \
+         operator (`enumera central status`); nothing was applied"
+    )]
+    OtherKey { device_id: String, expected: String, found: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -225,6 +233,9 @@ pub struct ApplyAssignmentsReport {
     /// True when the file was older than the one applied before: nothing
     /// changed.
     pub stale: bool,
+    /// True when this device trusted no central key and learned it from
+    /// this file (trust on first use).
+    pub central_key_learned: bool,
 }
 
 /// Verifies an assignments file and applies it in one transaction: the
@@ -238,23 +249,41 @@ pub fn apply_assignments(
     file: &[u8],
 ) -> Result<ApplyAssignmentsReport, AssignmentsError> {
     let statement = AssignmentsStatement::verify_file(file)?;
-    let trusted = store.central_trust()?.ok_or(AssignmentsError::NoCentralKey)?;
-    if hex(&trusted.key) != statement.central_public_key {
-        return Err(AssignmentsError::UntrustedCentral {
-            trusted: hex(&trusted.key),
-            found: statement.central_public_key,
-        });
-    }
     let device = store.device()?;
-    if statement.device_id != device.device_id
-        || statement.device_public_key != hex(&device.public_key)
-    {
+    if statement.device_id != device.device_id {
         return Err(AssignmentsError::OtherDevice {
             expected: device.device_id,
             found: statement.device_id,
         });
     }
-    Ok(store.replace_assignments(&statement)?)
+    // Empty: central has had nothing from this device yet (module docs).
+    let key = hex(&device.public_key);
+    if !statement.device_public_key.is_empty() && statement.device_public_key != key {
+        return Err(AssignmentsError::OtherKey {
+            device_id: device.device_id,
+            expected: key,
+            found: statement.device_public_key,
+        });
+    }
+    let mut learned = false;
+    match store.central_trust()? {
+        Some(trusted) if hex(&trusted.key) != statement.central_public_key => {
+            return Err(AssignmentsError::UntrustedCentral {
+                trusted: hex(&trusted.key),
+                found: statement.central_public_key,
+            });
+        }
+        Some(_) => {}
+        None => {
+            let key: [u8; 32] = unhex(&statement.central_public_key).ok_or_else(|| {
+                AssignmentsError::Malformed { reason: "central_public_key is not hex".into() }
+            })?;
+            learned = store.learn_central_key(&key)?;
+        }
+    }
+    let mut report = store.replace_assignments(&statement)?;
+    report.central_key_learned = learned;
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -306,11 +335,19 @@ mod tests {
     fn only_a_file_signed_by_the_trusted_central_for_this_device_applies() {
         let (_d, mut store, _key) = ready_store(&["a"]);
         let good = statement(&store, "2026-12-01T10:00:00Z", &["P1"]).sign(&CENTRAL);
+        // A file for another device teaches nothing, not even the key.
+        let mut other = statement(&store, "2026-12-01T10:00:00Z", &["P1"]);
+        other.device_id = "someone-else".into();
         assert!(matches!(
-            apply_assignments(&mut store, &good.file),
-            Err(AssignmentsError::NoCentralKey)
+            apply_assignments(&mut store, &other.clone().sign(&CENTRAL).file),
+            Err(AssignmentsError::OtherDevice { .. })
         ));
-        store.pin_central_key(&crate::bundle::receipt::public_key_of(&CENTRAL)).unwrap();
+        assert!(store.central_trust().unwrap().is_none());
+        // A fresh tablet learns central's key from its first file.
+        let mut first = statement(&store, "2026-12-01T09:00:00Z", &[]);
+        first.device_public_key = String::new();
+        let report = apply_assignments(&mut store, &first.sign(&CENTRAL).file).unwrap();
+        assert!(report.central_key_learned);
         let forged = statement(&store, "2026-12-01T10:00:00Z", &["P1"]).sign(&[4; 32]);
         assert!(matches!(
             apply_assignments(&mut store, &forged.file),
@@ -320,12 +357,6 @@ mod tests {
         assert!(matches!(
             apply_assignments(&mut store, text.as_bytes()),
             Err(AssignmentsError::BadSignature)
-        ));
-        let mut other = statement(&store, "2026-12-01T10:00:00Z", &["P1"]);
-        other.device_id = "someone-else".into();
-        assert!(matches!(
-            apply_assignments(&mut store, &other.sign(&CENTRAL).file),
-            Err(AssignmentsError::OtherDevice { .. })
         ));
         assert!(store.assignments().unwrap().is_empty());
         let report = apply_assignments(&mut store, &good.file).unwrap();
