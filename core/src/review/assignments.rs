@@ -19,8 +19,9 @@
 //! A new tablet must get its work before it has made anything, so before
 //! central has had a bundle from it and before it has had a receipt: a
 //! device that trusts no central key yet learns it from its first
-//! assignments file (trust on first use, as from its first receipt; pin
-//! the key at set-up to rule that out), and central, which does not know
+//! assignments file that assigns it anything (trust on first use, as from
+//! its first receipt; pin the key at set-up to rule that out; a file with
+//! no work changes nothing on such a device), and central, which does not know
 //! the key of a device it has had nothing from (unless enrolled), names
 //! the device by its id only (`device_public_key` empty).
 //!
@@ -274,6 +275,11 @@ pub fn apply_assignments(
             });
         }
         Some(_) => {}
+        // Nothing assigned yet: nothing to learn the key for, nothing to
+        // change (the first receipt may teach the key instead).
+        None if statement.assignments.is_empty() => {
+            return Ok(ApplyAssignmentsReport::default());
+        }
         None => {
             let key: [u8; 32] = unhex(&statement.central_public_key).ok_or_else(|| {
                 AssignmentsError::Malformed { reason: "central_public_key is not hex".into() }
@@ -343,8 +349,13 @@ mod tests {
             Err(AssignmentsError::OtherDevice { .. })
         ));
         assert!(store.central_trust().unwrap().is_none());
-        // A fresh tablet learns central's key from its first file.
-        let mut first = statement(&store, "2026-12-01T09:00:00Z", &[]);
+        // A fresh tablet learns central's key from its first file with work
+        // (an empty one changes nothing).
+        let mut empty = statement(&store, "2026-12-01T08:00:00Z", &[]);
+        empty.device_public_key = String::new();
+        let report = apply_assignments(&mut store, &empty.sign(&CENTRAL).file).unwrap();
+        assert!(!report.central_key_learned && store.central_trust().unwrap().is_none());
+        let mut first = statement(&store, "2026-12-01T09:00:00Z", &["P0"]);
         first.device_public_key = String::new();
         let report = apply_assignments(&mut store, &first.sign(&CENTRAL).file).unwrap();
         assert!(report.central_key_learned);
@@ -358,7 +369,7 @@ mod tests {
             apply_assignments(&mut store, text.as_bytes()),
             Err(AssignmentsError::BadSignature)
         ));
-        assert!(store.assignments().unwrap().is_empty());
+        assert_eq!(store.assignments().unwrap()[0].work.assignment_id, "a-P0");
         let report = apply_assignments(&mut store, &good.file).unwrap();
         assert_eq!(report.new, ["a-P1"]);
         assert_eq!(store.assignments().unwrap()[0].work.participant_id.as_deref(), Some("P1"));
