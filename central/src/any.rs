@@ -325,6 +325,30 @@ impl CentralStore for AnyStore {
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
         each!(self, s => s.returned_to(device_id))
     }
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError> {
+        each!(self, s => s.add_assignments(new))
+    }
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError> {
+        each!(self, s => s.assignments())
+    }
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError> {
+        each!(self, s => s.end_assignment(id, at, by, replacement))
+    }
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError> {
+        each!(self, s => s.record_device_report(report))
+    }
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError> {
+        each!(self, s => s.device_reports())
+    }
 }
 
 impl ExportSource for AnyStore {

@@ -8,7 +8,7 @@
 //! later arrival can come before (SQLite: the rowid, handed out in commit
 //! order by its one writer; PostgreSQL: the inserting transaction and the
 //! arrival number, read only up to the oldest transaction still running,
-//! central/sql/postgres/0006_data_api.sql). So a walk through the pages
+//! central/sql/postgres/0004_data_api.sql). So a walk through the pages
 //! meets every submission current when it started once (unless replaced
 //! by an edit meanwhile, whose new version then comes later), and what
 //! arrives during the walk on a later page.

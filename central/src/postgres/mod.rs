@@ -18,6 +18,7 @@
 //! threads already (docs/ARCHITECTURE.md).
 
 mod access;
+mod assign;
 pub(crate) mod backup;
 mod chain;
 mod export;
@@ -39,7 +40,8 @@ use crate::now;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/postgres/0001_init.sql")),
     ("0002_roles_review", include_str!("../../sql/postgres/0002_roles_review.sql")),
-    ("0006_data_api", include_str!("../../sql/postgres/0006_data_api.sql")),
+    ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
+    ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's
@@ -560,6 +562,35 @@ impl crate::CentralStore for PgCentral {
         device_id: &str,
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
         self.returned_to_impl(device_id)
+    }
+
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError> {
+        self.add_assignments_impl(new)
+    }
+
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError> {
+        self.assignments_impl()
+    }
+
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError> {
+        self.end_assignment_impl(id, at, by, replacement)
+    }
+
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError> {
+        self.record_device_report_impl(report)
+    }
+
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError> {
+        self.device_reports_impl()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The data API's submission reads in PostgreSQL (`crate::submissions`):
 //! one indexed query each, over `responses_current_by_form`
-//! (central/sql/postgres/0006_data_api.sql), in (inserting transaction,
+//! (central/sql/postgres/0004_data_api.sql), in (inserting transaction,
 //! arrival) order and only up to the oldest transaction still running, so
 //! that a transaction committing late never lands behind a cursor.
 

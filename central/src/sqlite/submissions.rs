@@ -1,6 +1,6 @@
 //! The data API's submission reads in SQLite (`crate::submissions`): one
 //! indexed query each, over `responses_current_by_form`
-//! (central/sql/0011_data_api.sql) in rowid order, which is commit order
+//! (central/sql/0009_data_api.sql) in rowid order, which is commit order
 //! with SQLite's one writer.
 
 use rusqlite::{OptionalExtension, Row, params};

@@ -33,10 +33,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "supervision",
         sql: include_str!("../../sql/0004_supervision.sql"),
     },
+    Migration {
+        version: 5,
+        name: "assignments",
+        sql: include_str!("../../sql/0005_assignments.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const _: () = assert!(MIGRATIONS[MIGRATIONS.len() - 1].version == SCHEMA_VERSION);
 

@@ -1,4 +1,4 @@
--- The data API's submission pages (issue 19; SQLite's 0011_data_api.sql).
+-- The data API's submission pages (issue 19; SQLite's 0009_data_api.sql).
 --
 -- A page's cursor must name a place no later arrival can come before.
 -- SQLite has one writer, so its rowids are handed out in commit order;
