@@ -23,6 +23,11 @@ use enumera_central::{AnyStore, Central, CentralError, Location, Role, Scope, To
 use enumera_core::review::{Comment, ReviewKind};
 use stores::Backend;
 
+/// PostgreSQL's pages stop at the cluster's oldest running transaction,
+/// and one test here holds a transaction open on purpose: the PostgreSQL
+/// tests of this file run one at a time, so it cannot cut another's walk.
+static POSTGRES_ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn query(form: &str) -> SubmissionQuery {
     SubmissionQuery { form_id: form.into(), ..SubmissionQuery::default() }
 }
@@ -193,6 +198,7 @@ fn pages_filters_and_arrivals_sqlite() {
 
 #[test]
 fn pages_filters_and_arrivals_postgres() {
+    let _alone = POSTGRES_ALONE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(backend) = Backend::postgres() {
         pages_filters_and_arrivals(&backend);
     }
@@ -216,6 +222,7 @@ fn eventually(store: &AnyStore, n: usize) -> Vec<String> {
 /// client already holds; once it ends, they are listed.
 #[test]
 fn a_running_transaction_holds_back_later_arrivals_postgres() {
+    let _alone = POSTGRES_ALONE.lock().unwrap_or_else(|e| e.into_inner());
     let Some(backend) = Backend::postgres() else { return };
     let mut a = Device::new("tablet A");
     let first: Vec<String> = (0..3).map(|n| a.finalize(&n.to_string(), false, None)).collect();
