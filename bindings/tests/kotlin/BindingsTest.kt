@@ -399,6 +399,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 )
 
 fun main() {
+    tests.putAll(mediaTests)
     var passed = 0
     var failed = 0
     for ((name, test) in tests) {

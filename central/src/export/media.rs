@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use enumera_core::bundle::sha256_hex;
-use enumera_core::store::EntryContent;
+use enumera_core::store::{AttachmentInfo, EntryContent};
 
 use super::report::ReportKind;
 use super::{ExportError, ExportSource, StoredResponse};
@@ -76,33 +76,67 @@ impl Media {
                 ));
                 continue;
             }
-            let path = match self.written.get(&a.name) {
-                Some(sha) if *sha == a.sha256 => continue,
-                Some(_) => {
-                    let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
-                    notes.push((
-                        ReportKind::MediaRenamed,
-                        format!(
-                            "{}: another response's different file has this name; written to {}",
-                            a.name,
-                            path.strip_prefix(self.dir.parent().unwrap_or(&self.dir))
-                                .unwrap_or(&path)
-                                .display()
-                        ),
-                    ));
-                    path
-                }
-                None => {
-                    self.written.insert(a.name.clone(), a.sha256.clone());
-                    self.dir.join(&a.name)
-                }
-            };
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
-            }
-            std::fs::write(&path, &bytes).map_err(|e| ExportError::io(&path, e))?;
-            self.files += 1;
+            self.place(r, a, &bytes, notes)?;
         }
+        Ok(())
+    }
+
+    /// Writes a sealed response's attachments, opened with the identity
+    /// (their hashes were checked against the sealed header when opened).
+    pub fn write_opened(
+        &mut self,
+        r: &StoredResponse,
+        attachments: &[(AttachmentInfo, Vec<u8>)],
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Result<(), ExportError> {
+        for (a, bytes) in attachments {
+            if !is_plain_name(&a.name) {
+                notes.push((
+                    ReportKind::MediaMissing,
+                    format!("{:?}: not a plain file name (sealed attachment)", a.name),
+                ));
+                continue;
+            }
+            self.place(r, a, bytes, notes)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one checked file under its name, or under the response's
+    /// folder when another file already has the name.
+    fn place(
+        &mut self,
+        r: &StoredResponse,
+        a: &AttachmentInfo,
+        bytes: &[u8],
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Result<(), ExportError> {
+        let path = match self.written.get(&a.name) {
+            Some(sha) if *sha == a.sha256 => return Ok(()),
+            Some(_) => {
+                let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
+                notes.push((
+                    ReportKind::MediaRenamed,
+                    format!(
+                        "{}: another response's different file has this name; written to {}",
+                        a.name,
+                        path.strip_prefix(self.dir.parent().unwrap_or(&self.dir))
+                            .unwrap_or(&path)
+                            .display()
+                    ),
+                ));
+                path
+            }
+            None => {
+                self.written.insert(a.name.clone(), a.sha256.clone());
+                self.dir.join(&a.name)
+            }
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| ExportError::io(&path, e))?;
+        self.files += 1;
         Ok(())
     }
 }
