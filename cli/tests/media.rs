@@ -309,3 +309,38 @@ fn a_sealed_forms_attachments_open_only_with_the_identity() {
     let exported = Path::new(&opened).join("media").join(&name);
     assert_eq!(std::fs::read(exported).expect("sealed photo exported"), photo);
 }
+
+/// Issue 18, item 5: a file larger than central's spool threshold (1 MiB)
+/// travels as every other: streamed into the bundle, spooled at ingest,
+/// streamed into SQLite and back out into `media/`, byte for byte.
+#[test]
+fn a_large_recording_is_streamed_through_to_the_export() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let form = kii_form(dir.path());
+    let (dev, central, bundle, out) = (p("d.db"), p("c.db"), p("b.bundle"), p("out"));
+    let audio: Vec<u8> =
+        (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("long.wav"), &audio).expect("audio");
+    let steps = dir.path().join("steps.json");
+    std::fs::write(&steps, r#"[{"attach": "/data/interview", "file": "long.wav"}]"#)
+        .expect("steps");
+    ok(&["device", "--db", &dev, "init", "--name", "tab1"]);
+    ok(&["device", "--db", &dev, "install", &form]);
+    ok(&["device", "--db", &dev, "fill", "kii", "--steps", &steps.to_string_lossy(), "--finalize"]);
+    ok(&["device", "--db", &dev, "bundle", "-o", &bundle]);
+    ok(&["central", "--db", &central, "init"]);
+    ok(&["central", "--db", &central, "publish", &form]);
+    ok(&["central", "--db", &central, "ingest", &bundle]);
+    ok(&["central", "--db", &central, "export", "--out", &out]);
+    let rows = read_csv(&Path::new(&out).join("kii.csv"));
+    let name = &rows[0]["interview"];
+    assert_eq!(std::fs::read(Path::new(&out).join("media").join(name)).expect("exported"), audio);
+    // Nothing is left behind beside media/.
+    let stray: Vec<_> = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".media-partial"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

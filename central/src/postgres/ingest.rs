@@ -253,7 +253,14 @@ impl Inner {
             tx.execute(&response, &[&ord, &r.entry.content, &xml, &json, &sealed])
                 .map_err(err("staging a response"))?;
             for (idx, (a, data)) in r.attachments.iter().enumerate() {
-                tx.execute(&attachment, &[&ord, &(idx as i32), &a.sha256, &i(a.size), data])
+                // PostgreSQL takes a bytea whole: a spooled file is read in.
+                let data =
+                    data.to_vec().map_err(|source| enumera_core::bundle::BundleError::Io {
+                        path: Default::default(),
+                        context: format!("reading spooled attachment {}", a.name),
+                        source,
+                    })?;
+                tx.execute(&attachment, &[&ord, &(idx as i32), &a.sha256, &i(a.size), &data])
                     .map_err(err("staging an attachment"))?;
             }
             let e = r.entry;

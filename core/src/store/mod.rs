@@ -44,7 +44,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use attachments::{AttachmentInfo, AttachmentProblem, AttachmentProblemKind};
+pub use attachments::{
+    AttachmentInfo, AttachmentLimits, AttachmentProblem, AttachmentProblemKind, LimitKind,
+};
 pub use device::{DeviceIdentity, verify_signature};
 pub use error::{Result, StoreError};
 pub use instruments::{InstalledInstrument, InstrumentKey};
@@ -66,6 +68,8 @@ pub struct Store {
     path: PathBuf,
     /// Content-addressed attachment files (`<db>-attachments/ab/abcd...`).
     files: PathBuf,
+    /// How large attachments may be (issue 18, item 5).
+    limits: AttachmentLimits,
 }
 
 impl Store {
@@ -89,7 +93,22 @@ impl Store {
         let conn = open::open_connection(path, migrations)?;
         let mut files = path.as_os_str().to_owned();
         files.push("-attachments");
-        Ok(Store { conn, path: path.to_path_buf(), files: PathBuf::from(files) })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            files: PathBuf::from(files),
+            limits: AttachmentLimits::default(),
+        })
+    }
+
+    /// Sets how large attachments may be (the defaults otherwise).
+    pub fn set_attachment_limits(&mut self, limits: AttachmentLimits) {
+        self.limits = limits;
+    }
+
+    /// How large attachments may be.
+    pub fn attachment_limits(&self) -> AttachmentLimits {
+        self.limits
     }
 
     /// The database file.
