@@ -421,7 +421,7 @@ impl Store {
         let source_name = src.map_or_else(|| name.to_string(), |p| p.display().to_string());
         let stored = store_content(&self.files, content, cap).map_err(|source| {
             let path = src.map_or_else(|| self.files.clone(), Path::to_path_buf);
-            let context = format!("saving attachment {name:?} of {instance_id}");
+            let context = format!("saving attachment {name:?} of {instance_id} ({source_name})");
             if is_disk_full(&source) {
                 StoreError::DiskFull { path: self.files.clone(), context }
             } else {
@@ -581,6 +581,15 @@ impl Store {
     /// Removes attachment files no response refers to any more (after a
     /// purge, a sealed finalize, or an interrupted write). Returns how many.
     pub fn collect_garbage(&self) -> Result<usize> {
+        self.collect_garbage_older_than(std::time::Duration::ZERO)
+    }
+
+    /// [`Store::collect_garbage`], sparing files changed in the last
+    /// `grace`: what another process on the same database may be about to
+    /// commit (a copy finished, its transaction not yet run). Run at every
+    /// open, so a file a crash left between copy and commit is not kept
+    /// forever (docs/RELIABILITY.md).
+    pub fn collect_garbage_older_than(&self, grace: std::time::Duration) -> Result<usize> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| StoreError::Io {
@@ -603,13 +612,20 @@ impl Store {
                 let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                let keep = !name.starts_with(".tmp-")
-                    && self
-                        .conn
-                        .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
-                        .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
-                        .map_err(self.err("cleaning the attachment folder"))?
-                        .is_some();
+                let recent = !grace.is_zero()
+                    && fs::metadata(&file)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_none_or(|age| age < grace);
+                let keep = recent
+                    || !name.starts_with(".tmp-")
+                        && self
+                            .conn
+                            .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
+                            .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
+                            .map_err(self.err("cleaning the attachment folder"))?
+                            .is_some();
                 if !keep {
                     fs::remove_file(&file).map_err(io(&file))?;
                     removed += 1;
@@ -717,6 +733,85 @@ mod tests {
         let err = store.attach_answer_file(&id, "/data/a", "5.mov", &big).unwrap_err();
         assert!(matches!(err, StoreError::AttachmentTooLarge { size: 100, .. }), "{err}");
         assert!(err.to_string().contains("big.mov"), "{err}");
+    }
+
+    /// Unmounts the small file system on drop.
+    struct Mounted(std::path::PathBuf);
+
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+
+    /// Disk full mid-attachment: a typed error, no row, no answer, and no
+    /// half-written file; the store works again once there is room.
+    #[test]
+    fn a_full_disk_mid_attachment_is_a_typed_error_leaving_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mnt = dir.path().join("small");
+        fs::create_dir(&mnt).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "enumera-media-test"])
+            .arg(&mnt)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!(
+                "skipped: cannot mount a small tmpfs here (needs root with CAP_SYS_ADMIN), so \
+                 a full disk cannot be made; the limit test covers the same clean-up path"
+            );
+            return;
+        }
+        let _guard = Mounted(mnt.clone());
+        let mut store = Store::open(mnt.join("device.db")).unwrap();
+        store.init_device("t", None).unwrap();
+        let key = store
+            .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
+            .unwrap();
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let video = dir.path().join("video.mp4");
+        fs::write(&video, vec![7u8; 4 << 20]).unwrap();
+        let err = store.attach_answer_file(&id, "/data/a", "1.mp4", &video).unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(err.to_string().contains("1.mp4"), "{err}");
+        assert!(store.attachments(&id).unwrap().is_empty());
+        assert_eq!(store.answer(&id, "/data/a").unwrap(), None);
+        let left: usize = fs::read_dir(&store.files)
+            .unwrap()
+            .map(|d| fs::read_dir(d.unwrap().path()).map_or(0, Iterator::count))
+            .sum();
+        assert_eq!(left, 0, "a half-written file was left");
+        // Room enough for a photo: it goes in.
+        let photo = store.attach_answer(&id, "/data/a", "2.jpg", &[1u8; 1000]).unwrap();
+        assert_eq!(store.read_attachment(&id, &photo.name).unwrap(), vec![1u8; 1000]);
+    }
+
+    /// What a kill between a file's copy and its answer's commit leaves: a
+    /// finished file no row names (and a temporary file of a cut copy).
+    /// An open spares them while they are recent, removes them after.
+    #[test]
+    fn an_open_removes_orphans_older_than_the_grace_period() {
+        let (d, store, _) = ready_store(&["a"]);
+        let db = store.path.clone();
+        let files = store.files.clone();
+        drop(store);
+        let orphan = files.join("ab").join(format!("ab{}", "0".repeat(62)));
+        let cut = files.join("tmp").join(".tmp-cut");
+        for p in [&orphan, &cut] {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"partial").unwrap();
+        }
+        drop(Store::open(&db).unwrap());
+        assert!(orphan.exists() && cut.exists(), "recent files are spared");
+        let old = std::time::SystemTime::now() - super::super::ORPHAN_GRACE * 2;
+        for p in [&orphan, &cut] {
+            fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+        }
+        drop(Store::open(&db).unwrap());
+        assert!(!orphan.exists() && !cut.exists(), "old orphans are removed at open");
+        drop(d);
     }
 
     #[test]

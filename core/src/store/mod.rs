@@ -61,6 +61,10 @@ pub use retention::{PurgeReport, Retention};
 pub use returns::{ReturnInfo, ReturnStatus};
 pub use sync_state::{CentralTrust, PinReport};
 
+/// How old an unreferenced attachment file must be before an open removes
+/// it: younger ones may be another process's copy about to be committed.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The device database. Not `Sync`: one writer per process, as SQLite wants.
 #[derive(Debug)]
 pub struct Store {
@@ -93,12 +97,17 @@ impl Store {
         let conn = open::open_connection(path, migrations)?;
         let mut files = path.as_os_str().to_owned();
         files.push("-attachments");
-        Ok(Store {
+        let store = Store {
             conn,
             path: path.to_path_buf(),
             files: PathBuf::from(files),
             limits: AttachmentLimits::default(),
-        })
+        };
+        // Files a crash left between their copy and their answer's commit
+        // (and temporary files of a copy cut short) go at the next open.
+        // Best effort: an error here is reported by the next write instead.
+        let _ = store.collect_garbage_older_than(ORPHAN_GRACE);
+        Ok(store)
     }
 
     /// Sets how large attachments may be (the defaults otherwise).
