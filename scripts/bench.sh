@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(expr import session engines store sync export load)
+  benches=(expr import session engines store sync export load media)
 fi
 # The load bench runs against PostgreSQL too: a throwaway cluster that
 # syncs as a production one does (--durable), stopped on exit.

@@ -375,6 +375,13 @@ impl ExportSource for AnyStore {
     fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
         each!(self, s => s.attachment(sha256))
     }
+    fn copy_attachment(
+        &self,
+        sha256: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        each!(self, s => s.copy_attachment(sha256, out))
+    }
     fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
         each!(self, s => s.edits(instance_id))
     }

@@ -52,6 +52,10 @@ use std::io::{Read, Seek};
 use enumera_core::bundle::{BundleError, BundleReader, Limits, Receipt, SignedReceipt};
 use enumera_core::instrument::Instrument;
 
+/// Attachments larger than this wait in temporary files during ingest
+/// rather than in memory (issue 18, item 5).
+pub const SPOOL_ATTACHMENTS_ABOVE: u64 = 1 << 20;
+
 pub use any::{AnyStore, Location};
 pub use assign::{Assignment, AssignmentFilter, DeviceReport, NewAssignment, Target};
 pub use backend::CentralStore;
@@ -164,7 +168,10 @@ impl<S: CentralStore> Central<S> {
         if let Some(report) = self.store.replay(sha256)? {
             return Ok(report);
         }
-        let mut reader = BundleReader::open_hashed(input, &Limits::default(), sha256.into())?;
+        // Attachments above 1 MiB wait in temporary files, not in memory:
+        // a bundle with a video is ingested in the memory of a buffer.
+        let mut reader = BundleReader::open_hashed(input, &Limits::default(), sha256.into())?
+            .spool_to(std::env::temp_dir(), SPOOL_ATTACHMENTS_ABOVE);
         self.store.ingest_stream(&mut reader, &self.quotas)
     }
 

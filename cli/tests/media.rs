@@ -221,3 +221,126 @@ fn form_run_answers_attach_steps_with_a_file_name() {
     let xml = out["submission"]["xml"].as_str().expect("xml");
     assert!(xml.contains("<site>1796378400000.png</site>"), "{xml}");
 }
+
+/// The study's test key pair (instruments/p2p-sanitation/test-keys).
+const RESEARCHER_KEY: &str = "age1gp4hnhu3kv6zpux60qq8cqcfvkvz54yt6pz4m7kcxapa7qnv9yaqm70asn";
+
+fn identity_file() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../instruments/p2p-sanitation/test-keys/researcher.agekey"
+    )
+    .to_string()
+}
+
+/// Sealed media (issue 18, item 4): a sealed form's photo travels inside
+/// the sealed file; central's database never holds its bytes; the export
+/// writes it only with the researcher's identity, and says so without.
+#[test]
+fn a_sealed_forms_attachments_open_only_with_the_identity() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let form = XlsForm::new()
+        .survey(&[&["type", "name", "label"], &["image", "site", "Photo of the site"]])
+        .settings(&[&["form_id", "version", "public_key"], &["kii_sealed", "1", RESEARCHER_KEY]])
+        .write_to(dir.path().join("kii_sealed.xlsx"))
+        .to_string_lossy()
+        .into_owned();
+    let (dev, central, bundle) = (p("d.db"), p("c.db"), p("b.bundle"));
+    ok(&["device", "--db", &dev, "init", "--name", "tab1"]);
+    ok(&["device", "--db", &dev, "install", &form]);
+    let photo = photo_bytes(9);
+    std::fs::write(dir.path().join("site.jpg"), &photo).expect("photo");
+    let steps = dir.path().join("steps.json");
+    std::fs::write(&steps, r#"[{"attach": "/data/site", "file": "site.jpg"}]"#).expect("steps");
+    ok(&[
+        "device",
+        "--db",
+        &dev,
+        "fill",
+        "kii_sealed",
+        "--steps",
+        &steps.to_string_lossy(),
+        "--finalize",
+    ]);
+    ok(&["device", "--db", &dev, "bundle", "-o", &bundle]);
+    ok(&["central", "--db", &central, "init"]);
+    ok(&["central", "--db", &central, "publish", &form]);
+    ok(&["central", "--db", &central, "ingest", &bundle]);
+
+    // Neither the bundle nor central's database holds the photo's bytes.
+    let marker = &photo[1000..1064];
+    for file in [&bundle, &central] {
+        let bytes = std::fs::read(file).expect("read");
+        assert!(!bytes.windows(marker.len()).any(|w| w == marker), "{file} holds plaintext");
+    }
+
+    let closed = p("closed");
+    let summary: Value = serde_json::from_str(&ok(&[
+        "central", "--db", &central, "export", "--out", &closed, "--json",
+    ]))
+    .expect("summary");
+    assert_eq!(summary["media_files"], 0, "{summary}");
+    assert!(!Path::new(&closed).join("media").exists());
+    let report = std::fs::read_to_string(Path::new(&closed).join("report.csv")).expect("report");
+    assert!(
+        report.lines().any(|l| l.starts_with("sealed_not_opened") && l.contains("attachments")),
+        "{report}"
+    );
+
+    let opened = p("opened");
+    let summary: Value = serde_json::from_str(&ok(&[
+        "central",
+        "--db",
+        &central,
+        "export",
+        "--out",
+        &opened,
+        "--identity",
+        &identity_file(),
+        "--json",
+    ]))
+    .expect("summary");
+    assert_eq!(summary["media_files"], 1, "{summary}");
+    let rows = read_csv(&Path::new(&opened).join("kii_sealed.csv"));
+    assert_eq!(rows.len(), 1);
+    let name = rows[0]["site"].clone();
+    assert!(name.ends_with(".jpg"), "{:?}", rows[0]);
+    let exported = Path::new(&opened).join("media").join(&name);
+    assert_eq!(std::fs::read(exported).expect("sealed photo exported"), photo);
+}
+
+/// Issue 18, item 5: a file larger than central's spool threshold (1 MiB)
+/// travels as every other: streamed into the bundle, spooled at ingest,
+/// streamed into SQLite and back out into `media/`, byte for byte.
+#[test]
+fn a_large_recording_is_streamed_through_to_the_export() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let form = kii_form(dir.path());
+    let (dev, central, bundle, out) = (p("d.db"), p("c.db"), p("b.bundle"), p("out"));
+    let audio: Vec<u8> =
+        (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("long.wav"), &audio).expect("audio");
+    let steps = dir.path().join("steps.json");
+    std::fs::write(&steps, r#"[{"attach": "/data/interview", "file": "long.wav"}]"#)
+        .expect("steps");
+    ok(&["device", "--db", &dev, "init", "--name", "tab1"]);
+    ok(&["device", "--db", &dev, "install", &form]);
+    ok(&["device", "--db", &dev, "fill", "kii", "--steps", &steps.to_string_lossy(), "--finalize"]);
+    ok(&["device", "--db", &dev, "bundle", "-o", &bundle]);
+    ok(&["central", "--db", &central, "init"]);
+    ok(&["central", "--db", &central, "publish", &form]);
+    ok(&["central", "--db", &central, "ingest", &bundle]);
+    ok(&["central", "--db", &central, "export", "--out", &out]);
+    let rows = read_csv(&Path::new(&out).join("kii.csv"));
+    let name = &rows[0]["interview"];
+    assert_eq!(std::fs::read(Path::new(&out).join("media").join(name)).expect("exported"), audio);
+    // Nothing is left behind beside media/.
+    let stray: Vec<_> = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".media-partial"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

@@ -72,6 +72,10 @@ pub struct Start {
     pub preload: bool,
 }
 
+/// Photos larger than this are kept as they are rather than read whole to
+/// be scaled (a camera's photo is a few MiB).
+const MAX_PHOTO_TO_SCALE: u64 = 64 << 20;
+
 impl Fill {
     /// Starts a new draft of the latest installed version of `form_id`.
     pub fn start(
@@ -213,9 +217,38 @@ impl Fill {
         reference: &str,
         src: &std::path::Path,
     ) -> Result<crate::store::AttachmentInfo, FillError> {
+        if let Some(small) = self.scaled_photo(reference, || {
+            // Photos only are read whole, and only up to a size a photo has.
+            match std::fs::metadata(src) {
+                Ok(m) if m.len() <= MAX_PHOTO_TO_SCALE => std::fs::read(src).ok(),
+                _ => None,
+            }
+        })? {
+            return self.attach_with(store, reference, src, |store, id, r, name| {
+                store.attach_answer(id, r, name, &small)
+            });
+        }
         self.attach_with(store, reference, src, |store, id, r, name| {
             store.attach_answer_file(id, r, name, src)
         })
+    }
+
+    /// An image question's `max-pixels` applied to a photo ([`crate::photo`]):
+    /// the scaled bytes, or None to keep the file as it is.
+    fn scaled_photo(
+        &self,
+        reference: &str,
+        bytes: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>, FillError> {
+        let node = self.session.resolve(reference)?;
+        let canonical = self.session.reference(node);
+        if self.session.question_type(&canonical)? != Some(crate::instrument::QuestionType::Image) {
+            return Ok(None);
+        }
+        let Some(max) = crate::photo::max_pixels(&self.session.parameters(&canonical)?) else {
+            return Ok(None);
+        };
+        Ok(bytes().and_then(|b| crate::photo::downscale(&b, max)))
     }
 
     /// Like [`Fill::attach`], from bytes in memory (a signature drawn on
@@ -227,6 +260,8 @@ impl Fill {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<crate::store::AttachmentInfo, FillError> {
+        let small = self.scaled_photo(reference, || Some(bytes.to_vec()))?;
+        let bytes = small.as_deref().unwrap_or(bytes);
         self.attach_with(store, reference, std::path::Path::new(file_name), |store, id, r, name| {
             store.attach_answer(id, r, name, bytes)
         })
@@ -510,6 +545,36 @@ mod tests {
                     .sum()
             })
             .unwrap_or(0)
+    }
+
+    /// `max-pixels` is applied in core, from a file and from bytes; a
+    /// photo within the limit, and other files, are kept byte for byte.
+    #[test]
+    fn max_pixels_scales_a_large_photo_down_on_attach() {
+        let (dir, mut store) = temp_store();
+        store.init_device("tablet-1", None).unwrap();
+        let mut form = instrument("ph", "1", &["name", "photo"]);
+        form.children[1].parameters.insert("max-pixels".into(), "400".into());
+        if let crate::instrument::NodeKind::Question(q) = &mut form.children[1].kind {
+            q.qtype = crate::instrument::QuestionType::Image;
+        }
+        store.install_instrument(&form).unwrap();
+        let photo = crate::photo::tests::jpeg;
+        let (big, small) = (photo(1200, 900), photo(300, 200));
+        let path = dir.path().join("site.jpg");
+        std::fs::write(&path, &big).unwrap();
+        let mut fill = Fill::start(&mut store, "ph", &Start::default(), env()).unwrap();
+        let id = fill.instance_id().to_string();
+        let a = fill.attach(&mut store, "/data/photo", &path).unwrap();
+        let kept = store.read_attachment(&id, &a.name).unwrap();
+        let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(&kept));
+        decoder.decode_headers().unwrap();
+        assert_eq!(decoder.dimensions(), Some((400, 300)));
+        assert_eq!(kept, crate::photo::downscale(&big, 400).unwrap(), "the same bytes everywhere");
+        let b = fill.attach_bytes(&mut store, "/data/photo", "s.jpg", &big).unwrap();
+        assert_eq!(b.sha256, a.sha256, "bytes and file give the same photo");
+        let c = fill.attach_bytes(&mut store, "/data/photo", "s.jpg", &small).unwrap();
+        assert_eq!(store.read_attachment(&id, &c.name).unwrap(), small, "within the limit: kept");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod expr;
 pub mod fill;
 pub mod instrument;
+pub mod photo;
 pub mod remote;
 pub mod review;
 pub mod session;

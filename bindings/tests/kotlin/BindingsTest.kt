@@ -400,6 +400,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 
 fun main() {
     tests.putAll(assignmentsTests)
+    tests.putAll(mediaTests)
     var passed = 0
     var failed = 0
     for ((name, test) in tests) {

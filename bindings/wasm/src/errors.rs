@@ -135,6 +135,20 @@ impl From<StoreError> for EnumeraError {
             S::BadRef { reference, reason, .. } => {
                 EnumeraError::InvalidAnswer { reference, reason: reason.into() }
             }
+            // Shown next to the question: the file is too large to keep.
+            S::AttachmentTooLarge { question, size, limit, kind, others, .. } => {
+                EnumeraError::InvalidAnswer {
+                    reference: question.unwrap_or_default(),
+                    reason: format!(
+                        "the file is {size} bytes; {kind} may take at most {limit} bytes{}",
+                        if others > 0 {
+                            format!(" (the response's other files take {others})")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                }
+            }
             S::NotFound { .. }
             | S::NewerVersion { .. }
             | S::Corrupt { .. }

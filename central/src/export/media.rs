@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use enumera_core::bundle::sha256_hex;
-use enumera_core::store::EntryContent;
+use enumera_core::store::{AttachmentInfo, EntryContent};
+use sha2::{Digest, Sha256};
 
 use super::report::ReportKind;
 use super::{ExportError, ExportSource, StoredResponse};
@@ -55,55 +55,156 @@ impl Media {
                 ));
                 continue;
             }
-            let Some(bytes) = source.attachment(&a.sha256)? else {
+            // Streamed into a temporary file beside the folder while
+            // hashed, and given its name only once it matched: a video is
+            // never held whole, and a bad file is never left under a name.
+            let Some(path) = self.target(r, a, notes) else { continue };
+            // Beside media/, which is made only once a file is good.
+            let partial = self.dir.with_file_name(format!(".media-partial-{}", a.sha256));
+            let file = std::fs::File::create(&partial).map_err(|e| ExportError::io(&partial, e))?;
+            let mut out = Hashing { out: std::io::BufWriter::new(file), sha: Sha256::new(), n: 0 };
+            let copied = source.copy_attachment(&a.sha256, &mut out);
+            let flushed = std::io::Write::flush(&mut out.out);
+            let found = enumera_core::bundle::hex(&out.sha.finalize());
+            let (n, copied) = (
+                out.n,
+                copied.and_then(|c| {
+                    flushed.map_err(|e| ExportError::io(&partial, e))?;
+                    Ok(c)
+                }),
+            );
+            let held = match copied {
+                Ok(held) => held,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(e);
+                }
+            };
+            if held.is_none() {
+                let _ = std::fs::remove_file(&partial);
+                self.forget(a);
                 notes.push((
                     ReportKind::MediaMissing,
                     format!("{}: central holds no file with SHA-256 {}", a.name, a.sha256),
                 ));
                 continue;
-            };
-            let found = sha256_hex(&bytes);
-            if found != a.sha256 || bytes.len() as u64 != a.size {
+            }
+            if found != a.sha256 || n != a.size {
+                let _ = std::fs::remove_file(&partial);
+                self.forget(a);
                 notes.push((
                     ReportKind::MediaMismatch,
                     format!(
-                        "{}: expected SHA-256 {} ({} bytes), central holds {found} ({} bytes)",
-                        a.name,
-                        a.sha256,
-                        a.size,
-                        bytes.len()
+                        "{}: expected SHA-256 {} ({} bytes), central holds {found} ({n} bytes)",
+                        a.name, a.sha256, a.size,
                     ),
                 ));
                 continue;
             }
-            let path = match self.written.get(&a.name) {
-                Some(sha) if *sha == a.sha256 => continue,
-                Some(_) => {
-                    let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
-                    notes.push((
-                        ReportKind::MediaRenamed,
-                        format!(
-                            "{}: another response's different file has this name; written to {}",
-                            a.name,
-                            path.strip_prefix(self.dir.parent().unwrap_or(&self.dir))
-                                .unwrap_or(&path)
-                                .display()
-                        ),
-                    ));
-                    path
-                }
-                None => {
-                    self.written.insert(a.name.clone(), a.sha256.clone());
-                    self.dir.join(&a.name)
-                }
-            };
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
             }
-            std::fs::write(&path, &bytes).map_err(|e| ExportError::io(&path, e))?;
+            std::fs::rename(&partial, &path).map_err(|e| ExportError::io(&path, e))?;
             self.files += 1;
         }
         Ok(())
+    }
+
+    /// Writes a sealed response's attachments, opened with the identity
+    /// (their hashes were checked against the sealed header when opened).
+    pub fn write_opened(
+        &mut self,
+        r: &StoredResponse,
+        attachments: &[(AttachmentInfo, Vec<u8>)],
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Result<(), ExportError> {
+        for (a, bytes) in attachments {
+            if !is_plain_name(&a.name) {
+                notes.push((
+                    ReportKind::MediaMissing,
+                    format!("{:?}: not a plain file name (sealed attachment)", a.name),
+                ));
+                continue;
+            }
+            self.place(r, a, bytes, notes)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one checked file under its name, or under the response's
+    /// folder when another file already has the name.
+    fn place(
+        &mut self,
+        r: &StoredResponse,
+        a: &AttachmentInfo,
+        bytes: &[u8],
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Result<(), ExportError> {
+        let Some(path) = self.target(r, a, notes) else { return Ok(()) };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| ExportError::io(&path, e))?;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// Where a file goes: under its name, or under the response's folder
+    /// when another file already has the name; None when this very file is
+    /// written already.
+    fn target(
+        &mut self,
+        r: &StoredResponse,
+        a: &AttachmentInfo,
+        notes: &mut Vec<(ReportKind, String)>,
+    ) -> Option<PathBuf> {
+        match self.written.get(&a.name) {
+            Some(sha) if *sha == a.sha256 => None,
+            Some(_) => {
+                let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
+                notes.push((
+                    ReportKind::MediaRenamed,
+                    format!(
+                        "{}: another response's different file has this name; written to {}",
+                        a.name,
+                        path.strip_prefix(self.dir.parent().unwrap_or(&self.dir))
+                            .unwrap_or(&path)
+                            .display()
+                    ),
+                ));
+                Some(path)
+            }
+            None => {
+                self.written.insert(a.name.clone(), a.sha256.clone());
+                Some(self.dir.join(&a.name))
+            }
+        }
+    }
+
+    /// Undoes [`Media::target`] for a file that turned out missing or bad.
+    fn forget(&mut self, a: &AttachmentInfo) {
+        if self.written.get(&a.name) == Some(&a.sha256) {
+            self.written.remove(&a.name);
+        }
+    }
+}
+
+/// A writer that hashes and counts what passes through.
+struct Hashing<W> {
+    out: W,
+    sha: Sha256,
+    n: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -123,6 +224,7 @@ fn folder_name(instance_id: &str) -> String {
 mod tests {
     use super::*;
     use crate::export::{Filter, HeldAside, Order, Visit};
+    use enumera_core::bundle::sha256_hex;
     use enumera_core::instrument::Instrument;
 
     /// Central holding these attachment files, by hash.

@@ -4,7 +4,7 @@
 //! personal data is asked for).
 
 use enumera_core::bundle::{ResearcherIdentity, SealError, open_sealed};
-use enumera_core::store::EntryContent;
+use enumera_core::store::{AttachmentInfo, EntryContent};
 use sha2::{Digest, Sha256};
 
 use super::report::ReportKind;
@@ -36,6 +36,25 @@ pub(crate) fn submission_xml<'r>(
     identity: Option<&ResearcherIdentity>,
     note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
 ) -> Result<Option<std::borrow::Cow<'r, str>>, ExportError> {
+    Ok(open_submission(r, identity, note)?.map(|s| s.xml))
+}
+
+/// A response's submission as the export reads it.
+pub(crate) struct Submission<'r> {
+    pub xml: std::borrow::Cow<'r, str>,
+    /// A sealed response's attachments, opened with the identity (each
+    /// already checked against the hash its sealed header gives). A plain
+    /// response's attachments are held apart, by hash: none here.
+    pub sealed_attachments: Vec<(AttachmentInfo, Vec<u8>)>,
+}
+
+/// [`submission_xml`] with a sealed response's opened attachments.
+pub(crate) fn open_submission<'r>(
+    r: &'r StoredResponse,
+    identity: Option<&ResearcherIdentity>,
+    note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
+) -> Result<Option<Submission<'r>>, ExportError> {
+    let plain = |xml| Some(Submission { xml, sealed_attachments: Vec::new() });
     let entry: Option<EntryContent> =
         r.entry_content.as_deref().and_then(|c| serde_json::from_str(c).ok());
     let Some(entry) = entry else {
@@ -65,7 +84,7 @@ pub(crate) fn submission_xml<'r>(
                 )?;
                 return Ok(None);
             }
-            Ok(Some(std::borrow::Cow::Borrowed(xml.as_str())))
+            Ok(plain(std::borrow::Cow::Borrowed(xml.as_str())))
         }
         (_, Some(sealed)) => {
             if !sha256_is(sealed, entry.sealed_sha256.as_deref()) {
@@ -80,14 +99,16 @@ pub(crate) fn submission_xml<'r>(
                 note(
                     ReportKind::Sealed,
                     r,
-                    "sealed; export with --identity FILE (the researcher's age identity) to open it",
+                    "sealed, with any attachments inside it (none written to media/); export \
+                     with --identity FILE (the researcher's age identity) to open it",
                 )?;
                 return Ok(None);
             };
             match open_sealed(sealed, identity) {
-                Ok(opened) if opened.instance_id == r.instance_id => {
-                    Ok(Some(std::borrow::Cow::Owned(opened.xml)))
-                }
+                Ok(opened) if opened.instance_id == r.instance_id => Ok(Some(Submission {
+                    xml: std::borrow::Cow::Owned(opened.xml),
+                    sealed_attachments: opened.attachments,
+                })),
                 Ok(opened) => {
                     note(
                         ReportKind::Tampered,

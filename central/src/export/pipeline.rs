@@ -10,7 +10,7 @@ use std::path::Path;
 
 use enumera_core::store::EntryContent;
 
-use super::payload::{exported_participant, submission_xml};
+use super::payload::{exported_participant, open_submission};
 use super::record::{self, ParticipantSwap, RowMeta, ValueStyle};
 use super::report::{self, ReportKind};
 use super::schema::{FormSchema, Layout, MetaField};
@@ -110,21 +110,27 @@ impl Read {
         }
         read.form = Some(i);
         let mut notes = Vec::new();
-        let xml = submission_xml(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
+        let submission = open_submission(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
             notes.push((k, d.to_string()));
             Ok(())
         })?;
-        read.readable = xml.is_some();
-        if let Some(std::borrow::Cow::Owned(x)) = xml {
-            read.opened = Some(x);
+        read.readable = submission.is_some();
+        let mut sealed_attachments = Vec::new();
+        if let Some(s) = submission {
+            sealed_attachments = s.sealed_attachments;
+            if let std::borrow::Cow::Owned(x) = s.xml {
+                read.opened = Some(x);
+            }
         }
         read.not_decrypted =
             notes.iter().any(|(k, _)| matches!(k, ReportKind::Sealed | ReportKind::WrongIdentity));
         read.notes = notes;
-        // Attachments of a response exported as a row (a sealed one's are
-        // inside its sealed file and not in the entry).
+        // Attachments of a response exported as a row: a plain one's held
+        // at central by hash; a sealed one's were inside its sealed file,
+        // opened with the identity (without it, none are written).
         if let (true, Some(media)) = (read.readable, media) {
             media.write(source, &read.r, &mut read.notes)?;
+            media.write_opened(&read.r, &sealed_attachments, &mut read.notes)?;
         }
         if schema.layout == Layout::Odk {
             read.odk = OdkMeta::of(source, &read.r)?;

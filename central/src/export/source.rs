@@ -80,6 +80,19 @@ pub trait ExportSource {
     /// holds none): export checks them against the hash the bundle carried.
     fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError>;
 
+    /// Streams an attachment central holds, by SHA-256, into `out`; the
+    /// bytes written, or None when it holds none. Stores that can read a
+    /// value in pieces override it, so that a video is never held whole.
+    fn copy_attachment(
+        &self,
+        sha256: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        let Some(bytes) = self.attachment(sha256)? else { return Ok(None) };
+        out.write_all(&bytes).map_err(|e| ExportError::io(std::path::Path::new("media"), e))?;
+        Ok(Some(bytes.len() as u64))
+    }
+
     /// How many earlier versions a response replaces (its edits, one after
     /// another): ODK Central's `Edits` column.
     fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {

@@ -307,6 +307,13 @@ impl Inner {
             ])
             .map_err(err("staging a response"))?;
             for (idx, (a, data)) in r.attachments.iter().enumerate() {
+                // PostgreSQL takes a bytea whole: a spooled file is read in.
+                let data =
+                    data.to_vec().map_err(|source| enumera_core::bundle::BundleError::Io {
+                        path: Default::default(),
+                        context: format!("reading spooled attachment {}", a.name),
+                        source,
+                    })?;
                 rows.write(&[
                     &ord,
                     &(idx as i32),

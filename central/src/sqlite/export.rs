@@ -218,6 +218,27 @@ impl ExportSource for SqliteCentral {
             .map_err(self.sql_err("reading an attachment"))
     }
 
+    /// Read through SQLite's incremental blob I/O, 64 KiB at a time.
+    fn copy_attachment(
+        &self,
+        sha256: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        let rowid: Option<i64> = self
+            .conn
+            .query_row("SELECT rowid FROM blobs WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()
+            .map_err(self.sql_err("finding an attachment"))?;
+        let Some(rowid) = rowid else { return Ok(None) };
+        let blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, "blobs", "bytes", rowid, true)
+            .map_err(self.sql_err("reading an attachment"))?;
+        let n = std::io::copy(&mut std::io::BufReader::with_capacity(64 << 10, blob), out)
+            .map_err(|e| ExportError::io(std::path::Path::new("media"), e))?;
+        Ok(Some(n))
+    }
+
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {
         // Kept beside the data so pseudonyms stay the same from one export
         // to the next; created here on first use (older databases lack it).

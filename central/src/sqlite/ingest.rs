@@ -289,10 +289,38 @@ fn payload_columns(p: &Payload) -> (Option<&str>, Option<&str>, Option<&[u8]>) {
 }
 
 fn store_blobs(tx: &Transaction<'_>, r: &BundleResponse) -> Sql<()> {
-    let mut s =
+    use enumera_core::bundle::AttachmentData;
+    let mut held =
         tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, bytes) VALUES (?1, ?2, ?3)")?;
-    for (a, bytes) in &r.attachments {
-        s.execute(params![a.sha256, a.size, bytes])?;
+    let mut room = tx.prepare_cached(
+        "INSERT OR IGNORE INTO blobs (sha256, size, bytes) VALUES (?1, ?2, zeroblob(?2))",
+    )?;
+    for (a, data) in &r.attachments {
+        match data {
+            AttachmentData::Held(bytes) => {
+                held.execute(params![a.sha256, a.size, bytes])?;
+            }
+            // A large file the reader spooled: room made for it, then
+            // streamed in through incremental blob I/O, never held whole.
+            AttachmentData::Spooled(_) => {
+                if room.execute(params![a.sha256, a.size])? == 0 {
+                    continue;
+                }
+                let rowid = tx.last_insert_rowid();
+                let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blobs", "bytes", rowid, false)?;
+                let copied = data.reader().and_then(|mut src| std::io::copy(&mut src, &mut blob));
+                match copied {
+                    Ok(n) if n == a.size => {}
+                    Ok(n) => {
+                        return Err(rusqlite::Error::ToSqlConversionFailure(
+                            format!("attachment {}: spooled {n} bytes of {}", a.name, a.size)
+                                .into(),
+                        ));
+                    }
+                    Err(e) => return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))),
+                }
+            }
+        }
     }
     Ok(())
 }

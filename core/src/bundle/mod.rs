@@ -26,8 +26,8 @@ mod write;
 pub use error::BundleError;
 pub use manifest::{ItemKind, Manifest, ManifestEntry, ManifestItem};
 pub use read::{
-    BundleReader, BundleResponse, BundleSource, HeldBundle, Limits, VerifiedBundle, read_bundle,
-    read_bundle_with,
+    AttachmentData, BundleReader, BundleResponse, BundleSource, HeldBundle, Limits, SpooledFile,
+    VerifiedBundle, read_bundle, read_bundle_with,
 };
 pub use receipt::{ApplyReport, Receipt, ReceiptEntry, ReceiptError, SignedReceipt, apply_receipt};
 pub use seal::{

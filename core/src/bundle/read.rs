@@ -55,7 +55,67 @@ pub struct BundleResponse {
     pub content: EntryContent,
     pub payload: Payload,
     /// Attachments of a plain submission, by name, with their bytes.
-    pub attachments: Vec<(AttachmentInfo, Vec<u8>)>,
+    pub attachments: Vec<(AttachmentInfo, AttachmentData)>,
+}
+
+/// An attachment's bytes as the reader hands them over: in memory, or,
+/// for a large file when the reader has a spool folder
+/// ([`BundleReader::spool_to`]), in a temporary file there, removed when
+/// the last clone is dropped. Either way they matched their hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachmentData {
+    Held(Vec<u8>),
+    Spooled(std::sync::Arc<SpooledFile>),
+}
+
+/// A temporary file holding one attachment; removed on drop.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SpooledFile {
+    pub path: std::path::PathBuf,
+    pub size: u64,
+}
+
+impl Drop for SpooledFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl AttachmentData {
+    pub fn len(&self) -> u64 {
+        match self {
+            AttachmentData::Held(b) => b.len() as u64,
+            AttachmentData::Spooled(f) => f.size,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, streamed.
+    pub fn reader(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(match self {
+            AttachmentData::Held(b) => Box::new(b.as_slice()),
+            AttachmentData::Spooled(f) => {
+                Box::new(std::io::BufReader::new(std::fs::File::open(&f.path)?))
+            }
+        })
+    }
+
+    /// The bytes, whole (for stores that take a value at once).
+    pub fn to_vec(&self) -> std::io::Result<Vec<u8>> {
+        match self {
+            AttachmentData::Held(b) => Ok(b.clone()),
+            AttachmentData::Spooled(f) => std::fs::read(&f.path),
+        }
+    }
+}
+
+impl From<Vec<u8>> for AttachmentData {
+    fn from(b: Vec<u8>) -> Self {
+        AttachmentData::Held(b)
+    }
 }
 
 /// A verified bundle's responses, one at a time: what central ingests, from
@@ -143,6 +203,36 @@ impl<R: Read> Counted<R> {
         Ok(super::hex(&sha.finalize()))
     }
 
+    /// Streams `n` bytes into `out` through a small buffer; returns their
+    /// SHA-256.
+    fn copy(
+        &mut self,
+        n: u64,
+        out: &mut dyn std::io::Write,
+        what: impl FnOnce() -> String,
+    ) -> Result<String, BundleError> {
+        let offset = self.at;
+        let mut sha = Sha256::new();
+        let mut buf = vec![0u8; 64 << 10];
+        let mut left = n;
+        while left > 0 {
+            let want = left.min(buf.len() as u64) as usize;
+            let got = self.read(&mut buf[..want]).map_err(|e| io(offset, e))?;
+            if got == 0 {
+                return Err(BundleError::Truncated {
+                    what: what(),
+                    offset,
+                    needed: n,
+                    available: n - left,
+                });
+            }
+            sha.update(&buf[..got]);
+            out.write_all(&buf[..got]).map_err(|e| io(offset, e))?;
+            left -= got as u64;
+        }
+        Ok(super::hex(&sha.finalize()))
+    }
+
     fn u32(&mut self, what: &str) -> Result<u32, BundleError> {
         let b = self.exactly(4, || what.to_string())?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -197,6 +287,8 @@ pub struct BundleReader<R> {
     device_public_key: [u8; 32],
     next_entry: usize,
     next_item: usize,
+    /// Where attachments above the size go instead of memory.
+    spool: Option<(std::path::PathBuf, u64)>,
 }
 
 impl<R> std::fmt::Debug for BundleReader<R> {
@@ -288,7 +380,38 @@ impl<R: Read> BundleReader<R> {
             device_public_key,
             next_entry: 0,
             next_item: 0,
+            spool: None,
         })
+    }
+
+    /// Attachments larger than `above` bytes are streamed into temporary
+    /// files in `dir` rather than held in memory ([`AttachmentData`]), so
+    /// a bundle with a large video is read in the memory of a buffer.
+    pub fn spool_to(mut self, dir: std::path::PathBuf, above: u64) -> Self {
+        self.spool = Some((dir, above));
+        self
+    }
+
+    /// Reads an attachment item of `len` bytes into a spool file; its hash.
+    fn spool_item(
+        &mut self,
+        dir: &std::path::Path,
+        len: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<(String, AttachmentData), BundleError> {
+        let path = dir.join(format!(".enumera-attachment-{}", uuid::Uuid::new_v4().simple()));
+        let io_err = |source| BundleError::Io {
+            path: path.clone(),
+            context: "spooling an attachment".into(),
+            source,
+        };
+        let file = std::fs::File::create(&path).map_err(io_err)?;
+        // Removed on drop from here on, whatever happens.
+        let spooled = std::sync::Arc::new(SpooledFile { path: path.clone(), size: len });
+        let mut out = std::io::BufWriter::new(file);
+        let found = self.input.copy(len, &mut out, what)?;
+        std::io::Write::flush(&mut out).map_err(io_err)?;
+        Ok((found, AttachmentData::Spooled(spooled)))
     }
 
     /// Reads the next response's items, checking each against its hash;
@@ -306,7 +429,7 @@ impl<R: Read> BundleReader<R> {
         let first = self.next_item;
         for _ in 0..count {
             let index = self.next_item;
-            let item = &self.manifest.items[index];
+            let item = self.manifest.items[index].clone();
             let kind = item.kind.as_str();
             let what = || format!("item {index} ({kind} of {})", item.instance_id);
             let len = self.input.u64(|| format!("the length of {}", what()))?;
@@ -329,11 +452,19 @@ impl<R: Read> BundleReader<R> {
             // Submission text is kept even when only checking: it must be
             // UTF-8, and it is what ingest holds anyway.
             let text = matches!(item.kind, ItemKind::Xml | ItemKind::Json);
-            let (found, data) = if keep || text {
+            let spool = match &self.spool {
+                Some((dir, above)) if keep && item.kind == ItemKind::Attachment && len > *above => {
+                    Some(dir.clone())
+                }
+                _ => None,
+            };
+            let (found, data) = if let Some(dir) = spool {
+                self.spool_item(&dir, len, what)?
+            } else if keep || text {
                 let data = self.input.exactly(len, what)?;
-                (sha256_hex(&data), data)
+                (sha256_hex(&data), AttachmentData::Held(data))
             } else {
-                (self.input.hash(len, what)?, Vec::new())
+                (self.input.hash(len, what)?, AttachmentData::Held(Vec::new()))
             };
             if found != item.sha256 {
                 return Err(BundleError::HashMismatch {
@@ -353,7 +484,10 @@ impl<R: Read> BundleReader<R> {
                     },
                     data,
                 )),
-                _ => payload_parts.push(data),
+                _ => match data {
+                    AttachmentData::Held(bytes) => payload_parts.push(bytes),
+                    AttachmentData::Spooled(_) => return Err(bad("a submission was spooled")),
+                },
             }
             self.next_item += 1;
         }

@@ -26,7 +26,7 @@ fn a_written_bundle_reads_back_verified() {
         }
     );
     assert_eq!(b.responses[1].attachments.len(), 1);
-    assert_eq!(b.responses[1].attachments[0].1, b"\xff\xd8 a photo");
+    assert_eq!(b.responses[1].attachments[0].1, AttachmentData::Held(b"\xff\xd8 a photo".to_vec()));
     // 3 xml + 3 json + 1 attachment
     assert_eq!(b.manifest.items.len(), 7);
     assert_eq!(b.sha256, sha256_hex(&bytes));
@@ -537,4 +537,42 @@ fn resource_bounds_the_streaming_reader_agrees_with_reading_whole() {
         longer.extend_from_slice(b"more");
         assert_eq!(stream_error(&longer), Some("trailing_bytes"));
     }
+}
+
+/// Issue 18, item 5: with a spool folder, a large attachment is read into a
+/// temporary file there (checked against its hash), not into memory, and
+/// the file goes when the response is dropped.
+#[test]
+fn large_attachments_are_spooled_and_removed_after_use() {
+    let (_d, store, _) = device_with(2);
+    let bytes = bundle_of(&store, false);
+    let spool = tempfile::tempdir().unwrap();
+    let mut reader = BundleReader::open(bytes.as_slice(), &Limits::default())
+        .unwrap()
+        .spool_to(spool.path().to_path_buf(), 4);
+    let _first = reader.next_response().unwrap().unwrap();
+    let second = reader.next_response().unwrap().unwrap();
+    let (info, data) = &second.attachments[0];
+    let AttachmentData::Spooled(file) = data else { panic!("held in memory: {data:?}") };
+    assert!(file.path.starts_with(spool.path()));
+    assert_eq!(data.len(), info.size);
+    assert_eq!(data.to_vec().unwrap(), b"\xff\xd8 a photo");
+    let mut streamed = Vec::new();
+    std::io::copy(&mut data.reader().unwrap(), &mut streamed).unwrap();
+    assert_eq!(streamed, b"\xff\xd8 a photo");
+    assert!(reader.next_response().unwrap().is_none());
+    reader.finish().unwrap();
+    drop(second);
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "spool file removed");
+
+    // An altered attachment fails its hash and leaves no spool file.
+    let at = bytes.windows(4).rposition(|w| w == b" a p").unwrap();
+    let mut bad = bytes.clone();
+    bad[at] ^= 1;
+    let mut reader = BundleReader::open(bad.as_slice(), &Limits::default())
+        .unwrap()
+        .spool_to(spool.path().to_path_buf(), 4);
+    reader.next_response().unwrap();
+    assert!(matches!(reader.next_response(), Err(BundleError::HashMismatch { .. })));
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
 }

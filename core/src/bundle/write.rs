@@ -218,7 +218,23 @@ pub fn write_bundle(
                     p.content.attachments.iter().map(|a| a.name.as_str()).collect();
                 names.sort_unstable();
                 for name in names {
-                    put(&store.read_attachment(id, name)?)?;
+                    // Streamed from the file through a small buffer and
+                    // checked as it goes (a video is never held whole).
+                    let item = next_item.next().ok_or_else(|| BundleError::StoredMismatch {
+                        instance_id: id.clone(),
+                        what: "more items than planned".into(),
+                    })?;
+                    w.write_all(&item.size.to_be_bytes()).map_err(io)?;
+                    let info = store.copy_attachment(id, name, &mut w)?;
+                    if info.sha256 != item.sha256 || info.size != item.size {
+                        return Err(BundleError::StoredMismatch {
+                            instance_id: id.clone(),
+                            what: format!(
+                                "attachment {name:?} hashes to {}, entry says {}",
+                                info.sha256, item.sha256
+                            ),
+                        });
+                    }
                 }
             }
             Payload::Sealed { ciphertext } => put(ciphertext)?,

@@ -187,6 +187,22 @@ impl Session {
         })
     }
 
+    /// The `parameters` of the question a reference names (`max-pixels`,
+    /// `quality`), empty for anything else.
+    pub fn parameters(
+        &self,
+        reference: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, SessionError> {
+        let node = self.resolve(reference)?;
+        Ok(self
+            .form
+            .template(self.tree.node(node).tpl)
+            .node
+            .as_ref()
+            .map(|n| n.parameters.clone())
+            .unwrap_or_default())
+    }
+
     pub fn instance_id(&self) -> &str {
         &self.instance_id
     }

@@ -40,6 +40,43 @@ pub enum AttachmentProblemKind {
     Mismatch { found_sha256: String, found_size: u64 },
 }
 
+/// How large attachments may be: one file, and all of one response's files
+/// together. Checked while the file is copied in, so an oversized file
+/// costs no more than the bytes read before the limit, and leaves nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentLimits {
+    pub max_file: u64,
+    pub max_response: u64,
+}
+
+impl Default for AttachmentLimits {
+    /// 512 MiB a file (about 40 minutes of 720p video), 1 GiB a response:
+    /// under the bundle reader's 2 GiB item cap and SQLite's 1 GB value
+    /// cap at central.
+    fn default() -> Self {
+        AttachmentLimits { max_file: 512 << 20, max_response: 1 << 30 }
+    }
+}
+
+/// Which limit a file passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// [`AttachmentLimits::max_file`].
+    File,
+    /// [`AttachmentLimits::max_response`], counting the response's other files.
+    Response,
+}
+
+impl std::fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LimitKind::File => "a file",
+            LimitKind::Response => "a response's attachments together",
+        })
+    }
+}
+
 fn file_path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(&sha256[..2]).join(sha256)
 }
@@ -55,7 +92,10 @@ pub(crate) fn rows(conn: &Connection, instance_id: &str) -> rusqlite::Result<Vec
 }
 
 /// Streams `r` through SHA-256 (and into `keep`, when given).
-fn hash_reader(mut r: impl Read, mut keep: Option<&mut Vec<u8>>) -> std::io::Result<(String, u64)> {
+fn hash_reader(
+    mut r: impl Read,
+    mut keep: Option<&mut dyn Write>,
+) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -67,8 +107,8 @@ fn hash_reader(mut r: impl Read, mut keep: Option<&mut Vec<u8>>) -> std::io::Res
             Err(e) => return Err(e),
         };
         hasher.update(&buf[..n]);
-        if let Some(v) = keep.as_deref_mut() {
-            v.extend_from_slice(&buf[..n]);
+        if let Some(w) = keep.as_deref_mut() {
+            w.write_all(&buf[..n])?;
         }
         size += n as u64;
     }
@@ -81,7 +121,7 @@ fn checked(
     dir: &Path,
     instance_id: &str,
     a: &AttachmentInfo,
-    keep: Option<&mut Vec<u8>>,
+    keep: Option<&mut dyn Write>,
 ) -> Result<()> {
     let path = file_path(dir, &a.sha256);
     let io = |source| StoreError::Io {
@@ -116,7 +156,7 @@ fn checked(
 
 fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0).min(1 << 26));
-    checked(dir, instance_id, a, Some(&mut bytes))?;
+    checked(dir, instance_id, a, Some(&mut bytes as &mut dyn Write))?;
     Ok(bytes)
 }
 
@@ -146,14 +186,26 @@ fn check_name(instance_id: &str, name: &str) -> Result<()> {
 
 /// Copies `src` durably into the folder under its hash (temp file, fsync,
 /// rename, fsync of the folder), hashing as it goes; an intact copy already
-/// there is kept. Returns the hash and size.
-fn store_content(dir: &Path, src: impl Read) -> std::io::Result<(String, u64)> {
+/// there is kept. Returns the hash and size, or `Ok(Err(seen))` when the
+/// content passes `cap` bytes (then nothing is kept: `seen` is how many
+/// bytes were read, at most `cap + 1`).
+fn store_content(
+    dir: &Path,
+    src: impl Read,
+    cap: u64,
+) -> std::io::Result<std::result::Result<(String, u64), u64>> {
     let tmp_dir = dir.join("tmp");
     fs::create_dir_all(&tmp_dir)?;
     let tmp = tmp_dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
-        let (sha256, size) = hash_reader(Tee(src, &mut f), None)?;
+        // One byte past the cap tells an oversized file from one exactly at it.
+        let (sha256, size) = hash_reader(Tee(src.take(cap.saturating_add(1)), &mut f), None)?;
+        if size > cap {
+            drop(f);
+            fs::remove_file(&tmp)?;
+            return Ok(Err(size));
+        }
         f.sync_all()?;
         drop(f);
         let target = file_path(dir, &sha256);
@@ -166,12 +218,20 @@ fn store_content(dir: &Path, src: impl Read) -> std::io::Result<(String, u64)> {
             fs::rename(&tmp, &target)?;
             fs::File::open(folder)?.sync_all()?;
         }
-        Ok((sha256, size))
+        Ok(Ok((sha256, size)))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Whether an I/O error is the disk (or quota) running out of space.
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    // ENOSPC (28) and EDQUOT (122 on Linux) on every Unix the apps run on.
+    matches!(e.raw_os_error(), Some(28) | Some(122))
+        || e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
 }
 
 /// Within a response's write transaction: drops the attachments among
@@ -335,14 +395,62 @@ impl Store {
                 });
             }
         }
-        let (sha256, size) =
-            store_content(&self.files, content).map_err(|source| StoreError::Io {
-                path: src.map_or_else(|| self.files.clone(), Path::to_path_buf),
-                context: format!("saving attachment {name:?} of {instance_id}"),
-                source,
-            })?;
+        // The response's other files count against its limit; the file this
+        // answer replaces does not (it is released below).
+        let replaced: Option<String> = match answering {
+            Some(reference) => self
+                .conn
+                .query_row(
+                    "SELECT value FROM answers WHERE instance_id = ?1 AND ref = ?2",
+                    params![instance_id, reference],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(self.err(format!("reading the answer to {reference}")))?,
+            None => None,
+        };
+        let others: u64 = rows(&self.conn, instance_id)
+            .map_err(self.err(format!("listing attachments of {instance_id}")))?
+            .iter()
+            .filter(|a| a.name != name && Some(&a.name) != replaced.as_ref())
+            .map(|a| a.size)
+            .sum();
+        let limits = self.limits;
+        let room = limits.max_response.saturating_sub(others);
+        let cap = limits.max_file.min(room);
+        let source_name = src.map_or_else(|| name.to_string(), |p| p.display().to_string());
+        let stored = store_content(&self.files, content, cap).map_err(|source| {
+            let path = src.map_or_else(|| self.files.clone(), Path::to_path_buf);
+            let context = format!("saving attachment {name:?} of {instance_id} ({source_name})");
+            if is_disk_full(&source) {
+                StoreError::DiskFull { path: self.files.clone(), context }
+            } else {
+                StoreError::Io { path, context, source }
+            }
+        })?;
+        let (sha256, size) = match stored {
+            Ok(done) => done,
+            Err(seen) => {
+                let (kind, limit) = if limits.max_file <= room {
+                    (LimitKind::File, limits.max_file)
+                } else {
+                    (LimitKind::Response, limits.max_response)
+                };
+                // The whole file's size when it is a file; else what was read.
+                let size = src.and_then(|p| fs::metadata(p).ok()).map_or(seen, |m| m.len());
+                return Err(StoreError::AttachmentTooLarge {
+                    instance_id: instance_id.to_string(),
+                    question: answering.map(str::to_string),
+                    file: source_name,
+                    size,
+                    limit,
+                    kind,
+                    others,
+                });
+            }
+        };
         let info = AttachmentInfo { name: name.to_string(), sha256, size };
-        let Store { conn, path, files } = self;
+        let Store { conn, path, files, .. } = self;
         let map =
             |e| StoreError::sql(path, format!("saving attachment {name:?} of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an attachment")?;
@@ -406,6 +514,40 @@ impl Store {
         read_checked(&self.files, instance_id, &info)
     }
 
+    /// Streams an attachment into `out` through a small buffer (videos can
+    /// be large), checking it against its recorded hash and size as it
+    /// goes: on a mismatch `out` has received the bytes and the error says
+    /// so, so write to something discarded on error (a bundle's `.partial`).
+    pub fn copy_attachment(
+        &self,
+        instance_id: &str,
+        name: &str,
+        out: &mut dyn Write,
+    ) -> Result<AttachmentInfo> {
+        let info = self.attachment_info(instance_id, name)?;
+        checked(&self.files, instance_id, &info, Some(out))?;
+        Ok(info)
+    }
+
+    fn attachment_info(&self, instance_id: &str, name: &str) -> Result<AttachmentInfo> {
+        let info: Option<AttachmentInfo> = self
+            .conn
+            .prepare_cached(
+                "SELECT name, sha256, size FROM attachments WHERE instance_id = ?1 AND name = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name], |r| {
+                    Ok(AttachmentInfo { name: r.get(0)?, sha256: r.get(1)?, size: r.get(2)? })
+                })
+                .optional()
+            })
+            .map_err(self.err(format!("reading attachment {name:?} of {instance_id}")))?;
+        info.ok_or_else(|| StoreError::UnknownAttachment {
+            instance_id: instance_id.to_string(),
+            name: name.to_string(),
+        })
+    }
+
     /// Checks every recorded attachment file; lists each one missing or
     /// altered (empty when all are intact).
     pub fn verify_attachments(&self) -> Result<Vec<AttachmentProblem>> {
@@ -439,6 +581,15 @@ impl Store {
     /// Removes attachment files no response refers to any more (after a
     /// purge, a sealed finalize, or an interrupted write). Returns how many.
     pub fn collect_garbage(&self) -> Result<usize> {
+        self.collect_garbage_older_than(std::time::Duration::ZERO)
+    }
+
+    /// [`Store::collect_garbage`], sparing files changed in the last
+    /// `grace`: what another process on the same database may be about to
+    /// commit (a copy finished, its transaction not yet run). Run at every
+    /// open, so a file a crash left between copy and commit is not kept
+    /// forever (docs/RELIABILITY.md).
+    pub fn collect_garbage_older_than(&self, grace: std::time::Duration) -> Result<usize> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| StoreError::Io {
@@ -461,13 +612,20 @@ impl Store {
                 let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                let keep = !name.starts_with(".tmp-")
-                    && self
-                        .conn
-                        .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
-                        .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
-                        .map_err(self.err("cleaning the attachment folder"))?
-                        .is_some();
+                let recent = !grace.is_zero()
+                    && fs::metadata(&file)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_none_or(|age| age < grace);
+                let keep = recent
+                    || !name.starts_with(".tmp-")
+                        && self
+                            .conn
+                            .prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1 LIMIT 1")
+                            .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
+                            .map_err(self.err("cleaning the attachment folder"))?
+                            .is_some();
                 if !keep {
                     fs::remove_file(&file).map_err(io(&file))?;
                     removed += 1;
@@ -514,6 +672,161 @@ mod tests {
         assert!(matches!(
             store.put_attachment(&id, "late.jpg", b"x"),
             Err(StoreError::NotDraft { .. })
+        ));
+    }
+
+    #[test]
+    fn files_over_a_limit_are_refused_with_their_context_and_leave_nothing() {
+        let (_d, mut store, key) = ready_store(&["a", "b"]);
+        store.set_attachment_limits(AttachmentLimits { max_file: 10, max_response: 15 });
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let files_in = |store: &Store| {
+            fs::read_dir(&store.files)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| fs::read_dir(e.path()).map_or(0, Iterator::count))
+                        .sum::<usize>()
+                })
+                .unwrap_or(0)
+        };
+        let err = store.attach_answer(&id, "/data/a", "1.mp4", &[7; 11]).unwrap_err();
+        match &err {
+            StoreError::AttachmentTooLarge {
+                question, file, size, limit, kind, others, ..
+            } => {
+                assert_eq!(
+                    (question.as_deref(), file.as_str(), *size, *limit, *kind, *others),
+                    (Some("/data/a"), "1.mp4", 11, 10, LimitKind::File, 0)
+                );
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("/data/a") && err.to_string().contains("at most 10"));
+        assert!(store.attachments(&id).unwrap().is_empty());
+        assert_eq!(store.answer(&id, "/data/a").unwrap(), None);
+        assert_eq!(files_in(&store), 0, "nothing half-written");
+
+        // Exactly at the limit is fine; the response's total counts too.
+        store.attach_answer(&id, "/data/a", "1.mp4", &[1; 10]).unwrap();
+        let err = store.attach_answer(&id, "/data/b", "2.mp4", &[2; 6]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::AttachmentTooLarge {
+                    kind: LimitKind::Response,
+                    others: 10,
+                    limit: 15,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Replacing an answer's file does not count the file it replaces.
+        store.attach_answer(&id, "/data/a", "3.mp4", &[3; 10]).unwrap();
+        store.attach_answer(&id, "/data/b", "4.mp4", &[4; 5]).unwrap();
+        assert_eq!(store.attachments(&id).unwrap().len(), 2);
+        assert_eq!(files_in(&store), 2);
+
+        // From a file: the error gives its path and whole size.
+        let big = store.files.with_file_name("big.mov");
+        fs::write(&big, vec![0u8; 100]).unwrap();
+        let err = store.attach_answer_file(&id, "/data/a", "5.mov", &big).unwrap_err();
+        assert!(matches!(err, StoreError::AttachmentTooLarge { size: 100, .. }), "{err}");
+        assert!(err.to_string().contains("big.mov"), "{err}");
+    }
+
+    /// Unmounts the small file system on drop.
+    struct Mounted(std::path::PathBuf);
+
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+
+    /// Disk full mid-attachment: a typed error, no row, no answer, and no
+    /// half-written file; the store works again once there is room.
+    #[test]
+    fn a_full_disk_mid_attachment_is_a_typed_error_leaving_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mnt = dir.path().join("small");
+        fs::create_dir(&mnt).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "enumera-media-test"])
+            .arg(&mnt)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!(
+                "skipped: cannot mount a small tmpfs here (needs root with CAP_SYS_ADMIN), so \
+                 a full disk cannot be made; the limit test covers the same clean-up path"
+            );
+            return;
+        }
+        let _guard = Mounted(mnt.clone());
+        let mut store = Store::open(mnt.join("device.db")).unwrap();
+        store.init_device("t", None).unwrap();
+        let key = store
+            .install_instrument(&crate::store::test_support::instrument("f", "1", &["a"]))
+            .unwrap();
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let video = dir.path().join("video.mp4");
+        fs::write(&video, vec![7u8; 4 << 20]).unwrap();
+        let err = store.attach_answer_file(&id, "/data/a", "1.mp4", &video).unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(err.to_string().contains("1.mp4"), "{err}");
+        assert!(store.attachments(&id).unwrap().is_empty());
+        assert_eq!(store.answer(&id, "/data/a").unwrap(), None);
+        let left: usize = fs::read_dir(&store.files)
+            .unwrap()
+            .map(|d| fs::read_dir(d.unwrap().path()).map_or(0, Iterator::count))
+            .sum();
+        assert_eq!(left, 0, "a half-written file was left");
+        // Room enough for a photo: it goes in.
+        let photo = store.attach_answer(&id, "/data/a", "2.jpg", &[1u8; 1000]).unwrap();
+        assert_eq!(store.read_attachment(&id, &photo.name).unwrap(), vec![1u8; 1000]);
+    }
+
+    /// What a kill between a file's copy and its answer's commit leaves: a
+    /// finished file no row names (and a temporary file of a cut copy).
+    /// An open spares them while they are recent, removes them after.
+    #[test]
+    fn an_open_removes_orphans_older_than_the_grace_period() {
+        let (d, store, _) = ready_store(&["a"]);
+        let db = store.path.clone();
+        let files = store.files.clone();
+        drop(store);
+        let orphan = files.join("ab").join(format!("ab{}", "0".repeat(62)));
+        let cut = files.join("tmp").join(".tmp-cut");
+        for p in [&orphan, &cut] {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"partial").unwrap();
+        }
+        drop(Store::open(&db).unwrap());
+        assert!(orphan.exists() && cut.exists(), "recent files are spared");
+        let old = std::time::SystemTime::now() - super::super::ORPHAN_GRACE * 2;
+        for p in [&orphan, &cut] {
+            fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+        }
+        drop(Store::open(&db).unwrap());
+        assert!(!orphan.exists() && !cut.exists(), "old orphans are removed at open");
+        drop(d);
+    }
+
+    #[test]
+    fn attachments_stream_out_checked() {
+        let (_d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let info = store.put_attachment(&id, "v.mp4", &bytes).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(store.copy_attachment(&id, "v.mp4", &mut out).unwrap(), info);
+        assert_eq!(out, bytes);
+        fs::write(file_path(&store.files, &info.sha256), b"altered").unwrap();
+        assert!(matches!(
+            store.copy_attachment(&id, "v.mp4", &mut Vec::new()),
+            Err(StoreError::AttachmentMismatch { .. })
         ));
     }
 

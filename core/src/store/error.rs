@@ -119,6 +119,24 @@ pub enum StoreError {
         found_size: u64,
     },
 
+    #[error(
+        "{}{file} is {size} bytes: {kind} may take at most {limit} bytes{}; nothing was saved",
+        question.as_ref().map(|q| format!("{q} in response {instance_id}: ")).unwrap_or_else(|| format!("response {instance_id}: ")),
+        if *others > 0 { format!(" (its other files take {others})") } else { String::new() }
+    )]
+    AttachmentTooLarge {
+        instance_id: String,
+        /// The file question it was to answer.
+        question: Option<String>,
+        /// The file given (its path, or its name when given as bytes).
+        file: String,
+        size: u64,
+        limit: u64,
+        kind: super::attachments::LimitKind,
+        /// Bytes the response's other attachments already take.
+        others: u64,
+    },
+
     #[error("no attachment {name:?} in response {instance_id}")]
     UnknownAttachment { instance_id: String, name: String },
 

@@ -46,7 +46,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use assignments::AssignmentInfo;
-pub use attachments::{AttachmentInfo, AttachmentProblem, AttachmentProblemKind};
+pub use attachments::{
+    AttachmentInfo, AttachmentLimits, AttachmentProblem, AttachmentProblemKind, LimitKind,
+};
 pub use device::{DeviceIdentity, verify_signature};
 pub use error::{Result, StoreError};
 pub use instruments::{InstalledInstrument, InstrumentKey};
@@ -61,6 +63,10 @@ pub use retention::{PurgeReport, Retention};
 pub use returns::{ReturnInfo, ReturnStatus};
 pub use sync_state::{CentralTrust, PinReport};
 
+/// How old an unreferenced attachment file must be before an open removes
+/// it: younger ones may be another process's copy about to be committed.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The device database. Not `Sync`: one writer per process, as SQLite wants.
 #[derive(Debug)]
 pub struct Store {
@@ -68,6 +74,8 @@ pub struct Store {
     path: PathBuf,
     /// Content-addressed attachment files (`<db>-attachments/ab/abcd...`).
     files: PathBuf,
+    /// How large attachments may be (issue 18, item 5).
+    limits: AttachmentLimits,
 }
 
 impl Store {
@@ -91,7 +99,27 @@ impl Store {
         let conn = open::open_connection(path, migrations)?;
         let mut files = path.as_os_str().to_owned();
         files.push("-attachments");
-        Ok(Store { conn, path: path.to_path_buf(), files: PathBuf::from(files) })
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            files: PathBuf::from(files),
+            limits: AttachmentLimits::default(),
+        };
+        // Files a crash left between their copy and their answer's commit
+        // (and temporary files of a copy cut short) go at the next open.
+        // Best effort: an error here is reported by the next write instead.
+        let _ = store.collect_garbage_older_than(ORPHAN_GRACE);
+        Ok(store)
+    }
+
+    /// Sets how large attachments may be (the defaults otherwise).
+    pub fn set_attachment_limits(&mut self, limits: AttachmentLimits) {
+        self.limits = limits;
+    }
+
+    /// How large attachments may be.
+    pub fn attachment_limits(&self) -> AttachmentLimits {
+        self.limits
     }
 
     /// The database file.

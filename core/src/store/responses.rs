@@ -281,7 +281,7 @@ impl Store {
                 });
             }
         }
-        let Store { conn, path, files } = self;
+        let Store { conn, path, files, .. } = self;
         let map = |e| StoreError::sql(path, format!("saving an answer of {instance_id}"), e);
         let tx = super::write_tx(conn, path, "saving an answer")?;
         if !touch_draft(&tx, instance_id, &now()).map_err(map)? {
@@ -396,7 +396,7 @@ impl Store {
         }
         let (base, removed) = refs::split_instance(instance_ref)
             .ok_or_else(|| bad("must end with an index such as [2]"))?;
-        let Store { conn, path, files } = self;
+        let Store { conn, path, files, .. } = self;
         let map =
             |e| StoreError::sql(path, format!("removing {instance_ref} from {instance_id}"), e);
         // Answers of the removed instance: a file one named may go with it.
