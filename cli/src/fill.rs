@@ -164,7 +164,7 @@ struct DeviceHooks<'a> {
 }
 
 impl InterviewHooks for DeviceHooks<'_> {
-    fn changed(&mut self, session: &Session, change: &Change) -> Result<(), HookError> {
+    fn changed(&mut self, session: &mut Session, change: &Change) -> Result<(), HookError> {
         match change {
             Change::Answer { .. } => self.saver.save(self.store, session)?,
             Change::RepeatAdded { reference } => {
@@ -178,11 +178,11 @@ impl InterviewHooks for DeviceHooks<'_> {
         Ok(())
     }
 
-    fn save(&mut self, session: &Session) -> Result<(), HookError> {
+    fn save(&mut self, session: &mut Session) -> Result<(), HookError> {
         Ok(self.saver.save(self.store, session)?)
     }
 
-    fn finalize(&mut self, session: &Session) -> Result<(), HookError> {
+    fn finalize(&mut self, session: &mut Session) -> Result<(), HookError> {
         self.saver.finalize(self.store, session)?;
         Ok(())
     }

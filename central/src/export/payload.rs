@@ -36,6 +36,20 @@ pub(crate) fn submission_xml<'r>(
     identity: Option<&ResearcherIdentity>,
     note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
 ) -> Result<Option<std::borrow::Cow<'r, str>>, ExportError> {
+    Ok(submission(r, identity, note)?.map(|(xml, _)| xml))
+}
+
+/// A sealed response's attachments, opened with it.
+pub(crate) type Opened = Vec<(enumera_core::store::AttachmentInfo, Vec<u8>)>;
+
+/// Like [`submission_xml`], with a sealed response's attachments (the
+/// audit log among them) as opened; a plain response's are at central,
+/// named by its entry.
+pub(crate) fn submission<'r>(
+    r: &'r StoredResponse,
+    identity: Option<&ResearcherIdentity>,
+    note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
+) -> Result<Option<(std::borrow::Cow<'r, str>, Opened)>, ExportError> {
     let entry: Option<EntryContent> =
         r.entry_content.as_deref().and_then(|c| serde_json::from_str(c).ok());
     let Some(entry) = entry else {
@@ -65,7 +79,7 @@ pub(crate) fn submission_xml<'r>(
                 )?;
                 return Ok(None);
             }
-            Ok(Some(std::borrow::Cow::Borrowed(xml.as_str())))
+            Ok(Some((std::borrow::Cow::Borrowed(xml.as_str()), Vec::new())))
         }
         (_, Some(sealed)) => {
             if !sha256_is(sealed, entry.sealed_sha256.as_deref()) {
@@ -86,7 +100,7 @@ pub(crate) fn submission_xml<'r>(
             };
             match open_sealed(sealed, identity) {
                 Ok(opened) if opened.instance_id == r.instance_id => {
-                    Ok(Some(std::borrow::Cow::Owned(opened.xml)))
+                    Ok(Some((std::borrow::Cow::Owned(opened.xml), opened.attachments)))
                 }
                 Ok(opened) => {
                     note(

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use enumera_core::store::EntryContent;
 
-use super::payload::{exported_participant, submission_xml};
+use super::payload::{exported_participant, submission};
 use super::record::{self, ParticipantSwap, RowMeta, ValueStyle};
 use super::report::{self, ReportKind};
 use super::schema::{FormSchema, Layout, MetaField};
@@ -74,6 +74,10 @@ struct Read {
     /// Sealed and not opened: Central's layout still lists it.
     not_decrypted: bool,
     odk: OdkMeta,
+    /// Its audit log's events, when it has one and it could be read.
+    audit: Option<Vec<enumera_core::session::AuditEvent>>,
+    /// The main table's audit summary columns.
+    audit_summary: [String; 4],
 }
 
 impl Read {
@@ -93,6 +97,8 @@ impl Read {
             opened: None,
             not_decrypted: false,
             odk: OdkMeta::default(),
+            audit: None,
+            audit_summary: Default::default(),
         };
         let Some(&i) = index.get(read.r.form_id.as_str()) else {
             read.notes.push((
@@ -110,13 +116,23 @@ impl Read {
         }
         read.form = Some(i);
         let mut notes = Vec::new();
-        let xml = submission_xml(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
+        let payload = submission(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
             notes.push((k, d.to_string()));
             Ok(())
         })?;
-        read.readable = xml.is_some();
-        if let Some(std::borrow::Cow::Owned(x)) = xml {
-            read.opened = Some(x);
+        read.readable = payload.is_some();
+        let mut opened = Vec::new();
+        if let Some((xml, files)) = payload {
+            if let std::borrow::Cow::Owned(x) = xml {
+                read.opened = Some(x);
+            }
+            opened = files;
+        }
+        if read.readable {
+            read.audit = super::audit::events_of(source, &read.r, &opened, &mut notes)?;
+            if let Some(events) = &read.audit {
+                read.audit_summary = super::audit::summary_values(events);
+            }
         }
         read.not_decrypted =
             notes.iter().any(|(k, _)| matches!(k, ReportKind::Sealed | ReportKind::WrongIdentity));
@@ -257,7 +273,13 @@ impl Stages<'_> {
                     .as_deref()
                     .filter(|_| self.secret.is_some())
                     .map(|raw| ParticipantSwap { raw, exported: &participant });
-                let meta = row_meta(&read.r, &participant, &round, &read.odk, "");
+                let mut meta = row_meta(&read.r, &participant, &round, &read.odk, "");
+                meta.audit = [
+                    read.audit_summary[0].as_str(),
+                    &read.audit_summary[1],
+                    &read.audit_summary[2],
+                    &read.audit_summary[3],
+                ];
                 Some(
                     record::rows(schema, xml, &meta, style, swap, &mut rows)
                         .map_err(|e| e.to_string()),
@@ -360,6 +382,9 @@ impl Writer<'_> {
         }
         keep_long_values(schema, form, rows, self.typed, r, &mut self.report)?;
         write_rows(form, rows)?;
+        if let (Some(events), true) = (&p.read.audit, self.csv_wanted) {
+            form.audit.write(&r.instance_id, events)?;
+        }
         if let Some(c) = &mut self.checks {
             c.observe(i, r, &p.participant, rows, xml);
         }
@@ -388,6 +413,7 @@ pub(super) fn row_meta<'a>(
         attachments: &odk.attachments,
         edits: &odk.edits,
         status,
+        audit: ["", "", "", ""],
     }
 }
 
