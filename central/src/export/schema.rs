@@ -95,8 +95,8 @@ pub const META_COLUMNS: &[(&str, MetaField, &str)] = &[
     ("meta-received", MetaField::Received, "Received by central"),
 ];
 
-/// The audit summary columns, after [`META_COLUMNS`] in the main table of a
-/// form with an `audit` question (Enumera's layout).
+/// The audit summary columns, at the end of the main table of a form with
+/// an `audit` question (Enumera's layout).
 pub const AUDIT_COLUMNS: &[(&str, MetaField, &str)] = &[
     (
         "meta-audit_duration",
@@ -378,9 +378,9 @@ impl FormSchema {
         }
         schema.title = instruments.last().map(|i| i.title.clone()).unwrap_or_default();
         if layout == Layout::Enumera && instruments.iter().any(|i| has_audit(&i.children)) {
-            let at = META_COLUMNS.len().min(schema.tables[0].columns.len());
+            // At the end: the question columns' places are already taken.
             let cols = AUDIT_COLUMNS.iter().map(|(n, f, l)| Column::meta(n, *f, l));
-            schema.tables[0].columns.splice(at..at, cols);
+            schema.tables[0].columns.extend(cols);
         }
         if layout == Layout::Odk {
             schema.add_odk_tail(instruments.iter().any(|i| i.settings.instance_name.is_some()));
