@@ -263,6 +263,8 @@ pub fn run(form: Arc<Form>, steps: &[Json], opts: &RunOptions<'_>) -> Result<Jso
     if let Some(l) = opts.lang {
         session.set_language(l).map_err(|e| UserError(e.to_string()))?;
     }
+    // The audit log (a form with `audit`) starts with the steps.
+    session.audit_begin(None);
     let mut outcomes = Vec::with_capacity(steps.len());
     let mut taken = Vec::new();
     for (index, step) in steps.iter().enumerate() {

@@ -401,6 +401,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 fun main() {
     var passed = 0
     var failed = 0
+    failed += runAuditTests()
     for ((name, test) in tests) {
         try {
             test()

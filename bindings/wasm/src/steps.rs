@@ -190,6 +190,8 @@ pub fn run(form: Arc<Form>, steps: &[Json], options: &RunOptions) -> Result<Json
     if let Some(l) = &options.lang {
         session.set_language(l).map_err(|e| e.to_string())?;
     }
+    // The audit log (a form with `audit`) starts with the steps.
+    session.audit_begin(None);
     let mut outcomes = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
         let r = apply(&mut session, step);

@@ -187,6 +187,10 @@ pub(crate) struct AuditLog {
     /// Set by [`super::Session::set_audit_user`]: the person the app asked.
     user_given: bool,
     reason_given: bool,
+    /// Set when the sitting begins ([`super::Session::audit_begin`]):
+    /// values the engine fills before (prefill, preload) are not the
+    /// enumerator's answers.
+    pub(crate) begun: bool,
 }
 
 impl AuditLog {
@@ -199,6 +203,7 @@ impl AuditLog {
             user,
             user_given: false,
             reason_given: false,
+            begun: false,
         }
     }
 
@@ -215,6 +220,9 @@ impl AuditLog {
 
     /// A point event (no duration).
     pub(crate) fn point(&mut self, event: &str, node: &str, wall: i64, mono: i64) {
+        if !self.begun {
+            return;
+        }
         let location = self.location_at(mono);
         let (latitude, longitude, accuracy) = split(location);
         self.pending.push(AuditEvent {
@@ -239,6 +247,9 @@ impl AuditLog {
         new_value: Option<String>,
         reason: Option<String>,
     ) {
+        if !self.begun {
+            return;
+        }
         self.point(event, "", wall, mono);
         if let Some(e) = self.pending.last_mut() {
             e.new_value = new_value;
@@ -255,6 +266,9 @@ impl AuditLog {
         wall: i64,
         mono: i64,
     ) {
+        if !self.begun {
+            return;
+        }
         let location = self.location_at(mono);
         self.open = Some(Open { event, node, start: wall, mono, shown, location });
     }

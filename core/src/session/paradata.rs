@@ -35,6 +35,7 @@ impl Session {
     /// still counts).
     pub fn audit_begin(&mut self, earlier: Option<&[AuditEvent]>) {
         let Some(log) = &mut self.audit else { return };
+        log.begun = true;
         let location = log.config.location.is_some();
         if let Some(earlier) = earlier {
             log.restore(earlier);
@@ -207,7 +208,7 @@ impl Session {
     /// A question is answered: with no screen showing it (a script or a
     /// front end that reports no screens), it counts as shown from now.
     pub(crate) fn audit_autoshow(&mut self, node: NodeId) {
-        let Some(log) = &self.audit else { return };
+        let Some(log) = self.audit.as_ref().filter(|l| l.begun) else { return };
         let reference = self.reference(node);
         if log.showing(&reference) {
             return;
@@ -313,6 +314,10 @@ mod tests {
     #[test]
     fn without_track_changes_no_values_are_logged_and_without_audit_nothing() {
         let mut s = audited(json!({}));
+        // Before the sitting begins (the engine's prefill), nothing is logged.
+        s.set("/data/age", "7").unwrap();
+        s.set_language("en").unwrap_err();
+        assert!(s.audit_events().is_empty());
         s.audit_begin(None);
         s.set("/data/name", "Ana").unwrap();
         s.exit();
@@ -373,6 +378,7 @@ mod tests {
             ..Default::default()
         };
         let mut s = Session::with_env(form, options, Box::new(crate::expr::FixedEnv::default()));
+        s.audit_begin(None);
         assert!(s.change_reason_needed());
         s.set_change_reason("age was misheard, 31 not 13").unwrap();
         assert!(!s.change_reason_needed());
