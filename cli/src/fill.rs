@@ -176,6 +176,10 @@ fn interactively(store: &mut Store, mut fill: Fill, resuming: bool) -> Result<Ex
     let stdin = std::io::stdin();
     let outcome = run_interview(session, stdin.lock(), std::io::stdout(), &mut hooks, &options)
         .map_err(|e| UserError(format!("{instance_id}: {e}")))?;
+    if outcome != Outcome::Finalized {
+        // Leaving the form: the audit log's `form exit`, saved.
+        fill.exit(store).map_err(user)?;
+    }
     println!("{instance_id}");
     match outcome {
         Outcome::Finalized => eprintln!("finalized"),
