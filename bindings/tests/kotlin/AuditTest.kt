@@ -13,7 +13,8 @@ fun auditedForm(): File {
     file.writeText(
         """{"model_version": 1, "form_id": "au", "version": "1", "title": "Audited",
             "root_name": "data", "settings": {}, "children": [
-            {"name": "name", "kind": {"kind": "question", "type": "text"}, "row": 2},
+            {"name": "name", "kind": {"kind": "question", "type": "text"}, "row": 2,
+             "label": {"": "Name"}},
             {"name": "audit", "kind": {"kind": "question", "type": "audit"}, "row": 3,
              "parameters": {"track-changes": "true", "identify-user": "true",
                             "track-changes-reasons": "on-form-edit"}}]}"""

@@ -13,8 +13,10 @@ def audited_form(tmp_path):
         "model_version": 1, "form_id": "au", "version": "1", "title": "Audited",
         "root_name": "data", "settings": {},
         "children": [
-            {"name": "name", "kind": {"kind": "question", "type": "text"}, "row": 2},
-            {"name": "age", "kind": {"kind": "question", "type": "integer"}, "row": 3},
+            {"name": "name", "kind": {"kind": "question", "type": "text"}, "row": 2,
+             "label": {"": "Name"}},
+            {"name": "age", "kind": {"kind": "question", "type": "integer"}, "row": 3,
+             "label": {"": "Age"}},
             {"name": "audit", "kind": {"kind": "question", "type": "audit"}, "row": 4,
              "parameters": {"track-changes": "true", "identify-user": "true",
                             "track-changes-reasons": "on-form-edit"}},

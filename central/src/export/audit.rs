@@ -168,4 +168,30 @@ mod tests {
         assert!(from_csv(b"event,start\nx,soon\n").unwrap_err().contains("line 2"));
         assert!(from_csv(b"a,b\n1,2\n").is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever the values hold (commas, quotes, line breaks), the
+        /// device's writer and the export's reader agree.
+        #[test]
+        fn what_the_device_writes_the_export_reads(
+            node in ".{0,12}", old in ".{0,12}", new in "[a-z,\"\n ]{1,12}",
+            reason in ".{0,12}", start in 0i64..1 << 45, len in 0i64..1 << 20,
+        ) {
+            use enumera_core::session::AuditConfig;
+            let config = AuditConfig { track_changes: true, reasons_on_edit: true, ..AuditConfig::default() };
+            let e = AuditEvent {
+                event: "question".into(),
+                node: node.clone(),
+                start,
+                end: Some(start + len),
+                old_value: Some(old.clone()).filter(|v| !v.is_empty()),
+                new_value: Some(new.clone()),
+                change_reason: Some(reason.clone()).filter(|v| !v.is_empty()),
+                ..AuditEvent::default()
+            };
+            let bytes = enumera_core::session::audit::to_csv(&config, std::slice::from_ref(&e));
+            let back = from_csv(&bytes).expect("reads");
+            proptest::prop_assert_eq!(back, vec![e]);
+        }
+    }
 }
