@@ -244,9 +244,9 @@ mod tests {
             r#"[{"wait": 2}, {"show": "/data/age"}, {"exit": true}, {"wait": -1}]"#,
         )
         .expect("json");
-        let doc = run(form(), &steps, &RunOptions::default()).expect("runs");
+        let clock = run(form(), &steps, &RunOptions::default()).expect("runs");
         let ok: Vec<bool> =
-            doc["steps"].as_array().into_iter().flatten().map(|s| s["ok"] == true).collect();
+            clock["steps"].as_array().into_iter().flatten().map(|s| s["ok"] == true).collect();
         assert_eq!(ok, [true, true, true, false]);
         assert!(doc["steps"][4]["error"].as_str().unwrap_or("").starts_with("not a step"));
         let xml = doc["submission"]["xml"].as_str().unwrap_or("");
