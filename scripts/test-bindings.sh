@@ -66,6 +66,7 @@ sources=(
     "$android_src/InterviewModel.kt"
     bindings/tests/kotlin/BindingsTest.kt
     bindings/tests/kotlin/AuditTest.kt
+    bindings/tests/kotlin/AssignmentsTest.kt
 )
 # kotlinc is slow: reuse the jar while its sources are unchanged.
 key="$(cat "${sources[@]}" | sha256sum | cut -c1-16)"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The data API for researchers (issue 19) from outside Rust: starts
 # `enumera central serve` on 127.0.0.1 over a demo campaign's central store
-# with a researcher token, then reads it from Python (requests + pandas),
-# from R (curl + jsonlite) and with schemathesis against docs/openapi.yaml,
-# and stops the server. Installs what is missing: a venv under
+# with a researcher token, then reads it from Python (requests + pandas:
+# submissions, one submission, export.zip with and without export choices,
+# every table of the /rows feed), from R (curl + jsonlite: submissions, one
+# submission, the feed's main table) and with schemathesis against
+# docs/openapi.yaml (every data route, export.zip's and /rows's parameters
+# included), and stops the server. Installs what is missing: a venv under
 # $ENUMERA_CACHE/venv-data-api (pip), Debian's r-base-core, r-cran-jsonlite
 # and r-cran-curl (apt-get, as root). A tool that cannot be installed is
 # reported and its part skipped; a failing check fails the script.

@@ -30,5 +30,5 @@ echo "== web: browser tests (Chromium $(chromium --version 2>/dev/null | awk '{p
 (cd web && ENUMERA_BIN="$target_dir/debug/enumera" ENUMERA_WEB_FIXTURES="$fixtures" \
   node --test --test-concurrency=1 --test-reporter=spec \
   tests/contract.test.mjs tests/parity.test.mjs tests/preview.test.mjs tests/widgets.test.mjs \
-  tests/trouble.test.mjs tests/field.test.mjs)
+  tests/trouble.test.mjs tests/field.test.mjs tests/supervision.test.mjs)
 echo "== web: done in $(( $(date +%s) - began )) s" >&2

@@ -53,6 +53,11 @@ pub enum EnumeraError {
     /// was recorded.
     #[error("returns refused: {reason}")]
     BadReturn { reason: String },
+    /// Central's assignments file was refused (forged, altered, for another
+    /// device, or from another central than the one this device trusts);
+    /// nothing was changed.
+    #[error("assignments refused: {reason}")]
+    BadAssignments { reason: String },
     /// The server could not be reached, failed, or answered something
     /// unreadable (thrown by the app's transport, or a 5xx/408/429): try
     /// again later; nothing was lost.
@@ -217,6 +222,15 @@ impl From<ReceiptError> for EnumeraError {
     }
 }
 
+impl From<enumera_core::review::AssignmentsError> for EnumeraError {
+    fn from(e: enumera_core::review::AssignmentsError) -> Self {
+        match e {
+            enumera_core::review::AssignmentsError::Store(e) => e.into(),
+            _ => EnumeraError::BadAssignments { reason: e.to_string() },
+        }
+    }
+}
+
 impl From<enumera_core::review::ReturnError> for EnumeraError {
     fn from(e: enumera_core::review::ReturnError) -> Self {
         match e {
@@ -234,6 +248,7 @@ impl From<SyncError> for EnumeraError {
             S::Bundle(e) => e.into(),
             S::Receipt(e) => e.into(),
             S::Returns(e) => e.into(),
+            S::Assignments(e) => e.into(),
             S::Store(e) => e.into(),
             S::Unauthorized { .. } => {
                 EnumeraError::Refused { status: 401, code: String::new(), detail }

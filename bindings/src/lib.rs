@@ -12,6 +12,7 @@
 //! All exports are synchronous: apps call them off the main thread
 //! (Kotlin: `Dispatchers.IO`), and the Kotlin bindings need only JNA.
 
+mod assignments;
 mod errors;
 mod interview;
 mod returns;

@@ -15,7 +15,10 @@ use enumera_core::store::Store;
 
 use crate::store::DeviceStore;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
-use crate::types::{FormKey, FormRefused, ReceiptReport, ReturnsReport, RosterFetched, SyncReport};
+use crate::types::{
+    AssignmentsReport, FormKey, FormRefused, ReceiptReport, ReturnsReport, RosterFetched,
+    SyncReport,
+};
 use crate::{EnumeraError, Result};
 
 /// Sync with central for one device store, through the app's transport.
@@ -100,6 +103,13 @@ impl SyncClient {
     /// `sync`). `None` before the device knows central's key.
     pub fn fetch_returns(&self) -> Result<Option<ReturnsReport>> {
         Ok(self.run(remote::fetch_returns)?.map(Into::into))
+    }
+
+    /// Reports what this device has done of its assignments and applies
+    /// central's signed assignments file in reply (also part of `sync`).
+    /// `None` when central has no assignments endpoint.
+    pub fn fetch_assignments(&self) -> Result<Option<AssignmentsReport>> {
+        Ok(self.run(remote::fetch_assignments)?.map(Into::into))
     }
 
     /// Fetches and applies the device's latest receipt, for an upload whose
@@ -198,6 +208,7 @@ impl From<remote::SyncReport> for SyncReport {
                 .map(|f| RosterFetched { name: f.name, summary: f.import.into() })
                 .collect(),
             returns: r.returns.map(Into::into),
+            assignments: r.assignments.map(Into::into),
         }
     }
 }

@@ -415,6 +415,8 @@ pub struct SyncReport {
     pub rosters: Vec<RosterFetched>,
     /// Central's returns, when fetched: responses a reviewer sent back.
     pub returns: Option<ReturnsReport>,
+    /// Central's assignments, when fetched: this device's work.
+    pub assignments: Option<AssignmentsReport>,
 }
 
 /// A published form the device left out (unreadable, not matching its
@@ -438,6 +440,43 @@ pub struct FormKey {
 pub struct RosterFetched {
     pub name: String,
     pub summary: RosterSummary,
+}
+
+/// What applying central's assignments file did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AssignmentsReport {
+    /// Assignments the device now holds.
+    pub assignments: u64,
+    /// New since the last file (assignment ids).
+    pub new: Vec<String>,
+    /// Gone since the last file: revoked, or reassigned elsewhere.
+    pub ended: Vec<String>,
+    /// Roster rows removed: no longer assigned here.
+    pub participants_removed: Vec<String>,
+    /// Roster rows kept although no longer assigned: a draft or an unsent
+    /// response names them.
+    pub participants_kept: Vec<String>,
+    /// The file was older than the one applied before: nothing changed.
+    pub stale: bool,
+    /// This device learned central's key from the file (first contact).
+    pub central_key_learned: bool,
+}
+
+/// One assignment: a participant's interview in a form and round, or a
+/// quantity of interviews in a form without a roster.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AssignedWork {
+    pub assignment_id: String,
+    pub form_id: String,
+    pub round: Option<i64>,
+    pub participant_id: Option<String>,
+    pub quantity: Option<u32>,
+    pub district: Option<String>,
+    /// Interviews on this device for it (drafts, finalized, sent).
+    pub started: u32,
+    pub finalized: u32,
+    /// The participant's interview is finalized, or the quantity reached.
+    pub done: bool,
 }
 
 /// What applying central's returns did (instance ids).

@@ -325,6 +325,30 @@ impl CentralStore for AnyStore {
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
         each!(self, s => s.returned_to(device_id))
     }
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError> {
+        each!(self, s => s.add_assignments(new))
+    }
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError> {
+        each!(self, s => s.assignments())
+    }
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError> {
+        each!(self, s => s.end_assignment(id, at, by, replacement))
+    }
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError> {
+        each!(self, s => s.record_device_report(report))
+    }
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError> {
+        each!(self, s => s.device_reports())
+    }
 }
 
 impl ExportSource for AnyStore {
@@ -359,5 +383,29 @@ impl ExportSource for AnyStore {
     }
     fn review(&self, filter: &Filter) -> Result<crate::export::ReviewExport, ExportError> {
         each!(self, s => s.review(filter))
+    }
+}
+
+impl crate::submissions::SubmissionSource for AnyStore {
+    fn submission_page(
+        &self,
+        query: &crate::submissions::SubmissionQuery,
+        after: Option<&crate::submissions::Cursor>,
+        offset: u64,
+        limit: usize,
+    ) -> Result<crate::submissions::SubmissionPage, CentralError> {
+        each!(self, s => s.submission_page(query, after, offset, limit))
+    }
+    fn submission_count(
+        &self,
+        query: &crate::submissions::SubmissionQuery,
+    ) -> Result<u64, CentralError> {
+        each!(self, s => s.submission_count(query))
+    }
+    fn submission(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<(crate::export::StoredResponse, String)>, CentralError> {
+        each!(self, s => s.submission(instance_id))
     }
 }

@@ -159,4 +159,32 @@ pub trait CentralStore {
         &self,
         device_id: &str,
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError>;
+
+    /// Adds assignments in one transaction, all or none (the caller checked
+    /// them; the database refuses a second live assignment of a
+    /// participant in one form and round).
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError>;
+
+    /// Every assignment, live or ended, oldest first.
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError>;
+
+    /// Ends a live assignment (`ended_at`, `ended_by`) and, for a
+    /// reassignment, adds its replacement, in one transaction; false when
+    /// it was not live.
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError>;
+
+    /// Replaces what a device last reported of its assignments.
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError>;
+
+    /// Every device's last report.
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError>;
 }

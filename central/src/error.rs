@@ -106,6 +106,22 @@ pub enum CentralError {
 
     #[error("review refused: {reason}")]
     BadReview { reason: String },
+
+    /// A data API cursor this store never wrote (issue 19).
+    #[error("{}", crate::submissions::BAD_CURSOR)]
+    BadCursor,
+
+    #[error("assignment refused: {reason}")]
+    BadAssignment { reason: String },
+
+    #[error(
+        "{who} may not assign {what}: it is outside the districts and devices on that token; \
+         ask for a token that covers them"
+    )]
+    AssignOutOfScope { who: String, what: String },
+
+    #[error("no assignment {id} (`central assignments list --all` shows every one)")]
+    NoSuchAssignment { id: String },
 }
 
 impl CentralError {

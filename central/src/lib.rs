@@ -31,6 +31,7 @@
 
 mod access;
 mod any;
+pub mod assign;
 mod backend;
 mod error;
 pub mod export;
@@ -42,6 +43,7 @@ pub mod roles;
 #[cfg(feature = "server")]
 pub mod server;
 mod sqlite;
+pub mod submissions;
 
 use std::path::Path;
 
@@ -51,6 +53,7 @@ use enumera_core::bundle::{BundleError, BundleReader, Limits, Receipt, SignedRec
 use enumera_core::instrument::Instrument;
 
 pub use any::{AnyStore, Location};
+pub use assign::{Assignment, AssignmentFilter, DeviceReport, NewAssignment, Target};
 pub use backend::CentralStore;
 pub use error::{CentralError, IngestError};
 pub use postgres::{PG_SCHEMA_VERSION, PgCentral, is_postgres_url, redact, serialization_retries};

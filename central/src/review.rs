@@ -103,14 +103,21 @@ impl ReviewFilter {
 }
 
 /// Progress of one round, district and enumerator (`central progress`):
-/// the current versions central holds and where they stand in review.
-/// Assignments are not built yet (issue 17, item 5), so nothing here
-/// counts work assigned or started on the tablets.
+/// the work assigned, what the devices last reported of it, the current
+/// versions central holds and where they stand in review.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProgressRow {
     pub round: Option<i64>,
     pub district: Option<String>,
     pub enumerator: Option<String>,
+    /// Interviews assigned (live assignments: one per participant, a
+    /// quantity's size otherwise).
+    pub assigned: u64,
+    /// Of those, started on a device (a draft or more), as the devices last
+    /// reported when they fetched their assignments (`POST /v1/assignments`).
+    pub started: u64,
+    /// Of those, finalized on a device, as last reported.
+    pub finalized: u64,
     /// Current versions at central (a correction replaces what it corrects).
     pub received: u64,
     /// Not reviewed yet (state `received`).
@@ -212,6 +219,42 @@ impl<S: CentralStore> Central<S> {
                 ReviewState::HasIssues => row.has_issues += 1,
             }
             row.corrected_after_return += u64::from(i.edited_after_return);
+        }
+        let reports = self.store().device_reports()?;
+        for a in self.store().assignments()? {
+            if !a.is_live()
+                || who.is_some_and(|w| {
+                    !a.device_id.as_deref().is_some_and(|d| w.covers(d, a.district.as_deref()))
+                        && !w.covers("", a.district.as_deref())
+                })
+            {
+                continue;
+            }
+            // Who works on it: the enumerator it was given to, or the one
+            // its device last said carries it.
+            let device_report = |d: &str| {
+                reports.iter().find(|r| r.device_id == d).and_then(|r| r.enumerator.clone())
+            };
+            let enumerator =
+                a.enumerator.clone().or_else(|| a.device_id.as_deref().and_then(device_report));
+            let (mut started, mut finalized) = (0u64, 0u64);
+            for r in &reports {
+                if let Some(p) = r.progress.iter().find(|p| p.assignment_id == a.assignment_id) {
+                    started += u64::from(p.started);
+                    finalized += u64::from(p.finalized);
+                }
+            }
+            let units = a.units();
+            let key = (a.round, a.district.clone(), enumerator.clone());
+            let row = rows.entry(key).or_insert_with(|| ProgressRow {
+                round: a.round,
+                district: a.district.clone(),
+                enumerator,
+                ..Default::default()
+            });
+            row.assigned += units;
+            row.started += started.min(units);
+            row.finalized += finalized.min(units);
         }
         Ok(rows.into_values().collect())
     }

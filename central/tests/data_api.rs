@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use common::Device;
-use enumera_central::export::{ExportOptions, Filter, Format, export};
+use enumera_central::export::{ExportOptions, Filter, Format, Layout, export};
 use enumera_central::server::{DATA_ROUTES, Server, ServerConfig};
 use enumera_central::{AnyStore, Central, Location, Role, Scope, TokenGrant};
 use enumera_core::review::ReviewKind;
@@ -187,8 +187,12 @@ fn researchers_read_the_data(backend: &Backend) {
 
     // Paging: a cursor walks every submission once, in the order of one
     // page holding all; an offset gives the same pages.
-    let all = json(addr, &researcher, "/v1/data/forms/plain/submissions?limit=1000");
+    let all = json(addr, &researcher, "/v1/data/forms/plain/submissions?limit=1000&count=true");
     assert_eq!(all["total"], 5);
+    // Counting is asked for: a page without it is only as dear as its size.
+    let uncounted = json(addr, &researcher, "/v1/data/forms/plain/submissions?limit=1000");
+    assert!(uncounted["total"].is_null());
+    assert_eq!(ids(&uncounted), ids(&all));
     assert!(all["next_cursor"].is_null());
     let every = ids(&all);
     let mut sorted = every.clone();
@@ -226,7 +230,8 @@ fn researchers_read_the_data(backend: &Backend) {
 
     // Filters.
     let count = |query: &str| {
-        json(addr, &researcher, &format!("/v1/data/forms/plain/submissions?{query}"))["total"]
+        json(addr, &researcher, &format!("/v1/data/forms/plain/submissions?count=true&{query}"))
+            ["total"]
             .as_u64()
             .unwrap()
     };
@@ -243,17 +248,28 @@ fn researchers_read_the_data(backend: &Backend) {
     // These responses belong to no round.
     assert_eq!(count("round=1"), 0);
     // An offset counts after a cursor; an empty cursor is the start.
+    let first_page = json(addr, &researcher, "/v1/data/forms/plain/submissions?limit=1");
+    let after_first = first_page["next_cursor"].as_str().unwrap();
     let after_cursor = json(
         addr,
         &researcher,
-        &format!("/v1/data/forms/plain/submissions?limit=2&offset=1&cursor={}", every[0]),
+        &format!("/v1/data/forms/plain/submissions?limit=2&offset=1&cursor={after_first}"),
     );
     assert_eq!(ids(&after_cursor), every[2..4].to_vec());
     let from_start = json(addr, &researcher, "/v1/data/forms/plain/submissions?cursor=&limit=2");
     assert_eq!(ids(&from_start), every[..2].to_vec());
-    let (status, body) = get(addr, &researcher, "/v1/data/forms/plain/submissions?cursor=nope");
-    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
-    for bad in ["review_state=done", "limit=0", "limit=1001", "offset=-1", "round=x"] {
+    // A cursor no store wrote (or the other store's kind) is a bad query.
+    for bad in [
+        "review_state=done",
+        "limit=0",
+        "limit=1001",
+        "offset=-1",
+        "round=x",
+        "cursor=nope",
+        "cursor=1.2.3",
+        "cursor=-4",
+        "count=maybe",
+    ] {
         let (status, body) =
             get(addr, &researcher, &format!("/v1/data/forms/plain/submissions?{bad}"));
         assert_eq!(status, 400, "{bad}");
@@ -280,6 +296,53 @@ fn researchers_read_the_data(backend: &Backend) {
     assert_eq!(status, 200);
     let (_, sealed_zip) = get(addr, &admin, "/v1/data/forms/sealed/export.zip");
     assert_eq!(get(addr, &researcher, "/v1/data/forms/nothing/export.zip").0, 404);
+    // With `central export`'s choices as query parameters.
+    let (status, chosen_zip) = get(
+        addr,
+        &researcher,
+        "/v1/data/forms/plain/export.zip?format=csv,json&layout=odk&labels=true&bom=true\
+         &no_media=true&raw_csv=true&version=1&since=2000-01-01",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&chosen_zip));
+    assert_eq!(get(addr, &researcher, "/v1/data/forms/plain/export.zip?lang=xx").0, 404);
+    for bad in ["format=pdf", "layout=kobo", "since=yesterday", "labels=maybe"] {
+        let (status, body) =
+            get(addr, &researcher, &format!("/v1/data/forms/plain/export.zip?{bad}"));
+        assert_eq!(status, 400, "{bad}: {}", String::from_utf8_lossy(&body));
+        let e: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(e["error"], "bad_query", "{bad}");
+    }
+
+    // The feed: the main table's rows, a page of submissions at a time.
+    let mut feed_rows: Vec<Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page =
+            json(addr, &researcher, &format!("/v1/data/forms/plain/rows?limit=2&cursor={cursor}"));
+        assert_eq!(page["table"], "plain");
+        assert_eq!(page["tables"], serde_json::json!([{"name": "plain", "parent": null}]));
+        assert!(page["not_exported"].as_array().unwrap().is_empty());
+        let columns = page["columns"].as_array().unwrap();
+        for row in page["rows"].as_array().unwrap() {
+            assert_eq!(row.as_object().unwrap().len(), columns.len());
+            feed_rows.push(row.clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    let sealed_rows = json(addr, &researcher, "/v1/data/forms/sealed/rows");
+    assert!(sealed_rows["rows"].as_array().unwrap().is_empty());
+    assert_eq!(sealed_rows["not_exported"][0]["instance_id"], sealed.as_str());
+    let approved = json(addr, &researcher, "/v1/data/forms/plain/rows?review_state=approved");
+    assert_eq!(approved["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(approved["rows"][0]["KEY"], plain[1].as_str());
+    assert_eq!(get(addr, &researcher, "/v1/data/forms/plain/rows?table=nothing").0, 404);
+    for bad in ["limit=0", "cursor=nope"] {
+        assert_eq!(get(addr, &researcher, &format!("/v1/data/forms/plain/rows?{bad}")).0, 400);
+    }
+    assert_eq!(get(addr, &researcher, "/v1/data/forms/nothing/rows").0, 404);
     let _ = stop.send(());
     handle.join().unwrap();
 
@@ -297,6 +360,55 @@ fn researchers_read_the_data(backend: &Backend) {
         assert_eq!(got, written, "{form}");
         assert!(got.contains_key(&format!("{form}.csv")), "{form}");
     }
+    // The chosen zip is `central export` with those options.
+    let out = common::tempdir();
+    let opts = ExportOptions {
+        format: Some(Format::Csv),
+        also: vec![Format::Json],
+        filter: Filter {
+            form: Some("plain".into()),
+            version: Some("1".into()),
+            since: Some("2000-01-01".into()),
+        },
+        layout: Layout::Odk,
+        labels: true,
+        bom: Some(true),
+        no_media: true,
+        raw_csv: true,
+        ..ExportOptions::default()
+    };
+    export(central.store(), &opts, out.path(), &mut |_, _| {}).unwrap();
+    assert_eq!(unzip(&chosen_zip), files_in(out.path()));
+    assert!(unzip(&chosen_zip).contains_key("plain.jsonl"));
+    // The feed's rows are the CSV's rows (empty cells null).
+    let csv_bytes = &unzip(&plain_zip)["plain.csv"];
+    let text = String::from_utf8_lossy(csv_bytes);
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let from_csv: Vec<BTreeMap<String, String>> = reader
+        .records()
+        .map(|r| headers.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect())
+        .collect();
+    let from_feed: Vec<BTreeMap<String, String>> = feed_rows
+        .iter()
+        .map(|row| {
+            row.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Null => String::new(),
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(from_feed.len(), 5);
+    assert_eq!(from_feed, from_csv);
+
     // The answers are the export's JSON Lines document for that response.
     let out = common::tempdir();
     let opts = ExportOptions { format: Some(Format::Json), ..ExportOptions::default() };

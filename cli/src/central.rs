@@ -126,8 +126,14 @@ pub enum CentralCommand {
     /// Review responses: list, show, approve, reject (send back to the
     /// device), mark as having issues, comment; signed by your token.
     Review(crate::central_review::ReviewArgs),
-    /// Progress by round, district and enumerator: responses received and
-    /// where they stand in review (approved, returned, ...). With --token,
+    /// Assign participants (or a quantity of interviews) in a form and
+    /// round to a device or an enumerator (issue 17).
+    Assign(crate::central_assign::AssignArgs),
+    /// Assignments: list, revoke, reassign, or write a device's file.
+    Assignments(crate::central_assign::AssignmentsArgs),
+    /// Progress by round, district and enumerator: interviews assigned,
+    /// started and finalized on the devices (as they last reported),
+    /// received and where they stand in review (approved, returned, ...). With --token,
     /// only what that token may follow (a supervisor's scope).
     Progress {
         #[arg(long, value_name = "TOKEN", env = "ENUMERA_TOKEN", hide_env_values = true)]
@@ -515,6 +521,8 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
             );
         }
         CentralCommand::Review(review) => crate::central_review::run(db, review)?,
+        CentralCommand::Assign(args) => crate::central_assign::assign(db, args)?,
+        CentralCommand::Assignments(args) => crate::central_assign::run(db, args)?,
         CentralCommand::Progress { token, json } => {
             let central = open(db)?;
             let who = match token {
@@ -530,15 +538,19 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 println!("{}", to_json(&rows));
             } else {
                 println!(
-                    "round  district  enumerator  received  awaiting  approved  returned  has_issues  corrected"
+                    "round  district  enumerator  assigned  started  finalized  received  awaiting  \
+                     approved  returned  has_issues  corrected"
                 );
                 for r in &rows {
                     let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
                     println!(
-                        "{}  {}  {}  {}  {}  {}  {}  {}  {}",
+                        "{}  {}  {}  {}  {}  {}  {}  {}  {}  {}  {}  {}",
                         r.round.map_or("-".into(), |n| n.to_string()),
                         opt(&r.district),
                         opt(&r.enumerator),
+                        r.assigned,
+                        r.started,
+                        r.finalized,
                         r.received,
                         r.awaiting_review,
                         r.approved,

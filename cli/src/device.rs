@@ -111,12 +111,28 @@ pub enum DeviceCommand {
     /// Reopen a returned response as a draft that corrects it (from its
     /// finalized answers when the device holds them); prints the draft's id.
     Reopen { instance_id: String },
+    /// The work central assigned to this device (or its enumerator), with
+    /// how many interviews are started and finalized for each. `--apply`
+    /// first applies an assignments file (`enumera central assignments
+    /// file`), for devices that move data by file.
+    Assignments {
+        #[arg(long, value_name = "IN.assignments")]
+        apply: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RosterCommand {
     /// Import a roster JSON file (`{"participants": [{"id", "display", "personal"}]}`).
     Import { file: PathBuf },
+    /// The participants this device holds (with --json, their personal
+    /// fields too): once central assigns participants, only its own.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_central_key(hex: &str) -> Result<[u8; 32], UserError> {
@@ -245,6 +261,21 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                 report.unchanged
             );
         }
+        DeviceCommand::Roster(RosterCommand::List { json }) => {
+            let list = Store::open_existing(db)?.participants()?;
+            if json {
+                println!("{}", to_json(&list));
+            } else {
+                for p in &list {
+                    let shown: Vec<String> =
+                        p.display.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    println!("{}  {}", p.id, shown.join("  "));
+                }
+                if list.is_empty() {
+                    println!("no participants");
+                }
+            }
+        }
         DeviceCommand::Verify { json } => {
             let store = Store::open_existing(db)?;
             let integrity = store.integrity_check()?;
@@ -327,6 +358,56 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
         DeviceCommand::Reopen { instance_id } => {
             let draft = Store::open_existing(db)?.reopen(&instance_id)?;
             println!("{}", draft.instance_id);
+        }
+        DeviceCommand::Assignments { apply, json } => {
+            let mut store = Store::open_existing(db)?;
+            if let Some(file) = apply {
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| UserError(format!("cannot read {}: {e}", file.display())))?;
+                let report = enumera_core::review::apply_assignments(&mut store, &bytes)
+                    .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
+                eprintln!(
+                    "{}: {} assignment(s), {} new, {} ended; {} roster row(s) removed, {} kept \
+                     for unsent work{}",
+                    file.display(),
+                    report.assignments,
+                    report.new.len(),
+                    report.ended.len(),
+                    report.participants_removed.len(),
+                    report.participants_kept.len(),
+                    if report.stale {
+                        " (older than the file applied before: ignored)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            let list = store.assignments()?;
+            if json {
+                println!("{}", to_json(&list));
+            } else {
+                for a in &list {
+                    let w = &a.work;
+                    let what = match (&w.participant_id, w.quantity) {
+                        (Some(p), _) => format!("participant {p}"),
+                        (None, Some(q)) => format!("{q} interview(s)"),
+                        (None, None) => "open".into(),
+                    };
+                    println!(
+                        "{}  {} {}{}  started {}  finalized {}{}",
+                        w.assignment_id,
+                        w.form_id,
+                        w.round.map(|r| format!("round {r}  ")).unwrap_or_default(),
+                        what,
+                        a.started,
+                        a.finalized,
+                        if a.done { "  done" } else { "" }
+                    );
+                }
+                if list.is_empty() {
+                    println!("no assignments");
+                }
+            }
         }
         DeviceCommand::Sync(args) => crate::device_sync::sync(db, args)?,
     }

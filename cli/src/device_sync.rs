@@ -133,6 +133,17 @@ pub fn sync(db: &Path, args: SyncArgs) -> Result<(), UserError> {
                 r.name, r.import.added, r.import.updated, r.import.unchanged
             );
         }
+        if let Some(a) = &report.assignments {
+            eprintln!(
+                "assignments: {} ({} new, {} ended); {} roster row(s) removed, {} kept for \
+                 unsent work: see `device assignments`",
+                a.assignments,
+                a.new.len(),
+                a.ended.len(),
+                a.participants_removed.len(),
+                a.participants_kept.len()
+            );
+        }
         if let Some(r) =
             report.returns.as_ref().filter(|r| !r.new.is_empty() || !r.updated.is_empty())
         {

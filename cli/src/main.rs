@@ -5,6 +5,7 @@
 //! message, 2 a usage error (clap's own exit code).
 
 mod central;
+mod central_assign;
 mod central_export;
 mod central_review;
 mod demo;

@@ -128,6 +128,22 @@ fn the_demo_campaign_arrives_whole() {
     assert_eq!(s["current"].as_u64().unwrap(), finalized);
     assert_eq!(s["responses"].as_u64().unwrap(), finalized + 1);
 
+    // Every official was assigned to their district's enumerator (issue 17):
+    // progress counts each planned interview once.
+    let progress = Command::new(env!("CARGO_BIN_EXE_enumera"))
+        .args(["central", "--db", demo.join("central/central.db").to_str().unwrap(), "progress"])
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(progress.status.success(), "{}", String::from_utf8_lossy(&progress.stderr));
+    let rows: Value = serde_json::from_slice(&progress.stdout).unwrap();
+    let assigned: u64 =
+        rows.as_array().unwrap().iter().map(|r| r["assigned"].as_u64().unwrap()).sum();
+    assert!(assigned >= 12 * 3, "{rows}");
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["assigned"] == 0 || r["enumerator"].is_string())
+    );
+
     // Running again replaces the demo folder; a folder it did not make is refused.
     let foreign = dir.path().join("mine");
     std::fs::create_dir_all(&foreign).unwrap();

@@ -480,9 +480,10 @@ fn clear_errors_for_no_server_a_bad_token_and_a_rejected_bundle() {
     ]);
     assert!(err.contains("refused the token"), "{err}");
 
-    // Enrol another key under this device's id: its bundles are refused.
+    // Enrol another key under this device's id: its bundles are refused,
+    // and so is its assignments file, which names the enrolled key.
     ok(&["central", "--db", &central, "enrol", "--device", &device.id, "--key", &"ab".repeat(32)]);
-    ok(&[
+    let err = fails(&[
         "device",
         "--db",
         &device.db,
@@ -492,6 +493,7 @@ fn clear_errors_for_no_server_a_bad_token_and_a_rejected_bundle() {
         "--token",
         &device.token,
     ]);
+    assert!(err.contains("by another key"), "{err}");
     device.fill(dir.path(), "x");
     let err = fails(&[
         "device",

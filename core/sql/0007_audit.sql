@@ -1,4 +1,4 @@
--- Schema version 5: the audit log (issue 17, item 4): the events ODK's
+-- Schema version 6: the audit log (issue 17, item 4): the events ODK's
 -- `audit` meta question records, kept with the response like its answers
 -- (written in the transaction that saves the answers they describe). On
 -- finalize they become the response's audit.csv attachment, which the

@@ -38,5 +38,20 @@ for (i in which(forms$submissions > 0)) {
   one <- get_json(paste0("/v1/data/submissions/", curl_escape(df$instance_id[[1]])))
   stopifnot(one$submission$instance_id == df$instance_id[[1]])
   if (!df$sealed[[1]]) stopifnot(one$answers$KEY == df$instance_id[[1]])
-  cat(sprintf("R: %s: %d submissions\n", form_id, nrow(df)))
+  # The feed: the main table's rows, page by page, into one data frame.
+  rows <- list()
+  cursor <- NULL
+  repeat {
+    path <- paste0("/v1/data/forms/", form_id, "/rows?limit=7")
+    if (!is.null(cursor)) path <- paste0(path, "&cursor=", curl_escape(cursor))
+    page <- get_json(path)
+    if (length(page$rows) > 0) rows[[length(rows) + 1]] <- page$rows
+    cursor <- page$next_cursor
+    if (is.null(cursor)) break
+  }
+  main <- if (length(rows) > 0) do.call(rbind, rows) else data.frame()
+  readable <- sum(!df$sealed)
+  stopifnot(nrow(main) == readable)
+  if (readable > 0) stopifnot(all(main$KEY %in% df$instance_id), "KEY" %in% names(main))
+  cat(sprintf("R: %s: %d submissions, %d rows in the feed\n", form_id, nrow(df), nrow(main)))
 }

@@ -399,6 +399,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 )
 
 fun main() {
+    tests.putAll(assignmentsTests)
     var passed = 0
     var failed = 0
     failed += runAuditTests()

@@ -46,6 +46,10 @@ pub enum EnumeraError {
     /// another central, or for another device.
     #[error("returns refused: {reason}")]
     BadReturn { reason: String },
+    /// An assignments file was refused: forged, from another central, or
+    /// for another device; nothing was changed.
+    #[error("assignments refused: {reason}")]
+    BadAssignments { reason: String },
     /// Central could not be reached or failed: try again later; nothing was lost.
     #[error("network: {detail}")]
     Network { detail: String },
@@ -202,6 +206,7 @@ impl From<SyncError> for EnumeraError {
             S::Bundle(e) => e.into(),
             S::Receipt(e) => e.into(),
             S::Returns(e) => e.into(),
+            S::Assignments(e) => e.into(),
             S::Store(e) => e.into(),
             S::Unauthorized { .. } => {
                 EnumeraError::Refused { status: 401, code: String::new(), detail }
@@ -220,6 +225,15 @@ impl From<SyncError> for EnumeraError {
             S::Transport { .. } | S::Server { .. } | S::Protocol { .. } => {
                 EnumeraError::Network { detail }
             }
+        }
+    }
+}
+
+impl From<enumera_core::review::AssignmentsError> for EnumeraError {
+    fn from(e: enumera_core::review::AssignmentsError) -> Self {
+        match e {
+            enumera_core::review::AssignmentsError::Store(e) => e.into(),
+            _ => EnumeraError::BadAssignments { reason: e.to_string() },
         }
     }
 }

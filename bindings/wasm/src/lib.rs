@@ -19,6 +19,7 @@ mod preview;
 mod replay;
 mod steps;
 mod store;
+mod supervision;
 mod sync;
 mod types;
 mod view;

@@ -156,8 +156,9 @@ impl SyncClient {
     }
 
     /// Everything in one call: uploads the responses no receipt covers yet
-    /// and applies central's receipt, installs newly published forms and
-    /// imports the rosters. Safe to repeat after any failure.
+    /// and applies central's receipt, installs newly published forms,
+    /// imports the rosters, reports its assignments' progress and applies
+    /// its assignments and returns. Safe to repeat after any failure.
     #[wasm_bindgen(unchecked_return_type = "SyncReport")]
     pub async fn sync(&self) -> Result<JsValue> {
         let mut report = self.upload_report().await?;
@@ -166,6 +167,8 @@ impl SyncClient {
         report.forms_present = updates.forms_present;
         report.forms_refused = updates.forms_refused;
         report.rosters = updates.rosters;
+        report.assignments = self.drive(&remote::fetch_assignments).await?.map(Into::into);
+        report.returns = self.drive(&remote::fetch_returns).await?.map(Into::into);
         to_js(&report)
     }
 

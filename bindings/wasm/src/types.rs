@@ -58,6 +58,7 @@ export interface RosterFetched { name: string; summary: RosterSummary }
 export interface SyncReport {
   uploaded: number; bundleBytes: number; receipt: ReceiptReport | null; formsInstalled: FormKey[];
   formsPresent: number; formsRefused: FormRefused[]; rosters: RosterFetched[];
+  assignments?: AssignmentsReport | null; returns?: ReturnsReport | null;
 }
 export interface Diagnostic {
   severity: "error" | "warning"; sheet: string; row: number | null; column: string | null;
@@ -403,6 +404,10 @@ pub struct SyncReport {
     /// Published forms this device could not take, each with why.
     pub forms_refused: Vec<FormRefused>,
     pub rosters: Vec<RosterFetched>,
+    /// This device's work, when fetched (issue 17).
+    pub assignments: Option<crate::supervision::AssignmentsReport>,
+    /// Responses a reviewer sent back, when fetched (issue 17).
+    pub returns: Option<crate::supervision::ReturnsReport>,
 }
 
 /// A published form the device left out (unreadable, not matching its

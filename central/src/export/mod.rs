@@ -27,6 +27,7 @@ mod csv;
 mod dictionary;
 pub mod document;
 mod dta;
+pub mod feed;
 mod jsonl;
 mod media;
 mod names;

@@ -126,7 +126,7 @@ impl PgCentral {
         run("pg_restore", command, url, "restoring")?;
         // What was restored must open as a central at a schema this build
         // reads.
-        PgCentral::open(url).map(drop)
+        PgCentral::open(url)?.forget_ingest_xids()
     }
 }
 

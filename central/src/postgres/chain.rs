@@ -21,23 +21,6 @@ pub(super) fn whole(c: &mut impl GenericClient, device_id: &str) -> Pg<Whole> {
         .map_or(Whole { seq: 0, hash: None }, |r| Whole { seq: u(r.get(0)), hash: Some(r.get(1)) }))
 }
 
-/// Call for each entry an ingest adds: one at or below the whole part is a
-/// second entry at its sequence number, a fork.
-pub(super) fn note_entry(
-    c: &mut impl GenericClient,
-    device_id: &str,
-    seq: u64,
-    whole: &Whole,
-) -> Pg<()> {
-    if seq <= whole.seq {
-        c.execute(
-            "INSERT INTO chain_forks (device_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&device_id, &i(seq)],
-        )?;
-    }
-    Ok(())
-}
-
 fn check(
     c: &mut impl GenericClient,
     device_id: &str,

@@ -13,7 +13,7 @@ use crate::export::{
     ExportError, ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit,
 };
 
-const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
+pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
     r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
@@ -26,7 +26,7 @@ const FILTER: &str =
 /// Rows fetched from a cursor at a time.
 const BATCH: i64 = 256;
 
-fn response(r: &Row) -> StoredResponse {
+pub(super) fn response(r: &Row) -> StoredResponse {
     StoredResponse {
         instance_id: r.get(0),
         device_id: r.get(1),

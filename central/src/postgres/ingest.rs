@@ -4,27 +4,40 @@
 //! Two steps, so that the database can settle races between servers:
 //!
 //! 1. *Staging*: the bundle is read as it streams in, every item checked
-//!    against its hash (`BundleSource`), into two temporary tables of this
-//!    session (never logged, never seen by another connection). A bundle
-//!    that fails any check leaves nothing.
-//! 2. *Placing*: one SERIALIZABLE transaction applies the staged responses
-//!    by the rules; payloads go from the staging tables to the real ones
-//!    inside the database. When PostgreSQL cannot serialize it with another
-//!    server's ingest (SQLSTATE 40001, or a deadlock), the transaction is
-//!    rolled back and run again from the staging tables: the outcome is
-//!    then as if the two ingests had run one after the other, which is
-//!    what makes several servers on one database converge.
+//!    against its hash (`BundleSource`), into a temporary table of this
+//!    session (never logged, never seen by another connection) by one
+//!    `COPY`. A bundle that fails any check leaves nothing.
+//! 2. *Placing*: one READ COMMITTED transaction first locks every instance
+//!    id the bundle names ([`lock_responses`]): two ingests that could
+//!    affect each other name one in common, so they queue and the second
+//!    sees what the first committed, as if they had run one after the
+//!    other, which is what makes several servers on one database converge;
+//!    ingests with nothing in common run side by side. It then applies the
+//!    staged responses by the rules in a fixed number of statements
+//!    (lookups and writes for the whole bundle at once), payloads going
+//!    from the staging table to the real ones inside the database. Should
+//!    the tables' constraints still refuse a write a concurrent ingest made
+//!    first (a unique key, a deadlock), the transaction is rolled back and
+//!    run again from the staging table.
+//!
+//! Until 2026-12 placing was SERIALIZABLE with a statement or more per
+//! response: correct, but every pair of concurrent ingests of new devices
+//! read-write conflicted (the enrolment check reads every device), so two
+//! servers retried instead of adding throughput (docs/BENCHMARKS.md).
 //!
 //! A session-level advisory lock per device makes a device's concurrent
 //! uploads (a retry racing the original, two relays) wait for each other
-//! instead of failing and retrying; correctness does not depend on it.
+//! instead of failing and retrying, and keeps its daily quotas counted one
+//! upload at a time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use enumera_core::bundle::{BundleSource, hex};
 use enumera_core::store::{AttachmentInfo, EntryContent, Payload};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::ToSql;
+use postgres::types::Type;
 use postgres::{IsolationLevel, Row, Statement, Transaction};
 
 use super::{Inner, i, u};
@@ -41,20 +54,33 @@ const ATTEMPTS: u32 = 40;
 /// Advisory lock namespace for per-device ingest locks ("enum").
 const DEVICE_LOCKS: i32 = 0x656e_756d;
 
+/// Advisory lock namespace for the responses an ingest names ("resp").
+const RESPONSE_LOCKS: i32 = 0x7265_7370;
+
+/// Advisory lock key (single-key space) that devices learned from their
+/// first bundle take shared and an enrolment takes exclusive, so that a
+/// device is never learned in the moment enrolment is switched on.
+pub(super) const ENROLMENT_LOCK: i64 = 0x656e_726f_6c6d_656e;
+
+/// One staging table, written by one `COPY` as the bundle streams in
+/// (a response's row has `idx` -1, its attachments 0, 1, ...), and the two
+/// views placing reads it through.
 const STAGING: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
-        ord     INTEGER PRIMARY KEY,
-        content TEXT NOT NULL,
+    CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
+        ord     INTEGER NOT NULL,
+        idx     INTEGER NOT NULL,
+        content TEXT,
         xml     TEXT,
         json    TEXT,
-        sealed  BYTEA);
-    CREATE TEMP TABLE IF NOT EXISTS ingest_staging_attachments (
-        ord    INTEGER NOT NULL,
-        idx    INTEGER NOT NULL,
-        sha256 TEXT NOT NULL,
-        size   BIGINT NOT NULL,
-        bytes  BYTEA NOT NULL,
-        PRIMARY KEY (ord, idx));";
+        sealed  BYTEA,
+        sha256  TEXT,
+        size    BIGINT,
+        bytes   BYTEA,
+        PRIMARY KEY (ord, idx));
+    CREATE OR REPLACE TEMP VIEW ingest_staging AS
+        SELECT ord, content, xml, json, sealed FROM ingest_stage WHERE idx = -1;
+    CREATE OR REPLACE TEMP VIEW ingest_staging_attachments AS
+        SELECT ord, idx, sha256, size, bytes FROM ingest_stage WHERE idx >= 0;";
 
 /// What placing needs of a staged response (its payload and attachment
 /// bytes, and the entry's content text, stay in the staging tables).
@@ -195,10 +221,14 @@ impl Inner {
         let unlock = self
             .client()
             .execute("SELECT pg_advisory_unlock($1, hashtext($2))", &[&DEVICE_LOCKS, &device_id]);
-        // The staged copy is not needed any more; the next ingest of this
-        // session would empty it anyway.
-        let emptied =
-            self.client().batch_execute("TRUNCATE ingest_staging, ingest_staging_attachments");
+        // A placed bundle's staged copy went with its commit; a refused
+        // one's goes now. DELETE, not TRUNCATE: a TRUNCATE swaps the
+        // table's file, and a transaction that drops a file waits for a
+        // WAL flush at commit, an fsync per ingest for nothing.
+        let emptied = match &placed {
+            Ok(_) => Ok(()),
+            Err(_) => self.client().batch_execute("DELETE FROM ingest_stage"),
+        };
         let report = placed?;
         let map = self.err("ending the ingest");
         unlock.map_err(map)?;
@@ -220,20 +250,31 @@ impl Inner {
             self.staging = true;
         }
         let mut tx = self.client().transaction().map_err(err("staging the bundle"))?;
-        tx.batch_execute("TRUNCATE ingest_staging, ingest_staging_attachments")
+        // Empty already unless an ingest of this session failed half-way;
+        // DELETE for the reason given in `ingest_impl`.
+        tx.batch_execute("DELETE FROM ingest_stage").map_err(err("staging the bundle"))?;
+        // One COPY for the whole bundle: one round trip, however many
+        // responses and attachments it holds.
+        let copy = tx
+            .copy_in(
+                "COPY ingest_stage (ord, idx, content, xml, json, sealed, sha256, size, bytes)
+                 FROM STDIN BINARY",
+            )
             .map_err(err("staging the bundle"))?;
-        let response = tx
-            .prepare(
-                "INSERT INTO ingest_staging (ord, content, xml, json, sealed)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .map_err(err("staging a response"))?;
-        let attachment = tx
-            .prepare(
-                "INSERT INTO ingest_staging_attachments (ord, idx, sha256, size, bytes)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .map_err(err("staging an attachment"))?;
+        let mut rows = BinaryCopyInWriter::new(
+            copy,
+            &[
+                Type::INT4,
+                Type::INT4,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::BYTEA,
+                Type::TEXT,
+                Type::INT8,
+                Type::BYTEA,
+            ],
+        );
         let manifest = b.manifest();
         let mut bundle = Bundle {
             device_id: manifest.device_id.clone(),
@@ -243,6 +284,9 @@ impl Inner {
             sha256: String::new(),
             responses: Vec::with_capacity(manifest.entries.len()),
         };
+        let none_text: Option<&str> = None;
+        let none_bytes: Option<&[u8]> = None;
+        let none_size: Option<i64> = None;
         let mut ord = 0i32;
         while let Some(r) = b.next_response()? {
             let bytes = response_bytes(&r);
@@ -250,11 +294,31 @@ impl Inner {
                 Payload::Plain { xml, json } => (Some(xml.as_str()), Some(json.as_str()), None),
                 Payload::Sealed { ciphertext } => (None, None, Some(ciphertext.as_slice())),
             };
-            tx.execute(&response, &[&ord, &r.entry.content, &xml, &json, &sealed])
-                .map_err(err("staging a response"))?;
+            rows.write(&[
+                &ord,
+                &-1i32,
+                &Some(r.entry.content.as_str()),
+                &xml,
+                &json,
+                &sealed,
+                &none_text,
+                &none_size,
+                &none_bytes,
+            ])
+            .map_err(err("staging a response"))?;
             for (idx, (a, data)) in r.attachments.iter().enumerate() {
-                tx.execute(&attachment, &[&ord, &(idx as i32), &a.sha256, &i(a.size), data])
-                    .map_err(err("staging an attachment"))?;
+                rows.write(&[
+                    &ord,
+                    &(idx as i32),
+                    &none_text,
+                    &none_text,
+                    &none_text,
+                    &none_bytes,
+                    &Some(a.sha256.as_str()),
+                    &Some(i(a.size)),
+                    &Some(data.as_slice()),
+                ])
+                .map_err(err("staging an attachment"))?;
             }
             let e = r.entry;
             bundle.responses.push(Staged {
@@ -271,6 +335,7 @@ impl Inner {
             });
             ord += 1;
         }
+        rows.finish().map_err(err("staging the bundle"))?;
         let (sha256, _) = b.finish()?;
         bundle.sha256 = sha256;
         tx.commit().map_err(err("staging the bundle"))?;
@@ -306,11 +371,12 @@ impl Inner {
         let client = conn.0.as_mut().expect("connection present until dropped");
         let tx = client
             .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
+            .isolation_level(IsolationLevel::ReadCommitted)
             .start()
             .map_err(|e| Failure::Sql("starting the ingest", e))?;
         let mut t = Tx { tx, stmts };
         let sql = |context: &'static str| move |e| Failure::Sql(context, e);
+        lock_responses(&mut t, b).map_err(sql("waiting for another ingest of these responses"))?;
         let at = now();
         check_device(&mut t, b, &at)?;
         let day = day_since(&mut t, &b.device_id, &at, quotas)
@@ -323,42 +389,39 @@ impl Inner {
             ..Default::default()
         };
         let mut stored_bytes = 0u64;
-        for r in &b.responses {
-            let held: bool = t
-                .one(
-                    "SELECT EXISTS (SELECT 1 FROM entries
-                     WHERE device_id = $1 AND seq = $2 AND entry_hash = $3)",
-                    &[&b.device_id, &i(r.seq), &r.entry_hash],
-                )
-                .map_err(sql("looking up an entry"))?
-                .get(0);
-            if held {
-                report.duplicates += 1;
-                continue;
-            }
-            t.exec(
-                "INSERT INTO entries (device_id, seq, entry_hash, prev_hash, content_hash,
-                                      instance_id, content, received_at)
-                 SELECT $1, $2, $3, $4, $5, $6, content, $7 FROM ingest_staging WHERE ord = $8",
-                &[
-                    &b.device_id,
-                    &i(r.seq),
-                    &r.entry_hash,
-                    &r.prev_hash,
-                    &r.content_hash,
-                    &r.instance_id,
-                    &at,
-                    &r.ord,
-                ],
+        // Which entries are held already: one query for the bundle.
+        let seqs: Vec<i64> = b.responses.iter().map(|r| i(r.seq)).collect();
+        let mut held: HashSet<(u64, String)> = t
+            .query(
+                "SELECT seq, entry_hash FROM entries WHERE device_id = $1 AND seq = ANY($2)",
+                &[&b.device_id, &seqs],
             )
-            .map_err(sql("recording an entry"))?;
-            super::chain::note_entry(&mut t.tx, &b.device_id, r.seq, &whole)
-                .map_err(sql("recording an entry"))?;
+            .map_err(sql("looking up entries"))?
+            .iter()
+            .map(|row| (u(row.get(0)), row.get(1)))
+            .collect();
+        let fresh: Vec<&Staged> =
+            b.responses.iter().filter(|r| held.insert((r.seq, r.entry_hash.clone()))).collect();
+        report.duplicates += b.responses.len() - fresh.len();
+        insert_entries(&mut t, &b.device_id, &fresh, &at).map_err(sql("recording entries"))?;
+        let forks: Vec<i64> =
+            fresh.iter().filter(|r| r.seq <= whole.seq).map(|r| i(r.seq)).collect();
+        if !forks.is_empty() {
+            t.exec(
+                "INSERT INTO chain_forks (device_id, seq) SELECT $1, unnest($2::BIGINT[])
+                 ON CONFLICT DO NOTHING",
+                &[&b.device_id, &forks],
+            )
+            .map_err(sql("recording a fork"))?;
+        }
+        let mut known = Known::read(&mut t, &fresh).map_err(sql("looking up responses"))?;
+        for r in &fresh {
             report.new_entries += 1;
             stored_bytes += r.bytes;
-            place_response(&mut t, &b.device_id, r, &at, &mut report)
+            place_response(&mut t, &mut known, &b.device_id, r, &at, &mut report)
                 .map_err(sql("storing a response"))?;
         }
+        known.flush(&mut t, &b.device_id, &at).map_err(sql("storing responses"))?;
         day.check(quotas, &b.device_id, report.new_entries as u64, stored_bytes)?;
         report.bundle_sha256 = b.sha256.clone();
         if report.new_entries > 0 {
@@ -384,9 +447,38 @@ impl Inner {
             .map_err(sql("checking the sequence"))?;
         report.gaps = gaps;
         report.forks = forks;
+        // The staged copy goes with this commit, which waits for its WAL
+        // flush anyway (a TRUNCATE keeps the temporary table from growing,
+        // as DELETE would without VACUUM, which never visits temporary tables).
+        t.tx.batch_execute("TRUNCATE ingest_stage").map_err(sql("emptying the staging table"))?;
         t.tx.commit().map_err(sql("committing the ingest"))?;
         Ok(report)
     }
+}
+
+/// Takes, until commit, a lock on every instance id the bundle names (its
+/// responses and the versions its edits replace), in one order so that
+/// two ingests never wait for each other in a circle. Two ingests can only
+/// affect each other through a response both name: the same instance id
+/// (a duplicate, a conflict, a contest) or an edit and the version it
+/// replaces (an edit placed, or waiting for it). Those queue here, and
+/// every statement after the lock sees what the other committed (READ
+/// COMMITTED), so they place as one after the other; every other pair
+/// touches disjoint rows and runs side by side, with no serialization
+/// failures to retry. A device's own uploads already queue on its
+/// session lock; the tables' constraints stay the last word.
+fn lock_responses(t: &mut Tx<'_>, b: &Bundle) -> Pg<()> {
+    let mut ids: Vec<&str> = b.responses.iter().map(|r| r.instance_id.as_str()).collect();
+    ids.extend(b.responses.iter().filter_map(|r| r.content.deprecated_id.as_deref()));
+    if ids.is_empty() {
+        return Ok(());
+    }
+    t.query(
+        "SELECT pg_advisory_xact_lock($1, k)
+         FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::TEXT[]) AS id ORDER BY 1) AS keys",
+        &[&RESPONSE_LOCKS, &ids],
+    )?;
+    Ok(())
 }
 
 /// A known device must sign with its known key; an unknown one is learned
@@ -404,6 +496,8 @@ fn check_device(t: &mut Tx<'_>, b: &Bundle, at: &str) -> Result<(), Failure> {
         })),
         Some(_) => Ok(()),
         None => {
+            t.query("SELECT pg_advisory_xact_lock_shared($1)", &[&ENROLMENT_LOCK])
+                .map_err(sql("checking the device"))?;
             let enrolment: bool = t
                 .one("SELECT EXISTS (SELECT 1 FROM devices WHERE enrolled)", &[])
                 .map_err(sql("checking the device"))?
@@ -514,22 +608,200 @@ fn edit_authorised(t: &mut Tx<'_>, instance_id: &str, author: &str, editor: &str
     .get(0))
 }
 
+/// Records the bundle's new entries in one statement.
+fn insert_entries(t: &mut Tx<'_>, device_id: &str, fresh: &[&Staged], at: &str) -> Pg<()> {
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let ords: Vec<i32> = fresh.iter().map(|r| r.ord).collect();
+    let seqs: Vec<i64> = fresh.iter().map(|r| i(r.seq)).collect();
+    let text = |f: fn(&Staged) -> &String| fresh.iter().map(|r| f(r).as_str()).collect::<Vec<_>>();
+    t.exec(
+        "INSERT INTO entries (device_id, seq, entry_hash, prev_hash, content_hash, instance_id,
+                              content, received_at)
+         SELECT $1, v.seq, v.entry_hash, v.prev_hash, v.content_hash, v.instance_id, s.content, $2
+         FROM unnest($3::INTEGER[], $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[])
+              AS v (ord, seq, entry_hash, prev_hash, content_hash, instance_id)
+         JOIN ingest_staging s ON s.ord = v.ord",
+        &[
+            &device_id,
+            &at,
+            &ords,
+            &seqs,
+            &text(|r| &r.entry_hash),
+            &text(|r| &r.prev_hash),
+            &text(|r| &r.content_hash),
+            &text(|r| &r.instance_id),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A response as placing needs to know it.
+struct Held {
+    content_hash: String,
+    device_id: String,
+    superseded_by: Option<String>,
+}
+
+/// A response placed by this ingest, written with the others in one
+/// statement ([`Known::flush`]) before anything reads or updates it.
+struct NewRow<'a> {
+    r: &'a Staged,
+    edit_conflict: bool,
+    hold: Option<&'static str>,
+}
+
+/// What placing reads of central, read once for the bundle and kept up to
+/// date as it places: the responses it names (by instance id and by the
+/// versions its edits replace), the edits waiting for them, and the
+/// published forms. They are made after [`lock_responses`], so no other
+/// ingest can change what they read before this one commits.
+struct Known<'a> {
+    responses: HashMap<String, Held>,
+    /// Edits held `pending_edit`, by the version they wait for, in arrival order.
+    pending: HashMap<String, Vec<(String, String, u64)>>,
+    published: HashMap<(String, String), Option<(String, bool)>>,
+    rows: Vec<NewRow<'a>>,
+}
+
+impl<'a> Known<'a> {
+    fn read(t: &mut Tx<'_>, fresh: &[&'a Staged]) -> Pg<Known<'a>> {
+        let mut ids: Vec<&str> = fresh.iter().map(|r| r.instance_id.as_str()).collect();
+        ids.extend(fresh.iter().filter_map(|r| r.content.deprecated_id.as_deref()));
+        let mut known = Known {
+            responses: HashMap::new(),
+            pending: HashMap::new(),
+            published: HashMap::new(),
+            rows: Vec::new(),
+        };
+        if fresh.is_empty() {
+            return Ok(known);
+        }
+        for row in t.query(
+            "SELECT instance_id, content_hash, device_id, superseded_by FROM responses
+             WHERE instance_id = ANY($1)",
+            &[&ids],
+        )? {
+            known.responses.insert(
+                row.get(0),
+                Held { content_hash: row.get(1), device_id: row.get(2), superseded_by: row.get(3) },
+            );
+        }
+        let mine: Vec<&str> = fresh.iter().map(|r| r.instance_id.as_str()).collect();
+        for row in t.query(
+            "SELECT deprecated_id, instance_id, device_id, seq FROM responses
+             WHERE deprecated_id = ANY($1) AND hold = 'pending_edit' ORDER BY arrival",
+            &[&mine],
+        )? {
+            known.pending.entry(row.get(0)).or_default().push((
+                row.get(1),
+                row.get(2),
+                u(row.get(3)),
+            ));
+        }
+        Ok(known)
+    }
+
+    /// Writes the responses placed so far (and their attachments).
+    fn flush(&mut self, t: &mut Tx<'_>, device_id: &str, at: &str) -> Pg<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let text = |f: &dyn Fn(&NewRow<'a>) -> &'a str| rows.iter().map(f).collect::<Vec<&str>>();
+        let opt = |f: &dyn Fn(&NewRow<'a>) -> Option<&'a str>| {
+            rows.iter().map(f).collect::<Vec<Option<&str>>>()
+        };
+        let ords: Vec<i32> = rows.iter().map(|n| n.r.ord).collect();
+        let seqs: Vec<i64> = rows.iter().map(|n| i(n.r.seq)).collect();
+        let rounds: Vec<Option<i64>> = rows.iter().map(|n| n.r.content.round).collect();
+        let conflicts: Vec<bool> = rows.iter().map(|n| n.edit_conflict).collect();
+        // In the order placed: arrival numbers follow it.
+        t.exec(
+            "INSERT INTO responses (instance_id, content_hash, device_id, seq, entry_hash, form_id,
+                 form_version, form_hash, participant_id, round, enumerator, deprecated_id,
+                 finalized_at, xml, json, sealed, superseded_by, edit_conflict, hold, received_at)
+             SELECT v.instance_id, v.content_hash, $1, v.seq, v.entry_hash, v.form_id,
+                    v.form_version, v.form_hash, v.participant_id, v.round, v.enumerator,
+                    v.deprecated_id, v.finalized_at, s.xml, s.json, s.sealed, NULL,
+                    v.edit_conflict, v.hold, $2
+             FROM unnest($3::INTEGER[], $4::TEXT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[],
+                         $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[],
+                         $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::BOOLEAN[], $17::TEXT[])
+                  WITH ORDINALITY AS v (ord, instance_id, content_hash, seq, entry_hash, form_id,
+                      form_version, form_hash, participant_id, round, enumerator, deprecated_id,
+                      finalized_at, edit_conflict, hold, n)
+             JOIN ingest_staging s ON s.ord = v.ord
+             ORDER BY v.n",
+            &[
+                &device_id,
+                &at,
+                &ords,
+                &text(&|n| &n.r.instance_id),
+                &text(&|n| &n.r.content_hash),
+                &seqs,
+                &text(&|n| &n.r.entry_hash),
+                &text(&|n| &n.r.content.form_id),
+                &text(&|n| &n.r.content.form_version),
+                &text(&|n| &n.r.content.form_hash),
+                &opt(&|n| n.r.content.participant_id.as_deref()),
+                &rounds,
+                &opt(&|n| n.r.content.enumerator.as_deref()),
+                &opt(&|n| n.r.content.deprecated_id.as_deref()),
+                &text(&|n| &n.r.content.finalized_at),
+                &conflicts,
+                &opt(&|n| n.hold),
+            ],
+        )?;
+        let attachments: Vec<(&str, &AttachmentInfo)> = rows
+            .iter()
+            .flat_map(|n| n.r.attachments.iter().map(|a| (n.r.instance_id.as_str(), a)))
+            .collect();
+        if !attachments.is_empty() {
+            let ids: Vec<&str> = attachments.iter().map(|(id, _)| *id).collect();
+            let names: Vec<&str> = attachments.iter().map(|(_, a)| a.name.as_str()).collect();
+            let hashes: Vec<&str> = attachments.iter().map(|(_, a)| a.sha256.as_str()).collect();
+            let sizes: Vec<i64> = attachments.iter().map(|(_, a)| i(a.size)).collect();
+            t.exec(
+                "INSERT INTO response_attachments (instance_id, name, sha256, size)
+                 SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])",
+                &[&ids, &names, &hashes, &sizes],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn published(&mut self, t: &mut Tx<'_>, c: &EntryContent) -> Pg<Option<(String, bool)>> {
+        let key = (c.form_id.clone(), c.form_version.clone());
+        if let Some(p) = self.published.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = t
+            .opt(
+                "SELECT hash, sealed FROM published WHERE form_id = $1 AND version = $2",
+                &[&c.form_id, &c.form_version],
+            )?
+            .map(|row| (row.get::<_, String>(0), row.get::<_, bool>(1)));
+        self.published.insert(key, p.clone());
+        Ok(p)
+    }
+}
+
 /// Places one newly received entry's response: new, duplicate, conflict or
 /// edit, by the rules of `sqlite/ingest.rs` `place_response`.
-fn place_response(
+fn place_response<'a>(
     t: &mut Tx<'_>,
+    known: &mut Known<'a>,
     device_id: &str,
-    r: &Staged,
+    r: &'a Staged,
     at: &str,
     report: &mut IngestReport,
 ) -> Pg<()> {
     let c = &r.content;
-    let held = t.opt(
-        "SELECT content_hash, device_id FROM responses WHERE instance_id = $1",
-        &[&r.instance_id],
-    )?;
-    if let Some(row) = held {
-        let (hash, holder): (String, String) = (row.get(0), row.get(1));
+    let held =
+        known.responses.get(&r.instance_id).map(|h| (h.content_hash.clone(), h.device_id.clone()));
+    if let Some((hash, holder)) = held {
         if hash == r.content_hash {
             report.duplicates += 1;
             return Ok(());
@@ -558,6 +830,7 @@ fn place_response(
             detail,
         });
         if holder != device_id {
+            known.flush(t, device_id, at)?;
             let contested = t.exec(
                 "UPDATE responses SET hold = 'contested'
                  WHERE instance_id = $1 AND hold IS DISTINCT FROM 'contested'",
@@ -584,9 +857,7 @@ fn place_response(
     let mut hold: Option<(Hold, String)> = None;
     let mut replaces = false;
     if let Some(d) = &c.deprecated_id {
-        let target = t
-            .opt("SELECT device_id, superseded_by FROM responses WHERE instance_id = $1", &[d])?
-            .map(|row| (row.get::<_, String>(0), row.get::<_, Option<String>>(1)));
+        let target = known.responses.get(d).map(|h| (h.device_id.clone(), h.superseded_by.clone()));
         if d == &r.instance_id {
             edit_conflict = Some("the edit names itself as the version it replaces".into());
         } else {
@@ -607,39 +878,25 @@ fn place_response(
             }
         }
     }
-    t.exec(
-        "INSERT INTO responses (instance_id, content_hash, device_id, seq, entry_hash, form_id,
-             form_version, form_hash, participant_id, round, enumerator, deprecated_id,
-             finalized_at, xml, json, sealed, superseded_by, edit_conflict, hold, received_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, xml, json, sealed, NULL,
-                $14, $15, $16
-         FROM ingest_staging WHERE ord = $17",
-        &[
-            &r.instance_id,
-            &r.content_hash,
-            &device_id,
-            &i(r.seq),
-            &r.entry_hash,
-            &c.form_id,
-            &c.form_version,
-            &c.form_hash,
-            &c.participant_id,
-            &c.round,
-            &c.enumerator,
-            &c.deprecated_id,
-            &c.finalized_at,
-            &edit_conflict.is_some(),
-            &hold.as_ref().map(|(h, _)| h.as_str()),
-            &at,
-            &r.ord,
-        ],
-    )?;
-    for a in &r.attachments {
-        t.exec(
-            "INSERT INTO response_attachments (instance_id, name, sha256, size)
-             VALUES ($1, $2, $3, $4)",
-            &[&r.instance_id, &a.name, &a.sha256, &i(a.size)],
-        )?;
+    known.rows.push(NewRow {
+        r,
+        edit_conflict: edit_conflict.is_some(),
+        hold: hold.as_ref().map(|(h, _)| h.as_str()),
+    });
+    known.responses.insert(
+        r.instance_id.clone(),
+        Held {
+            content_hash: r.content_hash.clone(),
+            device_id: device_id.to_string(),
+            superseded_by: None,
+        },
+    );
+    if let (Some((Hold::PendingEdit, _)), Some(d)) = (&hold, &c.deprecated_id) {
+        known.pending.entry(d.clone()).or_default().push((
+            r.instance_id.clone(),
+            device_id.to_string(),
+            r.seq,
+        ));
     }
     report.new_responses += 1;
     let info = |kind: &str, detail: String| ConflictInfo {
@@ -654,56 +911,53 @@ fn place_response(
         report.conflicts.push(info("edit_of_superseded", detail));
     } else if let Some((h, detail)) = hold {
         report.held_aside.push(info(h.as_str(), detail));
-    } else if replaces {
+    } else if replaces && let Some(d) = &c.deprecated_id {
         report.edits += 1;
+        known.flush(t, device_id, at)?;
         t.exec(
             "UPDATE responses SET superseded_by = $2 WHERE instance_id = $1 AND superseded_by IS NULL",
-            &[&c.deprecated_id, &r.instance_id],
+            &[d, &r.instance_id],
         )?;
+        if let Some(h) = known.responses.get_mut(d) {
+            h.superseded_by = Some(r.instance_id.clone());
+        }
     }
-    if let Some(problem) = form_problem(t, c, r.plain)? {
+    if let Some(problem) = form_problem(known.published(t, c)?, c, r.plain) {
         report.held_aside.push(info(problem.kind(), problem.detail(c)));
     }
-    settle_pending(t, &r.instance_id, device_id, report)
+    settle_pending(t, known, &r.instance_id, device_id, at, report)
 }
 
-fn form_problem(t: &mut Tx<'_>, c: &EntryContent, plain: bool) -> Pg<Option<FormProblem>> {
-    let published = t
-        .opt(
-            "SELECT hash, sealed FROM published WHERE form_id = $1 AND version = $2",
-            &[&c.form_id, &c.form_version],
-        )?
-        .map(|row| (row.get::<_, String>(0), row.get::<_, bool>(1)));
-    Ok(match published {
+fn form_problem(
+    published: Option<(String, bool)>,
+    c: &EntryContent,
+    plain: bool,
+) -> Option<FormProblem> {
+    match published {
         Some((hash, _)) if hash != c.form_hash => {
             Some(FormProblem::HashMismatch { published: hash })
         }
         Some((_, true)) if plain => Some(FormProblem::PlaintextForSealedForm),
         _ => None,
-    })
+    }
 }
 
 /// Edits that arrived before the version they replace, now that it has
 /// arrived (made by `author`): as `settle_pending` in the SQLite store.
 fn settle_pending(
     t: &mut Tx<'_>,
+    known: &mut Known<'_>,
     instance_id: &str,
     author: &str,
+    at: &str,
     report: &mut IngestReport,
 ) -> Pg<()> {
-    let pending: Vec<(String, String, u64)> = t
-        .query(
-            "SELECT instance_id, device_id, seq FROM responses
-             WHERE deprecated_id = $1 AND hold = 'pending_edit' ORDER BY arrival",
-            &[&instance_id],
-        )?
-        .iter()
-        .map(|row| (row.get(0), row.get(1), u(row.get(2))))
-        .collect();
+    let Some(pending) = known.pending.remove(instance_id) else {
+        return Ok(());
+    };
+    known.flush(t, author, at)?;
     for (edit, editor, seq) in pending {
-        let replaced: Option<String> = t
-            .one("SELECT superseded_by FROM responses WHERE instance_id = $1", &[&instance_id])?
-            .get(0);
+        let replaced = known.responses.get(instance_id).and_then(|h| h.superseded_by.clone());
         let (hold, detail) = if !edit_authorised(t, instance_id, author, &editor)? {
             (Some(Hold::NotAuthor), not_author_detail(instance_id, author))
         } else if let Some(other) = replaced {
@@ -732,6 +986,9 @@ fn settle_pending(
                     "UPDATE responses SET superseded_by = $2 WHERE instance_id = $1",
                     &[&instance_id, &edit],
                 )?;
+                if let Some(h) = known.responses.get_mut(instance_id) {
+                    h.superseded_by = Some(edit);
+                }
             }
         }
     }

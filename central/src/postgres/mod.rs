@@ -3,26 +3,29 @@
 //! and for several `central serve` processes on one database.
 //!
 //! What keeps it correct when several servers ingest at once is the
-//! database, not a process: each bundle is applied in one SERIALIZABLE
-//! transaction (retried when PostgreSQL reports a serialization failure),
+//! database, not a process: each bundle is applied in one transaction
+//! that first locks the instance ids it names (so ingests that touch a
+//! response in common queue, and others run side by side; [`ingest`]),
 //! the rules SQLite keeps in triggers are PL/pgSQL triggers here, and
 //! uniqueness is the tables' own. An ingest first copies the verified
-//! bundle into temporary tables of its session ([`ingest`]), so that a
-//! retried transaction reads it again from there and never from the
-//! network; a per-device advisory lock makes a device's concurrent uploads
-//! queue rather than fail and retry.
+//! bundle into a temporary table of its session, so that a retried
+//! transaction reads it again from there and never from the network; a
+//! per-device advisory lock makes a device's concurrent uploads queue
+//! rather than fail and retry.
 //!
 //! The client is the synchronous `postgres` crate: the store trait, the
 //! CLI and export are blocking, and the server runs store work on blocking
 //! threads already (docs/ARCHITECTURE.md).
 
 mod access;
+mod assign;
 pub(crate) mod backup;
 mod chain;
 mod export;
 mod ingest;
 mod review;
 mod status;
+mod submissions;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -37,6 +40,8 @@ use crate::now;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../sql/postgres/0001_init.sql")),
     ("0002_roles_review", include_str!("../../sql/postgres/0002_roles_review.sql")),
+    ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
+    ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's
@@ -557,6 +562,35 @@ impl crate::CentralStore for PgCentral {
         device_id: &str,
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
         self.returned_to_impl(device_id)
+    }
+
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError> {
+        self.add_assignments_impl(new)
+    }
+
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError> {
+        self.assignments_impl()
+    }
+
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError> {
+        self.end_assignment_impl(id, at, by, replacement)
+    }
+
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError> {
+        self.record_device_report_impl(report)
+    }
+
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError> {
+        self.device_reports_impl()
     }
 }
 

@@ -16,7 +16,7 @@ use crate::review::{ReviewEvent, ReviewItem, ReviewOutcome, returned};
 use crate::roles::{Principal, Role};
 
 /// The state of response `r`: after its latest event, else received.
-const STATE: &str = "coalesce((SELECT e.state_after FROM review_events e
+pub(super) const STATE: &str = "coalesce((SELECT e.state_after FROM review_events e
     WHERE e.instance_id = r.instance_id ORDER BY e.id DESC LIMIT 1), 'received')";
 
 /// Whether response `r` corrects a version a reviewer returned.

@@ -133,6 +133,9 @@ impl Inner {
         };
         let mut tx = self.client().transaction().map_err(err())?;
         let result = (|| {
+            // Waits for ingests learning a device to finish (they check
+            // that none is enrolled under the shared form of this lock).
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::ingest::ENROLMENT_LOCK])?;
             let known: Option<Vec<u8>> = tx
                 .query_opt(
                     "SELECT public_key FROM devices WHERE device_id = $1 FOR UPDATE",

@@ -11,6 +11,7 @@
 //! ([`upload`]).
 
 mod app;
+mod assign;
 mod auth;
 mod data;
 mod listen;

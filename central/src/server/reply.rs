@@ -76,6 +76,18 @@ impl From<CentralError> for ApiError {
             CentralError::BadReview { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "bad_review", e.to_string())
             }
+            // Well formed, but no place in this store's order (another
+            // store's shape): names nothing, as an unknown id does.
+            CentralError::BadCursor => ApiError::not_found(e.to_string()),
+            CentralError::BadAssignment { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "bad_assignment", e.to_string())
+            }
+            CentralError::AssignOutOfScope { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "out_of_scope", e.to_string())
+            }
+            CentralError::NoSuchAssignment { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_such_assignment", e.to_string())
+            }
             e if e.is_busy() => {
                 tracing::warn!(target: "enumera::http", detail = %e, "database busy");
                 ApiError::busy()

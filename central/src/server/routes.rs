@@ -31,11 +31,17 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/{{id}}", api::REVIEW), get(super::review::show))
         .route(api::REVIEW_ACTIONS, post(super::review::act))
         .route(api::PROGRESS, get(super::review::progress))
+        // Assignments (issue 17, item 5; server/assign.rs).
+        .route(api::ASSIGNMENTS, get(super::assign::list).post(super::assign::for_device))
+        .route(&format!("{}/new", api::ASSIGNMENTS), post(super::assign::create))
+        .route(&format!("{}/{{id}}/revoke", api::ASSIGNMENTS), post(super::assign::revoke))
+        .route(&format!("{}/{{id}}/reassign", api::ASSIGNMENTS), post(super::assign::reassign))
         // The data API for researchers (issue 19, server/data.rs).
         .route(super::data::FORMS, get(super::data::forms))
         .route(super::data::SUBMISSIONS, get(super::data::submissions))
         .route(super::data::EXPORT_ZIP, get(super::data::export_zip))
         .route(super::data::SUBMISSION, get(super::data::submission))
+        .route(super::data::ROWS, get(super::data::rows))
         .route("/app", axum::routing::any(web_app))
         .route("/app/", axum::routing::any(web_app))
         .route("/app/{*path}", axum::routing::any(web_app))
@@ -157,7 +163,9 @@ async fn rosters(
     State(state): State<Arc<AppState>>,
     _: Device,
 ) -> Result<Json<Vec<api::RosterListing>>, ApiError> {
-    Ok(Json(blocking(move || state.readers.with(&state, |c| Ok(c.rosters()?))).await?))
+    // Once central assigns participants, devices get roster rows only in
+    // their assignments file (server/assign.rs), never whole rosters.
+    Ok(Json(blocking(move || state.readers.with(&state, |c| Ok(c.rosters_for_devices()?))).await?))
 }
 
 async fn roster(
@@ -173,7 +181,15 @@ async fn roster(
             "a roster name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting with a dot",
         ));
     }
-    let json = blocking(move || state.readers.with(&state, |c| Ok(c.roster_json(&name)?))).await?;
+    let json = blocking(move || {
+        state.readers.with(&state, |c| {
+            if c.participants_limited()? {
+                return Ok(None);
+            }
+            Ok(c.roster_json(&name)?)
+        })
+    })
+    .await?;
     let json = json.ok_or_else(|| ApiError::not_found("no roster of that name"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -9,7 +9,7 @@ use crate::export::{
     ExportError, ExportSource, Filter, HeldAside, Order, RosterEntry, StoredResponse, Visit,
 };
 
-const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
+pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
     r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
@@ -18,7 +18,7 @@ const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_ve
 const FILTER: &str = "(?1 IS NULL OR r.form_id = ?1) AND (?2 IS NULL OR r.form_version = ?2)
     AND (?3 IS NULL OR r.received_at >= ?3)";
 
-fn response(r: &Row<'_>) -> rusqlite::Result<StoredResponse> {
+pub(super) fn response(r: &Row<'_>) -> rusqlite::Result<StoredResponse> {
     Ok(StoredResponse {
         instance_id: r.get(0)?,
         device_id: r.get(1)?,

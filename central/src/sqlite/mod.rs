@@ -4,12 +4,14 @@
 //! `user_version`, migrations in one IMMEDIATE transaction.
 
 mod access;
+mod assign;
 mod backup;
 pub(crate) mod chain;
 pub(crate) mod export;
 pub(crate) mod ingest;
 mod review;
 mod status;
+mod submissions;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_quotas", include_str!("../../sql/0005_quotas.sql")),
     ("0006_roles", include_str!("../../sql/0006_roles.sql")),
     ("0007_review", include_str!("../../sql/0007_review.sql")),
+    ("0008_assignments", include_str!("../../sql/0008_assignments.sql")),
+    ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -361,5 +365,34 @@ impl crate::CentralStore for SqliteCentral {
         device_id: &str,
     ) -> Result<Vec<enumera_core::review::ReturnedResponse>, CentralError> {
         self.returned_to_impl(device_id)
+    }
+
+    fn add_assignments(&mut self, new: &[crate::assign::Assignment]) -> Result<(), CentralError> {
+        self.add_assignments_impl(new)
+    }
+
+    fn assignments(&self) -> Result<Vec<crate::assign::Assignment>, CentralError> {
+        self.assignments_impl()
+    }
+
+    fn end_assignment(
+        &mut self,
+        id: &str,
+        at: &str,
+        by: &str,
+        replacement: Option<&crate::assign::Assignment>,
+    ) -> Result<bool, CentralError> {
+        self.end_assignment_impl(id, at, by, replacement)
+    }
+
+    fn record_device_report(
+        &mut self,
+        report: &crate::assign::DeviceReport,
+    ) -> Result<(), CentralError> {
+        self.record_device_report_impl(report)
+    }
+
+    fn device_reports(&self) -> Result<Vec<crate::assign::DeviceReport>, CentralError> {
+        self.device_reports_impl()
     }
 }

@@ -14,6 +14,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod assignments;
 mod concurrency;
 mod ingest;
 mod operations;
@@ -22,6 +23,7 @@ mod rules;
 mod stores;
 
 mod suite {
+    pub use super::assignments::*;
     pub use super::concurrency::*;
     pub use super::ingest::*;
     pub use super::operations::*;
@@ -68,4 +70,5 @@ conformance_suite!(
     connections_ingesting_at_once_converge,
     a_quota_holds_across_connections_ingesting_at_once,
     review_returns_and_corrections_agree,
+    assignments_reach_only_their_devices_and_count_progress,
 );

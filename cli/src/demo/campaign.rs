@@ -264,12 +264,56 @@ impl Campaign {
             for instrument in self.instruments.values() {
                 store.install_instrument(instrument).map_err(|e| err("installing")(&e))?;
             }
-            let roster = std::fs::read(self.dir.join("transfer/roster.json"))
-                .map_err(|e| err("roster")(&e))?;
-            store.import_roster(&roster).map_err(|e| err("importing the roster")(&e))?;
             self.tablets.push(Tablet { name, path, store, held: None });
         }
-        self.say(&format!("{devices} tablets set up, each with its own database and signing key"));
+        self.assign()?;
+        self.say(&format!(
+            "{devices} tablets set up, each with its own database and signing key, its \
+             assignments and only its own participants' roster rows"
+        ));
+        Ok(())
+    }
+
+    /// Central assigns each official's interviews of every round to the
+    /// enumerator of their district's tablet (issue 17); each tablet takes
+    /// its signed assignments file, which carries only its participants'
+    /// roster rows (what `device sync` fetches over HTTP).
+    fn assign(&mut self) -> Result<(), UserError> {
+        let mut work: BTreeMap<(&'static str, u32, usize), Vec<String>> = BTreeMap::new();
+        for round in 1..=3 {
+            for p in &self.people {
+                for form in self.forms_for(p, round) {
+                    work.entry((form, round, p.device)).or_default().push(p.id.clone());
+                }
+            }
+        }
+        let mut made = 0;
+        for ((form, round, device), participants) in work {
+            let new = enumera_central::NewAssignment {
+                form_id: form.into(),
+                round: Some(i64::from(round)),
+                participants,
+                quantity: None,
+                district: None,
+                target: enumera_central::Target::Enumerator(format!("enum-{}", device + 1)),
+            };
+            made += self.central.assign(None, &new).map_err(|e| err("assigning")(&e))?.len();
+        }
+        for (i, tablet) in self.tablets.iter_mut().enumerate() {
+            let device_id = tablet.store.device().map_err(|e| err("device")(&e))?.device_id;
+            let file = self
+                .central
+                .assignments_file(&device_id, Some(&format!("enum-{}", i + 1)))
+                .map_err(|e| err("assignments file")(&e))?;
+            let out = self.dir.join(format!("transfer/tablet-{}.assignments", i + 1));
+            std::fs::write(&out, &file.file).map_err(|e| err("writing assignments")(&e))?;
+            enumera_core::review::apply_assignments(&mut tablet.store, &file.file)
+                .map_err(|e| err("applying assignments")(&e))?;
+        }
+        self.say(&format!(
+            "central: {made} interviews assigned to {} enumerators",
+            self.tablets.len()
+        ));
         Ok(())
     }
 

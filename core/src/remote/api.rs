@@ -18,6 +18,11 @@
 //! | GET | `/v1/review/{instance_id}` | | `ReviewDetail` (reviewer) |
 //! | POST | `/v1/review/actions` | review action file (`enumera-review-action/1`) | `ReviewOutcome` (reviewer) |
 //! | GET | `/v1/progress` | | `[ProgressRow]` (supervisor, researcher, admin) |
+//! | POST | `/v1/assignments` | `AssignmentsRequest` JSON (device) | assignments file (`enumera-assignments/1`) |
+//! | GET | `/v1/assignments?round&form&device&enumerator&district&all` | | `[Assignment]` (supervisor, admin) |
+//! | POST | `/v1/assignments/new` | `NewAssignment` JSON | `[Assignment]` (supervisor, admin) |
+//! | POST | `/v1/assignments/{id}/revoke` | | `Assignment` (supervisor, admin) |
+//! | POST | `/v1/assignments/{id}/reassign` | `{"device"}` or `{"enumerator"}` | `Assignment` (the new one) |
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +39,10 @@ pub const REVIEW: &str = "/v1/review";
 pub const REVIEW_ACTIONS: &str = "/v1/review/actions";
 /// Progress by round, district and enumerator (supervisors, researchers, admins).
 pub const PROGRESS: &str = "/v1/progress";
+/// Assignments (issue 17): a device POSTs what it has done and gets its
+/// signed assignments file; supervisors and admins GET the list and
+/// assign under it.
+pub const ASSIGNMENTS: &str = "/v1/assignments";
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;

@@ -10,7 +10,10 @@ use crate::bundle::{
     ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
 };
 use crate::instrument::Instrument;
-use crate::review::{ApplyReturnsReport, ReturnError, apply_returns};
+use crate::review::{
+    ApplyAssignmentsReport, ApplyReturnsReport, AssignmentsError, AssignmentsRequest, ReturnError,
+    apply_assignments, apply_returns,
+};
 use crate::store::{InstrumentKey, RosterImport, Store, StoreError};
 
 /// What a [`sync`] did.
@@ -32,6 +35,9 @@ pub struct SyncReport {
     pub rosters: Vec<RosterFetched>,
     /// The returns file applied (issue 17): responses a reviewer sent back.
     pub returns: Option<ApplyReturnsReport>,
+    /// The assignments file applied (issue 17): the work given to this
+    /// device, with its participants' roster rows.
+    pub assignments: Option<ApplyAssignmentsReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +82,8 @@ pub enum SyncError {
     Receipt(#[from] ReceiptError),
     #[error("central's returns were not applied: {0}")]
     Returns(#[from] ReturnError),
+    #[error("central's assignments were not applied: {0}")]
+    Assignments(#[from] AssignmentsError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -111,8 +119,36 @@ pub fn sync(
     report.instruments_present = fetched.present;
     report.instruments_refused = fetched.refused;
     report.rosters = fetch_rosters(store, transport, token)?;
+    report.assignments = fetch_assignments(store, transport, token)?;
     report.returns = fetch_returns(store, transport, token)?;
     Ok(report)
+}
+
+/// Reports what this device has done of its assignments and fetches and
+/// applies central's signed assignments file in reply: the work given to
+/// this device (or its enumerator), with those participants' roster rows.
+/// A device that trusts no central key yet learns it from this file (trust
+/// on first use, as from a first receipt). `None` when central has no
+/// assignments endpoint.
+pub fn fetch_assignments(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+) -> Result<Option<ApplyAssignmentsReport>, SyncError> {
+    const WHAT: &str = "fetching assignments";
+    let device = store.device()?;
+    let body = AssignmentsRequest {
+        enumerator: device.enumerator_id,
+        progress: store.assignment_progress()?,
+    };
+    let mut request = request("POST", api::ASSIGNMENTS, token);
+    request.headers.push(("Content-Type".into(), "application/json".into()));
+    request.body = serde_json::to_vec(&body).unwrap_or_default();
+    match exchange(transport, &request, WHAT) {
+        Ok(reply) => Ok(Some(apply_assignments(store, &reply.body)?)),
+        Err(SyncError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Fetches and applies central's signed returns file: the responses of

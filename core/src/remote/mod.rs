@@ -17,6 +17,7 @@ mod transport;
 
 pub use client::{
     InstrumentRefused, InstrumentsFetched, RosterFetched, SyncError, SyncReport, Uploaded,
-    fetch_instruments, fetch_receipt, fetch_returns, fetch_rosters, sync, upload,
+    fetch_assignments, fetch_instruments, fetch_receipt, fetch_returns, fetch_rosters, sync,
+    upload,
 };
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};

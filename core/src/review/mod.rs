@@ -8,6 +8,8 @@
 //!   to a device, with the comments at their questions; the device verifies
 //!   it against the central key it trusts, checks each return is its own
 //!   response ([`apply_returns`]), and lets the enumerator reopen it.
+//! - [`assignments`]: central's signed statement of the work given to a
+//!   device, with only its participants' roster rows ([`apply_assignments`]).
 //!
 //! The review states of one version of a response, and the moves between
 //! them ([`ReviewState::after`]), are the same rule central's database
@@ -22,11 +24,16 @@
 //! A comment changes no state and is allowed in every state.
 
 pub mod action;
+pub mod assignments;
 pub mod returns;
 
 use serde::{Deserialize, Serialize};
 
 pub use action::{ActionError, ReviewAction, SignedAction};
+pub use assignments::{
+    ApplyAssignmentsReport, AssignedWork, AssignmentProgress, AssignmentsError, AssignmentsFile,
+    AssignmentsRequest, AssignmentsStatement, RosterRow, apply_assignments,
+};
 pub use returns::{
     ApplyReturnsReport, ReturnError, ReturnedResponse, ReturnsFile, ReturnsStatement, apply_returns,
 };

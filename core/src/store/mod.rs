@@ -24,6 +24,7 @@
 //! The Ed25519 secret seed is kept in the database for now; moving it to the
 //! platform keystore (Android Keystore, iOS Keychain) is a binding concern.
 
+mod assignments;
 mod attachments;
 mod device;
 mod error;
@@ -44,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use assignments::AssignmentInfo;
 pub use attachments::{AttachmentInfo, AttachmentProblem, AttachmentProblemKind};
 pub use device::{DeviceIdentity, verify_signature};
 pub use error::{Result, StoreError};

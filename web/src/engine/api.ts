@@ -3,6 +3,7 @@
 
 import { call } from './client';
 import type {
+  AssignedWork,
   BundleInfo,
   CentralTrust,
   DeviceInfo,
@@ -14,6 +15,7 @@ import type {
   ParticipantInfo,
   Question,
   ResponseSummary,
+  ReturnedResponse,
   RosterSummary,
   ScreenView,
   StateCounts,
@@ -54,6 +56,13 @@ export const store = {
   exportBundle: (all: boolean) => call<{ info: BundleInfo; bytes: Uint8Array }>('exportBundle', all),
   start: (formId: string, participant: string | null, round: number | null, preload: boolean) =>
     call<string>('start', formId, participant, round, preload),
+  assignments: () => call<AssignedWork[]>('assignments'),
+  /** Starts an assignment's interview; its instance id. */
+  startAssigned: (assignmentId: string) => call<string>('startAssigned', assignmentId),
+  returnedResponses: () => call<ReturnedResponse[]>('returnedResponses'),
+  returnCorrectedBy: (draftId: string) => call<ReturnedResponse | null>('returnCorrectedBy', draftId),
+  /** Reopens a returned response as a correction; the draft's instance id. */
+  reopenReturned: (instanceId: string) => call<string>('reopenReturned', instanceId),
   sync: (server: string, token: string, what: 'sync' | 'upload' | 'fetchUpdates') =>
     call<SyncReport>('sync', server, token, what),
 };

@@ -178,6 +178,19 @@ const ops: Record<string, Op> = {
     interviews.set(iv.instanceId, iv);
     return iv.instanceId;
   },
+  assignments: () => must().assignments(),
+  startAssigned: (assignmentId: string) => {
+    const iv = must().startAssignedInterview(assignmentId);
+    interviews.set(iv.instanceId, iv);
+    return iv.instanceId;
+  },
+  returnedResponses: () => must().returnedResponses(),
+  returnCorrectedBy: (draftId: string) => must().returnCorrectedBy(draftId),
+  reopenReturned: (instanceId: string) => {
+    const iv = must().reopenReturned(instanceId);
+    interviews.set(iv.instanceId, iv);
+    return iv.instanceId;
+  },
   'interview.info': (id: string) => {
     const iv = interview(id);
     return { instanceId: iv.instanceId, formId: iv.formId, finalized: iv.isFinalized() };

@@ -24,9 +24,11 @@ interface Props {
   language?: string | null;
   /** Whether answers are kept (an interview) or only tried (the preview). */
   keeps?: boolean;
+  /** A reviewer's comments by question reference (a returned response's correction). */
+  comments?: Map<string, string[]>;
 }
 
-export function Filler({ session, start, onChange, end, attach, language, keeps = true }: Props) {
+export function Filler({ session, start, onChange, end, attach, language, keeps = true, comments }: Props) {
   const [view, setView] = useState<ScreenView | null>(null);
   const [states, setStates] = useState<Record<string, SaveState>>({});
   const [showRequired, setShowRequired] = useState(false);
@@ -245,16 +247,22 @@ export function Filler({ session, start, onChange, end, attach, language, keeps 
           questions(view)
             .filter((q) => q.relevant)
             .map((q) => (
-              <QuestionView
-                key={q.reference}
-                q={q}
-                commit={commit}
-                state={states[q.reference] ?? { kind: 'idle' }}
-                showRequired={showRequired}
-                flushers={flushers}
-                attach={attach}
-                keeps={keeps}
-              />
+              <div key={q.reference}>
+                {comments?.get(q.reference)?.map((text, i) => (
+                  <p class="review-comment" role="note" data-comment-ref={q.reference} key={i}>
+                    Supervisor: {text}
+                  </p>
+                ))}
+                <QuestionView
+                  q={q}
+                  commit={commit}
+                  state={states[q.reference] ?? { kind: 'idle' }}
+                  showRequired={showRequired}
+                  flushers={flushers}
+                  attach={attach}
+                  keeps={keeps}
+                />
+              </div>
             ))}
         {s?.kind === 'addRepeat' && (
           <div class="add-repeat" data-repeat={s.reference} data-count={s.count}>

@@ -4,7 +4,7 @@
 // with a way to each question.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { interview, type OutboxItem, store, type ValidationIssue } from '../engine/api';
+import { interview, type OutboxItem, type ReturnedResponse, store, type ValidationIssue } from '../engine/api';
 import { EngineError } from '../engine/client';
 import { forgetAnchor, lastAnchor, saveAnchor } from '../settings';
 import { Filler } from './filler';
@@ -24,6 +24,19 @@ export function InterviewScreen({ id }: { id: string }) {
   const [done, setDone] = useState<OutboxItem | null>(null);
   const [issues, setIssues] = useState<ValidationIssue[] | null>(null);
   const [labels, setLabels] = useState<Map<string, string>>(new Map());
+  // A correction of a returned response: the reviewer's comments, shown at
+  // their questions and (those on the whole response) at the top.
+  const [returned, setReturned] = useState<ReturnedResponse | null>(null);
+  useEffect(() => {
+    void store.returnCorrectedBy(id).then(setReturned, () => setReturned(null));
+  }, [id]);
+  const comments = useMemo(() => {
+    const m = new Map<string, string[]>();
+    for (const c of returned?.comments ?? []) {
+      if (c.reference) m.set(c.reference, [...(m.get(c.reference) ?? []), c.text]);
+    }
+    return m;
+  }, [returned]);
 
   useEffect(() => {
     session
@@ -104,8 +117,23 @@ export function InterviewScreen({ id }: { id: string }) {
         <a href="#/" class="back">← Home (the draft is kept)</a>
         <h1>{title}</h1>
       </header>
+      {returned && (
+        <div class="card returned" role="note" data-corrects={returned.instanceId}>
+          <p>
+            Returned by {returned.reviewer}: correct the questions marked below, then finalize again.
+          </p>
+          {returned.comments
+            .filter((c) => !c.reference)
+            .map((c, i) => (
+              <p class="review-comment" data-comment-ref="" key={i}>
+                {c.text}
+              </p>
+            ))}
+        </div>
+      )}
       <Filler
         session={session}
+        comments={comments}
         start={lastAnchor(id)}
         attach={attach}
         onChange={(v) => {

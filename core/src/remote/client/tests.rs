@@ -68,6 +68,10 @@ impl Transport for FakeCentral {
                     reply(200, serde_json::to_vec(&body).expect("json"))
                 }
             },
+            // A central from before assignments (issue 17): sync goes on.
+            ("POST", api::ASSIGNMENTS) => {
+                reply(404, r#"{"error":"not_found","message":"no such endpoint"}"#)
+            }
             ("GET", api::INSTRUMENTS) => {
                 let list: Vec<_> = self.instruments.iter().map(|(l, _)| l.clone()).collect();
                 reply(200, serde_json::to_vec(&list).expect("json"))
