@@ -65,6 +65,7 @@ sources=(
     "$android_src/UrlConnectionTransport.kt"
     "$android_src/InterviewModel.kt"
     bindings/tests/kotlin/BindingsTest.kt
+    bindings/tests/kotlin/AuditTest.kt
     bindings/tests/kotlin/AssignmentsTest.kt
     bindings/tests/kotlin/MediaTest.kt
 )

@@ -71,6 +71,11 @@ pub enum EnumeraError {
     /// is central's short code.
     #[error("central refused it (HTTP {status}): {detail}")]
     Refused { status: u16, code: String, detail: String },
+    /// This edit of a finalized or returned response needs the reason for
+    /// the change before it is finalized (the form's audit asks for one):
+    /// ask the enumerator and call `Interview.setChangeReason`.
+    #[error("{instance_id}: give the reason for this change before finalizing")]
+    ChangeReasonRequired { instance_id: String },
     /// Anything else; a bug to report.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -205,6 +210,9 @@ impl From<FillError> for EnumeraError {
                 reference,
                 reason: "not a file question: it takes no attachment".into(),
             },
+            FillError::ChangeReasonRequired { instance_id } => {
+                EnumeraError::ChangeReasonRequired { instance_id }
+            }
         }
     }
 }

@@ -255,6 +255,66 @@ impl Interview {
     }
 }
 
+/// The audit log (ODK's `audit` meta question, issue 17): what the app
+/// reports for it, and the prompts it must show.
+#[uniffi::export]
+impl Interview {
+    /// Whether the form keeps an audit log.
+    pub fn audited(&self) -> Result<bool> {
+        self.with(|fill| Ok(fill.session().audit_config().is_some()))
+    }
+
+    /// The app shows a screen: a question, or a field-list group. The
+    /// audit's durations run from one screen to the next.
+    pub fn show(&self, reference: String) -> Result<()> {
+        self.with(|fill| Ok(fill.show(&mut self.store.lock(), &reference)?))
+    }
+
+    /// The enumerator leaves the form (back, or the app goes away): logged
+    /// as `form exit`, everything saved.
+    pub fn exit(&self) -> Result<()> {
+        self.with(|fill| Ok(fill.exit(&mut self.store.lock())?))
+    }
+
+    /// Whether `finalize` needs a change reason first: the form asks for
+    /// reasons on edits (`track-changes-reasons=on-form-edit`) and this
+    /// response edits a finalized or returned one. Ask the enumerator, then
+    /// `setChangeReason`; `finalize` refuses with `ChangeReasonRequired`.
+    pub fn change_reason_needed(&self) -> Result<bool> {
+        self.with(|fill| Ok(fill.session().change_reason_needed()))
+    }
+
+    /// The enumerator's reason for this edit, logged and saved.
+    pub fn set_change_reason(&self, reason: String) -> Result<()> {
+        self.with(|fill| Ok(fill.set_change_reason(&mut self.store.lock(), &reason)?))
+    }
+
+    /// Whether the form asks who fills it (`identify-user`) and no one was
+    /// named in this sitting: ask, then `setUser`.
+    pub fn user_needed(&self) -> Result<bool> {
+        self.with(|fill| Ok(fill.session().audit_user_needed()))
+    }
+
+    /// The person filling the form, for the audit's `user` column.
+    pub fn set_user(&self, user: String) -> Result<()> {
+        self.with(|fill| {
+            let (session, saver) = fill.parts();
+            session.set_audit_user(&user)?;
+            Ok(saver.save(&mut self.store.lock(), session)?)
+        })
+    }
+
+    /// A location fix (`lat lon alt accuracy`), for `start-geopoint` and,
+    /// when the form asks for it, the audit's locations.
+    pub fn record_location(&self, location: String) -> Result<()> {
+        self.with(|fill| {
+            let (session, saver) = fill.parts();
+            session.record_location(&location)?;
+            Ok(saver.save(&mut self.store.lock(), session)?)
+        })
+    }
+}
+
 fn question_at(session: &Session, reference: &str) -> Result<Question> {
     let node = session.resolve(reference)?;
     Ok(question_of(session, node))

@@ -112,6 +112,19 @@ impl DeviceStore {
         Ok(Interview::new(self, live))
     }
 
+    /// Edits a finalized (or sent) response: a new draft with its answers
+    /// that names it (`deprecatedID`). A form with
+    /// `track-changes-reasons=on-form-edit` asks for the reason before the
+    /// edit is finalized (`Interview.changeReasonNeeded`).
+    pub fn edit_response(self: Arc<Self>, instance_id: String) -> Result<Arc<Interview>> {
+        let live = {
+            let mut store = self.lock();
+            let draft = store.edit(&instance_id)?;
+            Live::resume(&store, &draft.instance_id)?
+        };
+        Ok(Interview::new(self, live))
+    }
+
     /// Every response, newest first.
     pub fn list_responses(&self) -> Result<Vec<ResponseSummary>> {
         Ok(self.lock().list_responses()?.into_iter().map(ResponseSummary::from).collect())

@@ -45,15 +45,29 @@ pub struct FillArgs {
     /// device's id (to compare runs with another engine).
     #[arg(long, conflicts_with = "resume")]
     pub device_id: Option<String>,
+    /// Fill on a test clock frozen at this ISO 8601 instant, moved on only
+    /// by `{"wait": SECONDS}` steps (the audit log's times and durations,
+    /// `start`/`end`, `now()`), instead of the device's clock.
+    #[arg(long)]
+    pub now: Option<String>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
+/// The clock a fill runs on: the device's, or the test clock `--now` names.
+fn env_for(now: Option<&str>) -> Result<Box<dyn enumera_core::expr::Env + Send>, UserError> {
+    let Some(s) = now else { return Ok(Fill::system_env()) };
+    let at = chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|e| UserError(format!("--now {s:?} is not an ISO 8601 instant: {e}")))?
+        .with_timezone(&chrono::Utc);
+    Ok(Box::new(enumera_core::expr::FixedEnv::new(at, 1)))
+}
+
 pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> {
     let mut store = Store::open_existing(db)?;
     let mut fill = match (&args.resume, &args.form_id) {
-        (Some(id), _) => Fill::resume(&store, id, Fill::system_env()).map_err(user)?,
+        (Some(id), _) => Fill::resume(&store, id, env_for(args.now.as_deref())?).map_err(user)?,
         (None, Some(form_id)) => {
             let start = Start {
                 participant_id: args.participant.clone(),
@@ -61,10 +75,14 @@ pub fn run(db: &std::path::Path, args: FillArgs) -> Result<ExitCode, UserError> 
                 preload: args.participant.is_some(),
             };
             match &args.device_id {
-                Some(d) => {
-                    Fill::start_as_device(&mut store, form_id, &start, Fill::system_env(), d)
-                }
-                None => Fill::start(&mut store, form_id, &start, Fill::system_env()),
+                Some(d) => Fill::start_as_device(
+                    &mut store,
+                    form_id,
+                    &start,
+                    env_for(args.now.as_deref())?,
+                    d,
+                ),
+                None => Fill::start(&mut store, form_id, &start, env_for(args.now.as_deref())?),
             }
             .map_err(user)?
         }
@@ -132,6 +150,15 @@ fn apply(
             fill.remove_repeat(store, &instance_ref(remove_repeat, index))
         }
         Step::SetLanguage { set_language } => fill.set_language(&set_language),
+        Step::Show { show } => fill.show(store, &show),
+        Step::Exit { exit: true } => fill.exit(store),
+        Step::ChangeReason { change_reason } => fill.set_change_reason(store, &change_reason),
+        // The clock and the rest of the log: on the session, saved with it.
+        other => {
+            let (session, saver) = fill.parts();
+            crate::run::audit_step(session, other)?;
+            saver.save(store, session)
+        }
     };
     r.map_err(|e| e.to_string())
 }
@@ -149,6 +176,10 @@ fn interactively(store: &mut Store, mut fill: Fill, resuming: bool) -> Result<Ex
     let stdin = std::io::stdin();
     let outcome = run_interview(session, stdin.lock(), std::io::stdout(), &mut hooks, &options)
         .map_err(|e| UserError(format!("{instance_id}: {e}")))?;
+    if outcome != Outcome::Finalized {
+        // Leaving the form: the audit log's `form exit`, saved.
+        fill.exit(store).map_err(user)?;
+    }
     println!("{instance_id}");
     match outcome {
         Outcome::Finalized => eprintln!("finalized"),
@@ -164,7 +195,7 @@ struct DeviceHooks<'a> {
 }
 
 impl InterviewHooks for DeviceHooks<'_> {
-    fn changed(&mut self, session: &Session, change: &Change) -> Result<(), HookError> {
+    fn changed(&mut self, session: &mut Session, change: &Change) -> Result<(), HookError> {
         match change {
             Change::Answer { .. } => self.saver.save(self.store, session)?,
             Change::RepeatAdded { reference } => {
@@ -178,11 +209,11 @@ impl InterviewHooks for DeviceHooks<'_> {
         Ok(())
     }
 
-    fn save(&mut self, session: &Session) -> Result<(), HookError> {
+    fn save(&mut self, session: &mut Session) -> Result<(), HookError> {
         Ok(self.saver.save(self.store, session)?)
     }
 
-    fn finalize(&mut self, session: &Session) -> Result<(), HookError> {
+    fn finalize(&mut self, session: &mut Session) -> Result<(), HookError> {
         self.saver.finalize(self.store, session)?;
         Ok(())
     }

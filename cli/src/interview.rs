@@ -10,10 +10,10 @@
 //! // In `device fill`, with names from the store (illustrative):
 //! struct StoreHooks<'a> { store: &'a mut Store, draft: DraftId }
 //! impl InterviewHooks for StoreHooks<'_> {
-//!     fn changed(&mut self, s: &Session, _change: &Change) -> Result<(), HookError> {
+//!     fn changed(&mut self, s: &mut Session, _change: &Change) -> Result<(), HookError> {
 //!         Ok(self.store.save_draft(self.draft, &s.answers(), s.language())?)
 //!     }
-//!     fn finalize(&mut self, s: &Session) -> Result<(), HookError> {
+//!     fn finalize(&mut self, s: &mut Session) -> Result<(), HookError> {
 //!         Ok(self.store.finalize(self.draft, &s.submission_xml())?)
 //!     }
 //!     // save(): every answer is already committed, so the default (nothing) is right.
@@ -79,13 +79,13 @@ impl Change {
 pub trait InterviewHooks {
     /// After every accepted change. An error stops the interview
     /// ([`InterviewError::Hook`]): going on would lose answers.
-    fn changed(&mut self, session: &Session, change: &Change) -> Result<(), HookError> {
+    fn changed(&mut self, session: &mut Session, change: &Change) -> Result<(), HookError> {
         let _ = (session, change);
         Ok(())
     }
 
     /// `:s`: save and quit. An error is shown and the interview goes on.
-    fn save(&mut self, session: &Session) -> Result<(), HookError> {
+    fn save(&mut self, session: &mut Session) -> Result<(), HookError> {
         let _ = session;
         Ok(())
     }
@@ -93,7 +93,7 @@ pub trait InterviewHooks {
     /// Finalize, called only when nothing blocks it and after the `end`
     /// timestamps are set. An error (e.g. the store refused) is shown and
     /// the interview goes on.
-    fn finalize(&mut self, session: &Session) -> Result<(), HookError> {
+    fn finalize(&mut self, session: &mut Session) -> Result<(), HookError> {
         let _ = session;
         Ok(())
     }

@@ -38,6 +38,37 @@ pub enum Step {
     SetLanguage {
         set_language: String,
     },
+    /// Moves the injected clock on (`form run --now`, `device fill
+    /// --now`): `{"wait": 4.5}` seconds. The audit log's durations follow.
+    Wait {
+        wait: f64,
+    },
+    /// A screen is shown (a question, or a field-list group): `{"show":
+    /// "/data/age"}`. Answering a question no screen shows shows it.
+    Show {
+        show: String,
+    },
+    /// A jump from the hierarchy view: `{"jump": "/data/age"}`.
+    Jump {
+        jump: String,
+    },
+    /// The enumerator leaves the form: `{"exit": true}`.
+    Exit {
+        exit: bool,
+    },
+    /// The reason for editing a finalized or returned response:
+    /// `{"change_reason": "..."}`.
+    ChangeReason {
+        change_reason: String,
+    },
+    /// Who fills the form (`identify-user`): `{"user": "enum-7"}`.
+    User {
+        user: String,
+    },
+    /// A location fix from the device: `{"location": "lat lon alt acc"}`.
+    Location {
+        location: String,
+    },
     /// Answers a file question with a file: `{"attach": "/data/photo",
     /// "file": "photo.jpg"}`, the path relative to the step file's folder
     /// (or absolute).
@@ -68,7 +99,7 @@ pub fn read_steps(path: &Path) -> Result<Vec<Json>, UserError> {
 pub fn parse_step(raw: &Json) -> Result<Step, String> {
     serde_json::from_value(raw.clone()).map_err(|_| {
         format!(
-            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat, set_language or attach with file)"
+            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat, set_language, attach with file, wait, show, jump, exit, change_reason, user or location)"
         )
     })
 }
@@ -142,6 +173,41 @@ pub fn apply(
         Step::SetLanguage { set_language } => {
             session.set_language(&set_language).map_err(|e| e.to_string())
         }
+        other => audit_step(session, other),
+    }
+}
+
+/// The steps that drive the clock and the audit log, on a session.
+pub fn audit_step(session: &mut Session, step: Step) -> Result<(), String> {
+    let err = |e: enumera_core::session::SessionError| e.to_string();
+    match step {
+        Step::Wait { wait } => wait_step(session, wait),
+        Step::Show { show } => session.show(&show).map_err(err),
+        Step::Jump { jump } => session.jump(&jump).map_err(err),
+        Step::Exit { exit } => {
+            if exit {
+                session.exit();
+            }
+            Ok(())
+        }
+        Step::ChangeReason { change_reason } => {
+            session.set_change_reason(&change_reason).map_err(err)
+        }
+        Step::User { user } => session.set_audit_user(&user).map_err(err),
+        Step::Location { location } => session.record_location(&location).map_err(err),
+        other => Err(format!("not an audit step: {other:?}")),
+    }
+}
+
+/// `{"wait": seconds}`: moves the injected clock on.
+pub fn wait_step(session: &mut Session, seconds: f64) -> Result<(), String> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("wait {seconds}: give a number of seconds, 0 or more"));
+    }
+    if session.advance_clock((seconds * 1000.0).round() as i64) {
+        Ok(())
+    } else {
+        Err("wait needs the test clock: run with --now INSTANT".into())
     }
 }
 
@@ -197,6 +263,8 @@ pub fn run(form: Arc<Form>, steps: &[Json], opts: &RunOptions<'_>) -> Result<Jso
     if let Some(l) = opts.lang {
         session.set_language(l).map_err(|e| UserError(e.to_string()))?;
     }
+    // The audit log (a form with `audit`) starts with the steps.
+    session.audit_begin(None);
     let mut outcomes = Vec::with_capacity(steps.len());
     let mut taken = Vec::new();
     for (index, step) in steps.iter().enumerate() {

@@ -4,7 +4,11 @@
 //! the comments at those questions, reopens, corrects and re-finalizes;
 //! the supervisor approves from the command line; the export holds the
 //! latest version, the review history and the edited-after-return flag,
-//! and the device's outbox holds both versions. Security over HTTP: a
+//! and the device's outbox holds both versions; the form has ODK's audit
+//! with track-changes and reasons on edits, filled under the test clock
+//! (`--now`, `wait` steps), and the export's `hh-audit.csv` holds each
+//! event with its exact times, the change reason of the correction, and
+//! the summary columns of the main table. Security over HTTP: a
 //! device token cannot review, a supervisor cannot review outside its
 //! scope, and an action must be signed by the token that sends it.
 
@@ -84,6 +88,22 @@ fn http(addr: &str, method: &str, path: &str, token: &str, body: &[u8]) -> (u16,
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// The test clock every fill starts at.
+const NOW: &str = "2026-12-04T09:00:00Z";
+
+/// The household form with ODK's audit: track-changes, reasons on edits.
+fn audited_form(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = form_file(dir);
+    let mut form: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("form")).expect("json");
+    form["children"].as_array_mut().expect("children").push(serde_json::json!({
+        "name": "audit", "kind": {"kind": "question", "type": "audit"}, "row": 6,
+        "parameters": {"track-changes": "true", "track-changes-reasons": "on-form-edit"}
+    }));
+    std::fs::write(&path, form.to_string()).expect("write");
+    path
+}
+
 struct Tablet {
     db: String,
     id: String,
@@ -113,19 +133,32 @@ impl Tablet {
         ])
     }
 
-    fn steps(&self, dir: &Path, age: &str, name: &str) -> String {
+    /// 3 s before the age, 2 s on it, 5 s on school, 1 s on the name
+    /// (the audit's durations), after `first` steps.
+    fn steps(&self, dir: &Path, age: &str, name: &str, first: &str) -> String {
         let steps = dir.join(format!("{name}-{age}.json"));
         std::fs::write(
             &steps,
-            format!(r#"[{{"set": "/data/age", "value": "{age}"}}, {{"set": "/data/school", "value": "no"}}, {{"set": "/data/name", "value": "{name}"}}]"#),
+            format!(r#"[{first}{{"wait": 3}}, {{"set": "/data/age", "value": "{age}"}}, {{"wait": 2}}, {{"set": "/data/school", "value": "no"}}, {{"wait": 5}}, {{"set": "/data/name", "value": "{name}"}}, {{"wait": 1}}]"#),
         )
         .expect("steps");
         steps.to_string_lossy().into_owned()
     }
 
     fn fill(&self, dir: &Path, age: &str, name: &str) -> String {
-        let steps = self.steps(dir, age, name);
-        ok(&["device", "--db", &self.db, "fill", "hh", "--steps", &steps, "--finalize"])
+        let steps = self.steps(dir, age, name, "");
+        ok(&[
+            "device",
+            "--db",
+            &self.db,
+            "fill",
+            "hh",
+            "--steps",
+            &steps,
+            "--now",
+            NOW,
+            "--finalize",
+        ])
     }
 }
 
@@ -136,7 +169,7 @@ fn a_supervisor_returns_a_response_the_device_corrects_it_and_it_is_approved() {
     let central = d.join("central.db").to_string_lossy().into_owned();
     ok(&["central", "--db", &central, "init"]);
     let scratch = tempfile::tempdir().expect("tempdir");
-    ok(&["central", "--db", &central, "publish", form_file(&scratch).to_str().expect("utf-8")]);
+    ok(&["central", "--db", &central, "publish", audited_form(&scratch).to_str().expect("utf-8")]);
     let (one, two) = (Tablet::new(d, &central, "tablet-1"), Tablet::new(d, &central, "tablet-2"));
     let sup = json(&[
         "central",
@@ -166,14 +199,49 @@ fn a_supervisor_returns_a_response_the_device_corrects_it_and_it_is_approved() {
         "--name",
         "Rui",
     ]);
+    // Each tablet is assigned one interview of the form (it has no roster:
+    // a quantity), and learns it on its first sync.
+    for tablet in [&one, &two] {
+        ok(&[
+            "central",
+            "--db",
+            &central,
+            "assign",
+            "--form",
+            "hh",
+            "--quantity",
+            "1",
+            "--device",
+            &tablet.id,
+        ]);
+    }
     let served = Served::start(&central);
     let addr = served.1.as_str();
     one.sync(addr);
     two.sync(addr);
+    for tablet in [&one, &two] {
+        let assigned = json(&["device", "--db", &tablet.db, "assignments", "--json"]);
+        let assigned = assigned.as_array().expect("assignments");
+        assert_eq!(assigned.len(), 1, "{assigned:?}");
+        assert_eq!(assigned[0]["form_id"], "hh", "{assigned:?}");
+    }
     let x = one.fill(d, "19", "Ada");
     let y = two.fill(d, "33", "Bea");
     one.sync(addr);
     two.sync(addr);
+    // The next sync reports them; progress counts both assigned interviews
+    // as finalized and received.
+    one.sync(addr);
+    two.sync(addr);
+    let progress = json(&["central", "--db", &central, "progress", "--json"]);
+    let total = |k: &str| -> u64 {
+        progress.as_array().expect("rows").iter().map(|r| r[k].as_u64().unwrap_or(0)).sum()
+    };
+    assert_eq!(
+        ["assigned", "started", "finalized", "received"].map(total),
+        [2, 2, 2, 2],
+        "{progress}"
+    );
 
     // Who may review what, over HTTP.
     let (status, body) = http(addr, "GET", "/v1/review", &one.token, b"");
@@ -242,8 +310,38 @@ fn a_supervisor_returns_a_response_the_device_corrects_it_and_it_is_approved() {
 
     // Reopen, correct, finalize, sync: the correction names x.
     let draft = ok(&["device", "--db", &one.db, "reopen", &x]);
-    let steps = one.steps(d, "21", "Ada Lovelace");
-    ok(&["device", "--db", &one.db, "fill", "--resume", &draft, "--steps", &steps, "--finalize"]);
+    // Without a reason the correction is not finalized (the draft stays).
+    let nothing = d.join("nothing.json");
+    std::fs::write(&nothing, "[]").expect("steps");
+    let refused = run(&[
+        "device",
+        "--db",
+        &one.db,
+        "fill",
+        "--resume",
+        &draft,
+        "--steps",
+        nothing.to_str().expect("utf-8"),
+        "--now",
+        NOW,
+        "--finalize",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("reason"), "{refused:?}");
+    let steps = one.steps(d, "21", "Ada Lovelace", r#"{"change_reason": "ID card says 21"}, "#);
+    ok(&[
+        "device",
+        "--db",
+        &one.db,
+        "fill",
+        "--resume",
+        &draft,
+        "--steps",
+        &steps,
+        "--now",
+        NOW,
+        "--finalize",
+    ]);
     assert_eq!(json(&["device", "--db", &one.db, "returns", "--json"])[0]["status"], "corrected");
     one.sync(addr);
     let received = json(&[
@@ -286,6 +384,64 @@ fn a_supervisor_returns_a_response_the_device_corrects_it_and_it_is_approved() {
     assert!(history.contains(&format!("{x},hh,")) && history.contains("approve"));
     let status = std::fs::read_to_string(d.join("export/review_status.csv")).expect("status");
     assert!(status.contains(&format!("{draft},hh,approved,{x},1")), "{status}");
+
+    // The audit table: every event of the exported versions, at the times
+    // the steps gave on the test clock; the correction's reason.
+    let t = chrono::DateTime::parse_from_rfc3339(NOW).expect("instant").timestamp_millis();
+    let audit = std::fs::read_to_string(d.join("export/hh-audit.csv")).expect("hh-audit.csv");
+    let audit = audit.trim_start_matches('\u{feff}');
+    let rows = |key: &str| -> Vec<String> {
+        audit.lines().filter(|l| l.starts_with(&format!("{key},"))).map(str::to_string).collect()
+    };
+    let (a, b, c, e) = (t + 3000, t + 5000, t + 10000, t + 11000);
+    assert_eq!(
+        audit.lines().next(),
+        Some(
+            "KEY,event,node,start,end,latitude,longitude,accuracy,old-value,new-value,user,change-reason"
+        )
+    );
+    assert_eq!(
+        rows(&y),
+        [
+            format!("{y},form start,,{t},,,,,,,,"),
+            format!("{y},question,/data/age,{a},{b},,,,,33,,"),
+            format!("{y},question,/data/school,{b},{c},,,,,no,,"),
+            format!("{y},question,/data/name,{c},{e},,,,,Bea,,"),
+            format!("{y},end screen,,{e},{e},,,,,,,"),
+            format!("{y},form save,,{e},,,,,,,,"),
+            format!("{y},form finalize,,{e},,,,,,,,"),
+        ]
+    );
+    let fixed: Vec<String> = rows(&draft);
+    assert_eq!(
+        fixed,
+        [
+            format!("{draft},form resume,,{t},,,,,,,,"),
+            format!("{draft},form resume,,{t},,,,,,,,"),
+            format!("{draft},change reason,,{t},,,,,,,,ID card says 21"),
+            format!("{draft},question,/data/age,{a},{b},,,,19,21,,"),
+            format!("{draft},question,/data/school,{b},{c},,,,,,,"),
+            format!("{draft},question,/data/name,{c},{e},,,,Ada,Ada Lovelace,,"),
+            format!("{draft},end screen,,{e},{e},,,,,,,"),
+            format!("{draft},form save,,{e},,,,,,,,"),
+            format!("{draft},form finalize,,{e},,,,,,,,"),
+        ],
+        "{audit}"
+    );
+    assert!(rows(&x).is_empty(), "the returned version is replaced in the export");
+    // Summary columns: duration, active time (s), pauses, answers changed.
+    let header: Vec<&str> = main.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let summary = |key: &str| -> Vec<String> {
+        let line = main.lines().find(|l| l.starts_with(&format!("{key},"))).expect("row");
+        let cells: Vec<&str> = line.split(',').collect();
+        ["meta-audit_duration", "meta-audit_active", "meta-audit_pauses", "meta-audit_changes"]
+            .iter()
+            .map(|c| cells[col(c)].to_string())
+            .collect()
+    };
+    assert_eq!(summary(&y), ["11", "8", "0", "0"]);
+    assert_eq!(summary(&draft), ["11", "8", "2", "2"]);
 
     // The device's outbox chain holds both versions.
     let list = json(&["device", "--db", &one.db, "list", "--json"]);

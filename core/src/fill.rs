@@ -30,6 +30,10 @@ pub enum FillError {
         "{reference} is not a file question (image, audio, video, file): it takes no attachment"
     )]
     NotAFileQuestion { reference: String },
+    #[error(
+        "{instance_id} edits a finalized or returned response: give the reason for the change before finalizing (the form asks for one)"
+    )]
+    ChangeReasonRequired { instance_id: String },
 }
 
 fn list(blockers: &[Blocker]) -> String {
@@ -139,7 +143,8 @@ impl Fill {
                 let _ = fill.session.set(&a.reference, &a.value);
             }
         }
-        fill.saver.save(store, &fill.session)?;
+        fill.session.audit_begin(None);
+        fill.saver.save(store, &mut fill.session)?;
         Ok(fill)
     }
 
@@ -165,7 +170,13 @@ impl Fill {
         counts.sort_by_key(|(r, _)| r.matches('/').count());
         let answers: Vec<(String, String)> =
             store.answers(instance_id)?.into_iter().map(|a| (a.reference, a.value)).collect();
-        let session = Session::restore(form, options, env, &counts, &answers);
+        let mut session = Session::restore(form, options, env, &counts, &answers);
+        if session.audit_config().is_some() && response.state == crate::store::ResponseState::Draft
+        {
+            // Logged now, saved with the next change (a look at a draft
+            // that changes nothing writes nothing).
+            session.audit_begin(Some(&store.audit_events(instance_id)?));
+        }
         let saved = answers.into_iter().collect();
         Ok(Fill { session, saver: Saver { saved, response } })
     }
@@ -201,7 +212,7 @@ impl Fill {
         value: &str,
     ) -> Result<(), FillError> {
         self.session.set(reference, value)?;
-        self.saver.save(store, &self.session)
+        self.saver.save(store, &mut self.session)
     }
 
     /// Answers a file question (image, audio, video, file; signatures and
@@ -293,7 +304,7 @@ impl Fill {
         match put(store, &id, &canonical, &name) {
             Ok(info) => {
                 self.saver.saved.insert(canonical, name);
-                self.saver.save(store, &self.session)?;
+                self.saver.save(store, &mut self.session)?;
                 Ok(info)
             }
             Err(e) => {
@@ -314,38 +325,61 @@ impl Fill {
         value: &str,
     ) -> Result<(), FillError> {
         self.session.set_coerced(reference, value)?;
-        self.saver.save(store, &self.session)
+        self.saver.save(store, &mut self.session)
     }
 
     /// Adds a repeat instance and commits the new count.
     pub fn add_repeat(&mut self, store: &mut Store, reference: &str) -> Result<(), FillError> {
         let node = self.session.add_repeat(reference)?;
         let instance = self.session.reference(node);
-        self.saver.repeat_added(store, &self.session, &instance)
+        self.saver.repeat_added(store, &mut self.session, &instance)
     }
 
     /// Removes a repeat instance (`/data/members[2]`) and commits it.
     pub fn remove_repeat(&mut self, store: &mut Store, reference: &str) -> Result<(), FillError> {
         self.session.remove_repeat(reference)?;
-        self.saver.repeat_removed(store, &self.session, reference)
+        self.saver.repeat_removed(store, &mut self.session, reference)
     }
 
     pub fn set_language(&mut self, language: &str) -> Result<(), FillError> {
         Ok(self.session.set_language(language)?)
     }
 
-    /// Commits whatever changed since the last save.
+    /// Commits whatever changed since the last save (the enumerator's save:
+    /// `form save` in the audit log).
     pub fn save(&mut self, store: &mut Store) -> Result<(), FillError> {
-        self.saver.save(store, &self.session)
+        self.session.audit_save();
+        self.saver.save(store, &mut self.session)
     }
 
     /// Finalizes: refused while anything blocks it; otherwise stamps `end`,
     /// builds the submission and hands it to the store's outbox in one
     /// transaction (sealed to the researcher's keys where the form names any).
     pub fn finalize(mut self, store: &mut Store) -> Result<OutboxEntry, FillError> {
-        self.saver.check_blockers(&self.session)?;
+        self.saver.check_blockers(store, &mut self.session)?;
         self.session.mark_end();
-        self.saver.finalize(store, &self.session)
+        self.saver.finalize(store, &mut self.session)
+    }
+
+    /// The enumerator leaves the form: the screen shown ends, `form exit`
+    /// is logged and everything is saved.
+    pub fn exit(&mut self, store: &mut Store) -> Result<(), FillError> {
+        self.session.exit();
+        self.saver.save(store, &mut self.session)
+    }
+
+    /// A screen is shown (a question, or a field-list group): the audit's
+    /// `question` / `group questions` events.
+    pub fn show(&mut self, store: &mut Store, reference: &str) -> Result<(), FillError> {
+        self.session.show(reference)?;
+        self.saver.save(store, &mut self.session)
+    }
+
+    /// Gives the reason for editing a finalized or returned response
+    /// (`track-changes-reasons=on-form-edit`), saved with the log.
+    pub fn set_change_reason(&mut self, store: &mut Store, reason: &str) -> Result<(), FillError> {
+        self.session.set_change_reason(reason)?;
+        self.saver.save(store, &mut self.session)
     }
 
     /// Sets a field by name if the form has one at the top level, silently
@@ -363,7 +397,9 @@ impl Saver {
 
     /// Commits every answer that differs from what the store holds, in one
     /// transaction, and removes the ones that were cleared.
-    pub fn save(&mut self, store: &mut Store, session: &Session) -> Result<(), FillError> {
+    /// The audit events the session logged meanwhile go in the same
+    /// transaction; on error they stay with the session for the next save.
+    pub fn save(&mut self, store: &mut Store, session: &mut Session) -> Result<(), FillError> {
         let id = &self.response.instance_id;
         let now: BTreeMap<String, String> = session.answers().into_iter().collect();
         let changed: Vec<Answer> = now
@@ -371,13 +407,12 @@ impl Saver {
             .filter(|(r, v)| self.saved.get(*r) != Some(*v))
             .map(|(r, v)| Answer { reference: r.clone(), value: v.clone() })
             .collect();
-        if !changed.is_empty() {
-            store.set_answers(id, &changed)?;
-        }
         let gone: Vec<String> =
             self.saved.keys().filter(|r| !now.contains_key(*r)).cloned().collect();
-        for r in gone {
-            store.clear_answer(id, &r)?;
+        let events = session.audit_events().to_vec();
+        if !changed.is_empty() || !gone.is_empty() || !events.is_empty() {
+            store.save_draft(id, &changed, &gone, &events)?;
+            session.take_audit_events();
         }
         self.saved = now;
         Ok(())
@@ -387,7 +422,7 @@ impl Saver {
     pub fn repeat_added(
         &mut self,
         store: &mut Store,
-        session: &Session,
+        session: &mut Session,
         instance: &str,
     ) -> Result<(), FillError> {
         let node = session.resolve(instance)?;
@@ -402,7 +437,7 @@ impl Saver {
     pub fn repeat_removed(
         &mut self,
         store: &mut Store,
-        session: &Session,
+        session: &mut Session,
         instance: &str,
     ) -> Result<(), FillError> {
         let id = &self.response.instance_id;
@@ -411,22 +446,54 @@ impl Saver {
         self.save(store, session)
     }
 
-    fn check_blockers(&self, session: &Session) -> Result<(), FillError> {
+    /// Refuses to finalize while answers block it (logging the errors) or
+    /// while the edit still needs its change reason.
+    fn check_blockers(
+        &mut self,
+        store: &mut Store,
+        session: &mut Session,
+    ) -> Result<(), FillError> {
         let blockers = session.blockers();
-        if blockers.is_empty() {
-            Ok(())
-        } else {
-            Err(FillError::Blocked { instance_id: self.response.instance_id.clone(), blockers })
+        if !blockers.is_empty() {
+            session.audit_blocked(&blockers);
+            self.save(store, session)?;
+            return Err(FillError::Blocked {
+                instance_id: self.response.instance_id.clone(),
+                blockers,
+            });
         }
+        if session.change_reason_needed() {
+            self.save(store, session)?;
+            return Err(FillError::ChangeReasonRequired {
+                instance_id: self.response.instance_id.clone(),
+            });
+        }
+        Ok(())
     }
 
-    /// Hands a complete session (with `end` stamped) to the outbox.
+    /// Hands a complete session (with `end` stamped) to the outbox. With an
+    /// audit, the log is closed (end screen, save, finalize) and written as
+    /// the response's `audit.csv`, answering the audit question, in one
+    /// transaction; then it travels (and is sealed) like any attachment.
     pub fn finalize(
         &mut self,
         store: &mut Store,
-        session: &Session,
+        session: &mut Session,
     ) -> Result<OutboxEntry, FillError> {
-        self.check_blockers(session)?;
+        self.check_blockers(store, session)?;
+        if let (Some(config), Some(reference)) =
+            (session.audit_config().cloned(), session.audit_reference())
+        {
+            session.audit_finalize();
+            self.save(store, session)?;
+            let id = self.response.instance_id.clone();
+            let events = store.audit_events(&id)?;
+            let csv = crate::session::audit::to_csv(&config, &events);
+            let name = crate::session::audit::FILE_NAME;
+            store.attach_answer(&id, &reference, name, &csv)?;
+            session.set_audit_file(name);
+            self.saved.insert(reference, name.to_string());
+        }
         self.save(store, session)?;
         let xml = session.submission_xml();
         let json = session.submission_json().to_string();
@@ -661,5 +728,85 @@ mod tests {
         let again = Fill::resume(&store, &id, env()).unwrap();
         let mut again_store = store;
         assert!(again.finalize(&mut again_store).is_err(), "a finalized response is frozen");
+    }
+
+    /// A form with two text questions and an audit with track-changes and
+    /// reasons on edits.
+    fn audit_store() -> (tempfile::TempDir, Store) {
+        let (dir, mut store) = temp_store();
+        store.init_device("tablet-1", Some("enum-7")).unwrap();
+        let mut form = instrument("au", "1", &["name", "age", "audit"]);
+        form.children[2].parameters =
+            [("track-changes", "true"), ("track-changes-reasons", "on-form-edit")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        if let crate::instrument::NodeKind::Question(q) = &mut form.children[2].kind {
+            q.qtype = crate::instrument::QuestionType::Audit;
+        }
+        store.install_instrument(&form).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn the_audit_log_is_saved_with_the_answers_and_finalized_as_audit_csv() {
+        let (_dir, mut store) = audit_store();
+        let fixed = FixedEnv::default();
+        let t0 = fixed.now().timestamp_millis();
+        let mut fill = Fill::start(&mut store, "au", &Start::default(), env()).unwrap();
+        let id = fill.instance_id().to_string();
+        assert_eq!(store.audit_events(&id).unwrap().len(), 1, "form start, saved at once");
+        fill.set(&mut store, "/data/name", "Ana").unwrap();
+        fill.parts().0.advance_clock(4000);
+        fill.set(&mut store, "/data/age", "13").unwrap();
+        fill.parts().0.advance_clock(1000);
+        fill.exit(&mut store).unwrap();
+        // The app is killed: the log so far is in the store.
+        let logged: Vec<String> =
+            store.audit_events(&id).unwrap().into_iter().map(|e| e.event).collect();
+        assert_eq!(logged, ["form start", "question", "question", "form exit"]);
+        let fill = Fill::resume(&store, &id, env()).unwrap();
+        let entry = fill.finalize(&mut store).unwrap();
+        let audit = store.attachments(&id).unwrap();
+        assert_eq!(audit.len(), 1);
+        assert!(entry.content.contains(&audit[0].sha256));
+        let csv = String::from_utf8(store.read_attachment(&id, "audit.csv").unwrap()).unwrap();
+        // The resumed clock starts again at t0: the injected clock is per sitting.
+        assert_eq!(
+            csv,
+            format!(
+                "event,node,start,end,old-value,new-value,change-reason\n\
+                 form start,,{t0},,,,\n\
+                 question,/data/name,{t0},{},,Ana,\n\
+                 question,/data/age,{},{},,13,\n\
+                 form exit,,{},,,,\n\
+                 form resume,,{t0},,,,\n\
+                 end screen,,{t0},{t0},,,\n\
+                 form save,,{t0},,,,\n\
+                 form finalize,,{t0},,,,\n",
+                t0 + 4000,
+                t0 + 4000,
+                t0 + 5000,
+                t0 + 5000
+            )
+        );
+        let sub = format!("{:?}", store.submission(&id).unwrap());
+        assert!(sub.contains("<audit>audit.csv</audit>"), "{sub}");
+
+        // An edit of the finalized response needs its reason.
+        let edit = store.edit(&id).unwrap();
+        let mut fill = Fill::resume(&store, &edit.instance_id, env()).unwrap();
+        fill.set(&mut store, "/data/age", "31").unwrap();
+        fill.exit(&mut store).unwrap();
+        let err = Fill::resume(&store, &edit.instance_id, env()).unwrap().finalize(&mut store);
+        assert!(matches!(err, Err(FillError::ChangeReasonRequired { .. })), "{err:?}");
+        fill.set_change_reason(&mut store, "age misheard").unwrap();
+        // Given in an earlier sitting, the reason still counts.
+        let entry = Fill::resume(&store, &edit.instance_id, env()).unwrap().finalize(&mut store);
+        assert!(entry.is_ok(), "{entry:?}");
+        let csv = String::from_utf8(store.read_attachment(&edit.instance_id, "audit.csv").unwrap())
+            .unwrap();
+        assert!(csv.contains("question,/data/age,") && csv.contains(",13,31,"), "{csv}");
+        assert!(csv.contains("change reason,,") && csv.contains(",age misheard\n"), "{csv}");
     }
 }

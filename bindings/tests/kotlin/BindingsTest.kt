@@ -403,6 +403,7 @@ fun main() {
     tests.putAll(mediaTests)
     var passed = 0
     var failed = 0
+    failed += runAuditTests()
     for ((name, test) in tests) {
         try {
             test()

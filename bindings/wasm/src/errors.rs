@@ -53,6 +53,11 @@ pub enum EnumeraError {
     /// Central could not be reached or failed: try again later; nothing was lost.
     #[error("network: {detail}")]
     Network { detail: String },
+    /// This edit of a finalized or returned response needs the reason for
+    /// the change before it is finalized (the form's audit asks for one):
+    /// ask the enumerator and call `Interview.setChangeReason`.
+    #[error("{instance_id}: give the reason for this change before finalizing")]
+    ChangeReasonRequired { instance_id: String },
     /// Central refused the request; repeating it will not help.
     #[error("central refused it (HTTP {status}): {detail}")]
     Refused { status: u16, code: String, detail: String },
@@ -181,6 +186,9 @@ impl From<FillError> for EnumeraError {
                 reference,
                 reason: "not a file question: it takes no attachment".into(),
             },
+            FillError::ChangeReasonRequired { instance_id } => {
+                EnumeraError::ChangeReasonRequired { instance_id }
+            }
         }
     }
 }

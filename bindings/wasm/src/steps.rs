@@ -52,6 +52,37 @@ enum Step {
     SetLanguage {
         set_language: String,
     },
+    /// Moves the injected clock on (`form run --now`, `device fill
+    /// --now`): `{"wait": 4.5}` seconds. The audit log's durations follow.
+    Wait {
+        wait: f64,
+    },
+    /// A screen is shown (a question, or a field-list group): `{"show":
+    /// "/data/age"}`. Answering a question no screen shows shows it.
+    Show {
+        show: String,
+    },
+    /// A jump from the hierarchy view: `{"jump": "/data/age"}`.
+    Jump {
+        jump: String,
+    },
+    /// The enumerator leaves the form: `{"exit": true}`.
+    Exit {
+        exit: bool,
+    },
+    /// The reason for editing a finalized or returned response:
+    /// `{"change_reason": "..."}`.
+    ChangeReason {
+        change_reason: String,
+    },
+    /// Who fills the form (`identify-user`): `{"user": "enum-7"}`.
+    User {
+        user: String,
+    },
+    /// A location fix from the device: `{"location": "lat lon alt acc"}`.
+    Location {
+        location: String,
+    },
 }
 
 /// A step's value as ODK's string form: lists joined by spaces, null empty.
@@ -72,7 +103,7 @@ fn value_string(value: Json) -> String {
 fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
     let step: Step = serde_json::from_value(raw.clone()).map_err(|_| {
         format!(
-            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat or set_language)"
+            "not a step: {raw} (expected set, clear, add_repeat, remove_repeat, set_language, wait, show, jump, exit, change_reason, user or location)"
         )
     })?;
     match step {
@@ -95,6 +126,32 @@ fn apply(session: &mut Session, raw: &Json) -> Result<(), String> {
         }
         Step::SetLanguage { set_language } => {
             session.set_language(&set_language).map_err(|e| e.to_string())
+        }
+        // The same as `form run` (cli/src/run.rs `audit_step`).
+        Step::Wait { wait } => {
+            if !wait.is_finite() || wait < 0.0 {
+                return Err(format!("wait {wait}: give a number of seconds, 0 or more"));
+            }
+            if session.advance_clock((wait * 1000.0).round() as i64) {
+                Ok(())
+            } else {
+                Err("wait needs the test clock: run with --now INSTANT".into())
+            }
+        }
+        Step::Show { show } => session.show(&show).map_err(|e| e.to_string()),
+        Step::Jump { jump } => session.jump(&jump).map_err(|e| e.to_string()),
+        Step::Exit { exit } => {
+            if exit {
+                session.exit();
+            }
+            Ok(())
+        }
+        Step::ChangeReason { change_reason } => {
+            session.set_change_reason(&change_reason).map_err(|e| e.to_string())
+        }
+        Step::User { user } => session.set_audit_user(&user).map_err(|e| e.to_string()),
+        Step::Location { location } => {
+            session.record_location(&location).map_err(|e| e.to_string())
         }
     }
 }
@@ -133,6 +190,8 @@ pub fn run(form: Arc<Form>, steps: &[Json], options: &RunOptions) -> Result<Json
     if let Some(l) = &options.lang {
         session.set_language(l).map_err(|e| e.to_string())?;
     }
+    // The audit log (a form with `audit`) starts with the steps.
+    session.audit_begin(None);
     let mut outcomes = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
         let r = apply(&mut session, step);
@@ -180,6 +239,15 @@ mod tests {
         let ok: Vec<bool> =
             doc["steps"].as_array().into_iter().flatten().map(|s| s["ok"] == true).collect();
         assert_eq!(ok, [true, false, true, true, false]);
+        // The clock steps, as `form run` reads them.
+        let steps: Vec<Json> = serde_json::from_str(
+            r#"[{"wait": 2}, {"show": "/data/age"}, {"exit": true}, {"wait": -1}]"#,
+        )
+        .expect("json");
+        let clock = run(form(), &steps, &RunOptions::default()).expect("runs");
+        let ok: Vec<bool> =
+            clock["steps"].as_array().into_iter().flatten().map(|s| s["ok"] == true).collect();
+        assert_eq!(ok, [true, true, true, false]);
         assert!(doc["steps"][4]["error"].as_str().unwrap_or("").starts_with("not a step"));
         let xml = doc["submission"]["xml"].as_str().unwrap_or("");
         assert!(xml.contains("<age>34</age>"), "{xml}");

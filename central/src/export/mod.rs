@@ -19,6 +19,7 @@
 //!   threads (read and check, parse, write: pipeline.rs); the typed files
 //!   are spooled to disk until every value is known (spool.rs).
 
+mod audit;
 mod checks;
 mod codebook;
 mod codes;
@@ -254,6 +255,8 @@ struct FormOut {
     spools: Vec<spool::Spool>,
     json: Option<jsonl::JsonLines>,
     long: report::LongText,
+    /// `FORM-audit.csv`, when its responses carry audit logs.
+    audit: audit::AuditTable,
 }
 
 /// Exports into `out` (created if missing).
@@ -307,6 +310,7 @@ pub fn export<S: ExportSource>(
                 out.join(format!("{}-long-text.csv", schema.form_id)),
                 style,
             ),
+            audit: audit::AuditTable::new(out, &schema.form_id, style),
         };
         for t in &schema.tables {
             if csv_wanted {
@@ -389,6 +393,10 @@ pub fn export<S: ExportSource>(
             summary.files.push(j.finish(schema)?);
         }
         summary.files.extend(form.long.finish()?);
+        if let Some(path) = form.audit.finish()? {
+            summary.rows.insert(format!("{}-audit", schema.form_id), 0);
+            summary.files.push(path);
+        }
         t += schema.tables.len();
     }
     let panel_layout = opts.panel.then(|| panel::layout(&schemas));

@@ -74,6 +74,10 @@ struct Read {
     /// Sealed and not opened: Central's layout still lists it.
     not_decrypted: bool,
     odk: OdkMeta,
+    /// Its audit log's events, when it has one and it could be read.
+    audit: Option<Vec<enumera_core::session::AuditEvent>>,
+    /// The main table's audit summary columns.
+    audit_summary: [String; 4],
 }
 
 impl Read {
@@ -93,6 +97,8 @@ impl Read {
             opened: None,
             not_decrypted: false,
             odk: OdkMeta::default(),
+            audit: None,
+            audit_summary: Default::default(),
         };
         let Some(&i) = index.get(read.r.form_id.as_str()) else {
             read.notes.push((
@@ -120,6 +126,12 @@ impl Read {
             sealed_attachments = s.sealed_attachments;
             if let std::borrow::Cow::Owned(x) = s.xml {
                 read.opened = Some(x);
+            }
+        }
+        if read.readable {
+            read.audit = super::audit::events_of(source, &read.r, &sealed_attachments, &mut notes)?;
+            if let Some(events) = &read.audit {
+                read.audit_summary = super::audit::summary_values(events);
             }
         }
         read.not_decrypted =
@@ -263,7 +275,13 @@ impl Stages<'_> {
                     .as_deref()
                     .filter(|_| self.secret.is_some())
                     .map(|raw| ParticipantSwap { raw, exported: &participant });
-                let meta = row_meta(&read.r, &participant, &round, &read.odk, "");
+                let mut meta = row_meta(&read.r, &participant, &round, &read.odk, "");
+                meta.audit = [
+                    read.audit_summary[0].as_str(),
+                    &read.audit_summary[1],
+                    &read.audit_summary[2],
+                    &read.audit_summary[3],
+                ];
                 Some(
                     record::rows(schema, xml, &meta, style, swap, &mut rows)
                         .map_err(|e| e.to_string()),
@@ -366,6 +384,9 @@ impl Writer<'_> {
         }
         keep_long_values(schema, form, rows, self.typed, r, &mut self.report)?;
         write_rows(form, rows)?;
+        if let (Some(events), true) = (&p.read.audit, self.csv_wanted) {
+            form.audit.write(&r.instance_id, events)?;
+        }
         if let Some(c) = &mut self.checks {
             c.observe(i, r, &p.participant, rows, xml);
         }
@@ -394,6 +415,7 @@ pub(super) fn row_meta<'a>(
         attachments: &odk.attachments,
         edits: &odk.edits,
         status,
+        audit: ["", "", "", ""],
     }
 }
 

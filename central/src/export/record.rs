@@ -45,6 +45,8 @@ pub struct RowMeta<'a> {
     pub edits: &'a str,
     /// ODK Central's `Status` (`not decrypted`).
     pub status: &'a str,
+    /// The audit summary: duration, active time, pauses, answers changed.
+    pub audit: [&'a str; 4],
 }
 
 impl RowMeta<'_> {
@@ -63,6 +65,10 @@ impl RowMeta<'_> {
             AttachmentsPresent | AttachmentsExpected => self.attachments,
             Edits => self.edits,
             Status => self.status,
+            AuditDuration => self.audit[0],
+            AuditActive => self.audit[1],
+            AuditPauses => self.audit[2],
+            AuditChanges => self.audit[3],
             ParentKey | Started | Ended | ReviewState => "",
         }
     }

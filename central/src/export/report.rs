@@ -41,6 +41,9 @@ pub enum ReportKind {
     /// An attachment whose name another response's different file already
     /// has in `media/`: written to `media/INSTANCE_ID/NAME` instead.
     MediaRenamed,
+    /// The response's audit.csv cannot be read (or is missing at central):
+    /// no rows in `FORM-audit.csv`, empty summary columns.
+    AuditUnreadable,
 }
 
 impl ReportKind {
@@ -58,6 +61,7 @@ impl ReportKind {
             ReportKind::MediaMissing => "media_missing",
             ReportKind::MediaMismatch => "media_hash_mismatch",
             ReportKind::MediaRenamed => "media_renamed",
+            ReportKind::AuditUnreadable => "audit_unreadable",
         }
     }
 }

@@ -61,13 +61,19 @@ pub enum MetaField {
     Status,
     ReviewState,
     Edits,
+    // Sums of the response's audit log (forms with an `audit` question).
+    AuditDuration,
+    AuditActive,
+    AuditPauses,
+    AuditChanges,
 }
 
 impl MetaField {
     pub fn value_type(self) -> ValueType {
         use MetaField::*;
         match self {
-            Round | AttachmentsPresent | AttachmentsExpected | Edits => ValueType::Number,
+            Round | AttachmentsPresent | AttachmentsExpected | Edits | AuditDuration
+            | AuditActive | AuditPauses | AuditChanges => ValueType::Number,
             Started | Ended | Submitted | Received | SubmissionDate => ValueType::DateTime,
             _ => ValueType::Text,
         }
@@ -87,6 +93,23 @@ pub const META_COLUMNS: &[(&str, MetaField, &str)] = &[
     ("meta-ended", MetaField::Ended, "Interview ended"),
     ("meta-submitted", MetaField::Submitted, "Finalized on the device"),
     ("meta-received", MetaField::Received, "Received by central"),
+];
+
+/// The audit summary columns, at the end of the main table of a form with
+/// an `audit` question (Enumera's layout).
+pub const AUDIT_COLUMNS: &[(&str, MetaField, &str)] = &[
+    (
+        "meta-audit_duration",
+        MetaField::AuditDuration,
+        "Seconds from the first to the last audit event",
+    ),
+    ("meta-audit_active", MetaField::AuditActive, "Seconds on question screens (audit)"),
+    ("meta-audit_pauses", MetaField::AuditPauses, "Times the form was left and resumed (audit)"),
+    (
+        "meta-audit_changes",
+        MetaField::AuditChanges,
+        "Answers changed from an earlier value (audit track-changes)",
+    ),
 ];
 
 /// Link columns at the start of a repeat table (Enumera's layout).
@@ -354,6 +377,11 @@ impl FormSchema {
             schema.root = root;
         }
         schema.title = instruments.last().map(|i| i.title.clone()).unwrap_or_default();
+        if layout == Layout::Enumera && instruments.iter().any(|i| has_audit(&i.children)) {
+            // At the end: the question columns' places are already taken.
+            let cols = AUDIT_COLUMNS.iter().map(|(n, f, l)| Column::meta(n, *f, l));
+            schema.tables[0].columns.extend(cols);
+        }
         if layout == Layout::Odk {
             schema.add_odk_tail(instruments.iter().any(|i| i.settings.instance_name.is_some()));
         }
@@ -731,5 +759,14 @@ fn is_required(node: &Node) -> bool {
     node.bind.required.as_deref().is_some_and(|r| {
         let r = r.trim();
         r == "true()" || r.eq_ignore_ascii_case("yes") || r.eq_ignore_ascii_case("true")
+    })
+}
+
+/// Whether a form has ODK's `audit` question (anywhere: its row may sit in
+/// a group).
+fn has_audit(nodes: &[enumera_core::instrument::Node]) -> bool {
+    nodes.iter().any(|n| {
+        n.question_type() == Some(enumera_core::instrument::QuestionType::Audit)
+            || has_audit(&n.children)
     })
 }

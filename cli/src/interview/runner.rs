@@ -64,6 +64,8 @@ pub(super) struct Interviewer<'a, R, W> {
     sub: usize,
     sub_node: Option<NodeId>,
     redraw: bool,
+    /// The screen last reported to the audit log (`Session::show`).
+    shown: Option<Key>,
 }
 
 impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
@@ -87,6 +89,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             sub: 0,
             sub_node: None,
             redraw: true,
+            shown: None,
         }
     }
 
@@ -110,6 +113,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             self.refresh();
             if self.redraw {
                 self.redraw = false;
+                self.report_screen();
                 self.draw()?;
             }
             write!(self.out, "{}", self.style.accent("> "))?;
@@ -146,6 +150,22 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 }
             }
         }
+    }
+
+    /// Tells the audit log (a form with `audit`) that a new screen is
+    /// shown; drawing the same screen again (help, a language) is not one.
+    fn report_screen(&mut self) {
+        if self.key == self.shown {
+            return;
+        }
+        self.shown = self.key;
+        let node = match self.screens.get(self.index) {
+            Some(Screen::Question { node }) => *node,
+            Some(Screen::FieldList { group, .. }) => *group,
+            _ => return,
+        };
+        let reference = self.session.reference(node);
+        let _ = self.session.show(&reference);
     }
 
     // ----- position -------------------------------------------------------

@@ -66,18 +66,18 @@ struct Recorder {
 }
 
 impl InterviewHooks for Recorder {
-    fn changed(&mut self, _: &Session, change: &Change) -> Result<(), HookError> {
+    fn changed(&mut self, _: &mut Session, change: &Change) -> Result<(), HookError> {
         if self.fail_changes {
             return Err("disk full".into());
         }
         self.changes.push(change.clone());
         Ok(())
     }
-    fn save(&mut self, _: &Session) -> Result<(), HookError> {
+    fn save(&mut self, _: &mut Session) -> Result<(), HookError> {
         self.saved += 1;
         Ok(())
     }
-    fn finalize(&mut self, _: &Session) -> Result<(), HookError> {
+    fn finalize(&mut self, _: &mut Session) -> Result<(), HookError> {
         if self.refuse_finalize {
             return Err("the store is read-only".into());
         }

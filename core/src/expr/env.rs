@@ -42,6 +42,19 @@ pub trait Env {
     fn choice_label(&self, _doc: &dyn Document, _node: NodeId, _value: &str) -> Option<String> {
         None
     }
+
+    /// Milliseconds on a clock that never goes back (the audit log's
+    /// durations: a device whose wall clock is corrected mid-interview
+    /// still measures how long a question took). Default: the wall clock.
+    fn monotonic_ms(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
+
+    /// Moves a test clock on by `ms` (wall and monotonic together); false
+    /// for a real clock, which only time moves.
+    fn advance(&self, _ms: i64) -> bool {
+        false
+    }
 }
 
 /// The local offset for a wall-clock time without an offset.
@@ -65,6 +78,8 @@ pub struct FixedEnv {
     pub itext: HashMap<String, String>,
     rng: Cell<u64>,
     uuids: Cell<u64>,
+    /// How far [`Env::advance`] moved the clock on from `now`.
+    elapsed_ms: Cell<i64>,
 }
 
 impl FixedEnv {
@@ -77,6 +92,7 @@ impl FixedEnv {
             itext: HashMap::new(),
             rng: Cell::new(seed),
             uuids: Cell::new(0),
+            elapsed_ms: Cell::new(0),
         }
     }
 
@@ -99,7 +115,16 @@ impl Default for FixedEnv {
 
 impl Env for FixedEnv {
     fn now(&self) -> DateTime<Utc> {
-        self.now
+        self.now + chrono::Duration::milliseconds(self.elapsed_ms.get())
+    }
+
+    fn monotonic_ms(&self) -> i64 {
+        self.elapsed_ms.get()
+    }
+
+    fn advance(&self, ms: i64) -> bool {
+        self.elapsed_ms.set(self.elapsed_ms.get().saturating_add(ms.max(0)));
+        true
     }
 
     fn utc_offset(&self, _at: DateTime<Utc>) -> FixedOffset {
@@ -161,6 +186,14 @@ impl Env for SystemEnv {
 
     fn language(&self) -> Option<&str> {
         self.language.as_deref()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn monotonic_ms(&self) -> i64 {
+        // One origin per process: every session's durations on one scale.
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let origin = ORIGIN.get_or_init(std::time::Instant::now);
+        i64::try_from(origin.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 }
 

@@ -12,11 +12,13 @@
 //! A session is plain data and synchronous: the device store persists each
 //! answer as it is given (see `store`), the CLI and the bindings drive it.
 
+pub mod audit;
 pub mod doc;
 pub mod error;
 pub mod form;
 pub mod graph;
 pub mod navigation;
+mod paradata;
 pub mod prompt;
 pub mod recompute;
 pub mod refs;
@@ -33,6 +35,7 @@ use chrono::{DateTime, Utc};
 use crate::expr::{Env, SystemEnv};
 use crate::instrument::QuestionType;
 
+pub use audit::{AuditConfig, AuditEvent, AuditSummary, LocationRequest};
 pub use error::{CompileError, SessionError};
 pub use form::{Form, TplId, TplKind};
 pub use prompt::{Progress, Prompt, RepeatInstance, RepeatPrompt};
@@ -77,6 +80,8 @@ pub struct Session {
     /// Set when a repeat count met [`recompute::MAX_REPEAT_INSTANCES`]
     /// during the current step (the repeat's reference).
     overflow: Option<String>,
+    /// The audit log, when the form has an `audit` question.
+    audit: Option<audit::AuditLog>,
 }
 
 impl std::fmt::Debug for Session {
@@ -117,7 +122,16 @@ impl Session {
             overflow: None,
             user_set: None,
             location: None,
+            audit: None,
         };
+        s.audit = s.form.templates.iter().find(|t| audit::is_audit(t.qtype())).map(|t| {
+            let config = t
+                .node
+                .as_ref()
+                .map(|n| AuditConfig::from_parameters(&n.parameters))
+                .unwrap_or_default();
+            audit::AuditLog::new(config, s.options.username.clone())
+        });
         if let Some(l) = &s.options.location {
             s.location =
                 values::normalise(QuestionType::Geopoint, l).ok().filter(|v| !v.is_empty());
@@ -319,6 +333,7 @@ impl Session {
                 expected: expected.to_string(),
             })?
         };
+        self.audit_autoshow(node);
         let before = self.tree.node(node).value.clone();
         self.overflow = None;
         self.user_set = Some(node);
@@ -504,6 +519,8 @@ impl Session {
         let id = self.tree.instantiate(&form, tpl, parent, after);
         self.created(id);
         self.run();
+        let instance = self.reference(id);
+        self.audit_point(audit::kind::ADD_REPEAT, &instance);
         Ok(id)
     }
 
@@ -518,9 +535,11 @@ impl Session {
         if tpl.logic.repeat_count.is_some() {
             return Err(SessionError::CountControlled { reference: reference.to_string() });
         }
+        let instance = self.reference(node);
         self.begin_round();
         self.removed(node);
         self.run();
+        self.audit_point(audit::kind::DELETE_REPEAT, &instance);
         Ok(())
     }
 
@@ -534,9 +553,14 @@ impl Session {
         });
         match found {
             Some(l) => {
+                let l = l.clone();
                 self.language = Some(l.clone());
                 // jr:itext() and jr:choice-name() read the language.
                 self.recompute_all();
+                let (wall, mono) = self.clock();
+                if let Some(log) = &mut self.audit {
+                    log.point_with(audit::kind::LANGUAGE_CHANGE, wall, mono, Some(l), None);
+                }
                 Ok(())
             }
             None => Err(SessionError::UnknownLanguage {
@@ -569,6 +593,10 @@ impl Session {
             }
         })?;
         self.location = Some(point.clone()).filter(|p| !p.is_empty());
+        let mono = self.env.monotonic_ms();
+        if let (Some(log), false) = (&mut self.audit, point.is_empty()) {
+            log.location(&point, mono);
+        }
         let form = self.form.clone();
         let empty: Vec<NodeId> = self
             .tree

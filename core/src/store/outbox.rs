@@ -254,7 +254,7 @@ impl Store {
         )
         .map_err(map)?;
         if sealed {
-            for table in ["answers", "repeats", "attachments"] {
+            for table in ["answers", "repeats", "attachments", "audit_events"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE instance_id = ?1"), [instance_id])
                     .map_err(map)?;
             }

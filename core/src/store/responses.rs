@@ -266,10 +266,65 @@ impl Store {
         self.write_answers(instance_id, &items, "answered")
     }
 
+    /// Saves what a sitting changed since the last save — answers given,
+    /// answers cleared and the audit events logged meanwhile — in one
+    /// transaction: the log never describes answers the store lost, nor the
+    /// other way round.
+    pub fn save_draft(
+        &mut self,
+        instance_id: &str,
+        answers: &[Answer],
+        cleared: &[String],
+        events: &[crate::session::AuditEvent],
+    ) -> Result<()> {
+        let mut items: Vec<(&str, Option<&str>)> =
+            answers.iter().map(|a| (a.reference.as_str(), Some(a.value.as_str()))).collect();
+        items.extend(cleared.iter().map(|r| (r.as_str(), None)));
+        self.write_draft(instance_id, &items, events, "answered")
+    }
+
+    /// The audit events a response logged, in order.
+    pub fn audit_events(&self, instance_id: &str) -> Result<Vec<crate::session::AuditEvent>> {
+        let sql = "SELECT event, node, start_ms, end_ms, latitude, longitude, accuracy, old_value,
+                          new_value, user, change_reason
+                   FROM audit_events WHERE instance_id = ?1 ORDER BY seq";
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_map([instance_id], |r| {
+                    Ok(crate::session::AuditEvent {
+                        event: r.get(0)?,
+                        node: r.get(1)?,
+                        start: r.get(2)?,
+                        end: r.get(3)?,
+                        latitude: r.get(4)?,
+                        longitude: r.get(5)?,
+                        accuracy: r.get(6)?,
+                        old_value: r.get(7)?,
+                        new_value: r.get(8)?,
+                        user: r.get(9)?,
+                        change_reason: r.get(10)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err(format!("reading the audit log of {instance_id}")))
+    }
+
     fn write_answers(
         &mut self,
         instance_id: &str,
         items: &[(&str, Option<&str>)],
+        action: &'static str,
+    ) -> Result<()> {
+        self.write_draft(instance_id, items, &[], action)
+    }
+
+    fn write_draft(
+        &mut self,
+        instance_id: &str,
+        items: &[(&str, Option<&str>)],
+        events: &[crate::session::AuditEvent],
         action: &'static str,
     ) -> Result<()> {
         for (reference, _) in items {
@@ -319,6 +374,39 @@ impl Store {
                     .and_then(|mut s| s.execute(params![instance_id, reference]))
                     .map_err(map)?,
             };
+        }
+        if !events.is_empty() {
+            let next: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events WHERE instance_id = ?1",
+                )
+                .and_then(|mut s| s.query_row([instance_id], |r| r.get(0)))
+                .map_err(map)?;
+            for (i, e) in events.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO audit_events (instance_id, seq, event, node, start_ms, end_ms,
+                         latitude, longitude, accuracy, old_value, new_value, user, change_reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        instance_id,
+                        next + i as i64,
+                        e.event,
+                        e.node,
+                        e.start,
+                        e.end,
+                        e.latitude,
+                        e.longitude,
+                        e.accuracy,
+                        e.old_value,
+                        e.new_value,
+                        e.user,
+                        e.change_reason
+                    ])
+                })
+                .map_err(map)?;
+            }
         }
         let hashes =
             super::attachments::release_unreferenced(&tx, instance_id, &before).map_err(map)?;
