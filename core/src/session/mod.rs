@@ -19,6 +19,7 @@ pub mod graph;
 pub mod navigation;
 pub mod prompt;
 pub mod recompute;
+mod recording;
 pub mod refs;
 pub mod secondary;
 pub mod state;
