@@ -32,6 +32,23 @@ impl From<enumera_core::store::AttachmentInfo> for AttachedFile {
     }
 }
 
+/// The whole-interview recording a form asks for (ODK's `background-audio`):
+/// the app records at `quality` from the start of the interview and hands
+/// the file to `attach_file` / `attach_bytes` at `reference`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordingRequest {
+    /// The question the recording answers (`/data/background_audio`).
+    pub reference: String,
+    /// `voice-only` (ODK's default), `low`, `normal` or `high`.
+    pub quality: String,
+}
+
+impl From<enumera_core::recording::RecordingRequest> for RecordingRequest {
+    fn from(r: enumera_core::recording::RecordingRequest) -> Self {
+        RecordingRequest { reference: r.reference, quality: r.quality }
+    }
+}
+
 /// A [`Fill`] on the real clock. Uniffi objects are called from any
 /// thread; core keeps sessions `Send` for that (asserted below).
 #[derive(Debug)]
@@ -148,6 +165,12 @@ impl Interview {
         self.with(|fill| {
             Ok(fill.attach_bytes(&mut self.store.lock(), &reference, &file_name, &bytes)?.into())
         })
+    }
+
+    /// The recording of the whole interview the form asks for, if any
+    /// (`background-audio`); none for a form without one.
+    pub fn background_audio(&self) -> Result<Option<RecordingRequest>> {
+        self.with(|fill| Ok(fill.background_audio().map(Into::into)))
     }
 
     /// Adds an instance at the end of a repeat (`/data/members`) and returns

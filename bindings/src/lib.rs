@@ -23,6 +23,7 @@ mod types;
 
 pub use errors::{EnumeraError, Result};
 pub use interview::Interview;
+pub use interview::RecordingRequest;
 pub use store::DeviceStore;
 pub use sync::SyncClient;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport};

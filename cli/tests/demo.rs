@@ -4,6 +4,7 @@
 use std::process::Command;
 
 use serde_json::Value;
+use sha2::Digest;
 
 #[test]
 fn the_demo_campaign_arrives_whole() {
@@ -100,6 +101,40 @@ fn the_demo_campaign_arrives_whole() {
     // Nothing held aside but the version the supervisor returned, which
     // its correction replaced (listed in report.csv, not exported).
     assert_eq!(v["export"]["held_aside"], serde_json::json!({"replaced": 1}), "held aside");
+
+    // The KII interviews carry a recording and a consent signature (issue
+    // 18): each is in every export's media/, byte for byte what the demo
+    // attached, and the KII table's cell names it.
+    let media = v["media"].as_array().unwrap();
+    let kii = v["export"]["rows"]["p2p_kii"].as_u64().unwrap();
+    assert!(kii > 0, "{v}");
+    assert_eq!(media.len() as u64, 2 * kii, "a recording and a signature per KII: {media:?}");
+    assert_eq!(v["export"]["media_files"].as_u64().unwrap(), 2 * kii);
+    let mut reader = csv::Reader::from_path(export.join("p2p_kii.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let kii_rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    for m in media {
+        let file = m["file"].as_str().unwrap();
+        for sub in ["stata", "spss", "xlsx", "json"] {
+            let bytes = std::fs::read(demo.join("export").join(sub).join("media").join(file))
+                .unwrap_or_else(|e| panic!("{sub}/media/{file}: {e}"));
+            let hash = format!("{:x}", sha2::Sha256::digest(&bytes));
+            assert_eq!(hash, m["sha256"].as_str().unwrap(), "{sub}/media/{file}");
+            assert_eq!(bytes.len() as u64, m["size"].as_u64().unwrap());
+        }
+        let key = headers.iter().position(|h| h == "KEY").unwrap();
+        let row = kii_rows
+            .iter()
+            .find(|r| &r[key] == m["instance_id"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("no KII row for {m}"));
+        // Columns are the question's path below /data, joined with '-'.
+        let column = m["question"].as_str().unwrap().trim_start_matches("/data/").replace('/', "-");
+        let cell = headers.iter().position(|h| h == column).expect("media column");
+        assert_eq!(&row[cell], file, "the CSV cell resolves to media/{file}");
+    }
+    let recordings = media.iter().filter(|m| m["file"].as_str().unwrap().ends_with(".wav"));
+    let signatures = media.iter().filter(|m| m["file"].as_str().unwrap().ends_with(".jpg"));
+    assert_eq!((recordings.count() as u64, signatures.count() as u64), (kii, kii));
 
     // The panel: one row per participant and round.
     let mut panel = csv::Reader::from_path(export.join("panel.csv")).unwrap();

@@ -186,6 +186,12 @@ impl Fill {
         Box::new(SystemEnv::default())
     }
 
+    /// The whole-interview recording the form asks for (`background-audio`),
+    /// if any: the app records and attaches the file at its reference.
+    pub fn background_audio(&self) -> Option<crate::recording::RecordingRequest> {
+        crate::recording::background_audio(self.session.form())
+    }
+
     pub fn session(&self) -> &Session {
         &self.session
     }
@@ -299,7 +305,7 @@ impl Fill {
             store.attachments(self.instance_id())?.into_iter().map(|a| a.name).collect();
         let name = odk_file_name(self.session.now().timestamp_millis(), src, &taken);
         let old = self.session.value_of(node).to_string();
-        self.session.set(&canonical, &name)?;
+        self.session.set_file_name(&canonical, &name)?;
         let id = self.saver.response.instance_id.clone();
         match put(store, &id, &canonical, &name) {
             Ok(info) => {
@@ -309,7 +315,7 @@ impl Fill {
             }
             Err(e) => {
                 // Put the session back as the store still has it.
-                let _ = self.session.set(&canonical, &old);
+                let _ = self.session.set_file_name(&canonical, &old);
                 Err(e.into())
             }
         }

@@ -11,6 +11,7 @@ pub mod expr;
 pub mod fill;
 pub mod instrument;
 pub mod photo;
+pub mod recording;
 pub mod remote;
 pub mod review;
 pub mod session;

@@ -9,6 +9,7 @@ import java.io.File
 import java.nio.file.Files
 import java.security.MessageDigest
 import org.enumera.android.UrlConnectionTransport
+import org.enumera.ffi.RecordingRequest
 import org.enumera.ffi.SyncClient
 
 private const val RESEARCHER_KEY = "age1gp4hnhu3kv6zpux60qq8cqcfvkvz54yt6pz4m7kcxapa7qnv9yaqm70asn"
@@ -69,6 +70,27 @@ private class MediaCentral : AutoCloseable {
 }
 
 val mediaTests = linkedMapOf<String, () -> Unit>(
+    "background-audio: the form asks for a whole-interview recording, attached like any file" to {
+        val dir = Files.createTempDirectory("enumera-bg").toFile()
+        val form = File(dir, "bg.json")
+        form.writeText("""{"model_version": 1, "form_id": "kii_bg_kt", "version": "1", "title": "bg",
+            "root_name": "data", "settings": {}, "children": [
+            {"name": "informant", "kind": {"kind": "question", "type": "text"}, "row": 2, "label": {"": "Informant"}},
+            {"name": "background_audio", "kind": {"kind": "question", "type": "background_audio"}, "row": 3,
+             "parameters": {"quality": "low"}}]}""")
+        val store = device()
+        store.installFormFile(form.path)
+        val interview = store.startInterview("kii_bg_kt", null, null, false)
+        val asked = interview.backgroundAudio() ?: error("the form asks for a recording")
+        eq(asked, RecordingRequest("/data/background_audio", "low"), "request")
+        val audio = "RIFF".toByteArray() + ByteArray(20_000) { (it % 241).toByte() }
+        val kept = interview.attachBytes(asked.reference, audio, "recording.m4a")
+        eq(kept.sha256, sha256(audio), "recording kept byte for byte")
+        check(kept.name.endsWith(".m4a")) { kept.name }
+        check(runCatching { interview.answer(asked.reference, "typed.m4a") }.isFailure) { "typed into metadata" }
+        interview.finalize()
+        dir.deleteRecursively()
+    },
     "photo, audio and signature reach the export over HTTP; a sealed photo opens only with the identity" to {
         MediaCentral().use { central ->
             val store = device()

@@ -97,8 +97,20 @@ pub struct Outcome {
     pub export: super::report::Exported,
     /// The supervisor's return and approval (issue 17).
     pub review: ReviewCheck,
+    /// Files attached to finalized key-informant interviews (issue 18).
+    pub media: Vec<Attached>,
     pub problems: Vec<String>,
     pub seconds: f64,
+}
+
+/// A file the demo attached to an answer, as the store recorded it.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub instance_id: String,
+    pub question: &'static str,
+    pub file: String,
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// A response a supervisor returned, its correction, and where it ended.
@@ -441,6 +453,11 @@ impl Campaign {
             self.outcome.corrected += rest.corrected;
         }
         let id = fill.instance_id().to_string();
+        let attached = if form_id == "p2p_kii" {
+            attach_kii_media(&mut fill, &mut tablet.store, pi as u64 * 31 + u64::from(round))?
+        } else {
+            vec![]
+        };
         // The interview took its time: the form's `end` is when it is
         // finalized, 25 to 70 minutes after its start (a rushed enumerator on
         // the third tablet now and then takes 8).
@@ -451,6 +468,13 @@ impl Campaign {
             .map_err(|e| err("resuming to finalize")(&e))?;
         match fill.finalize(&mut tablet.store) {
             Ok(_) => {
+                self.outcome.media.extend(attached.into_iter().map(|(question, a)| Attached {
+                    instance_id: id.clone(),
+                    question,
+                    file: a.name,
+                    sha256: a.sha256,
+                    size: a.size,
+                }));
                 let sealed = !self
                     .instruments
                     .get(form_id)
@@ -803,6 +827,9 @@ impl Outcome {
             "central_responses": self.central_responses,
             "sealed_held": self.sealed_held,
             "sealed_opened": self.sealed_opened,
+            "media": self.media.iter()
+                .map(|m| json!({"instance_id": m.instance_id, "question": m.question, "file": m.file, "sha256": m.sha256, "size": m.size}))
+                .collect::<Vec<_>>(),
             "at_central_more_than_once": self.at_central.values().filter(|&&n| n != 1).count(),
             "capacity": capacity,
             "export": {
@@ -810,6 +837,7 @@ impl Outcome {
                 "responses": self.export.responses,
                 "rows": self.export.rows,
                 "panel_rows": self.export.panel_rows,
+                "media_files": self.export.media_files,
                 "held_aside": self.export.report,
             },
             "review": {
@@ -827,4 +855,27 @@ impl Outcome {
 
 pub fn mean(v: &[f64]) -> f64 {
     if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+}
+
+/// The tablet's recording of a key-informant interview and the informant's
+/// consent signature, attached as an app would: through core's attach path.
+fn attach_kii_media(
+    fill: &mut Fill,
+    store: &mut Store,
+    seed: u64,
+) -> Result<Vec<(&'static str, enumera_core::store::AttachmentInfo)>, UserError> {
+    const AUDIO: &str = "/data/interview/recording/audio";
+    const SIGNATURE: &str = "/data/interview/consent_signature";
+    let signature =
+        super::media::signature(seed).map_err(|e| UserError(format!("demo: signature: {e}")))?;
+    let audio = super::media::recording(seed, 5);
+    let mut done = Vec::new();
+    for (question, name, bytes) in
+        [(SIGNATURE, "signature.jpg", &signature), (AUDIO, "recording.wav", &audio)]
+    {
+        let info =
+            fill.attach_bytes(store, question, name, bytes).map_err(|e| err(question)(&e))?;
+        done.push((question, info));
+    }
+    Ok(done)
 }

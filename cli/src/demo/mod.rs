@@ -9,6 +9,7 @@
 
 mod autofill;
 mod campaign;
+mod media;
 mod people;
 mod report;
 mod server;

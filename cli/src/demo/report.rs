@@ -20,6 +20,8 @@ pub struct Exported {
     pub rows: BTreeMap<String, u64>,
     pub responses: u64,
     pub panel_rows: u64,
+    /// Attachment files written into each export's `media/`.
+    pub media_files: u64,
     /// Items held aside, by kind (never silently dropped).
     pub report: BTreeMap<String, u64>,
 }
@@ -57,6 +59,7 @@ pub fn export(central: &Central, out: &Path, identity: &Path) -> Result<Exported
             done.rows = summary.rows.clone();
             done.responses = summary.responses;
             done.panel_rows = summary.panel_rows;
+            done.media_files = summary.media_files;
             done.report = summary.report.clone();
         }
         done.files.push(out.join(sub));
@@ -175,10 +178,11 @@ pub fn render(o: &Outcome) -> String {
     let e = &o.export;
     let _ = writeln!(
         s,
-        "Researcher's export: {} responses in {} tables, panel of {} participant-rounds; held aside: {}",
+        "Researcher's export: {} responses in {} tables, panel of {} participant-rounds, {} media files; held aside: {}",
         e.responses,
         e.rows.len(),
         e.panel_rows,
+        e.media_files,
         if e.report.is_empty() {
             "nothing".to_string()
         } else {
@@ -202,6 +206,10 @@ pub fn render(o: &Outcome) -> String {
     let _ = writeln!(
         s,
         "  export/stata/checks/        high-frequency checks: index.html (open in a browser) and CSVs"
+    );
+    let _ = writeln!(
+        s,
+        "  export/stata/media/         the KII recordings and consent signatures, named as in the CSV cells"
     );
     let _ = writeln!(s, "  export/spss/                the same tables as .sav, with export.sps");
     let _ =

@@ -142,6 +142,7 @@ mod tests {
             hint: None,
             appearance: None,
             parameters: Default::default(),
+            media: Default::default(),
             choices: choices
                 .iter()
                 .map(|(v, l)| ChoiceOption { value: (*v).into(), label: (*l).into() })

@@ -21,6 +21,7 @@ pub mod navigation;
 mod paradata;
 pub mod prompt;
 pub mod recompute;
+mod recording;
 pub mod refs;
 pub mod secondary;
 pub mod state;

@@ -37,6 +37,11 @@ pub struct Prompt {
     /// The `parameters` column (`start`, `end`, `step` of a range, ...).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
+    /// Media shown with the label (`image`, `big-image`, `audio`, `video`):
+    /// the form media file's name in the current language (XLSForm's
+    /// `media::image::LANG` columns), falling back as labels do.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub media: BTreeMap<String, String>,
     /// The current choices of a select (choice_filter applied); empty otherwise.
     pub choices: Vec<ChoiceOption>,
     /// The stored answer, as ODK's string value.
@@ -119,6 +124,7 @@ impl Session {
             hint,
             appearance: node.and_then(|x| x.appearance.clone()),
             parameters: node.map(|x| x.parameters.clone()).unwrap_or_default(),
+            media: node.map(|x| self.media_in_language(&x.media)).unwrap_or_default(),
             choices: if qtype.is_select() { self.options_of(n) } else { Vec::new() },
             value: self.tree.node(n).value.clone(),
             required: state.required,
@@ -126,6 +132,22 @@ impl Session {
             constraint_violation,
             required_violation,
         })
+    }
+
+    /// Each kind of label media in the current language (then the
+    /// unsuffixed column, the default language, any), as labels fall back.
+    fn media_in_language(
+        &self,
+        media: &BTreeMap<String, crate::instrument::Text>,
+    ) -> BTreeMap<String, String> {
+        let default_lang = self.form.instrument.default_language.as_deref();
+        media
+            .iter()
+            .filter_map(|(kind, files)| {
+                let file = files.get(self.language.as_deref(), default_lang)?.trim();
+                (!file.is_empty()).then(|| (kind.clone(), file.to_string()))
+            })
+            .collect()
     }
 
     /// The "add another?" prompt for repeat template `repeat` under `parent`
@@ -265,6 +287,42 @@ mod tests {
     use crate::expr::FixedEnv;
     use crate::instrument::{Instrument, QuestionType};
     use crate::session::{Form, Session, SessionOptions};
+
+    /// Label media (issue 18, item 2): per language, falling back to the
+    /// unsuffixed column, reaching the app as form media file names.
+    #[test]
+    fn label_media_reach_the_prompt_in_the_current_language() {
+        let v = json!({
+            "model_version": 1, "form_id": "m", "version": "1", "title": "M",
+            "root_name": "data", "settings": {},
+            "languages": ["English (en)", "Português (pt)"],
+            "children": [
+                {"name": "site", "kind": {"kind": "question", "type": "text"}, "row": 2,
+                 "label": {"English (en)": "Site", "Português (pt)": "Local"},
+                 "media": {
+                    "image": {"English (en)": "latrine-en.png", "Português (pt)": "latrine-pt.png"},
+                    "big-image": {"": "latrine-large.jpg"},
+                    "audio": {"Português (pt)": "pergunta.mp3"}}},
+                {"name": "plain", "kind": {"kind": "question", "type": "text"}, "row": 3},
+            ],
+        });
+        let i = Instrument::from_json(v.to_string().as_bytes()).unwrap();
+        let mut s = Session::with_env(
+            Arc::new(Form::compile(i).unwrap()),
+            SessionOptions::default(),
+            Box::new(FixedEnv::default()),
+        );
+        let at = |s: &Session, r: &str| s.prompt(s.resolve(r).unwrap()).unwrap().media;
+        s.set_language("English (en)").unwrap();
+        let en = at(&s, "/data/site");
+        assert_eq!(en.get("image").map(String::as_str), Some("latrine-en.png"));
+        assert_eq!(en.get("big-image").map(String::as_str), Some("latrine-large.jpg"));
+        s.set_language("Português (pt)").unwrap();
+        let pt = at(&s, "/data/site");
+        assert_eq!(pt.get("image").map(String::as_str), Some("latrine-pt.png"));
+        assert_eq!(pt.get("audio").map(String::as_str), Some("pergunta.mp3"));
+        assert!(at(&s, "/data/plain").is_empty());
+    }
 
     fn session() -> Session {
         let v = json!({

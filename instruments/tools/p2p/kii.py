@@ -1,5 +1,5 @@
 """Instrument 5: key-informant interview record: who, where (geopoint), consent
-to record, the audio recording, structured notes by theme, duration."""
+to record, a consent signature, the audio recording, structured notes by theme, duration."""
 
 from . import common as c
 from .xlsform import Choice, Form, T, begin_group, calc, end_group, note, q
@@ -99,6 +99,16 @@ def form() -> Form:
           T("Does the informant agree to the interview being audio-recorded?",
             "O/a informante aceita que a entrevista seja gravada em áudio?",
             "তথ্যদাতা কি সাক্ষাৎকারের অডিও রেকর্ডিংয়ে সম্মত?"), required=True),
+        q("image", "consent_signature",
+          T("Informant's signature of consent", "Assinatura de consentimento do/a informante",
+            "তথ্যদাতার সম্মতিসূচক স্বাক্ষর"),
+          hint=T("Ask the informant to sign on the screen. Leave blank if they prefer not to sign; "
+                 "their spoken consent is enough.",
+                 "Peça ao/à informante que assine no ecrã. Deixe em branco se preferir não assinar; "
+                 "o consentimento oral é suficiente.",
+                 "তথ্যদাতাকে পর্দায় স্বাক্ষর করতে বলুন। স্বাক্ষর করতে না চাইলে ফাঁকা রাখুন; "
+                 "মৌখিক সম্মতিই যথেষ্ট।"),
+          appearance="signature", parameters="max-pixels=1024"),
 
         begin_group("informant", T("Informant", "Informante", "তথ্যদাতা")),
         q("text", "informant_name", T("Informant's name (optional)", "Nome do/a informante (opcional)",
