@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::attachment_table::{self, AttachmentPlace};
 use super::error::{Result, StoreError};
 use super::responses::{not_draft, touch_draft};
-use super::{Store, now};
+use super::{Files, Store, now};
 use crate::instrument::canonical::hex;
 use sha2::{Digest, Sha256};
 
@@ -118,27 +119,33 @@ fn hash_reader(
 /// Checks one attachment file against its record without loading it whole
 /// (videos can be large), keeping the bytes when asked.
 fn checked(
-    dir: &Path,
+    conn: &Connection,
+    files: &Files,
     instance_id: &str,
     a: &AttachmentInfo,
     keep: Option<&mut dyn Write>,
 ) -> Result<()> {
-    let path = file_path(dir, &a.sha256);
+    let path = file_path(&files.dir, &a.sha256);
     let io = |source| StoreError::Io {
         path: path.clone(),
         context: format!("reading attachment {:?} of {instance_id}", a.name),
         source,
     };
-    let file = match fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StoreError::AttachmentMissing {
-                instance_id: instance_id.to_string(),
-                name: a.name.clone(),
-                path,
-            });
-        }
-        Err(e) => return Err(io(e)),
+    let missing = || StoreError::AttachmentMissing {
+        instance_id: instance_id.to_string(),
+        name: a.name.clone(),
+        path: path.clone(),
+    };
+    let file: Box<dyn Read> = match files.place {
+        AttachmentPlace::Database => match attachment_table::read(conn, &a.sha256).map_err(io)? {
+            Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            None => return Err(missing()),
+        },
+        AttachmentPlace::Folder => match fs::File::open(&path) {
+            Ok(f) => Box::new(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(io(e)),
+        },
     };
     let (found, found_size) = hash_reader(file, keep).map_err(io)?;
     if found != a.sha256 || found_size != a.size {
@@ -154,14 +161,24 @@ fn checked(
     Ok(())
 }
 
-fn read_checked(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<Vec<u8>> {
+fn read_checked(
+    conn: &Connection,
+    files: &Files,
+    instance_id: &str,
+    a: &AttachmentInfo,
+) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0).min(1 << 26));
-    checked(dir, instance_id, a, Some(&mut bytes as &mut dyn Write))?;
+    checked(conn, files, instance_id, a, Some(&mut bytes as &mut dyn Write))?;
     Ok(bytes)
 }
 
-pub(crate) fn check_file(dir: &Path, instance_id: &str, a: &AttachmentInfo) -> Result<()> {
-    checked(dir, instance_id, a, None)
+pub(crate) fn check_file(
+    conn: &Connection,
+    files: &Files,
+    instance_id: &str,
+    a: &AttachmentInfo,
+) -> Result<()> {
+    checked(conn, files, instance_id, a, None)
 }
 
 fn check_name(instance_id: &str, name: &str) -> Result<()> {
@@ -190,10 +207,15 @@ fn check_name(instance_id: &str, name: &str) -> Result<()> {
 /// content passes `cap` bytes (then nothing is kept: `seen` is how many
 /// bytes were read, at most `cap + 1`).
 fn store_content(
-    dir: &Path,
+    conn: &Connection,
+    files: &Files,
     src: impl Read,
     cap: u64,
 ) -> std::io::Result<std::result::Result<(String, u64), u64>> {
+    if files.place == AttachmentPlace::Database {
+        return attachment_table::store(conn, src, cap);
+    }
+    let dir = files.dir.as_path();
     let tmp_dir = dir.join("tmp");
     fs::create_dir_all(&tmp_dir)?;
     let tmp = tmp_dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
@@ -268,15 +290,42 @@ pub(crate) fn release_unreferenced(
 /// Removes the files of `hashes` that no attachment row refers to. After
 /// the commit, and best effort: a file left by a failure here is
 /// unreferenced, and [`Store::collect_garbage`] removes it later.
-pub(crate) fn remove_unreferenced_files(conn: &Connection, dir: &Path, hashes: &[String]) {
+pub(crate) fn remove_unreferenced_files(conn: &Connection, files: &Files, hashes: &[String]) {
     for sha in hashes {
         let referenced = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)")
             .and_then(|mut s| s.query_row([sha], |r| r.get::<_, bool>(0)))
             .unwrap_or(true);
         if !referenced && sha.len() > 2 {
-            let _ = fs::remove_file(file_path(dir, sha));
+            match files.place {
+                AttachmentPlace::Database => attachment_table::remove(conn, sha),
+                AttachmentPlace::Folder => {
+                    let _ = fs::remove_file(file_path(&files.dir, sha));
+                }
+            }
         }
+    }
+}
+
+/// Too large bytes in memory: the error gives their whole size, not only
+/// what was read before the limit (as a file's size comes from the file).
+fn whole_size(e: StoreError, bytes: &[u8]) -> StoreError {
+    match e {
+        StoreError::AttachmentTooLarge {
+            instance_id, question, file, limit, kind, others, ..
+        } => {
+            let size = bytes.len() as u64;
+            StoreError::AttachmentTooLarge {
+                instance_id,
+                question,
+                file,
+                size,
+                limit,
+                kind,
+                others,
+            }
+        }
+        e => e,
     }
 }
 
@@ -300,7 +349,7 @@ impl Store {
         name: &str,
         bytes: &[u8],
     ) -> Result<AttachmentInfo> {
-        self.put_attachment_from(instance_id, name, bytes, None)
+        self.put_attachment_from(instance_id, name, bytes, None).map_err(|e| whole_size(e, bytes))
     }
 
     /// Like [`Store::put_attachment`], streaming the content from a file
@@ -351,6 +400,7 @@ impl Store {
         bytes: &[u8],
     ) -> Result<AttachmentInfo> {
         self.put_attachment_answering(instance_id, name, bytes, None, Some(reference))
+            .map_err(|e| whole_size(e, bytes))
     }
 
     fn put_attachment_from(
@@ -419,11 +469,11 @@ impl Store {
         let room = limits.max_response.saturating_sub(others);
         let cap = limits.max_file.min(room);
         let source_name = src.map_or_else(|| name.to_string(), |p| p.display().to_string());
-        let stored = store_content(&self.files, content, cap).map_err(|source| {
-            let path = src.map_or_else(|| self.files.clone(), Path::to_path_buf);
+        let stored = store_content(&self.conn, &self.files, content, cap).map_err(|source| {
+            let path = src.map_or_else(|| self.files.dir.clone(), Path::to_path_buf);
             let context = format!("saving attachment {name:?} of {instance_id} ({source_name})");
             if is_disk_full(&source) {
-                StoreError::DiskFull { path: self.files.clone(), context }
+                StoreError::DiskFull { path: self.files.dir.clone(), context }
             } else {
                 StoreError::Io { path, context, source }
             }
@@ -511,7 +561,7 @@ impl Store {
             instance_id: instance_id.to_string(),
             name: name.to_string(),
         })?;
-        read_checked(&self.files, instance_id, &info)
+        read_checked(&self.conn, &self.files, instance_id, &info)
     }
 
     /// Streams an attachment into `out` through a small buffer (videos can
@@ -525,7 +575,7 @@ impl Store {
         out: &mut dyn Write,
     ) -> Result<AttachmentInfo> {
         let info = self.attachment_info(instance_id, name)?;
-        checked(&self.files, instance_id, &info, Some(out))?;
+        checked(&self.conn, &self.files, instance_id, &info, Some(out))?;
         Ok(info)
     }
 
@@ -563,7 +613,7 @@ impl Store {
             .map_err(self.err("listing attachments"))?;
         let mut problems = Vec::new();
         for (instance_id, a) in all {
-            let kind = match check_file(&self.files, &instance_id, &a) {
+            let kind = match check_file(&self.conn, &self.files, &instance_id, &a) {
                 Ok(_) => continue,
                 Err(StoreError::AttachmentMissing { path, .. }) => {
                     AttachmentProblemKind::Missing { path }
@@ -598,12 +648,16 @@ impl Store {
                 source,
             }
         };
-        let Ok(folders) = fs::read_dir(&self.files) else {
+        if self.files.place == AttachmentPlace::Database {
+            return attachment_table::collect_garbage(&self.conn, grace)
+                .map_err(self.err("cleaning the attachment table"));
+        }
+        let Ok(folders) = fs::read_dir(&self.files.dir) else {
             return Ok(0);
         };
         let mut removed = 0;
         for folder in folders {
-            let folder = folder.map_err(io(&self.files))?.path();
+            let folder = folder.map_err(io(&self.files.dir))?.path();
             if !folder.is_dir() {
                 continue;
             }
@@ -681,7 +735,7 @@ mod tests {
         store.set_attachment_limits(AttachmentLimits { max_file: 10, max_response: 15 });
         let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
         let files_in = |store: &Store| {
-            fs::read_dir(&store.files)
+            fs::read_dir(&store.files.dir)
                 .map(|d| {
                     d.filter_map(|e| e.ok())
                         .map(|e| fs::read_dir(e.path()).map_or(0, Iterator::count))
@@ -728,7 +782,7 @@ mod tests {
         assert_eq!(files_in(&store), 2);
 
         // From a file: the error gives its path and whole size.
-        let big = store.files.with_file_name("big.mov");
+        let big = store.files.dir.with_file_name("big.mov");
         fs::write(&big, vec![0u8; 100]).unwrap();
         let err = store.attach_answer_file(&id, "/data/a", "5.mov", &big).unwrap_err();
         assert!(matches!(err, StoreError::AttachmentTooLarge { size: 100, .. }), "{err}");
@@ -778,7 +832,7 @@ mod tests {
         assert!(err.to_string().contains("1.mp4"), "{err}");
         assert!(store.attachments(&id).unwrap().is_empty());
         assert_eq!(store.answer(&id, "/data/a").unwrap(), None);
-        let left: usize = fs::read_dir(&store.files)
+        let left: usize = fs::read_dir(&store.files.dir)
             .unwrap()
             .map(|d| fs::read_dir(d.unwrap().path()).map_or(0, Iterator::count))
             .sum();
@@ -795,7 +849,7 @@ mod tests {
     fn an_open_removes_orphans_older_than_the_grace_period() {
         let (d, store, _) = ready_store(&["a"]);
         let db = store.path.clone();
-        let files = store.files.clone();
+        let files = store.files.dir.clone();
         drop(store);
         let orphan = files.join("ab").join(format!("ab{}", "0".repeat(62)));
         let cut = files.join("tmp").join(".tmp-cut");
@@ -823,7 +877,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(store.copy_attachment(&id, "v.mp4", &mut out).unwrap(), info);
         assert_eq!(out, bytes);
-        fs::write(file_path(&store.files, &info.sha256), b"altered").unwrap();
+        fs::write(file_path(&store.files.dir, &info.sha256), b"altered").unwrap();
         assert!(matches!(
             store.copy_attachment(&id, "v.mp4", &mut Vec::new()),
             Err(StoreError::AttachmentMismatch { .. })

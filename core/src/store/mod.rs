@@ -25,6 +25,7 @@
 //! platform keystore (Android Keystore, iOS Keychain) is a binding concern.
 
 mod assignments;
+mod attachment_table;
 mod attachments;
 mod device;
 mod error;
@@ -46,6 +47,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use assignments::AssignmentInfo;
+pub use attachment_table::AttachmentPlace;
 pub use attachments::{
     AttachmentInfo, AttachmentLimits, AttachmentProblem, AttachmentProblemKind, LimitKind,
 };
@@ -72,8 +74,9 @@ pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(600
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// Content-addressed attachment files (`<db>-attachments/ab/abcd...`).
-    files: PathBuf,
+    /// Where attachment content is kept: content-addressed files
+    /// (`<db>-attachments/ab/abcd...`) or, in the browser, a table.
+    files: Files,
     /// How large attachments may be (issue 18, item 5).
     limits: AttachmentLimits,
 }
@@ -95,14 +98,36 @@ impl Store {
         Self::open(path)
     }
 
+    /// Like [`Store::open`], keeping attachment content where `place`
+    /// says: [`AttachmentPlace::Database`] is for the browser, which has no
+    /// folder beside its database (the web binding opens its store so).
+    pub fn open_keeping_attachments(
+        path: impl AsRef<Path>,
+        place: AttachmentPlace,
+    ) -> Result<Store> {
+        Self::open_placed(path.as_ref(), migrate::MIGRATIONS, place)
+    }
+
     pub(crate) fn open_with(path: &Path, migrations: &[migrate::Migration]) -> Result<Store> {
+        Self::open_placed(path, migrations, AttachmentPlace::Folder)
+    }
+
+    fn open_placed(
+        path: &Path,
+        migrations: &[migrate::Migration],
+        place: AttachmentPlace,
+    ) -> Result<Store> {
         let conn = open::open_connection(path, migrations)?;
+        if place == AttachmentPlace::Database {
+            attachment_table::create(&conn)
+                .map_err(|e| StoreError::sql(path, "creating the attachment table", e))?;
+        }
         let mut files = path.as_os_str().to_owned();
         files.push("-attachments");
         let store = Store {
             conn,
             path: path.to_path_buf(),
-            files: PathBuf::from(files),
+            files: Files { dir: PathBuf::from(files), place },
             limits: AttachmentLimits::default(),
         };
         // Files a crash left between their copy and their answer's commit
@@ -129,7 +154,7 @@ impl Store {
 
     /// The folder holding attachment files.
     pub fn attachments_dir(&self) -> &Path {
-        &self.files
+        &self.files.dir
     }
 
     /// The schema version of the open database.
@@ -165,6 +190,14 @@ impl Store {
     ) -> impl FnOnce(rusqlite::Error) -> StoreError + 'a {
         move |e| StoreError::sql(&self.path, context, e)
     }
+}
+
+/// Where a store keeps attachment content ([`attachment_table`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Files {
+    /// The folder (also named in errors when content is in the database).
+    dir: PathBuf,
+    place: AttachmentPlace,
 }
 
 /// Starts the IMMEDIATE transaction every write runs in: the write lock is

@@ -185,7 +185,7 @@ impl Store {
             attachments.clear();
         } else {
             for a in &attachments {
-                check_file(&files, instance_id, a)?;
+                check_file(&tx, &files, instance_id, a)?;
             }
         }
         let at = now();
