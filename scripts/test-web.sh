@@ -6,6 +6,9 @@
 # the page's test contract, engine parity with the native build on every
 # conformance step script, the preview, bad input and bad luck, and a field
 # day in three languages. Screenshots land in web/test-results/screens/.
+#
+#   scripts/test-web.sh                          every web test
+#   scripts/test-web.sh tests/media.test.mjs     only these (paths under web/)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ENUMERA_CACHE="${ENUMERA_CACHE:-$PWD/.cache}"
@@ -27,8 +30,9 @@ trap 'rm -rf "$fixtures"' EXIT
 ENUMERA_WEB_FIXTURES="$fixtures" cargo test --locked -q -p enumera-wasm --test web_fixtures >&2
 
 echo "== web: browser tests (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))" >&2
+tests=(tests/contract.test.mjs tests/parity.test.mjs tests/preview.test.mjs tests/widgets.test.mjs
+  tests/trouble.test.mjs tests/field.test.mjs tests/supervision.test.mjs tests/media.test.mjs tests/audit.test.mjs)
+[ $# -gt 0 ] && tests=("$@")
 (cd web && ENUMERA_BIN="$target_dir/debug/enumera" ENUMERA_WEB_FIXTURES="$fixtures" \
-  node --test --test-concurrency=1 --test-reporter=spec \
-  tests/contract.test.mjs tests/parity.test.mjs tests/preview.test.mjs tests/widgets.test.mjs \
-  tests/trouble.test.mjs tests/field.test.mjs tests/supervision.test.mjs)
+  node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}")
 echo "== web: done in $(( $(date +%s) - began )) s" >&2

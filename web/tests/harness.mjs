@@ -95,8 +95,9 @@ export function serve(db, extra = [], listen = '127.0.0.1:0') {
   });
 }
 
-export async function launch() {
-  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+/** `extraArgs`: more Chromium flags (fake media devices for recording tests). */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...extraArgs] });
 }
 
 /** A browser with its own profile folder, so its storage outlives a closed context. */

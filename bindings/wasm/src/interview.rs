@@ -17,7 +17,7 @@ use crate::view::{self, Place};
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Interview {
-    store: Shared,
+    pub(crate) store: Shared,
     instance_id: String,
     form_id: String,
     /// `None` once finalized: the response is frozen.
@@ -76,14 +76,14 @@ impl Interview {
         }
     }
 
-    fn live(&mut self) -> Result<&mut Fill> {
+    pub(crate) fn live(&mut self) -> Result<&mut Fill> {
         let id = self.instance_id.clone();
         self.fill
             .as_mut()
             .ok_or(EnumeraError::NotEditable { instance_id: id, state: "finalized".into() })
     }
 
-    fn read(&self) -> Result<&Fill> {
+    pub(crate) fn read(&self) -> Result<&Fill> {
         self.fill.as_ref().ok_or_else(|| EnumeraError::NotEditable {
             instance_id: self.instance_id.clone(),
             state: "finalized".into(),
@@ -91,7 +91,7 @@ impl Interview {
     }
 }
 
-fn lock(store: &Shared) -> Result<std::cell::RefMut<'_, enumera_core::store::Store>> {
+pub(crate) fn lock(store: &Shared) -> Result<std::cell::RefMut<'_, enumera_core::store::Store>> {
     store.try_borrow_mut().map_err(|_| EnumeraError::Internal {
         reason: "the device store is busy with another call".into(),
     })
@@ -165,17 +165,6 @@ impl Interview {
         let store = self.store.clone();
         let fill = self.live()?;
         Ok(fill.remove_repeat(&mut *lock(&store)?, &reference)?)
-    }
-
-    /// Keeps a file (a photo, a recording) for this response under `name`
-    /// and returns the name to give as the answer of its question. The
-    /// bytes travel with the response and are checked against their hash.
-    #[wasm_bindgen(js_name = putAttachment)]
-    pub fn put_attachment(&mut self, name: String, bytes: Vec<u8>) -> Result<String> {
-        let store = self.store.clone();
-        let id = self.live()?.instance_id().to_string();
-        let info = lock(&store)?.put_attachment(&id, &name, &bytes)?;
-        Ok(info.name)
     }
 
     /// The form's languages, as written in the form (`Portuguese (pt)`).

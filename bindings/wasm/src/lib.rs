@@ -11,6 +11,8 @@
 //! - [`EnumeraError`]: the one error, thrown as a JavaScript `Error` with a
 //!   `kind`.
 
+mod attachments;
+mod audit;
 mod errors;
 mod forms;
 mod interview;

@@ -39,7 +39,10 @@ impl DeviceStore {
 
     /// Opens `name` in SQLite's current default file system.
     pub(crate) fn open_named(name: &str) -> Result<DeviceStore> {
-        let store = Store::open(name)?;
+        // No folder beside the database in the browser: attachment content
+        // is kept in the database's own OPFS file (core's attachment table).
+        let place = enumera_core::store::AttachmentPlace::Database;
+        let store = Store::open_keeping_attachments(name, place)?;
         Ok(DeviceStore { store: Rc::new(RefCell::new(store)) })
     }
 }

@@ -4,6 +4,8 @@
 import { call } from './client';
 import type {
   AssignedWork,
+  AttachedFile,
+  AuditNeeds,
   BundleInfo,
   CentralTrust,
   DeviceInfo,
@@ -14,6 +16,7 @@ import type {
   OutboxItem,
   ParticipantInfo,
   Question,
+  RecordingRequest,
   ResponseSummary,
   ReturnedResponse,
   RosterSummary,
@@ -41,6 +44,8 @@ export const engine = {
 
 export const store = {
   open: () => call<StoreStatus>('openStore'),
+  /** How large attachments may be on this device, in bytes (core's defaults until set). */
+  setAttachmentLimits: (maxFile: number, maxResponse: number) => call<void>('setAttachmentLimits', maxFile, maxResponse),
   device: () => call<DeviceInfo>('device'),
   initDevice: (name: string, enumerator: string | null) => call<DeviceInfo>('initDevice', name, enumerator),
   trustCentral: (hex: string) => call<TrustReport>('trustCentral', hex),
@@ -86,7 +91,15 @@ export interface Session {
 
 export function interview(id: string): Session & {
   finalize(): Promise<OutboxItem>;
-  putAttachment(name: string, bytes: Uint8Array): Promise<string>;
+  /** Answers a file question with `bytes` through core's attach path. */
+  attach(ref: string, name: string, bytes: Uint8Array): Promise<AttachedFile>;
+  backgroundAudio(): Promise<RecordingRequest | null>;
+  auditNeeds(): Promise<AuditNeeds>;
+  show(ref: string): Promise<void>;
+  exit(): Promise<void>;
+  setUser(user: string): Promise<void>;
+  setChangeReason(reason: string): Promise<void>;
+  recordLocation(location: string): Promise<void>;
   info(): Promise<{ instanceId: string; formId: string; finalized: boolean }>;
   close(): Promise<void>;
 } {
@@ -103,7 +116,14 @@ export function interview(id: string): Session & {
     hierarchy: () => c('hierarchy'),
     submissionXml: () => c('submissionXml'),
     finalize: () => c('finalize'),
-    putAttachment: (name, bytes) => c('putAttachment', name, bytes),
+    attach: (ref, name, bytes) => c('attach', ref, name, bytes),
+    backgroundAudio: () => c('backgroundAudio'),
+    auditNeeds: () => c('auditNeeds'),
+    show: (ref) => c('show', ref),
+    exit: () => c('exit'),
+    setUser: (user) => c('setUser', user),
+    setChangeReason: (reason) => c('setChangeReason', reason),
+    recordLocation: (location) => c('recordLocation', location),
     info: () => c('info'),
     close: () => c('close'),
   };

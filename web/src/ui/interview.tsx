@@ -7,14 +7,10 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { interview, type OutboxItem, type ReturnedResponse, store, type ValidationIssue } from '../engine/api';
 import { EngineError } from '../engine/client';
 import { forgetAnchor, lastAnchor, saveAnchor } from '../settings';
+import { attachFile } from './attachments';
+import { useAudit } from './audit';
+import { useBackgroundAudio } from './recording';
 import { Filler } from './filler';
-
-/** A file's name as an answer: what a file system and ODK both accept. */
-function safeName(ref: string, file: File): string {
-  const ext = (file.name.match(/\.[A-Za-z0-9]{1,8}$/)?.[0] ?? '').toLowerCase();
-  const field = ref.split('/').pop()?.replace(/[^A-Za-z0-9_-]/g, '') || 'file';
-  return `${field}-${Date.now()}${ext}`;
-}
 
 export function InterviewScreen({ id }: { id: string }) {
   const session = useMemo(() => interview(id), [id]);
@@ -52,22 +48,15 @@ export function InterviewScreen({ id }: { id: string }) {
       });
   }, [session]);
 
-  const attach = async (ref: string, file: File) => {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    try {
-      return await session.putAttachment(safeName(ref, file), bytes);
-    } catch (e) {
-      // Core keeps attachments as files beside the database, which a
-      // browser does not have (docs/WEB.md, "Not yet").
-      if (e instanceof EngineError && e.kind === 'Storage' && /saving attachment/.test(e.message)) {
-        throw new Error('the browser app cannot keep photos, recordings or files yet: take this one with the tablet app. The rest of the interview is kept.');
-      }
-      throw e;
-    }
-  };
+  const attach = (ref: string, file: File) => attachFile(session, ref, file);
+  // The form's audit and background recording, while the draft is open.
+  const audit = useAudit(session, state === 'open');
+  const recording = useBackgroundAudio(session, id, state === 'open');
 
   const finalize = async () => {
     try {
+      if (!(await audit.beforeFinalize())) return;
+      await recording.attach();
       setDone(await session.finalize());
       forgetAnchor(id);
       setState('finalized');
@@ -117,6 +106,8 @@ export function InterviewScreen({ id }: { id: string }) {
         <a href="#/" class="back">← Home (the draft is kept)</a>
         <h1>{title}</h1>
       </header>
+      {audit.dialogs}
+      {recording.banner}
       {returned && (
         <div class="card returned" role="note" data-corrects={returned.instanceId}>
           <p>
@@ -138,6 +129,7 @@ export function InterviewScreen({ id }: { id: string }) {
         attach={attach}
         onChange={(v) => {
           if (v.anchor) saveAnchor(id, v.anchor);
+          audit.onView(v);
           setIssues(null);
         }}
         end={(_, jump) => (
