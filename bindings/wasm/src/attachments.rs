@@ -11,7 +11,7 @@ use enumera_core::store::AttachmentLimits;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::errors::Result;
+use crate::errors::{EnumeraError, Result};
 use crate::interview::{Interview, lock};
 use crate::store::DeviceStore;
 use crate::types::to_js;
@@ -89,11 +89,24 @@ impl DeviceStore {
         to_js(&Limits { max_file: l.max_file, max_response: l.max_response })
     }
 
-    /// Sets how large attachments may be on this device, in bytes.
+    /// Sets how large attachments may be on this device, in bytes (whole,
+    /// positive numbers; anything else is refused with `InvalidAnswer`).
     #[wasm_bindgen(js_name = setAttachmentLimits)]
     pub fn set_attachment_limits(&self, max_file: f64, max_response: f64) -> Result<()> {
-        let limits =
-            AttachmentLimits { max_file: max_file as u64, max_response: max_response as u64 };
+        let bytes = |v: f64, what: &str| {
+            if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= u64::MAX as f64 {
+                Ok(v as u64)
+            } else {
+                Err(EnumeraError::InvalidAnswer {
+                    reference: what.into(),
+                    reason: format!("{v} is not a size in bytes"),
+                })
+            }
+        };
+        let limits = AttachmentLimits {
+            max_file: bytes(max_file, "maxFile")?,
+            max_response: bytes(max_response, "maxResponse")?,
+        };
         self.lock()?.set_attachment_limits(limits);
         Ok(())
     }
