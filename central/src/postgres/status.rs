@@ -399,7 +399,10 @@ impl Inner {
             }
             for r in rows(
                 c,
-                "SELECT sha256, size, encode(sha256(bytes), 'hex') FROM blobs ORDER BY sha256",
+                &format!(
+                    "SELECT sha256, size, encode(sha256({}), 'hex') FROM blobs b ORDER BY sha256",
+                    super::export::BLOB_BYTES
+                ),
             )? {
                 let (sha, hash): (String, String) = (r.get(0), r.get(2));
                 let _ = writeln!(out, "blob {sha} {} {hash}", u(r.get(1)));
