@@ -108,12 +108,15 @@ fn main() {
     run(d, size, &keys, &sqlite("central-sealed.db"), "sealed, SQLite");
     match std::env::var("ENUMERA_TEST_POSTGRES") {
         Ok(admin) if !admin.is_empty() => {
-            let (at, name) = new_database(&admin);
+            let (at, name) = new_database(&admin, "plain");
+            run(d, size, &[], &at, "PostgreSQL");
+            drop_database(&admin, &name);
+            let (at, name) = new_database(&admin, "sealed");
             run(d, size, &keys, &at, "sealed, PostgreSQL");
             drop_database(&admin, &name);
         }
         _ => println!(
-            "| sealed, PostgreSQL | skipped: ENUMERA_TEST_POSTGRES unset (scripts/bench.sh starts a cluster) | | |"
+            "| PostgreSQL | skipped: ENUMERA_TEST_POSTGRES unset (scripts/bench.sh starts a cluster) | | |"
         ),
     }
 }
@@ -193,8 +196,8 @@ fn run(d: &Path, size: u64, keys: &[String], at: &Location, label: &str) {
     }
 }
 
-fn new_database(admin: &str) -> (Location, String) {
-    let name = format!("enumera_media_{}", std::process::id());
+fn new_database(admin: &str, tag: &str) -> (Location, String) {
+    let name = format!("enumera_media_{tag}_{}", std::process::id());
     let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("connect");
     client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop");
     client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");

@@ -298,9 +298,24 @@ impl Inner {
         let mut ord = 0i32;
         while let Some(r) = b.next_response()? {
             let bytes = response_bytes(&r);
+            // A sealed payload is one bytea here: a spooled one is read in
+            // (docs/ARCHITECTURE.md, "PostgreSQL: large values").
+            let sealed_bytes = match &r.payload {
+                Payload::Sealed { ciphertext } => Some(match ciphertext.held() {
+                    Some(b) => std::borrow::Cow::Borrowed(b),
+                    None => std::borrow::Cow::Owned(ciphertext.to_vec().map_err(|source| {
+                        enumera_core::bundle::BundleError::Io {
+                            path: Default::default(),
+                            context: "reading a spooled sealed item".into(),
+                            source,
+                        }
+                    })?),
+                }),
+                Payload::Plain { .. } => None,
+            };
             let (xml, json, sealed) = match &r.payload {
                 Payload::Plain { xml, json } => (Some(xml.as_str()), Some(json.as_str()), None),
-                Payload::Sealed { ciphertext } => (None, None, Some(ciphertext.as_slice())),
+                Payload::Sealed { .. } => (None, None, sealed_bytes.as_deref()),
             };
             rows.write(&[
                 &ord,

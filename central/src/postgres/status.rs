@@ -32,7 +32,7 @@ impl Inner {
             let (xml, json, sealed): (Option<String>, Option<String>, Option<Vec<u8>>) =
                 (r.get(0), r.get(1), r.get(2));
             match (xml, json, sealed) {
-                (_, _, Some(ciphertext)) => Some(Payload::Sealed { ciphertext }),
+                (_, _, Some(ciphertext)) => Some(Payload::Sealed { ciphertext: ciphertext.into() }),
                 (Some(xml), Some(json), None) => Some(Payload::Plain { xml, json }),
                 _ => None,
             }

@@ -826,7 +826,7 @@ mod tests {
         else {
             panic!("not sealed")
         };
-        assert_eq!(copied, ciphertext);
+        assert_eq!(ciphertext.held(), Some(copied.as_slice()));
         let entry = store.outbox_entry(&id).unwrap().unwrap();
         let content: crate::store::EntryContent = serde_json::from_str(&entry.content).unwrap();
         assert_eq!(content.sealed_sha256, Some(sha256_hex(&copied)));

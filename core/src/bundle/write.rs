@@ -94,7 +94,7 @@ pub fn write_bundle(
             None => store.submission(&entry.instance_id).map(|s| match s.payload {
                 Payload::Plain { xml, json } => Stored::Plain { xml, json },
                 // Not reached: a sealed row has a size above.
-                Payload::Sealed { ciphertext } => Stored::Sealed { size: ciphertext.len() as u64 },
+                Payload::Sealed { ciphertext } => Stored::Sealed { size: ciphertext.len() },
             }),
         };
         let payload = match payload {

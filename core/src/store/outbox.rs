@@ -35,7 +35,9 @@ pub enum Payload {
     /// attachments included. The store then keeps no plaintext: the draft's
     /// answers, repeat counts and attachment rows are deleted in the same
     /// transaction, and unreferenced attachment files right after it.
-    Sealed { ciphertext: Vec<u8> },
+    /// In memory, or (a large one a bundle reader spooled, or one sealed
+    /// on the device) in a file: read as a stream.
+    Sealed { ciphertext: crate::bundle::AttachmentData },
 }
 
 /// What finalize stores, as [`Store::finalize_with`] takes it: the sealed
@@ -198,11 +200,31 @@ impl Store {
             Payload::Plain { xml, json } => {
                 self.finalize_with(instance_id, Final::Plain { xml, json }, &mut |_| Ok(()))
             }
-            Payload::Sealed { ciphertext } => self.finalize_with(
-                instance_id,
-                Final::Sealed { size: ciphertext.len() as u64, sha256: sha256_hex(ciphertext) },
-                &mut |w| w.write_all(ciphertext),
-            ),
+            Payload::Sealed { ciphertext } => match ciphertext.held() {
+                Some(bytes) => self.finalize_with(
+                    instance_id,
+                    Final::Sealed { size: bytes.len() as u64, sha256: sha256_hex(bytes) },
+                    &mut |w| w.write_all(bytes),
+                ),
+                None => {
+                    let io = |source| StoreError::Io {
+                        path: self.path.clone(),
+                        context: format!("reading the sealed response of {instance_id}"),
+                        source,
+                    };
+                    let mut hashing =
+                        HashingWriter { out: std::io::sink(), sha: Sha256::new(), n: 0 };
+                    std::io::copy(&mut ciphertext.reader().map_err(io)?, &mut hashing)
+                        .map_err(io)?;
+                    let sha256 = crate::instrument::canonical::hex(&hashing.sha.finalize());
+                    let mut reader = ciphertext.reader().map_err(io)?;
+                    self.finalize_with(
+                        instance_id,
+                        Final::Sealed { size: hashing.n, sha256 },
+                        &mut |w| std::io::copy(&mut reader, w).map(|_| ()),
+                    )
+                }
+            },
         }
     }
 
@@ -395,7 +417,7 @@ impl Store {
             })
             .map_err(self.err(format!("reading the submission of {instance_id}")))?;
         let payload = match row {
-            Some((_, _, Some(ciphertext))) => Payload::Sealed { ciphertext },
+            Some((_, _, Some(ciphertext))) => Payload::Sealed { ciphertext: ciphertext.into() },
             Some((Some(xml), Some(json), None)) => Payload::Plain { xml, json },
             _ => {
                 let state = self.response(instance_id)?.state;
@@ -591,9 +613,8 @@ impl Store {
                 content.xml_sha256.as_deref() == Some(&sha256_hex(xml.as_bytes()))
                     && content.json_sha256.as_deref() == Some(&sha256_hex(json.as_bytes()))
             }
-            Payload::Sealed { ciphertext } => {
-                content.sealed_sha256.as_deref() == Some(&sha256_hex(&ciphertext))
-            }
+            // Hashed as a stream above.
+            Payload::Sealed { .. } => false,
         })
     }
 
@@ -797,6 +818,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_payload_in_a_file_is_stored_as_a_stream() {
+        let (d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let path = d.path().join("spooled.age");
+        std::fs::write(&path, &bytes).unwrap();
+        let spooled = crate::bundle::AttachmentData::Spooled(std::sync::Arc::new(
+            crate::bundle::SpooledFile { path: path.clone(), size: bytes.len() as u64 },
+        ));
+        let entry = store.finalize(&id, Payload::Sealed { ciphertext: spooled }).unwrap();
+        let content: EntryContent = serde_json::from_str(&entry.content).unwrap();
+        assert_eq!(content.sealed_sha256, Some(sha256_hex(&bytes)));
+        assert_eq!(store.sealed_size(&id).unwrap(), Some(bytes.len() as u64));
+        let mut copied = Vec::new();
+        store.copy_sealed(&id, &mut copied).unwrap();
+        assert_eq!(copied, bytes);
+        assert!(store.verify_outbox().unwrap().is_empty());
+        assert!(!path.exists(), "the spool file goes with its last reference");
+    }
+
+    #[test]
     fn sealed_finalize_keeps_no_plaintext() {
         let (_d, mut store, key) = ready_store(&["a"]);
         let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
@@ -804,8 +846,9 @@ mod tests {
         let photo = store.put_attachment(&id, "photo.jpg", b"secret photo").unwrap();
         let file = store.attachments_dir().join(&photo.sha256[..2]).join(&photo.sha256);
         assert!(file.exists());
-        let entry =
-            store.finalize(&id, Payload::Sealed { ciphertext: b"age-encrypted".to_vec() }).unwrap();
+        let entry = store
+            .finalize(&id, Payload::Sealed { ciphertext: b"age-encrypted".to_vec().into() })
+            .unwrap();
         assert!(store.answers(&id).unwrap().is_empty());
         assert!(store.attachments(&id).unwrap().is_empty());
         assert!(!file.exists());
