@@ -13,9 +13,10 @@ benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
   benches=(expr import session engines store sync export load media)
 fi
-# The load bench runs against PostgreSQL too: a throwaway cluster that
-# syncs as a production one does (--durable), stopped on exit.
-if [[ " ${benches[*]} " == *" load "* ]] && [ -z "${ENUMERA_TEST_POSTGRES:-}" ]; then
+# The load and media benches run against PostgreSQL too: a throwaway
+# cluster that syncs as a production one does (--durable), stopped on exit.
+if [[ " ${benches[*]} " == *" load "* || " ${benches[*]} " == *" media "* ]] \
+  && [ -z "${ENUMERA_TEST_POSTGRES:-}" ]; then
   if pg_env=$(bash scripts/postgres-cluster.sh start --durable); then
     eval "$pg_env"
     trap 'bash scripts/postgres-cluster.sh stop "$ENUMERA_PG_DIR"' EXIT

@@ -5,7 +5,11 @@
 //! through a 64 KiB buffer; the bundle writer streams it from the store's
 //! file; central's reader spools it to a temporary file and SQLite takes it
 //! through incremental blob I/O; the export reads it back the same way into
-//! `media/`.
+//! `media/`. A second pass seals the response to the researcher's key at
+//! finalize and exports it with the identity, on SQLite and (with
+//! ENUMERA_TEST_POSTGRES) on PostgreSQL: sealing streams through a
+//! temporary file into the store's blob, the bundle and central stream the
+//! sealed item, and the export opens it from a temporary file into `media/`.
 //!
 //! `cargo bench -p enumera-benches --bench media` (ENUMERA_BENCH_MEDIA_MIB
 //! to choose the size; 200 by default). Under `cargo test` (no `--bench`
@@ -16,24 +20,36 @@ use std::path::Path;
 use std::time::Instant;
 
 use enumera_benches::{peak_rss_bytes, reset_peak_rss};
-use enumera_central::Central;
 use enumera_central::export::{ExportOptions, Format, export};
-use enumera_core::bundle::{BundleOptions, write_bundle_file};
+use enumera_central::{AnyStore, Central, Location};
+use enumera_core::bundle::{
+    BundleOptions, ResearcherIdentity, finalize_response, write_bundle_file,
+};
 use enumera_core::instrument::Instrument;
-use enumera_core::store::{NewResponse, Payload, Store};
+use enumera_core::store::{NewResponse, Store};
 
 fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
 
-fn instrument() -> Instrument {
+fn instrument(keys: &[String]) -> Instrument {
+    let form_id = if keys.is_empty() { "media" } else { "media_sealed" };
     let json = serde_json::json!({
         "model_version": enumera_core::instrument::model::MODEL_VERSION,
-        "form_id": "media", "version": "1", "title": "Media", "root_name": "data",
-        "settings": {},
+        "form_id": form_id, "version": "1", "title": "Media", "root_name": "data",
+        "settings": {"public_keys": keys},
         "children": [{"name": "video", "kind": {"kind": "question", "type": "video"}, "row": 2}],
     });
     Instrument::from_json(json.to_string().as_bytes()).expect("instrument")
+}
+
+/// The committed TEST-ONLY researcher identity (the sealed P2P form's).
+fn identity() -> ResearcherIdentity {
+    ResearcherIdentity::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../instruments/p2p-sanitation/test-keys/researcher.agekey"
+    )))
+    .expect("identity")
 }
 
 /// Writes a `size`-byte file of varied bytes, 1 MiB at a time.
@@ -79,65 +95,119 @@ fn main() {
     let d = dir.path();
     video(&d.join("video.mp4"), size);
     let baseline = peak_rss_bytes();
-
-    let form = instrument();
-    let ((), attach_s, attach_rss) = measured(|| {
-        let mut store = Store::open(d.join("device.db")).expect("device");
-        store.init_device("bench tablet", Some("enum-1")).expect("init");
-        let key = store.install_instrument(&form).expect("install");
-        let id = store.create_draft(&NewResponse::new(key)).expect("draft").instance_id;
-        let info = store
-            .attach_answer_file(&id, "/data/video", "1796378400000.mp4", &d.join("video.mp4"))
-            .expect("attach");
-        let xml = format!(
-            "<data id=\"media\" version=\"1\"><video>{}</video><meta><instanceID>{id}</instanceID></meta></data>",
-            info.name
-        );
-        let json = serde_json::json!({"video": info.name}).to_string();
-        store.finalize(&id, Payload::Plain { xml, json }).expect("finalize");
-    });
-
-    let (summary, bundle_s, bundle_rss) = measured(|| {
-        let store = Store::open(d.join("device.db")).expect("device");
-        write_bundle_file(&store, &BundleOptions::default(), &d.join("video.bundle"))
-            .expect("bundle")
-    });
-
-    let (report, ingest_s, ingest_rss) = measured(|| {
-        let mut central = Central::init(d.join("central.db")).expect("central");
-        central.publish(&form).expect("publish");
-        central.ingest_file(&d.join("video.bundle")).expect("ingest")
-    });
-    assert_eq!(report.new_responses, 1, "{report:?}");
-
-    let out = d.join("out");
-    let (exported, export_s, export_rss) = measured(|| {
-        let central = Central::open(d.join("central.db")).expect("open");
-        let opts = ExportOptions { format: Some(Format::Csv), ..Default::default() };
-        export(central.store(), &opts, &out, &mut |_, _| {}).expect("export")
-    });
-    assert_eq!(exported.media_files, 1);
-    let written = std::fs::metadata(out.join("media").join("1796378400000.mp4")).expect("media");
-    assert_eq!(written.len(), size);
-
     println!(
-        "media bench: a {size_mib} MiB video (bundle {:.1} MiB); peak RSS per step, before any step {:.1} MiB [target < 64 MiB each]",
-        mib(summary.bytes),
+        "media bench: a {size_mib} MiB video; peak RSS per step, before any step {:.1} MiB [target < 64 MiB each]",
         mib(baseline)
     );
     println!();
     println!("| step | time | throughput | peak RSS |");
     println!("| --- | --- | --- | --- |");
-    for (step, s, rss) in [
-        ("device: attach the file, finalize", attach_s, attach_rss),
-        ("device: write the bundle", bundle_s, bundle_rss),
-        ("central: ingest the bundle file", ingest_s, ingest_rss),
-        ("central: export with media/", export_s, export_rss),
-    ] {
+    let sqlite = |name: &str| Location::File(d.join(name));
+    run(d, size, &[], &sqlite("central.db"), "");
+    let keys = identity().recipients();
+    run(d, size, &keys, &sqlite("central-sealed.db"), "sealed, SQLite");
+    match std::env::var("ENUMERA_TEST_POSTGRES") {
+        Ok(admin) if !admin.is_empty() => {
+            let (at, name) = new_database(&admin, "plain");
+            run(d, size, &[], &at, "PostgreSQL");
+            drop_database(&admin, &name);
+            let (at, name) = new_database(&admin, "sealed");
+            run(d, size, &keys, &at, "sealed, PostgreSQL");
+            drop_database(&admin, &name);
+        }
+        _ => println!(
+            "| PostgreSQL | skipped: ENUMERA_TEST_POSTGRES unset (scripts/bench.sh starts a cluster) | | |"
+        ),
+    }
+}
+
+/// One pass: attach, finalize (sealing when `keys` are given), bundle,
+/// ingest at `at`, export (with the identity when sealed); prints a row a
+/// step.
+fn run(d: &Path, size: u64, keys: &[String], at: &Location, label: &str) {
+    let size_mib = size >> 20;
+    let sealed = !keys.is_empty();
+    let tag = if label.is_empty() { String::new() } else { format!(" ({label})") };
+    let device = d.join(if sealed { "device-sealed.db" } else { "device.db" });
+    let bundle = d.join(if sealed { "video-sealed.bundle" } else { "video.bundle" });
+    let form = instrument(keys);
+    let finalize = if sealed { "finalize (seal)" } else { "finalize" };
+    // The device steps are the same whatever central is: run them once.
+    let device_rows = !bundle.exists();
+    let (mut attach_s, mut attach_rss, mut bundle_s, mut bundle_rss) = (0.0, 0, 0.0, 0);
+    if device_rows {
+        ((), attach_s, attach_rss) = measured(|| {
+            let mut store = Store::open(&device).expect("device");
+            store.init_device("bench tablet", Some("enum-1")).expect("init");
+            let key = store.install_instrument(&form).expect("install");
+            let id = store.create_draft(&NewResponse::new(key)).expect("draft").instance_id;
+            let info = store
+                .attach_answer_file(&id, "/data/video", "1796378400000.mp4", &d.join("video.mp4"))
+                .expect("attach");
+            let xml = format!(
+                "<data id=\"{}\" version=\"1\"><video>{}</video><meta><instanceID>{id}</instanceID></meta></data>",
+                form.form_id, info.name
+            );
+            let json = serde_json::json!({"video": info.name}).to_string();
+            finalize_response(&mut store, &id, xml, json).expect("finalize");
+        });
+        (_, bundle_s, bundle_rss) = measured(|| {
+            let store = Store::open(&device).expect("device");
+            write_bundle_file(&store, &BundleOptions::default(), &bundle).expect("bundle")
+        });
+    }
+
+    let (report, ingest_s, ingest_rss) = measured(|| {
+        let mut central: Central<AnyStore> = Central::init_at(at).expect("central");
+        central.publish(&form).expect("publish");
+        central.ingest_file(&bundle).expect("ingest")
+    });
+    assert_eq!(report.new_responses, 1, "{report:?}");
+
+    let out = d.join(format!("out-{}", label.replace([' ', ','], "-")));
+    let (exported, export_s, export_rss) = measured(|| {
+        let central: Central<AnyStore> = Central::open_at(at).expect("open");
+        let opts = ExportOptions {
+            format: Some(Format::Csv),
+            identity: sealed.then(identity),
+            ..Default::default()
+        };
+        export(central.store(), &opts, &out, &mut |_, _| {}).expect("export")
+    });
+    assert_eq!(exported.media_files, 1);
+    let written = std::fs::metadata(out.join("media").join("1796378400000.mp4")).expect("media");
+    assert_eq!(written.len(), size);
+    let _ = std::fs::remove_dir_all(&out);
+
+    let mut rows = Vec::new();
+    if device_rows {
+        rows.push((format!("device: attach the file, {finalize}{tag}"), attach_s, attach_rss));
+        rows.push((format!("device: write the bundle{tag}"), bundle_s, bundle_rss));
+    }
+    let export_step = if sealed { "export --identity with media/" } else { "export with media/" };
+    rows.push((format!("central: ingest the bundle file{tag}"), ingest_s, ingest_rss));
+    rows.push((format!("central: {export_step}{tag}"), export_s, export_rss));
+    for (step, s, rss) in rows {
         println!(
             "| {step} | {s:.2} s | {:.0} MiB/s | {:.1} MiB |",
             size_mib as f64 / s.max(1e-9),
             mib(rss)
         );
+    }
+}
+
+fn new_database(admin: &str, tag: &str) -> (Location, String) {
+    let name = format!("enumera_media_{tag}_{}", std::process::id());
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("connect");
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop");
+    client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
+    let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    (Location::Postgres(format!("{base}/{name}?{query}")), name)
+}
+
+fn drop_database(admin: &str, name: &str) {
+    if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }

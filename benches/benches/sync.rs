@@ -270,7 +270,8 @@ fn device(path: &Path, n: usize, sealed: bool) -> (Store, usize) {
         let payload = if sealed {
             Payload::Sealed {
                 ciphertext: seal_submission(&[RECIPIENT.into()], &id, &xml, &json, &[])
-                    .expect("seal"),
+                    .expect("seal")
+                    .into(),
             }
         } else {
             Payload::Plain { xml, json }

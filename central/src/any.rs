@@ -382,6 +382,13 @@ impl ExportSource for AnyStore {
     ) -> Result<Option<u64>, ExportError> {
         each!(self, s => s.copy_attachment(sha256, out))
     }
+    fn copy_sealed(
+        &self,
+        instance_id: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        each!(self, s => s.copy_sealed(instance_id, out))
+    }
     fn edits(&self, instance_id: &str) -> Result<u64, ExportError> {
         each!(self, s => s.edits(instance_id))
     }

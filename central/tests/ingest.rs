@@ -369,7 +369,7 @@ fn central_never_holds_sealed_plaintext_and_the_researcher_opens_it() {
 /// The sealed blob central holds for a response (it never decrypts it).
 fn held_ciphertext(db: &std::path::Path, id: &str) -> Vec<u8> {
     match Central::open(db).unwrap().payload(id).unwrap() {
-        Some(enumera_core::store::Payload::Sealed { ciphertext }) => ciphertext,
+        Some(enumera_core::store::Payload::Sealed { ciphertext }) => ciphertext.to_vec().unwrap(),
         other => panic!("expected a sealed payload, got {other:?}"),
     }
 }

@@ -24,12 +24,17 @@ use super::{ExportError, ExportSource, StoredResponse};
 pub(super) fn events_of<S: ExportSource>(
     source: &S,
     r: &StoredResponse,
-    opened: &[(enumera_core::store::AttachmentInfo, Vec<u8>)],
+    opened: &mut [(enumera_core::store::AttachmentInfo, super::payload::OpenedFile)],
     notes: &mut Vec<(ReportKind, String)>,
 ) -> Result<Option<Vec<AuditEvent>>, ExportError> {
     let bytes = if r.sealed.is_some() {
-        match opened.iter().find(|(a, _)| a.name == FILE_NAME) {
-            Some((_, bytes)) => bytes.clone(),
+        match opened.iter_mut().find(|(a, _)| a.name == FILE_NAME) {
+            Some((_, file)) => {
+                let mut bytes = Vec::new();
+                file.copy_to(&mut bytes)
+                    .map_err(|e| ExportError::io(Path::new("(temporary file)"), e))?;
+                bytes
+            }
             None => return Ok(None),
         }
     } else {

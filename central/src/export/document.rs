@@ -50,7 +50,7 @@ pub fn of<S: ExportSource>(source: &S, r: StoredResponse) -> Result<Document, Ex
         return Ok(Document::NotExported { reason });
     };
     let mut reason = String::new();
-    let xml = submission_xml(&r, None, &mut |_, _, detail| {
+    let xml = submission_xml(source, &r, None, &mut |_, _, detail| {
         reason = detail.to_string();
         Ok(())
     })?

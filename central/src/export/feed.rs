@@ -44,15 +44,16 @@ impl Feed {
     /// Appends the rows `r` has in table `t`; `Err(reason)` (nothing
     /// appended) when central cannot read the response (sealed, or its
     /// payload not matching its signed entry), as the export's report says.
-    pub fn rows(
+    pub fn rows<S: super::ExportSource + ?Sized>(
         &self,
+        source: &S,
         r: &StoredResponse,
         secret: &[u8; 32],
         t: usize,
         out: &mut Vec<Map<String, Value>>,
     ) -> Result<Result<(), String>, ExportError> {
         let mut reason = String::new();
-        let xml = submission_xml(r, None, &mut |_, _, detail| {
+        let xml = submission_xml(source, r, None, &mut |_, _, detail| {
             reason = detail.to_string();
             Ok(())
         })?;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use enumera_core::store::{AttachmentInfo, EntryContent};
 use sha2::{Digest, Sha256};
 
+use super::payload::OpenedFile;
 use super::report::ReportKind;
 use super::{ExportError, ExportSource, StoredResponse};
 
@@ -115,7 +116,7 @@ impl Media {
     pub fn write_opened(
         &mut self,
         r: &StoredResponse,
-        attachments: &[(AttachmentInfo, Vec<u8>)],
+        attachments: &mut [(AttachmentInfo, OpenedFile)],
         notes: &mut Vec<(ReportKind, String)>,
     ) -> Result<(), ExportError> {
         for (a, bytes) in attachments {
@@ -137,14 +138,19 @@ impl Media {
         &mut self,
         r: &StoredResponse,
         a: &AttachmentInfo,
-        bytes: &[u8],
+        file: &mut OpenedFile,
         notes: &mut Vec<(ReportKind, String)>,
     ) -> Result<(), ExportError> {
         let Some(path) = self.target(r, a, notes) else { return Ok(()) };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| ExportError::io(parent, e))?;
         }
-        std::fs::write(&path, bytes).map_err(|e| ExportError::io(&path, e))?;
+        // Copied from its temporary file through a small buffer.
+        let out = std::fs::File::create(&path).map_err(|e| ExportError::io(&path, e))?;
+        let mut out = std::io::BufWriter::new(out);
+        file.copy_to(&mut out)
+            .and_then(|_| std::io::Write::flush(&mut out))
+            .map_err(|e| ExportError::io(&path, e))?;
         self.files += 1;
         Ok(())
     }
@@ -253,6 +259,13 @@ mod tests {
         }
         fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, ExportError> {
             Ok(self.0.get(sha256).cloned())
+        }
+        fn copy_sealed(
+            &self,
+            _: &str,
+            _: &mut dyn std::io::Write,
+        ) -> Result<Option<u64>, ExportError> {
+            Ok(None)
         }
     }
 

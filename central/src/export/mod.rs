@@ -484,7 +484,8 @@ pub fn checks_only<S: ExportSource>(
         if !schema.versions.contains(&r.form_version) {
             return Ok(());
         }
-        let Some(xml) = submission_xml(&r, opts.identity.as_ref(), &mut |_, _, _| Ok(()))? else {
+        let Some(xml) = submission_xml(source, &r, opts.identity.as_ref(), &mut |_, _, _| Ok(()))?
+        else {
             return Ok(());
         };
         let participant = exported_participant(&r, secret.as_ref());

@@ -191,7 +191,7 @@ pub fn write<S: ExportSource>(
             return Ok(());
         }
         // Problems were reported by the main pass already.
-        let Some(xml) = submission_xml(&r, opts.identity.as_ref(), &mut |_, _, _| Ok(()))? else {
+        let Some(xml) = submission_xml(source, &r, opts.identity.as_ref(), &mut |_, _, _| Ok(()))? else {
             return Ok(());
         };
         let key = (r.participant_id.clone().unwrap_or_default(), r.round);

@@ -3,12 +3,15 @@
 //! when sealed; and the participant as exported (a pseudonym unless
 //! personal data is asked for).
 
-use enumera_core::bundle::{ResearcherIdentity, SealError, open_sealed};
+use std::io::{Seek, SeekFrom, Write};
+
+use enumera_core::bundle::{ResearcherIdentity, SealError, open_sealed_from};
+use enumera_core::session::audit::FILE_NAME as AUDIT_FILE;
 use enumera_core::store::{AttachmentInfo, EntryContent};
 use sha2::{Digest, Sha256};
 
 use super::report::ReportKind;
-use super::{ExportError, StoredResponse, pseudonym};
+use super::{ExportError, ExportSource, StoredResponse, pseudonym};
 
 pub(crate) fn exported_participant(r: &StoredResponse, secret: Option<&[u8; 32]>) -> String {
     match (r.participant_id.as_deref(), secret) {
@@ -31,12 +34,63 @@ fn sha256_is(bytes: &[u8], expected: Option<&str>) -> bool {
 /// The submission XML of a response: checked against the hashes of the
 /// outbox entry it came in (a changed database row is tampering), opened
 /// when sealed. None when it cannot be exported (then it is in the report).
-pub(crate) fn submission_xml<'r>(
+pub(crate) fn submission_xml<'r, S: ExportSource + ?Sized>(
+    source: &S,
     r: &'r StoredResponse,
     identity: Option<&ResearcherIdentity>,
     note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
 ) -> Result<Option<std::borrow::Cow<'r, str>>, ExportError> {
-    Ok(open_submission(r, identity, note)?.map(|s| s.xml))
+    Ok(open_submission(source, r, identity, false, note)?.map(|s| s.xml))
+}
+
+/// A sealed response's attachment as opened for the export: in a
+/// temporary file (in memory while small), or discarded when the export
+/// writes no media. Only handed over once the whole sealed response opened
+/// and every file matched its hash.
+pub(crate) enum OpenedFile {
+    Spooled(tempfile::SpooledTempFile),
+    Discarded,
+}
+
+/// Attachments of at most this size stay in memory while opened.
+const SPOOL_IN_MEMORY: usize = 1 << 20;
+
+impl OpenedFile {
+    fn new(keep: bool) -> OpenedFile {
+        if keep {
+            OpenedFile::Spooled(tempfile::spooled_tempfile(SPOOL_IN_MEMORY))
+        } else {
+            OpenedFile::Discarded
+        }
+    }
+
+    /// Copies the content to `out` from its start; false when discarded.
+    pub(crate) fn copy_to(&mut self, out: &mut dyn Write) -> std::io::Result<bool> {
+        match self {
+            OpenedFile::Spooled(f) => {
+                f.seek(SeekFrom::Start(0))?;
+                std::io::copy(f, out)?;
+                Ok(true)
+            }
+            OpenedFile::Discarded => Ok(false),
+        }
+    }
+}
+
+impl Write for OpenedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            OpenedFile::Spooled(f) => f.write(buf),
+            OpenedFile::Discarded => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            OpenedFile::Spooled(f) => f.flush(),
+            OpenedFile::Discarded => Ok(()),
+        }
+    }
 }
 
 /// A response's submission as the export reads it.
@@ -45,13 +99,37 @@ pub(crate) struct Submission<'r> {
     /// A sealed response's attachments, opened with the identity (each
     /// already checked against the hash its sealed header gives). A plain
     /// response's attachments are held apart, by hash: none here.
-    pub sealed_attachments: Vec<(AttachmentInfo, Vec<u8>)>,
+    pub sealed_attachments: Vec<(AttachmentInfo, OpenedFile)>,
 }
 
-/// [`submission_xml`] with a sealed response's opened attachments.
-pub(crate) fn open_submission<'r>(
+/// A writer that hashes what passes through.
+struct Hashing<W> {
+    out: W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// [`submission_xml`] with a sealed response's opened attachments: kept
+/// (`keep_media`, for `media/`) or discarded, except the audit log, which
+/// is always kept. A sealed payload is streamed from the store into a
+/// temporary file while hashed, checked against its signed entry, then
+/// opened from that file: a sealed video is never held whole.
+pub(crate) fn open_submission<'r, S: ExportSource + ?Sized>(
+    source: &S,
     r: &'r StoredResponse,
     identity: Option<&ResearcherIdentity>,
+    keep_media: bool,
     note: &mut dyn FnMut(ReportKind, &StoredResponse, &str) -> Result<(), ExportError>,
 ) -> Result<Option<Submission<'r>>, ExportError> {
     let plain = |xml| Some(Submission { xml, sealed_attachments: Vec::new() });
@@ -86,8 +164,14 @@ pub(crate) fn open_submission<'r>(
             }
             Ok(plain(std::borrow::Cow::Borrowed(xml.as_str())))
         }
-        (_, Some(sealed)) => {
-            if !sha256_is(sealed, entry.sealed_sha256.as_deref()) {
+        (_, Some(_)) => {
+            let spool_err = |e| ExportError::io(std::path::Path::new("(temporary file)"), e);
+            let mut spool =
+                Hashing { out: tempfile::spooled_tempfile(SPOOL_IN_MEMORY), sha: Sha256::new() };
+            let held = source.copy_sealed(&r.instance_id, &mut spool)?;
+            let found = spool.sha.finalize();
+            let want = entry.sealed_sha256.as_deref().and_then(enumera_core::bundle::unhex::<32>);
+            if held.is_none() || want.is_none_or(|w| found.as_slice() != w) {
                 note(
                     ReportKind::Tampered,
                     r,
@@ -104,7 +188,12 @@ pub(crate) fn open_submission<'r>(
                 )?;
                 return Ok(None);
             };
-            match open_sealed(sealed, identity) {
+            let mut sealed = spool.out;
+            sealed.seek(SeekFrom::Start(0)).map_err(spool_err)?;
+            let opened = open_sealed_from(std::io::BufReader::new(sealed), identity, |a| {
+                Ok(OpenedFile::new(keep_media || a.name == AUDIT_FILE))
+            });
+            match opened {
                 Ok(opened) if opened.instance_id == r.instance_id => Ok(Some(Submission {
                     xml: std::borrow::Cow::Owned(opened.xml),
                     sealed_attachments: opened.attachments,
@@ -121,6 +210,7 @@ pub(crate) fn open_submission<'r>(
                     note(ReportKind::WrongIdentity, r, &e.to_string())?;
                     Ok(None)
                 }
+                Err(SealError::Sink { source, .. }) => Err(spool_err(source)),
                 Err(e) => {
                     note(ReportKind::Tampered, r, &e.to_string())?;
                     Ok(None)

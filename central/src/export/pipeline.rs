@@ -116,10 +116,16 @@ impl Read {
         }
         read.form = Some(i);
         let mut notes = Vec::new();
-        let submission = open_submission(&read.r, opts.identity.as_ref(), &mut |k, _, d| {
-            notes.push((k, d.to_string()));
-            Ok(())
-        })?;
+        let submission = open_submission(
+            source,
+            &read.r,
+            opts.identity.as_ref(),
+            media.is_some(),
+            &mut |k, _, d| {
+                notes.push((k, d.to_string()));
+                Ok(())
+            },
+        )?;
         read.readable = submission.is_some();
         let mut sealed_attachments = Vec::new();
         if let Some(s) = submission {
@@ -129,7 +135,8 @@ impl Read {
             }
         }
         if read.readable {
-            read.audit = super::audit::events_of(source, &read.r, &sealed_attachments, &mut notes)?;
+            read.audit =
+                super::audit::events_of(source, &read.r, &mut sealed_attachments, &mut notes)?;
             if let Some(events) = &read.audit {
                 read.audit_summary = super::audit::summary_values(events);
             }
@@ -142,7 +149,7 @@ impl Read {
         // opened with the identity (without it, none are written).
         if let (true, Some(media)) = (read.readable, media) {
             media.write(source, &read.r, &mut read.notes)?;
-            media.write_opened(&read.r, &sealed_attachments, &mut read.notes)?;
+            media.write_opened(&read.r, &mut sealed_attachments, &mut read.notes)?;
         }
         if schema.layout == Layout::Odk {
             read.odk = OdkMeta::of(source, &read.r)?;

@@ -27,7 +27,10 @@ pub struct StoredResponse {
     pub finalized_at: String,
     pub received_at: String,
     pub xml: Option<String>,
-    pub sealed: Option<Vec<u8>>,
+    /// The size of the sealed payload when the response is sealed; its
+    /// bytes are streamed with [`ExportSource::copy_sealed`] (a sealed
+    /// response carries its attachments, so it can be large).
+    pub sealed: Option<u64>,
     /// The outbox entry's content (JSON), whose hashes the payload must match.
     pub entry_content: Option<String>,
 }
@@ -92,6 +95,15 @@ pub trait ExportSource {
         out.write_all(&bytes).map_err(|e| ExportError::io(std::path::Path::new("media"), e))?;
         Ok(Some(bytes.len() as u64))
     }
+
+    /// Streams the sealed payload of the current response `instance_id`
+    /// into `out` (a chunk at a time); the bytes written, or None when it
+    /// holds none.
+    fn copy_sealed(
+        &self,
+        instance_id: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError>;
 
     /// How many earlier versions a response replaces (its edits, one after
     /// another): ODK Central's `Edits` column.

@@ -14,7 +14,7 @@ use crate::export::{
 };
 
 pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
-    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
+    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, octet_length(r.sealed)::BIGINT,
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
 
@@ -38,7 +38,7 @@ pub(super) fn response(r: &Row) -> StoredResponse {
         finalized_at: r.get(7),
         received_at: r.get(8),
         xml: r.get(9),
-        sealed: r.get(10),
+        sealed: r.get::<_, Option<i64>>(10).map(|n| n.max(0) as u64),
         entry_content: r.get(11),
     }
 }
@@ -114,6 +114,50 @@ impl PgCentral {
             },
         )?;
         Ok(out)
+    }
+}
+
+/// An attachment's bytes whole, whether stored in one `bytea` (before
+/// 0005_blob_chunks.sql) or in chunks; `b` is the `blobs` row.
+pub(super) const BLOB_BYTES: &str = "coalesce(b.bytes, (SELECT string_agg(c.bytes, ''::BYTEA \
+     ORDER BY c.seq) FROM blob_chunks c WHERE c.sha256 = b.sha256), ''::BYTEA)";
+
+/// Bytes read from a large value at a time.
+const SLICE: i64 = 1 << 20;
+
+impl PgCentral {
+    /// Streams a bytea value into `out` a [`SLICE`] at a time (`substring`
+    /// of a value stored out of line reads only the TOAST chunks it
+    /// needs), so neither side holds a video whole. `size_sql` gives the
+    /// length (NULL or no row: None), `slice_sql` one slice (`$2` the
+    /// 1-based start, `$3` the length), both keyed by `$1 = key`.
+    fn copy_slices(
+        &self,
+        size_sql: &str,
+        slice_sql: &str,
+        key: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        let map = self.sql_err("reading a stored file");
+        let size: Option<i64> =
+            self.inner().client().query_opt(size_sql, &[&key]).map_err(map)?.and_then(|r| r.get(0));
+        let Some(size) = size else { return Ok(None) };
+        let mut at = 0i64;
+        while at < size {
+            let map = self.sql_err("reading a stored file");
+            let start = i32::try_from(at + 1).unwrap_or(i32::MAX);
+            let len = i32::try_from(SLICE.min(size - at)).unwrap_or(i32::MAX);
+            let row =
+                self.inner().client().query_opt(slice_sql, &[&key, &start, &len]).map_err(map)?;
+            let Some(bytes) = row.map(|r| r.get::<_, Vec<u8>>(0)) else { return Ok(None) };
+            if bytes.is_empty() {
+                break;
+            }
+            out.write_all(&bytes)
+                .map_err(|e| ExportError::io(std::path::Path::new("(export output)"), e))?;
+            at += bytes.len() as i64;
+        }
+        Ok(Some(at as u64))
     }
 }
 
@@ -239,9 +283,68 @@ impl ExportSource for PgCentral {
         let row = self
             .inner()
             .client()
-            .query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])
+            .query_opt(&format!("SELECT {BLOB_BYTES} FROM blobs b WHERE sha256 = $1"), &[&sha256])
             .map_err(map)?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    fn copy_attachment(
+        &self,
+        sha256: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        let map = self.sql_err("reading an attachment");
+        let chunked: Option<bool> = self
+            .inner()
+            .client()
+            .query_opt("SELECT bytes IS NULL FROM blobs WHERE sha256 = $1", &[&sha256])
+            .map_err(map)?
+            .map(|r| r.get(0));
+        match chunked {
+            None => return Ok(None),
+            // In blob_chunks (0005_blob_chunks.sql): a chunk at a time.
+            Some(true) => {
+                let mut n = 0u64;
+                for seq in 0i32.. {
+                    let map = self.sql_err("reading an attachment");
+                    let row = self
+                        .inner()
+                        .client()
+                        .query_opt(
+                            "SELECT bytes FROM blob_chunks WHERE sha256 = $1 AND seq = $2",
+                            &[&sha256, &seq],
+                        )
+                        .map_err(map)?;
+                    let Some(bytes) = row.map(|r| r.get::<_, Vec<u8>>(0)) else { break };
+                    out.write_all(&bytes)
+                        .map_err(|e| ExportError::io(std::path::Path::new("media"), e))?;
+                    n += bytes.len() as u64;
+                }
+                return Ok(Some(n));
+            }
+            // Stored whole before 0005: read in slices.
+            Some(false) => {}
+        }
+        self.copy_slices(
+            "SELECT octet_length(bytes)::BIGINT FROM blobs WHERE sha256 = $1",
+            "SELECT substring(bytes FROM $2::INT FOR $3::INT) FROM blobs WHERE sha256 = $1",
+            sha256,
+            out,
+        )
+    }
+
+    fn copy_sealed(
+        &self,
+        instance_id: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        self.copy_slices(
+            "SELECT octet_length(sealed)::BIGINT FROM responses WHERE instance_id = $1",
+            "SELECT substring(sealed FROM $2::INT FOR $3::INT) FROM responses \
+             WHERE instance_id = $1",
+            instance_id,
+            out,
+        )
     }
 
     fn pseudonym_secret(&self) -> Result<[u8; 32], ExportError> {

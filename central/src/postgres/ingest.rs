@@ -31,6 +31,7 @@
 //! upload at a time.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::time::Duration;
 
 use enumera_core::bundle::{BundleSource, hex};
@@ -63,8 +64,8 @@ const RESPONSE_LOCKS: i32 = 0x7265_7370;
 pub(super) const ENROLMENT_LOCK: i64 = 0x656e_726f_6c6d_656e;
 
 /// One staging table, written by one `COPY` as the bundle streams in
-/// (a response's row has `idx` -1, its attachments 0, 1, ...), and the two
-/// views placing reads it through.
+/// (a response's row has `idx` -1, its attachments 0, 1, ..., each in
+/// [`CHUNK`]-sized `part`s), and the two views placing reads it through.
 const STAGING: &str = "
     CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
         ord     INTEGER NOT NULL,
@@ -75,12 +76,18 @@ const STAGING: &str = "
         sealed  BYTEA,
         sha256  TEXT,
         size    BIGINT,
+        part    INTEGER NOT NULL DEFAULT 0,
         bytes   BYTEA,
-        PRIMARY KEY (ord, idx));
+        PRIMARY KEY (ord, idx, part));
     CREATE OR REPLACE TEMP VIEW ingest_staging AS
         SELECT ord, content, xml, json, sealed FROM ingest_stage WHERE idx = -1;
     CREATE OR REPLACE TEMP VIEW ingest_staging_attachments AS
-        SELECT ord, idx, sha256, size, bytes FROM ingest_stage WHERE idx >= 0;";
+        SELECT ord, idx, sha256, size, part, bytes FROM ingest_stage WHERE idx >= 0;";
+
+/// Bytes of an attachment a `blob_chunks` row holds (the last one less):
+/// the ingest reads a spooled file this much at a time, export reads it
+/// back the same way (0005_blob_chunks.sql).
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// What placing needs of a staged response (its payload and attachment
 /// bytes, and the entry's content text, stay in the staging tables).
@@ -257,7 +264,7 @@ impl Inner {
         // responses and attachments it holds.
         let copy = tx
             .copy_in(
-                "COPY ingest_stage (ord, idx, content, xml, json, sealed, sha256, size, bytes)
+                "COPY ingest_stage (ord, idx, content, xml, json, sealed, sha256, size, part, bytes)
                  FROM STDIN BINARY",
             )
             .map_err(err("staging the bundle"))?;
@@ -272,6 +279,7 @@ impl Inner {
                 Type::BYTEA,
                 Type::TEXT,
                 Type::INT8,
+                Type::INT4,
                 Type::BYTEA,
             ],
         );
@@ -290,9 +298,24 @@ impl Inner {
         let mut ord = 0i32;
         while let Some(r) = b.next_response()? {
             let bytes = response_bytes(&r);
+            // A sealed payload is one bytea here: a spooled one is read in
+            // (docs/ARCHITECTURE.md, "PostgreSQL: large values").
+            let sealed_bytes = match &r.payload {
+                Payload::Sealed { ciphertext } => Some(match ciphertext.held() {
+                    Some(b) => std::borrow::Cow::Borrowed(b),
+                    None => std::borrow::Cow::Owned(ciphertext.to_vec().map_err(|source| {
+                        enumera_core::bundle::BundleError::Io {
+                            path: Default::default(),
+                            context: "reading a spooled sealed item".into(),
+                            source,
+                        }
+                    })?),
+                }),
+                Payload::Plain { .. } => None,
+            };
             let (xml, json, sealed) = match &r.payload {
                 Payload::Plain { xml, json } => (Some(xml.as_str()), Some(json.as_str()), None),
-                Payload::Sealed { ciphertext } => (None, None, Some(ciphertext.as_slice())),
+                Payload::Sealed { .. } => (None, None, sealed_bytes.as_deref()),
             };
             rows.write(&[
                 &ord,
@@ -303,29 +326,46 @@ impl Inner {
                 &sealed,
                 &none_text,
                 &none_size,
+                &0i32,
                 &none_bytes,
             ])
             .map_err(err("staging a response"))?;
             for (idx, (a, data)) in r.attachments.iter().enumerate() {
-                // PostgreSQL takes a bytea whole: a spooled file is read in.
-                let data =
-                    data.to_vec().map_err(|source| enumera_core::bundle::BundleError::Io {
-                        path: Default::default(),
-                        context: format!("reading spooled attachment {}", a.name),
-                        source,
-                    })?;
-                rows.write(&[
-                    &ord,
-                    &(idx as i32),
-                    &none_text,
-                    &none_text,
-                    &none_text,
-                    &none_bytes,
-                    &Some(a.sha256.as_str()),
-                    &Some(i(a.size)),
-                    &Some(data.as_slice()),
-                ])
-                .map_err(err("staging an attachment"))?;
+                // In chunks, read from the spool file one at a time: a
+                // video is never held whole (an empty file is one empty
+                // chunk, so that its row is still staged).
+                let io = |source| enumera_core::bundle::BundleError::Io {
+                    path: Default::default(),
+                    context: format!("reading spooled attachment {}", a.name),
+                    source,
+                };
+                let mut src = data.reader().map_err(io)?;
+                let mut chunk = Vec::with_capacity(CHUNK.min(a.size as usize));
+                let mut part = 0i32;
+                loop {
+                    chunk.clear();
+                    (&mut src).take(CHUNK as u64).read_to_end(&mut chunk).map_err(io)?;
+                    if chunk.is_empty() && part > 0 {
+                        break;
+                    }
+                    rows.write(&[
+                        &ord,
+                        &(idx as i32),
+                        &none_text,
+                        &none_text,
+                        &none_text,
+                        &none_bytes,
+                        &Some(a.sha256.as_str()),
+                        &Some(i(a.size)),
+                        &part,
+                        &Some(chunk.as_slice()),
+                    ])
+                    .map_err(err("staging an attachment"))?;
+                    part += 1;
+                    if chunk.len() < CHUNK {
+                        break;
+                    }
+                }
             }
             let e = r.entry;
             bundle.responses.push(Staged {
@@ -593,11 +633,20 @@ fn insert_conflict(
 
 fn store_blobs(t: &mut Tx<'_>, r: &Staged) -> Pg<()> {
     if !r.attachments.is_empty() {
+        // The row first (its bytes in chunks), then the chunks of the
+        // files this transaction is the first to store.
         t.exec(
-            "INSERT INTO blobs (sha256, size, bytes)
-             SELECT DISTINCT ON (sha256) sha256, size, bytes FROM ingest_staging_attachments
-             WHERE ord = $1 ORDER BY sha256
-             ON CONFLICT (sha256) DO NOTHING",
+            "WITH new AS (
+                 INSERT INTO blobs (sha256, size, bytes)
+                 SELECT DISTINCT ON (sha256) sha256, size, NULL::BYTEA
+                 FROM ingest_staging_attachments WHERE ord = $1 ORDER BY sha256
+                 ON CONFLICT (sha256) DO NOTHING
+                 RETURNING sha256)
+             INSERT INTO blob_chunks (sha256, seq, bytes)
+             SELECT DISTINCT ON (s.sha256, s.part) s.sha256, s.part, s.bytes
+             FROM ingest_staging_attachments s JOIN new ON new.sha256 = s.sha256
+             WHERE s.ord = $1 AND octet_length(s.bytes) > 0
+             ORDER BY s.sha256, s.part",
             &[&r.ord],
         )?;
     }

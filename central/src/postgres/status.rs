@@ -32,7 +32,7 @@ impl Inner {
             let (xml, json, sealed): (Option<String>, Option<String>, Option<Vec<u8>>) =
                 (r.get(0), r.get(1), r.get(2));
             match (xml, json, sealed) {
-                (_, _, Some(ciphertext)) => Some(Payload::Sealed { ciphertext }),
+                (_, _, Some(ciphertext)) => Some(Payload::Sealed { ciphertext: ciphertext.into() }),
                 (Some(xml), Some(json), None) => Some(Payload::Plain { xml, json }),
                 _ => None,
             }
@@ -399,7 +399,10 @@ impl Inner {
             }
             for r in rows(
                 c,
-                "SELECT sha256, size, encode(sha256(bytes), 'hex') FROM blobs ORDER BY sha256",
+                &format!(
+                    "SELECT sha256, size, encode(sha256({}), 'hex') FROM blobs b ORDER BY sha256",
+                    super::export::BLOB_BYTES
+                ),
             )? {
                 let (sha, hash): (String, String) = (r.get(0), r.get(2));
                 let _ = writeln!(out, "blob {sha} {} {hash}", u(r.get(1)));

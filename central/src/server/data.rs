@@ -355,7 +355,7 @@ pub(crate) async fn rows(
                 // Replaced since the page was read: its edit comes later.
                 let Some((r, _)) = store.submission(&m.instance_id)? else { continue };
                 if let Err(reason) =
-                    feed.rows(&r, &secret, t, &mut out.rows).map_err(export_error)?
+                    feed.rows(store, &r, &secret, t, &mut out.rows).map_err(export_error)?
                 {
                     out.not_exported.push(NotExported { instance_id: r.instance_id, reason });
                 }

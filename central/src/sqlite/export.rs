@@ -10,7 +10,7 @@ use crate::export::{
 };
 
 pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
-    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, r.sealed,
+    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, length(r.sealed),
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
 
@@ -236,6 +236,31 @@ impl ExportSource for SqliteCentral {
             .map_err(self.sql_err("reading an attachment"))?;
         let n = std::io::copy(&mut std::io::BufReader::with_capacity(64 << 10, blob), out)
             .map_err(|e| ExportError::io(std::path::Path::new("media"), e))?;
+        Ok(Some(n))
+    }
+
+    /// Read through SQLite's incremental blob I/O, 64 KiB at a time.
+    fn copy_sealed(
+        &self,
+        instance_id: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ExportError> {
+        let rowid: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT rowid FROM responses WHERE instance_id = ?1 AND sealed IS NOT NULL",
+                [instance_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql_err("finding a sealed response"))?;
+        let Some(rowid) = rowid else { return Ok(None) };
+        let blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, "responses", "sealed", rowid, true)
+            .map_err(self.sql_err("reading a sealed response"))?;
+        let n = std::io::copy(&mut std::io::BufReader::with_capacity(64 << 10, blob), out)
+            .map_err(|e| ExportError::io(std::path::Path::new("(temporary file)"), e))?;
         Ok(Some(n))
     }
 

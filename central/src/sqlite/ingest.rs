@@ -150,9 +150,9 @@ impl SqliteCentral {
 /// Bytes a response stores: its submission and attachments.
 pub(crate) fn response_bytes(r: &BundleResponse) -> u64 {
     let payload = match &r.payload {
-        Payload::Plain { xml, json } => xml.len() + json.len(),
+        Payload::Plain { xml, json } => (xml.len() + json.len()) as u64,
         Payload::Sealed { ciphertext } => ciphertext.len(),
-    } as u64;
+    };
     payload + r.attachments.iter().map(|(a, _)| a.size).sum::<u64>()
 }
 
@@ -281,10 +281,44 @@ fn check_device(
     }
 }
 
-fn payload_columns(p: &Payload) -> (Option<&str>, Option<&str>, Option<&[u8]>) {
+fn payload_columns(p: &Payload) -> (Option<&str>, Option<&str>, Option<SealedColumn<'_>>) {
     match p {
         Payload::Plain { xml, json } => (Some(xml), Some(json), None),
-        Payload::Sealed { ciphertext } => (None, None, Some(ciphertext)),
+        Payload::Sealed { ciphertext } => (None, None, Some(SealedColumn(ciphertext))),
+    }
+}
+
+/// A sealed payload as a column value: its bytes when held in memory, or
+/// room for it (`zeroblob`) when the reader spooled it, filled afterwards
+/// with [`fill_sealed`] through incremental blob I/O.
+#[derive(Clone, Copy)]
+struct SealedColumn<'a>(&'a enumera_core::bundle::AttachmentData);
+
+impl rusqlite::ToSql for SealedColumn<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self.0.held() {
+            Some(bytes) => bytes.to_sql(),
+            None => Ok(rusqlite::types::ToSqlOutput::ZeroBlob(self.0.len())),
+        }
+    }
+}
+
+/// Streams a spooled sealed payload into the `sealed` column of the row
+/// just inserted into `table` (nothing to do for one held in memory).
+fn fill_sealed(tx: &Transaction<'_>, table: &str, sealed: Option<SealedColumn<'_>>) -> Sql<()> {
+    let Some(SealedColumn(data)) = sealed else { return Ok(()) };
+    if data.held().is_some() {
+        return Ok(());
+    }
+    let rowid = tx.last_insert_rowid();
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, table, "sealed", rowid, false)?;
+    let copied = data.reader().and_then(|mut src| std::io::copy(&mut src, &mut blob));
+    match copied {
+        Ok(n) if n == data.len() => Ok(()),
+        Ok(n) => Err(rusqlite::Error::ToSqlConversionFailure(
+            format!("sealed item: spooled {n} bytes of {}", data.len()).into(),
+        )),
+        Err(e) => Err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))),
     }
 }
 
@@ -467,6 +501,7 @@ fn place_response(
         hold.as_ref().map(|(h, _)| h.as_str()),
         at
     ])?;
+    fill_sealed(tx, "responses", sealed)?;
     {
         let mut s = tx.prepare_cached(
             "INSERT INTO response_attachments (instance_id, name, sha256, size) VALUES (?1, ?2, ?3, ?4)",
@@ -662,7 +697,7 @@ fn insert_conflict(
     device_id: &str,
     r: &BundleResponse,
     kind: &str,
-    (xml, json, sealed): (Option<&str>, Option<&str>, Option<&[u8]>),
+    (xml, json, sealed): (Option<&str>, Option<&str>, Option<SealedColumn<'_>>),
     detail: &str,
     at: &str,
 ) -> Sql<()> {
@@ -686,6 +721,7 @@ fn insert_conflict(
         detail,
         at
     ])?;
+    fill_sealed(tx, "conflicts", sealed)?;
     Ok(())
 }
 

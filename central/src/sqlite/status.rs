@@ -39,7 +39,9 @@ impl SqliteCentral {
             .map_err(self.err("reading a response"))?;
         use enumera_core::store::Payload;
         Ok(match row {
-            Some((_, _, Some(ciphertext))) => Some(Payload::Sealed { ciphertext }),
+            Some((_, _, Some(ciphertext))) => {
+                Some(Payload::Sealed { ciphertext: ciphertext.into() })
+            }
             Some((Some(xml), Some(json), None)) => Some(Payload::Plain { xml, json }),
             _ => None,
         })

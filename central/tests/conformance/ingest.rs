@@ -209,7 +209,9 @@ pub fn sealed_responses_are_held_unread(b: &Backend) {
         c.publish(&instrument("sealed", &[crate::common::TEST_RECIPIENT])).expect("publish");
         c.ingest(&bundle).expect("ingest");
         let sealed = match c.payload(&id).expect("payload") {
-            Some(enumera_core::store::Payload::Sealed { ciphertext }) => ciphertext,
+            Some(enumera_core::store::Payload::Sealed { ciphertext }) => {
+                ciphertext.to_vec().expect("held")
+            }
             other => panic!("not sealed: {other:?}"),
         };
         assert!(!crate::common::contains(&sealed, b"SECRET-90210"));

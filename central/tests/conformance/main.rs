@@ -71,4 +71,5 @@ conformance_suite!(
     a_quota_holds_across_connections_ingesting_at_once,
     review_returns_and_corrections_agree,
     assignments_reach_only_their_devices_and_count_progress,
+    large_media_export_byte_for_byte,
 );

@@ -704,7 +704,11 @@ impl Campaign {
                     continue;
                 }
                 Some(Payload::Plain { json, .. }) => json,
-                Some(Payload::Sealed { ciphertext }) => match open_sealed(&ciphertext, &identity) {
+                Some(Payload::Sealed { ciphertext }) => match ciphertext
+                    .to_vec()
+                    .map_err(|e| enumera_core::bundle::SealError::Damaged { reason: e.to_string() })
+                    .and_then(|c| open_sealed(&c, &identity))
+                {
                     Ok(opened) => {
                         self.outcome.sealed_opened += 1;
                         opened.json

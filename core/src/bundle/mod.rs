@@ -31,8 +31,8 @@ pub use read::{
 };
 pub use receipt::{ApplyReport, Receipt, ReceiptEntry, ReceiptError, SignedReceipt, apply_receipt};
 pub use seal::{
-    OpenedSubmission, ResearcherIdentity, SealError, finalize_response, open_sealed,
-    seal_submission,
+    OpenedStream, OpenedSubmission, ResearcherIdentity, SealError, finalize_response, open_sealed,
+    open_sealed_from, seal_submission, seal_to,
 };
 pub use write::{BundleOptions, BundleSummary, write_bundle, write_bundle_file};
 

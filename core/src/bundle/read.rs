@@ -103,12 +103,26 @@ impl AttachmentData {
         })
     }
 
+    /// The bytes in memory, when held there.
+    pub fn held(&self) -> Option<&[u8]> {
+        match self {
+            AttachmentData::Held(b) => Some(b),
+            AttachmentData::Spooled(_) => None,
+        }
+    }
+
     /// The bytes, whole (for stores that take a value at once).
     pub fn to_vec(&self) -> std::io::Result<Vec<u8>> {
         match self {
             AttachmentData::Held(b) => Ok(b.clone()),
             AttachmentData::Spooled(f) => std::fs::read(&f.path),
         }
+    }
+}
+
+impl Default for AttachmentData {
+    fn default() -> Self {
+        AttachmentData::Held(Vec::new())
     }
 }
 
@@ -424,6 +438,7 @@ impl<R: Read> BundleReader<R> {
         let entry = self.manifest.entries[self.next_entry].clone();
         self.next_entry += 1;
         let mut payload_parts: Vec<Vec<u8>> = Vec::new();
+        let mut sealed: Option<AttachmentData> = None;
         let mut attachments = Vec::new();
         let count = expected_items(&content).map_or(0, |v| v.len());
         let first = self.next_item;
@@ -452,10 +467,11 @@ impl<R: Read> BundleReader<R> {
             // Submission text is kept even when only checking: it must be
             // UTF-8, and it is what ingest holds anyway.
             let text = matches!(item.kind, ItemKind::Xml | ItemKind::Json);
+            // Attachments and sealed payloads (which carry a sealed
+            // response's attachments) are spooled when large.
+            let large = matches!(item.kind, ItemKind::Attachment | ItemKind::Sealed);
             let spool = match &self.spool {
-                Some((dir, above)) if keep && item.kind == ItemKind::Attachment && len > *above => {
-                    Some(dir.clone())
-                }
+                Some((dir, above)) if keep && large && len > *above => Some(dir.clone()),
                 _ => None,
             };
             let (found, data) = if let Some(dir) = spool {
@@ -484,6 +500,7 @@ impl<R: Read> BundleReader<R> {
                     },
                     data,
                 )),
+                ItemKind::Sealed => sealed = Some(data),
                 _ => match data {
                     AttachmentData::Held(bytes) => payload_parts.push(bytes),
                     AttachmentData::Spooled(_) => return Err(bad("a submission was spooled")),
@@ -492,7 +509,7 @@ impl<R: Read> BundleReader<R> {
             self.next_item += 1;
         }
         let payload = if content.sealed_sha256.is_some() {
-            Payload::Sealed { ciphertext: payload_parts.pop().unwrap_or_default() }
+            Payload::Sealed { ciphertext: sealed.unwrap_or_default() }
         } else {
             let mut text = payload_parts.into_iter().map(String::from_utf8);
             let not_text = |i: usize| BundleError::NotText {

@@ -196,7 +196,7 @@ fn sealed_responses_travel_as_ciphertext_and_open_with_the_identity() {
     assert_eq!(b.manifest.items[0].kind, ItemKind::Sealed);
     let Payload::Sealed { ciphertext } = &b.responses[0].payload else { panic!("not sealed") };
     let identity = ResearcherIdentity::parse(test_support::TEST_IDENTITY).unwrap();
-    let opened = open_sealed(ciphertext, &identity).unwrap();
+    let opened = open_sealed(&ciphertext.to_vec().unwrap(), &identity).unwrap();
     assert_eq!(opened.instance_id, id);
     assert!(opened.xml.contains(test_support::SECRET_ANSWER));
     assert_eq!(opened.attachments.len(), 1);

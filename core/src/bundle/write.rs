@@ -62,7 +62,14 @@ impl Write for Counting<'_> {
 struct Planned {
     entry: OutboxEntry,
     content: EntryContent,
-    payload: Payload,
+    payload: Stored,
+}
+
+/// A submission as the writer plans it: plain text (small, held), or the
+/// size of a sealed payload, streamed from the store when written.
+enum Stored {
+    Plain { xml: String, json: String },
+    Sealed { size: u64 },
 }
 
 /// Writes a bundle of the device's finalized responses to `out`: the
@@ -82,8 +89,16 @@ pub fn write_bundle(
     let (mut total, mut manifest_size) = (0u64, 0u64);
     let manifest_budget = super::read::Limits::default().max_manifest / 2;
     for entry in store.outbox(0, options.since_receipt)? {
-        let payload = match store.submission(&entry.instance_id) {
-            Ok(s) => s.payload,
+        let payload = match store.sealed_size(&entry.instance_id)? {
+            Some(size) => Ok(Stored::Sealed { size }),
+            None => store.submission(&entry.instance_id).map(|s| match s.payload {
+                Payload::Plain { xml, json } => Stored::Plain { xml, json },
+                // Not reached: a sealed row has a size above.
+                Payload::Sealed { ciphertext } => Stored::Sealed { size: ciphertext.len() },
+            }),
+        };
+        let payload = match payload {
+            Ok(p) => p,
             // Purged after a receipt: central holds it already.
             Err(StoreError::UnknownResponse { .. } | StoreError::InvalidState { .. })
                 if entry.sent_at.is_some() =>
@@ -123,9 +138,9 @@ pub fn write_bundle(
         for super::manifest::ExpectedItem { kind, name, sha256, size } in expected {
             let size = match (kind, &p.payload, size) {
                 (_, _, Some(size)) => size,
-                (ItemKind::Xml, Payload::Plain { xml, .. }, None) => xml.len() as u64,
-                (ItemKind::Json, Payload::Plain { json, .. }, None) => json.len() as u64,
-                (ItemKind::Sealed, Payload::Sealed { ciphertext }, None) => ciphertext.len() as u64,
+                (ItemKind::Xml, Stored::Plain { xml, .. }, None) => xml.len() as u64,
+                (ItemKind::Json, Stored::Plain { json, .. }, None) => json.len() as u64,
+                (ItemKind::Sealed, Stored::Sealed { size }, None) => *size,
                 _ => {
                     return Err(BundleError::StoredMismatch {
                         instance_id: p.entry.instance_id.clone(),
@@ -211,7 +226,7 @@ pub fn write_bundle(
             Ok(())
         };
         match &p.payload {
-            Payload::Plain { xml, json } => {
+            Stored::Plain { xml, json } => {
                 put(xml.as_bytes())?;
                 put(json.as_bytes())?;
                 let mut names: Vec<&str> =
@@ -237,7 +252,27 @@ pub fn write_bundle(
                     }
                 }
             }
-            Payload::Sealed { ciphertext } => put(ciphertext)?,
+            Stored::Sealed { .. } => {
+                // Streamed from the store with blob I/O through a small
+                // buffer, hashed as it goes.
+                let item = next_item.next().ok_or_else(|| BundleError::StoredMismatch {
+                    instance_id: id.clone(),
+                    what: "more items than planned".into(),
+                })?;
+                w.write_all(&item.size.to_be_bytes()).map_err(io)?;
+                let mut sealed = Sha256::new();
+                let n = {
+                    let mut tee = TeeHash { out: &mut w, sha: &mut sealed };
+                    store.copy_sealed(id, &mut tee)?
+                };
+                let found = hex(&sealed.finalize());
+                if found != item.sha256 || n != item.size {
+                    return Err(BundleError::StoredMismatch {
+                        instance_id: id.clone(),
+                        what: format!("sealed hashes to {found}, entry says {}", item.sha256),
+                    });
+                }
+            }
         }
     }
     w.flush().map_err(io)?;
@@ -257,11 +292,29 @@ pub fn write_bundle(
 const ENTRY_OVERHEAD: u64 = 1024;
 
 /// The bytes of an entry's items in a bundle.
-fn payload_size(payload: &Payload, content: &EntryContent) -> u64 {
+fn payload_size(payload: &Stored, content: &EntryContent) -> u64 {
     let attachments: u64 = content.attachments.iter().map(|a| a.size + 8).sum();
     match payload {
-        Payload::Plain { xml, json } => xml.len() as u64 + json.len() as u64 + 16 + attachments,
-        Payload::Sealed { ciphertext } => ciphertext.len() as u64 + 8,
+        Stored::Plain { xml, json } => xml.len() as u64 + json.len() as u64 + 16 + attachments,
+        Stored::Sealed { size } => size + 8,
+    }
+}
+
+/// A writer that also hashes what passes into `sha`.
+struct TeeHash<'a, W: Write> {
+    out: &'a mut W,
+    sha: &'a mut Sha256,
+}
+
+impl<W: Write> Write for TeeHash<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

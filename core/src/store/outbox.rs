@@ -9,6 +9,8 @@
 //! - `prev_hash` is the previous entry's `entry_hash`, or [`GENESIS_HASH`] for seq 1.
 
 use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,7 @@ use super::attachments::{AttachmentInfo, check_file};
 use super::error::{Result, StoreError};
 use super::responses::{ResponseState, load_response, state_of};
 use super::{Store, now, sha256_hex};
+use sha2::{Digest, Sha256};
 
 /// `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -32,7 +35,36 @@ pub enum Payload {
     /// attachments included. The store then keeps no plaintext: the draft's
     /// answers, repeat counts and attachment rows are deleted in the same
     /// transaction, and unreferenced attachment files right after it.
-    Sealed { ciphertext: Vec<u8> },
+    /// In memory, or (a large one a bundle reader spooled, or one sealed
+    /// on the device) in a file: read as a stream.
+    Sealed { ciphertext: crate::bundle::AttachmentData },
+}
+
+/// What finalize stores, as [`Store::finalize_with`] takes it: the sealed
+/// bytes themselves come from a callback.
+enum Final<'a> {
+    Plain { xml: &'a str, json: &'a str },
+    Sealed { size: u64, sha256: String },
+}
+
+/// A writer that hashes and counts what passes through.
+struct HashingWriter<W> {
+    out: W,
+    sha: Sha256,
+    n: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The frozen submission of a finalized response.
@@ -164,8 +196,75 @@ impl Store {
     /// [`StoreError::NotDraft`]) and the next outbox entry appended. A
     /// missing or altered attachment file stops it, naming the file.
     pub fn finalize(&mut self, instance_id: &str, payload: Payload) -> Result<OutboxEntry> {
+        match &payload {
+            Payload::Plain { xml, json } => {
+                self.finalize_with(instance_id, Final::Plain { xml, json }, &mut |_| Ok(()))
+            }
+            Payload::Sealed { ciphertext } => match ciphertext.held() {
+                Some(bytes) => self.finalize_with(
+                    instance_id,
+                    Final::Sealed { size: bytes.len() as u64, sha256: sha256_hex(bytes) },
+                    &mut |w| w.write_all(bytes),
+                ),
+                None => {
+                    let io = |source| StoreError::Io {
+                        path: self.path.clone(),
+                        context: format!("reading the sealed response of {instance_id}"),
+                        source,
+                    };
+                    let mut hashing =
+                        HashingWriter { out: std::io::sink(), sha: Sha256::new(), n: 0 };
+                    std::io::copy(&mut ciphertext.reader().map_err(io)?, &mut hashing)
+                        .map_err(io)?;
+                    let sha256 = crate::instrument::canonical::hex(&hashing.sha.finalize());
+                    let mut reader = ciphertext.reader().map_err(io)?;
+                    self.finalize_with(
+                        instance_id,
+                        Final::Sealed { size: hashing.n, sha256 },
+                        &mut |w| std::io::copy(&mut reader, w).map(|_| ()),
+                    )
+                }
+            },
+        }
+    }
+
+    /// [`Store::finalize`] with a sealed payload held in the file at
+    /// `path` (`size` bytes, SHA-256 `sha256`, as the sealing computed
+    /// them): streamed into the database with incremental blob I/O inside
+    /// the finalize transaction, checked against `sha256` as it goes, so a
+    /// large sealed response is never held whole. The caller removes the
+    /// file afterwards.
+    pub fn finalize_sealed_file(
+        &mut self,
+        instance_id: &str,
+        path: &Path,
+        size: u64,
+        sha256: &str,
+    ) -> Result<OutboxEntry> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            context: format!("reading the sealed response of {instance_id}"),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        self.finalize_with(
+            instance_id,
+            Final::Sealed { size, sha256: sha256.to_string() },
+            &mut |w| {
+                std::io::copy(&mut file, w)?;
+                Ok(())
+            },
+        )
+    }
+
+    fn finalize_with(
+        &mut self,
+        instance_id: &str,
+        payload: Final<'_>,
+        sealed_bytes: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<OutboxEntry> {
         let device = self.device()?;
-        let sealed = matches!(payload, Payload::Sealed { .. });
+        let sealed = matches!(payload, Final::Sealed { .. });
         let files = self.files.clone();
         let Store { conn, path, .. } = self;
         let map = |e| StoreError::sql(path, format!("finalizing {instance_id}"), e);
@@ -190,8 +289,8 @@ impl Store {
         }
         let at = now();
         let (xml, json, blob) = match &payload {
-            Payload::Plain { xml, json } => (Some(xml.as_str()), Some(json.as_str()), None),
-            Payload::Sealed { ciphertext } => (None, None, Some(ciphertext.as_slice())),
+            Final::Plain { xml, json } => (Some(*xml), Some(*json), None),
+            Final::Sealed { size, sha256 } => (None, None, Some((*size, sha256.as_str()))),
         };
         let content = EntryContent {
             attachments,
@@ -207,7 +306,7 @@ impl Store {
             json_sha256: json.map(|j| sha256_hex(j.as_bytes())),
             participant_id: response.participant_id.clone(),
             round: response.round,
-            sealed_sha256: blob.map(sha256_hex),
+            sealed_sha256: blob.map(|(_, sha)| sha.to_string()),
             xml_sha256: xml.map(|x| sha256_hex(x.as_bytes())),
         };
         // Plain data with string keys: serializing cannot fail.
@@ -234,10 +333,41 @@ impl Store {
             sent_at: None,
         };
         tx.execute(
-            "INSERT INTO submissions (instance_id, xml, json, sealed) VALUES (?1, ?2, ?3, ?4)",
-            params![instance_id, xml, json, blob],
+            "INSERT INTO submissions (instance_id, xml, json, sealed) VALUES (?1, ?2, ?3, \
+             CASE WHEN ?4 IS NULL THEN NULL ELSE zeroblob(?4) END)",
+            params![instance_id, xml, json, blob.map(|(size, _)| size)],
         )
         .map_err(map)?;
+        if let Some((size, sha256)) = blob {
+            // Streamed in with incremental blob I/O (which fires no
+            // trigger: the row was inserted just above in this
+            // transaction), hashed as it goes.
+            let rowid = tx.last_insert_rowid();
+            let mut blob = tx
+                .blob_open(rusqlite::MAIN_DB, "submissions", "sealed", rowid, false)
+                .map_err(map)?;
+            let mut hashing = HashingWriter { out: &mut blob, sha: Sha256::new(), n: 0 };
+            sealed_bytes(&mut hashing).map_err(|source| {
+                let context = format!("storing the sealed response of {instance_id}");
+                if super::attachments::is_disk_full(&source) {
+                    StoreError::DiskFull { path: path.clone(), context }
+                } else {
+                    StoreError::Io { path: path.clone(), context, source }
+                }
+            })?;
+            let found = crate::instrument::canonical::hex(&hashing.sha.finalize());
+            if found != sha256 || hashing.n != size {
+                return Err(StoreError::Io {
+                    path: path.clone(),
+                    context: format!(
+                        "storing the sealed response of {instance_id}: it is {} bytes with \
+                         SHA-256 {found}, sealing made {size} bytes with {sha256}",
+                        hashing.n
+                    ),
+                    source: std::io::Error::other("the sealed file changed"),
+                });
+            }
+        }
         tx.execute(
             &format!(
                 "INSERT INTO outbox ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)"
@@ -287,7 +417,7 @@ impl Store {
             })
             .map_err(self.err(format!("reading the submission of {instance_id}")))?;
         let payload = match row {
-            Some((_, _, Some(ciphertext))) => Payload::Sealed { ciphertext },
+            Some((_, _, Some(ciphertext))) => Payload::Sealed { ciphertext: ciphertext.into() },
             Some((Some(xml), Some(json), None)) => Payload::Plain { xml, json },
             _ => {
                 let state = self.response(instance_id)?.state;
@@ -299,6 +429,91 @@ impl Store {
             }
         };
         Ok(Submission { instance_id: instance_id.to_string(), payload })
+    }
+
+    /// The size of a finalized response's sealed payload; None when it has
+    /// none (plain, purged or unknown).
+    pub fn sealed_size(&self, instance_id: &str) -> Result<Option<u64>> {
+        self.conn
+            .prepare_cached(
+                "SELECT length(sealed) FROM submissions WHERE instance_id = ?1 \
+                 AND sealed IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_row([instance_id], |r| r.get(0)).optional())
+            .map_err(self.err(format!("reading the submission of {instance_id}")))
+    }
+
+    /// Streams a finalized response's sealed payload into `out` with
+    /// incremental blob I/O (a sealed video is never held whole); returns
+    /// how many bytes. [`StoreError::InvalidState`] when it has none.
+    pub fn copy_sealed(&self, instance_id: &str, out: &mut dyn Write) -> Result<u64> {
+        let map = || self.err(format!("reading the sealed submission of {instance_id}"));
+        let rowid: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT rowid FROM submissions WHERE instance_id = ?1 AND sealed IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_row([instance_id], |r| r.get(0)).optional())
+            .map_err(map())?;
+        let Some(rowid) = rowid else {
+            let state = self.response(instance_id)?.state;
+            return Err(StoreError::InvalidState {
+                instance_id: instance_id.to_string(),
+                state,
+                action: "read as a sealed submission (it has none)",
+            });
+        };
+        let mut blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, "submissions", "sealed", rowid, true)
+            .map_err(map())?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut n = 0u64;
+        loop {
+            let read = blob.read(&mut buf).map_err(|source| StoreError::Io {
+                path: self.path.clone(),
+                context: format!("reading the sealed submission of {instance_id}"),
+                source,
+            })?;
+            if read == 0 {
+                break;
+            }
+            out.write_all(&buf[..read]).map_err(|source| StoreError::Io {
+                path: self.path.clone(),
+                context: format!("copying the sealed submission of {instance_id}"),
+                source,
+            })?;
+            n += read as u64;
+        }
+        Ok(n)
+    }
+
+    /// A path for a temporary file the sealing writes, in the attachment
+    /// folder's `tmp/` (named `.tmp-...`, so the orphan cleanup at open
+    /// removes one a crash left).
+    pub(crate) fn sealing_temp_file(&self) -> Result<PathBuf> {
+        let dir = self.files.join("tmp");
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            path: dir.clone(),
+            context: "making the folder for sealing".into(),
+            source,
+        })?;
+        Ok(dir.join(format!(".tmp-seal-{}", uuid::Uuid::new_v4().simple())))
+    }
+
+    /// An I/O error on a temporary file of the sealing of `instance_id`.
+    pub(crate) fn temp_io_error(
+        &self,
+        path: &Path,
+        instance_id: &str,
+        source: std::io::Error,
+    ) -> StoreError {
+        let context = format!("sealing {instance_id}");
+        if super::attachments::is_disk_full(&source) {
+            StoreError::DiskFull { path: path.to_path_buf(), context }
+        } else {
+            StoreError::Io { path: path.to_path_buf(), context, source }
+        }
     }
 
     /// Outbox entries after `after_seq` (0 for all), in sequence order;
@@ -381,6 +596,13 @@ impl Store {
         let Ok(content) = serde_json::from_str::<EntryContent>(&e.content) else {
             return Ok(false);
         };
+        if self.sealed_size(&e.instance_id)?.is_some() {
+            // Hashed as a stream: a sealed response can be large.
+            let mut hashing = HashingWriter { out: std::io::sink(), sha: Sha256::new(), n: 0 };
+            self.copy_sealed(&e.instance_id, &mut hashing)?;
+            let found = crate::instrument::canonical::hex(&hashing.sha.finalize());
+            return Ok(content.sealed_sha256.as_deref() == Some(found.as_str()));
+        }
         let sub = match self.submission(&e.instance_id) {
             Ok(s) => s,
             Err(StoreError::InvalidState { .. }) => return Ok(false),
@@ -391,9 +613,8 @@ impl Store {
                 content.xml_sha256.as_deref() == Some(&sha256_hex(xml.as_bytes()))
                     && content.json_sha256.as_deref() == Some(&sha256_hex(json.as_bytes()))
             }
-            Payload::Sealed { ciphertext } => {
-                content.sealed_sha256.as_deref() == Some(&sha256_hex(&ciphertext))
-            }
+            // Hashed as a stream above.
+            Payload::Sealed { .. } => false,
         })
     }
 
@@ -597,6 +818,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_payload_in_a_file_is_stored_as_a_stream() {
+        let (d, mut store, key) = ready_store(&["a"]);
+        let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let path = d.path().join("spooled.age");
+        std::fs::write(&path, &bytes).unwrap();
+        let spooled = crate::bundle::AttachmentData::Spooled(std::sync::Arc::new(
+            crate::bundle::SpooledFile { path: path.clone(), size: bytes.len() as u64 },
+        ));
+        let entry = store.finalize(&id, Payload::Sealed { ciphertext: spooled }).unwrap();
+        let content: EntryContent = serde_json::from_str(&entry.content).unwrap();
+        assert_eq!(content.sealed_sha256, Some(sha256_hex(&bytes)));
+        assert_eq!(store.sealed_size(&id).unwrap(), Some(bytes.len() as u64));
+        let mut copied = Vec::new();
+        store.copy_sealed(&id, &mut copied).unwrap();
+        assert_eq!(copied, bytes);
+        assert!(store.verify_outbox().unwrap().is_empty());
+        assert!(!path.exists(), "the spool file goes with its last reference");
+    }
+
+    #[test]
     fn sealed_finalize_keeps_no_plaintext() {
         let (_d, mut store, key) = ready_store(&["a"]);
         let id = store.create_draft(&NewResponse::new(key)).unwrap().instance_id;
@@ -604,8 +846,9 @@ mod tests {
         let photo = store.put_attachment(&id, "photo.jpg", b"secret photo").unwrap();
         let file = store.attachments_dir().join(&photo.sha256[..2]).join(&photo.sha256);
         assert!(file.exists());
-        let entry =
-            store.finalize(&id, Payload::Sealed { ciphertext: b"age-encrypted".to_vec() }).unwrap();
+        let entry = store
+            .finalize(&id, Payload::Sealed { ciphertext: b"age-encrypted".to_vec().into() })
+            .unwrap();
         assert!(store.answers(&id).unwrap().is_empty());
         assert!(store.attachments(&id).unwrap().is_empty());
         assert!(!file.exists());
