@@ -28,6 +28,7 @@ mod assignments;
 mod attachments;
 mod device;
 mod error;
+mod form_media;
 mod instruments;
 mod migrate;
 mod open;
@@ -51,6 +52,7 @@ pub use attachments::{
 };
 pub use device::{DeviceIdentity, verify_signature};
 pub use error::{Result, StoreError};
+pub use form_media::{FORM_MEDIA_CHUNK, FormMediaEntry, FormMediaStatus};
 pub use instruments::{InstalledInstrument, InstrumentKey};
 pub use migrate::SCHEMA_VERSION;
 pub use outbox::{
