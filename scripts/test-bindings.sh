@@ -68,6 +68,7 @@ sources=(
     bindings/tests/kotlin/AuditTest.kt
     bindings/tests/kotlin/AssignmentsTest.kt
     bindings/tests/kotlin/MediaTest.kt
+    bindings/tests/kotlin/FormMediaTest.kt
 )
 # kotlinc is slow: reuse the jar while its sources are unchanged.
 key="$(cat "${sources[@]}" | sha256sum | cut -c1-16)"

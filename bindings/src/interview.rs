@@ -83,6 +83,8 @@ pub struct Interview {
     store: Arc<DeviceStore>,
     instance_id: String,
     form_id: String,
+    /// The form version's hash: what `DeviceStore::form_media` takes.
+    form_hash: String,
     /// `None` once finalized: the response is frozen.
     fill: Mutex<Option<Live>>,
 }
@@ -93,6 +95,7 @@ impl Interview {
             store,
             instance_id: live.0.instance_id().to_string(),
             form_id: live.0.response().instrument.form_id.clone(),
+            form_hash: live.0.response().instrument.hash.clone(),
             fill: Mutex::new(Some(live)),
         })
     }
@@ -125,6 +128,12 @@ impl Interview {
 
     pub fn form_id(&self) -> String {
         self.form_id.clone()
+    }
+
+    /// The hash of the form version being filled (its label media are read
+    /// with `DeviceStore::form_media(form_hash, name)`).
+    pub fn form_hash(&self) -> String {
+        self.form_hash.clone()
     }
 
     /// Answers a question (ODK's string form: `"a b"` for a select_multiple)
@@ -355,6 +364,7 @@ fn question_of(session: &Session, node: NodeId) -> Question {
         reference: leaf.reference.clone(),
         text,
     });
+    let media = prompt.as_ref().map(|p| p.media.clone()).unwrap_or_default();
     let (label, hint, appearance, parameters, choices) = match prompt {
         Some(p) => (
             Some(p.label),
@@ -378,6 +388,10 @@ fn question_of(session: &Session, node: NodeId) -> Question {
         readonly: leaf.readonly,
         issue,
         choices,
+        image: media.get("image").cloned(),
+        big_image: media.get("big-image").cloned(),
+        audio: media.get("audio").cloned(),
+        video: media.get("video").cloned(),
     }
 }
 

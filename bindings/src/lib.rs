@@ -14,6 +14,7 @@
 
 mod assignments;
 mod errors;
+mod form_media;
 mod interview;
 mod returns;
 mod store;

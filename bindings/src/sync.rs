@@ -93,6 +93,8 @@ impl SyncClient {
             instruments_installed: forms.installed,
             instruments_present: forms.present,
             instruments_refused: forms.refused,
+            media_fetched: forms.media_fetched,
+            media_missing: forms.media_missing,
             rosters,
             ..Default::default()
         }))
@@ -209,6 +211,17 @@ impl From<remote::SyncReport> for SyncReport {
                 .collect(),
             returns: r.returns.map(Into::into),
             assignments: r.assignments.map(Into::into),
+            media_fetched: r.media_fetched as u64,
+            media_missing: r
+                .media_missing
+                .into_iter()
+                .map(|m| crate::types::FormMediaMissing {
+                    form_id: m.form_id,
+                    version: m.version,
+                    name: m.name,
+                    reason: m.reason,
+                })
+                .collect(),
         }
     }
 }

@@ -77,6 +77,13 @@ pub struct Question {
     pub issue: Option<ValidationIssue>,
     /// Current choices of a select (choice_filter applied); empty otherwise.
     pub choices: Vec<ChoiceItem>,
+    /// Label media (issue 18, item 2): form media file names in the
+    /// current language, read with `DeviceStore::form_media` (or
+    /// `copy_form_media` for video) by the form's hash and the name.
+    pub image: Option<String>,
+    pub big_image: Option<String>,
+    pub audio: Option<String>,
+    pub video: Option<String>,
 }
 
 /// One screen of the interview, in order.
@@ -417,6 +424,29 @@ pub struct SyncReport {
     pub returns: Option<ReturnsReport>,
     /// Central's assignments, when fetched: this device's work.
     pub assignments: Option<AssignmentsReport>,
+    /// Form media files fetched and checked (issue 18, item 2).
+    pub media_fetched: u64,
+    /// Form media files that did not arrive (gone, or not matching their
+    /// hash); the next sync fetches them again.
+    pub media_missing: Vec<FormMediaMissing>,
+}
+
+/// A form media file a form needs that the device does not hold, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormMediaMissing {
+    pub form_id: String,
+    pub version: String,
+    pub name: String,
+    pub reason: String,
+}
+
+/// A form media file an installed form needs, and whether it is here.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormMediaInfo {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub present: bool,
 }
 
 /// A published form the device left out (unreadable, not matching its

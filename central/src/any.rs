@@ -263,6 +263,29 @@ impl CentralStore for AnyStore {
     fn canonical_dump(&self) -> Result<String, CentralError> {
         each!(self, s => s.canonical_dump())
     }
+    fn publish_media(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        media: &[crate::form_media::MediaSource],
+    ) -> Result<bool, CentralError> {
+        each!(self, s => s.publish_media(form_id, version, media))
+    }
+    fn published_media(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<enumera_core::store::FormMediaEntry>, CentralError> {
+        each!(self, s => s.published_media(form_id, version))
+    }
+    fn media_range(
+        &self,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, CentralError> {
+        each!(self, s => s.media_range(sha256, offset, len))
+    }
     fn add_token(
         &mut self,
         token_sha256: &[u8; 32],

@@ -83,6 +83,34 @@ pub trait CentralStore {
         reason: &str,
     ) -> Result<(), CentralError>;
 
+    /// Publishes the media files of a published version (issue 18, item
+    /// 2), each streamed from its path and checked against its listed
+    /// SHA-256 and size while it is stored. The same files again are a
+    /// no-op (false); other files under a version that has media are
+    /// refused ([`CentralError::MediaConflict`]).
+    fn publish_media(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        media: &[crate::form_media::MediaSource],
+    ) -> Result<bool, CentralError>;
+
+    /// The media files published with a version, by name.
+    fn published_media(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<enumera_core::store::FormMediaEntry>, CentralError>;
+
+    /// Up to `len` bytes from `offset` of a published media file, with its
+    /// whole size; `None` when no published version names that SHA-256.
+    fn media_range(
+        &self,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, CentralError>;
+
     /// The canonical JSON of a published instrument.
     fn published_json(&self, form_id: &str, version: &str)
     -> Result<Option<Vec<u8>>, CentralError>;

@@ -51,6 +51,25 @@ pub enum CentralError {
     PublishConflict { form_id: String, version: String, published: String, new: String },
 
     #[error(
+        "instrument {form_id:?} version {version:?} was not published: form media files are \
+         missing{}: {}; put them in the form's media folder (FORM-media/ beside the form, or \
+         --media DIR)",
+        folder.as_ref().map(|f| format!(" from {}", f.display())).unwrap_or_else(|| " (no media folder was given and none is beside the form)".into()),
+        missing.join("; ")
+    )]
+    MediaMissing { form_id: String, version: String, folder: Option<PathBuf>, missing: Vec<String> },
+
+    #[error("form media file {}: {reason}", path.display())]
+    MediaFile { path: PathBuf, reason: String },
+
+    #[error(
+        "instrument {form_id:?} version {version:?} is already published with other media \
+         ({change}); give the form a new version to publish changed media (devices keep what \
+         they fetched for a version)"
+    )]
+    MediaConflict { form_id: String, version: String, change: String },
+
+    #[error(
         "instrument {form_id:?} version {version:?} was not published: central could not read \
          back what it would serve to devices ({reason}); simplify the form (fewer nested groups \
          or repeats) and publish it again"

@@ -35,6 +35,7 @@ pub mod assign;
 mod backend;
 mod error;
 pub mod export;
+pub mod form_media;
 mod postgres;
 mod quota;
 mod report;
@@ -242,6 +243,65 @@ impl<S: CentralStore> Central<S> {
             Err(e) => return Err(unservable(e.to_string())),
         }
         self.store.publish(instrument)
+    }
+
+    /// Publishes an instrument with its form media files (gathered by
+    /// [`form_media::gather_media`]): media are checked against what the
+    /// version already has before anything is written, so a changed file
+    /// under a published version is refused and changes nothing. Returns
+    /// whether the instrument and whether its media were newly published.
+    pub fn publish_with_media(
+        &mut self,
+        instrument: &Instrument,
+        media: &[form_media::MediaSource],
+    ) -> Result<(bool, bool), CentralError> {
+        let hash = instrument.hash();
+        let clash = self.store.published()?.into_iter().find(|p| {
+            p.form_id == instrument.form_id && p.version == instrument.version && p.hash != hash
+        });
+        if let Some(p) = clash {
+            return Err(CentralError::PublishConflict {
+                form_id: p.form_id,
+                version: p.version,
+                published: p.hash,
+                new: hash,
+            });
+        }
+        let have = self.store.published_media(&instrument.form_id, &instrument.version)?;
+        let want: Vec<_> = media.iter().map(form_media::MediaSource::entry).collect();
+        if !have.is_empty() && !form_media::same_media(&have, &want) {
+            return Err(CentralError::MediaConflict {
+                form_id: instrument.form_id.clone(),
+                version: instrument.version.clone(),
+                change: form_media::media_change(&have, &want),
+            });
+        }
+        // Media are stored first, so that a form is never served without
+        // them: a failure leaves the version unpublished (or as it was).
+        let media_new =
+            self.store.publish_media(&instrument.form_id, &instrument.version, media)?;
+        let new = self.publish(instrument)?;
+        Ok((new, media_new))
+    }
+
+    /// The form media files published with a version.
+    pub fn published_media(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<enumera_core::store::FormMediaEntry>, CentralError> {
+        self.store.published_media(form_id, version)
+    }
+
+    /// Up to `len` bytes from `offset` of a form media file a served
+    /// version names, with its whole size.
+    pub fn media_range(
+        &self,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, CentralError> {
+        self.store.media_range(sha256, offset, len)
     }
 
     /// Every instrument published, including those no longer served.

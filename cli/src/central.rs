@@ -27,8 +27,16 @@ pub enum CentralCommand {
         json: bool,
     },
     /// Publish an instrument for devices to fetch (refused when central
-    /// could not read back what it would serve).
-    Publish { form: PathBuf },
+    /// could not read back what it would serve), with the form media files
+    /// its labels name (media::image/audio/video, big-image), read from
+    /// --media DIR or else from the FORM-media/ folder beside the form.
+    Publish {
+        form: PathBuf,
+        /// The form's media folder (default: FORM-media/ beside the form,
+        /// when it exists). Every file the form names must be in it.
+        #[arg(long, value_name = "DIR")]
+        media: Option<PathBuf>,
+    },
     /// Stop serving a form to devices (every version, or one). Central keeps
     /// it: responses to it are still accepted, checked and exported, and
     /// publishing the same form again serves it again.
@@ -385,15 +393,27 @@ pub fn run(args: CentralArgs) -> Result<ExitCode, UserError> {
                 eprintln!("central database {} initialized", db.display());
             }
         }
-        CentralCommand::Publish { form } => {
+        CentralCommand::Publish { form, media } => {
+            use enumera_central::form_media::{gather_media, media_folder_beside};
             let instrument = crate::device::load_form(&form)?;
-            let new = open(db)?.publish(&instrument)?;
+            let folder = media.or_else(|| media_folder_beside(&form));
+            let gathered = gather_media(&instrument, folder.as_deref())?;
+            for name in &gathered.unreferenced {
+                eprintln!(
+                    "warning: {name} in the media folder is not named by the form; not published"
+                );
+            }
+            let (new, _) = open(db)?.publish_with_media(&instrument, &gathered.files)?;
             eprintln!(
-                "{} {} version {:?} ({})",
+                "{} {} version {:?} ({}){}",
                 if new { "published" } else { "already published:" },
                 instrument.form_id,
                 instrument.version,
-                instrument.hash()
+                instrument.hash(),
+                match gathered.files.len() {
+                    0 => String::new(),
+                    n => format!(" with {n} media files"),
+                }
             );
         }
         CentralCommand::Unpublish { form_id, version } => {
@@ -945,5 +965,60 @@ mod tests {
             c.tokens().unwrap().into_iter().filter(|t| t.revoked_at.is_none()).collect();
         assert_eq!(live.len(), 1);
         assert_eq!(live[0].role, Role::Device);
+    }
+
+    /// Issue 18, item 2: `publish` takes the form's media from the
+    /// FORM-media/ folder beside it (or --media DIR), naming what is
+    /// missing; `device install` carries them to a device without central.
+    #[test]
+    fn publish_and_install_take_the_form_media_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let (central, dev, form) = (p("c.db"), p("d.db"), p("kii.json"));
+        std::fs::write(
+            &form,
+            r#"{"model_version":1,"form_id":"kii","version":"1","title":"KII",
+            "root_name":"data","settings":{},"children":[{"name":"site",
+            "kind":{"kind":"question","type":"text"},"row":2,"label":{"":"Site"},
+            "media":{"image":{"":"card.png"},"audio":{"":"ask.mp3"}}}]}"#,
+        )
+        .unwrap();
+        run_args(&["central", "--db", &central, "init"]).unwrap();
+        let err = run_args(&["central", "--db", &central, "publish", &form]).unwrap_err();
+        assert!(
+            err.0.contains("card.png, needed by question site (column media::image"),
+            "{}",
+            err.0
+        );
+        assert!(err.0.contains("ask.mp3"), "{}", err.0);
+        let media = p("kii-media");
+        std::fs::create_dir(&media).unwrap();
+        std::fs::write(dir.path().join("kii-media/card.png"), b"\x89PNG card").unwrap();
+        let err = run_args(&["central", "--db", &central, "publish", &form]).unwrap_err();
+        assert!(!err.0.contains("card.png,") && err.0.contains("ask.mp3"), "{}", err.0);
+        std::fs::write(dir.path().join("kii-media/ask.mp3"), b"ID3 ask").unwrap();
+        std::fs::write(dir.path().join("kii-media/unused.png"), b"x").unwrap();
+        run_args(&["central", "--db", &central, "publish", &form]).unwrap();
+        let c = Central::open(&central).unwrap();
+        let names: Vec<String> =
+            c.published_media("kii", "1").unwrap().into_iter().map(|m| m.name).collect();
+        assert_eq!(names, ["ask.mp3", "card.png"]);
+        drop(c);
+        // --media elsewhere, with a changed file, under the same version: refused.
+        let other = p("elsewhere");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(dir.path().join("elsewhere/card.png"), b"another card").unwrap();
+        std::fs::write(dir.path().join("elsewhere/ask.mp3"), b"ID3 ask").unwrap();
+        let err = run_args(&["central", "--db", &central, "publish", &form, "--media", &other])
+            .unwrap_err();
+        assert!(err.0.contains("card.png changed") && err.0.contains("new version"), "{}", err.0);
+
+        // Carried by file: the device gets the files from the folder beside the form.
+        run_args(&["device", "--db", &dev, "init", "--name", "Tablet 1"]).unwrap();
+        run_args(&["device", "--db", &dev, "install", &form]).unwrap();
+        let store = Store::open_existing(&dev).unwrap();
+        let hash = store.latest_instrument("kii").unwrap().hash;
+        assert_eq!(store.read_form_media(&hash, "card.png").unwrap().unwrap(), b"\x89PNG card");
+        assert_eq!(store.read_form_media(&hash, "ask.mp3").unwrap().unwrap(), b"ID3 ask");
     }
 }

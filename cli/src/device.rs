@@ -46,8 +46,16 @@ pub enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Install an instrument (Enumera JSON; XLSForm once the importer is wired in).
-    Install { form: PathBuf },
+    /// Install an instrument (Enumera JSON; XLSForm once the importer is
+    /// wired in), with the form media files its labels name, from --media
+    /// DIR or else the FORM-media/ folder beside the form (a form carried
+    /// by file, without central).
+    Install {
+        form: PathBuf,
+        /// The form's media folder (default: FORM-media/ beside the form).
+        #[arg(long, value_name = "DIR")]
+        media: Option<PathBuf>,
+    },
     /// Every response with its state, and counts per state.
     List {
         #[arg(long)]
@@ -143,6 +151,56 @@ fn parse_central_key(hex: &str) -> Result<[u8; 32], UserError> {
     })
 }
 
+/// The form media of a form carried by file (issue 18, item 2): every file
+/// found is checked into the store; files the form names that are not in
+/// the folder are warned about (the form is installed all the same, as a
+/// sync installs a form whose media did not all arrive).
+fn install_media(
+    store: &mut Store,
+    instrument: &enumera_core::instrument::Instrument,
+    folder: Option<&std::path::Path>,
+) -> Result<(), UserError> {
+    use enumera_central::form_media::gather_media;
+    if instrument.media_files().is_empty() {
+        return Ok(());
+    }
+    let (files, missing) = match gather_media(instrument, folder) {
+        Ok(g) => (g.files, Vec::new()),
+        Err(enumera_central::CentralError::MediaMissing { missing, .. }) => {
+            // Take what is there: gather again from the files present.
+            let present: Vec<_> = instrument
+                .media_files()
+                .into_iter()
+                .filter_map(|name| {
+                    let path = folder?.join(&name);
+                    let mut f = std::fs::File::open(&path).ok()?;
+                    let size = f.metadata().ok()?.len();
+                    let sha256 = enumera_central::hash_reader(&mut f).ok()?;
+                    Some(enumera_central::form_media::MediaSource { name, path, sha256, size })
+                })
+                .collect();
+            (present, missing)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let entries: Vec<_> = files.iter().map(|f| f.entry()).collect();
+    store.set_instrument_media(&instrument.hash(), &entries)?;
+    for f in &files {
+        let mut input = std::fs::File::open(&f.path)
+            .map_err(|e| UserError(format!("{}: {e}", f.path.display())))?;
+        if let Err(reason) = store.import_form_media(&f.sha256, f.size, &mut input)? {
+            return Err(UserError(format!("{}: {reason}", f.path.display())));
+        }
+    }
+    if !files.is_empty() {
+        eprintln!("with {} form media files", files.len());
+    }
+    for m in missing {
+        eprintln!("warning: form media file missing: {m}");
+    }
+    Ok(())
+}
+
 /// A form file (XLSForm or Enumera JSON) as an instrument for `device install`.
 pub fn load_form(path: &Path) -> Result<Instrument, UserError> {
     crate::load::instrument(path)
@@ -204,11 +262,13 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode, UserError> {
                 }
             }
         }
-        DeviceCommand::Install { form } => {
+        DeviceCommand::Install { form, media } => {
             let instrument = load_form(&form)?;
             let mut store = Store::open_existing(db)?;
             let key = store.install_instrument(&instrument)?;
             eprintln!("installed {} version {:?} ({})", key.form_id, key.version, key.hash);
+            let folder = media.or_else(|| enumera_central::form_media::media_folder_beside(&form));
+            install_media(&mut store, &instrument, folder.as_deref())?;
         }
         DeviceCommand::List { json } => {
             let store = Store::open_existing(db)?;

@@ -401,6 +401,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 fun main() {
     tests.putAll(assignmentsTests)
     tests.putAll(mediaTests)
+    tests.putAll(formMediaTests)
     var passed = 0
     var failed = 0
     failed += runAuditTests()

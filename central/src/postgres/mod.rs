@@ -22,6 +22,7 @@ mod assign;
 pub(crate) mod backup;
 mod chain;
 mod export;
+mod form_media;
 mod ingest;
 mod review;
 mod status;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
     ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
     ("0005_blob_chunks", include_str!("../../sql/postgres/0005_blob_chunks.sql")),
+    ("0007_form_media", include_str!("../../sql/postgres/0007_form_media.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's
@@ -489,6 +491,32 @@ impl crate::CentralStore for PgCentral {
 
     fn canonical_dump(&self) -> Result<String, CentralError> {
         self.read(|s| s.dump_impl())
+    }
+
+    fn publish_media(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        media: &[crate::form_media::MediaSource],
+    ) -> Result<bool, CentralError> {
+        self.inner.get_mut().publish_media_impl(form_id, version, media)
+    }
+
+    fn published_media(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<enumera_core::store::FormMediaEntry>, CentralError> {
+        self.with(|s| s.published_media_impl(form_id, version))
+    }
+
+    fn media_range(
+        &self,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, CentralError> {
+        self.with(|s| s.media_range_impl(sha256, offset, len))
     }
 
     fn add_token(

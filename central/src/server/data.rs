@@ -591,7 +591,7 @@ fn zip_folder(
 }
 
 /// A response body fed by a channel of chunks.
-struct Chunks(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+pub(crate) struct Chunks(pub(crate) tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
 
 impl http_body::Body for Chunks {
     type Data = Bytes;

@@ -14,6 +14,7 @@ mod app;
 mod assign;
 mod auth;
 mod data;
+mod form_media;
 mod listen;
 mod observe;
 mod pool;

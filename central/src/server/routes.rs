@@ -23,6 +23,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(api::RECEIPT, get(receipt))
         .route(api::INSTRUMENTS, get(instruments))
         .route(&format!("{}/{{hash}}", api::INSTRUMENTS), get(instrument))
+        .route(&format!("{}/{{sha256}}", api::FORM_MEDIA), get(super::form_media::serve))
         .route(api::ROSTERS, get(rosters))
         .route(&format!("{}/{{name}}", api::ROSTERS), get(roster))
         .route(api::WHOAMI, get(whoami))
@@ -125,19 +126,25 @@ async fn instruments(
     State(state): State<Arc<AppState>>,
     _: Device,
 ) -> Result<Json<Vec<InstrumentListing>>, ApiError> {
-    let published = blocking(move || state.readers.with(&state, |c| Ok(c.served()?))).await?;
-    Ok(Json(
-        published
-            .into_iter()
-            .map(|p| InstrumentListing {
-                form_id: p.form_id,
-                version: p.version,
-                hash: p.hash,
-                title: p.title,
-                published_at: p.published_at,
-            })
-            .collect(),
-    ))
+    let listed = blocking(move || {
+        state.readers.with(&state, |c| {
+            let mut out = Vec::new();
+            for p in c.served()? {
+                let media = c.published_media(&p.form_id, &p.version)?;
+                out.push(InstrumentListing {
+                    form_id: p.form_id,
+                    version: p.version,
+                    hash: p.hash,
+                    title: p.title,
+                    published_at: p.published_at,
+                    media,
+                });
+            }
+            Ok(out)
+        })
+    })
+    .await?;
+    Ok(Json(listed))
 }
 
 async fn instrument(

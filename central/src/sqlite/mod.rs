@@ -8,6 +8,7 @@ mod assign;
 mod backup;
 pub(crate) mod chain;
 pub(crate) mod export;
+mod form_media;
 pub(crate) mod ingest;
 mod review;
 mod status;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_review", include_str!("../../sql/0007_review.sql")),
     ("0008_assignments", include_str!("../../sql/0008_assignments.sql")),
     ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
+    ("0011_form_media", include_str!("../../sql/0011_form_media.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
@@ -291,6 +293,32 @@ impl crate::CentralStore for SqliteCentral {
 
     fn canonical_dump(&self) -> Result<String, CentralError> {
         self.dump_impl()
+    }
+
+    fn publish_media(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        media: &[crate::form_media::MediaSource],
+    ) -> Result<bool, CentralError> {
+        self.publish_media_impl(form_id, version, media)
+    }
+
+    fn published_media(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<enumera_core::store::FormMediaEntry>, CentralError> {
+        self.published_media_impl(form_id, version)
+    }
+
+    fn media_range(
+        &self,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, CentralError> {
+        self.media_range_impl(sha256, offset, len)
     }
 
     fn add_token(

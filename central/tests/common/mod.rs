@@ -35,6 +35,7 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
 /// upgrade tests): the data API's index (9), 8's assignments and 7's review
 /// events dropped, role tokens become device tokens again.
 pub const UNDO_SCHEMA_6: &str = "
+    DROP TABLE IF EXISTS published_media; DROP TABLE IF EXISTS form_media_blobs;
     DROP INDEX IF EXISTS responses_current_by_form;
     DROP TABLE device_progress; DROP TABLE device_reports; DROP TABLE assignments;
     DROP TABLE review_events;

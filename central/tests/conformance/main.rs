@@ -16,6 +16,7 @@ mod common;
 
 mod assignments;
 mod concurrency;
+mod form_media;
 mod ingest;
 mod operations;
 mod review;
@@ -25,6 +26,7 @@ mod stores;
 mod suite {
     pub use super::assignments::*;
     pub use super::concurrency::*;
+    pub use super::form_media::*;
     pub use super::ingest::*;
     pub use super::operations::*;
     pub use super::review::*;
@@ -72,4 +74,5 @@ conformance_suite!(
     review_returns_and_corrections_agree,
     assignments_reach_only_their_devices_and_count_progress,
     large_media_export_byte_for_byte,
+    form_media_are_published_listed_and_fixed_per_version,
 );

@@ -724,6 +724,11 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
         if let Some(h) = &p.hint {
             writeln!(self.out, "  {}", s.dim(h))?;
         }
+        // Label media (issue 18, item 2): a terminal cannot show them, so
+        // it names the form media files an app would show or play.
+        for (kind, file) in &p.media {
+            writeln!(self.out, "  {}", s.dim(&format!("[{kind}: {file}]")))?;
+        }
         let all: Vec<usize> = (0..p.choices.len()).collect();
         // A long list (districts, schools) is cut; typing part of a name
         // lists the matches.

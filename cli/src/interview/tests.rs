@@ -348,3 +348,13 @@ fn long_choice_lists_are_cut_and_searched() {
     assert!(!matches.contains("District 5\n"), "{out}");
     assert_eq!(value(&s, "/data/district"), "d45");
 }
+
+/// Issue 18, item 2: the terminal names a question's label media.
+#[test]
+fn label_media_are_named_under_the_label() {
+    let mut site = q("site", "text", "Site?");
+    site["media"] = json!({"image": {"": "card.png"}, "audio": {"": "ask.mp3"}});
+    let mut s = session_of(json!([site]));
+    let (_, out, _) = run(&mut s, "A\n\n");
+    assert!(out.contains("[image: card.png]") && out.contains("[audio: ask.mp3]"), "{out}");
+}

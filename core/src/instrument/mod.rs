@@ -3,6 +3,7 @@
 
 pub mod canonical;
 pub mod diagnostic;
+pub mod media;
 pub mod model;
 pub mod paths;
 pub mod validate;
@@ -18,6 +19,7 @@ pub(crate) mod xform_read_ns {
 }
 
 pub use diagnostic::{Diagnostic, Location, Severity};
+pub use media::{MediaReference, valid_media_name};
 pub use model::*;
 pub use validate::{SourceColumns, validate};
 #[cfg(feature = "xlsx")]

@@ -10,6 +10,7 @@
 //! | GET | `/v1/receipt` | | receipt file (JSON) |
 //! | GET | `/v1/instruments` | | `[`[`InstrumentListing`]`]` |
 //! | GET | `/v1/instruments/{hash}` | | canonical instrument JSON |
+//! | GET | `/v1/form-media/{sha256}` (`Range: bytes=A-B` optional) | | the form media file's bytes (206 for a range) |
 //! | GET | `/v1/rosters` | | `[`[`RosterListing`]`]` |
 //! | GET | `/v1/rosters/{name}` | | roster JSON |
 //! | GET | `/v1/whoami` | | [`WhoAmI`] (any role) |
@@ -43,6 +44,20 @@ pub const PROGRESS: &str = "/v1/progress";
 /// signed assignments file; supervisors and admins GET the list and
 /// assign under it.
 pub const ASSIGNMENTS: &str = "/v1/assignments";
+/// Form media files (issue 18, item 2), by SHA-256: the files a served
+/// form's labels name, listed with it in [`InstrumentListing::media`].
+/// Content-addressed, so form versions naming the same bytes share them;
+/// a `Range: bytes=A-B` request gets that part (206), at most
+/// [`MEDIA_RANGE_MAX`] bytes of it, so neither side holds a video whole.
+pub const FORM_MEDIA: &str = "/v1/form-media";
+
+/// Most bytes central sends for one ranged form media request (a longer
+/// range gets this much, its `Content-Range` saying so).
+pub const MEDIA_RANGE_MAX: u64 = 8 << 20;
+
+pub fn form_media_path(sha256: &str) -> String {
+    format!("{FORM_MEDIA}/{sha256}")
+}
 
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;
@@ -94,6 +109,10 @@ pub struct InstrumentListing {
     pub hash: String,
     pub title: String,
     pub published_at: String,
+    /// The form media files its labels name (issue 18, item 2); a device
+    /// fetches each it lacks from [`form_media_path`] and checks it.
+    #[serde(default)]
+    pub media: Vec<crate::store::FormMediaEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

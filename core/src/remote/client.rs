@@ -32,6 +32,11 @@ pub struct SyncReport {
     /// Published instruments the device could not take (the others were
     /// installed all the same).
     pub instruments_refused: Vec<InstrumentRefused>,
+    /// Form media files fetched and checked (issue 18, item 2).
+    pub media_fetched: usize,
+    /// Form media files a form needs that did not arrive (fetched again at
+    /// the next sync); the form is installed all the same.
+    pub media_missing: Vec<super::form_media::MediaMissing>,
     pub rosters: Vec<RosterFetched>,
     /// The returns file applied (issue 17): responses a reviewer sent back.
     pub returns: Option<ApplyReturnsReport>,
@@ -118,6 +123,8 @@ pub fn sync(
     report.instruments_installed = fetched.installed;
     report.instruments_present = fetched.present;
     report.instruments_refused = fetched.refused;
+    report.media_fetched = fetched.media_fetched;
+    report.media_missing = fetched.media_missing;
     report.rosters = fetch_rosters(store, transport, token)?;
     report.assignments = fetch_assignments(store, transport, token)?;
     report.returns = fetch_returns(store, transport, token)?;
@@ -322,6 +329,10 @@ pub struct InstrumentsFetched {
     /// Published instruments the device could not take: one bad form never
     /// stops the others (issue 15, finding 8).
     pub refused: Vec<InstrumentRefused>,
+    /// Form media files fetched and checked.
+    pub media_fetched: usize,
+    /// Form media files of installed forms that did not arrive.
+    pub media_missing: Vec<super::form_media::MediaMissing>,
 }
 
 /// A published instrument left out, and why.
@@ -352,10 +363,14 @@ pub fn fetch_instruments(
     for listing in listed {
         if have.contains(&listing.hash) {
             fetched.present += 1;
+            fetch_media(store, transport, token, &listing, &mut fetched)?;
             continue;
         }
         match fetch_one(store, transport, token, &listing)? {
-            Ok(key) => fetched.installed.push(key),
+            Ok(key) => {
+                fetched.installed.push(key);
+                fetch_media(store, transport, token, &listing, &mut fetched)?;
+            }
             Err(reason) => fetched.refused.push(InstrumentRefused {
                 form_id: listing.form_id,
                 version: listing.version,
@@ -365,6 +380,20 @@ pub fn fetch_instruments(
         }
     }
     Ok(fetched)
+}
+
+/// The form media of an installed form (issue 18, item 2; form_media.rs).
+fn fetch_media(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+    listing: &InstrumentListing,
+    fetched: &mut InstrumentsFetched,
+) -> Result<(), SyncError> {
+    let media = super::form_media::fetch_listed_media(store, transport, token, listing)?;
+    fetched.media_fetched += media.fetched;
+    fetched.media_missing.extend(media.missing);
+    Ok(())
 }
 
 /// One listed instrument: installed, or why it was refused (outer error:
@@ -437,7 +466,7 @@ pub fn fetch_rosters(
     Ok(fetched)
 }
 
-fn request(method: &str, path: &str, token: &str) -> HttpRequest {
+pub(super) fn request(method: &str, path: &str, token: &str) -> HttpRequest {
     HttpRequest {
         method: method.into(),
         path: path.into(),
@@ -461,7 +490,7 @@ fn json<T: serde::de::DeserializeOwned>(
 }
 
 /// Sends a request and turns every non-2xx status into its error.
-fn exchange(
+pub(super) fn exchange(
     transport: &dyn Transport,
     request: &HttpRequest,
     what: &'static str,

@@ -13,6 +13,7 @@
 
 pub mod api;
 mod client;
+mod form_media;
 mod transport;
 
 pub use client::{
@@ -20,4 +21,5 @@ pub use client::{
     fetch_assignments, fetch_instruments, fetch_receipt, fetch_returns, fetch_rosters, sync,
     upload,
 };
+pub use form_media::{MediaFetched, MediaMissing, fetch_listed_media};
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};

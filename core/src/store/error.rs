@@ -140,6 +140,9 @@ pub enum StoreError {
     #[error("no attachment {name:?} in response {instance_id}")]
     UnknownAttachment { instance_id: String, name: String },
 
+    #[error("form media file {what}: {reason}")]
+    FormMedia { what: String, reason: String },
+
     #[error("roster entry {index}: {reason}")]
     Roster { index: usize, reason: String },
 

@@ -41,10 +41,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Named 0007 so that it does not collide with schema steps of work
     // merged beside it; the version is what counts.
     Migration { version: 6, name: "audit", sql: include_str!("../../sql/0007_audit.sql") },
+    Migration {
+        version: 7,
+        name: "form_media",
+        sql: include_str!("../../sql/0008_form_media.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 const _: () = assert!(MIGRATIONS[MIGRATIONS.len() - 1].version == SCHEMA_VERSION);
 

@@ -29,6 +29,7 @@ mod attachment_table;
 mod attachments;
 mod device;
 mod error;
+mod form_media;
 mod instruments;
 mod migrate;
 mod open;
@@ -53,6 +54,7 @@ pub use attachments::{
 };
 pub use device::{DeviceIdentity, verify_signature};
 pub use error::{Result, StoreError};
+pub use form_media::{FORM_MEDIA_CHUNK, FormMediaEntry, FormMediaStatus};
 pub use instruments::{InstalledInstrument, InstrumentKey};
 pub use migrate::SCHEMA_VERSION;
 pub use outbox::{

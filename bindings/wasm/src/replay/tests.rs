@@ -55,6 +55,7 @@ fn serve(central: &mut Central, request: &HttpRequest) -> Reply {
                     version: p.version,
                     hash: p.hash,
                     title: p.title,
+                    media: Vec::new(),
                     published_at: p.published_at,
                 })
                 .collect();

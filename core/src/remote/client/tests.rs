@@ -168,6 +168,7 @@ fn instruments_are_installed_once_and_checked_against_their_hash() {
         version: i.version.clone(),
         hash: i.hash(),
         title: i.title.clone(),
+        media: Vec::new(),
         published_at: String::new(),
     };
     let central = FakeCentral {
@@ -203,6 +204,7 @@ fn publish_validates_one_bad_form_never_stops_the_others_on_the_device() {
         version: "1".into(),
         hash,
         title: form_id.into(),
+        media: Vec::new(),
         published_at: String::new(),
     };
     let good = instrument("good", "1", &["x"]);
