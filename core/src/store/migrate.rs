@@ -38,13 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "assignments",
         sql: include_str!("../../sql/0005_assignments.sql"),
     },
-    // Named 0007 so that it does not collide with schema steps of work
-    // merged beside it; the version is what counts.
-    Migration { version: 6, name: "audit", sql: include_str!("../../sql/0007_audit.sql") },
+    Migration { version: 6, name: "audit", sql: include_str!("../../sql/0006_audit.sql") },
     Migration {
         version: 7,
         name: "form_media",
-        sql: include_str!("../../sql/0008_form_media.sql"),
+        sql: include_str!("../../sql/0007_form_media.sql"),
     },
 ];
 
