@@ -26,6 +26,7 @@ mod ingest;
 mod review;
 mod status;
 mod submissions;
+mod uploads;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -42,6 +43,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_roles_review", include_str!("../../sql/postgres/0002_roles_review.sql")),
     ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
     ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
+    // 0005 is issue 18's attachment chunks (sealstream); merged before this.
+    ("0006_uploads", include_str!("../../sql/postgres/0006_uploads.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's

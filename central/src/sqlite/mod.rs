@@ -12,6 +12,7 @@ pub(crate) mod ingest;
 mod review;
 mod status;
 mod submissions;
+mod uploads;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_review", include_str!("../../sql/0007_review.sql")),
     ("0008_assignments", include_str!("../../sql/0008_assignments.sql")),
     ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
+    ("0010_uploads", include_str!("../../sql/0010_uploads.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not
