@@ -21,6 +21,7 @@ mod operations;
 mod review;
 mod rules;
 mod stores;
+mod uploads;
 
 mod suite {
     pub use super::assignments::*;
@@ -29,6 +30,7 @@ mod suite {
     pub use super::operations::*;
     pub use super::review::*;
     pub use super::rules::*;
+    pub use super::uploads::*;
 }
 
 /// Instantiates every named test body once per store.
@@ -71,4 +73,5 @@ conformance_suite!(
     a_quota_holds_across_connections_ingesting_at_once,
     review_returns_and_corrections_agree,
     assignments_reach_only_their_devices_and_count_progress,
+    uploads_in_parts_are_staged_joined_and_expired,
 );
