@@ -5,7 +5,7 @@
 //! bundle is ingested as `POST /v1/bundles` would ingest it. Kept in the
 //! database rather than on one server's disk so that two servers on one
 //! PostgreSQL database may each take a part; never held whole in memory
-//! (one part at a time).
+//! (one row of a part, 1 MiB, at a time).
 //!
 //! Parts arrive in order: a part is stored only at the offset the upload
 //! has received so far, in one transaction with the advance of that
@@ -15,6 +15,10 @@ use std::io::Write;
 
 use crate::error::CentralError;
 use crate::{AnyStore, PgCentral, SqliteCentral};
+
+/// A part is kept in rows of at most this many bytes (one database row
+/// per MiB): neither the insert nor the join holds more than a row.
+pub(crate) const ROW: usize = 1 << 20;
 
 /// An upload as central holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

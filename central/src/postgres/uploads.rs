@@ -10,7 +10,9 @@ use postgres::Row;
 
 use super::{Inner, PgCentral};
 use crate::error::CentralError;
-use crate::uploads::{Begun, PartOutcome, Placed, StagedUpload, UploadLimits, place, spool_error};
+use crate::uploads::{
+    Begun, PartOutcome, Placed, ROW, StagedUpload, UploadLimits, place, spool_error,
+};
 
 const COLUMNS: &str = "upload_id, device_id, size, sha256, received, created_at, touched_at";
 
@@ -97,11 +99,13 @@ impl Inner {
             Placed::Held => return Ok(PartOutcome::Held(upload)),
             Placed::Next => {}
         }
-        tx.execute(
-            "INSERT INTO upload_parts (upload_id, part_offset, data) VALUES ($1, $2, $3)",
-            &[&id, &i(offset), &data],
-        )
-        .map_err(sql2)?;
+        for (n, row) in data.chunks(ROW).enumerate() {
+            tx.execute(
+                "INSERT INTO upload_parts (upload_id, part_offset, data) VALUES ($1, $2, $3)",
+                &[&id, &i(offset + (n * ROW) as u64), &row],
+            )
+            .map_err(sql2)?;
+        }
         upload.received = offset + data.len() as u64;
         upload.touched_at = now;
         tx.execute(
@@ -182,7 +186,7 @@ impl PgCentral {
         let mut inner = self.inner();
         let target = inner.target.clone();
         let sql = |e| CentralError::postgres(&target, "reading the parts of an upload", e);
-        // Offsets first, then one part at a time: one part in memory.
+        // Offsets first, then one row at a time: one row (1 MiB) in memory.
         let offsets: Vec<i64> = inner
             .client()
             .query(

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
 use enumera_core::remote::api::{self, NewUpload, UploadStatus};
@@ -175,18 +176,12 @@ pub(crate) async fn put(
     Device(device): Device,
     id: Result<Path<String>, PathRejection>,
     at: Result<Query<At>, axum::extract::rejection::QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Json<UploadStatus>, ApiError> {
     let id = segment(id)?;
     let Query(At { offset }) =
         at.map_err(|_| bad("bad_request", "a part needs ?offset=N (bytes from the start)"))?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the part could not be read whole: {}", e.body_text()),
-        )
-    })?;
+    let body = read_part(&state, request).await?;
     blocking(move || {
         owned(&state, &device, &id)?;
         let outcome = {
@@ -212,6 +207,40 @@ pub(crate) async fn put(
         }
     })
     .await
+}
+
+/// The part's bytes, in one buffer of the declared size (no doubling
+/// while it grows); at most the body limit.
+async fn read_part(state: &AppState, request: Request) -> Result<Vec<u8>, ApiError> {
+    let max = state.config.max_body;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("a part is at most this server's body limit of {max} bytes"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut part = Vec::with_capacity(declared.unwrap_or(0));
+    let mut body = request.into_body();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| bad("bad_body", format!("the part could not be read: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if part.len() + data.len() > max {
+                return Err(too_large());
+            }
+            part.extend_from_slice(&data);
+        }
+    }
+    Ok(part)
 }
 
 /// `POST /v1/uploads/{id}/finish`: joins the parts, checks the hash and

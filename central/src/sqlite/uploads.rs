@@ -7,7 +7,9 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::SqliteCentral;
 use crate::error::CentralError;
-use crate::uploads::{Begun, PartOutcome, Placed, StagedUpload, UploadLimits, place, spool_error};
+use crate::uploads::{
+    Begun, PartOutcome, Placed, ROW, StagedUpload, UploadLimits, place, spool_error,
+};
 
 const COLUMNS: &str = "upload_id, device_id, size, sha256, received, created_at, touched_at";
 
@@ -94,11 +96,13 @@ impl SqliteCentral {
             Placed::Held => return Ok(PartOutcome::Held(upload)),
             Placed::Next => {}
         }
-        tx.execute(
-            "INSERT INTO upload_parts (upload_id, part_offset, data) VALUES (?1, ?2, ?3)",
-            params![id, offset, data],
-        )
-        .map_err(sql)?;
+        for (i, row) in data.chunks(ROW).enumerate() {
+            tx.execute(
+                "INSERT INTO upload_parts (upload_id, part_offset, data) VALUES (?1, ?2, ?3)",
+                params![id, offset + (i * ROW) as u64, row],
+            )
+            .map_err(sql)?;
+        }
         upload.received = offset + data.len() as u64;
         upload.touched_at = now;
         tx.execute(
@@ -116,7 +120,7 @@ impl SqliteCentral {
         out: &mut dyn Write,
     ) -> Result<u64, CentralError> {
         let sql = |e| CentralError::sql(&self.path, "reading the parts of an upload", e);
-        // Offsets first, then one part at a time: one part in memory.
+        // Offsets first, then one row at a time: one row (1 MiB) in memory.
         let offsets: Vec<u64> = self
             .conn
             .prepare_cached(

@@ -82,6 +82,10 @@ impl Transport for FakeCentral {
                 }
             },
             // A central from before assignments (issue 17): sync goes on.
+            // An older central: no uploads in parts.
+            ("POST", api::UPLOADS) => {
+                reply(404, r#"{"error":"not_found","message":"no such endpoint"}"#)
+            }
             ("POST", api::ASSIGNMENTS) => {
                 reply(404, r#"{"error":"not_found","message":"no such endpoint"}"#)
             }
@@ -363,4 +367,26 @@ fn a_receipt_that_acknowledges_nothing_stops_the_upload() {
     // Not the same bundle again and again: one try, nothing marked.
     assert_eq!((up.bundles, up.receipt.marked.len()), (1, 0));
     assert_eq!(unsent(&store), 6);
+}
+
+#[test]
+fn an_older_central_without_uploads_in_parts_gets_one_streamed_post() {
+    let (_dir, mut store, _) = device_with(2);
+    let central = FakeCentral::default();
+    let options = UploadOptions { part_size: 64, ..UploadOptions::for_store(&store) };
+    let up = upload_with(&mut store, &central, "tok", &options).expect("upload").expect("sent");
+    assert_eq!(up.receipt.marked.len(), 2);
+    let sent: Vec<_> =
+        central.sent.borrow().iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+    assert_eq!(
+        sent[..2],
+        [("POST".into(), api::UPLOADS.into()), ("POST".into(), api::BUNDLES.into())]
+    );
+    // Nothing is left in the upload folder but its lock.
+    let dir = options.spool_dir.expect("a folder");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["lock"]);
 }
