@@ -3,7 +3,9 @@
 -- device asks central to finish it, so that a part may reach any server
 -- of the database and none holds an upload in memory. Rows go when the
 -- upload is finished, refused, or left untouched past its expiry.
-CREATE TABLE uploads (
+-- IF NOT EXISTS: tests rebuild older schemas by undoing later migrations
+-- without knowing of these tables.
+CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
     -- Only this device's token may add parts, read or finish it.
     device_id TEXT NOT NULL,
@@ -18,10 +20,10 @@ CREATE TABLE uploads (
     touched_at INTEGER NOT NULL
 );
 
-CREATE INDEX uploads_by_device ON uploads (device_id);
-CREATE INDEX uploads_by_touch ON uploads (touched_at);
+CREATE INDEX IF NOT EXISTS uploads_by_device ON uploads (device_id);
+CREATE INDEX IF NOT EXISTS uploads_by_touch ON uploads (touched_at);
 
-CREATE TABLE upload_parts (
+CREATE TABLE IF NOT EXISTS upload_parts (
     upload_id TEXT NOT NULL REFERENCES uploads (upload_id) ON DELETE CASCADE,
     part_offset INTEGER NOT NULL CHECK (part_offset >= 0),
     data BLOB NOT NULL CHECK (length(data) > 0),
