@@ -11,11 +11,17 @@
 //! temporary file into the store's blob, the bundle and central stream the
 //! sealed item, and the export opens it from a temporary file into `media/`.
 //!
+//! Then the same response goes over HTTP: core's sync client uploads it
+//! (a bundle file streamed in 8 MiB parts) to central's server in a child
+//! process (this program run again, SQLite, a 16 MiB body limit), whose
+//! peak memory is read from `/proc/PID/status`; the export follows.
+//!
 //! `cargo bench -p enumera-benches --bench media` (ENUMERA_BENCH_MEDIA_MIB
 //! to choose the size; 200 by default). Under `cargo test` (no `--bench`
 //! argument) it runs a 3 MiB version only.
 
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::Instant;
 
@@ -26,7 +32,81 @@ use enumera_core::bundle::{
     BundleOptions, ResearcherIdentity, finalize_response, write_bundle_file,
 };
 use enumera_core::instrument::Instrument;
+use enumera_core::remote::{
+    Body, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind, UploadOptions,
+    upload_with,
+};
 use enumera_core::store::{NewResponse, Store};
+
+/// Set in the child process that serves central over HTTP: the database.
+const SERVE: &str = "ENUMERA_BENCH_MEDIA_SERVE";
+
+/// The server's side: serves the database until stdin closes.
+fn serve(db: &str) {
+    use enumera_central::server::{Server, ServerConfig};
+    let central = Central::open(db).expect("central");
+    let spool = Path::new(db).parent().map(Path::to_path_buf);
+    let config = ServerConfig { max_body: 16 << 20, spool_dir: spool, ..Default::default() };
+    let server = Server::bind(central, "127.0.0.1:0", config).expect("bind");
+    println!("{}", server.local_addr().expect("addr"));
+    std::io::stdout().flush().expect("flush");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        let _ = stop.send(());
+    });
+    server
+        .run(async move {
+            let _ = stopped.await;
+        })
+        .expect("serve");
+}
+
+/// HTTP/1.1 over a std TcpStream, one connection a request; a file body is
+/// streamed from the file, as the apps' transports do.
+struct Http(std::net::SocketAddr);
+
+impl Transport for Http {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let fail = |e: std::io::Error| TransportError {
+            kind: TransportErrorKind::Interrupted,
+            message: e.to_string(),
+        };
+        let mut stream = TcpStream::connect(self.0).map_err(fail)?;
+        let mut head =
+            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
+        for (k, v) in &request.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        let len = request.body.len().map_err(fail)?;
+        head.push_str(&format!("Content-Length: {len}\r\nConnection: close\r\n\r\n"));
+        stream.write_all(head.as_bytes()).map_err(fail)?;
+        match &request.body {
+            Body::Bytes(b) => stream.write_all(b).map_err(fail)?,
+            Body::File(path) => {
+                let mut file = std::fs::File::open(path).map_err(fail)?;
+                std::io::copy(&mut file, &mut stream).map_err(fail)?;
+            }
+        }
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).map_err(fail)?;
+        let split = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(reply.len());
+        let head = String::from_utf8_lossy(&reply[..split]).into_owned();
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = reply.get(split + 4..).unwrap_or_default().to_vec();
+        Ok(HttpResponse { status, headers: Vec::new(), body })
+    }
+}
+
+/// Peak resident memory of another process, in bytes.
+fn peak_rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
 
 fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
@@ -81,6 +161,9 @@ fn measured<T>(step: impl FnOnce() -> T) -> (T, f64, u64) {
 }
 
 fn main() {
+    if let Ok(db) = std::env::var(SERVE) {
+        return serve(&db);
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let size_mib: u64 = std::env::var("ENUMERA_BENCH_MEDIA_MIB")
         .ok()
@@ -104,6 +187,7 @@ fn main() {
     println!("| --- | --- | --- | --- |");
     let sqlite = |name: &str| Location::File(d.join(name));
     run(d, size, &[], &sqlite("central.db"), "");
+    http_pass(d, size);
     let keys = identity().recipients();
     run(d, size, &keys, &sqlite("central-sealed.db"), "sealed, SQLite");
     match std::env::var("ENUMERA_TEST_POSTGRES") {
@@ -194,6 +278,70 @@ fn run(d: &Path, size: u64, keys: &[String], at: &Location, label: &str) {
             mib(rss)
         );
     }
+}
+
+/// The plain pass's device (its response bundled to a file, not yet sent)
+/// syncs over HTTP to central's server in a child process (this program
+/// run again, SQLite, a 16 MiB body limit, so the bundle goes in 8 MiB
+/// parts); the server's peak is read from `/proc/PID/status`.
+fn http_pass(d: &Path, size: u64) {
+    let size_mib = size >> 20;
+    let form = instrument(&[]);
+    let http_db = d.join("central-http.db");
+    let token = {
+        let mut central = Central::init(&http_db).expect("central");
+        central.publish(&form).expect("publish");
+        let store = Store::open(d.join("device.db")).expect("device");
+        central.create_token(&store.device().expect("device").device_id).expect("token")
+    };
+    let mut child = std::process::Command::new(std::env::current_exe().expect("this program"))
+        .env(SERVE, &http_db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server process");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address");
+    let addr: std::net::SocketAddr = line.trim().parse().expect("server address");
+    let server_idle = peak_rss_of(child.id());
+    let (uploaded, upload_s, upload_rss) = measured(|| {
+        let mut store = Store::open(d.join("device.db")).expect("device");
+        let options = UploadOptions::for_store(&store);
+        upload_with(&mut store, &Http(addr), &token, &options).expect("upload").expect("sent")
+    });
+    assert_eq!(uploaded.receipt.marked.len(), 1, "{uploaded:?}");
+    let server_rss = peak_rss_of(child.id());
+    drop(child.stdin.take());
+    child.wait().expect("server stops");
+    let http_out = d.join("out-http");
+    let (exported, http_export_s, http_export_rss) = measured(|| {
+        let central = Central::open(&http_db).expect("open");
+        let opts = ExportOptions { format: Some(Format::Csv), ..Default::default() };
+        export(central.store(), &opts, &http_out, &mut |_, _| {}).expect("export")
+    });
+    assert_eq!(exported.media_files, 1);
+    let written =
+        std::fs::metadata(http_out.join("media").join("1796378400000.mp4")).expect("media");
+    assert_eq!(written.len(), size);
+    for (step, s, rss) in [
+        ("device: sync over HTTP (bundle file, 8 MiB parts)", upload_s, upload_rss),
+        ("central serve: receive the parts, join, ingest (whole process)", upload_s, server_rss),
+        ("central: export what came over HTTP", http_export_s, http_export_rss),
+    ] {
+        println!(
+            "| {step} | {s:.2} s | {:.0} MiB/s | {:.1} MiB |",
+            size_mib as f64 / s.max(1e-9),
+            mib(rss)
+        );
+    }
+    println!();
+    println!(
+        "HTTP: {} part(s) of at most 8 MiB under a 16 MiB body limit; the server process held {:.1} MiB before the upload",
+        uploaded.bytes.div_ceil(8 << 20),
+        mib(server_idle)
+    );
 }
 
 fn new_database(admin: &str, tag: &str) -> (Location, String) {

@@ -162,11 +162,16 @@ impl Transport for Foreign<'_> {
                 })
                 .or_insert_with(|| value.clone());
         }
+        let (body, body_path) = match &request.body {
+            remote::Body::Bytes(bytes) => (bytes.clone(), None),
+            remote::Body::File(path) => (Vec::new(), Some(path.to_string_lossy().into_owned())),
+        };
         let sent = self.app.send(HttpRequest {
             method: request.method.clone(),
             path: request.path.clone(),
             headers,
-            body: request.body.clone(),
+            body,
+            body_path,
         });
         match sent {
             Ok(HttpResponse { status, headers, body }) => {
@@ -342,9 +347,28 @@ mod tests {
             method: "GET".into(),
             path: "/v1/rosters".into(),
             headers: vec![("Accept".into(), "a".into()), ("Accept".into(), "b".into())],
-            body: vec![],
+            body: remote::Body::default(),
         };
         assert_eq!(foreign.send(&request).map(|r| r.status), Ok(200));
         assert_eq!(seen(&fake)[0].headers.get("Accept").map(String::as_str), Some("a, b"));
+    }
+
+    #[test]
+    fn a_file_body_reaches_the_app_as_its_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bundle");
+        std::fs::write(&file, b"bundle bytes").expect("write");
+        let fake = answering(200, b"{}");
+        let foreign = Foreign { app: &fake, thrown: Mutex::new(None) };
+        let request = remote::HttpRequest {
+            method: "POST".into(),
+            path: remote::api::BUNDLES.into(),
+            headers: vec![],
+            body: remote::Body::File(file.clone()),
+        };
+        assert_eq!(foreign.send(&request).map(|r| r.status), Ok(200));
+        let sent = &seen(&fake)[0];
+        assert!(sent.body.is_empty());
+        assert_eq!(sent.body_path.as_deref(), Some(file.to_string_lossy().as_ref()));
     }
 }

@@ -16,7 +16,14 @@ pub struct HttpRequest {
     pub path: String,
     /// Includes `Authorization: Bearer <device token>` where the call needs it.
     pub headers: HashMap<String, String>,
+    /// The body in memory (small requests); empty when `body_path` is set.
     pub body: Vec<u8>,
+    /// A file whose whole content is the body (a bundle, or one part of a
+    /// large one: at most 8 MiB): stream it, e.g. OkHttp's
+    /// `File.asRequestBody()` or URLSession's `uploadTask(with:fromFile:)`,
+    /// with its size as `Content-Length`. The file stays until `send`
+    /// returns; then Enumera removes or reuses it.
+    pub body_path: Option<String>,
 }
 
 /// The server's answer, whatever its status.

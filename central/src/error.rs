@@ -141,6 +141,14 @@ pub enum CentralError {
 
     #[error("no assignment {id} (`central assignments list --all` shows every one)")]
     NoSuchAssignment { id: String },
+
+    /// Joining an upload's parts into its spool file (issue 18) failed.
+    #[error("writing upload {upload_id} to its spool file: {source}")]
+    UploadSpool {
+        upload_id: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CentralError {

@@ -45,6 +45,7 @@ pub mod roles;
 pub mod server;
 mod sqlite;
 pub mod submissions;
+pub mod uploads;
 
 use std::path::Path;
 

@@ -425,7 +425,8 @@ fn researchers_read_the_data(backend: &Backend) {
 }
 
 /// docs/openapi.yaml describes every data route the router serves, and
-/// only those, each with a GET and its path parameters.
+/// only those (and the uploads in parts), each with a GET and its path
+/// parameters.
 #[test]
 fn the_openapi_file_describes_every_data_route() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.yaml");
@@ -441,7 +442,16 @@ fn the_openapi_file_describes_every_data_route() {
         described.iter().copied().filter(|p| p.starts_with("/v1/data/")).collect();
     data_described.sort();
     assert_eq!(data_described, served);
-    assert_eq!(described.len(), served.len(), "only data routes are described");
+    // Besides them, the device's uploads in parts (issue 18, item 5).
+    let uploads = ["/v1/uploads", "/v1/uploads/{upload_id}", "/v1/uploads/{upload_id}/finish"];
+    for route in uploads {
+        assert!(described.contains(&route), "{route} is described");
+    }
+    assert_eq!(
+        described.len(),
+        served.len() + uploads.len(),
+        "only data routes and uploads are described"
+    );
     for route in served {
         let get = &doc["paths"][route]["get"];
         assert!(!get.is_badvalue(), "{route}: no get");

@@ -14,9 +14,11 @@ use std::time::Duration;
 use common::Device;
 use enumera_central::Central;
 use enumera_central::server::{Server, ServerConfig};
+use enumera_core::remote::api;
 use enumera_core::remote::{
     self, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
+use serde_json::{Value, json};
 
 /// HTTP/1.1 over a std TcpStream, one connection per request.
 struct StdTransport(SocketAddr);
@@ -34,12 +36,11 @@ impl Transport for StdTransport {
         for (k, v) in &request.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
-        head.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            request.body.len()
-        ));
+        // Small bundles only here: a file body is read whole.
+        let body = request.body.to_vec().map_err(fail(TransportErrorKind::Other))?;
+        head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
         stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
-        stream.write_all(&request.body).map_err(fail(TransportErrorKind::Interrupted))?;
+        stream.write_all(&body).map_err(fail(TransportErrorKind::Interrupted))?;
         let mut reply = Vec::new();
         stream.read_to_end(&mut reply).map_err(fail(TransportErrorKind::Interrupted))?;
         let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or(TransportError {
@@ -93,7 +94,7 @@ fn post_bundle(addr: SocketAddr, token: &str, bundle: &[u8]) -> u16 {
         method: "POST".into(),
         path: remote::api::BUNDLES.into(),
         headers: vec![("Authorization".into(), format!("Bearer {token}"))],
-        body: bundle.to_vec(),
+        body: remote::Body::Bytes(bundle.to_vec()),
     };
     StdTransport(addr).send(&request).map(|r| r.status).unwrap_or(0)
 }
@@ -220,7 +221,7 @@ fn clients_stalling_over_their_headers_are_cut_while_others_are_served() {
         method: "GET".into(),
         path: remote::api::INSTRUMENTS.into(),
         headers: vec![("Authorization".into(), format!("Bearer {token}"))],
-        body: vec![],
+        body: remote::Body::default(),
     };
     for _ in 0..5 {
         assert_eq!(StdTransport(addr).send(&get).map(|r| r.status), Ok(200));
@@ -416,7 +417,7 @@ fn get(addr: SocketAddr, token: &str, path: &str) -> HttpResponse {
         method: "GET".into(),
         path: path.into(),
         headers: vec![("Authorization".into(), format!("Bearer {token}"))],
-        body: Vec::new(),
+        body: remote::Body::default(),
     };
     StdTransport(addr).send(&request).expect("reply")
 }
@@ -482,4 +483,193 @@ fn roles_each_token_reaches_only_what_its_role_needs() {
     handle.join().unwrap();
     let c = Central::open(dir.path().join("central.db")).unwrap();
     assert_eq!(c.status().unwrap().responses, 1);
+}
+
+/// Counts the bytes of every part sent, and cuts the connection (as a
+/// dropped network does) instead of sending part number `cut_at`.
+struct Parts {
+    inner: StdTransport,
+    cut_at: Option<usize>,
+    parts: std::sync::Mutex<Vec<(u64, u64)>>,
+}
+
+impl Transport for Parts {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        if request.method == "PUT" {
+            let offset =
+                request.path.rsplit_once("offset=").map_or(0, |(_, n)| n.parse().unwrap_or(0));
+            let len = request.body.len().expect("the part file is there");
+            let mut parts = self.parts.lock().expect("lock");
+            if self.cut_at == Some(parts.len()) {
+                return Err(TransportError {
+                    kind: TransportErrorKind::Interrupted,
+                    message: "connection reset".into(),
+                });
+            }
+            parts.push((offset, len));
+        }
+        self.inner.send(request)
+    }
+}
+
+fn parts_of(transport: &Parts) -> Vec<(u64, u64)> {
+    transport.parts.lock().expect("lock").clone()
+}
+
+/// A device with one response whose attachment is `size` bytes.
+fn device_with_attachment(size: usize) -> (Device, Vec<u8>) {
+    let mut device = Device::new("parts");
+    let attachment: Vec<u8> =
+        (0..size as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    device.finalize("big", false, Some(&attachment));
+    (device, attachment)
+}
+
+fn part_options(device: &Device) -> remote::UploadOptions {
+    remote::UploadOptions {
+        part_size: 256 << 10,
+        ..remote::UploadOptions::for_store(&device.store)
+    }
+}
+
+/// Issue 18, item 5: a bundle over the server's body limit goes in parts;
+/// a connection cut after two parts resumes at the next try from what
+/// central holds, without sending again what arrived; the device's upload
+/// folder is empty after.
+#[test]
+fn an_upload_in_parts_resumes_where_the_cut_left_it() {
+    let dir = common::tempdir();
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    let (mut device, attachment) = device_with_attachment(1_200_000);
+    let token = central.create_token(&device.device_id()).expect("token");
+    let config = ServerConfig { max_body: 300 << 10, ..Default::default() };
+    let (addr, stop, handle) = start(central, config);
+    let options = part_options(&device);
+
+    let cut = Parts { inner: StdTransport(addr), cut_at: Some(2), parts: Default::default() };
+    let err = remote::upload_with(&mut device.store, &cut, &token, &options).expect_err("cut");
+    assert!(err.is_retryable(), "{err}");
+    let first = parts_of(&cut);
+    assert_eq!(first, [(0, 256 << 10), (256 << 10, 256 << 10)]);
+    let kept: Vec<_> = std::fs::read_dir(options.spool_dir.as_ref().expect("spool"))
+        .expect("spool folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.contains(&"upload.json".to_string()), "{kept:?}");
+
+    let rest = Parts { inner: StdTransport(addr), cut_at: None, parts: Default::default() };
+    let up = remote::upload_with(&mut device.store, &rest, &token, &options)
+        .expect("resumed")
+        .expect("uploaded");
+    assert_eq!((up.responses, up.receipt.marked.len()), (1, 1));
+    let second = parts_of(&rest);
+    assert_eq!(second[0].0, 512 << 10, "starts where central stopped");
+    let sent: u64 = first.iter().chain(&second).map(|(_, len)| len).sum();
+    assert_eq!(sent, up.bytes, "no byte sent twice");
+    let left: Vec<_> = std::fs::read_dir(options.spool_dir.as_ref().expect("spool"))
+        .expect("spool folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["lock"]);
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+
+    let central = Central::open(&db).expect("open");
+    assert_eq!(central.status().expect("status").responses, 1);
+    // The parts are gone once the bundle is ingested.
+    let raw = rusqlite::Connection::open(&db).expect("sqlite");
+    let staged: i64 =
+        raw.query_row("SELECT count(*) FROM upload_parts", [], |r| r.get(0)).expect("count");
+    assert_eq!(staged, 0);
+    drop(attachment);
+}
+
+fn call(addr: SocketAddr, token: &str, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let request = HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        body: remote::Body::Bytes(body.to_vec()),
+    };
+    let reply = StdTransport(addr).send(&request).expect("reply");
+    (reply.status, serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
+}
+
+/// Only the device whose token created an upload may read, extend or
+/// finish it; a part not at the received offset is refused with the
+/// offset; limits per device hold; an upload left alone expires.
+#[test]
+fn uploads_in_parts_belong_to_their_device_and_expire() {
+    let dir = common::tempdir();
+    let db = dir.path().join("central.db");
+    let mut central = Central::init(&db).expect("central");
+    let mine = central.create_token("device-a").expect("token");
+    let theirs = central.create_token("device-b").expect("token");
+    let config = ServerConfig {
+        upload_ttl: Duration::from_secs(2),
+        upload_limits: enumera_central::uploads::UploadLimits {
+            max_open: 2,
+            max_staged_bytes: 1000,
+        },
+        ..Default::default()
+    };
+    let (addr, stop, handle) = start(central, config);
+    let new = |size: u64| {
+        serde_json::to_vec(&json!({"size": size, "sha256": "ab".repeat(32)})).expect("json")
+    };
+
+    let (status, created) = call(addr, &mine, "POST", api::UPLOADS, &new(10));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["received"], 0);
+
+    // Another device's token: refused, and nothing stored.
+    let part = api::upload_part_path(&id, 0);
+    assert_eq!(call(addr, &theirs, "PUT", &part, b"01234").0, 403);
+    assert_eq!(call(addr, &theirs, "GET", &api::upload_path(&id), b"").0, 403);
+    assert_eq!(call(addr, &theirs, "POST", &api::upload_finish_path(&id), b"").0, 403);
+    assert_eq!(call(addr, &mine, "GET", &api::upload_path(&id), b"").1["received"], 0);
+
+    let (status, after) = call(addr, &mine, "PUT", &part, b"01234");
+    assert_eq!((status, after["received"].as_u64()), (200, Some(5)));
+    // The same part again (its reply lost): taken, nothing changes.
+    assert_eq!(call(addr, &mine, "PUT", &part, b"01234").1["received"], 5);
+    let (status, wrong) = call(addr, &mine, "PUT", &api::upload_part_path(&id, 7), b"789");
+    assert_eq!((status, wrong["error"].as_str()), (409, Some("wrong_offset")));
+    assert_eq!(
+        call(addr, &mine, "PUT", &api::upload_part_path(&id, 5), b"56789XX").0,
+        409,
+        "past the size"
+    );
+    let (status, early) = call(addr, &mine, "POST", &api::upload_finish_path(&id), b"");
+    assert_eq!((status, early["error"].as_str()), (409, Some("incomplete")));
+    // Joined, the parts do not hash to what was declared: dropped.
+    assert_eq!(call(addr, &mine, "PUT", &api::upload_part_path(&id, 5), b"56789").0, 200);
+    let (status, bad) = call(addr, &mine, "POST", &api::upload_finish_path(&id), b"");
+    assert_eq!((status, bad["error"].as_str()), (400, Some("bad_hash")), "{bad}");
+    assert_eq!(call(addr, &mine, "GET", &api::upload_path(&id), b"").0, 404);
+
+    // Limits per device: too large at once, too many open.
+    let (status, large) = call(addr, &mine, "POST", api::UPLOADS, &new(1001));
+    assert_eq!((status, large["error"].as_str()), (413, Some("too_large")));
+    assert_eq!(call(addr, &mine, "POST", api::UPLOADS, &new(600)).0, 201);
+    let (status, over) = call(addr, &mine, "POST", api::UPLOADS, &new(600));
+    assert_eq!((status, over["error"].as_str()), (429, Some("quota_exceeded")));
+    let (status, open) = call(addr, &mine, "POST", api::UPLOADS, &new(10));
+    assert_eq!(status, 201);
+    let (status, _) = call(addr, &mine, "POST", api::UPLOADS, &new(10));
+    assert_eq!(status, 429, "two open at most");
+
+    // Left alone past its expiry: gone, and its rows are removed at the
+    // next creation.
+    thread::sleep(Duration::from_millis(3_100));
+    let stale = open["id"].as_str().expect("id");
+    assert_eq!(call(addr, &mine, "GET", &api::upload_path(stale), b"").0, 404);
+    assert_eq!(call(addr, &theirs, "POST", api::UPLOADS, &new(10)).0, 201);
+    let _ = stop.send(());
+    handle.join().expect("server stops");
+    let raw = rusqlite::Connection::open(&db).expect("sqlite");
+    let open: i64 = raw.query_row("SELECT count(*) FROM uploads", [], |r| r.get(0)).expect("count");
+    assert_eq!(open, 1, "only device-b's new upload is left");
 }

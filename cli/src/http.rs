@@ -1,11 +1,13 @@
 //! The CLI's blocking HTTP transport for `device sync` (ureq). Core builds
-//! the requests and reads the replies; this only moves bytes.
+//! the requests and reads the replies; this only moves bytes. A file body
+//! (a bundle, or one part of it) is streamed from the file with its size
+//! as `Content-Length`, never read whole into memory.
 
 use std::time::Duration;
 
 use enumera_core::remote::api::MAX_REPLY;
 use enumera_core::remote::{
-    HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+    Body, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
 
 #[derive(Debug)]
@@ -60,11 +62,23 @@ impl Transport for UreqTransport {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let http_request = builder.body(request.body.clone()).map_err(|e| TransportError {
+        let other = |e: &dyn std::fmt::Display| TransportError {
             kind: TransportErrorKind::Other,
             message: format!("{url}: {e}"),
-        })?;
-        let mut response = self.agent.run(http_request).map_err(fail)?;
+        };
+        let mut response = match &request.body {
+            Body::Bytes(bytes) => {
+                let http_request = builder.body(bytes.as_slice()).map_err(|e| other(&e))?;
+                self.agent.run(http_request)
+            }
+            Body::File(path) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| other(&format!("the body file {}: {e}", path.display())))?;
+                let http_request = builder.body(file).map_err(|e| other(&e))?;
+                self.agent.run(http_request)
+            }
+        }
+        .map_err(fail)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()

@@ -9,6 +9,9 @@ import java.io.File
 import java.nio.file.Files
 import java.security.MessageDigest
 import org.enumera.android.UrlConnectionTransport
+import org.enumera.ffi.HttpRequest
+import org.enumera.ffi.HttpResponse
+import org.enumera.ffi.HttpTransport
 import org.enumera.ffi.RecordingRequest
 import org.enumera.ffi.SyncClient
 
@@ -96,7 +99,19 @@ val mediaTests = linkedMapOf<String, () -> Unit>(
             val store = device()
             val token = enumera("central", "--db", central.db, "token", "create", "--device",
                 store.device().deviceId.toString()).trim()
-            val sync = SyncClient(store, UrlConnectionTransport(central.url), token)
+            // Notes which requests came with their body as a file (`bodyPath`).
+            val streamed = mutableListOf<String>()
+            val http = UrlConnectionTransport(central.url)
+            val transport = object : HttpTransport {
+                override fun send(request: HttpRequest): HttpResponse {
+                    request.bodyPath?.let {
+                        check(request.body.isEmpty()) { "body is empty when bodyPath is set" }
+                        streamed += "${request.method} ${request.path} ${File(it).length()}"
+                    }
+                    return http.send(request)
+                }
+            }
+            val sync = SyncClient(store, transport, token)
             eq(sync.sync().formsInstalled.map { it.formId }.sorted(), listOf("kii_media_kt", "kii_sealed_kt"), "forms")
 
             val photo = jpeg(3)
@@ -121,6 +136,7 @@ val mediaTests = linkedMapOf<String, () -> Unit>(
             val report = sync.upload()
             eq(report.uploaded, 2UL, "uploaded")
             eq(report.receipt?.marked?.sorted(), listOf(1UL, 2UL), "marked")
+            eq(streamed, listOf("POST /v1/bundles ${report.bundleBytes}"), "the bundle went as a file")
             central.close()
 
             val marker = document.copyOfRange(1000, 1064)

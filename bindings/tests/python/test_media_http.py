@@ -94,7 +94,8 @@ def rows(path):
 def test_media_travel_over_http_and_sealed_media_open_only_with_the_identity(device, tmp_path):
     central = MediaCentral(tmp_path)
     try:
-        sync = enumera_ffi.SyncClient(device, UrllibTransport(central.url), central.token(device))
+        transport = UrllibTransport(central.url)
+        sync = enumera_ffi.SyncClient(device, transport, central.token(device))
         installed = sorted(f.form_id for f in sync.sync().forms_installed)
         assert installed == ["kii_media_http", "kii_media_sealed"]
 
@@ -118,6 +119,9 @@ def test_media_travel_over_http_and_sealed_media_open_only_with_the_identity(dev
 
         report = sync.upload()
         assert report.uploaded == 2 and sorted(report.receipt.marked) == [1, 2]
+        # The bundle went as a file the transport streamed (`body_path`).
+        assert [(m, p) for m, p, _ in transport.file_bodies] == [("POST", "/v1/bundles")]
+        assert transport.file_bodies[0][2] == report.bundle_bytes
     finally:
         central.stop()
 

@@ -4,6 +4,7 @@ real `enumera central serve` on 127.0.0.1. Forms and the roster come down,
 finalized responses go up, and the receipt marks them sent."""
 
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -27,14 +28,24 @@ class UrllibTransport(enumera_ffi.HttpTransport):
     def __init__(self, base_url):
         self.base_url = base_url
         self.paths = []
+        # Requests whose body came as a file (`body_path`): bundles.
+        self.file_bodies = []
 
     def send(self, request):
         self.paths.append((request.method, request.path))
+        headers = dict(request.headers)
+        body = None
+        if request.body_path is not None:
+            # Streamed from the file, as OkHttp and URLSession do.
+            assert request.body == b"", "body is empty when body_path is set"
+            size = os.path.getsize(request.body_path)
+            self.file_bodies.append((request.method, request.path, size))
+            body = open(request.body_path, "rb")
+            headers["Content-Length"] = str(size)
+        elif request.method != "GET":
+            body = request.body
         req = urllib.request.Request(
-            self.base_url + request.path,
-            data=request.body if request.method == "POST" else None,
-            headers=request.headers,
-            method=request.method,
+            self.base_url + request.path, data=body, headers=headers, method=request.method
         )
         try:
             with urllib.request.urlopen(req, timeout=30) as reply:
@@ -45,6 +56,9 @@ class UrllibTransport(enumera_ffi.HttpTransport):
             return enumera_ffi.HttpResponse(status=e.code, headers=dict(e.headers), body=e.read())
         except OSError as e:
             raise enumera_ffi.EnumeraError.Network(f"{self.base_url}: {e}") from e
+        finally:
+            if hasattr(body, "close"):
+                body.close()
 
 
 class Central:

@@ -172,7 +172,7 @@ pub fn implied_by(store: &Store, request: &HttpRequest, reply: &Reply) -> Vec<Ht
         method: "GET".into(),
         path,
         headers: request.headers.clone(),
-        body: Vec::new(),
+        body: Default::default(),
     };
     if request.path == api::INSTRUMENTS {
         let Ok(listed) = serde_json::from_slice::<Vec<InstrumentListing>>(&reply.body) else {

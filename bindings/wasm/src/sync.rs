@@ -91,7 +91,7 @@ impl SyncClient {
         // Counted from the outbox: a backlog sent in several bundles takes
         // several passes, each acting on the receipts it was given.
         let before = self.unsent()?;
-        let up = self.drive(&remote::upload).await?;
+        let up = self.drive(&remote::upload_in_memory).await?;
         let after = self.unsent()?;
         let marked: Vec<u64> = before.iter().copied().filter(|s| !after.contains(s)).collect();
         Ok(SyncReport {
@@ -204,7 +204,7 @@ fn request_to_js(r: &HttpRequest) -> JsValue {
         ("method", r.method.as_str().into()),
         ("path", r.path.as_str().into()),
         ("headers", headers.into()),
-        ("body", js_sys::Uint8Array::from(r.body.as_slice()).into()),
+        ("body", js_sys::Uint8Array::from(r.body.bytes().unwrap_or_default()).into()),
     ];
     for (k, v) in fields {
         let _ = js_sys::Reflect::set(&o, &k.into(), &v);

@@ -27,6 +27,7 @@ mod ingest;
 mod review;
 mod status;
 mod submissions;
+mod uploads;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
     ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
     ("0005_blob_chunks", include_str!("../../sql/postgres/0005_blob_chunks.sql")),
+    ("0006_uploads", include_str!("../../sql/postgres/0006_uploads.sql")),
     ("0007_form_media", include_str!("../../sql/postgres/0007_form_media.sql")),
 ];
 

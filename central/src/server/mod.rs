@@ -17,6 +17,7 @@ mod data;
 mod form_media;
 mod listen;
 mod observe;
+mod parts;
 mod pool;
 mod raw_errors;
 mod reply;
@@ -56,6 +57,10 @@ pub struct ServerConfig {
     /// `None`: the system's temporary folder. `enumera central serve` uses
     /// the database's folder.
     pub spool_dir: Option<PathBuf>,
+    /// Uploads in parts (issue 18): what one device may have open.
+    pub upload_limits: crate::uploads::UploadLimits,
+    /// An upload in parts with no new part for this long is dropped.
+    pub upload_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +73,8 @@ impl Default for ServerConfig {
             max_uploads: 4,
             busy_timeout: Duration::from_secs(5),
             spool_dir: None,
+            upload_limits: crate::uploads::UploadLimits::default(),
+            upload_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -37,6 +37,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{}/new", api::ASSIGNMENTS), post(super::assign::create))
         .route(&format!("{}/{{id}}/revoke", api::ASSIGNMENTS), post(super::assign::revoke))
         .route(&format!("{}/{{id}}/reassign", api::ASSIGNMENTS), post(super::assign::reassign))
+        // Uploads in parts (issue 18, item 5; server/parts.rs).
+        .route(api::UPLOADS, post(super::parts::create))
+        .route(&format!("{}/{{id}}", api::UPLOADS), get(super::parts::show).put(super::parts::put))
+        .route(&format!("{}/{{id}}/finish", api::UPLOADS), post(super::parts::finish))
         // The data API for researchers (issue 19, server/data.rs).
         .route(super::data::FORMS, get(super::data::forms))
         .route(super::data::SUBMISSIONS, get(super::data::submissions))

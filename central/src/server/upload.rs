@@ -40,7 +40,7 @@ const CHUNK: usize = 1 << 20;
 pub(crate) struct DeviceLocks(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
 
 impl DeviceLocks {
-    fn get(&self, device: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn get(&self, device: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(lock) = map.get(device).and_then(Weak::upgrade) {
             return lock;
@@ -53,10 +53,10 @@ impl DeviceLocks {
 }
 
 /// A body on disk: the file (at its end), its SHA-256 and size.
-struct Spooled {
-    file: std::fs::File,
-    sha256: String,
-    bytes: u64,
+pub(super) struct Spooled {
+    pub file: std::fs::File,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 /// Verifies the bundle (outside the lock), checks that it is the token's
@@ -104,14 +104,7 @@ fn too_large(max: usize) -> ApiError {
 
 /// Streams the body into an unnamed temporary file, hashing it.
 async fn spool(state: &Arc<AppState>, mut body: Body, max: usize) -> Result<Spooled, ApiError> {
-    let dir = state.config.spool_dir.clone();
-    let file = blocking(move || {
-        let dir = dir.unwrap_or_else(std::env::temp_dir);
-        tempfile::tempfile_in(&dir).map_err(|e| {
-            ApiError::internal_logged(format!("cannot make a spool file in {}: {e}", dir.display()))
-        })
-    })
-    .await?;
+    let file = spool_file(state).await?;
     let mut spooled = Spooled { file, sha256: String::new(), bytes: 0 };
     let mut sha = Sha256::new();
     let mut batch = Vec::with_capacity(CHUNK);
@@ -157,9 +150,25 @@ async fn spool(state: &Arc<AppState>, mut body: Body, max: usize) -> Result<Spoo
     Ok(spooled)
 }
 
+/// A new unnamed spool file (gone when closed, or when the process dies).
+pub(super) async fn spool_file(state: &Arc<AppState>) -> Result<std::fs::File, ApiError> {
+    let dir = state.config.spool_dir.clone();
+    blocking(move || {
+        let dir = dir.unwrap_or_else(std::env::temp_dir);
+        tempfile::tempfile_in(&dir).map_err(|e| {
+            ApiError::internal_logged(format!("cannot make a spool file in {}: {e}", dir.display()))
+        })
+    })
+    .await
+}
+
 /// Verifies the spooled bundle whole without the lock, then applies it
 /// under the lock and signs the receipt.
-fn apply(state: &AppState, device: &str, spooled: Spooled) -> Result<Json<UploadReply>, ApiError> {
+pub(super) fn apply(
+    state: &AppState,
+    device: &str,
+    spooled: Spooled,
+) -> Result<Json<UploadReply>, ApiError> {
     let Spooled { mut file, sha256, bytes } = spooled;
     let rewind = |file: &mut std::fs::File| {
         file.seek(SeekFrom::Start(0))

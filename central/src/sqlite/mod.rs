@@ -13,6 +13,7 @@ pub(crate) mod ingest;
 mod review;
 mod status;
 mod submissions;
+mod uploads;
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +33,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_review", include_str!("../../sql/0007_review.sql")),
     ("0008_assignments", include_str!("../../sql/0008_assignments.sql")),
     ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
+    ("0010_uploads", include_str!("../../sql/0010_uploads.sql")),
     ("0011_form_media", include_str!("../../sql/0011_form_media.sql")),
 ];
 

@@ -22,6 +22,7 @@ mod operations;
 mod review;
 mod rules;
 mod stores;
+mod uploads;
 
 mod suite {
     pub use super::assignments::*;
@@ -31,6 +32,7 @@ mod suite {
     pub use super::operations::*;
     pub use super::review::*;
     pub use super::rules::*;
+    pub use super::uploads::*;
 }
 
 /// Instantiates every named test body once per store.
@@ -75,4 +77,5 @@ conformance_suite!(
     assignments_reach_only_their_devices_and_count_progress,
     large_media_export_byte_for_byte,
     form_media_are_published_listed_and_fixed_per_version,
+    uploads_in_parts_are_staged_joined_and_expired,
 );

@@ -24,6 +24,16 @@
 //! | POST | `/v1/assignments/new` | `NewAssignment` JSON | `[Assignment]` (supervisor, admin) |
 //! | POST | `/v1/assignments/{id}/revoke` | | `Assignment` (supervisor, admin) |
 //! | POST | `/v1/assignments/{id}/reassign` | `{"device"}` or `{"enumerator"}` | `Assignment` (the new one) |
+//! | POST | `/v1/uploads` | [`NewUpload`] JSON (device) | [`UploadStatus`] (201) |
+//! | GET | `/v1/uploads/{id}` | | [`UploadStatus`] (the device that created it) |
+//! | PUT | `/v1/uploads/{id}?offset=N` | the part's bytes | [`UploadStatus`] (409 with it: not at `received`) |
+//! | POST | `/v1/uploads/{id}/finish` | | [`UploadReply`], as `POST /v1/bundles` |
+//!
+//! A bundle larger than one request goes in parts (issue 18, item 5;
+//! docs/HTTP.md "Uploads in parts"): central keeps the parts in its
+//! database until `finish` joins them, checks the SHA-256 and ingests the
+//! bundle as `POST /v1/bundles` would. A device that lost its connection
+//! asks `GET /v1/uploads/{id}` how much arrived and sends the rest.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +69,9 @@ pub fn form_media_path(sha256: &str) -> String {
     format!("{FORM_MEDIA}/{sha256}")
 }
 
+/// Uploads in parts (issue 18, item 5).
+pub const UPLOADS: &str = "/v1/uploads";
+
 /// Largest reply a client reads (a receipt of a million entries fits).
 pub const MAX_REPLY: u64 = 256 << 20;
 
@@ -70,6 +83,44 @@ pub fn instrument_path(hash: &str) -> String {
 
 pub fn roster_path(name: &str) -> String {
     format!("{ROSTERS}/{name}")
+}
+
+pub fn upload_path(id: &str) -> String {
+    format!("{UPLOADS}/{id}")
+}
+
+pub fn upload_part_path(id: &str, offset: u64) -> String {
+    format!("{UPLOADS}/{id}?offset={offset}")
+}
+
+pub fn upload_finish_path(id: &str) -> String {
+    format!("{UPLOADS}/{id}/finish")
+}
+
+/// An upload id: 32 lowercase hex digits (central's random ids), safe in a
+/// path as it is.
+pub fn valid_upload_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `POST /v1/uploads`: the bundle to come, by size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUpload {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An upload in parts as central holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStatus {
+    pub id: String,
+    pub size: u64,
+    /// Bytes received so far, from the start: the next part's offset.
+    pub received: u64,
+    /// The largest part central takes (under its body limit).
+    pub part_max: u64,
+    /// When central drops the upload if no part arrives before (RFC 3339).
+    pub expires_at: String,
 }
 
 /// Reply to an upload: the device's signed receipt (the receipt file's

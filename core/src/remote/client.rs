@@ -5,7 +5,11 @@
 use serde::Serialize;
 
 use super::api::{self, ErrorReply, InstrumentListing, RosterListing, UploadReply};
-use super::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
+use super::parts;
+use super::spool::Spool;
+use super::transport::{
+    Body, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+};
 use crate::bundle::{
     ApplyReport, BundleError, BundleOptions, ReceiptError, apply_receipt, write_bundle,
 };
@@ -150,7 +154,7 @@ pub fn fetch_assignments(
     };
     let mut request = request("POST", api::ASSIGNMENTS, token);
     request.headers.push(("Content-Type".into(), "application/json".into()));
-    request.body = serde_json::to_vec(&body).unwrap_or_default();
+    request.body = Body::Bytes(serde_json::to_vec(&body).unwrap_or_default());
     match exchange(transport, &request, WHAT) {
         Ok(reply) => Ok(Some(apply_assignments(store, &reply.body)?)),
         Err(SyncError::NotFound { .. }) => Ok(None),
@@ -201,50 +205,141 @@ pub const UPLOAD_BUDGET: u64 = 16 << 20;
 /// a second. A 413 halves it with the byte budget.
 pub const UPLOAD_MAX_RESPONSES: usize = 1_000;
 
+/// How [`upload_with`] writes and sends bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOptions {
+    /// The folder for the bundle being uploaded (a file the transport
+    /// streams) and the state of an upload in parts (`None`: bundles are
+    /// written in memory and sent in one request each, as the web app,
+    /// which has no files, does). [`UploadOptions::for_store`] puts it
+    /// beside the database.
+    pub spool_dir: Option<std::path::PathBuf>,
+    /// A bundle larger than this goes in parts of at most this size (or of
+    /// central's `part_max`, if smaller), each its own request.
+    pub part_size: u64,
+    /// About how many bytes one bundle carries ([`UPLOAD_BUDGET`]).
+    pub budget: u64,
+}
+
+/// Parts of a large bundle: a request a slow link finishes in minutes, and
+/// well under central's default body limit (64 MiB).
+pub const PART_SIZE: u64 = 8 << 20;
+
+impl UploadOptions {
+    /// Bundles as files in `DB-uploads` beside the store's database.
+    pub fn for_store(store: &Store) -> UploadOptions {
+        let mut dir = store.path().as_os_str().to_owned();
+        dir.push("-uploads");
+        UploadOptions { spool_dir: Some(dir.into()), part_size: PART_SIZE, budget: UPLOAD_BUDGET }
+    }
+}
+
 /// Bundles every response no receipt has acknowledged, uploads it and
 /// applies the receipt in the reply, a budget's worth at a time until
 /// nothing is waiting. `None` when nothing was waiting. An error leaves
 /// what earlier bundles' receipts marked sent marked; the rest waits for
-/// the next try.
+/// the next try, and an upload in parts resumes where central stopped.
 pub fn upload(
     store: &mut Store,
     transport: &dyn Transport,
     token: &str,
 ) -> Result<Option<Uploaded>, SyncError> {
-    upload_with_budget(store, transport, token, UPLOAD_BUDGET)
+    let options = UploadOptions::for_store(store);
+    upload_with(store, transport, token, &options)
 }
 
-fn upload_with_budget(
+/// [`upload`] without files: each bundle written in memory and sent in one
+/// request (the web app's, whose browser store has no folder to spool to).
+pub fn upload_in_memory(
     store: &mut Store,
     transport: &dyn Transport,
     token: &str,
-    mut budget: u64,
+) -> Result<Option<Uploaded>, SyncError> {
+    let options = UploadOptions { spool_dir: None, ..UploadOptions::for_store(store) };
+    upload_with(store, transport, token, &options)
+}
+
+/// [`upload`] with the folder, part size and budget given.
+pub fn upload_with(
+    store: &mut Store,
+    transport: &dyn Transport,
+    token: &str,
+    options: &UploadOptions,
 ) -> Result<Option<Uploaded>, SyncError> {
     const WHAT: &str = "uploading the bundle";
     // Halving this often takes any backlog down to one response a bundle.
     const MAX_SHRINKS: u32 = 24;
+    let spool = options.spool_dir.as_deref().map(Spool::open).transpose()?;
     let mut done: Option<Uploaded> = None;
+    if let Some(spool) = &spool
+        && let Some(pending) = spool.pending()?
+    {
+        if let Some(reply) = parts::resume(transport, token, spool, &pending, options.part_size)? {
+            let summary = (pending.responses, pending.bytes);
+            let progressed = account(store, &mut done, summary, &reply)?;
+            spool.clear()?;
+            if !progressed {
+                return Ok(done);
+            }
+        } else {
+            // Gone: finished with its reply lost, or expired. The receipt
+            // says which responses arrived; the rest go again below.
+            spool.clear()?;
+            fetch_receipt(store, transport, token)?;
+        }
+    }
+    let mut budget = options.budget;
+    let in_parts = |spool: &Option<Spool>| -> Result<bool, SyncError> {
+        Ok(match spool {
+            Some(s) => s.pending()?.is_some(),
+            None => false,
+        })
+    };
     let mut shrinks = 0;
     let mut responses = UPLOAD_MAX_RESPONSES;
     loop {
-        let mut bundle = Vec::new();
-        let options = BundleOptions {
+        let bundle_options = BundleOptions {
             since_receipt: true,
             max_bytes: Some(budget),
             max_responses: Some(responses),
         };
-        let summary = write_bundle(store, &options, &mut bundle)?;
-        if summary.responses == 0 {
-            return Ok(done);
-        }
-        let mut request = request("POST", api::BUNDLES, token);
-        request.headers.push(("Content-Type".into(), "application/octet-stream".into()));
-        request.body = bundle;
-        let reply = match exchange(transport, &request, WHAT) {
+        let (summary, sent) = match &spool {
+            None => {
+                let mut bundle = Vec::new();
+                let summary = write_bundle(store, &bundle_options, &mut bundle)?;
+                if summary.responses == 0 {
+                    return Ok(done);
+                }
+                let mut request = request("POST", api::BUNDLES, token);
+                request.headers.push(("Content-Type".into(), "application/octet-stream".into()));
+                request.body = Body::Bytes(bundle);
+                (summary, exchange(transport, &request, WHAT).and_then(|r| json(&r, WHAT)))
+            }
+            Some(spool) => {
+                let (summary, sha256) = spool.write_bundle(store, &bundle_options)?;
+                if summary.responses == 0 {
+                    spool.clear()?;
+                    return Ok(done);
+                }
+                let sent = parts::send(
+                    transport,
+                    token,
+                    spool,
+                    &summary,
+                    &sha256,
+                    options.part_size.max(1),
+                );
+                (summary, sent)
+            }
+        };
+        // An upload in parts under way resumes at the next sync instead.
+        let resumable = sent.is_err() && in_parts(&spool)?;
+        let reply: UploadReply = match sent {
             Ok(reply) => reply,
             // Smaller bundles, down to one response, before giving up.
             Err(e)
-                if summary.responses > 1
+                if !resumable
+                    && summary.responses > 1
                     && shrinks < MAX_SHRINKS
                     && looks_too_large(&e, summary.bytes) =>
             {
@@ -255,38 +350,52 @@ fn upload_with_budget(
             }
             Err(e) => return Err(e),
         };
-        let reply: UploadReply = json(&reply, WHAT)?;
-        let receipt = apply_receipt(store, reply.receipt.as_bytes())?;
-        let progressed = !receipt.marked.is_empty();
-        let total = done.get_or_insert_with(|| Uploaded {
-            responses: 0,
-            bytes: 0,
-            bundles: 0,
-            receipt: ApplyReport::default(),
-        });
-        total.responses += summary.responses;
-        total.bytes += summary.bytes;
-        total.bundles += 1;
-        let mut marked = std::mem::take(&mut total.receipt.marked);
-        marked.extend(receipt.marked.iter().copied());
-        marked.sort_unstable();
-        let learned = total.receipt.central_key_learned || receipt.central_key_learned;
-        total.receipt = ApplyReport {
-            already_sent: receipt
-                .already_sent
-                .into_iter()
-                .filter(|s| marked.binary_search(s).is_err())
-                .collect(),
-            marked,
-            not_matching: receipt.not_matching,
-            central_key_learned: learned,
-        };
+        let progressed = account(store, &mut done, (summary.responses, summary.bytes), &reply)?;
+        if let Some(spool) = &spool {
+            spool.clear()?;
+        }
         // A receipt that marks nothing of what was sent would have the same
         // bundle sent again forever: stop; those responses stay unsent.
         if !progressed {
             return Ok(done);
         }
     }
+}
+
+/// Applies an upload's receipt and adds it to the totals; false when it
+/// marked nothing sent.
+fn account(
+    store: &mut Store,
+    done: &mut Option<Uploaded>,
+    (responses, bytes): (usize, u64),
+    reply: &UploadReply,
+) -> Result<bool, SyncError> {
+    let receipt = apply_receipt(store, reply.receipt.as_bytes())?;
+    let progressed = !receipt.marked.is_empty();
+    let total = done.get_or_insert_with(|| Uploaded {
+        responses: 0,
+        bytes: 0,
+        bundles: 0,
+        receipt: ApplyReport::default(),
+    });
+    total.responses += responses;
+    total.bytes += bytes;
+    total.bundles += 1;
+    let mut marked = std::mem::take(&mut total.receipt.marked);
+    marked.extend(receipt.marked.iter().copied());
+    marked.sort_unstable();
+    let learned = total.receipt.central_key_learned || receipt.central_key_learned;
+    total.receipt = ApplyReport {
+        already_sent: receipt
+            .already_sent
+            .into_iter()
+            .filter(|s| marked.binary_search(s).is_err())
+            .collect(),
+        marked,
+        not_matching: receipt.not_matching,
+        central_key_learned: learned,
+    };
+    Ok(progressed)
 }
 
 /// Whether an upload of `bytes` failed as too large for the server: a 413,
@@ -474,15 +583,15 @@ pub(super) fn request(method: &str, path: &str, token: &str) -> HttpRequest {
             ("Authorization".into(), format!("Bearer {token}")),
             ("Accept".into(), "application/json".into()),
         ],
-        body: Vec::new(),
+        body: Body::default(),
     }
 }
 
-fn protocol(what: &'static str, reason: String) -> SyncError {
+pub(super) fn protocol(what: &'static str, reason: String) -> SyncError {
     SyncError::Protocol { what, reason }
 }
 
-fn json<T: serde::de::DeserializeOwned>(
+pub(super) fn json<T: serde::de::DeserializeOwned>(
     reply: &HttpResponse,
     what: &'static str,
 ) -> Result<T, SyncError> {

@@ -14,12 +14,16 @@
 pub mod api;
 mod client;
 mod form_media;
+mod parts;
+mod spool;
 mod transport;
 
 pub use client::{
-    InstrumentRefused, InstrumentsFetched, RosterFetched, SyncError, SyncReport, Uploaded,
-    fetch_assignments, fetch_instruments, fetch_receipt, fetch_returns, fetch_rosters, sync,
-    upload,
+    InstrumentRefused, InstrumentsFetched, PART_SIZE, RosterFetched, SyncError, SyncReport,
+    UPLOAD_BUDGET, UploadOptions, Uploaded, fetch_assignments, fetch_instruments, fetch_receipt,
+    fetch_returns, fetch_rosters, sync, upload, upload_in_memory, upload_with,
+};
+pub use transport::{
+    Body, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
 pub use form_media::{MediaFetched, MediaMissing, fetch_listed_media};
-pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};

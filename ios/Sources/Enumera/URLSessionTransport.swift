@@ -26,13 +26,16 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         for (name, value) in request.headers {
             req.setValue(value, forHTTPHeaderField: name)
         }
-        if !request.body.isEmpty {
+        // A bundle or one part of it comes as a file: uploaded from the
+        // file, never read whole into memory.
+        let bodyFile = request.bodyPath.map { URL(fileURLWithPath: $0) }
+        if bodyFile == nil && !request.body.isEmpty {
             req.httpBody = request.body
         }
 
         let done = DispatchSemaphore(value: 0)
         var result: Result<HttpResponse, Error> = .failure(EnumeraError.Network(detail: "no answer"))
-        let task = session.dataTask(with: req) { data, response, error in
+        let handler: @Sendable (Data?, URLResponse?, Error?) -> Void = { data, response, error in
             defer { done.signal() }
             if let error {
                 result = .failure(EnumeraError.Network(detail: error.localizedDescription))
@@ -48,6 +51,8 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
             }
             result = .success(HttpResponse(status: UInt16(clamping: http.statusCode), headers: headers, body: data ?? Data()))
         }
+        let task = bodyFile.map { session.uploadTask(with: req, fromFile: $0, completionHandler: handler) }
+            ?? session.dataTask(with: req, completionHandler: handler)
         task.resume()
         done.wait()
         return try result.get()

@@ -29,15 +29,16 @@ fn serve(central: &mut Central, request: &HttpRequest) -> Reply {
     let json = |v: &dyn erased::Json| reply(200, v.bytes());
     match (request.method.as_str(), request.path.as_str()) {
         ("POST", api::BUNDLES) => {
-            let report = match central.ingest(&request.body) {
+            let report = match central.ingest(request.body.bytes().unwrap_or_default()) {
                 Ok(r) => r,
                 Err(e) => {
                     return reply(400, format!(r#"{{"error":"bad","message":"{e}"}}"#).into());
                 }
             };
-            let device = enumera_core::bundle::read_bundle(&request.body)
-                .map(|b| b.manifest.device_id)
-                .unwrap_or_default();
+            let device =
+                enumera_core::bundle::read_bundle(request.body.bytes().unwrap_or_default())
+                    .map(|b| b.manifest.device_id)
+                    .unwrap_or_default();
             let receipt = central.receipt_for(&device).expect("receipt");
             let body = api::UploadReply {
                 receipt: String::from_utf8(receipt.file).expect("utf-8"),
@@ -110,7 +111,7 @@ fn an_upload_takes_two_passes_and_only_the_receipt_marks_responses_sent() {
     let (_dir, mut store) = device(3);
     let mut central = Central::in_memory().expect("central");
     let mut posts = 0;
-    let (result, passes) = drive_blocking(&mut store, "t", &remote::upload, &mut |r| {
+    let (result, passes) = drive_blocking(&mut store, "t", &remote::upload_in_memory, &mut |r| {
         posts += usize::from(r.method == "POST");
         serve(&mut central, r)
     });
@@ -123,7 +124,7 @@ fn an_upload_takes_two_passes_and_only_the_receipt_marks_responses_sent() {
 #[test]
 fn a_failed_upload_keeps_everything_unsent_and_says_network() {
     let (_dir, mut store) = device(2);
-    let (result, _) = drive_blocking(&mut store, "t", &remote::upload, &mut |_| {
+    let (result, _) = drive_blocking(&mut store, "t", &remote::upload_in_memory, &mut |_| {
         Err(TransportError { kind: TransportErrorKind::Unreachable, message: "offline".into() })
     });
     let e = result.expect_err("failed");
@@ -174,9 +175,9 @@ fn a_backlog_in_several_bundles_gets_a_receipt_for_each() {
         enumera_core::bundle::write_bundle(&store, &options, &mut bytes).expect("bundle");
         bytes.len()
     };
-    let (result, _) = drive_blocking(&mut store, "t", &remote::upload, &mut |r| {
+    let (result, _) = drive_blocking(&mut store, "t", &remote::upload_in_memory, &mut |r| {
         posts += usize::from(r.method == "POST");
-        if r.method == "POST" && r.body.len() > one + one / 2 {
+        if r.method == "POST" && r.body.bytes().unwrap_or_default().len() > one + one / 2 {
             return reply(413, br#"{"error":"too_large","message":"over"}"#.to_vec());
         }
         serve(&mut central, r)
@@ -190,7 +191,7 @@ fn a_backlog_in_several_bundles_gets_a_receipt_for_each() {
 #[test]
 fn a_refused_token_is_refused() {
     let (_dir, mut store) = device(1);
-    let (result, _) = drive_blocking(&mut store, "t", &remote::upload, &mut |_| {
+    let (result, _) = drive_blocking(&mut store, "t", &remote::upload_in_memory, &mut |_| {
         reply(401, br#"{"error":"bad_token","message":"unknown or revoked token"}"#.to_vec())
     });
     let e = result.expect_err("refused");

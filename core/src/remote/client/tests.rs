@@ -25,22 +25,35 @@ struct FakeCentral {
     rosters: Vec<(RosterListing, Vec<u8>)>,
 }
 
+fn body(request: &HttpRequest) -> &[u8] {
+    request.body.bytes().expect("recorded as bytes")
+}
+
+fn budget(store: &Store, budget: u64) -> UploadOptions {
+    UploadOptions { budget, ..UploadOptions::for_store(store) }
+}
+
 fn reply(status: u16, body: impl Into<Vec<u8>>) -> Result<HttpResponse, TransportError> {
     Ok(HttpResponse { status, headers: Vec::new(), body: body.into() })
 }
 
 impl Transport for FakeCentral {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // A file body is read now: the client reuses its files.
+        let request = &HttpRequest {
+            body: Body::Bytes(request.body.to_vec().expect("the body file is there")),
+            ..request.clone()
+        };
         self.sent.borrow_mut().push(request.clone());
         match (request.method.as_str(), request.path.as_str()) {
             ("POST", api::BUNDLES) => match self.fail_upload {
                 Some(Err(kind)) => Err(TransportError { kind, message: "connection reset".into() }),
                 Some(Ok((status, body))) => reply(status, body),
-                None if self.max_body.is_some_and(|max| request.body.len() > max) => {
+                None if self.max_body.is_some_and(|max| body(request).len() > max) => {
                     reply(413, r#"{"error":"too_large","message":"over the limit"}"#)
                 }
                 None => {
-                    let bundle = read_bundle(&request.body).expect("client sends valid bundles");
+                    let bundle = read_bundle(body(request)).expect("client sends valid bundles");
                     let receipt = Receipt {
                         format: crate::bundle::receipt::RECEIPT_FORMAT.into(),
                         central_public_key: String::new(),
@@ -69,6 +82,10 @@ impl Transport for FakeCentral {
                 }
             },
             // A central from before assignments (issue 17): sync goes on.
+            // An older central: no uploads in parts.
+            ("POST", api::UPLOADS) => {
+                reply(404, r#"{"error":"not_found","message":"no such endpoint"}"#)
+            }
             ("POST", api::ASSIGNMENTS) => {
                 reply(404, r#"{"error":"not_found","message":"no such endpoint"}"#)
             }
@@ -117,7 +134,7 @@ fn sync_uploads_then_marks_sent_only_what_the_receipt_covers() {
     let sent = central.sent.borrow();
     assert_eq!(sent[0].path, api::BUNDLES);
     assert!(sent[0].headers.contains(&("Authorization".into(), "Bearer tok".into())));
-    assert_eq!(read_bundle(&sent[0].body).expect("bundle").responses.len(), ids.len());
+    assert_eq!(read_bundle(body(&sent[0])).expect("bundle").responses.len(), ids.len());
     drop(sent);
 
     // Nothing waiting: the next sync uploads nothing.
@@ -280,7 +297,7 @@ fn accepted(central: &FakeCentral) -> Vec<usize> {
     let sent = central.sent.borrow();
     sent.iter()
         .filter(|r| r.path == api::BUNDLES)
-        .map(|r| r.body.len())
+        .map(|r| body(r).len())
         .filter(|&n| n <= limit)
         .collect()
 }
@@ -298,7 +315,8 @@ fn a_backlog_goes_as_several_bundles_each_acknowledged() {
     let (_dir, mut store, _) = device_with(12);
     let per_response = whole_bundle(&store) / 12;
     let central = FakeCentral::default();
-    let up = upload_with_budget(&mut store, &central, "tok", per_response * 3)
+    let options = budget(&store, per_response * 3);
+    let up = upload_with(&mut store, &central, "tok", &options)
         .expect("upload")
         .expect("something was waiting");
     assert_eq!((up.responses, up.receipt.marked), (12, (1..=12).collect::<Vec<u64>>()));
@@ -311,7 +329,7 @@ fn a_backlog_goes_as_several_bundles_each_acknowledged() {
         .sent
         .borrow()
         .iter()
-        .flat_map(|r| read_bundle(&r.body).expect("bundle").manifest.entries)
+        .flat_map(|r| read_bundle(body(r)).expect("bundle").manifest.entries)
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, (1..=12).collect::<Vec<u64>>());
@@ -344,10 +362,33 @@ fn a_receipt_that_acknowledges_nothing_stops_the_upload() {
     let (_dir, mut store, _) = device_with(6);
     let per_response = whole_bundle(&store) / 6;
     let central = FakeCentral { empty_receipts: true, ..Default::default() };
-    let up = upload_with_budget(&mut store, &central, "tok", per_response * 2)
+    let options = budget(&store, per_response * 2);
+    let up = upload_with(&mut store, &central, "tok", &options)
         .expect("upload")
         .expect("something was waiting");
     // Not the same bundle again and again: one try, nothing marked.
     assert_eq!((up.bundles, up.receipt.marked.len()), (1, 0));
     assert_eq!(unsent(&store), 6);
+}
+
+#[test]
+fn an_older_central_without_uploads_in_parts_gets_one_streamed_post() {
+    let (_dir, mut store, _) = device_with(2);
+    let central = FakeCentral::default();
+    let options = UploadOptions { part_size: 64, ..UploadOptions::for_store(&store) };
+    let up = upload_with(&mut store, &central, "tok", &options).expect("upload").expect("sent");
+    assert_eq!(up.receipt.marked.len(), 2);
+    let sent: Vec<_> =
+        central.sent.borrow().iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+    assert_eq!(
+        sent[..2],
+        [("POST".into(), api::UPLOADS.into()), ("POST".into(), api::BUNDLES.into())]
+    );
+    // Nothing is left in the upload folder but its lock.
+    let dir = options.spool_dir.expect("a folder");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["lock"]);
 }

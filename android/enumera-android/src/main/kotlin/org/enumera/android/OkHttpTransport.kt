@@ -1,10 +1,12 @@
 package org.enumera.android
 
+import java.io.File
 import java.io.IOException
 import okhttp3.Headers.Companion.toHeaders
 import okhttp3.MediaType.Companion.toMediaTypeOrNull
 import okhttp3.OkHttpClient
 import okhttp3.Request
+import okhttp3.RequestBody.Companion.asRequestBody
 import okhttp3.RequestBody.Companion.toRequestBody
 import org.enumera.ffi.EnumeraException
 import org.enumera.ffi.HttpRequest
@@ -24,10 +26,12 @@ class OkHttpTransport(
     private val base = baseUrl.trimEnd('/')
 
     override fun send(request: HttpRequest): HttpResponse {
-        val body = if (request.method == "GET") {
-            null
-        } else {
-            request.body.toRequestBody(request.headers["Content-Type"]?.toMediaTypeOrNull())
+        val type = request.headers["Content-Type"]?.toMediaTypeOrNull()
+        val body = when {
+            request.method == "GET" -> null
+            // A bundle or one part of it: OkHttp streams the file.
+            request.bodyPath != null -> File(request.bodyPath!!).asRequestBody(type)
+            else -> request.body.toRequestBody(type)
         }
         val call = Request.Builder()
             .url(base + request.path)

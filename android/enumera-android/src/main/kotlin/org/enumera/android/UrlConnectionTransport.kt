@@ -35,7 +35,14 @@ class UrlConnectionTransport(
             connection.readTimeout = readTimeoutMillis
             connection.instanceFollowRedirects = false
             for ((name, value) in request.headers) connection.setRequestProperty(name, value)
-            if (request.body.isNotEmpty()) {
+            val file = request.bodyPath?.let { java.io.File(it) }
+            if (file != null) {
+                // A bundle or one part of it: streamed from the file, never
+                // read whole into memory.
+                connection.doOutput = true
+                connection.setFixedLengthStreamingMode(file.length())
+                file.inputStream().use { input -> connection.outputStream.use { input.copyTo(it) } }
+            } else if (request.body.isNotEmpty()) {
                 connection.doOutput = true
                 connection.setFixedLengthStreamingMode(request.body.size)
                 connection.outputStream.use { it.write(request.body) }
