@@ -47,12 +47,14 @@ impl Transport for StdTransport {
         for (k, v) in &request.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
+        // Only GETs go through this transport: the body is never a file.
+        let body = request.body.bytes().unwrap_or_default();
         head.push_str(&format!(
             "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            request.body.len()
+            body.len()
         ));
         stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
-        stream.write_all(&request.body).map_err(fail(TransportErrorKind::Interrupted))?;
+        stream.write_all(body).map_err(fail(TransportErrorKind::Interrupted))?;
         let mut reply = Vec::new();
         stream.read_to_end(&mut reply).map_err(fail(TransportErrorKind::Interrupted))?;
         let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or(TransportError {
@@ -120,7 +122,7 @@ fn get(addr: SocketAddr, token: &str, path: &str, range: Option<&str>) -> HttpRe
     if let Some(r) = range {
         headers.push(("Range".into(), r.into()));
     }
-    let request = HttpRequest { method: "GET".into(), path: path.into(), headers, body: vec![] };
+    let request = HttpRequest { method: "GET".into(), path: path.into(), headers, body: Default::default() };
     StdTransport(addr).send(&request).expect("reply")
 }
 

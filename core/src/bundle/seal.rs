@@ -491,12 +491,25 @@ pub fn finalize_response(
     if keys.is_empty() {
         return Ok(store.finalize(instance_id, Payload::Plain { xml, json })?);
     }
+    let attachments = store.attachments(instance_id)?;
+    if store.attachment_place() == crate::store::AttachmentPlace::Database {
+        // The browser has no file system for a temporary file: its content
+        // already lives in the database, and its files are small enough to
+        // seal in memory (the web app's limits).
+        let mut held = Vec::with_capacity(attachments.len());
+        for a in attachments {
+            let bytes = store.read_attachment(instance_id, &a.name)?;
+            held.push((a, bytes));
+        }
+        let ciphertext = seal_submission(keys, instance_id, &xml, &json, &held)?;
+        let ciphertext = crate::bundle::AttachmentData::Held(ciphertext);
+        return Ok(store.finalize(instance_id, Payload::Sealed { ciphertext })?);
+    }
     // Sealed into a temporary file beside the store's attachments (so a
     // video is never held whole), then copied into the database in the
     // finalize transaction. A crash before the commit leaves the draft as
     // it was and the temporary file, which the orphan cleanup at the next
     // open removes; after it, the response is finalized.
-    let attachments = store.attachments(instance_id)?;
     let tmp = store.sealing_temp_file()?;
     let sealed = (|| -> Result<(u64, String), SealError> {
         let file = std::fs::File::create(&tmp)

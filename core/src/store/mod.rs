@@ -110,6 +110,11 @@ impl Store {
         Self::open_placed(path.as_ref(), migrate::MIGRATIONS, place)
     }
 
+    /// Where this store keeps attachment content.
+    pub fn attachment_place(&self) -> AttachmentPlace {
+        self.files.place
+    }
+
     pub(crate) fn open_with(path: &Path, migrations: &[migrate::Migration]) -> Result<Store> {
         Self::open_placed(path, migrations, AttachmentPlace::Folder)
     }
@@ -198,8 +203,8 @@ impl Store {
 #[derive(Debug, Clone)]
 pub(crate) struct Files {
     /// The folder (also named in errors when content is in the database).
-    dir: PathBuf,
-    place: AttachmentPlace,
+    pub(crate) dir: PathBuf,
+    pub(crate) place: AttachmentPlace,
 }
 
 /// Starts the IMMEDIATE transaction every write runs in: the write lock is
