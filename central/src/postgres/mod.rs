@@ -43,6 +43,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_assignments", include_str!("../../sql/postgres/0003_assignments.sql")),
     ("0004_data_api", include_str!("../../sql/postgres/0004_data_api.sql")),
     ("0005_blob_chunks", include_str!("../../sql/postgres/0005_blob_chunks.sql")),
+    ("0008_sealed_chunks", include_str!("../../sql/postgres/0008_sealed_chunks.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's

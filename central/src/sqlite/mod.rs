@@ -31,6 +31,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_review", include_str!("../../sql/0007_review.sql")),
     ("0008_assignments", include_str!("../../sql/0008_assignments.sql")),
     ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
+    ("0012_sealed_payloads", include_str!("../../sql/0012_sealed_payloads.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not

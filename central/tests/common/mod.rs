@@ -32,9 +32,11 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
 }
 
 /// Takes a central database of the current schema back to schema 5 (for
-/// upgrade tests): the data API's index (9), 8's assignments and 7's review
-/// events dropped, role tokens become device tokens again.
+/// upgrade tests): 12's sealed payloads, the data API's index (9), 8's
+/// assignments and 7's review events dropped, role tokens become device
+/// tokens again.
 pub const UNDO_SCHEMA_6: &str = "
+    DROP TABLE IF EXISTS sealed_payloads;
     DROP INDEX IF EXISTS responses_current_by_form;
     DROP TABLE device_progress; DROP TABLE device_reports; DROP TABLE assignments;
     DROP TABLE review_events;
