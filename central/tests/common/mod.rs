@@ -136,6 +136,21 @@ impl Device {
         instance_id.to_string()
     }
 
+    /// As [`Device::forge_instance_id`], sealed and with a file: another
+    /// version of a sealed response under the same instance id.
+    pub fn forge_sealed_instance_id(&mut self, instance_id: &str, answer: &str, file: &[u8]) {
+        let id = self
+            .store
+            .create_draft(&NewResponse::new(self.sealed.clone()))
+            .expect("draft")
+            .instance_id;
+        self.raw_sql(
+            "UPDATE responses SET instance_id = ?1 WHERE instance_id = ?2",
+            &[instance_id, &id],
+        );
+        self.fill_and_finalize(instance_id, answer, Some(file));
+    }
+
     /// Runs SQL on the device's database over a second connection.
     pub fn raw_sql(&self, sql: &str, args: &[&str]) {
         let conn = rusqlite::Connection::open(self.store.path()).expect("open");

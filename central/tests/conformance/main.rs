@@ -72,4 +72,5 @@ conformance_suite!(
     review_returns_and_corrections_agree,
     assignments_reach_only_their_devices_and_count_progress,
     large_media_export_byte_for_byte,
+    a_large_sealed_conflict_is_kept_whole,
 );

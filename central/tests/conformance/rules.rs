@@ -416,3 +416,42 @@ pub fn large_media_export_byte_for_byte(b: &Backend) {
         assert_eq!(exported(&c), want);
     }
 }
+
+/// A kept conflict with a large sealed payload (issue 18, item 5): both
+/// versions of a forked tablet's sealed video are spooled and stored so
+/// they stream (`sealed_payloads` on SQLite, `sealed_chunks` on
+/// PostgreSQL), and both stores hold the same bytes for the response and
+/// the conflict (the canonical dump hashes each store's sealed bytes).
+pub fn a_large_sealed_conflict_is_kept_whole(b: &Backend) {
+    let mut d = Device::new("tablet A");
+    d.finalize("first", false, None);
+    mark_all_sent(&mut d);
+    let (mut a, mut fork) = d.fork();
+    let id = a.finalize("on the tablet", true, Some(&varied(3 << 19, 3)));
+    fork.forge_sealed_instance_id(&id, "on the restored copy", &varied(3 << 19, 4));
+    let (from_a, from_fork) = (a.bundle(true), fork.bundle(true));
+    b.check(|c, b| {
+        c.publish(&instrument("plain", &[])).expect("publish");
+        c.publish(&instrument("sealed", &[TEST_RECIPIENT])).expect("publish");
+        let mut ingest = |bytes: &[u8]| {
+            let path = b.dir().join(format!("fork-{}.bundle", uuid::Uuid::new_v4().simple()));
+            std::fs::write(&path, bytes).expect("bundle file");
+            c.ingest_file(&path).expect("ingest")
+        };
+        assert_eq!(ingest(&from_a).new_responses, 1);
+        let report = ingest(&from_fork);
+        assert_eq!(report.conflicts.len(), 1);
+        assert_eq!(report.conflicts[0].kind, "different_content");
+        let dump = c.canonical_dump().expect("dump");
+        let empty = enumera_core::bundle::sha256_hex(b"");
+        let sealed: Vec<&str> = dump.lines().filter(|l| l.contains(&id)).collect();
+        assert_eq!(sealed.iter().filter(|l| l.starts_with("conflict ")).count(), 1, "{dump}");
+        for line in
+            sealed.iter().filter(|l| l.starts_with("conflict ") || l.starts_with("response "))
+        {
+            assert!(!line.contains(&format!("sealed={empty}")), "bytes missing: {line}");
+            assert!(!line.ends_with("sealed=-"), "not sealed: {line}");
+        }
+        report.conflicts.len()
+    });
+}
