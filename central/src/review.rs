@@ -267,7 +267,10 @@ impl<S: CentralStore> Central<S> {
     ) -> Result<ReviewDetail, CentralError> {
         let item = self.review_item(who, instance_id)?;
         let events = self.store().review_events(instance_id)?;
-        let answers = match self.store().payload(instance_id)? {
+        // A sealed payload (possibly a video) is never read here: central
+        // cannot open it, so there are no answers to show.
+        let payload = if item.sealed { None } else { self.store().payload(instance_id)? };
+        let answers = match payload {
             Some(enumera_core::store::Payload::Plain { json, .. }) => {
                 serde_json::from_str(&json).ok()
             }

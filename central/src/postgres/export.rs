@@ -14,7 +14,10 @@ use crate::export::{
 };
 
 pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
-    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, octet_length(r.sealed)::BIGINT,
+    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml,
+    coalesce((SELECT sum(octet_length(sc.bytes)) FROM sealed_chunks sc
+              WHERE sc.instance_id = r.instance_id AND sc.content_hash = r.content_hash),
+             octet_length(r.sealed))::BIGINT,
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
 
@@ -338,6 +341,41 @@ impl ExportSource for PgCentral {
         instance_id: &str,
         out: &mut dyn std::io::Write,
     ) -> Result<Option<u64>, ExportError> {
+        let map = self.sql_err("finding a sealed response");
+        let key: Option<(String, bool)> = self
+            .inner()
+            .client()
+            .query_opt(
+                "SELECT content_hash, EXISTS (SELECT 1 FROM sealed_chunks sc
+                     WHERE sc.instance_id = r.instance_id AND sc.content_hash = r.content_hash)
+                 FROM responses r WHERE instance_id = $1 AND sealed IS NOT NULL",
+                &[&instance_id],
+            )
+            .map_err(map)?
+            .map(|r| (r.get(0), r.get(1)));
+        let Some((content_hash, chunked)) = key else { return Ok(None) };
+        if chunked {
+            // In sealed_chunks (0008_sealed_chunks.sql): a chunk at a time.
+            let mut n = 0u64;
+            for seq in 0i32.. {
+                let map = self.sql_err("reading a sealed response");
+                let row = self
+                    .inner()
+                    .client()
+                    .query_opt(
+                        "SELECT bytes FROM sealed_chunks
+                         WHERE instance_id = $1 AND content_hash = $2 AND seq = $3",
+                        &[&instance_id, &content_hash, &seq],
+                    )
+                    .map_err(map)?;
+                let Some(bytes) = row.map(|r| r.get::<_, Vec<u8>>(0)) else { break };
+                out.write_all(&bytes)
+                    .map_err(|e| ExportError::io(std::path::Path::new("(temporary file)"), e))?;
+                n += bytes.len() as u64;
+            }
+            return Ok(Some(n));
+        }
+        // Held whole (small, or stored before 0008): read in slices.
         self.copy_slices(
             "SELECT octet_length(sealed)::BIGINT FROM responses WHERE instance_id = $1",
             "SELECT substring(sealed FROM $2::INT FOR $3::INT) FROM responses \

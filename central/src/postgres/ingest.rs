@@ -298,24 +298,19 @@ impl Inner {
         let mut ord = 0i32;
         while let Some(r) = b.next_response()? {
             let bytes = response_bytes(&r);
-            // A sealed payload is one bytea here: a spooled one is read in
-            // (docs/ARCHITECTURE.md, "PostgreSQL: large values").
-            let sealed_bytes = match &r.payload {
-                Payload::Sealed { ciphertext } => Some(match ciphertext.held() {
-                    Some(b) => std::borrow::Cow::Borrowed(b),
-                    None => std::borrow::Cow::Owned(ciphertext.to_vec().map_err(|source| {
-                        enumera_core::bundle::BundleError::Io {
-                            path: Default::default(),
-                            context: "reading a spooled sealed item".into(),
-                            source,
-                        }
-                    })?),
-                }),
-                Payload::Plain { .. } => None,
-            };
-            let (xml, json, sealed) = match &r.payload {
-                Payload::Plain { xml, json } => (Some(xml.as_str()), Some(json.as_str()), None),
-                Payload::Sealed { .. } => (None, None, sealed_bytes.as_deref()),
+            // A sealed payload held in memory is one bytea; a spooled one
+            // is staged in CHUNK-sized rows (`idx` -2) read from its file
+            // one at a time, its own column the empty marker
+            // (0008_sealed_chunks.sql).
+            let empty: &[u8] = &[];
+            let (xml, json, sealed, spooled) = match &r.payload {
+                Payload::Plain { xml, json } => {
+                    (Some(xml.as_str()), Some(json.as_str()), None, None)
+                }
+                Payload::Sealed { ciphertext } => match ciphertext.held() {
+                    Some(b) => (None, None, Some(b), None),
+                    None => (None, None, Some(empty), Some(ciphertext)),
+                },
             };
             rows.write(&[
                 &ord,
@@ -330,6 +325,40 @@ impl Inner {
                 &none_bytes,
             ])
             .map_err(err("staging a response"))?;
+            if let Some(data) = spooled {
+                let io = |source| enumera_core::bundle::BundleError::Io {
+                    path: Default::default(),
+                    context: "reading a spooled sealed item".into(),
+                    source,
+                };
+                let mut src = data.reader().map_err(io)?;
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut part = 0i32;
+                loop {
+                    chunk.clear();
+                    (&mut src).take(CHUNK as u64).read_to_end(&mut chunk).map_err(io)?;
+                    if chunk.is_empty() && part > 0 {
+                        break;
+                    }
+                    rows.write(&[
+                        &ord,
+                        &-2i32,
+                        &none_text,
+                        &none_text,
+                        &none_text,
+                        &none_bytes,
+                        &none_text,
+                        &none_size,
+                        &part,
+                        &Some(chunk.as_slice()),
+                    ])
+                    .map_err(err("staging a sealed item"))?;
+                    part += 1;
+                    if chunk.len() < CHUNK {
+                        break;
+                    }
+                }
+            }
             for (idx, (a, data)) in r.attachments.iter().enumerate() {
                 // In chunks, read from the spool file one at a time: a
                 // video is never held whole (an empty file is one empty
@@ -628,6 +657,14 @@ fn insert_conflict(
             &r.ord,
         ],
     )?;
+    if with_payload {
+        t.exec(
+            "INSERT INTO sealed_chunks (instance_id, content_hash, seq, bytes)
+             SELECT $1, $2, part, bytes FROM ingest_stage WHERE ord = $3 AND idx = -2
+             ON CONFLICT DO NOTHING",
+            &[&r.instance_id, &r.content_hash, &r.ord],
+        )?;
+    }
     Ok(())
 }
 
@@ -809,6 +846,16 @@ impl<'a> Known<'a> {
                 &conflicts,
                 &opt(&|n| n.hold),
             ],
+        )?;
+        // Sealed payloads staged in chunks (0008_sealed_chunks.sql): moved
+        // from the staging table inside the server, never through here.
+        t.exec(
+            "INSERT INTO sealed_chunks (instance_id, content_hash, seq, bytes)
+             SELECT v.instance_id, v.content_hash, s.part, s.bytes
+             FROM unnest($1::INTEGER[], $2::TEXT[], $3::TEXT[]) AS v (ord, instance_id, content_hash)
+             JOIN ingest_stage s ON s.ord = v.ord AND s.idx = -2
+             ON CONFLICT DO NOTHING",
+            &[&ords, &text(&|n| &n.r.instance_id), &text(&|n| &n.r.content_hash)],
         )?;
         let attachments: Vec<(&str, &AttachmentInfo)> = rows
             .iter()

@@ -47,6 +47,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_blob_chunks", include_str!("../../sql/postgres/0005_blob_chunks.sql")),
     ("0006_uploads", include_str!("../../sql/postgres/0006_uploads.sql")),
     ("0007_form_media", include_str!("../../sql/postgres/0007_form_media.sql")),
+    ("0008_sealed_chunks", include_str!("../../sql/postgres/0008_sealed_chunks.sql")),
 ];
 
 /// The schema version this build writes (its own numbering: PostgreSQL's

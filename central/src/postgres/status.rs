@@ -15,6 +15,12 @@ use crate::error::CentralError;
 use crate::now;
 use crate::report::{DeviceHoldings, DeviceStatus, PublishedInstrument, Status};
 
+/// A row's sealed bytes, whether chunked (0008_sealed_chunks.sql) or whole;
+/// `{t}` the table (`responses` or `conflicts`).
+const SEALED_BYTES: &str = "coalesce((SELECT string_agg(sc.bytes, ''::BYTEA ORDER BY sc.seq)
+    FROM sealed_chunks sc WHERE sc.instance_id = {t}.instance_id
+    AND sc.content_hash = {t}.content_hash), {t}.sealed)";
+
 impl Inner {
     pub(super) fn payload_impl(
         &mut self,
@@ -24,7 +30,10 @@ impl Inner {
         let row = self
             .client()
             .query_opt(
-                "SELECT xml, json, sealed FROM responses WHERE instance_id = $1",
+                "SELECT xml, json, coalesce((SELECT string_agg(sc.bytes, ''::BYTEA ORDER BY sc.seq)
+                     FROM sealed_chunks sc WHERE sc.instance_id = r.instance_id
+                     AND sc.content_hash = r.content_hash), sealed)
+                 FROM responses r WHERE instance_id = $1",
                 &[&instance_id],
             )
             .map_err(map)?;
@@ -346,7 +355,7 @@ impl Inner {
                  FROM responses ORDER BY instance_id",
                 text_sha("xml"),
                 text_sha("json"),
-                bytes_sha("sealed"),
+                bytes_sha(&SEALED_BYTES.replace("{t}", "responses")),
             );
             for r in rows(c, &responses)? {
                 let opt = |k| r.get::<_, Option<String>>(k).unwrap_or_else(|| "-".into());
@@ -382,7 +391,7 @@ impl Inner {
                  ORDER BY instance_id, content_hash",
                 text_sha("xml"),
                 text_sha("json"),
-                bytes_sha("sealed"),
+                bytes_sha(&SEALED_BYTES.replace("{t}", "conflicts")),
             );
             for r in rows(c, &conflicts)? {
                 let s = |k| r.get::<_, String>(k);

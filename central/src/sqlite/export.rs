@@ -10,7 +10,10 @@ use crate::export::{
 };
 
 pub(super) const RESPONSE_COLUMNS: &str = "r.instance_id, r.device_id, r.form_id, r.form_version,
-    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml, length(r.sealed),
+    r.participant_id, r.round, r.enumerator, r.finalized_at, r.received_at, r.xml,
+    coalesce((SELECT length(sp.bytes) FROM sealed_payloads sp
+              WHERE sp.instance_id = r.instance_id AND sp.content_hash = r.content_hash),
+             length(r.sealed)),
     (SELECT e.content FROM entries e WHERE e.device_id = r.device_id AND e.seq = r.seq
        AND e.entry_hash = r.entry_hash)";
 
@@ -239,26 +242,34 @@ impl ExportSource for SqliteCentral {
         Ok(Some(n))
     }
 
-    /// Read through SQLite's incremental blob I/O, 64 KiB at a time.
+    /// Read through SQLite's incremental blob I/O, 64 KiB at a time: from
+    /// `sealed_payloads` for a payload ingest spooled, else from the
+    /// `sealed` column (held payloads, and rows stored before 0012).
     fn copy_sealed(
         &self,
         instance_id: &str,
         out: &mut dyn std::io::Write,
     ) -> Result<Option<u64>, ExportError> {
-        let rowid: Option<i64> = self
+        let found: Option<(Option<i64>, i64)> = self
             .conn
             .query_row(
-                "SELECT rowid FROM responses WHERE instance_id = ?1 AND sealed IS NOT NULL",
+                "SELECT (SELECT sp.rowid FROM sealed_payloads sp
+                         WHERE sp.instance_id = r.instance_id AND sp.content_hash = r.content_hash),
+                        r.rowid
+                 FROM responses r WHERE r.instance_id = ?1 AND r.sealed IS NOT NULL",
                 [instance_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(self.sql_err("finding a sealed response"))?;
-        let Some(rowid) = rowid else { return Ok(None) };
-        let blob = self
-            .conn
-            .blob_open(rusqlite::MAIN_DB, "responses", "sealed", rowid, true)
-            .map_err(self.sql_err("reading a sealed response"))?;
+        let Some((spooled, inline)) = found else { return Ok(None) };
+        let blob = match spooled {
+            Some(rowid) => {
+                self.conn.blob_open(rusqlite::MAIN_DB, "sealed_payloads", "bytes", rowid, true)
+            }
+            None => self.conn.blob_open(rusqlite::MAIN_DB, "responses", "sealed", inline, true),
+        }
+        .map_err(self.sql_err("reading a sealed response"))?;
         let n = std::io::copy(&mut std::io::BufReader::with_capacity(64 << 10, blob), out)
             .map_err(|e| ExportError::io(std::path::Path::new("(temporary file)"), e))?;
         Ok(Some(n))

@@ -289,8 +289,8 @@ fn payload_columns(p: &Payload) -> (Option<&str>, Option<&str>, Option<SealedCol
 }
 
 /// A sealed payload as a column value: its bytes when held in memory, or
-/// room for it (`zeroblob`) when the reader spooled it, filled afterwards
-/// with [`fill_sealed`] through incremental blob I/O.
+/// an empty marker (`X''`) when the reader spooled it, the bytes then
+/// written by [`fill_sealed`] into `sealed_payloads` (0012_sealed_payloads).
 #[derive(Clone, Copy)]
 struct SealedColumn<'a>(&'a enumera_core::bundle::AttachmentData);
 
@@ -298,20 +298,38 @@ impl rusqlite::ToSql for SealedColumn<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         match self.0.held() {
             Some(bytes) => bytes.to_sql(),
-            None => Ok(rusqlite::types::ToSqlOutput::ZeroBlob(self.0.len())),
+            None => {
+                Ok(rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Blob(&[])))
+            }
         }
     }
 }
 
-/// Streams a spooled sealed payload into the `sealed` column of the row
-/// just inserted into `table` (nothing to do for one held in memory).
-fn fill_sealed(tx: &Transaction<'_>, table: &str, sealed: Option<SealedColumn<'_>>) -> Sql<()> {
+/// Streams a spooled sealed payload into `sealed_payloads`, whose bytes are
+/// the last column of its row so SQLite keeps the zeroblob unexpanded until
+/// blob I/O fills it a page at a time (nothing to do for one held in
+/// memory). The same instance id and content hash name the same payload,
+/// so a second copy (a conflict row of a stored response) is not written.
+fn fill_sealed(
+    tx: &Transaction<'_>,
+    r: &BundleResponse,
+    sealed: Option<SealedColumn<'_>>,
+) -> Sql<()> {
     let Some(SealedColumn(data)) = sealed else { return Ok(()) };
     if data.held().is_some() {
         return Ok(());
     }
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO sealed_payloads (instance_id, content_hash, bytes)
+             VALUES (?1, ?2, zeroblob(?3))",
+        )?
+        .execute(params![r.entry.instance_id, r.entry.content_hash, data.len()])?;
+    if inserted == 0 {
+        return Ok(());
+    }
     let rowid = tx.last_insert_rowid();
-    let mut blob = tx.blob_open(rusqlite::MAIN_DB, table, "sealed", rowid, false)?;
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "sealed_payloads", "bytes", rowid, false)?;
     let copied = data.reader().and_then(|mut src| std::io::copy(&mut src, &mut blob));
     match copied {
         Ok(n) if n == data.len() => Ok(()),
@@ -501,7 +519,7 @@ fn place_response(
         hold.as_ref().map(|(h, _)| h.as_str()),
         at
     ])?;
-    fill_sealed(tx, "responses", sealed)?;
+    fill_sealed(tx, r, sealed)?;
     {
         let mut s = tx.prepare_cached(
             "INSERT INTO response_attachments (instance_id, name, sha256, size) VALUES (?1, ?2, ?3, ?4)",
@@ -721,7 +739,7 @@ fn insert_conflict(
         detail,
         at
     ])?;
-    fill_sealed(tx, "conflicts", sealed)?;
+    fill_sealed(tx, r, sealed)?;
     Ok(())
 }
 

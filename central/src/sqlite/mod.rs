@@ -35,6 +35,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_data_api", include_str!("../../sql/0009_data_api.sql")),
     ("0010_uploads", include_str!("../../sql/0010_uploads.sql")),
     ("0011_form_media", include_str!("../../sql/0011_form_media.sql")),
+    ("0012_sealed_payloads", include_str!("../../sql/0012_sealed_payloads.sql")),
 ];
 
 /// Whether the response `r` is current, i.e. exported as a row: not

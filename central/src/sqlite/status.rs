@@ -31,7 +31,10 @@ impl SqliteCentral {
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT xml, json, sealed FROM responses WHERE instance_id = ?1",
+                "SELECT xml, json, coalesce((SELECT sp.bytes FROM sealed_payloads sp
+                     WHERE sp.instance_id = r.instance_id AND sp.content_hash = r.content_hash),
+                     sealed)
+                 FROM responses r WHERE instance_id = ?1",
                 [instance_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -336,8 +339,10 @@ impl SqliteCentral {
             }
             let mut s = self.conn.prepare(
                 "SELECT instance_id, content_hash, device_id, seq, entry_hash, deprecated_id,
-                        superseded_by, edit_conflict, xml, json, sealed, hold
-                 FROM responses ORDER BY instance_id",
+                        superseded_by, edit_conflict, xml, json, coalesce((SELECT sp.bytes
+                        FROM sealed_payloads sp WHERE sp.instance_id = r.instance_id
+                        AND sp.content_hash = r.content_hash), sealed), hold
+                 FROM responses r ORDER BY instance_id",
             )?;
             let mut rows = s.query([])?;
             while let Some(r) = rows.next()? {
@@ -375,7 +380,9 @@ impl SqliteCentral {
                 let _ = writeln!(out, "attachment {} {:?} {} {}", v.0, v.1, v.2, v.3);
             }
             let mut s = self.conn.prepare(
-                "SELECT instance_id, content_hash, kind, xml, json, sealed FROM conflicts
+                "SELECT instance_id, content_hash, kind, xml, json, coalesce((SELECT sp.bytes
+                 FROM sealed_payloads sp WHERE sp.instance_id = c.instance_id
+                 AND sp.content_hash = c.content_hash), sealed) FROM conflicts c
                  ORDER BY instance_id, content_hash",
             )?;
             let mut rows = s.query([])?;

@@ -32,10 +32,13 @@ pub fn instrument(form_id: &str, public_keys: &[&str]) -> Instrument {
 }
 
 /// Takes a central database of the current schema back to schema 5 (for
-/// upgrade tests): the data API's index (9), 8's assignments and 7's review
-/// events dropped, role tokens become device tokens again.
+/// upgrade tests): 12's sealed payloads, 11's form media, 10's uploads in
+/// parts, the data API's index (9), 8's assignments and 7's review events
+/// dropped, role tokens become device tokens again.
 pub const UNDO_SCHEMA_6: &str = "
     DROP TABLE IF EXISTS published_media; DROP TABLE IF EXISTS form_media_blobs;
+    DROP TABLE IF EXISTS upload_parts; DROP TABLE IF EXISTS uploads;
+    DROP TABLE IF EXISTS sealed_payloads;
     DROP INDEX IF EXISTS responses_current_by_form;
     DROP TABLE device_progress; DROP TABLE device_reports; DROP TABLE assignments;
     DROP TABLE review_events;
@@ -133,6 +136,21 @@ impl Device {
         );
         self.fill_and_finalize(instance_id, answer, None);
         instance_id.to_string()
+    }
+
+    /// As [`Device::forge_instance_id`], sealed and with a file: another
+    /// version of a sealed response under the same instance id.
+    pub fn forge_sealed_instance_id(&mut self, instance_id: &str, answer: &str, file: &[u8]) {
+        let id = self
+            .store
+            .create_draft(&NewResponse::new(self.sealed.clone()))
+            .expect("draft")
+            .instance_id;
+        self.raw_sql(
+            "UPDATE responses SET instance_id = ?1 WHERE instance_id = ?2",
+            &[instance_id, &id],
+        );
+        self.fill_and_finalize(instance_id, answer, Some(file));
     }
 
     /// Runs SQL on the device's database over a second connection.

@@ -78,4 +78,5 @@ conformance_suite!(
     large_media_export_byte_for_byte,
     form_media_are_published_listed_and_fixed_per_version,
     uploads_in_parts_are_staged_joined_and_expired,
+    a_large_sealed_conflict_is_kept_whole,
 );

@@ -301,8 +301,11 @@ fn hashes_under(dir: &std::path::Path) -> std::collections::BTreeSet<String> {
 /// (PostgreSQL stores it in 1 MiB `blob_chunks` rows, SQLite takes it with
 /// blob I/O) and a sealed response's file (inside its sealed payload,
 /// spooled at ingest, written to SQLite with blob I/O, opened as a stream
-/// at export) export byte for byte; on PostgreSQL a file stored
-/// whole, as before schema 5, still exports.
+/// at export) export byte for byte. The sealed payload is stored so it
+/// streams: in `sealed_payloads` on SQLite (0012), in 1 MiB `sealed_chunks`
+/// rows on PostgreSQL (0008); a payload stored whole in `responses.sealed`,
+/// as before those, still exports, as does (PostgreSQL) a file stored whole
+/// as before schema 5.
 pub fn large_media_export_byte_for_byte(b: &Backend) {
     let (plain, sealed) = (varied(5 << 19, 1), varied(3 << 19, 2));
     let mut d = Device::new("tablet A");
@@ -332,6 +335,40 @@ pub fn large_media_export_byte_for_byte(b: &Backend) {
     let want: std::collections::BTreeSet<String> =
         [&plain, &sealed].iter().map(|f| enumera_core::bundle::sha256_hex(f)).collect();
     assert_eq!(exported(&c), want);
+    if let enumera_central::Location::File(path) = &at {
+        // The spooled sealed payload is in `sealed_payloads` (its bytes the
+        // last column, so written and read with blob I/O), the response's
+        // own column an empty marker.
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let (rows, len, marker): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM sealed_payloads),
+                        (SELECT sum(length(bytes)) FROM sealed_payloads),
+                        (SELECT count(*) FROM responses WHERE sealed = X'')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("sealed payloads");
+        assert_eq!((rows, marker), (1, 1));
+        assert!(len > 3 << 19, "the sealed payload holds the 1.5 MiB file: {len}");
+        drop(conn);
+        // As stored before schema 0012: the payload inline; still exports.
+        b.raw(
+            &at,
+            "BEGIN;
+             DROP TRIGGER responses_frozen;
+             UPDATE responses SET sealed = (SELECT sp.bytes FROM sealed_payloads sp
+                 WHERE sp.instance_id = responses.instance_id
+                   AND sp.content_hash = responses.content_hash)
+             WHERE sealed = X'';
+             DELETE FROM sealed_payloads;
+             CREATE TRIGGER responses_frozen BEFORE UPDATE OF sealed ON responses
+             BEGIN SELECT RAISE(ABORT, 'enumera central: a held response cannot change'); END;
+             COMMIT;",
+        )
+        .expect("as stored before schema 0012");
+        assert_eq!(exported(&c), want);
+    }
     if b.kind == super::stores::Kind::Postgres {
         b.raw(
             &at,
@@ -351,5 +388,70 @@ pub fn large_media_export_byte_for_byte(b: &Backend) {
         )
         .expect("as stored before schema 5");
         assert_eq!(exported(&c), want);
+        // The spooled sealed payload (the 1.5 MiB file and more) is in two
+        // 1 MiB `sealed_chunks` rows, the response's own column empty.
+        b.raw(
+            &at,
+            "DO $$ BEGIN
+                 IF (SELECT count(*) FROM sealed_chunks) <> 2
+                    OR (SELECT sum(octet_length(bytes)) FROM sealed_chunks) <= 3 * 524288
+                    OR (SELECT count(*) FROM responses WHERE sealed = ''::BYTEA) <> 1 THEN
+                     RAISE EXCEPTION 'the sealed payload is not in 2 chunks';
+                 END IF;
+             END $$",
+        )
+        .expect("sealed chunks");
+        // As stored before schema 8: the payload whole in its column.
+        b.raw(
+            &at,
+            "ALTER TABLE responses DISABLE TRIGGER responses_frozen;
+             UPDATE responses r SET sealed = (SELECT string_agg(c.bytes, ''::BYTEA ORDER BY c.seq)
+                 FROM sealed_chunks c
+                 WHERE c.instance_id = r.instance_id AND c.content_hash = r.content_hash)
+             WHERE sealed = ''::BYTEA;
+             ALTER TABLE responses ENABLE TRIGGER responses_frozen;
+             DELETE FROM sealed_chunks;",
+        )
+        .expect("as stored before schema 8");
+        assert_eq!(exported(&c), want);
     }
+}
+
+/// A kept conflict with a large sealed payload (issue 18, item 5): both
+/// versions of a forked tablet's sealed video are spooled and stored so
+/// they stream (`sealed_payloads` on SQLite, `sealed_chunks` on
+/// PostgreSQL), and both stores hold the same bytes for the response and
+/// the conflict (the canonical dump hashes each store's sealed bytes).
+pub fn a_large_sealed_conflict_is_kept_whole(b: &Backend) {
+    let mut d = Device::new("tablet A");
+    d.finalize("first", false, None);
+    mark_all_sent(&mut d);
+    let (mut a, mut fork) = d.fork();
+    let id = a.finalize("on the tablet", true, Some(&varied(3 << 19, 3)));
+    fork.forge_sealed_instance_id(&id, "on the restored copy", &varied(3 << 19, 4));
+    let (from_a, from_fork) = (a.bundle(true), fork.bundle(true));
+    b.check(|c, b| {
+        c.publish(&instrument("plain", &[])).expect("publish");
+        c.publish(&instrument("sealed", &[TEST_RECIPIENT])).expect("publish");
+        let mut ingest = |bytes: &[u8]| {
+            let path = b.dir().join(format!("fork-{}.bundle", uuid::Uuid::new_v4().simple()));
+            std::fs::write(&path, bytes).expect("bundle file");
+            c.ingest_file(&path).expect("ingest")
+        };
+        assert_eq!(ingest(&from_a).new_responses, 1);
+        let report = ingest(&from_fork);
+        assert_eq!(report.conflicts.len(), 1);
+        assert_eq!(report.conflicts[0].kind, "different_content");
+        let dump = c.canonical_dump().expect("dump");
+        let empty = enumera_core::bundle::sha256_hex(b"");
+        let sealed: Vec<&str> = dump.lines().filter(|l| l.contains(&id)).collect();
+        assert_eq!(sealed.iter().filter(|l| l.starts_with("conflict ")).count(), 1, "{dump}");
+        for line in
+            sealed.iter().filter(|l| l.starts_with("conflict ") || l.starts_with("response "))
+        {
+            assert!(!line.contains(&format!("sealed={empty}")), "bytes missing: {line}");
+            assert!(!line.ends_with("sealed=-"), "not sealed: {line}");
+        }
+        report.conflicts.len()
+    });
 }
