@@ -49,10 +49,7 @@ impl Transport for StdTransport {
         }
         // Only GETs go through this transport: the body is never a file.
         let body = request.body.bytes().unwrap_or_default();
-        head.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        ));
+        head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
         stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
         stream.write_all(body).map_err(fail(TransportErrorKind::Interrupted))?;
         let mut reply = Vec::new();
@@ -122,7 +119,8 @@ fn get(addr: SocketAddr, token: &str, path: &str, range: Option<&str>) -> HttpRe
     if let Some(r) = range {
         headers.push(("Range".into(), r.into()));
     }
-    let request = HttpRequest { method: "GET".into(), path: path.into(), headers, body: Default::default() };
+    let request =
+        HttpRequest { method: "GET".into(), path: path.into(), headers, body: Default::default() };
     StdTransport(addr).send(&request).expect("reply")
 }
 

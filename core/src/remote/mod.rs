@@ -23,7 +23,7 @@ pub use client::{
     UPLOAD_BUDGET, UploadOptions, Uploaded, fetch_assignments, fetch_instruments, fetch_receipt,
     fetch_returns, fetch_rosters, sync, upload, upload_in_memory, upload_with,
 };
+pub use form_media::{MediaFetched, MediaMissing, fetch_listed_media};
 pub use transport::{
     Body, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
-pub use form_media::{MediaFetched, MediaMissing, fetch_listed_media};
