@@ -492,7 +492,7 @@ impl Store {
     /// folder's `tmp/` (named `.tmp-...`, so the orphan cleanup at open
     /// removes one a crash left).
     pub(crate) fn sealing_temp_file(&self) -> Result<PathBuf> {
-        let dir = self.files.join("tmp");
+        let dir = self.files.dir.join("tmp");
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
             path: dir.clone(),
             context: "making the folder for sealing".into(),
