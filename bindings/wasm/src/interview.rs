@@ -20,6 +20,8 @@ pub struct Interview {
     pub(crate) store: Shared,
     instance_id: String,
     form_id: String,
+    /// The form version's hash: what its form media are read by.
+    form_hash: String,
     /// `None` once finalized: the response is frozen.
     fill: Option<Fill>,
 }
@@ -72,6 +74,7 @@ impl Interview {
             store,
             instance_id: fill.instance_id().to_string(),
             form_id: fill.response().instrument.form_id.clone(),
+            form_hash: fill.response().instrument.hash.clone(),
             fill: Some(fill),
         }
     }
@@ -108,6 +111,13 @@ impl Interview {
     #[wasm_bindgen(getter, js_name = formId)]
     pub fn form_id(&self) -> String {
         self.form_id.clone()
+    }
+
+    /// The hash of the form version this response fills: its label media
+    /// are read with `DeviceStore.formMedia(formHash, name)`.
+    #[wasm_bindgen(getter, js_name = formHash)]
+    pub fn form_hash(&self) -> String {
+        self.form_hash.clone()
     }
 
     /// Answers a question (ODK's string form: `"a b"` for a select_multiple)

@@ -14,6 +14,7 @@
 mod attachments;
 mod audit;
 mod errors;
+mod form_media;
 mod forms;
 mod interview;
 mod opfs;

@@ -14,7 +14,7 @@
 //! pass only acts on replies it was given: a pass that stops has changed
 //! only what earlier replies already changed (applying a receipt or
 //! installing a form again is a no-op). Replies are matched to requests by
-//! method and path, in order; a GET reply (a listing, a form, a roster) is
+//! method, path and range, in order; a GET reply (a listing, a form, a roster) is
 //! kept for the whole step, while a reply to anything else (the upload)
 //! answers one request per pass, and a successful one is dropped once a
 //! pass has acted on it, so a backlog sent as several bundles gets each its
@@ -115,9 +115,13 @@ impl Replay {
         self.log.push(Exchange { request, reply });
     }
 
-    /// Whether a request of that method and path is answered already.
-    pub fn has(&self, method: &str, path: &str) -> bool {
-        self.log.iter().any(|e| e.request.method == method && e.request.path == path)
+    /// Whether a request of that method, path and range is answered already.
+    pub fn has(&self, r: &HttpRequest) -> bool {
+        self.log.iter().any(|e| {
+            e.request.method == r.method
+                && e.request.path == r.path
+                && range(&e.request) == range(r)
+        })
     }
 }
 
@@ -142,10 +146,13 @@ impl Transport for Player<'_> {
         }
         let mut used = self.used.borrow_mut();
         let found = self.log.iter().enumerate().find(|(i, e)| {
-            e.request.method == request.method && e.request.path == request.path && {
-                // A GET reply answers every ask; others one each.
-                e.request.method == "GET" || !used.contains(i)
-            }
+            e.request.method == request.method
+                && e.request.path == request.path
+                && range(&e.request) == range(request)
+                && {
+                    // A GET reply answers every ask; others one each.
+                    e.request.method == "GET" || !used.contains(i)
+                }
         });
         match found {
             Some((i, e)) => {
@@ -160,8 +167,15 @@ impl Transport for Player<'_> {
     }
 }
 
+/// The byte range a request asks for: form media come range by range from
+/// one path (`remote::form_media`), each range its own reply.
+fn range(r: &HttpRequest) -> Option<&str> {
+    r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("Range")).map(|(_, v)| v.as_str())
+}
+
 /// The requests a listing's reply implies for the step that asked for it:
-/// each published form the device does not have, each roster. Fetching
+/// each published form the device does not have (and each range of each
+/// form media file it lacks), each roster. Fetching
 /// them before the next pass lets that pass install them all at once.
 pub fn implied_by(store: &Store, request: &HttpRequest, reply: &Reply) -> Vec<HttpRequest> {
     let Ok(reply) = reply else { return Vec::new() };
@@ -182,11 +196,33 @@ pub fn implied_by(store: &Store, request: &HttpRequest, reply: &Reply) -> Vec<Ht
             .instruments()
             .map(|v| v.into_iter().map(|i| i.key.hash).collect())
             .unwrap_or_default();
-        listed
-            .into_iter()
+        let mut implied: Vec<HttpRequest> = listed
+            .iter()
             .filter(|l| !have.contains(&l.hash) && api::valid_hash(&l.hash))
             .map(|l| get(api::instrument_path(&l.hash)))
-            .collect()
+            .collect();
+        // And every range of every form media file the device lacks, as
+        // core's form_media asks for them: so the forms and their media
+        // arrive in one pass, and that pass's report counts them all.
+        let mut seen = std::collections::HashSet::new();
+        for m in listed.iter().flat_map(|l| &l.media) {
+            if !api::valid_hash(&m.sha256)
+                || !seen.insert(m.sha256.clone())
+                || store.has_form_media(&m.sha256).unwrap_or(false)
+            {
+                continue;
+            }
+            let mut at = 0;
+            while at < m.size {
+                let end = (at + api::MEDIA_RANGE_MAX).min(m.size) - 1;
+                let mut r = get(api::form_media_path(&m.sha256));
+                r.headers.retain(|(k, _)| k != "Accept");
+                r.headers.push(("Range".into(), format!("bytes={at}-{end}")));
+                implied.push(r);
+                at = end + 1;
+            }
+        }
+        implied
     } else if request.path == api::ROSTERS {
         let Ok(listed) = serde_json::from_slice::<Vec<RosterListing>>(&reply.body) else {
             return Vec::new();
@@ -219,7 +255,7 @@ pub fn drive_blocking<T>(
                 let implied = implied_by(store, &request, &reply);
                 replay.record(request, reply);
                 for r in implied {
-                    if !replay.has(&r.method, &r.path) {
+                    if !replay.has(&r) {
                         let reply = send(&r);
                         replay.record(r, reply);
                     }

@@ -61,7 +61,7 @@ impl SyncClient {
                     };
                     replay.record(request, reply);
                     for r in implied {
-                        if !replay.has(&r.method, &r.path) {
+                        if !replay.has(&r) {
                             let reply = self.fetch(&r).await;
                             replay.record(r, reply);
                         }
@@ -134,6 +134,8 @@ impl SyncClient {
                 .into_iter()
                 .map(|f| RosterFetched { name: f.name, summary: f.import.into() })
                 .collect(),
+            media_fetched: forms.media_fetched as u64,
+            media_missing: forms.media_missing.into_iter().map(Into::into).collect(),
             ..Default::default()
         })
     }
@@ -167,6 +169,8 @@ impl SyncClient {
         report.forms_present = updates.forms_present;
         report.forms_refused = updates.forms_refused;
         report.rosters = updates.rosters;
+        report.media_fetched = updates.media_fetched;
+        report.media_missing = updates.media_missing;
         report.assignments = self.drive(&remote::fetch_assignments).await?.map(Into::into);
         report.returns = self.drive(&remote::fetch_returns).await?.map(Into::into);
         to_js(&report)

@@ -20,6 +20,9 @@ export interface Question {
   appearance: string | null; parameters: Record<string, string>; value: string;
   relevant: boolean; required: boolean; readonly: boolean;
   issue: ValidationIssue | null; choices: ChoiceItem[];
+  /** Label media: form media file names in the current language, read with
+   * `DeviceStore.formMedia(formHash, name)`. */
+  image: string | null; bigImage: string | null; audio: string | null; video: string | null;
 }
 export type Screen =
   | { kind: "question"; question: Question }
@@ -59,6 +62,7 @@ export interface SyncReport {
   uploaded: number; bundleBytes: number; receipt: ReceiptReport | null; formsInstalled: FormKey[];
   formsPresent: number; formsRefused: FormRefused[]; rosters: RosterFetched[];
   assignments?: AssignmentsReport | null; returns?: ReturnsReport | null;
+  mediaFetched: number; mediaMissing: FormMediaMissing[];
 }
 export interface Diagnostic {
   severity: "error" | "warning"; sheet: string; row: number | null; column: string | null;
@@ -120,12 +124,18 @@ pub struct Question {
     pub readonly: bool,
     pub issue: Option<ValidationIssue>,
     pub choices: Vec<ChoiceItem>,
+    /// Label media (issue 18, item 2): form media file names in the
+    /// current language, read with `DeviceStore::form_media`.
+    pub image: Option<String>,
+    pub big_image: Option<String>,
+    pub audio: Option<String>,
+    pub video: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Screen {
-    Question { question: Question },
+    Question { question: Box<Question> },
     FieldList { reference: String, label: Option<String>, questions: Vec<Question> },
     AddRepeat { reference: String, label: String, count: u32 },
 }
@@ -408,6 +418,10 @@ pub struct SyncReport {
     pub assignments: Option<crate::supervision::AssignmentsReport>,
     /// Responses a reviewer sent back, when fetched (issue 17).
     pub returns: Option<crate::supervision::ReturnsReport>,
+    /// Form media files fetched and checked (issue 18, item 2).
+    pub media_fetched: u64,
+    /// Form media files of installed forms that did not arrive.
+    pub media_missing: Vec<crate::form_media::FormMediaMissing>,
 }
 
 /// A published form the device left out (unreadable, not matching its

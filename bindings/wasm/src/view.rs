@@ -28,6 +28,7 @@ pub(crate) fn question_of(session: &Session, node: NodeId) -> Question {
         reference: leaf.reference.clone(),
         text,
     });
+    let media = prompt.as_ref().map(|p| p.media.clone()).unwrap_or_default();
     let (label, hint, appearance, parameters, choices) = match prompt {
         Some(p) => (
             Some(p.label),
@@ -51,12 +52,18 @@ pub(crate) fn question_of(session: &Session, node: NodeId) -> Question {
         readonly: leaf.readonly,
         issue,
         choices,
+        image: media.get("image").cloned(),
+        big_image: media.get("big-image").cloned(),
+        audio: media.get("audio").cloned(),
+        video: media.get("video").cloned(),
     }
 }
 
 pub(crate) fn screen_of(session: &Session, screen: &CoreScreen) -> Screen {
     match screen {
-        CoreScreen::Question { node } => Screen::Question { question: question_of(session, *node) },
+        CoreScreen::Question { node } => {
+            Screen::Question { question: Box::new(question_of(session, *node)) }
+        }
         CoreScreen::FieldList { group, questions } => {
             let reference = session.reference(*group);
             let form = session.form();

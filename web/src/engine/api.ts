@@ -10,6 +10,7 @@ import type {
   CentralTrust,
   DeviceInfo,
   FormCheck,
+  FormMediaInfo,
   HierarchyEntry,
   InstalledForm,
   LeafState,
@@ -58,6 +59,9 @@ export const store = {
   importRoster: (json: Uint8Array) => call<RosterSummary>('importRoster', json),
   participants: () => call<ParticipantInfo[]>('participants'),
   outbox: (unsentOnly: boolean) => call<OutboxItem[]>('outbox', unsentOnly),
+  /** A form media file (a label's image, audio, video) by form hash and name; `NotFound` when not here. */
+  formMedia: (formHash: string, name: string) => call<Uint8Array>('formMedia', formHash, name),
+  formMediaList: (formHash: string) => call<FormMediaInfo[]>('formMediaList', formHash),
   exportBundle: (all: boolean) => call<{ info: BundleInfo; bytes: Uint8Array }>('exportBundle', all),
   start: (formId: string, participant: string | null, round: number | null, preload: boolean) =>
     call<string>('start', formId, participant, round, preload),
@@ -100,7 +104,7 @@ export function interview(id: string): Session & {
   setUser(user: string): Promise<void>;
   setChangeReason(reason: string): Promise<void>;
   recordLocation(location: string): Promise<void>;
-  info(): Promise<{ instanceId: string; formId: string; finalized: boolean }>;
+  info(): Promise<{ instanceId: string; formId: string; formHash: string; finalized: boolean }>;
   close(): Promise<void>;
 } {
   const c = <T>(op: string, ...args: unknown[]) => call<T>(`interview.${op}`, id, ...args);

@@ -170,6 +170,8 @@ const ops: Record<string, Op> = {
   importRoster: (json: Uint8Array) => must().importRoster(json),
   participants: () => must().participants(),
   outbox: (unsentOnly: boolean) => must().outbox(unsentOnly),
+  formMedia: (formHash: string, name: string) => must().formMedia(formHash, name),
+  formMediaList: (formHash: string) => must().formMediaList(formHash),
   exportBundle: (all: boolean) => must().exportBundle(all),
   sync,
 
@@ -193,7 +195,7 @@ const ops: Record<string, Op> = {
   },
   'interview.info': (id: string) => {
     const iv = interview(id);
-    return { instanceId: iv.instanceId, formId: iv.formId, finalized: iv.isFinalized() };
+    return { instanceId: iv.instanceId, formId: iv.formId, formHash: iv.formHash, finalized: iv.isFinalized() };
   },
   'interview.answer': (id: string, ref: string, value: string) => interview(id).answer(ref, value),
   'interview.set': (id: string, ref: string, value: string) => interview(id).set(ref, value),

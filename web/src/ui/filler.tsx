@@ -9,6 +9,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { HierarchyEntry, Question, ScreenView, Session } from '../engine/api';
 import { answerProblem } from '../messages';
+import type { MediaReader } from './label-media';
 import { type Flushers, QuestionView, type SaveState } from './questions';
 
 interface Props {
@@ -26,9 +27,11 @@ interface Props {
   keeps?: boolean;
   /** A reviewer's comments by question reference (a returned response's correction). */
   comments?: Map<string, string[]>;
+  /** Reads the form's label media (an interview on this device). */
+  media?: MediaReader;
 }
 
-export function Filler({ session, start, onChange, end, attach, language, keeps = true, comments }: Props) {
+export function Filler({ session, start, onChange, end, attach, language, keeps = true, comments, media }: Props) {
   const [view, setView] = useState<ScreenView | null>(null);
   const [states, setStates] = useState<Record<string, SaveState>>({});
   const [showRequired, setShowRequired] = useState(false);
@@ -261,6 +264,7 @@ export function Filler({ session, start, onChange, end, attach, language, keeps 
                   flushers={flushers}
                   attach={attach}
                   keeps={keeps}
+                  media={media}
                 />
               </div>
             ))}

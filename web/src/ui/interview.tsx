@@ -20,6 +20,7 @@ export function InterviewScreen({ id }: { id: string }) {
   const [done, setDone] = useState<OutboxItem | null>(null);
   const [issues, setIssues] = useState<ValidationIssue[] | null>(null);
   const [labels, setLabels] = useState<Map<string, string>>(new Map());
+  const [formHash, setFormHash] = useState('');
   // A correction of a returned response: the reviewer's comments, shown at
   // their questions and (those on the whole response) at the top.
   const [returned, setReturned] = useState<ReturnedResponse | null>(null);
@@ -40,6 +41,7 @@ export function InterviewScreen({ id }: { id: string }) {
       .then(async (i) => {
         const forms = await store.forms();
         setTitle(forms.filter((f) => f.formId === i.formId).pop()?.title || i.formId);
+        setFormHash(i.formHash);
         setState(i.finalized ? 'finalized' : 'open');
       })
       .catch((e) => {
@@ -49,6 +51,8 @@ export function InterviewScreen({ id }: { id: string }) {
   }, [session]);
 
   const attach = (ref: string, file: File) => attachFile(session, ref, file);
+  // Label media: the form version's files, from the device store.
+  const media = useMemo(() => (formHash ? (name: string) => store.formMedia(formHash, name) : undefined), [formHash]);
   // The form's audit and background recording, while the draft is open.
   const audit = useAudit(session, state === 'open');
   const recording = useBackgroundAudio(session, id, state === 'open');
@@ -127,6 +131,7 @@ export function InterviewScreen({ id }: { id: string }) {
         comments={comments}
         start={lastAnchor(id)}
         attach={attach}
+        media={media}
         onChange={(v) => {
           if (v.anchor) saveAnchor(id, v.anchor);
           audit.onView(v);

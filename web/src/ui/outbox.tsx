@@ -28,6 +28,8 @@ export function Outbox({ device }: { device: DeviceInfo }) {
         report.uploaded ? `${report.uploaded} response(s) sent and confirmed by central` : 'nothing to send',
         report.formsInstalled.length ? `${report.formsInstalled.length} new form(s)` : '',
         report.rosters.length ? `roster updated` : '',
+        report.mediaFetched ? `${report.mediaFetched} form media file(s)` : '',
+        ...report.mediaMissing.map((m) => `${m.name} of form ${m.formId} ${m.version} not fetched (${m.reason}; tried again at the next sync)`),
       ].filter(Boolean);
       setResult({ ok: true, message: { title: 'Synced', text: `${parts.join('; ')}.` } });
     } catch (e) {

@@ -6,6 +6,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChoiceItem, Question } from '../engine/api';
+import { LabelMedia, type MediaReader } from './label-media';
 import { decodeQr } from './qr';
 
 /** Where an answer is: being written, written, or refused with why. */
@@ -29,6 +30,8 @@ interface Props {
   attach?: (ref: string, file: File) => Promise<string>;
   /** Whether the answer is kept (an interview: "Saved") or only tried (the preview). */
   keeps?: boolean;
+  /** Reads the form's media files its labels name (absent in the preview). */
+  media?: MediaReader;
 }
 
 const ids = new Map<string, string>();
@@ -51,7 +54,7 @@ const SINGLE = new Set([
   'select_multiple_minimal',
 ]);
 
-export function QuestionView({ q, commit, state, showRequired, flushers, attach, keeps = true }: Props) {
+export function QuestionView({ q, commit, state, showRequired, flushers, attach, keeps = true, media }: Props) {
   const id = controlId(q.reference);
   const labelId = `${id}-label`;
   const hintId = `${id}-hint`;
@@ -84,6 +87,7 @@ export function QuestionView({ q, commit, state, showRequired, flushers, attach,
       ) : (
         <div id={labelId} class="q-label">{label}</div>
       )}
+      {media && <LabelMedia q={q} read={media} />}
       {q.hint && <div id={hintId} class="q-hint">{q.hint}</div>}
       <Control kind={kind} ap={ap} common={common} attach={attach} />
       {issue && (

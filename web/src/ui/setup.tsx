@@ -118,12 +118,14 @@ function Enrol({ device, onDevice, onDone }: Props & { device: DeviceInfo }) {
       onDevice(await store.device());
       const people = report.rosters.reduce((n, r) => n + r.summary.added + r.summary.updated + r.summary.unchanged, 0);
       const refused = report.formsRefused.map((f) => ` Form ${f.form.formId} ${f.form.version} was left out: ${f.reason}.`).join('');
+      const media = report.mediaFetched ? ` ${report.mediaFetched} form media file(s) fetched.` : '';
+      const mediaMissing = report.mediaMissing.map((m) => ` ${m.name} of form ${m.formId} ${m.version} did not arrive (${m.reason}); tried again at the next sync.`).join('');
       const again = reopened ? ` ${reopened} response(s) another central had acknowledged will be sent to this one.` : '';
       setResult({
         ok: true,
         message: {
           title: 'Connected to central',
-          text: `${report.formsInstalled.length} new form(s) installed, ${report.formsPresent} already here; ${people} participant(s) on the roster.${refused}${again}`,
+          text: `${report.formsInstalled.length} new form(s) installed, ${report.formsPresent} already here; ${people} participant(s) on the roster.${media}${mediaMissing}${refused}${again}`,
         },
       });
     } catch (err) {

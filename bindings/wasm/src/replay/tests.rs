@@ -198,3 +198,53 @@ fn a_refused_token_is_refused() {
     assert!(matches!(e, SyncError::Unauthorized { .. }), "{e}");
     assert_eq!(unsent(&store), 1);
 }
+
+/// A form media file longer than one range comes range by range from one
+/// path: each range is its own reply (matched by its `Range` header),
+/// fetched with the form after the listing, so the file arrives whole and
+/// checked in the pass that installs the form, and its report counts both.
+#[test]
+fn form_media_of_several_ranges_arrive_whole() {
+    let (_dir, mut store) = device(0);
+    let mut central = Central::in_memory().expect("central");
+    central.publish(&instrument("g")).expect("publish");
+    let size = api::MEDIA_RANGE_MAX as usize * 2 + 1000;
+    let file: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let sha256 = enumera_core::bundle::sha256_hex(&file);
+    let entry = enumera_core::store::FormMediaEntry {
+        name: "map.png".into(),
+        sha256: sha256.clone(),
+        size: size as u64,
+    };
+    let media_path = api::form_media_path(&sha256);
+    let mut ranges = 0;
+    let (forms, passes) = drive_blocking(&mut store, "t", &remote::fetch_instruments, &mut |r| {
+        if r.path == api::INSTRUMENTS {
+            let listing = serve(&mut central, r).expect("served");
+            let mut listed: Vec<api::InstrumentListing> =
+                serde_json::from_slice(&listing.body).expect("listing");
+            listed[0].media = vec![entry.clone()];
+            return reply(200, serde_json::to_vec(&listed).expect("json"));
+        }
+        if r.path == media_path {
+            ranges += 1;
+            let range = range(r).expect("ranged");
+            let (a, b) = range["bytes=".len()..].split_once('-').expect("a range");
+            let (a, b): (usize, usize) = (a.parse().expect("from"), b.parse().expect("to"));
+            let b = b.min(size - 1);
+            return Ok(HttpResponse {
+                status: 206,
+                headers: vec![("Content-Range".into(), format!("bytes {a}-{b}/{size}"))],
+                body: file[a..=b].to_vec(),
+            });
+        }
+        serve(&mut central, r)
+    });
+    let forms = forms.expect("forms");
+    assert_eq!((forms.installed.len(), forms.media_fetched), (1, 1), "{:?}", forms.media_missing);
+    assert_eq!(ranges, 3, "one request per range");
+    assert_eq!(passes, 2, "the listing, then the form and its media in one pass");
+    let hash = forms.installed[0].hash.clone();
+    let kept = store.read_form_media(&hash, "map.png").expect("read").expect("kept");
+    assert!(kept == file, "the file arrives byte for byte");
+}
