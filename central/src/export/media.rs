@@ -9,11 +9,12 @@
 //! `media/INSTANCE_ID/NAME` and the report says so (ODK Central would
 //! overwrite one with the other).
 
+use enumera_core::bundle::HashingWriter;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use enumera_core::store::{AttachmentInfo, EntryContent};
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 use super::payload::OpenedFile;
 use super::report::ReportKind;
@@ -63,7 +64,7 @@ impl Media {
             // Beside media/, which is made only once a file is good.
             let partial = self.dir.with_file_name(format!(".media-partial-{}", a.sha256));
             let file = std::fs::File::create(&partial).map_err(|e| ExportError::io(&partial, e))?;
-            let mut out = Hashing { out: std::io::BufWriter::new(file), sha: Sha256::new(), n: 0 };
+            let mut out = HashingWriter::new(std::io::BufWriter::new(file));
             let copied = source.copy_attachment(&a.sha256, &mut out);
             let flushed = std::io::Write::flush(&mut out.out);
             let found = enumera_core::bundle::hex(&out.sha.finalize());
@@ -192,25 +193,6 @@ impl Media {
         if self.written.get(&a.name) == Some(&a.sha256) {
             self.written.remove(&a.name);
         }
-    }
-}
-
-/// A writer that hashes and counts what passes through.
-struct Hashing<W> {
-    out: W,
-    sha: Sha256,
-    n: u64,
-}
-
-impl<W: std::io::Write> std::io::Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.sha.update(&buf[..n]);
-        self.n += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
     }
 }
 

@@ -3,6 +3,7 @@
 //! when sealed; and the participant as exported (a pseudonym unless
 //! personal data is asked for).
 
+use enumera_core::bundle::HashingWriter;
 use std::io::{Seek, SeekFrom, Write};
 
 use enumera_core::bundle::{ResearcherIdentity, SealError, open_sealed_from};
@@ -102,24 +103,6 @@ pub(crate) struct Submission<'r> {
     pub sealed_attachments: Vec<(AttachmentInfo, OpenedFile)>,
 }
 
-/// A writer that hashes what passes through.
-struct Hashing<W> {
-    out: W,
-    sha: Sha256,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// [`submission_xml`] with a sealed response's opened attachments: kept
 /// (`keep_media`, for `media/`) or discarded, except the audit log, which
 /// is always kept. A sealed payload is streamed from the store into a
@@ -166,8 +149,7 @@ pub(crate) fn open_submission<'r, S: ExportSource + ?Sized>(
         }
         (_, Some(_)) => {
             let spool_err = |e| ExportError::io(std::path::Path::new("(temporary file)"), e);
-            let mut spool =
-                Hashing { out: tempfile::spooled_tempfile(SPOOL_IN_MEMORY), sha: Sha256::new() };
+            let mut spool = HashingWriter::new(tempfile::spooled_tempfile(SPOOL_IN_MEMORY));
             let held = source.copy_sealed(&r.instance_id, &mut spool)?;
             let found = spool.sha.finalize();
             let want = entry.sealed_sha256.as_deref().and_then(enumera_core::bundle::unhex::<32>);

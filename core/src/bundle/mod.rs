@@ -17,6 +17,7 @@
 //! it can be documented byte for byte.
 
 mod error;
+mod hashing;
 mod manifest;
 mod read;
 pub mod receipt;
@@ -24,6 +25,7 @@ pub mod seal;
 mod write;
 
 pub use error::BundleError;
+pub use hashing::HashingWriter;
 pub use manifest::{ItemKind, Manifest, ManifestEntry, ManifestItem};
 pub use read::{
     AttachmentData, BundleReader, BundleResponse, BundleSource, HeldBundle, Limits, SpooledFile,

@@ -8,6 +8,7 @@
 //! JSON of [`SealedHeader`]), then the XML, the JSON and each attachment in
 //! header order, their sizes given by the header. See docs/FORMAT.md.
 
+use super::HashingWriter;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
@@ -193,7 +194,7 @@ fn write_plaintext(
     w.write_all(xml.as_bytes()).map_err(enc)?;
     w.write_all(json.as_bytes()).map_err(enc)?;
     for a in attachments {
-        let mut counted = Hashing { out: &mut *w, sha: Sha256::new(), n: 0 };
+        let mut counted = HashingWriter::new(&mut *w);
         source(a, &mut counted)?;
         let found = super::hex(&counted.sha.finalize());
         if found != a.sha256 || counted.n != a.size {
@@ -205,26 +206,6 @@ fn write_plaintext(
         }
     }
     Ok(())
-}
-
-/// A writer that hashes and counts what passes through.
-struct Hashing<W> {
-    out: W,
-    sha: Sha256,
-    n: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.sha.update(&buf[..n]);
-        self.n += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }
 
 /// The researcher's age identities (secret keys), read from an identity
@@ -514,7 +495,7 @@ pub fn finalize_response(
     let sealed = (|| -> Result<(u64, String), SealError> {
         let file = std::fs::File::create(&tmp)
             .map_err(|source| SealError::Store(store.temp_io_error(&tmp, instance_id, source)))?;
-        let mut out = Hashing { out: std::io::BufWriter::new(file), sha: Sha256::new(), n: 0 };
+        let mut out = HashingWriter::new(std::io::BufWriter::new(file));
         seal_to(
             keys,
             instance_id,

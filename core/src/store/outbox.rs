@@ -8,6 +8,7 @@
 //! - `entry_hash = sha256_hex("enumera-outbox/1\n{seq}\n{prev_hash}\n{content_hash}")`;
 //! - `prev_hash` is the previous entry's `entry_hash`, or [`GENESIS_HASH`] for seq 1.
 
+use crate::bundle::HashingWriter;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use super::attachments::{AttachmentInfo, check_file};
 use super::error::{Result, StoreError};
 use super::responses::{ResponseState, load_response, state_of};
 use super::{Store, now, sha256_hex};
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 /// `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -45,26 +46,6 @@ pub enum Payload {
 enum Final<'a> {
     Plain { xml: &'a str, json: &'a str },
     Sealed { size: u64, sha256: String },
-}
-
-/// A writer that hashes and counts what passes through.
-struct HashingWriter<W> {
-    out: W,
-    sha: Sha256,
-    n: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.sha.update(&buf[..n]);
-        self.n += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }
 
 /// The frozen submission of a finalized response.
@@ -212,8 +193,7 @@ impl Store {
                         context: format!("reading the sealed response of {instance_id}"),
                         source,
                     };
-                    let mut hashing =
-                        HashingWriter { out: std::io::sink(), sha: Sha256::new(), n: 0 };
+                    let mut hashing = HashingWriter::new(std::io::sink());
                     std::io::copy(&mut ciphertext.reader().map_err(io)?, &mut hashing)
                         .map_err(io)?;
                     let sha256 = crate::instrument::canonical::hex(&hashing.sha.finalize());
@@ -346,7 +326,7 @@ impl Store {
             let mut blob = tx
                 .blob_open(rusqlite::MAIN_DB, "submissions", "sealed", rowid, false)
                 .map_err(map)?;
-            let mut hashing = HashingWriter { out: &mut blob, sha: Sha256::new(), n: 0 };
+            let mut hashing = HashingWriter::new(&mut blob);
             sealed_bytes(&mut hashing).map_err(|source| {
                 let context = format!("storing the sealed response of {instance_id}");
                 if super::attachments::is_disk_full(&source) {
@@ -598,7 +578,7 @@ impl Store {
         };
         if self.sealed_size(&e.instance_id)?.is_some() {
             // Hashed as a stream: a sealed response can be large.
-            let mut hashing = HashingWriter { out: std::io::sink(), sha: Sha256::new(), n: 0 };
+            let mut hashing = HashingWriter::new(std::io::sink());
             self.copy_sealed(&e.instance_id, &mut hashing)?;
             let found = crate::instrument::canonical::hex(&hashing.sha.finalize());
             return Ok(content.sealed_sha256.as_deref() == Some(found.as_str()));
