@@ -2,10 +2,11 @@
 // a photo over the form's `max-pixels` is stored downscaled by core, the
 // same bytes the CLI (a tablet's path) stores for the same photo; a file
 // over the device's limit is refused with its question, name, size and
-// limit shown under the question and nothing kept; the form's background
-// recording (Chromium's fake microphone) survives a reload mid-interview
-// in OPFS chunks and is attached at finalize; all of it reaches central
-// and the export's media/ byte for byte.
+// limit shown under the question and nothing kept; a file removed from its
+// answer is dropped; the form's background recording (Chromium's fake
+// microphone) survives a reload mid-interview in OPFS chunks and is
+// attached at finalize; all of it reaches central and the export's media/
+// byte for byte.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +119,16 @@ test('photos are scaled as on a tablet, oversized files refused, the interview r
     assert.match(refused, /at most 150000 bytes/);
     assert.equal(await page.locator('.screen .q[data-ref="/data/doc"] .q-file-name').count(), 0, 'no answer kept');
 
+    // A file attached, then removed: the answer is cleared (core drops the
+    // file no answer names any more, as its store tests show), and the
+    // draft never reaches central.
+    const draft = Buffer.from('%PDF-1.4 draft, not to be kept');
+    assert.doesNotMatch(await attachIn(page, '/data/doc', { name: 'draft.pdf', mimeType: 'application/pdf', buffer: draft }), /Not saved/);
+    const doc = page.locator('.screen .q[data-ref="/data/doc"]');
+    await doc.locator('.q-file-name').waitFor();
+    await doc.locator('[data-action=remove-file]').click();
+    await doc.locator('.q-file-name').waitFor({ state: 'detached' });
+
     // A reload mid-interview: the recording so far is in OPFS chunks.
     await page.waitForTimeout(2500);
     await page.reload();
@@ -144,6 +155,7 @@ test('photos are scaled as on a tablet, oversized files refused, the interview r
     };
     assert.equal(sha256(bytesOf(photoName)), nativePhoto.sha256, 'the browser kept the bytes the CLI kept');
     assert.deepEqual(bytesOf('.pdf'), small);
+    assert.equal(files.filter((f) => f.endsWith('.pdf')).length, 1, `the removed draft is not exported: ${files.join(', ')}`);
     const audio = bytesOf('.webm');
     // Two sittings, two WebM streams (EBML headers), one after the other.
     const ebml = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);

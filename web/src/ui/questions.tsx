@@ -533,6 +533,10 @@ function FileInput(p: Common & { kind: string; attach?: Props['attach'] }) {
       setNote(`Not saved: ${e instanceof Error ? e.message : e}`);
     }
   };
+  const remove = async () => {
+    setNote('');
+    await p.set('');
+  };
   return (
     <div class="q-file">
       <input
@@ -543,11 +547,22 @@ function FileInput(p: Common & { kind: string; attach?: Props['attach'] }) {
         disabled={p.disabled}
         aria-describedby={p.describedBy}
         onChange={(e) => {
-          const f = (e.currentTarget as HTMLInputElement).files?.[0];
+          const input = e.currentTarget as HTMLInputElement;
+          const f = input.files?.[0];
+          // Emptied so that the same file chosen again, after a removal,
+          // is a change too.
+          input.value = '';
           if (f) void onFile(f);
         }}
       />
       {p.q.value && <p class="q-file-name">{p.q.value}</p>}
+      {p.q.value && !p.disabled && (
+        // Clearing the answer is enough: core drops the file once no
+        // answer of the response names it, as on a tablet.
+        <button type="button" class="q-clear" data-action="remove-file" onClick={() => void remove()}>
+          Remove file
+        </button>
+      )}
       {note && <p class="q-note-line" role="status">{note}</p>}
     </div>
   );
