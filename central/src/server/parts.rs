@@ -11,7 +11,7 @@
 //! [`super::ServerConfig::upload_ttl`] is gone (404) and its parts are
 //! removed when any device next creates one.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::sync::Arc;
 
 use axum::Json;
@@ -21,8 +21,9 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
+use enumera_core::bundle::HashingWriter;
 use enumera_core::remote::api::{self, NewUpload, UploadStatus};
 
 use super::AppState;
@@ -305,25 +306,11 @@ pub(crate) async fn finish(
 
 /// The parts in order into the spool file, hashed on the way.
 fn join(state: &AppState, upload: &StagedUpload, file: std::fs::File) -> Result<Spooled, ApiError> {
-    struct Hashing<W> {
-        inner: W,
-        sha: Sha256,
-    }
-    impl<W: Write> Write for Hashing<W> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let n = self.inner.write(buf)?;
-            self.sha.update(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            self.inner.flush()
-        }
-    }
-    let mut out = Hashing { inner: BufWriter::new(file), sha: Sha256::new() };
+    let mut out = HashingWriter::new(BufWriter::new(file));
     let bytes =
         state.readers.with(state, |c| Ok(c.store().copy_upload(&upload.upload_id, &mut out)?))?;
     let file = out
-        .inner
+        .out
         .into_inner()
         .map_err(|e| ApiError::internal_logged(format!("writing the spool file: {e}")))?;
     if bytes != upload.size {

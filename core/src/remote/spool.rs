@@ -19,9 +19,9 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
-use crate::bundle::{BundleError, BundleOptions, BundleSummary, write_bundle};
+use crate::bundle::{BundleError, BundleOptions, BundleSummary, HashingWriter, write_bundle};
 use crate::store::Store;
 
 const LOCK: &str = "lock";
@@ -125,10 +125,10 @@ impl Spool {
         self.clear()?;
         let partial = self.dir.join(PARTIAL);
         let file = File::create(&partial).map_err(io(&partial, "creating"))?;
-        let mut out = Hashing { inner: BufWriter::new(file), sha: Sha256::new() };
+        let mut out = HashingWriter::new(BufWriter::new(file));
         let summary = write_bundle(store, options, &mut out)?;
         let file =
-            out.inner.into_inner().map_err(|e| e.into_error()).map_err(io(&partial, "writing"))?;
+            out.out.into_inner().map_err(|e| e.into_error()).map_err(io(&partial, "writing"))?;
         file.sync_all().map_err(io(&partial, "syncing"))?;
         let path = self.bundle_path();
         std::fs::rename(&partial, &path).map_err(io(&path, "renaming the bundle to"))?;
@@ -165,24 +165,6 @@ impl Spool {
             }
         }
         Ok(())
-    }
-}
-
-/// A writer that hashes what passes through it.
-struct Hashing<W> {
-    inner: W,
-    sha: Sha256,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 
