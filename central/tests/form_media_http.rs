@@ -14,104 +14,22 @@ mod common;
 #[path = "conformance/stores.rs"]
 mod stores;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
+use common::http::{StdTransport, serve};
 use enumera_central::form_media::gather_media;
-use enumera_central::server::{Server, ServerConfig};
+use enumera_central::server::ServerConfig;
 use enumera_central::{AnyStore, Central, Location};
 use enumera_core::instrument::Instrument;
-use enumera_core::remote::{
-    HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind, api,
-    fetch_instruments,
-};
+use enumera_core::remote::{HttpRequest, HttpResponse, Transport, api, fetch_instruments};
 use enumera_core::store::Store;
 use stores::{Backend, Kind};
 
-/// HTTP/1.1 over a std TcpStream, one connection per request.
-struct StdTransport(SocketAddr);
-
-impl Transport for StdTransport {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let fail = |kind| move |e: std::io::Error| TransportError { kind, message: e.to_string() };
-        let mut stream =
-            TcpStream::connect(self.0).map_err(fail(TransportErrorKind::Unreachable))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .map_err(fail(TransportErrorKind::Other))?;
-        let mut head =
-            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
-        for (k, v) in &request.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        // Only GETs go through this transport: the body is never a file.
-        let body = request.body.bytes().unwrap_or_default();
-        head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
-        stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
-        stream.write_all(body).map_err(fail(TransportErrorKind::Interrupted))?;
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).map_err(fail(TransportErrorKind::Interrupted))?;
-        let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or(TransportError {
-            kind: TransportErrorKind::Interrupted,
-            message: "no complete reply head".into(),
-        })?;
-        let head = String::from_utf8_lossy(&reply[..split]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let mut body = reply[split + 4..].to_vec();
-        // A streamed whole file comes chunked.
-        if headers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-        }) {
-            body = unchunk(&body);
-        }
-        Ok(HttpResponse { status, headers, body })
-    }
-}
-
-fn unchunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
-    out
-}
-
 fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
     let central: Central<AnyStore> = Central::open_at(at).expect("open");
-    let server = Server::bind(central, "127.0.0.1:0", ServerConfig::default()).expect("bind");
-    let addr = server.local_addr().expect("addr");
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    thread::spawn(move || {
-        let _ = stopped.recv();
-        let _ = tx.send(());
-    });
-    let handle = thread::spawn(move || {
-        server
-            .run(async move {
-                let _ = rx.await;
-            })
-            .expect("serve");
-    });
-    (addr, stop, handle)
+    serve(central, ServerConfig::default())
 }
 
 fn get(addr: SocketAddr, token: &str, path: &str, range: Option<&str>) -> HttpResponse {

@@ -12,82 +12,14 @@ use std::thread;
 use std::time::Duration;
 
 use common::Device;
+use common::http::{StdTransport, serve};
 use enumera_central::Central;
-use enumera_central::server::{Server, ServerConfig};
+use enumera_central::server::ServerConfig;
 use enumera_core::remote::api;
 use enumera_core::remote::{
     self, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
 use serde_json::{Value, json};
-
-/// HTTP/1.1 over a std TcpStream, one connection per request.
-struct StdTransport(SocketAddr);
-
-impl Transport for StdTransport {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let fail = |kind| move |e: std::io::Error| TransportError { kind, message: e.to_string() };
-        let mut stream =
-            TcpStream::connect(self.0).map_err(fail(TransportErrorKind::Unreachable))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(fail(TransportErrorKind::Other))?;
-        let mut head =
-            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path, self.0);
-        for (k, v) in &request.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        // Small bundles only here: a file body is read whole.
-        let body = request.body.to_vec().map_err(fail(TransportErrorKind::Other))?;
-        head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
-        stream.write_all(head.as_bytes()).map_err(fail(TransportErrorKind::Interrupted))?;
-        stream.write_all(&body).map_err(fail(TransportErrorKind::Interrupted))?;
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).map_err(fail(TransportErrorKind::Interrupted))?;
-        let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or(TransportError {
-            kind: TransportErrorKind::Interrupted,
-            message: "no complete reply head".into(),
-        })?;
-        let head = String::from_utf8_lossy(&reply[..split]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        Ok(HttpResponse { status, headers, body: reply[split + 4..].to_vec() })
-    }
-}
-
-/// A server on a free port, serving until the returned sender is used.
-fn start(
-    central: Central,
-    config: ServerConfig,
-) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let server = Server::bind(central, "127.0.0.1:0", config).expect("bind");
-    let addr = server.local_addr().expect("addr");
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (tx, rx) = tokio_oneshot();
-    thread::spawn(move || {
-        let _ = stopped.recv();
-        let _ = tx.send(());
-    });
-    let handle = thread::spawn(move || {
-        server
-            .run(async move {
-                let _ = rx.await;
-            })
-            .expect("serve");
-    });
-    (addr, stop, handle)
-}
-
-fn tokio_oneshot() -> (tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>) {
-    tokio::sync::oneshot::channel()
-}
 
 fn post_bundle(addr: SocketAddr, token: &str, bundle: &[u8]) -> u16 {
     let request = HttpRequest {
@@ -115,7 +47,7 @@ fn many_clients_uploading_the_same_bundles_at_once_leave_one_copy_each() {
     let tokens: Vec<String> =
         devices.iter().map(|d| central.create_token(&d.device_id()).expect("token")).collect();
     let bundles: Vec<Vec<u8>> = devices.iter().map(|d| d.bundle(true)).collect();
-    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let (addr, stop, handle) = serve(central, ServerConfig::default());
 
     let uploads: Vec<_> = (0..12)
         .map(|i| {
@@ -155,7 +87,7 @@ fn central_on_disk_holds_each_uploaded_response_once() {
     let ids: Vec<String> = (0..4).map(|k| d.finalize(&format!("r{k}"), false, None)).collect();
     let token = central.create_token(&d.device_id()).expect("token");
     let bundle = d.bundle(true);
-    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let (addr, stop, handle) = serve(central, ServerConfig::default());
     let uploads: Vec<_> = (0..6)
         .map(|_| {
             let (token, bundle) = (token.clone(), bundle.clone());
@@ -181,7 +113,7 @@ fn shutdown_does_not_wait_forever_for_a_stalled_client() {
     };
     let mut central = Central::in_memory().expect("central");
     let token = central.create_token("dev").expect("token");
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
     // A request that declares a body and never sends it.
     let mut stalled = TcpStream::connect(addr).expect("connect");
     let head = format!(
@@ -205,7 +137,7 @@ fn clients_stalling_over_their_headers_are_cut_while_others_are_served() {
     let config = ServerConfig { header_timeout: Duration::from_millis(500), ..Default::default() };
     let mut central = Central::in_memory().expect("central");
     let token = central.create_token("dev").expect("token");
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
 
     // Slow loris: half a request head, then nothing; and a silent client.
     let mut trickling = Vec::new();
@@ -255,7 +187,7 @@ fn a_backlog_over_the_servers_body_limit_arrives_in_several_uploads() {
         (0..24).map(|k| d.finalize(&format!("r{k}"), k % 5 == 4, Some(&photo))).collect();
     let token = central.create_token(&d.device_id()).expect("token");
     let config = ServerConfig { max_body: 200 << 10, ..Default::default() };
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
 
     let report = remote::sync(&mut d.store, &StdTransport(addr), &token).expect("sync");
     assert_eq!(report.uploaded, ids.len());
@@ -304,7 +236,7 @@ fn http_contract_every_error_reply_is_json_without_internals() {
     d.finalize("a", false, None);
     let token = central.create_token(&d.device_id()).expect("token");
     let config = ServerConfig { busy_timeout: Duration::from_millis(300), ..Default::default() };
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
     let auth = format!("Authorization: Bearer {token}\r\n");
     let get =
         |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
@@ -395,7 +327,7 @@ fn quotas_a_device_over_its_quota_is_refused_and_others_are_served() {
     }
     other.finalize("o", false, None);
     let tokens = [&flood, &other].map(|d| central.create_token(&d.device_id()).expect("token"));
-    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let (addr, stop, handle) = serve(central, ServerConfig::default());
     let transport = StdTransport(addr);
 
     let err = remote::sync(&mut flood.store, &transport, &tokens[0]).expect_err("over quota");
@@ -454,7 +386,7 @@ fn roles_each_token_reaches_only_what_its_role_needs() {
             central.principal(&revoked).unwrap().unwrap().token_id,
         ))
         .unwrap();
-    let (addr, stop, handle) = start(central, ServerConfig::default());
+    let (addr, stop, handle) = serve(central, ServerConfig::default());
     let bundle = d.bundle(true);
 
     for (role, token) in &people {
@@ -544,7 +476,7 @@ fn an_upload_in_parts_resumes_where_the_cut_left_it() {
     let (mut device, attachment) = device_with_attachment(1_200_000);
     let token = central.create_token(&device.device_id()).expect("token");
     let config = ServerConfig { max_body: 300 << 10, ..Default::default() };
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
     let options = part_options(&device);
 
     let cut = Parts { inner: StdTransport(addr), cut_at: Some(2), parts: Default::default() };
@@ -614,7 +546,7 @@ fn uploads_in_parts_belong_to_their_device_and_expire() {
         },
         ..Default::default()
     };
-    let (addr, stop, handle) = start(central, config);
+    let (addr, stop, handle) = serve(central, config);
     let new = |size: u64| {
         serde_json::to_vec(&json!({"size": size, "sha256": "ab".repeat(32)})).expect("json")
     };

@@ -24,8 +24,9 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use common::http::serve;
 use common::{Device, instrument};
-use enumera_central::server::{Server, ServerConfig};
+use enumera_central::server::ServerConfig;
 use enumera_central::{AnyStore, Central, Location};
 use stores::Backend;
 
@@ -33,22 +34,7 @@ use stores::Backend;
 /// the sender is used or dropped.
 fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
     let central: Central<AnyStore> = Central::open_at(at).expect("open");
-    let server = Server::bind(central, "127.0.0.1:0", ServerConfig::default()).expect("bind");
-    let addr = server.local_addr().expect("addr");
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    thread::spawn(move || {
-        let _ = stopped.recv();
-        let _ = tx.send(());
-    });
-    let handle = thread::spawn(move || {
-        server
-            .run(async move {
-                let _ = rx.await;
-            })
-            .expect("serve");
-    });
-    (addr, stop, handle)
+    serve(central, ServerConfig::default())
 }
 
 /// POSTs a bundle; the reply's status and body.

@@ -1,6 +1,8 @@
 //! Devices with finalized responses, built through the public store API.
 #![allow(dead_code)]
 
+pub mod http;
+
 use enumera_core::bundle::{BundleOptions, finalize_response, write_bundle};
 use enumera_core::instrument::Instrument;
 use enumera_core::store::{InstrumentKey, NewResponse, Store};
