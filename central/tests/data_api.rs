@@ -14,17 +14,16 @@ mod common;
 #[path = "conformance/stores.rs"]
 mod stores;
 
+use common::http::serve_at;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::mpsc;
-use std::thread;
 
 use common::Device;
 use enumera_central::export::{ExportOptions, Filter, Format, Layout, export};
-use enumera_central::server::{DATA_ROUTES, Server, ServerConfig};
-use enumera_central::{AnyStore, Central, Location, Role, Scope, TokenGrant};
+use enumera_central::server::DATA_ROUTES;
+use enumera_central::{AnyStore, Central, Role, Scope, TokenGrant};
 use enumera_core::review::ReviewKind;
 use serde_json::Value;
 use stores::Backend;
@@ -33,27 +32,6 @@ fn token(c: &mut Central<AnyStore>, role: Role, subject: &str) -> String {
     let scope = Scope { districts: ["Beira".to_string()].into(), devices: Default::default() };
     let scope = if role == Role::Supervisor { scope } else { Scope::default() };
     c.create_role_token(&TokenGrant { role, subject: subject.into(), scope }).unwrap()
-}
-
-/// A server on a free port over its own connection to `at`; the sender stops it.
-fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let central: Central<AnyStore> = Central::open_at(at).unwrap();
-    let server = Server::bind(central, "127.0.0.1:0", ServerConfig::default()).unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    thread::spawn(move || {
-        let _ = stopped.recv();
-        let _ = tx.send(());
-    });
-    let handle = thread::spawn(move || {
-        server
-            .run(async move {
-                let _ = rx.await;
-            })
-            .unwrap();
-    });
-    (addr, stop, handle)
 }
 
 /// (status, body) of a GET with a bearer token.
@@ -150,7 +128,7 @@ fn researchers_read_the_data(backend: &Backend) {
     let admin = token(&mut c, Role::Admin, "Ada");
     c.review_with_token(&researcher, &plain[1], ReviewKind::Approve, vec![]).unwrap();
     drop(c);
-    let (addr, stop, handle) = start(&at);
+    let (addr, stop, handle) = serve_at(&at);
 
     // Roles: device and supervisor tokens are refused with the error shape
     // of every other refusal; no token is 401.

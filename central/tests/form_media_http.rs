@@ -15,22 +15,13 @@ mod common;
 mod stores;
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread;
 
-use common::http::{StdTransport, serve};
+use common::http::{StdTransport, serve_at};
 use enumera_central::form_media::gather_media;
-use enumera_central::server::ServerConfig;
-use enumera_central::{AnyStore, Central, Location};
 use enumera_core::instrument::Instrument;
 use enumera_core::remote::{HttpRequest, HttpResponse, Transport, api, fetch_instruments};
 use enumera_core::store::Store;
 use stores::{Backend, Kind};
-
-fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let central: Central<AnyStore> = Central::open_at(at).expect("open");
-    serve(central, ServerConfig::default())
-}
 
 fn get(addr: SocketAddr, token: &str, path: &str, range: Option<&str>) -> HttpResponse {
     let mut headers = vec![("Authorization".to_string(), format!("Bearer {token}"))];
@@ -67,7 +58,7 @@ fn run(b: &Backend) {
     central.publish_with_media(&form(), &gathered.files).unwrap();
     let token = central.create_token("tablet-1").unwrap();
     drop(central);
-    let (addr, stop, handle) = start(&at);
+    let (addr, stop, handle) = serve_at(&at);
 
     let listed: Vec<api::InstrumentListing> =
         serde_json::from_slice(&get(addr, &token, api::INSTRUMENTS, None).body).unwrap();

@@ -20,22 +20,14 @@ mod stores;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use common::http::serve;
+use common::http::serve_at;
 use common::{Device, instrument};
-use enumera_central::server::ServerConfig;
-use enumera_central::{AnyStore, Central, Location};
+use enumera_central::{AnyStore, Central};
 use stores::Backend;
-
-/// A server on a free port over its own connection to `at`; stops when
-/// the sender is used or dropped.
-fn start(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let central: Central<AnyStore> = Central::open_at(at).expect("open");
-    serve(central, ServerConfig::default())
-}
 
 /// POSTs a bundle; the reply's status and body.
 fn upload(addr: SocketAddr, token: &str, bundle: &[u8]) -> (u16, String) {
@@ -121,7 +113,7 @@ fn two_servers_ingesting_overlapping_bundles_converge(b: &Backend) {
         c.publish(&instrument("plain", &[])).expect("publish");
         let tokens: Vec<String> =
             std::iter::once(&ida).chain(&ido).map(|d| c.create_token(d).expect("token")).collect();
-        let servers = [start(&at), start(&at)];
+        let servers = [serve_at(&at), serve_at(&at)];
         let addrs = [servers[0].0, servers[1].0];
         let barrier = Arc::new(Barrier::new(lists.len()));
         let clients: Vec<_> = lists

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use enumera_central::server::{Server, ServerConfig};
-use enumera_central::{AnyStore, Central};
+use enumera_central::{AnyStore, Central, Location};
 use enumera_core::remote::{
     HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
@@ -36,6 +36,13 @@ pub fn serve(
             .expect("serve");
     });
     (addr, stop, handle)
+}
+
+/// A server with the default configuration over its own connection to
+/// `at` (a test can start two on one database).
+pub fn serve_at(at: &Location) -> (SocketAddr, mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let central: Central<AnyStore> = Central::open_at(at).expect("open");
+    serve(central, ServerConfig::default())
 }
 
 /// HTTP/1.1 over a std TcpStream, one connection per request. A file body
