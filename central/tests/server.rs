@@ -588,6 +588,15 @@ fn uploads_in_parts_belong_to_their_device_and_expire() {
     assert_eq!(call(addr, &mine, "POST", api::UPLOADS, &new(600)).0, 201);
     let (status, over) = call(addr, &mine, "POST", api::UPLOADS, &new(600));
     assert_eq!((status, over["error"].as_str()), (429, Some("quota_exceeded")));
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: api::UPLOADS.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {mine}"))],
+        body: remote::Body::Bytes(new(600)),
+    };
+    let reply = StdTransport(addr).send(&request).expect("reply");
+    let retry = reply.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after"));
+    assert_eq!(retry.map(|(_, v)| v.as_str()), Some("2"), "room comes when uploads expire");
     let (status, open) = call(addr, &mine, "POST", api::UPLOADS, &new(10));
     assert_eq!(status, 201);
     let (status, _) = call(addr, &mine, "POST", api::UPLOADS, &new(10));

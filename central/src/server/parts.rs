@@ -126,27 +126,37 @@ pub(crate) async fn create(
     })
     .await?;
     let (begun, upload) = begun;
+    // Room is made when this device's open uploads finish or expire: an
+    // upload is dropped after `upload_ttl` untouched, so that long is
+    // enough; an hour at most, as for the daily quotas.
+    let retry_after = Some(state.config.upload_ttl.as_secs().clamp(1, 3600));
     match begun {
         Begun::Created => {
             Ok((StatusCode::CREATED, Json(status_of(&state, &upload))).into_response())
         }
-        Begun::TooMany { open } => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "quota_exceeded",
-            format!(
-                "this device has {open} unfinished uploads (the limit is {}); finish them or \
-                 wait for them to expire",
-                limits.max_open
-            ),
-        )),
-        Begun::OverStaged { staged } => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "quota_exceeded",
-            format!(
-                "this device's unfinished uploads would hold {staged} bytes (the limit is {})",
-                limits.max_staged_bytes
-            ),
-        )),
+        Begun::TooMany { open } => Err(ApiError {
+            retry_after,
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "quota_exceeded",
+                format!(
+                    "this device has {open} unfinished uploads (the limit is {}); finish them \
+                     or wait for them to expire",
+                    limits.max_open
+                ),
+            )
+        }),
+        Begun::OverStaged { staged } => Err(ApiError {
+            retry_after,
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "quota_exceeded",
+                format!(
+                    "this device's unfinished uploads would hold {staged} bytes (the limit is {})",
+                    limits.max_staged_bytes
+                ),
+            )
+        }),
     }
 }
 
