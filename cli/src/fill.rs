@@ -209,6 +209,17 @@ impl InterviewHooks for DeviceHooks<'_> {
         Ok(())
     }
 
+    fn attach(
+        &mut self,
+        session: &mut Session,
+        reference: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, HookError> {
+        // Committed with its file here: `changed` then finds nothing new.
+        let info = self.saver.attach(self.store, session, reference, path)?;
+        Ok(Some(info.name))
+    }
+
     fn save(&mut self, session: &mut Session) -> Result<(), HookError> {
         Ok(self.saver.save(self.store, session)?)
     }

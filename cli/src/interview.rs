@@ -84,6 +84,21 @@ pub trait InterviewHooks {
         Ok(())
     }
 
+    /// A file question answered at the terminal with the path of a file:
+    /// keeps the file with the response and returns the answer (the name
+    /// the file is kept under), the session already holding it. `None`:
+    /// this interview keeps no files (a preview), and the path is taken
+    /// as the answer. An error is shown and the earlier answer stays.
+    fn attach(
+        &mut self,
+        session: &mut Session,
+        reference: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, HookError> {
+        let _ = (session, reference, path);
+        Ok(None)
+    }
+
     /// `:s`: save and quit. An error is shown and the interview goes on.
     fn save(&mut self, session: &mut Session) -> Result<(), HookError> {
         let _ = session;

@@ -190,6 +190,64 @@ fn attached_files_reach_the_export_byte_for_byte() {
     assert!(!Path::new(&again).join("media").exists());
 }
 
+/// The interview at the terminal (`device fill` with no steps) answers a
+/// file question with a path: a missing file is an error shown at the
+/// question, a quoted path (a file dropped on the terminal) is taken, and
+/// the file is kept with the response under its ODK name, byte for byte.
+#[test]
+fn files_are_attached_at_the_terminal_interview() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let form = kii_form(dir.path());
+    let dev = p("d.db");
+    ok(&["device", "--db", &dev, "init", "--name", "tab1"]);
+    ok(&["device", "--db", &dev, "install", &form]);
+    let (photo, audio) = (photo_bytes(4), b"RIFF\x24\0\0\0WAVEfmt at the terminal".to_vec());
+    std::fs::write(dir.path().join("site 7.jpg"), &photo).expect("photo");
+    std::fs::write(dir.path().join("kii.wav"), &audio).expect("audio");
+
+    let script = format!(
+        "Dona Rosa\n{missing}\n'{photo}'\n{audio}\n\n",
+        missing = p("not-there.jpg"),
+        photo = p("site 7.jpg"),
+        audio = p("kii.wav"),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enumera"))
+        .args(["device", "--db", &dev, "fill", "kii"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("enumera runs");
+    child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("script");
+    let run = child.wait_with_output().expect("enumera ends");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.contains("the path of a file"), "the hint: {out}");
+    assert!(out.contains("not-there.jpg"), "the missing file is named: {out}");
+    let id = out.lines().last().expect("the instance id").trim().to_string();
+
+    let shown: Value =
+        serde_json::from_str(&ok(&["device", "--db", &dev, "show", &id])).expect("show");
+    assert_eq!(shown["response"]["state"], "finalized", "{shown}");
+    let attachments = shown["attachments"].as_array().expect("attachments");
+    assert_eq!(attachments.len(), 2, "{shown}");
+    for (bytes, ext) in [(&photo, ".jpg"), (&audio, ".wav")] {
+        let a = attachments
+            .iter()
+            .find(|a| a["name"].as_str().is_some_and(|n| n.ends_with(ext)))
+            .unwrap_or_else(|| panic!("{ext} kept: {shown}"));
+        let name = a["name"].as_str().expect("name");
+        assert!(name[..name.len() - 4].parse::<u64>().is_ok(), "an ODK name: {name}");
+        assert_eq!(a["sha256"], enumera_core::bundle::sha256_hex(bytes), "{shown}");
+        assert!(
+            shown["answers"].as_array().expect("answers").iter().any(|x| x["value"] == name),
+            "the answer names the file: {shown}"
+        );
+    }
+}
+
 /// `form run` takes the same attach step: the answer is the name ODK
 /// would give the file, nothing is kept; a missing file fails the step.
 #[test]

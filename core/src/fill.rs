@@ -234,38 +234,7 @@ impl Fill {
         reference: &str,
         src: &std::path::Path,
     ) -> Result<crate::store::AttachmentInfo, FillError> {
-        if let Some(small) = self.scaled_photo(reference, || {
-            // Photos only are read whole, and only up to a size a photo has.
-            match std::fs::metadata(src) {
-                Ok(m) if m.len() <= MAX_PHOTO_TO_SCALE => std::fs::read(src).ok(),
-                _ => None,
-            }
-        })? {
-            return self.attach_with(store, reference, src, |store, id, r, name| {
-                store.attach_answer(id, r, name, &small)
-            });
-        }
-        self.attach_with(store, reference, src, |store, id, r, name| {
-            store.attach_answer_file(id, r, name, src)
-        })
-    }
-
-    /// An image question's `max-pixels` applied to a photo ([`crate::photo`]):
-    /// the scaled bytes, or None to keep the file as it is.
-    fn scaled_photo(
-        &self,
-        reference: &str,
-        bytes: impl FnOnce() -> Option<Vec<u8>>,
-    ) -> Result<Option<Vec<u8>>, FillError> {
-        let node = self.session.resolve(reference)?;
-        let canonical = self.session.reference(node);
-        if self.session.question_type(&canonical)? != Some(crate::instrument::QuestionType::Image) {
-            return Ok(None);
-        }
-        let Some(max) = crate::photo::max_pixels(&self.session.parameters(&canonical)?) else {
-            return Ok(None);
-        };
-        Ok(bytes().and_then(|b| crate::photo::downscale(&b, max)))
+        self.saver.attach(store, &mut self.session, reference, src)
     }
 
     /// Like [`Fill::attach`], from bytes in memory (a signature drawn on
@@ -277,48 +246,7 @@ impl Fill {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<crate::store::AttachmentInfo, FillError> {
-        let small = self.scaled_photo(reference, || Some(bytes.to_vec()))?;
-        let bytes = small.as_deref().unwrap_or(bytes);
-        self.attach_with(store, reference, std::path::Path::new(file_name), |store, id, r, name| {
-            store.attach_answer(id, r, name, bytes)
-        })
-    }
-
-    fn attach_with(
-        &mut self,
-        store: &mut Store,
-        reference: &str,
-        src: &std::path::Path,
-        put: impl FnOnce(
-            &mut Store,
-            &str,
-            &str,
-            &str,
-        ) -> Result<crate::store::AttachmentInfo, StoreError>,
-    ) -> Result<crate::store::AttachmentInfo, FillError> {
-        let node = self.session.resolve(reference)?;
-        let canonical = self.session.reference(node);
-        if !self.session.question_type(&canonical)?.is_some_and(|q| q.is_attachment()) {
-            return Err(FillError::NotAFileQuestion { reference: canonical });
-        }
-        let taken: Vec<String> =
-            store.attachments(self.instance_id())?.into_iter().map(|a| a.name).collect();
-        let name = odk_file_name(self.session.now().timestamp_millis(), src, &taken);
-        let old = self.session.value_of(node).to_string();
-        self.session.set_file_name(&canonical, &name)?;
-        let id = self.saver.response.instance_id.clone();
-        match put(store, &id, &canonical, &name) {
-            Ok(info) => {
-                self.saver.saved.insert(canonical, name);
-                self.saver.save(store, &mut self.session)?;
-                Ok(info)
-            }
-            Err(e) => {
-                // Put the session back as the store still has it.
-                let _ = self.session.set_file_name(&canonical, &old);
-                Err(e.into())
-            }
-        }
+        self.saver.attach_bytes(store, &mut self.session, reference, file_name, bytes)
     }
 
     /// Answers a question as ODK's engine would take the value, coerced to
@@ -397,6 +325,89 @@ impl Fill {
 }
 
 impl Saver {
+    /// [`Fill::attach`] for a front end that holds the session itself (the
+    /// terminal interview): the file at `src` copied in as the answer of a
+    /// file question, under the name ODK Collect gives it, with `max-pixels`
+    /// applied. On error the session and the store keep the earlier answer.
+    pub fn attach(
+        &mut self,
+        store: &mut Store,
+        session: &mut Session,
+        reference: &str,
+        src: &std::path::Path,
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        if let Some(small) = scaled_photo(session, reference, || {
+            // Photos only are read whole, and only up to a size a photo has.
+            match std::fs::metadata(src) {
+                Ok(m) if m.len() <= MAX_PHOTO_TO_SCALE => std::fs::read(src).ok(),
+                _ => None,
+            }
+        })? {
+            return self.attach_with(store, session, reference, src, |store, id, r, name| {
+                store.attach_answer(id, r, name, &small)
+            });
+        }
+        self.attach_with(store, session, reference, src, |store, id, r, name| {
+            store.attach_answer_file(id, r, name, src)
+        })
+    }
+
+    /// Like [`Saver::attach`], from bytes in memory (a signature drawn on
+    /// screen); `file_name` gives the extension (`signature.png`).
+    pub fn attach_bytes(
+        &mut self,
+        store: &mut Store,
+        session: &mut Session,
+        reference: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        let small = scaled_photo(session, reference, || Some(bytes.to_vec()))?;
+        let bytes = small.as_deref().unwrap_or(bytes);
+        let src = std::path::Path::new(file_name);
+        self.attach_with(store, session, reference, src, |store, id, r, name| {
+            store.attach_answer(id, r, name, bytes)
+        })
+    }
+
+    fn attach_with(
+        &mut self,
+        store: &mut Store,
+        session: &mut Session,
+        reference: &str,
+        src: &std::path::Path,
+        put: impl FnOnce(
+            &mut Store,
+            &str,
+            &str,
+            &str,
+        ) -> Result<crate::store::AttachmentInfo, StoreError>,
+    ) -> Result<crate::store::AttachmentInfo, FillError> {
+        let node = session.resolve(reference)?;
+        let canonical = session.reference(node);
+        if !session.question_type(&canonical)?.is_some_and(|q| q.is_attachment()) {
+            return Err(FillError::NotAFileQuestion { reference: canonical });
+        }
+        let taken: Vec<String> =
+            store.attachments(&self.response.instance_id)?.into_iter().map(|a| a.name).collect();
+        let name = odk_file_name(session.now().timestamp_millis(), src, &taken);
+        let old = session.value_of(node).to_string();
+        session.set_file_name(&canonical, &name)?;
+        let id = self.response.instance_id.clone();
+        match put(store, &id, &canonical, &name) {
+            Ok(info) => {
+                self.saved.insert(canonical, name);
+                self.save(store, session)?;
+                Ok(info)
+            }
+            Err(e) => {
+                // Put the session back as the store still has it.
+                let _ = session.set_file_name(&canonical, &old);
+                Err(e.into())
+            }
+        }
+    }
+
     pub fn instance_id(&self) -> &str {
         &self.response.instance_id
     }
@@ -509,6 +520,24 @@ impl Saver {
             other => FillError::Seal { instance_id: id.clone(), reason: other.to_string() },
         })
     }
+}
+
+/// An image question's `max-pixels` applied to a photo ([`crate::photo`]):
+/// the scaled bytes, or None to keep the file as it is.
+fn scaled_photo(
+    session: &Session,
+    reference: &str,
+    bytes: impl FnOnce() -> Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, FillError> {
+    let node = session.resolve(reference)?;
+    let canonical = session.reference(node);
+    if session.question_type(&canonical)? != Some(crate::instrument::QuestionType::Image) {
+        return Ok(None);
+    }
+    let Some(max) = crate::photo::max_pixels(&session.parameters(&canonical)?) else {
+        return Ok(None);
+    };
+    Ok(bytes().and_then(|b| crate::photo::downscale(&b, max)))
 }
 
 /// A captured file's name as ODK Collect gives it: the capture time in

@@ -123,9 +123,20 @@ pub fn expects(prompt: &Prompt) -> String {
         Geopoint => "latitude longitude [altitude accuracy]".into(),
         Geotrace | Geoshape => "points: lat lon alt acc; lat lon alt acc; ...".into(),
         Barcode => "the code".into(),
-        Image | Audio | Video | File | Audit => "a file name".into(),
+        Image | Audio | Video | File | Audit => "the path of a file".into(),
         _ => String::new(),
     }
+}
+
+/// The file a line names: as typed, less the quotes a terminal adds
+/// around a path dropped on it (`'/media/sd/site 7.jpg'`).
+pub(super) fn file_path(text: &str) -> std::path::PathBuf {
+    let t = text.trim();
+    let unquoted = [('\'', '\''), ('"', '"')]
+        .iter()
+        .find_map(|&(a, b)| t.strip_prefix(a).and_then(|r| r.strip_suffix(b)))
+        .unwrap_or(t);
+    std::path::PathBuf::from(unquoted)
 }
 
 #[cfg(test)]
@@ -206,5 +217,13 @@ mod tests {
         let int = prompt(QuestionType::Integer, &[]);
         assert_eq!(value_for(&int, " 34 "), Ok("34".into()));
         assert_eq!(expects(&int), "a whole number");
+    }
+
+    #[test]
+    fn a_path_is_taken_as_typed_or_dropped() {
+        assert_eq!(file_path(" /sd/site.jpg "), std::path::Path::new("/sd/site.jpg"));
+        assert_eq!(file_path("'/sd/site 7.jpg'"), std::path::Path::new("/sd/site 7.jpg"));
+        assert_eq!(file_path("\"C:\\site.jpg\""), std::path::Path::new("C:\\site.jpg"));
+        assert_eq!(file_path("'odd"), std::path::Path::new("'odd"));
     }
 }

@@ -352,6 +352,17 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             Input::Answer(text) => text,
             Input::Command(_) => return Ok(Flow::Stay),
         };
+        if prompt.qtype.is_attachment() {
+            let path = answer::file_path(&text);
+            match self.hooks.attach(self.session, &prompt.reference, &path) {
+                Ok(Some(_name)) => return self.answered(node, prompt.reference),
+                Ok(None) => {}
+                Err(e) => {
+                    self.say_error(&format!("{}: {e}", path.display()))?;
+                    return Ok(Flow::Stay);
+                }
+            }
+        }
         let value = match answer::value_for(&prompt, &text) {
             Ok(v) => v,
             Err(m) => {
@@ -377,7 +388,13 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
             self.say_error(&describe(&e))?;
             return Ok(Flow::Stay);
         }
-        self.changed(Change::Answer { reference: prompt.reference })?;
+        self.answered(node, prompt.reference)
+    }
+
+    /// After an answer was taken: reported, then checked against its
+    /// constraint as ODK does (the answer is kept either way).
+    fn answered(&mut self, node: NodeId, reference: String) -> Result<Flow, InterviewError> {
+        self.changed(Change::Answer { reference })?;
         match self.session.prompt(node).and_then(|p| p.constraint_violation) {
             Some(m) => {
                 self.say_error(&m)?;
