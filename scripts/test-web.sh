@@ -32,7 +32,7 @@ ENUMERA_WEB_FIXTURES="$fixtures" cargo test --locked -q -p enumera-wasm --test w
 echo "== web: browser tests (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))" >&2
 tests=(tests/contract.test.mjs tests/parity.test.mjs tests/preview.test.mjs tests/widgets.test.mjs
   tests/trouble.test.mjs tests/field.test.mjs tests/supervision.test.mjs tests/media.test.mjs tests/audit.test.mjs
-  tests/label-media.test.mjs)
+  tests/label-media.test.mjs tests/drawing.test.mjs)
 [ $# -gt 0 ] && tests=("$@")
 (cd web && ENUMERA_BIN="$target_dir/debug/enumera" ENUMERA_WEB_FIXTURES="$fixtures" \
   node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}")

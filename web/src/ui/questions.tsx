@@ -6,6 +6,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChoiceItem, Question } from '../engine/api';
+import { DrawPad, drawMode } from './drawing';
 import { LabelMedia, type MediaReader } from './label-media';
 import { decodeQr } from './qr';
 
@@ -63,6 +64,8 @@ export function QuestionView({ q, commit, state, showRequired, flushers, attach,
   const kind = (q.questionType === 'select_one' || q.questionType === 'select_multiple') && minimal
     ? `${q.questionType}_minimal`
     : q.questionType;
+  // A drawing pad is no element a `<label for>` can name: labelled by id.
+  const single = SINGLE.has(kind) && !(kind === 'image' && drawMode(ap));
   const issue =
     q.issue && (q.issue.kind === 'constraint' ? q.value !== '' : showRequired) ? q.issue : null;
   const describedBy = [q.hint ? hintId : '', issue ? `${id}-issue` : ''].filter(Boolean).join(' ') || undefined;
@@ -82,7 +85,7 @@ export function QuestionView({ q, commit, state, showRequired, flushers, attach,
       data-appearance={q.appearance ?? ''}
       data-saved={state.kind === 'idle' ? '' : state.kind}
     >
-      {SINGLE.has(kind) ? (
+      {single ? (
         <label id={labelId} for={id} class="q-label">{label}</label>
       ) : (
         <div id={labelId} class="q-label">{label}</div>
@@ -171,7 +174,11 @@ function Control({ kind, ap, common, attach }: { kind: string; ap: string[]; com
       return <Rank {...common} />;
     case 'geopoint':
       return <Geopoint {...common} />;
-    case 'image':
+    case 'image': {
+      const mode = drawMode(ap);
+      if (mode) return <DrawPad {...common} mode={mode} attach={attach} />;
+      return <FileInput {...common} kind={kind} attach={attach} />;
+    }
     case 'audio':
     case 'video':
     case 'file':
