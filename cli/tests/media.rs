@@ -190,6 +190,90 @@ fn attached_files_reach_the_export_byte_for_byte() {
     assert!(!Path::new(&again).join("media").exists());
 }
 
+/// Two responses whose different photos have the same name (two tablets
+/// capturing in the same millisecond; here one test clock): the first
+/// keeps `media/NAME`, the second is written under its response's folder,
+/// and each response's CSV cell names its own file (and the JSON too).
+#[test]
+fn a_shared_file_name_gives_each_cell_its_own_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let form = kii_form(dir.path());
+    let (central, out) = (p("c.db"), p("out"));
+    ok(&["central", "--db", &central, "init"]);
+    ok(&["central", "--db", &central, "publish", &form]);
+    let mut photos = Vec::new();
+    for (i, tablet) in ["tab1", "tab2"].iter().enumerate() {
+        let dev = p(&format!("{tablet}.db"));
+        ok(&["device", "--db", &dev, "init", "--name", tablet]);
+        ok(&["device", "--db", &dev, "install", &form]);
+        let photo = photo_bytes(10 + i as u8);
+        std::fs::write(dir.path().join(format!("{tablet}.jpg")), &photo).expect("photo");
+        let steps = dir.path().join(format!("{tablet}.json"));
+        std::fs::write(
+            &steps,
+            format!(
+                r#"[{{"set": "/data/informant", "value": "{tablet}"}},
+                    {{"attach": "/data/site", "file": "{tablet}.jpg"}}]"#
+            ),
+        )
+        .expect("steps");
+        let id = ok(&[
+            "device",
+            "--db",
+            &dev,
+            "fill",
+            "kii",
+            "--steps",
+            &steps.to_string_lossy(),
+            "--now",
+            "2026-12-04T10:00:00Z",
+            "--finalize",
+        ]);
+        let bundle = p(&format!("{tablet}.bundle"));
+        ok(&["device", "--db", &dev, "bundle", "-o", &bundle]);
+        ok(&["central", "--db", &central, "ingest", &bundle]);
+        photos.push((tablet.to_string(), id.lines().last().expect("id").to_string(), photo));
+    }
+    ok(&["central", "--db", &central, "export", "--out", &out, "--format", "csv,json"]);
+    let rows = read_csv(&Path::new(&out).join("kii.csv"));
+    assert_eq!(rows.len(), 2);
+    let cells: Vec<String> = photos
+        .iter()
+        .map(|(tablet, _, photo)| {
+            let row = rows
+                .iter()
+                .find(|r| r.values().any(|v| v == tablet))
+                .unwrap_or_else(|| panic!("{tablet}'s row: {rows:?}"));
+            let cell = row
+                .values()
+                .find(|v| v.ends_with(".jpg"))
+                .unwrap_or_else(|| panic!("{tablet}'s photo cell: {row:?}"))
+                .clone();
+            let file = Path::new(&out).join("media").join(&cell);
+            let held = std::fs::read(&file).expect("the cell's file");
+            assert!(held == *photo, "{tablet}'s cell {cell} names another file");
+            cell
+        })
+        .collect();
+    assert_ne!(cells[0], cells[1], "two files, two cells");
+    assert!(cells.iter().any(|c| !c.contains('/')), "one keeps its name: {cells:?}");
+    let report = std::fs::read_to_string(Path::new(&out).join("report.csv")).expect("report");
+    assert!(report.contains("media_renamed"), "{report}");
+    let json = std::fs::read_to_string(
+        std::fs::read_dir(&out)
+            .expect("out")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|f| f.to_string_lossy().ends_with(".jsonl"))
+            .expect("a JSON lines file"),
+    )
+    .expect("json");
+    for c in &cells {
+        assert!(json.contains(&format!("\"{c}\"")), "the JSON names {c}: {json}");
+    }
+}
+
 /// The interview at the terminal (`device fill` with no steps) answers a
 /// file question with a path: a missing file is an error shown at the
 /// question, a quoted path (a file dropped on the terminal) is taken, and

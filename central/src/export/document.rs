@@ -61,7 +61,7 @@ pub fn of<S: ExportSource>(source: &S, r: StoredResponse) -> Result<Document, Ex
     let secret = source.pseudonym_secret()?;
     let participant = exported_participant(&r, Some(&secret));
     let lang = resolve_lang(None, &schema);
-    let style = ValueStyle { labels: false, lang: lang.as_deref() };
+    let style = ValueStyle::new(false, lang.as_deref());
     let swap =
         r.participant_id.as_deref().map(|raw| ParticipantSwap { raw, exported: &participant });
     let mut infer = HashMap::new();

@@ -71,7 +71,7 @@ impl Feed {
             received: &r.received_at,
             ..RowMeta::default()
         };
-        let style = ValueStyle { labels: false, lang: self.lang.as_deref() };
+        let style = ValueStyle::new(false, self.lang.as_deref());
         let swap =
             r.participant_id.as_deref().map(|raw| ParticipantSwap { raw, exported: &participant });
         let mut rows = record::Rows::new(false);

@@ -6,7 +6,8 @@
 //! missing at central or not matching goes to `report.csv`, never dropped
 //! silently. Two responses whose different files share a name: the first
 //! keeps `media/NAME`, the later one is written to
-//! `media/INSTANCE_ID/NAME` and the report says so (ODK Central would
+//! `media/INSTANCE_ID/NAME`, its response's cells give that path
+//! ([`Media::renamed`]) and the report says so (ODK Central would
 //! overwrite one with the other).
 
 use enumera_core::bundle::HashingWriter;
@@ -27,11 +28,14 @@ pub(super) struct Media {
     written: HashMap<String, String>,
     /// Files written (shared names counted once).
     pub files: u64,
+    /// The files of the response last written that went under its folder
+    /// rather than their name: (name, path within `media/`), for its cells.
+    pub renamed: Vec<(String, String)>,
 }
 
 impl Media {
     pub fn new(out: &Path) -> Media {
-        Media { dir: out.join("media"), written: HashMap::new(), files: 0 }
+        Media { dir: out.join("media"), written: HashMap::new(), files: 0, renamed: Vec::new() }
     }
 
     /// Writes the attachments `r`'s signed entry names; what cannot be
@@ -168,7 +172,9 @@ impl Media {
         match self.written.get(&a.name) {
             Some(sha) if *sha == a.sha256 => None,
             Some(_) => {
-                let path = self.dir.join(folder_name(&r.instance_id)).join(&a.name);
+                let within = format!("{}/{}", folder_name(&r.instance_id), a.name);
+                let path = self.dir.join(&within);
+                self.renamed.push((a.name.clone(), within));
                 notes.push((
                     ReportKind::MediaRenamed,
                     format!(

@@ -494,7 +494,7 @@ pub fn checks_only<S: ExportSource>(
             .as_deref()
             .filter(|_| secret.is_some())
             .map(|raw| ParticipantSwap { raw, exported: &participant });
-        let style = ValueStyle { labels: false, lang: lang.as_deref() };
+        let style = ValueStyle::new(false, lang.as_deref());
         let round = r.round.map(|n| n.to_string()).unwrap_or_default();
         let odk = OdkMeta::default();
         let meta = row_meta(&r, &participant, &round, &odk, "");

@@ -223,7 +223,7 @@ pub fn write<S: ExportSource>(
             received: &r.received_at,
             ..RowMeta::default()
         };
-        let style = ValueStyle { labels: opts.labels, lang: lang.as_deref() };
+        let style = ValueStyle::new(opts.labels, lang.as_deref());
         if record::rows(schema, &xml, &meta, style, swap, &mut rows).is_err() {
             return Ok(());
         }

@@ -78,6 +78,8 @@ struct Read {
     audit: Option<Vec<enumera_core::session::AuditEvent>>,
     /// The main table's audit summary columns.
     audit_summary: [String; 4],
+    /// Its files in `media/` under another path than their name.
+    media_renamed: Vec<(String, String)>,
 }
 
 impl Read {
@@ -99,6 +101,7 @@ impl Read {
             odk: OdkMeta::default(),
             audit: None,
             audit_summary: Default::default(),
+            media_renamed: Vec::new(),
         };
         let Some(&i) = index.get(read.r.form_id.as_str()) else {
             read.notes.push((
@@ -148,8 +151,10 @@ impl Read {
         // at central by hash; a sealed one's were inside its sealed file,
         // opened with the identity (without it, none are written).
         if let (true, Some(media)) = (read.readable, media) {
+            media.renamed.clear();
             media.write(source, &read.r, &mut read.notes)?;
             media.write_opened(&read.r, &mut sealed_attachments, &mut read.notes)?;
+            read.media_renamed = std::mem::take(&mut media.renamed);
         }
         if schema.layout == Layout::Odk {
             read.odk = OdkMeta::of(source, &read.r)?;
@@ -271,7 +276,10 @@ impl Stages<'_> {
             return Parsed { read, participant, rows: None };
         };
         let (schema, lang) = &self.schemas[i];
-        let style = ValueStyle { labels: self.opts.labels, lang: lang.as_deref() };
+        let style = ValueStyle {
+            media: &read.media_renamed,
+            ..ValueStyle::new(self.opts.labels, lang.as_deref())
+        };
         let round = read.r.round.map(|n| n.to_string()).unwrap_or_default();
         let wanted = self.csv_wanted || self.spooled || self.opts.checks;
         let result = match read.xml() {
@@ -356,7 +364,10 @@ impl Writer<'_> {
             return Ok(());
         };
         if let Some(json) = &mut form.json {
-            let style = ValueStyle { labels: self.opts.labels, lang: lang.as_deref() };
+            let style = ValueStyle {
+                media: &p.read.media_renamed,
+                ..ValueStyle::new(self.opts.labels, lang.as_deref())
+            };
             let swap = r
                 .participant_id
                 .as_deref()

@@ -18,6 +18,29 @@ pub struct ValueStyle<'a> {
     pub labels: bool,
     /// Language of labels (a key of the instrument's texts).
     pub lang: Option<&'a str>,
+    /// This response's files written to `media/` under another path than
+    /// their name (another response's file had the name): (name, path
+    /// within `media/`). A file question's cell gives that path, so every
+    /// cell names its own response's file.
+    pub media: &'a [(String, String)],
+}
+
+impl<'a> ValueStyle<'a> {
+    pub fn new(labels: bool, lang: Option<&'a str>) -> Self {
+        ValueStyle { labels, lang, media: &[] }
+    }
+
+    /// The value of a file question as exported: where its file is in
+    /// `media/`.
+    fn file<'v>(&self, leaf: &Leaf, raw: &'v str) -> &'v str
+    where
+        'a: 'v,
+    {
+        if self.media.is_empty() || !leaf.qtype.is_attachment() {
+            return raw;
+        }
+        self.media.iter().find(|(name, _)| name == raw).map_or(raw, |(_, path)| path.as_str())
+    }
 }
 
 /// The participant id as collected and as exported: any answer equal to
@@ -342,7 +365,7 @@ impl<'s> Walker<'_, 's> {
     fn leaf(&mut self, leaf: &Leaf, name: &str, raw: &str, row: usize) {
         let raw = match self.swap {
             Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
-            _ => raw,
+            _ => self.style.file(leaf, raw),
         };
         if self.out.counting {
             let tally = &mut self.out.tally;
@@ -475,7 +498,7 @@ impl DocWalker<'_, '_> {
                     let raw = child.text().unwrap_or("");
                     let raw = match self.swap {
                         Some(s) if raw == s.raw && !raw.is_empty() => s.exported,
-                        _ => raw,
+                        _ => self.style.file(leaf, raw),
                     };
                     let vtype = self.leaf_type(leaf, table);
                     let value = match (vtype, number(raw)) {
