@@ -215,6 +215,15 @@ impl InterviewHooks for DeviceHooks<'_> {
         reference: &str,
         path: &std::path::Path,
     ) -> Result<Option<String>, HookError> {
+        // Said plainly before core's fuller message for other failures.
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(format!("{} is not a file", path.display()).into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("there is no file {}", path.display()).into());
+            }
+            Err(e) => return Err(format!("{} cannot be read: {e}", path.display()).into()),
+        }
         // Committed with its file here: `changed` then finds nothing new.
         let info = self.saver.attach(self.store, session, reference, path)?;
         Ok(Some(info.name))

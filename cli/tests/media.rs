@@ -309,7 +309,10 @@ fn files_are_attached_at_the_terminal_interview() {
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{out}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.contains("the path of a file"), "the hint: {out}");
-    assert!(out.contains("not-there.jpg"), "the missing file is named: {out}");
+    assert!(
+        out.contains(&format!("there is no file {}", p("not-there.jpg"))),
+        "the missing file is named: {out}"
+    );
     let id = out.lines().last().expect("the instance id").trim().to_string();
 
     let shown: Value =

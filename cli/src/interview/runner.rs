@@ -358,7 +358,7 @@ impl<'a, R: BufRead, W: Write> Interviewer<'a, R, W> {
                 Ok(Some(_name)) => return self.answered(node, prompt.reference),
                 Ok(None) => {}
                 Err(e) => {
-                    self.say_error(&format!("{}: {e}", path.display()))?;
+                    self.say_error(&e.to_string())?;
                     return Ok(Flow::Stay);
                 }
             }
