@@ -15,12 +15,11 @@ mod stores;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::thread;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::{Device, instrument};
-use enumera_central::server::{Server, ServerConfig};
+use enumera_central::server::ServerConfig;
 use stores::Backend;
 
 /// Every JSON log line this test process wrote (one global subscriber).
@@ -79,21 +78,7 @@ fn a_server_reports_its_health_metrics_and_requests(b: &Backend) {
     d.finalize("another secret answer", false, None);
     let device = d.device_id();
     let token = c.create_token(&device).unwrap();
-    let server = Server::bind(c, "127.0.0.1:0", ServerConfig::default()).unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    thread::spawn(move || {
-        let _ = stopped.recv();
-        let _ = tx.send(());
-    });
-    let handle = thread::spawn(move || {
-        server
-            .run(async move {
-                let _ = rx.await;
-            })
-            .unwrap()
-    });
+    let (addr, stop, handle) = common::http::serve(c, ServerConfig::default());
 
     let (status, body) = request(addr, "GET", "/healthz", "", b"");
     assert_eq!(status, 200, "{body}");

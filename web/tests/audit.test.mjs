@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { enumera, launch, startCentral, tempDir, watchErrors } from './harness.mjs';
-import { answer, next, setUp, startForm } from './driver.mjs';
+import { answer, next, setUp, startForm, sync } from './driver.mjs';
 
 const auditForm = {
   model_version: 1, form_id: 'web_audit', version: '1', title: 'Audited in the browser',
@@ -30,13 +30,6 @@ const auditForm = {
     },
   ],
 };
-
-async function sync(page, url) {
-  await page.goto(`${url}/app/#/outbox`);
-  await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
-  await page.locator('[data-action=sync]').click();
-  await page.locator('[data-result=synced]').waitFor();
-}
 
 /** Answers the two questions (the user dialog first when it shows) and reaches the end. */
 async function fillIn(page, households, { mustAsk = true } = {}) {

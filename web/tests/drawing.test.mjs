@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { enumera, launch, startCentral, tempDir, watchErrors } from './harness.mjs';
-import { next, setUp, startForm } from './driver.mjs';
+import { next, setUp, startForm, sync } from './driver.mjs';
 
 const drawForm = {
   model_version: 1, form_id: 'web_draw', version: '1', title: 'Drawn in the browser',
@@ -20,13 +20,6 @@ const drawForm = {
     { name: 'site', kind: { kind: 'question', type: 'image' }, row: 3, label: { default: 'Mark the latrine on the photo' }, appearance: 'annotate' },
   ],
 };
-
-async function sync(page, url) {
-  await page.goto(`${url}/app/#/outbox`);
-  await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
-  await page.locator('[data-action=sync]').click();
-  await page.locator('[data-result=synced]').waitFor();
-}
 
 /** [width, height] from a JPEG's frame header. */
 function jpegSize(b) {

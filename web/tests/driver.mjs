@@ -268,3 +268,11 @@ export async function startForm(page, url, formId, { participant, round } = {}) 
   await page.locator('section.screen').waitFor();
   return decodeURIComponent(new URL(page.url()).hash.replace('#/interview/', ''));
 }
+
+/** Syncs from the outbox screen, waiting until central has answered. */
+export async function sync(page, url) {
+  await page.goto(`${url}/app/#/outbox`);
+  await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
+  await page.locator('[data-action=sync]').click();
+  await page.locator('[data-result=synced]').waitFor();
+}

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { enumera, launch, startCentral, tempDir, watchErrors } from './harness.mjs';
-import { answer, next, setUp, startForm } from './driver.mjs';
+import { answer, next, setUp, startForm, sync } from './driver.mjs';
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
@@ -29,13 +29,6 @@ export const mediaForm = {
     { name: 'rec', kind: { kind: 'question', type: 'background_audio' }, row: 5, parameters: { quality: 'low' } },
   ],
 };
-
-async function sync(page, url) {
-  await page.goto(`${url}/app/#/outbox`);
-  await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
-  await page.locator('[data-action=sync]').click();
-  await page.locator('[data-result=synced]').waitFor();
-}
 
 /** Waits until the question's note says the file is saved or refused; returns the note. */
 async function attachIn(page, ref, file) {

@@ -11,14 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { enumera, launch, startCentral, studySteps, tempDir, watchErrors } from './harness.mjs';
-import { fill, setUp } from './driver.mjs';
-
-async function sync(page, url) {
-  await page.goto(`${url}/app/#/outbox`);
-  await page.locator('[data-screen=outbox][data-loaded=yes]').waitFor();
-  await page.locator('[data-action=sync]').click();
-  await page.locator('[data-result=synced]').waitFor();
-}
+import { fill, setUp, sync } from './driver.mjs';
 
 async function home(page, url) {
   await page.goto(`${url}/app/#/`);
